@@ -1,0 +1,19 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  reactStrictMode: true,
+  poweredByHeader: false,
+  // Native/driver packages stay as Node requires instead of being bundled.
+  serverExternalPackages: [
+    "@electric-sql/pglite",
+    "pglite-prisma-adapter",
+    "@prisma/adapter-pg",
+    "pg",
+    "pino",
+    "pino-pretty",
+    "thread-stream",
+  ],
+  typescript: { ignoreBuildErrors: false },
+};
+
+export default nextConfig;

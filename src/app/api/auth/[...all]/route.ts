@@ -1,0 +1,10 @@
+import { getServices } from "@/server/services";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+async function handler(req: Request): Promise<Response> {
+  return (await getServices()).auth.handler(req);
+}
+
+export { handler as GET, handler as POST };

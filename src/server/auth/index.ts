@@ -1,0 +1,60 @@
+// better-auth, in-process, on Armory's own Prisma database.
+import { betterAuth } from "better-auth";
+import { prismaAdapter } from "better-auth/adapters/prisma";
+import type { Config } from "../config";
+import type { PrismaClient } from "../db";
+
+/** Header the HTTP server sets from the socket's address (or a trusted proxy's header). */
+export const CLIENT_IP_HEADER = "x-armory-client-ip";
+
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 128;
+
+export interface CreateAuthOptions {
+  prisma: PrismaClient;
+  config: Pick<Config, "publicUrl" | "signInRateLimit" | "port">;
+  secret: string;
+}
+
+export function createAuth({ prisma, config, secret }: CreateAuthOptions) {
+  const { max, windowSeconds } = config.signInRateLimit;
+  return betterAuth({
+    appName: "Armory",
+    secret,
+    // A fixed public URL when one is configured (behind a proxy); otherwise the URL is taken
+    // from each request, so auth works on whatever host and port Armory is served.
+    baseURL: config.publicUrl ?? { allowedHosts: ["*"], protocol: "auto", fallback: `http://127.0.0.1:${config.port}` },
+    basePath: "/api/auth",
+    database: prismaAdapter(prisma, { provider: "postgresql" }),
+    emailAndPassword: {
+      enabled: true,
+      autoSignIn: true,
+      minPasswordLength: PASSWORD_MIN_LENGTH,
+      maxPasswordLength: PASSWORD_MAX_LENGTH,
+    },
+    session: {
+      expiresIn: 60 * 60 * 24 * 30,
+      updateAge: 60 * 60 * 24,
+    },
+    rateLimit: {
+      enabled: true,
+      storage: "memory",
+      window: 60,
+      max: 300,
+      customRules: {
+        "/sign-in/email": { window: windowSeconds, max },
+        "/sign-up/email": { window: windowSeconds, max },
+      },
+    },
+    advanced: {
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+      // The server decides which proxy headers to believe (ARMORY_TRUST_PROXY).
+      trustedProxyHeaders: false,
+    },
+    telemetry: { enabled: false },
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+export type AuthSession = NonNullable<Awaited<ReturnType<Auth["api"]["getSession"]>>>;
+export type SessionUser = AuthSession["user"];

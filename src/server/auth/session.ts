@@ -1,0 +1,19 @@
+// Session lookup for server components and layouts (the authoritative check; src/proxy.ts only
+// does a fast cookie-presence redirect).
+import "server-only";
+import { headers } from "next/headers";
+import { redirect } from "next/navigation";
+import { getServices } from "../services";
+import type { AuthSession } from ".";
+
+export async function getPageSession(): Promise<AuthSession | null> {
+  const services = await getServices();
+  return services.auth.api.getSession({ headers: await headers() });
+}
+
+/** The signed-in session, or a redirect to /sign-in that comes back to `returnTo`. */
+export async function requirePageSession(returnTo?: string): Promise<AuthSession> {
+  const session = await getPageSession();
+  if (!session) redirect(returnTo ? `/sign-in?next=${encodeURIComponent(returnTo)}` : "/sign-in");
+  return session;
+}

@@ -1,0 +1,102 @@
+// The one place Armory reads its environment. Validated by zod at start; a bad value stops the
+// server with a message that names the variable and says what is wrong.
+import path from "node:path";
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const configSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  PORT: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(1, "must be between 1 and 65535")
+    .max(65535, "must be between 1 and 65535")
+    .default(3000),
+  ARMORY_BIND_ADDRESS: z
+    .string()
+    .regex(/^[0-9a-fA-F:.]+$|^localhost$/, "must be an IP address such as 127.0.0.1 or 0.0.0.0")
+    .default("127.0.0.1"),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+      message: "must be a postgres:// or postgresql:// URL (leave it unset for the embedded database)",
+    }),
+  ARMORY_DATA_DIR: z.string().min(1).default("./data"),
+  ARMORY_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://armory.example.com" })
+    .optional(),
+  ARMORY_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  ARMORY_TRUST_PROXY: booleanFlag.default(false),
+  ARMORY_SIGN_IN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
+  ARMORY_SIGN_IN_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  env: RawConfig["NODE_ENV"];
+  port: number;
+  bindAddress: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  publicUrl: string | undefined;
+  authSecret: string | undefined;
+  trustProxy: boolean;
+  signInRateLimit: { max: number; windowSeconds: number };
+  logLevel: RawConfig["LOG_LEVEL"];
+  logFormat: "json" | "pretty";
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = issue.path.join(".");
+        const value = env[key];
+        const shown = key.includes("SECRET") || key === "DATABASE_URL" ? "" : ` (got "${value}")`;
+        return `${key}: ${issue.message}${value === undefined ? "" : shown}`;
+      }),
+    );
+  }
+  const c = parsed.data;
+  return {
+    env: c.NODE_ENV,
+    port: c.PORT,
+    bindAddress: c.ARMORY_BIND_ADDRESS,
+    databaseUrl: c.DATABASE_URL,
+    dataDir: path.resolve(c.ARMORY_DATA_DIR),
+    publicUrl: c.ARMORY_PUBLIC_URL?.replace(/\/+$/, ""),
+    authSecret: c.ARMORY_AUTH_SECRET,
+    trustProxy: c.ARMORY_TRUST_PROXY,
+    signInRateLimit: { max: c.ARMORY_SIGN_IN_RATE_LIMIT, windowSeconds: c.ARMORY_SIGN_IN_RATE_WINDOW_SECONDS },
+    logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "json"),
+  };
+}
+
+/** Describes where the database lives without revealing credentials. */
+export function describeDatabase(config: Pick<Config, "databaseUrl" | "dataDir">): string {
+  if (!config.databaseUrl) return `embedded PGlite in ${path.join(config.dataDir, "pglite")}`;
+  try {
+    const u = new URL(config.databaseUrl);
+    return `PostgreSQL at ${u.hostname}:${u.port || "5432"}${u.pathname}`;
+  } catch {
+    return "PostgreSQL (unparseable URL)";
+  }
+}

@@ -1,0 +1,136 @@
+// Armory's HTTP server: config check, build if needed, database + migrations, then Next.js
+// behind a thin Node server that assigns request ids, records the client address for rate
+// limits, and writes one structured log line per request.
+import http from "node:http";
+import { randomUUID } from "node:crypto";
+import next from "next";
+import { CLIENT_IP_HEADER } from "./auth";
+import { buildApp, buildIsCurrent } from "./build";
+import { describeDatabase, type Config } from "./config";
+import type { Database } from "./db";
+import { createLogger, setLogger, type Logger } from "./logger";
+import { createServices, setServices, type Services } from "./services";
+
+export interface StartOptions {
+  config: Config;
+  /** Project root (where .next and package.json live). */
+  dir?: string;
+  dev?: boolean;
+  log?: Logger;
+  db?: Database;
+  /** Skip the "build if needed" step (the caller guarantees a current build). */
+  skipBuild?: boolean;
+}
+
+export interface RunningArmory {
+  url: string;
+  services: Services;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function clientIp(req: http.IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const fwd = req.headers["x-forwarded-for"];
+    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(",")[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? "unknown";
+}
+
+export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
+  const { config } = opts;
+  const dir = opts.dir ?? process.cwd();
+  const dev = opts.dev ?? config.env === "development";
+  const log = opts.log ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  setLogger(log);
+
+  // Database first: a bad DATABASE_URL should fail in a second, not after a build.
+  log.info({ database: describeDatabase(config) }, "opening database");
+  const services = await createServices({ config, log, db: opts.db });
+  setServices(services);
+
+  if (!dev && !opts.skipBuild && !buildIsCurrent(dir)) {
+    log.info("building the web app (first start or sources changed); this takes a minute");
+    try {
+      await buildApp(dir);
+    } catch (err) {
+      await services.close();
+      throw err;
+    }
+    log.info("build finished");
+  }
+
+  const app = next({ dev, dir, hostname: config.bindAddress, port: config.port });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+
+  const server = http.createServer((req, res) => {
+    const started = performance.now();
+    const incoming = req.headers["x-request-id"];
+    const requestId = typeof incoming === "string" && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+    req.headers["x-request-id"] = requestId;
+    // Only this server decides the client address: never trust a client-sent value.
+    req.headers[CLIENT_IP_HEADER] = clientIp(req, config.trustProxy);
+    res.setHeader("x-request-id", requestId);
+    res.on("finish", () => {
+      const path = (req.url ?? "/").split("?")[0];
+      const entry = {
+        requestId,
+        method: req.method,
+        path,
+        status: res.statusCode,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      };
+      if (path?.startsWith("/_next/")) log.debug(entry, "request");
+      else log.info(entry, "request");
+    });
+    handle(req, res).catch((err: unknown) => {
+      log.error({ requestId, err }, "unhandled request error");
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.end("Internal error");
+      }
+    });
+  });
+  // SSE subscriptions are long-lived; don't let Node's request timeout cut them.
+  server.requestTimeout = 0;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EADDRINUSE") {
+        reject(new Error(`Port ${config.port} on ${config.bindAddress} is already in use. Set PORT to another port.`));
+      } else if (err.code === "EADDRNOTAVAIL") {
+        reject(new Error(`Cannot bind to ${config.bindAddress}: no such address on this machine (ARMORY_BIND_ADDRESS).`));
+      } else reject(err);
+    });
+    server.listen(config.port, config.bindAddress, resolve);
+  });
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.port;
+  const host = config.bindAddress.includes(":") ? `[${config.bindAddress}]` : config.bindAddress;
+  const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+  log.info({ url, database: services.db.description }, `Armory is ready on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    services,
+    server,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          // Open SSE streams would hold close() forever.
+          setTimeout(() => server.closeAllConnections(), 2000).unref();
+        });
+        await app.close?.();
+        await services.close();
+      })();
+      return closing;
+    },
+  };
+}

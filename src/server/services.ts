@@ -1,0 +1,106 @@
+// The process-wide services (config, logger, database, auth). The custom server creates them
+// once before it listens; Next's route handlers and tests reach them through getServices().
+// Stored on globalThis because the server and Next's bundles load separate module copies.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { createAuth, type Auth } from "./auth";
+import { loadConfig, type Config } from "./config";
+import { openDatabase, type Database } from "./db";
+import { applyMigrations } from "./db/migrate";
+import { createLogger, setLogger, type Logger } from "./logger";
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  db: Database;
+  auth: Auth;
+  startedAt: Date;
+  close(): Promise<void>;
+}
+
+export function pgliteDirFor(config: Pick<Config, "dataDir">): string {
+  return path.join(config.dataDir, "pglite");
+}
+
+/**
+ * The auth secret comes from ARMORY_AUTH_SECRET; on an embedded start without one, a random
+ * secret is generated once into the data directory so sessions survive restarts.
+ */
+export function resolveAuthSecret(config: Config, log: Logger): string {
+  if (config.authSecret) return config.authSecret;
+  const file = path.join(config.dataDir, "auth-secret");
+  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  fs.writeFileSync(file, secret + "\n", { mode: 0o600 });
+  log.warn(
+    { file },
+    "ARMORY_AUTH_SECRET is not set: generated one into the data directory. Keep that file private and backed up, or set ARMORY_AUTH_SECRET.",
+  );
+  return secret;
+}
+
+export interface CreateServicesOptions {
+  config: Config;
+  log?: Logger;
+  /** An already open database (tests); otherwise opened from the config. */
+  db?: Database;
+  authSecret?: string;
+  migrate?: boolean;
+}
+
+export async function createServices(opts: CreateServicesOptions): Promise<Services> {
+  const { config } = opts;
+  const log = opts.log ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  const db =
+    opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: pgliteDirFor(config) }));
+  try {
+    if (opts.migrate !== false) {
+      const result = await applyMigrations(db, { log: (msg, data) => log.info(data ?? {}, msg) });
+      if (result.applied.length) log.info({ applied: result.applied }, "database migrations applied");
+    }
+    const secret = opts.authSecret ?? resolveAuthSecret(config, log);
+    const auth = createAuth({ prisma: db.prisma, config, secret });
+    return {
+      config,
+      log,
+      db,
+      auth,
+      startedAt: new Date(),
+      async close() {
+        await db.close();
+      },
+    };
+  } catch (err) {
+    if (!opts.db) await db.close();
+    throw err;
+  }
+}
+
+const SERVICES_KEY = Symbol.for("armory.services");
+type WithServices = typeof globalThis & { [SERVICES_KEY]?: Promise<Services> };
+
+export function setServices(services: Services): void {
+  (globalThis as WithServices)[SERVICES_KEY] = Promise.resolve(services);
+}
+
+/**
+ * The process's services. When Next runs without Armory's server (e.g. `next dev`), they are
+ * created on first use from the environment.
+ */
+export function getServices(): Promise<Services> {
+  const g = globalThis as WithServices;
+  if (!g[SERVICES_KEY]) {
+    g[SERVICES_KEY] = (async () => {
+      const config = loadConfig();
+      const log = createLogger({ level: config.logLevel, format: config.logFormat });
+      setLogger(log);
+      return createServices({ config, log });
+    })();
+    g[SERVICES_KEY].catch(() => {
+      delete g[SERVICES_KEY];
+    });
+  }
+  return g[SERVICES_KEY];
+}

@@ -1,0 +1,166 @@
+// Test harness: real services (database + migrations + better-auth) on a fresh database of
+// either kind, signed-up users, tRPC callers, and the same HTTP handlers the Next routes use.
+import http from "node:http";
+import { Writable } from "node:stream";
+import { handleTrpcRequest } from "@/server/api/http";
+import { createCaller } from "@/server/api/root";
+import { createContext } from "@/server/api/trpc";
+import { CLIENT_IP_HEADER } from "@/server/auth";
+import { loadConfig, type Config } from "@/server/config";
+import { openDatabase } from "@/server/db";
+import { checkHealth } from "@/server/health";
+import { createLogger } from "@/server/logger";
+import { createServices, type Services } from "@/server/services";
+import { createTestDatabase, type DbKind, type TestDatabaseTarget } from "./databases";
+
+export const TEST_AUTH_SECRET = "test-secret-test-secret-test-secret-0123456789";
+
+/** Captures JSON log lines so tests can assert on them (e.g. no secrets logged). */
+export class LogCapture extends Writable {
+  lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void) {
+    this.lines.push(...chunk.toString().split("\n").filter(Boolean));
+    cb();
+  }
+  get text() {
+    return this.lines.join("\n");
+  }
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({ NODE_ENV: "test", ARMORY_DATA_DIR: "test-results/unused-data-dir", LOG_LEVEL: "info", ...overrides });
+}
+
+export interface TestArmory {
+  kind: DbKind;
+  target: TestDatabaseTarget;
+  services: Services;
+  logs: LogCapture;
+  /** Reopens the services on the same database (a restart). */
+  restart(): Promise<Services>;
+  close(): Promise<void>;
+}
+
+export async function startTestArmory(kind: DbKind, configOverrides: Record<string, string> = {}): Promise<TestArmory> {
+  const target = await createTestDatabase(kind);
+  const config = testConfig(configOverrides);
+  const logs = new LogCapture();
+  const open = async () =>
+    createServices({
+      config,
+      db: await openDatabase(target.options),
+      log: createLogger({ level: "debug", format: "json", destination: logs }),
+      authSecret: TEST_AUTH_SECRET,
+    });
+  const harness: TestArmory = {
+    kind,
+    target,
+    logs,
+    services: await open(),
+    async restart() {
+      await harness.services.close();
+      harness.services = await open();
+      return harness.services;
+    },
+    async close() {
+      await harness.services.close();
+      await target.drop();
+    },
+  };
+  return harness;
+}
+
+let userCounter = 0;
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  /** Cookie header value carrying the session. */
+  cookie: string;
+  headers: Headers;
+}
+
+export function uniqueEmail(prefix = "user"): string {
+  return `${prefix}-${process.pid}-${Date.now()}-${++userCounter}@example.test`;
+}
+
+function cookieFrom(res: Response): string {
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+}
+
+/** Signs a new user up through better-auth's real endpoint and returns its session cookie. */
+export async function signUp(services: Services, opts: { name?: string; email?: string; password?: string } = {}): Promise<TestUser> {
+  const email = opts.email ?? uniqueEmail();
+  const password = opts.password ?? "correct horse battery";
+  const res = await services.auth.api.signUpEmail({
+    body: { name: opts.name ?? "Test User", email, password },
+    asResponse: true,
+  });
+  if (!res.ok) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { user: { id: string } };
+  const cookie = cookieFrom(res);
+  return { id: body.user.id, email, password, cookie, headers: new Headers({ cookie }) };
+}
+
+/** A tRPC caller as the given user (or anonymous), through the real context and middlewares. */
+export async function callerFor(services: Services, user?: TestUser | null) {
+  const headers = user ? user.headers : new Headers();
+  return createCaller(await createContext({ services, headers }));
+}
+
+/**
+ * A real HTTP server exposing exactly the handlers the Next routes use (/api/trpc, /api/auth,
+ * /api/health), with the client address header the Armory server sets.
+ */
+export async function startHttp(getServices: () => Services): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer(async (req, res) => {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (typeof v === "string") headers.set(k, v);
+        else if (Array.isArray(v)) for (const item of v) headers.append(k, item);
+      }
+      headers.set(CLIENT_IP_HEADER, req.socket.remoteAddress ?? "unknown");
+      const url = `http://${req.headers.host}${req.url}`;
+      const body = chunks.length && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined;
+      const request = new Request(url, { method: req.method, headers, body });
+      const services = getServices();
+      const path = new URL(url).pathname;
+      let response: Response;
+      if (path.startsWith("/api/trpc")) response = await handleTrpcRequest(request, services);
+      else if (path.startsWith("/api/auth")) response = await services.auth.handler(request);
+      else if (path === "/api/health") {
+        const report = await checkHealth(services);
+        response = Response.json(report, { status: report.status === "ok" ? 200 : 503 });
+      } else response = new Response("not found", { status: 404 });
+      res.statusCode = response.status;
+      response.headers.forEach((value, key) => {
+        if (key !== "set-cookie") res.setHeader(key, value);
+      });
+      const setCookies = response.headers.getSetCookie();
+      if (setCookies.length) res.setHeader("set-cookie", setCookies);
+      if (response.body) {
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+      }
+      res.end();
+    } catch (err) {
+      res.statusCode = 500;
+      res.end(String(err));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const addr = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,54 @@
+// Each test file gets fresh databases of both kinds: a new database in the throwaway
+// PostgreSQL cluster, and an in-memory (or temp-dir) PGlite.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { inject } from "vitest";
+import type { OpenDatabaseOptions } from "@/server/db";
+
+export type DbKind = "pglite" | "postgres";
+export const DB_KINDS: DbKind[] = ["pglite", "postgres"];
+
+export interface TestDatabaseTarget {
+  kind: DbKind;
+  options: OpenDatabaseOptions;
+  /** Removes the database (PostgreSQL) or its directory (PGlite). */
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, empty database. PGlite gets a temp directory (so tests can reopen it to check
+ * persistence); PostgreSQL gets a new database in the suite's cluster.
+ */
+export async function createTestDatabase(kind: DbKind): Promise<TestDatabaseTarget> {
+  if (kind === "pglite") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armory-pglite-"));
+    return {
+      kind,
+      options: { pgliteDir: dir },
+      async drop() {
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const adminUrl = inject("pgAdminUrl");
+  const name = `armory_test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    kind,
+    options: { databaseUrl: url.toString() },
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
