@@ -1,4 +1,5 @@
 // Liveness with a database round trip, for /api/health and the compose healthcheck.
+import packageJson from "../../package.json";
 import type { Services } from "./services";
 
 export interface HealthReport {
@@ -8,7 +9,7 @@ export interface HealthReport {
   database: { kind: "postgres" | "pglite"; status: "ok" | "unreachable"; latencyMs?: number; error?: string };
 }
 
-export const ARMORY_VERSION = process.env.npm_package_version ?? "0.1.0";
+export const ARMORY_VERSION: string = packageJson.version;
 
 export async function checkHealth(services: Services, timeoutMs = 2000): Promise<HealthReport> {
   const started = performance.now();

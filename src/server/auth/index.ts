@@ -38,7 +38,7 @@ export function createAuth({ prisma, config, secret }: CreateAuthOptions) {
     },
     rateLimit: {
       enabled: true,
-      storage: "memory",
+      storage: "database",
       window: 60,
       max: 300,
       customRules: {

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type PGliteInterface } from "@electric-sql/pglite";
 import {
   bindMigrationAwareSqlAdapterFactory,
   DriverAdapterError,
@@ -190,7 +190,7 @@ interface PgliteDbError {
  * migration replayed into the shadow database would look successful (and reject unhandled).
  * This wrapper awaits it and reports the error the way the adapter reports query errors.
  */
-function withAwaitedScripts(adapter: SqlDriverAdapter, db: PGlite, onDispose?: () => Promise<void>): SqlDriverAdapter {
+function withAwaitedScripts(adapter: SqlDriverAdapter, db: PGliteInterface, onDispose?: () => Promise<void>): SqlDriverAdapter {
   return {
     provider: adapter.provider,
     adapterName: adapter.adapterName,
@@ -225,20 +225,24 @@ function withAwaitedScripts(adapter: SqlDriverAdapter, db: PGlite, onDispose?: (
 }
 
 /**
- * Main and shadow databases are fresh in-memory PGlites, opened lazily (creating migrations only
- * needs the shadow) and all closed by close().
+ * Every database the engine asks for (the main one and each shadow database) is a fresh
+ * in-memory PGlite. Cloning one pristine instance is about 3x faster than creating each from
+ * scratch; everything is closed by close() (an open PGlite keeps the process alive).
  */
 class ThrowawayPgliteFactory implements SqlMigrationAwareDriverAdapterFactory {
   readonly provider = "postgres" as const;
   readonly adapterName = "pglite-prisma-adapter";
-  private readonly opened: PGlite[] = [];
+  private pristine: Promise<PGlite> | undefined;
+  private readonly opened = new Set<PGliteInterface>();
 
   private async open(): Promise<SqlDriverAdapter> {
-    const db = await PGlite.create();
-    this.opened.push(db);
-    const adapter = await new PrismaPGlite(db).connect();
+    this.pristine ??= PGlite.create();
+    const template = await this.pristine;
+    const db = await template.clone();
+    this.opened.add(db);
+    const adapter = await new PrismaPGlite(db as PGlite).connect();
     return withAwaitedScripts(adapter, db, async () => {
-      this.opened.splice(this.opened.indexOf(db), 1);
+      this.opened.delete(db);
       await db.close().catch(() => {});
     });
   }
@@ -252,7 +256,10 @@ class ThrowawayPgliteFactory implements SqlMigrationAwareDriverAdapterFactory {
   }
 
   async close(): Promise<void> {
-    const dbs = this.opened.splice(0);
+    const dbs = [...this.opened];
+    this.opened.clear();
+    const pristine = await this.pristine?.catch(() => undefined);
+    if (pristine) dbs.push(pristine);
     await Promise.all(dbs.map((db) => db.close().catch(() => {})));
   }
 }

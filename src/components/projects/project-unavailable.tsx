@@ -1,0 +1,68 @@
+import { Ban, FileQuestion, LogIn, RotateCcw, TriangleAlert } from "lucide-react";
+import Link from "next/link";
+import { apiErrorCode } from "@/components/projects/project-form";
+import { Button } from "@/components/ui/button";
+import { errorMessage } from "@/lib/trpc/client";
+
+/** What to show instead of a project that cannot be loaded: missing, forbidden, or failing. */
+export function ProjectUnavailable({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const code = apiErrorCode(error);
+  const view =
+    code === "NOT_FOUND" || code === "BAD_REQUEST"
+      ? {
+          icon: FileQuestion,
+          title: "Project not found",
+          body: "There is no project at this address. It may have been deleted, or the link may be wrong.",
+          retry: false,
+        }
+      : code === "FORBIDDEN"
+        ? {
+            icon: Ban,
+            title: "You don't have access to this project",
+            body: "You are not a member of this project. Ask one of its owners or admins to add you.",
+            retry: false,
+          }
+        : code === "UNAUTHORIZED"
+          ? {
+              icon: LogIn,
+              title: "Your session has ended",
+              body: "Sign in again to continue.",
+              retry: false,
+            }
+          : {
+              icon: TriangleAlert,
+              title: "Could not load this project",
+              body: errorMessage(error),
+              retry: true,
+            };
+  const Icon = view.icon;
+
+  return (
+    <div className="mx-auto flex w-full max-w-6xl flex-1 flex-col items-center justify-center gap-5 px-4 py-20 text-center sm:px-6">
+      <div className="bg-muted flex size-12 items-center justify-center rounded-full">
+        <Icon className="text-muted-foreground size-6" aria-hidden="true" />
+      </div>
+      <div className="flex max-w-md flex-col gap-1.5">
+        <h1 className="text-xl font-semibold tracking-tight">{view.title}</h1>
+        <p className="text-muted-foreground text-sm">{view.body}</p>
+      </div>
+      <div className="flex gap-3">
+        {view.retry && onRetry ? (
+          <Button variant="outline" onClick={onRetry}>
+            <RotateCcw aria-hidden="true" />
+            Try again
+          </Button>
+        ) : null}
+        {code === "UNAUTHORIZED" ? (
+          <Button asChild>
+            <Link href="/sign-in">Sign in</Link>
+          </Button>
+        ) : (
+          <Button asChild>
+            <Link href="/">Back to projects</Link>
+          </Button>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,58 @@
+// A real HTTP server exposing exactly the handlers the Next routes use, for integration tests
+// and the benchmark (no Next build needed).
+import http from "node:http";
+import { handleTrpcRequest } from "../../src/server/api/http";
+import { CLIENT_IP_HEADER } from "../../src/server/auth";
+import { checkHealth } from "../../src/server/health";
+import type { Services } from "../../src/server/services";
+
+/** Serves /api/trpc, /api/auth and /api/health, setting the client address header as Armory's server does. */
+export async function startHttp(getServices: () => Services): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer(async (req, res) => {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (typeof v === "string") headers.set(k, v);
+        else if (Array.isArray(v)) for (const item of v) headers.append(k, item);
+      }
+      headers.set(CLIENT_IP_HEADER, req.socket.remoteAddress ?? "unknown");
+      const url = `http://${req.headers.host}${req.url}`;
+      const body = chunks.length && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined;
+      const request = new Request(url, { method: req.method, headers, body });
+      const services = getServices();
+      const path = new URL(url).pathname;
+      let response: Response;
+      if (path.startsWith("/api/trpc")) response = await handleTrpcRequest(request, services);
+      else if (path.startsWith("/api/auth")) response = await services.auth.handler(request);
+      else if (path === "/api/health") {
+        const report = await checkHealth(services);
+        response = Response.json(report, { status: report.status === "ok" ? 200 : 503 });
+      } else response = new Response("not found", { status: 404 });
+      res.statusCode = response.status;
+      response.headers.forEach((value, key) => {
+        if (key !== "set-cookie") res.setHeader(key, value);
+      });
+      const setCookies = response.headers.getSetCookie();
+      if (setCookies.length) res.setHeader("set-cookie", setCookies);
+      if (response.body) {
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+      }
+      res.end();
+    } catch (err) {
+      res.statusCode = 500;
+      res.end(String(err));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const addr = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
