@@ -13,7 +13,7 @@ const nextConfig: NextConfig = {
     "pino-pretty",
     "thread-stream",
   ],
-  typescript: { ignoreBuildErrors: false },
+  typescript: { ignoreBuildErrors: false, tsconfigPath: "tsconfig.build.json" },
 };
 
 export default nextConfig;

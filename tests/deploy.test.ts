@@ -35,7 +35,7 @@ function compose(args: string[], extraEnv: Record<string, string> = {}) {
     encoding: "utf8",
     timeout: 30_000,
     // Only what compose needs, so variables set in the CI environment do not leak in.
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...extraEnv },
+    env: { NODE_ENV: "test", PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...extraEnv },
   });
   if ((result.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
     throw new Error(

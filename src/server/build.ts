@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-const INPUTS = ["src", "public", "package-lock.json", "next.config.ts", "tsconfig.json", "postcss.config.mjs", "components.json"];
+const INPUTS = ["src", "public", "package-lock.json", "next.config.ts", "tsconfig.json", "tsconfig.build.json", "postcss.config.mjs", "components.json"];
 const FINGERPRINT_FILE = path.join(".next", "armory-build-fingerprint");
 
 function walk(p: string, out: string[]): void {

@@ -7,8 +7,10 @@ import { getServices } from "../services";
 import type { AuthSession } from ".";
 
 export async function getPageSession(): Promise<AuthSession | null> {
+  // headers() first: it marks the page dynamic, so `next build` never reaches the database.
+  const requestHeaders = await headers();
   const services = await getServices();
-  return services.auth.api.getSession({ headers: await headers() });
+  return services.auth.api.getSession({ headers: requestHeaders });
 }
 
 /** The signed-in session, or a redirect to /sign-in that comes back to `returnTo`. */
