@@ -1,5 +1,5 @@
 // `npm run bench`: measures Armory's hot paths against raw baselines in the same run and writes
-// a JSON report to bench-results/. Figures are milliseconds unless named otherwise; `ratio` is
+// a JSON report to bench/results.json and prints a table. Figures are milliseconds unless named otherwise; `ratio` is
 // Armory's p50 over the baseline's p50.
 import fs from "node:fs";
 import os from "node:os";
@@ -39,6 +39,19 @@ async function time(n: number, fn: () => Promise<unknown>): Promise<Stats> {
     samples.push(performance.now() - t);
   }
   return stats(samples);
+}
+
+function printTable(results: Awaited<ReturnType<typeof benchDatabase>>[]) {
+  const rows: Record<string, string>[] = [];
+  for (const r of results) {
+    const fmt = (s: Stats) => `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} ms`;
+    rows.push({ database: r.kind, measure: `project.list (${r.projectList.projects} projects) over HTTP`, "p50 / p99": fmt(r.projectList.armoryHttp), baseline: `raw SQL ${fmt(r.projectList.rawSql)}`, ratio: `${r.projectList.ratio}x` });
+    rows.push({ database: r.kind, measure: "project.create over HTTP", "p50 / p99": fmt(r.projectCreate), baseline: "", ratio: "" });
+    rows.push({ database: r.kind, measure: "GET /api/health", "p50 / p99": fmt(r.health), baseline: "", ratio: "" });
+    rows.push({ database: r.kind, measure: "sign-in (password hash)", "p50 / p99": fmt(r.signIn), baseline: "", ratio: "" });
+    rows.push({ database: r.kind, measure: "open + migrate", "p50 / p99": `${r.startupWithMigrationsMs} ms`, baseline: "", ratio: "" });
+  }
+  console.table(rows);
 }
 
 const ITER = Number(process.env.BENCH_ITERATIONS ?? 300);
@@ -122,11 +135,11 @@ try {
     iterations: ITER,
     results,
   };
-  fs.mkdirSync("bench-results", { recursive: true });
-  const file = path.join("bench-results", `bench-${report.generatedAt.replace(/[:.]/g, "-")}.json`);
-  fs.writeFileSync(file, JSON.stringify(report, null, 2));
-  fs.writeFileSync(path.join("bench-results", "latest.json"), JSON.stringify(report, null, 2));
-  process.stdout.write(JSON.stringify(report, null, 2) + `\nwritten to ${file}\n`);
+  fs.mkdirSync("bench", { recursive: true });
+  const file = path.join("bench", "results.json");
+  fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+  printTable(results);
+  process.stdout.write(`\nfull report: ${file}\n`);
 } finally {
   await cluster.stop();
 }

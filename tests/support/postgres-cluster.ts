@@ -92,7 +92,9 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGINT"); // fast shutdown
+        // runuser does not forward signals: signal the postmaster itself (fast shutdown).
+        const postmasterPid = Number(fs.readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+        process.kill(postmasterPid || (child.pid as number), "SIGINT");
         await exited;
       }
       fs.rmSync(base, { recursive: true, force: true });

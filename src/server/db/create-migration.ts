@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { PGlite, type PGliteInterface } from "@electric-sql/pglite";
+import { PGlite } from "@electric-sql/pglite";
 import {
   bindMigrationAwareSqlAdapterFactory,
   DriverAdapterError,
@@ -190,7 +190,7 @@ interface PgliteDbError {
  * migration replayed into the shadow database would look successful (and reject unhandled).
  * This wrapper awaits it and reports the error the way the adapter reports query errors.
  */
-function withAwaitedScripts(adapter: SqlDriverAdapter, db: PGliteInterface, onDispose?: () => Promise<void>): SqlDriverAdapter {
+function withAwaitedScripts(adapter: SqlDriverAdapter, db: PGlite, onDispose?: () => Promise<void>): SqlDriverAdapter {
   return {
     provider: adapter.provider,
     adapterName: adapter.adapterName,
@@ -225,22 +225,38 @@ function withAwaitedScripts(adapter: SqlDriverAdapter, db: PGliteInterface, onDi
 }
 
 /**
+ * An initialized, empty PGlite data directory (gzip tarball, ~5 MB), made once per process:
+ * initdb is the slow part of opening a PGlite (~2.5 s), loading this image takes ~0.6 s.
+ * Only bytes are cached, no open database, so nothing keeps the process alive.
+ */
+let pristineImage: Promise<Blob> | undefined;
+function pristinePgliteImage(): Promise<Blob> {
+  pristineImage ??= (async () => {
+    const db = await PGlite.create();
+    try {
+      return await db.dumpDataDir("gzip");
+    } finally {
+      await db.close();
+    }
+  })();
+  pristineImage.catch(() => (pristineImage = undefined));
+  return pristineImage;
+}
+
+/**
  * Every database the engine asks for (the main one and each shadow database) is a fresh
- * in-memory PGlite. Cloning one pristine instance is about 3x faster than creating each from
- * scratch; everything is closed by close() (an open PGlite keeps the process alive).
+ * in-memory PGlite; close() closes whatever the engine did not dispose of (an open PGlite
+ * keeps the process alive).
  */
 class ThrowawayPgliteFactory implements SqlMigrationAwareDriverAdapterFactory {
   readonly provider = "postgres" as const;
   readonly adapterName = "pglite-prisma-adapter";
-  private pristine: Promise<PGlite> | undefined;
-  private readonly opened = new Set<PGliteInterface>();
+  private readonly opened = new Set<PGlite>();
 
   private async open(): Promise<SqlDriverAdapter> {
-    this.pristine ??= PGlite.create();
-    const template = await this.pristine;
-    const db = await template.clone();
+    const db = await PGlite.create({ loadDataDir: await pristinePgliteImage() });
     this.opened.add(db);
-    const adapter = await new PrismaPGlite(db as PGlite).connect();
+    const adapter = await new PrismaPGlite(db).connect();
     return withAwaitedScripts(adapter, db, async () => {
       this.opened.delete(db);
       await db.close().catch(() => {});
@@ -258,8 +274,6 @@ class ThrowawayPgliteFactory implements SqlMigrationAwareDriverAdapterFactory {
   async close(): Promise<void> {
     const dbs = [...this.opened];
     this.opened.clear();
-    const pristine = await this.pristine?.catch(() => undefined);
-    if (pristine) dbs.push(pristine);
     await Promise.all(dbs.map((db) => db.close().catch(() => {})));
   }
 }
@@ -319,7 +333,8 @@ export async function createMigration(opts: CreateMigrationOptions): Promise<Cre
   if (last && last >= migrationName) {
     // Applied in lexical order: a new migration must sort after the existing ones.
     throw new CreateMigrationError(
-      `The new migration ${migrationName} would sort before the existing ${last}; check the system clock.`,
+      `The new migration ${migrationName} would not sort after the existing ${last} (same second, or ` +
+        `the clock is behind); wait a moment and try again.`,
     );
   }
   fs.mkdirSync(directory, { recursive: true });

@@ -242,6 +242,17 @@ describe.each(DB_KINDS)("applyMigrations on %s", (kind) => {
     expect(await tableExists(db, "_prisma_migrations")).toBe(false);
   });
 
+  it("explains a migration that commits the transaction itself", async () => {
+    const name = "99990101000000_commits";
+    const dir = migrationsWith({ [name]: `CREATE TABLE "armory_committed" ("id" INTEGER);\nCOMMIT;\n` });
+    const err = await applyMigrations(db, { migrationsDir: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as MigrationError).migration).toBe(name);
+    expect((err as MigrationError).message).toContain("COMMIT");
+    const rows = await rowsOf(db);
+    expect(rows.some((r) => r.migration_name === name && r.finished_at !== null)).toBe(false);
+  });
+
   it("applies each migration exactly once with concurrent runners", async () => {
     const extra = Object.fromEntries(
       [1, 2, 3, 4].map((i) => [`9999010100000${i}_step`, `CREATE TABLE "armory_step_${i}" ("id" INTEGER);\n`]),

@@ -259,7 +259,19 @@ async function applyOne(db: Database, m: ListedMigration, log: MigrationLog): Pr
       );
       return { status: "failed", error };
     }
-    await tx.exec("RELEASE SAVEPOINT armory_migration");
+    try {
+      await tx.exec("RELEASE SAVEPOINT armory_migration");
+    } catch (error) {
+      // The savepoint is gone only if the script ended our transaction (COMMIT/ROLLBACK in it).
+      throw new MigrationError(
+        "failed",
+        `The migration \`${m.name}\` ends the transaction Armory runs it in (it contains COMMIT, ROLLBACK ` +
+          `or END). Remove the transaction control statements from it. Statements before that point may ` +
+          `have been committed; the migration is not recorded as applied, so check the database before ` +
+          `starting again.`,
+        { migration: m.name, databaseMessage: databaseMessageOf(error), cause: error },
+      );
+    }
     await tx.query(
       `INSERT INTO "${MIGRATIONS_TABLE}" (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
        VALUES ($1, $2, $3, now(), clock_timestamp(), 1)`,
@@ -322,6 +334,7 @@ export async function applyMigrations(db: Database, opts: ApplyMigrationsOptions
     try {
       outcome = await applyOne(db, m, log);
     } catch (error) {
+      if (error instanceof MigrationError) throw error;
       // The database failed outside the migration's own SQL (connection lost, recording failed).
       throw new MigrationError(
         "failed",
