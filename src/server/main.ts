@@ -63,6 +63,8 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
     log.info("build finished");
   }
 
+  services.startBackground();
+
   const app = next({ dev, dir, hostname: config.bindAddress, port: config.port });
   const handle = app.getRequestHandler();
   await app.prepare();

@@ -4,10 +4,14 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { DefaultAgentImage } from "./agents/images";
+import { AgentManager } from "./agents/manager";
 import { createAuth, type Auth } from "./auth";
 import { loadConfig, type Config } from "./config";
 import { openDatabase, type Database } from "./db";
 import { applyMigrations } from "./db/migrate";
+import { createDockerClient, type Docker } from "./docker/client";
+import { syncTemplates } from "./domain/templates";
 import { createLogger, setLogger, type Logger } from "./logger";
 
 export interface Services {
@@ -15,7 +19,12 @@ export interface Services {
   log: Logger;
   db: Database;
   auth: Auth;
+  docker: Docker;
+  agentImage: DefaultAgentImage;
+  agents: AgentManager;
   startedAt: Date;
+  /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
+  startBackground(): void;
   close(): Promise<void>;
 }
 
@@ -48,6 +57,9 @@ export interface CreateServicesOptions {
   db?: Database;
   authSecret?: string;
   migrate?: boolean;
+  /** Directory of built-in templates (default ./templates). */
+  templatesDir?: string;
+  docker?: Docker;
 }
 
 export async function createServices(opts: CreateServicesOptions): Promise<Services> {
@@ -57,18 +69,38 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: pgliteDirFor(config) }));
   try {
     if (opts.migrate !== false) {
-      const result = await applyMigrations(db, { log: (msg, data) => log.info(data ?? {}, msg) });
+      const result = await applyMigrations(db, {
+        log: (msg, data) => ((data as { level?: string } | undefined)?.level === "warn" ? log.warn(data, msg) : log.info(data ?? {}, msg)),
+      });
       if (result.applied.length) log.info({ applied: result.applied }, "database migrations applied");
+    }
+    const templates = await syncTemplates(db.prisma, { dir: opts.templatesDir, log });
+    if (templates.created.length || templates.updated.length) {
+      log.info({ created: templates.created, updated: templates.updated }, "built-in templates synced");
     }
     const secret = opts.authSecret ?? resolveAuthSecret(config, log);
     const auth = createAuth({ prisma: db.prisma, config, secret });
+    const docker = opts.docker ?? createDockerClient();
+    const agentImage = new DefaultAgentImage(docker, log);
+    const agents = new AgentManager({ prisma: db.prisma, docker, log, images: agentImage, network: config.agentNetwork });
+    let background = false;
     return {
       config,
       log,
       db,
       auth,
+      docker,
+      agentImage,
+      agents,
       startedAt: new Date(),
+      startBackground() {
+        if (background) return;
+        background = true;
+        agents.startBackground();
+        if (config.agentImageAutobuild) void agentImage.buildInBackground().catch(() => {});
+      },
       async close() {
+        await agents.stopBackground();
         await db.close();
       },
     };
@@ -96,7 +128,9 @@ export function getServices(): Promise<Services> {
       const config = loadConfig();
       const log = createLogger({ level: config.logLevel, format: config.logFormat });
       setLogger(log);
-      return createServices({ config, log });
+      const services = await createServices({ config, log });
+      services.startBackground();
+      return services;
     })();
     g[SERVICES_KEY].catch(() => {
       delete g[SERVICES_KEY];

@@ -5,6 +5,7 @@ import { createCaller } from "@/server/api/root";
 import { createContext } from "@/server/api/trpc";
 import { loadConfig, type Config } from "@/server/config";
 import { openDatabase } from "@/server/db";
+import type { Docker } from "@/server/docker/client";
 import { createLogger } from "@/server/logger";
 import { createServices, type Services } from "@/server/services";
 import { createTestDatabase, type DbKind, type TestDatabaseTarget } from "./databases";
@@ -24,7 +25,15 @@ export class LogCapture extends Writable {
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: "test", ARMORY_DATA_DIR: "test-results/unused-data-dir", LOG_LEVEL: "info", ...overrides });
+  return loadConfig({
+    NODE_ENV: "test",
+    ARMORY_DATA_DIR: "test-results/unused-data-dir",
+    LOG_LEVEL: "info",
+    // Tests build the agent image explicitly (tests/support/agent-image.ts), never in the background.
+    ARMORY_AGENT_IMAGE_AUTOBUILD: "false",
+    ARMORY_AGENT_NETWORK: "armory-test",
+    ...overrides,
+  });
 }
 
 export interface TestArmory {
@@ -37,7 +46,11 @@ export interface TestArmory {
   close(): Promise<void>;
 }
 
-export async function startTestArmory(kind: DbKind, configOverrides: Record<string, string> = {}): Promise<TestArmory> {
+export async function startTestArmory(
+  kind: DbKind,
+  configOverrides: Record<string, string> = {},
+  extra: { docker?: Docker } = {},
+): Promise<TestArmory> {
   const target = await createTestDatabase(kind);
   const config = testConfig(configOverrides);
   const logs = new LogCapture();
@@ -47,6 +60,7 @@ export async function startTestArmory(kind: DbKind, configOverrides: Record<stri
       db: await openDatabase(target.options),
       log: createLogger({ level: "debug", format: "json", destination: logs }),
       authSecret: TEST_AUTH_SECRET,
+      docker: extra.docker,
     });
   const harness: TestArmory = {
     kind,

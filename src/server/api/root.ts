@@ -1,9 +1,13 @@
 // The app router: one sub-router per domain. Procedure names are Armory's public API.
+import { agentRouter } from "./routers/agent/router";
 import { projectRouter } from "./routers/project/router";
+import { templateRouter } from "./routers/template/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   project: projectRouter,
+  template: templateRouter,
+  agent: agentRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -2,7 +2,17 @@
 // about the failure leaks to the client.
 import { TRPCError } from "@trpc/server";
 
-export type DomainErrorCode = "NOT_FOUND" | "FORBIDDEN" | "CONFLICT" | "BAD_REQUEST" | "UNAVAILABLE";
+export type DomainErrorCode =
+  | "NOT_FOUND"
+  | "FORBIDDEN"
+  | "CONFLICT"
+  | "BAD_REQUEST"
+  /** Something the action depends on is not ready (the Docker engine is down, an image is missing). */
+  | "PRECONDITION_FAILED"
+  /** The database is unavailable. */
+  | "UNAVAILABLE"
+  /** The Docker engine refused an otherwise valid request. */
+  | "ENGINE_ERROR";
 
 export class DomainError extends Error {
   constructor(
@@ -23,7 +33,8 @@ const PG_UNAVAILABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P0
 export function toTrpcError(err: unknown): TRPCError {
   if (err instanceof TRPCError) return err;
   if (err instanceof DomainError) {
-    const code = err.code === "UNAVAILABLE" ? "SERVICE_UNAVAILABLE" : err.code;
+    const code =
+      err.code === "UNAVAILABLE" ? "SERVICE_UNAVAILABLE" : err.code === "ENGINE_ERROR" ? "BAD_GATEWAY" : err.code;
     return new TRPCError({ code, message: err.message });
   }
   const e = err as { code?: string; name?: string; message?: string; cause?: unknown } | undefined;

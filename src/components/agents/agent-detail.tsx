@@ -1,0 +1,277 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import type { LucideIcon } from "lucide-react";
+import { ArrowLeft, Bot, FileQuestion, FolderTree, MessagesSquare, RotateCcw, RotateCw, ScrollText, Settings } from "lucide-react";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { AgentControls } from "@/components/agents/agent-controls";
+import { AGENT_TABS, isAgentTab, type AgentTab } from "@/components/agents/agent-format";
+import { EngineBanner, AgentStatusBadge, AgentStatusDetail, AgentUptime, LiveIndicator } from "@/components/agents/agent-status";
+import { AgentSettings } from "@/components/agents/agent-settings";
+import { useAgentStatus } from "@/components/agents/use-agent-status";
+import { apiErrorCode } from "@/components/projects/project-form";
+import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Skeleton } from "@/components/ui/skeleton";
+import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
+import { errorMessage, useTRPC } from "@/lib/trpc/client";
+
+const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
+  chat: { label: "Chat", icon: MessagesSquare },
+  files: { label: "Files", icon: FolderTree },
+  logs: { label: "Logs", icon: ScrollText },
+  settings: { label: "Settings", icon: Settings },
+};
+
+/** One agent: live header with controls, and its Chat / Files / Logs / Settings tabs. */
+export function AgentDetail({
+  projectId,
+  agentId,
+  initialTab = "chat",
+}: {
+  projectId: string;
+  agentId: string;
+  initialTab?: AgentTab;
+}) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const project = useQuery(trpc.project.get.queryOptions({ projectId }));
+  const agent = useQuery(trpc.agent.get.queryOptions({ projectId, agentId }));
+  const { engine, connection } = useAgentStatus({ projectId, agentId, enabled: !!agent.data && !agent.isError });
+  const [tab, setTab] = useState<AgentTab>(initialTab);
+  const agentsHref = `/projects/${projectId}/agents`;
+
+  if (!project.data) return null; // the project shell shows loading and error states
+
+  if (agent.isError) {
+    const code = apiErrorCode(agent.error);
+    if (code === "NOT_FOUND" || code === "BAD_REQUEST") return <AgentNotFound agentsHref={agentsHref} />;
+    return (
+      <div className="flex flex-col gap-6">
+        <BackLink href={agentsHref} />
+        <Alert variant="destructive" className="border-destructive/30">
+          <AlertTitle>Could not load this agent</AlertTitle>
+          <AlertDescription>
+            <p>{errorMessage(agent.error)}</p>
+            <Button variant="outline" size="sm" className="mt-2" onClick={() => void agent.refetch()}>
+              <RotateCcw aria-hidden="true" />
+              Try again
+            </Button>
+          </AlertDescription>
+        </Alert>
+      </div>
+    );
+  }
+
+  if (!agent.data) return <DetailSkeleton agentsHref={agentsHref} />;
+  const a = agent.data;
+  const role = project.data.role;
+
+  function changeTab(value: string) {
+    if (!isAgentTab(value)) return;
+    setTab(value);
+    // Keep the tab in the address (shareable, survives a reload) without a navigation.
+    const url = new URL(window.location.href);
+    if (value === "chat") url.searchParams.delete("tab");
+    else url.searchParams.set("tab", value);
+    window.history.replaceState(null, "", url);
+  }
+
+  return (
+    <div className="flex flex-col gap-6">
+      <BackLink href={agentsHref} />
+
+      <header className="flex flex-col gap-4 lg:flex-row lg:items-start lg:justify-between">
+        <div className="flex min-w-0 items-start gap-3">
+          <span
+            aria-hidden="true"
+            className="bg-muted text-muted-foreground flex size-10 shrink-0 items-center justify-center rounded-lg"
+          >
+            <Bot className="size-5" />
+          </span>
+          <div className="flex min-w-0 flex-col gap-1">
+            <div className="flex flex-wrap items-center gap-2">
+              <h2 id="agent-name" className="truncate font-mono text-lg font-semibold tracking-tight">
+                {a.name}
+              </h2>
+              <AgentStatusBadge agent={a} />
+              {a.restartRequired ? (
+                <Badge
+                  variant="outline"
+                  className="border-amber-500/30 bg-amber-500/10 text-amber-700 dark:text-amber-300"
+                  title="Settings changed since the container was created; restart to apply them"
+                >
+                  <RotateCw aria-hidden="true" />
+                  Restart required
+                </Badge>
+              ) : null}
+              <LiveIndicator connection={connection} />
+            </div>
+            <p className="text-muted-foreground text-sm">
+              {a.templateName} · <span title={a.image}>v{a.version}</span> · <span className="font-mono">{a.model}</span>{" "}
+              · <AgentUptime agent={a} />
+            </p>
+            <AgentStatusDetail agent={a} />
+          </div>
+        </div>
+        <AgentControls
+          agent={a}
+          role={role}
+          engineDown={engine?.state === "down"}
+          size="default"
+          describedBy="agent-name"
+          className="lg:flex-nowrap lg:[&>button:last-of-type]:ml-2"
+          onRemoved={() => router.push(agentsHref)}
+        />
+      </header>
+
+      <EngineBanner engine={engine} />
+
+      <Tabs value={tab} onValueChange={changeTab} className="gap-6">
+        <TabsList aria-label="Agent" className="w-full justify-start overflow-x-auto sm:w-fit">
+          {AGENT_TABS.map((value) => {
+            const { label, icon: Icon } = TAB_META[value];
+            return (
+              <TabsTrigger key={value} value={value} className="flex-none px-3">
+                <Icon aria-hidden="true" />
+                {label}
+              </TabsTrigger>
+            );
+          })}
+        </TabsList>
+        <TabsContent value="chat">
+          <UnreleasedTab
+            icon={MessagesSquare}
+            title="Chat"
+            description={`Talk to ${a.name} live: its answers stream in as it works, with every tool call and its result, in sessions you can resume.`}
+            points={[
+              "Streaming replies, tool calls and results",
+              "Sessions that survive restarts",
+              "Interrupt a running turn",
+              "Token usage and cost per session",
+            ]}
+          />
+        </TabsContent>
+        <TabsContent value="files">
+          <UnreleasedTab
+            icon={FolderTree}
+            title="Files"
+            description={`Browse and edit the files in ${a.name}'s /workspace and its instructions, with changes picked up by the agent at once.`}
+            points={[
+              "File tree and code editor",
+              "Save, revert and markdown preview",
+              "A notice when a file changed underneath you",
+              "Instruction changes reloaded automatically",
+            ]}
+          />
+        </TabsContent>
+        <TabsContent value="logs">
+          <UnreleasedTab
+            icon={ScrollText}
+            title="Logs"
+            description={`Follow ${a.name}'s container output live, with the time and stream of every line, and its health and resource use.`}
+            points={[
+              "Tail and follow stdout and stderr",
+              "Timestamps on every line",
+              "CPU, memory and network charts",
+              "Health checks and automatic restarts",
+            ]}
+          />
+        </TabsContent>
+        <TabsContent value="settings">
+          <AgentSettings agent={a} role={role} engineDown={engine?.state === "down"} />
+        </TabsContent>
+      </Tabs>
+    </div>
+  );
+}
+
+function BackLink({ href }: { href: string }) {
+  return (
+    <Link
+      href={href}
+      className="text-muted-foreground hover:text-foreground focus-visible:ring-ring/50 -ml-1 inline-flex w-fit items-center gap-1.5 rounded-md px-1 text-sm outline-none focus-visible:ring-[3px]"
+    >
+      <ArrowLeft className="size-4" aria-hidden="true" />
+      All agents
+    </Link>
+  );
+}
+
+/** An honest empty state for a tab this version does not ship yet (the style of UnreleasedSection). */
+function UnreleasedTab({
+  icon: Icon,
+  title,
+  description,
+  points,
+}: {
+  icon: LucideIcon;
+  title: string;
+  description: string;
+  points: string[];
+}) {
+  return (
+    <section aria-label={title} className="flex flex-col items-center gap-5 rounded-xl border border-dashed px-6 py-14 text-center">
+      <div className="bg-muted flex size-12 items-center justify-center rounded-full">
+        <Icon className="text-muted-foreground size-6" aria-hidden="true" />
+      </div>
+      <div className="flex max-w-lg flex-col gap-2">
+        <div className="flex items-center justify-center gap-2">
+          <h3 className="font-semibold">{title}</h3>
+          <Badge variant="outline" className="text-muted-foreground">
+            Not available yet
+          </Badge>
+        </div>
+        <p className="text-sm leading-relaxed">{description}</p>
+        <p className="text-muted-foreground text-sm">This arrives in a later release of Armory.</p>
+      </div>
+      <ul className="text-muted-foreground grid max-w-xl gap-2 text-left text-sm sm:grid-cols-2">
+        {points.map((point) => (
+          <li key={point} className="flex gap-2">
+            <span aria-hidden="true" className="bg-muted-foreground/50 mt-2 size-1.5 shrink-0 rounded-full" />
+            {point}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function AgentNotFound({ agentsHref }: { agentsHref: string }) {
+  return (
+    <div className="flex flex-col items-center justify-center gap-5 py-16 text-center">
+      <div className="bg-muted flex size-12 items-center justify-center rounded-full">
+        <FileQuestion className="text-muted-foreground size-6" aria-hidden="true" />
+      </div>
+      <div className="flex max-w-md flex-col gap-1.5">
+        <h2 className="text-xl font-semibold tracking-tight">Agent not found</h2>
+        <p className="text-muted-foreground text-sm">
+          There is no agent at this address in this project. It may have been removed, or the link may be wrong.
+        </p>
+      </div>
+      <Button asChild>
+        <Link href={agentsHref}>Back to agents</Link>
+      </Button>
+    </div>
+  );
+}
+
+function DetailSkeleton({ agentsHref }: { agentsHref: string }) {
+  return (
+    <div className="flex flex-col gap-6">
+      <BackLink href={agentsHref} />
+      <div aria-busy="true" className="flex items-start gap-3">
+        <span className="sr-only">Loading agent…</span>
+        <Skeleton className="size-10 rounded-lg" />
+        <div className="flex flex-col gap-2">
+          <Skeleton className="h-6 w-48" />
+          <Skeleton className="h-3.5 w-72" />
+        </div>
+      </div>
+      <Skeleton className="h-9 w-80" />
+      <Skeleton className="h-64 w-full rounded-xl" />
+    </div>
+  );
+}

@@ -1,0 +1,276 @@
+"use client";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { Loader2, Lock, RotateCw } from "lucide-react";
+import { useRef, useState } from "react";
+import { toast } from "sonner";
+import { useAgentAction } from "@/components/agents/agent-controls";
+import { formatLimits, STATE_LABELS, type Agent } from "@/components/agents/agent-format";
+import {
+  apiFieldErrors,
+  envRows,
+  permissionModeLabel,
+  validateRuntime,
+  type RuntimeData,
+  type RuntimeErrors,
+  type RuntimeValues,
+} from "@/components/agents/agent-form";
+import { RuntimeFields } from "@/components/agents/create-agent-dialog";
+import { storeAgent } from "@/components/agents/use-agent-status";
+import { FormError } from "@/components/auth/form-error";
+import { focusFirstInvalid } from "@/components/forms/text-field";
+import { roleLabel } from "@/components/projects/role-badge";
+import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "@/components/ui/card";
+import { errorMessage, useTRPC } from "@/lib/trpc/client";
+import { timeAgo } from "@/lib/utils";
+import { roleAtLeast, type ProjectRole } from "@/server/domain/roles";
+
+type Config = Pick<Agent, "memoryMb" | "cpus" | "pidsLimit" | "model" | "permissionMode" | "env">;
+
+function configKey(c: Config): string {
+  const env = Object.entries(c.env).sort(([a], [b]) => a.localeCompare(b));
+  return JSON.stringify([c.memoryMb, c.cpus, c.pidsLimit, c.model, c.permissionMode, env]);
+}
+
+function sameEnv(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => k in b && a[k] === b[k]);
+}
+
+function valuesOf(c: Config): RuntimeValues {
+  return {
+    memoryMb: String(c.memoryMb),
+    cpus: String(c.cpus),
+    pidsLimit: String(c.pidsLimit),
+    model: c.model,
+    permissionMode: c.permissionMode,
+    env: envRows(c.env),
+  };
+}
+
+/** What changed between the agent's config and the checked form: only those fields are sent. */
+function patchOf(agent: Config, data: RuntimeData): RuntimeData {
+  const patch: RuntimeData = {};
+  if (data.memoryMb !== undefined && data.memoryMb !== agent.memoryMb) patch.memoryMb = data.memoryMb;
+  if (data.cpus !== undefined && data.cpus !== agent.cpus) patch.cpus = data.cpus;
+  if (data.pidsLimit !== undefined && data.pidsLimit !== agent.pidsLimit) patch.pidsLimit = data.pidsLimit;
+  if (data.model !== undefined && data.model !== agent.model) patch.model = data.model;
+  if (data.permissionMode !== undefined && data.permissionMode !== agent.permissionMode) {
+    patch.permissionMode = data.permissionMode;
+  }
+  if (data.env && !sameEnv(data.env, agent.env)) patch.env = data.env;
+  return patch;
+}
+
+/** The agent's Settings tab: what it runs, and (for admins) its limits, model, permissions and env. */
+export function AgentSettings({ agent, role, engineDown }: { agent: Agent; role: ProjectRole; engineDown: boolean }) {
+  return (
+    <div className="flex max-w-3xl flex-col gap-6">
+      {agent.restartRequired ? <RestartRequired agent={agent} role={role} engineDown={engineDown} /> : null}
+      {/* Re-mounts (fresh values) when the configuration changes, not on every status change. */}
+      <RuntimeSettings key={configKey(agent)} agent={agent} role={role} />
+      <AgentFacts agent={agent} />
+    </div>
+  );
+}
+
+function RestartRequired({ agent, role, engineDown }: { agent: Agent; role: ProjectRole; engineDown: boolean }) {
+  const { pending, run } = useAgentAction(agent);
+  const running = agent.observedState === "running";
+  return (
+    <Alert className="border-amber-500/40 bg-amber-500/5" data-testid="restart-required">
+      <RotateCw aria-hidden="true" className="text-amber-600 dark:text-amber-400" />
+      <AlertTitle>Restart required</AlertTitle>
+      <AlertDescription>
+        <p>
+          The model, permission mode or environment changed since this agent&apos;s container was created. They apply when
+          it is {running ? "restarted" : "started"} (the container is re-created; /workspace and sessions are kept).
+        </p>
+        {roleAtLeast(role, "operator") ? (
+          <Button
+            size="sm"
+            className="mt-2"
+            disabled={pending !== null || engineDown}
+            onClick={() => run(running ? "restart" : "start")}
+          >
+            {pending ? <Loader2 className="animate-spin" aria-hidden="true" /> : <RotateCw aria-hidden="true" />}
+            {pending ? (running ? "Restarting…" : "Starting…") : running ? "Restart now" : "Start now"}
+          </Button>
+        ) : null}
+      </AlertDescription>
+    </Alert>
+  );
+}
+
+function RuntimeSettings({ agent, role }: { agent: Agent; role: ProjectRole }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const formRef = useRef<HTMLFormElement>(null);
+  const canEdit = roleAtLeast(role, "admin");
+  const [values, setValues] = useState<RuntimeValues>(() => valuesOf(agent));
+  const [errors, setErrors] = useState<RuntimeErrors>({});
+  const [submitted, setSubmitted] = useState(false);
+  const [serverError, setServerError] = useState<string | null>(null);
+
+  const update = useMutation(
+    trpc.agent.update.mutationOptions({
+      onSuccess: (saved, patch) => {
+        storeAgent(queryClient, trpc, saved);
+        const live = patch.memoryMb !== undefined || patch.cpus !== undefined || patch.pidsLimit !== undefined;
+        toast.success("Agent settings saved", {
+          description: saved.restartRequired
+            ? "Restart the agent to apply the model, permission mode or environment."
+            : live && saved.observedState === "running"
+              ? "The new limits apply to the running container now."
+              : undefined,
+        });
+      },
+    }),
+  );
+
+  const checked = validateRuntime(values, { required: true });
+  const dirty = checked.ok ? Object.keys(patchOf(agent, checked.data)).length > 0 : true;
+
+  function change(patch: Partial<RuntimeValues>) {
+    const next = { ...values, ...patch };
+    setValues(next);
+    setServerError(null);
+    if (submitted) {
+      const result = validateRuntime(next, { required: true });
+      setErrors(result.ok ? {} : result.errors);
+    }
+  }
+
+  function onSubmit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (update.isPending || !canEdit) return;
+    setSubmitted(true);
+    setServerError(null);
+    if (!checked.ok) {
+      setErrors(checked.errors);
+      focusFirstInvalid(formRef.current);
+      return;
+    }
+    setErrors({});
+    const patch = patchOf(agent, checked.data);
+    if (!Object.keys(patch).length) return;
+    update.mutate(
+      { projectId: agent.projectId, agentId: agent.id, ...patch },
+      {
+        onError: (err) => {
+          const fields = apiFieldErrors(err);
+          if (fields && Object.keys(fields).every((k) => k in values)) {
+            setErrors(fields as RuntimeErrors);
+            focusFirstInvalid(formRef.current);
+          } else setServerError(errorMessage(err));
+        },
+      },
+    );
+  }
+
+  return (
+    <Card className="overflow-hidden pb-0">
+      <CardHeader>
+        <CardTitle>
+          <h3>Runtime</h3>
+        </CardTitle>
+        <CardDescription>
+          Memory, CPU and process limits apply to the running container at once. Model, permission mode and environment
+          apply at the next restart.
+        </CardDescription>
+      </CardHeader>
+      <form ref={formRef} onSubmit={onSubmit} noValidate aria-label="Agent settings" className="flex flex-col gap-6">
+        <CardContent className="flex flex-col gap-5">
+          {!canEdit ? (
+            <p className="bg-muted text-muted-foreground flex items-center gap-2 rounded-md px-3 py-2 text-sm">
+              <Lock className="size-4 shrink-0" aria-hidden="true" />
+              Only owners and admins can change an agent&apos;s settings. Your role here is {roleLabel(role)}.
+            </p>
+          ) : null}
+          <FormError message={serverError} />
+          <RuntimeFields
+            idPrefix="agent-settings"
+            values={values}
+            errors={errors}
+            onChange={change}
+            disabled={!canEdit || update.isPending}
+            envDescription="The agent's full environment (the template's variables and its own). Armory adds its own ARMORY_* variables and the model."
+          />
+        </CardContent>
+        <CardFooter className="bg-muted/40 justify-between gap-4 border-t py-4 [.border-t]:pt-4">
+          <p className="text-muted-foreground text-xs">
+            {canEdit && dirty ? "You have unsaved changes." : `Now: ${formatLimits(agent)}.`}
+          </p>
+          {canEdit ? (
+            <div className="flex gap-2">
+              {dirty ? (
+                <Button
+                  type="button"
+                  variant="outline"
+                  disabled={update.isPending}
+                  onClick={() => {
+                    setValues(valuesOf(agent));
+                    setErrors({});
+                    setSubmitted(false);
+                    setServerError(null);
+                  }}
+                >
+                  Discard
+                </Button>
+              ) : null}
+              <Button type="submit" disabled={!dirty || update.isPending}>
+                {update.isPending ? (
+                  <>
+                    <Loader2 className="animate-spin" aria-hidden="true" />
+                    Saving…
+                  </>
+                ) : (
+                  "Save changes"
+                )}
+              </Button>
+            </div>
+          ) : null}
+        </CardFooter>
+      </form>
+    </Card>
+  );
+}
+
+function AgentFacts({ agent }: { agent: Agent }) {
+  const rows: [string, React.ReactNode][] = [
+    ["Template", agent.templateName],
+    ["Image", <span key="image" className="font-mono break-all">{agent.image}</span>],
+    ["Version", agent.version],
+    ["Permission mode", permissionModeLabel(agent.permissionMode)],
+    ["Desired state", agent.desiredState === "running" ? "Running" : "Stopped"],
+    [
+      "Observed state",
+      `${STATE_LABELS[agent.observedState].label}${agent.observedAt ? ` (checked ${timeAgo(agent.observedAt)})` : ""}`,
+    ],
+    ["Container", agent.containerId ? <span key="cid" className="font-mono">{agent.containerId}</span> : "none"],
+    ["Exit code", agent.exitCode === null ? "—" : `${agent.exitCode}${agent.oomKilled ? " (out of memory)" : ""}`],
+    ["Agent id", <span key="id" className="font-mono break-all">{agent.id}</span>],
+    ["Created", <time key="created" dateTime={agent.createdAt.toISOString()} title={agent.createdAt.toLocaleString()}>{timeAgo(agent.createdAt)}</time>],
+  ];
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>
+          <h3>Container</h3>
+        </CardTitle>
+        <CardDescription>What this agent runs and what Docker last reported about it.</CardDescription>
+      </CardHeader>
+      <CardContent>
+        <dl className="grid gap-x-6 gap-y-2 text-sm sm:grid-cols-[10rem_1fr]">
+          {rows.map(([label, value]) => (
+            <div key={label} className="contents">
+              <dt className="text-muted-foreground">{label}</dt>
+              <dd className="min-w-0">{value}</dd>
+            </div>
+          ))}
+        </dl>
+      </CardContent>
+    </Card>
+  );
+}

@@ -1,0 +1,428 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ChevronRight, Loader2, RotateCcw } from "lucide-react";
+import { useId, useRef, useState } from "react";
+import { toast } from "sonner";
+import { formatLimits, type Template } from "@/components/agents/agent-format";
+import {
+  AGENT_NAME_MAX,
+  apiFieldErrors,
+  permissionModeLabel,
+  PERMISSION_MODE_LABELS,
+  PERMISSION_MODES,
+  validateAgentName,
+  validateRuntime,
+  type RuntimeErrors,
+  type RuntimeValues,
+} from "@/components/agents/agent-form";
+import { CheckboxField, EnvEditor, SelectField } from "@/components/agents/form-controls";
+import { storeAgent } from "@/components/agents/use-agent-status";
+import { FormError } from "@/components/auth/form-error";
+import { CharacterCount, focusFirstInvalid, TextField } from "@/components/forms/text-field";
+import { apiErrorCode } from "@/components/projects/project-form";
+import { Button } from "@/components/ui/button";
+import {
+  Dialog,
+  DialogContent,
+  DialogDescription,
+  DialogFooter,
+  DialogHeader,
+  DialogTitle,
+} from "@/components/ui/dialog";
+import { FieldGroup } from "@/components/ui/field";
+import { Skeleton } from "@/components/ui/skeleton";
+import { errorMessage, useTRPC } from "@/lib/trpc/client";
+import { cn } from "@/lib/utils";
+
+const EMPTY_RUNTIME: RuntimeValues = { memoryMb: "", cpus: "", pidsLimit: "", model: "", permissionMode: "", env: [] };
+
+/** The template a new agent starts from unless the person picks another: the first built-in. */
+function defaultTemplate(templates: Template[]): Template | undefined {
+  return templates.find((t) => t.builtIn) ?? templates[0];
+}
+
+export function CreateAgentDialog({
+  projectId,
+  open,
+  onOpenChange,
+}: {
+  projectId: string;
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const formRef = useRef<HTMLFormElement>(null);
+  const advancedId = useId();
+  const templates = useQuery({ ...trpc.template.list.queryOptions({ projectId }), enabled: open });
+  const [templateId, setTemplateId] = useState<string | null>(null);
+  const [name, setName] = useState("");
+  const [nameTouched, setNameTouched] = useState(false);
+  const [nameError, setNameError] = useState<string | null>(null);
+  const [runtime, setRuntime] = useState<RuntimeValues>(EMPTY_RUNTIME);
+  const [runtimeErrors, setRuntimeErrors] = useState<RuntimeErrors>({});
+  const [submitted, setSubmitted] = useState(false);
+  const [advanced, setAdvanced] = useState(false);
+  const [start, setStart] = useState(true);
+  const [serverError, setServerError] = useState<string | null>(null);
+
+  const template = templates.data?.find((t) => t.id === templateId) ?? defaultTemplate(templates.data ?? []);
+
+  const create = useMutation(
+    trpc.agent.create.mutationOptions({
+      onSuccess: (agent, input) => {
+        storeAgent(queryClient, trpc, agent);
+        toast.success(input.start ? "Agent created and started" : "Agent created", { description: agent.name });
+        close();
+      },
+    }),
+  );
+
+  function reset() {
+    setTemplateId(null);
+    setName("");
+    setNameTouched(false);
+    setNameError(null);
+    setRuntime(EMPTY_RUNTIME);
+    setRuntimeErrors({});
+    setSubmitted(false);
+    setAdvanced(false);
+    setStart(true);
+    setServerError(null);
+    create.reset();
+  }
+
+  function close() {
+    onOpenChange(false);
+    reset();
+  }
+
+  function changeName(value: string) {
+    setName(value);
+    setNameTouched(true);
+    setServerError(null);
+    // Live: the rule is checked as the name is typed (an empty field only complains after a submit).
+    setNameError(value === "" && !submitted ? null : validateAgentName(value));
+  }
+
+  function changeRuntime(patch: Partial<RuntimeValues>) {
+    const next = { ...runtime, ...patch };
+    setRuntime(next);
+    setServerError(null);
+    if (submitted) {
+      const result = validateRuntime(next);
+      setRuntimeErrors(result.ok ? {} : result.errors);
+    }
+  }
+
+  function onSubmit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (create.isPending || !template) return;
+    setSubmitted(true);
+    setServerError(null);
+    const nameProblem = validateAgentName(name);
+    const checked = validateRuntime(runtime);
+    setNameError(nameProblem);
+    setRuntimeErrors(checked.ok ? {} : checked.errors);
+    if (!checked.ok) setAdvanced(true);
+    if (nameProblem || !checked.ok) {
+      focusFirstInvalid(formRef.current);
+      return;
+    }
+    const { env, ...rest } = checked.data;
+    const overrides = { ...rest, ...(env && Object.keys(env).length ? { env } : {}) };
+    create.mutate(
+      {
+        projectId,
+        templateId: template.id,
+        name: name.trim(),
+        overrides: Object.keys(overrides).length ? overrides : undefined,
+        start,
+      },
+      {
+        // Handled here (not in mutationOptions) because it reads the form ref.
+        onError: (err) => {
+          // A create whose start failed leaves the agent behind: show it in the list.
+          void queryClient.invalidateQueries({ queryKey: trpc.agent.list.queryKey({ projectId }) });
+          const fields = apiFieldErrors(err);
+          if (apiErrorCode(err) === "CONFLICT") {
+            setNameError(errorMessage(err));
+            focusFirstInvalid(formRef.current);
+          } else if (fields?.name) {
+            setNameError(fields.name);
+            focusFirstInvalid(formRef.current);
+          } else {
+            setServerError(errorMessage(err));
+          }
+        },
+      },
+    );
+  }
+
+  const pending = create.isPending;
+  const showCount = nameTouched && name.length > AGENT_NAME_MAX - 10;
+
+  return (
+    <Dialog
+      open={open}
+      onOpenChange={(next) => {
+        if (next) onOpenChange(true);
+        else if (!pending) close();
+      }}
+    >
+      <DialogContent className="max-h-[calc(100dvh-2rem)] overflow-y-auto sm:max-w-lg">
+        <DialogHeader>
+          <DialogTitle>New agent</DialogTitle>
+          <DialogDescription>
+            An agent is a Claude Code CLI in its own Docker container, set up from a template.
+          </DialogDescription>
+        </DialogHeader>
+        <form ref={formRef} onSubmit={onSubmit} noValidate className="flex flex-col gap-5" aria-label="New agent">
+          <FormError message={serverError} />
+          {templates.isError ? (
+            <FormError message={`Could not load the templates: ${errorMessage(templates.error)}`}>
+              <Button type="button" variant="outline" size="sm" className="mt-2" onClick={() => void templates.refetch()}>
+                <RotateCcw aria-hidden="true" />
+                Try again
+              </Button>
+            </FormError>
+          ) : null}
+          <FieldGroup>
+            {templates.isPending ? (
+              <div aria-busy="true" className="flex flex-col gap-2">
+                <span className="text-sm font-medium">Template</span>
+                <Skeleton className="h-9 w-full" />
+                <Skeleton className="h-14 w-full" />
+                <span className="sr-only">Loading templates…</span>
+              </div>
+            ) : templates.data?.length ? (
+              <div className="flex flex-col gap-2">
+                <SelectField
+                  id="create-agent-template"
+                  label="Template"
+                  name="template"
+                  value={template?.id ?? ""}
+                  onChange={(e) => setTemplateId(e.target.value)}
+                  disabled={pending}
+                >
+                  {templates.data.map((t) => (
+                    <option key={t.id} value={t.id}>
+                      {t.displayName}
+                      {t.builtIn ? "" : " (project)"}
+                    </option>
+                  ))}
+                </SelectField>
+                {template ? <TemplateDefaults template={template} /> : null}
+              </div>
+            ) : templates.data ? (
+              <p className="text-muted-foreground text-sm">
+                There are no templates to create an agent from. Templates come from the <code>templates/</code> folder
+                of the Armory installation.
+              </p>
+            ) : null}
+
+            <TextField
+              id="create-agent-name"
+              label="Name"
+              name="name"
+              placeholder="e.g. code-reviewer-2"
+              autoComplete="off"
+              spellCheck={false}
+              autoCapitalize="none"
+              autoFocus
+              className="[&_input]:font-mono"
+              value={name}
+              onChange={(e) => changeName(e.target.value)}
+              error={nameError}
+              description={
+                nameError ? undefined : "Lower-case letters, digits and hyphens; it names the container and its host."
+              }
+              labelAside={showCount ? <CharacterCount length={name.trim().length} max={AGENT_NAME_MAX} /> : null}
+              disabled={pending}
+            />
+          </FieldGroup>
+
+          <div className="flex flex-col gap-4">
+            <button
+              type="button"
+              aria-expanded={advanced}
+              aria-controls={advancedId}
+              onClick={() => setAdvanced((v) => !v)}
+              className="text-muted-foreground hover:text-foreground focus-visible:ring-ring/50 -mx-1 flex items-center gap-1.5 self-start rounded-md px-1 text-sm font-medium outline-none focus-visible:ring-[3px]"
+            >
+              <ChevronRight className={cn("size-4 transition-transform", advanced && "rotate-90")} aria-hidden="true" />
+              Advanced
+              <span className="font-normal">— limits, model, permissions, environment</span>
+            </button>
+            <div id={advancedId} hidden={!advanced} className="bg-muted/30 flex flex-col gap-5 rounded-lg border p-4">
+              <p className="text-muted-foreground text-sm">Leave a field empty to use the template&apos;s value.</p>
+              <RuntimeFields
+                idPrefix="create-agent"
+                values={runtime}
+                errors={runtimeErrors}
+                onChange={changeRuntime}
+                disabled={pending}
+                placeholders={template}
+              />
+            </div>
+          </div>
+
+          <CheckboxField
+            id="create-agent-start"
+            label="Start after creating"
+            checked={start}
+            onChange={(e) => setStart(e.target.checked)}
+            disabled={pending}
+          />
+
+          <DialogFooter>
+            <Button type="button" variant="outline" onClick={close} disabled={pending}>
+              Cancel
+            </Button>
+            <Button type="submit" disabled={pending || !template}>
+              {pending ? (
+                <>
+                  <Loader2 className="animate-spin" aria-hidden="true" />
+                  {create.variables?.start ? "Creating and starting…" : "Creating…"}
+                </>
+              ) : (
+                "Create agent"
+              )}
+            </Button>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+function TemplateDefaults({ template }: { template: Template }) {
+  const envCount = Object.keys(template.env).length;
+  return (
+    <div className="bg-muted/40 flex flex-col gap-1.5 rounded-md border px-3 py-2.5 text-sm" data-testid="template-defaults">
+      {template.description ? <p className="text-muted-foreground line-clamp-3">{template.description}</p> : null}
+      <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-0.5 text-xs">
+        <dt className="text-muted-foreground">Model</dt>
+        <dd className="font-mono">{template.model}</dd>
+        <dt className="text-muted-foreground">Limits</dt>
+        <dd>{formatLimits(template)}</dd>
+        <dt className="text-muted-foreground">Permissions</dt>
+        <dd>{permissionModeLabel(template.permissionMode)}</dd>
+        <dt className="text-muted-foreground">Environment</dt>
+        <dd>{envCount === 0 ? "none" : `${envCount} variable${envCount === 1 ? "" : "s"}`}</dd>
+      </dl>
+    </div>
+  );
+}
+
+/**
+ * Memory, CPUs, processes, model, permission mode and env: shared by the create dialog (where
+ * empty means the template's value) and the agent's settings.
+ */
+export function RuntimeFields({
+  idPrefix,
+  values,
+  errors,
+  onChange,
+  disabled,
+  placeholders,
+  envDescription,
+}: {
+  idPrefix: string;
+  values: RuntimeValues;
+  errors: RuntimeErrors;
+  onChange: (patch: Partial<RuntimeValues>) => void;
+  disabled?: boolean;
+  /** The template's values, shown as placeholders (create) — absent in settings. */
+  placeholders?: Pick<Template, "memoryMb" | "cpus" | "pidsLimit" | "model" | "permissionMode" | "env">;
+  envDescription?: React.ReactNode;
+}) {
+  const templateEnv = placeholders ? Object.keys(placeholders.env).sort() : [];
+  return (
+    <FieldGroup>
+      <div className="grid gap-4 sm:grid-cols-3">
+        <TextField
+          id={`${idPrefix}-memory`}
+          label="Memory (MB)"
+          inputMode="numeric"
+          autoComplete="off"
+          placeholder={placeholders ? String(placeholders.memoryMb) : undefined}
+          value={values.memoryMb}
+          onChange={(e) => onChange({ memoryMb: e.target.value })}
+          error={errors.memoryMb}
+          disabled={disabled}
+        />
+        <TextField
+          id={`${idPrefix}-cpus`}
+          label="CPUs"
+          inputMode="decimal"
+          autoComplete="off"
+          placeholder={placeholders ? String(placeholders.cpus) : undefined}
+          value={values.cpus}
+          onChange={(e) => onChange({ cpus: e.target.value })}
+          error={errors.cpus}
+          disabled={disabled}
+        />
+        <TextField
+          id={`${idPrefix}-pids`}
+          label="Processes"
+          inputMode="numeric"
+          autoComplete="off"
+          placeholder={placeholders ? String(placeholders.pidsLimit) : undefined}
+          value={values.pidsLimit}
+          onChange={(e) => onChange({ pidsLimit: e.target.value })}
+          error={errors.pidsLimit}
+          disabled={disabled}
+        />
+      </div>
+      <TextField
+        id={`${idPrefix}-model`}
+        label="Model"
+        autoComplete="off"
+        spellCheck={false}
+        className="[&_input]:font-mono"
+        placeholder={placeholders?.model}
+        value={values.model}
+        onChange={(e) => onChange({ model: e.target.value })}
+        error={errors.model}
+        disabled={disabled}
+      />
+      <SelectField
+        id={`${idPrefix}-permission-mode`}
+        label="Permission mode"
+        value={values.permissionMode}
+        onChange={(e) => onChange({ permissionMode: e.target.value })}
+        error={errors.permissionMode}
+        description={
+          values.permissionMode
+            ? PERMISSION_MODE_LABELS[values.permissionMode as keyof typeof PERMISSION_MODE_LABELS]?.hint
+            : undefined
+        }
+        disabled={disabled}
+      >
+        {placeholders ? (
+          <option value="">Template default ({permissionModeLabel(placeholders.permissionMode)})</option>
+        ) : null}
+        {PERMISSION_MODES.map((mode) => (
+          <option key={mode} value={mode}>
+            {PERMISSION_MODE_LABELS[mode].label}
+          </option>
+        ))}
+      </SelectField>
+      <EnvEditor
+        id={`${idPrefix}-env`}
+        rows={values.env}
+        onChange={(env) => onChange({ env })}
+        rowErrors={errors.envRows}
+        error={errors.env}
+        disabled={disabled}
+        description={
+          envDescription ??
+          (templateEnv.length
+            ? `Added to the template's ${templateEnv.length} variable${templateEnv.length === 1 ? "" : "s"} (${templateEnv.join(", ")}); a name the template sets too takes your value.`
+            : undefined)
+        }
+      />
+    </FieldGroup>
+  );
+}

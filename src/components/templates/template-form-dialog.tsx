@@ -1,0 +1,578 @@
+"use client";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { Loader2, Plus, X } from "lucide-react";
+import { useRef, useState } from "react";
+import { toast } from "sonner";
+import { FormError } from "@/components/auth/form-error";
+import { focusFirstInvalid, TextareaField, TextField } from "@/components/forms/text-field";
+import { Button } from "@/components/ui/button";
+import {
+  Dialog,
+  DialogContent,
+  DialogDescription,
+  DialogFooter,
+  DialogHeader,
+  DialogTitle,
+} from "@/components/ui/dialog";
+import { Field, FieldDescription, FieldError, FieldGroup, FieldLabel, FieldLegend, FieldSet } from "@/components/ui/field";
+import { Input } from "@/components/ui/input";
+import { errorMessage, useTRPC } from "@/lib/trpc/client";
+import { cn } from "@/lib/utils";
+import { formatCpus, formatMemory, formatPids, PERMISSION_MODE_INFO, PERMISSION_MODE_OPTIONS, type PermissionMode, type Template } from "./format";
+import {
+  apiTemplateFieldErrors,
+  changedFields,
+  checkTemplateForm,
+  copyName,
+  emptyTemplateForm,
+  envRow,
+  templateToForm,
+  type TemplateFormErrors,
+  type TemplateFormValues,
+} from "./template-form";
+
+export type TemplateFormMode =
+  | { kind: "create" }
+  | { kind: "copy"; source: Template }
+  | { kind: "edit"; template: Template };
+
+function initialValues(mode: TemplateFormMode, takenNames: ReadonlySet<string>): TemplateFormValues {
+  if (mode.kind === "create") return emptyTemplateForm();
+  if (mode.kind === "copy") return templateToForm(mode.source, copyName(mode.source.name, takenNames));
+  return templateToForm(mode.template);
+}
+
+const TITLES: Record<TemplateFormMode["kind"], { title: string; description: string; submit: string; pending: string }> = {
+  create: {
+    title: "New template",
+    description: "A recipe for agents in this project: image, model, limits, permissions and instructions.",
+    submit: "Create template",
+    pending: "Creating…",
+  },
+  copy: {
+    title: "Copy to project",
+    description: "Makes an editable copy in this project. Change anything now or later; the original stays as it is.",
+    submit: "Copy template",
+    pending: "Copying…",
+  },
+  edit: {
+    title: "Edit template",
+    description: "Changes apply to agents created from now on; existing agents keep their settings.",
+    submit: "Save changes",
+    pending: "Saving…",
+  },
+};
+
+/** Create, copy or edit a project template. Mount it fresh for each use (its state starts from `mode`). */
+export function TemplateFormDialog({
+  projectId,
+  mode,
+  takenNames,
+  open,
+  onOpenChange,
+  onSaved,
+}: {
+  projectId: string;
+  mode: TemplateFormMode;
+  /** Names of the project's own templates (to suggest a free name for a copy). */
+  takenNames: ReadonlySet<string>;
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  onSaved?: (template: Template) => void;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const formRef = useRef<HTMLFormElement>(null);
+  const [values, setValues] = useState<TemplateFormValues>(() => initialValues(mode, takenNames));
+  const [errors, setErrors] = useState<TemplateFormErrors>({});
+  const [submitted, setSubmitted] = useState(false);
+  const [serverError, setServerError] = useState<string | null>(null);
+  const text = TITLES[mode.kind];
+  const idPrefix = `template-${mode.kind}`;
+
+  async function saved(template: Template, message: string) {
+    queryClient.setQueryData(trpc.template.get.queryKey({ projectId, templateId: template.id }), template);
+    await queryClient.invalidateQueries({ queryKey: trpc.template.list.queryKey({ projectId }) });
+    toast.success(message, { description: template.displayName });
+    onOpenChange(false);
+    onSaved?.(template);
+  }
+
+  const create = useMutation(trpc.template.create.mutationOptions());
+  const update = useMutation(trpc.template.update.mutationOptions());
+  const pending = create.isPending || update.isPending;
+
+  function onError(err: unknown) {
+    const fields = apiTemplateFieldErrors(err);
+    if (fields) {
+      setErrors(fields);
+      focusFirstInvalid(formRef.current);
+    } else {
+      setServerError(errorMessage(err));
+    }
+  }
+
+  function change<K extends keyof TemplateFormValues>(field: K, value: TemplateFormValues[K]) {
+    const next = { ...values, [field]: value };
+    setValues(next);
+    setServerError(null);
+    if (submitted) {
+      const result = checkTemplateForm(next);
+      // Keep the server's remarks on other fields until they are submitted again.
+      setErrors((prev) => {
+        const merged: TemplateFormErrors = { ...prev, [field]: undefined };
+        if (!result.ok) Object.assign(merged, result.errors);
+        return merged;
+      });
+    }
+  }
+
+  function onSubmit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (pending) return;
+    setSubmitted(true);
+    setServerError(null);
+    const result = checkTemplateForm(values);
+    if (!result.ok) {
+      setErrors(result.errors);
+      focusFirstInvalid(formRef.current);
+      return;
+    }
+    setErrors({});
+    const { name, payload } = result;
+    if (mode.kind === "edit") {
+      const patch = changedFields(mode.template, name, payload);
+      if (!Object.keys(patch).length) {
+        toast.info("Nothing changed");
+        onOpenChange(false);
+        return;
+      }
+      update.mutate(
+        { projectId, templateId: mode.template.id, ...patch },
+        { onSuccess: (t) => void saved(t, "Template saved"), onError },
+      );
+    } else {
+      create.mutate(
+        { projectId, name, ...payload, ...(mode.kind === "copy" ? { copyFrom: mode.source.id } : {}) },
+        { onSuccess: (t) => void saved(t, mode.kind === "copy" ? "Template copied to the project" : "Template created"), onError },
+      );
+    }
+  }
+
+  const numberHint = (field: "memoryMb" | "cpus" | "pidsLimit") => {
+    const n = Number(values[field]);
+    if (!values[field].trim() || !Number.isFinite(n) || n <= 0) return null;
+    return field === "memoryMb" ? formatMemory(n) : field === "cpus" ? formatCpus(n) : formatPids(n);
+  };
+
+  return (
+    <Dialog
+      open={open}
+      onOpenChange={(next) => {
+        if (!next && pending) return;
+        onOpenChange(next);
+      }}
+    >
+      <DialogContent className="flex max-h-[90vh] flex-col gap-0 p-0 sm:max-w-2xl">
+        <DialogHeader className="border-b p-6 pr-12">
+          <DialogTitle>{text.title}</DialogTitle>
+          <DialogDescription>
+            {mode.kind === "copy" ? (
+              <>
+                From <span className="text-foreground font-medium">{mode.source.displayName}</span>. {text.description}
+              </>
+            ) : (
+              text.description
+            )}
+          </DialogDescription>
+        </DialogHeader>
+        <form
+          ref={formRef}
+          onSubmit={onSubmit}
+          noValidate
+          aria-label={text.title}
+          className="flex min-h-0 flex-1 flex-col"
+        >
+          <div className="flex flex-col gap-6 overflow-y-auto p-6">
+            <FormError message={serverError} />
+
+            <FieldGroup>
+              <div className="grid gap-5 sm:grid-cols-2">
+                <TextField
+                  id={`${idPrefix}-name`}
+                  label="Name"
+                  name="name"
+                  autoComplete="off"
+                  spellCheck={false}
+                  autoFocus
+                  placeholder="e.g. api-reviewer"
+                  className="[&_input]:font-mono"
+                  description="Lower-case letters, digits and hyphens."
+                  value={values.name}
+                  onChange={(e) => change("name", e.target.value)}
+                  error={errors.name}
+                  disabled={pending}
+                />
+                <TextField
+                  id={`${idPrefix}-display-name`}
+                  label={
+                    <>
+                      Display name <Optional />
+                    </>
+                  }
+                  name="displayName"
+                  autoComplete="off"
+                  placeholder={values.name.trim() || "e.g. API reviewer"}
+                  value={values.displayName}
+                  onChange={(e) => change("displayName", e.target.value)}
+                  error={errors.displayName}
+                  disabled={pending}
+                />
+              </div>
+              <TextareaField
+                id={`${idPrefix}-description`}
+                label={
+                  <>
+                    Description <Optional />
+                  </>
+                }
+                name="description"
+                rows={2}
+                placeholder="What agents from this template are for"
+                className="[&_textarea]:max-h-40"
+                value={values.description}
+                onChange={(e) => change("description", e.target.value)}
+                error={errors.description}
+                disabled={pending}
+              />
+            </FieldGroup>
+
+            <FieldSet className="gap-4">
+              <FieldLegend>Model and image</FieldLegend>
+              <div className="grid gap-5 sm:grid-cols-2">
+                <TextField
+                  id={`${idPrefix}-model`}
+                  label="Model"
+                  name="model"
+                  autoComplete="off"
+                  spellCheck={false}
+                  className="[&_input]:font-mono"
+                  value={values.model}
+                  onChange={(e) => change("model", e.target.value)}
+                  error={errors.model}
+                  disabled={pending}
+                />
+                <TextField
+                  id={`${idPrefix}-image`}
+                  label="Image"
+                  name="image"
+                  autoComplete="off"
+                  spellCheck={false}
+                  className="[&_input]:font-mono"
+                  description={<>default is Armory&apos;s agent image, current version.</>}
+                  value={values.image}
+                  onChange={(e) => change("image", e.target.value)}
+                  error={errors.image}
+                  disabled={pending}
+                />
+                <TextField
+                  id={`${idPrefix}-provider-url`}
+                  label={
+                    <>
+                      Provider base URL <Optional />
+                    </>
+                  }
+                  name="providerBaseUrl"
+                  type="url"
+                  autoComplete="off"
+                  spellCheck={false}
+                  placeholder="Anthropic API"
+                  value={values.providerBaseUrl}
+                  onChange={(e) => change("providerBaseUrl", e.target.value)}
+                  error={errors.providerBaseUrl}
+                  disabled={pending}
+                />
+                <TextField
+                  id={`${idPrefix}-provider-secret`}
+                  label={
+                    <>
+                      API key secret <Optional />
+                    </>
+                  }
+                  name="providerKeySecret"
+                  autoComplete="off"
+                  spellCheck={false}
+                  placeholder="e.g. ANTHROPIC_API_KEY"
+                  className="[&_input]:font-mono"
+                  description="The name of a project secret, never the key itself."
+                  value={values.providerKeySecret}
+                  onChange={(e) => change("providerKeySecret", e.target.value)}
+                  error={errors.providerKeySecret}
+                  disabled={pending}
+                />
+              </div>
+            </FieldSet>
+
+            <FieldSet className="gap-4">
+              <FieldLegend>Resources</FieldLegend>
+              <div className="grid gap-5 sm:grid-cols-3">
+                <TextField
+                  id={`${idPrefix}-memory`}
+                  label="Memory (MB)"
+                  name="memoryMb"
+                  type="number"
+                  inputMode="numeric"
+                  min={0}
+                  step={128}
+                  value={values.memoryMb}
+                  onChange={(e) => change("memoryMb", e.target.value)}
+                  error={errors.memoryMb}
+                  description={numberHint("memoryMb")}
+                  disabled={pending}
+                />
+                <TextField
+                  id={`${idPrefix}-cpus`}
+                  label="CPUs"
+                  name="cpus"
+                  type="number"
+                  inputMode="decimal"
+                  min={0}
+                  step={0.5}
+                  value={values.cpus}
+                  onChange={(e) => change("cpus", e.target.value)}
+                  error={errors.cpus}
+                  description={numberHint("cpus")}
+                  disabled={pending}
+                />
+                <TextField
+                  id={`${idPrefix}-pids`}
+                  label="Process limit"
+                  name="pidsLimit"
+                  type="number"
+                  inputMode="numeric"
+                  min={0}
+                  step={32}
+                  value={values.pidsLimit}
+                  onChange={(e) => change("pidsLimit", e.target.value)}
+                  error={errors.pidsLimit}
+                  description={numberHint("pidsLimit")}
+                  disabled={pending}
+                />
+              </div>
+            </FieldSet>
+
+            <FieldSet className="gap-4">
+              <FieldLegend>Permissions</FieldLegend>
+              <PermissionModeField
+                id={`${idPrefix}-permission-mode`}
+                value={values.permissionMode}
+                onChange={(mode) => change("permissionMode", mode)}
+                error={errors.permissionMode}
+                disabled={pending}
+              />
+              <TextareaField
+                id={`${idPrefix}-allowed-tools`}
+                label={
+                  <>
+                    Allowed tools <Optional />
+                  </>
+                }
+                name="allowedTools"
+                rows={4}
+                spellCheck={false}
+                placeholder={"Read\nGrep\nBash(git diff:*)"}
+                className="[&_textarea]:max-h-56 [&_textarea]:font-mono"
+                description="One per line; a rule in parentheses narrows a tool, e.g. Bash(npm test:*)."
+                value={values.allowedTools}
+                onChange={(e) => change("allowedTools", e.target.value)}
+                error={errors.allowedTools}
+                disabled={pending}
+              />
+            </FieldSet>
+
+            <EnvEditor
+              idPrefix={idPrefix}
+              rows={values.env}
+              onChange={(rows) => change("env", rows)}
+              error={errors.env}
+              disabled={pending}
+            />
+
+            <FieldSet className="gap-4">
+              <FieldLegend>Instructions and personality</FieldLegend>
+              <TextareaField
+                id={`${idPrefix}-instructions`}
+                label="Instructions (CLAUDE.md)"
+                name="instructions"
+                rows={8}
+                placeholder={"# Working here\n\n- Run the tests after every change."}
+                className="[&_textarea]:max-h-96 [&_textarea]:font-mono [&_textarea]:text-xs"
+                description="Written to the agent's CLAUDE.md: how to work in its repository."
+                value={values.instructions}
+                onChange={(e) => change("instructions", e.target.value)}
+                error={errors.instructions}
+                disabled={pending}
+              />
+              <TextareaField
+                id={`${idPrefix}-personality`}
+                label="Personality (system prompt)"
+                name="personality"
+                rows={5}
+                placeholder="You are a careful senior engineer…"
+                className="[&_textarea]:max-h-72 [&_textarea]:font-mono [&_textarea]:text-xs"
+                value={values.personality}
+                onChange={(e) => change("personality", e.target.value)}
+                error={errors.personality}
+                disabled={pending}
+              />
+            </FieldSet>
+          </div>
+
+          <DialogFooter className="border-t p-4">
+            <Button type="button" variant="outline" onClick={() => onOpenChange(false)} disabled={pending}>
+              Cancel
+            </Button>
+            <Button type="submit" disabled={pending}>
+              {pending ? (
+                <>
+                  <Loader2 className="animate-spin" aria-hidden="true" />
+                  {text.pending}
+                </>
+              ) : (
+                text.submit
+              )}
+            </Button>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+function Optional() {
+  return <span className="text-muted-foreground font-normal">(optional)</span>;
+}
+
+const selectClass = cn(
+  "border-input dark:bg-input/30 h-9 w-full min-w-0 rounded-md border bg-transparent px-3 py-1 text-base shadow-xs transition-[color,box-shadow] outline-none disabled:cursor-not-allowed disabled:opacity-50 md:text-sm",
+  "focus-visible:border-ring focus-visible:ring-ring/50 focus-visible:ring-[3px]",
+  "aria-invalid:ring-destructive/20 dark:aria-invalid:ring-destructive/40 aria-invalid:border-destructive",
+);
+
+function PermissionModeField({
+  id,
+  value,
+  onChange,
+  error,
+  disabled,
+}: {
+  id: string;
+  value: PermissionMode;
+  onChange: (mode: PermissionMode) => void;
+  error?: string;
+  disabled?: boolean;
+}) {
+  return (
+    <Field data-invalid={error ? true : undefined} className="gap-2">
+      <FieldLabel htmlFor={id}>Permission mode</FieldLabel>
+      <select
+        id={id}
+        name="permissionMode"
+        className={selectClass}
+        value={value}
+        onChange={(e) => onChange(e.target.value as PermissionMode)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={`${id}-description${error ? ` ${id}-error` : ""}`}
+        disabled={disabled}
+      >
+        {PERMISSION_MODE_OPTIONS.map((mode) => (
+          <option key={mode} value={mode}>
+            {PERMISSION_MODE_INFO[mode].label}
+          </option>
+        ))}
+      </select>
+      <FieldDescription id={`${id}-description`}>{PERMISSION_MODE_INFO[value]?.description}</FieldDescription>
+      {error ? <FieldError id={`${id}-error`}>{error}</FieldError> : null}
+    </Field>
+  );
+}
+
+/** Environment variables as name / value rows. */
+function EnvEditor({
+  idPrefix,
+  rows,
+  onChange,
+  error,
+  disabled,
+}: {
+  idPrefix: string;
+  rows: TemplateFormValues["env"];
+  onChange: (rows: TemplateFormValues["env"]) => void;
+  error?: string;
+  disabled?: boolean;
+}) {
+  const errorId = `${idPrefix}-env-error`;
+  const set = (id: string, patch: Partial<{ key: string; value: string }>) =>
+    onChange(rows.map((r) => (r.id === id ? { ...r, ...patch } : r)));
+
+  return (
+    <FieldSet className="gap-3" data-invalid={error ? true : undefined}>
+      <FieldLegend>Environment</FieldLegend>
+      <FieldDescription className="-mt-2">
+        Plain values only. Put credentials in the project&apos;s secrets, not here.
+      </FieldDescription>
+      {rows.length ? (
+        <ul className="flex flex-col gap-2">
+          {rows.map((row, i) => (
+            <li key={row.id} className="flex items-center gap-2">
+              <Input
+                aria-label={`Variable ${i + 1} name`}
+                placeholder="NAME"
+                autoComplete="off"
+                spellCheck={false}
+                className="w-2/5 font-mono"
+                value={row.key}
+                onChange={(e) => set(row.id, { key: e.target.value })}
+                aria-invalid={error ? true : undefined}
+                aria-describedby={error ? errorId : undefined}
+                disabled={disabled}
+              />
+              <Input
+                aria-label={`Variable ${i + 1} value`}
+                placeholder="value"
+                autoComplete="off"
+                spellCheck={false}
+                className="flex-1 font-mono"
+                value={row.value}
+                onChange={(e) => set(row.id, { value: e.target.value })}
+                disabled={disabled}
+              />
+              <Button
+                type="button"
+                variant="ghost"
+                size="icon-sm"
+                aria-label={`Remove variable ${row.key || i + 1}`}
+                onClick={() => onChange(rows.filter((r) => r.id !== row.id))}
+                disabled={disabled}
+              >
+                <X aria-hidden="true" />
+              </Button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {error ? <FieldError id={errorId}>{error}</FieldError> : null}
+      <Button
+        type="button"
+        variant="outline"
+        size="sm"
+        className="self-start"
+        onClick={() => onChange([...rows, envRow()])}
+        disabled={disabled}
+      >
+        <Plus aria-hidden="true" />
+        Add variable
+      </Button>
+    </FieldSet>
+  );
+}

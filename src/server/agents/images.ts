@@ -1,0 +1,84 @@
+// The default agent image as the agent manager sees it: present, being built (with progress),
+// or missing (then a build starts in the background and the caller is told to come back).
+import type Docker from "dockerode";
+import { agentImageExists, agentImageTag, ensureAgentImage } from "../docker/agent-image";
+import { engineUnavailable, isEngineUnreachable } from "../docker/client";
+import { DomainError } from "../domain/errors";
+import type { Logger } from "../logger";
+import type { AgentImageProvider } from "./manager";
+
+export interface ImageBuildStatus {
+  state: "unknown" | "present" | "building" | "failed";
+  message: string | null;
+  percent: number | null;
+}
+
+export class DefaultAgentImage implements AgentImageProvider {
+  status: ImageBuildStatus = { state: "unknown", message: null, percent: null };
+  private building: Promise<string> | null = null;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly log: Logger,
+  ) {}
+
+  defaultTag(): string {
+    return agentImageTag();
+  }
+
+  /** Starts a build when the image is missing (no-op when present or already building). */
+  buildInBackground(): Promise<string> {
+    this.building ??= (async () => {
+      const tag = agentImageTag();
+      try {
+        if (await agentImageExists(this.docker, tag)) {
+          this.status = { state: "present", message: null, percent: 100 };
+          return tag;
+        }
+        this.status = { state: "building", message: "starting the agent image build", percent: 0 };
+        this.log.info({ tag }, "building the agent image (first use); this takes a minute or two");
+        await ensureAgentImage({
+          docker: this.docker,
+          onProgress: (p) => {
+            this.status = { state: "building", message: p.message, percent: p.percent ?? this.status.percent };
+            this.log.info({ phase: p.phase, percent: p.percent }, `agent image: ${p.message}`);
+          },
+        });
+        this.status = { state: "present", message: null, percent: 100 };
+        this.log.info({ tag }, "agent image ready");
+        return tag;
+      } catch (err) {
+        this.status = { state: "failed", message: (err as Error).message, percent: null };
+        this.log.error({ err: (err as Error).message }, "agent image build failed");
+        throw err;
+      } finally {
+        this.building = null;
+      }
+    })();
+    return this.building;
+  }
+
+  async ensureDefault(): Promise<string> {
+    const tag = agentImageTag();
+    let exists: boolean;
+    try {
+      exists = await agentImageExists(this.docker, tag);
+    } catch (err) {
+      if (isEngineUnreachable(err)) throw engineUnavailable(err);
+      throw err;
+    }
+    if (exists) {
+      this.status = { state: "present", message: null, percent: 100 };
+      return tag;
+    }
+    const wasFailed = this.status.state === "failed" ? this.status.message : null;
+    void this.buildInBackground().catch(() => {});
+    const progress = this.status.percent !== null ? ` (${Math.round(this.status.percent)}%: ${this.status.message})` : "";
+    throw new DomainError(
+      "PRECONDITION_FAILED",
+      wasFailed
+        ? `The agent image ${tag} could not be built last time (${wasFailed}); a new build has started. Try again in a minute or two.`
+        : `The agent image ${tag} is being built${progress}. Try again in a minute or two.`,
+    );
+  }
+}

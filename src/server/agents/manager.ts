@@ -1,0 +1,565 @@
+// Agent lifecycle: the database holds desired and observed state, Docker holds the containers,
+// and this manager keeps them in step — through explicit operations, the Docker events stream
+// (observed state within a second) and a periodic reconcile (anything the stream missed).
+import { createHash } from "node:crypto";
+import type Docker from "dockerode";
+import type { AgentView } from "../api/routers/agent/schemas";
+import type { PrismaClient } from "../db";
+import type { Agent, Prisma } from "../db/generated/client";
+import { dockerError, engineMessage, engineUnavailable, isEngineUnreachable } from "../docker/client";
+import {
+  createAgentContainer,
+  ensureNetwork,
+  ensureVolume,
+  imageExists,
+  inspectContainer,
+  LABELS,
+  listManagedContainers,
+  removeContainer,
+  removeVolume,
+  restartContainer,
+  startContainer,
+  stopContainer,
+  updateContainerLimits,
+  type ObservedContainer,
+} from "../docker/containers";
+import { DockerEventsFollower, type DockerContainerEvent } from "../docker/events";
+import { DomainError, notFound } from "../domain/errors";
+import type { Logger } from "../logger";
+import { KeyedLock } from "./keyed-lock";
+import { AgentStatusBus } from "./status-bus";
+
+export interface AgentImageProvider {
+  /** The tag the template image "default" stands for. */
+  defaultTag(): string;
+  /** Makes sure the default image exists (building it if needed); throws a DomainError when it cannot be ready now. */
+  ensureDefault(): Promise<string>;
+}
+
+export interface AgentManagerOptions {
+  prisma: PrismaClient;
+  docker: Docker;
+  log: Logger;
+  images: AgentImageProvider;
+  /** Docker network agents join. */
+  network: string;
+  reconcileIntervalMs?: number;
+  stopTimeoutSeconds?: number;
+}
+
+export interface CreateAgentInput {
+  projectId: string;
+  userId: string | null;
+  name: string;
+  template: {
+    id: string;
+    name: string;
+    image: string;
+    model: string;
+    memoryMb: number;
+    cpus: number;
+    pidsLimit: number;
+    env: Record<string, string>;
+    permissionMode: string;
+    volumes: { name: string; mountPath: string }[];
+  };
+  overrides?: {
+    memoryMb?: number;
+    cpus?: number;
+    pidsLimit?: number;
+    env?: Record<string, string>;
+    model?: string;
+    permissionMode?: string;
+  };
+  start?: boolean;
+}
+
+type AgentRow = Agent & { template: { name: string; volumes: Prisma.JsonValue } };
+
+const agentInclude = { template: { select: { name: true, volumes: true } } } as const;
+
+function envOf(json: Prisma.JsonValue): Record<string, string> {
+  if (!json || typeof json !== "object" || Array.isArray(json)) return {};
+  return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, String(v)]));
+}
+
+function volumesOf(json: Prisma.JsonValue): { name: string; mountPath: string }[] {
+  if (!Array.isArray(json)) return [];
+  return json.flatMap((v) =>
+    v && typeof v === "object" && !Array.isArray(v) && typeof v.name === "string" && typeof v.mountPath === "string"
+      ? [{ name: v.name, mountPath: v.mountPath }]
+      : [],
+  );
+}
+
+/** What a re-created container would differ in (limits are applied live, so they are not part of it). */
+export function agentConfigHash(a: { image: string; env: Record<string, string>; model: string; permissionMode: string }): string {
+  const env = Object.entries(a.env).sort(([x], [y]) => x.localeCompare(y));
+  return createHash("sha256")
+    .update(JSON.stringify({ image: a.image, env, model: a.model, permissionMode: a.permissionMode }))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+function versionOf(image: string): string {
+  const at = image.lastIndexOf(":");
+  return at > image.lastIndexOf("/") ? image.slice(at + 1) : "latest";
+}
+
+export function toAgentView(row: AgentRow): AgentView {
+  const env = envOf(row.env);
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    name: row.name,
+    templateId: row.templateId,
+    templateName: row.template.name,
+    image: row.image,
+    version: versionOf(row.image),
+    model: row.model,
+    memoryMb: row.memoryMb,
+    cpus: row.cpus,
+    pidsLimit: row.pidsLimit,
+    env,
+    permissionMode: row.permissionMode,
+    desiredState: row.desiredState,
+    observedState: row.observedState,
+    statusDetail: row.statusDetail,
+    exitCode: row.exitCode,
+    oomKilled: row.oomKilled,
+    containerId: row.containerId ? row.containerId.slice(0, 12) : null,
+    restartRequired:
+      !!row.containerId &&
+      !!row.containerConfigHash &&
+      row.containerConfigHash !== agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode }),
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+    observedAt: row.observedAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export class AgentManager {
+  readonly bus = new AgentStatusBus();
+  private readonly lock = new KeyedLock();
+  private readonly observing = new Map<string, { dirty: boolean; done: Promise<void> }>();
+  private follower: DockerEventsFollower | null = null;
+  private reconcileTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: AgentManagerOptions) {}
+
+  private get prisma() {
+    return this.opts.prisma;
+  }
+  private get docker() {
+    return this.opts.docker;
+  }
+
+  // ---------------------------------------------------------------- background work
+
+  /** Follows Docker events and reconciles periodically; call once per process. */
+  startBackground(): void {
+    if (this.follower) return;
+    this.follower = new DockerEventsFollower(this.docker, {
+      log: this.opts.log,
+      onEvent: (e) => this.onDockerEvent(e),
+      onEngineState: (state, message) => {
+        const was = this.bus.engineState.state;
+        this.bus.publishEngine(state, message);
+        if (state !== was) {
+          this.opts.log[state === "up" ? "info" : "warn"]({ message }, `Docker engine is ${state}`);
+        }
+        // Whatever happened while we were not listening: catch up now.
+        if (state === "up") void this.reconcileAll().catch((err: unknown) => this.opts.log.warn({ err }, "reconcile failed"));
+      },
+    });
+    this.follower.start();
+    const every = this.opts.reconcileIntervalMs ?? 30_000;
+    this.reconcileTimer = setInterval(() => {
+      void this.reconcileAll().catch((err: unknown) => this.opts.log.warn({ err: engineMessage(err) }, "reconcile failed"));
+    }, every);
+    this.reconcileTimer.unref();
+  }
+
+  async stopBackground(): Promise<void> {
+    this.follower?.stop();
+    this.follower = null;
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    this.reconcileTimer = null;
+    await Promise.allSettled([...this.observing.values()].map((o) => o.done));
+  }
+
+  private onDockerEvent(e: DockerContainerEvent): void {
+    // exec_* events are chat turns and health probes: they don't change the container's state.
+    if (e.action.startsWith("exec_")) return;
+    const observe = e.agentId ? this.observe(e.agentId) : this.observeByContainer(e.containerId);
+    void observe.catch((err: unknown) => this.opts.log.warn({ err: engineMessage(err), event: e.action }, "could not observe agent"));
+  }
+
+  private async observeByContainer(containerId: string): Promise<void> {
+    const agent = await this.prisma.agent.findFirst({ where: { containerId }, select: { id: true } });
+    if (agent) await this.observe(agent.id);
+  }
+
+  /**
+   * Re-reads one agent's container and records what Docker says. Single-flight per agent, so
+   * overlapping events never write an older state over a newer one.
+   */
+  observe(agentId: string): Promise<void> {
+    const current = this.observing.get(agentId);
+    if (current) {
+      current.dirty = true;
+      return current.done;
+    }
+    const entry = { dirty: false, done: Promise.resolve() };
+    entry.done = (async () => {
+      try {
+        do {
+          entry.dirty = false;
+          await this.observeOnce(agentId);
+        } while (entry.dirty);
+      } finally {
+        this.observing.delete(agentId);
+      }
+    })();
+    this.observing.set(agentId, entry);
+    return entry.done;
+  }
+
+  private async observeOnce(agentId: string, known?: ObservedContainer | null): Promise<void> {
+    const row = await this.prisma.agent.findUnique({ where: { id: agentId }, select: { containerId: true } });
+    if (!row?.containerId) return;
+    const observed = known !== undefined ? known : await inspectContainer(this.docker, row.containerId);
+    await this.record(agentId, row.containerId, observed);
+  }
+
+  private async record(agentId: string, containerId: string, observed: ObservedContainer | null): Promise<void> {
+    const data: Prisma.AgentUpdateManyMutationInput = observed
+      ? {
+          observedState: observed.state,
+          statusDetail: observed.detail,
+          exitCode: observed.exitCode,
+          oomKilled: observed.oomKilled,
+          startedAt: observed.startedAt,
+          finishedAt: observed.finishedAt,
+          observedAt: new Date(),
+        }
+      : {
+          observedState: "missing",
+          statusDetail: "The container was removed outside Armory. Start the agent to re-create it.",
+          observedAt: new Date(),
+        };
+    // Only if the agent still points at this container (a re-create may have replaced it).
+    const res = await this.prisma.agent.updateMany({ where: { id: agentId, containerId }, data });
+    if (res.count) await this.publish(agentId);
+  }
+
+  /** Brings every agent's observed state in line with Docker (start-up, reconnect, every 30 s). */
+  async reconcileAll(): Promise<{ checked: number; missing: number }> {
+    const containers = await listManagedContainers(this.docker);
+    const agents = await this.prisma.agent.findMany({
+      where: { containerId: { not: null } },
+      select: { id: true, containerId: true, observedState: true },
+    });
+    let missing = 0;
+    for (const a of agents) {
+      if (!containers.has(a.containerId!)) {
+        missing++;
+        if (a.observedState !== "missing") await this.record(a.id, a.containerId!, null);
+      } else {
+        await this.observe(a.id);
+      }
+    }
+    const known = new Set(agents.map((a) => a.containerId));
+    for (const c of containers.values()) {
+      if (!known.has(c.id)) this.opts.log.warn({ containerId: c.id.slice(0, 12), agentId: c.agentId }, "container labelled as Armory's belongs to no agent; leaving it alone");
+    }
+    return { checked: agents.length, missing };
+  }
+
+  private async publish(agentId: string): Promise<AgentView | null> {
+    const row = await this.prisma.agent.findUnique({ where: { id: agentId }, include: agentInclude });
+    if (!row) return null;
+    const view = toAgentView(row);
+    this.bus.publishAgent(view);
+    return view;
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  async list(projectId: string): Promise<AgentView[]> {
+    const rows = await this.prisma.agent.findMany({ where: { projectId }, include: agentInclude, orderBy: { name: "asc" } });
+    return rows.map(toAgentView);
+  }
+
+  async get(projectId: string, agentId: string): Promise<AgentView> {
+    return toAgentView(await this.row(projectId, agentId));
+  }
+
+  private async row(projectId: string, agentId: string): Promise<AgentRow> {
+    const row = await this.prisma.agent.findFirst({ where: { id: agentId, projectId }, include: agentInclude });
+    if (!row) throw notFound("Agent");
+    return row;
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  private async requireEngine(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw engineUnavailable(err);
+    }
+    this.follower?.nudge();
+  }
+
+  private async resolveImage(templateImage: string): Promise<string> {
+    if (templateImage === "default") return this.opts.images.ensureDefault();
+    if (!(await imageExists(this.docker, templateImage))) {
+      throw new DomainError(
+        "PRECONDITION_FAILED",
+        `The image ${templateImage} is not on the Docker engine. Build or load it there first (docker build / docker load).`,
+      );
+    }
+    return templateImage;
+  }
+
+  async create(input: CreateAgentInput): Promise<AgentView> {
+    const { template, overrides = {} } = input;
+    const clash = await this.prisma.agent.findFirst({ where: { projectId: input.projectId, name: input.name }, select: { id: true } });
+    if (clash) throw new DomainError("CONFLICT", `An agent named ${input.name} already exists in this project.`);
+
+    await this.requireEngine();
+    const image = await this.resolveImage(template.image);
+    const env = { ...template.env, ...(overrides.env ?? {}) };
+    const id = crypto.randomUUID();
+    let row: AgentRow;
+    try {
+      row = await this.prisma.agent.create({
+        data: {
+          id,
+          projectId: input.projectId,
+          name: input.name,
+          templateId: template.id,
+          image,
+          model: overrides.model ?? template.model,
+          memoryMb: overrides.memoryMb ?? template.memoryMb,
+          cpus: overrides.cpus ?? template.cpus,
+          pidsLimit: overrides.pidsLimit ?? template.pidsLimit,
+          env,
+          permissionMode: overrides.permissionMode ?? template.permissionMode,
+          desiredState: "stopped",
+          observedState: "creating",
+          workspaceVolume: `armory-workspace-${id}`,
+          sessionVolume: `armory-claude-${id}`,
+          createdById: input.userId,
+        },
+        include: agentInclude,
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === "P2002") {
+        throw new DomainError("CONFLICT", `An agent named ${input.name} already exists in this project.`);
+      }
+      throw err;
+    }
+    try {
+      await this.lock.run(id, () => this.createContainer(row));
+    } catch (err) {
+      // No half-created agents: undo the row and whatever Docker objects exist.
+      await this.prisma.agent.delete({ where: { id } }).catch(() => {});
+      await this.removeDockerObjects(row, false).catch(() => {});
+      throw err;
+    }
+    if (input.start) return this.start(input.projectId, id);
+    return (await this.publish(id))!;
+  }
+
+  private containerEnv(row: AgentRow): Record<string, string> {
+    return {
+      ...envOf(row.env),
+      ANTHROPIC_MODEL: row.model,
+      ARMORY_AGENT_ID: row.id,
+      ARMORY_AGENT_NAME: row.name,
+      ARMORY_PROJECT_ID: row.projectId,
+      ARMORY_PERMISSION_MODE: row.permissionMode,
+    };
+  }
+
+  private extraVolumes(row: AgentRow) {
+    return volumesOf(row.template.volumes).map((v) => ({ name: `armory-${v.name}-${row.id}`, mountPath: v.mountPath }));
+  }
+
+  /** Creates (or re-creates) the agent's container with its current config; returns the container id. */
+  private async createContainer(row: AgentRow): Promise<string> {
+    const volumeLabels = { [LABELS.managed]: "true", [LABELS.agentId]: row.id, [LABELS.projectId]: row.projectId };
+    await ensureNetwork(this.docker, this.opts.network);
+    const extra = this.extraVolumes(row);
+    for (const [name, role] of [
+      [row.workspaceVolume, "workspace"],
+      [row.sessionVolume, "claude-sessions"],
+      ...extra.map((v) => [v.name, "extra"]),
+    ] as const) {
+      await ensureVolume(this.docker, name, { ...volumeLabels, [LABELS.volumeRole]: role });
+    }
+    if (row.containerId) await removeContainer(this.docker, row.containerId);
+    const env = envOf(row.env);
+    const configHash = agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode });
+    const containerId = await createAgentContainer(this.docker, {
+      agentId: row.id,
+      projectId: row.projectId,
+      agentName: row.name,
+      templateName: row.template.name,
+      image: row.image,
+      version: versionOf(row.image),
+      configHash,
+      env: this.containerEnv(row),
+      memoryMb: row.memoryMb,
+      cpus: row.cpus,
+      pidsLimit: row.pidsLimit,
+      workspaceVolume: row.workspaceVolume,
+      sessionVolume: row.sessionVolume,
+      extraVolumes: extra,
+      network: this.opts.network,
+    });
+    await this.prisma.agent.update({
+      where: { id: row.id },
+      data: {
+        containerId,
+        containerConfigHash: configHash,
+        observedState: "created",
+        statusDetail: "created, not started",
+        exitCode: null,
+        oomKilled: false,
+        startedAt: null,
+        finishedAt: null,
+        observedAt: new Date(),
+      },
+    });
+    return containerId;
+  }
+
+  private needsRecreate(row: AgentRow): boolean {
+    return toAgentView(row).restartRequired;
+  }
+
+  async start(projectId: string, agentId: string): Promise<AgentView> {
+    await this.row(projectId, agentId);
+    await this.requireEngine();
+    await this.lock.run(agentId, async () => {
+      let row = await this.row(projectId, agentId);
+      await this.prisma.agent.update({ where: { id: agentId }, data: { desiredState: "running" } });
+      const observed = row.containerId ? await inspectContainer(this.docker, row.containerId) : null;
+      if (observed?.state === "running" && !this.needsRecreate(row)) return; // already running: nothing to do
+      if (!observed || this.needsRecreate(row) || observed.state === "dead") {
+        await this.createContainer(row);
+        row = await this.row(projectId, agentId);
+      }
+      if (!(await startContainer(this.docker, row.containerId!))) {
+        // Removed between inspect and start: re-create once.
+        await this.createContainer(row);
+        row = await this.row(projectId, agentId);
+        await startContainer(this.docker, row.containerId!);
+      }
+      await this.observeOnce(agentId);
+    });
+    return this.get(projectId, agentId);
+  }
+
+  async stop(projectId: string, agentId: string): Promise<AgentView> {
+    await this.row(projectId, agentId);
+    await this.requireEngine();
+    await this.lock.run(agentId, async () => {
+      const row = await this.row(projectId, agentId);
+      await this.prisma.agent.update({ where: { id: agentId }, data: { desiredState: "stopped" } });
+      if (row.containerId) {
+        await stopContainer(this.docker, row.containerId, this.opts.stopTimeoutSeconds ?? 10);
+        await this.observeOnce(agentId);
+      }
+    });
+    return this.get(projectId, agentId);
+  }
+
+  async restart(projectId: string, agentId: string): Promise<AgentView> {
+    const row = await this.row(projectId, agentId);
+    const observed = row.containerId ? await inspectContainer(this.docker, row.containerId).catch((err: unknown) => {
+      throw isEngineUnreachable(err) ? engineUnavailable(err) : err;
+    }) : null;
+    // A container that isn't running (or needs re-creating) is simply started.
+    if (!observed || observed.state !== "running" || this.needsRecreate(row)) {
+      if (observed?.state === "running") await this.stop(projectId, agentId);
+      return this.start(projectId, agentId);
+    }
+    await this.lock.run(agentId, async () => {
+      await this.prisma.agent.update({ where: { id: agentId }, data: { desiredState: "running" } });
+      if (!(await restartContainer(this.docker, row.containerId!, this.opts.stopTimeoutSeconds ?? 10))) {
+        await this.createContainer(await this.row(projectId, agentId));
+        await startContainer(this.docker, (await this.row(projectId, agentId)).containerId!);
+      }
+      await this.observeOnce(agentId);
+    });
+    return this.get(projectId, agentId);
+  }
+
+  async update(
+    projectId: string,
+    agentId: string,
+    patch: { memoryMb?: number; cpus?: number; pidsLimit?: number; env?: Record<string, string>; model?: string; permissionMode?: string },
+  ): Promise<AgentView> {
+    await this.row(projectId, agentId);
+    await this.lock.run(agentId, async () => {
+      const row = await this.prisma.agent.update({
+        where: { id: agentId },
+        data: {
+          memoryMb: patch.memoryMb,
+          cpus: patch.cpus,
+          pidsLimit: patch.pidsLimit,
+          env: patch.env,
+          model: patch.model,
+          permissionMode: patch.permissionMode,
+        },
+      });
+      const limitsChanged = patch.memoryMb !== undefined || patch.cpus !== undefined || patch.pidsLimit !== undefined;
+      if (limitsChanged && row.containerId) {
+        // Limits apply to the live container at once; the rest waits for the next (re)start.
+        try {
+          await updateContainerLimits(this.docker, row.containerId, row);
+        } catch (err) {
+          if (isEngineUnreachable(err) || (err instanceof DomainError && err.code === "PRECONDITION_FAILED")) return;
+          throw err;
+        }
+      }
+    });
+    return (await this.publish(agentId))!;
+  }
+
+  async remove(projectId: string, agentId: string, keepVolumes: boolean): Promise<{ volumesKept: boolean }> {
+    await this.row(projectId, agentId);
+    await this.requireEngine();
+    await this.lock.run(agentId, async () => {
+      const row = await this.row(projectId, agentId);
+      await this.removeDockerObjects(row, keepVolumes);
+      await this.prisma.agent.delete({ where: { id: agentId } });
+    });
+    this.bus.publishRemoved(projectId, agentId);
+    return { volumesKept: keepVolumes };
+  }
+
+  private async removeDockerObjects(row: AgentRow, keepVolumes: boolean): Promise<void> {
+    if (row.containerId) await removeContainer(this.docker, row.containerId);
+    else {
+      // A create that failed half-way may have left a container without recording it.
+      const leftovers = await this.docker
+        .listContainers({ all: true, filters: { label: [`${LABELS.agentId}=${row.id}`] } })
+        .catch((err: unknown) => {
+          throw dockerError(err, "list containers");
+        });
+      for (const c of leftovers) await removeContainer(this.docker, c.Id);
+    }
+    if (!keepVolumes) {
+      for (const name of [row.workspaceVolume, row.sessionVolume, ...this.extraVolumes(row).map((v) => v.name)]) {
+        await removeVolume(this.docker, name);
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// In-process fan-out of agent status changes to tRPC subscriptions. Each subscriber gets its
+// own bounded queue so a slow client cannot hold up the others.
+import type { AgentStatusEvent, AgentView, EngineState } from "../api/routers/agent/schemas";
+
+type Listener = (event: AgentStatusEvent) => void;
+
+export class AgentStatusBus {
+  private listeners = new Set<Listener>();
+  private engine: EngineState = { state: "down", message: "not checked yet", since: new Date() };
+
+  get engineState(): EngineState {
+    return this.engine;
+  }
+
+  publishAgent(agent: AgentView): void {
+    this.emit({ type: "agent", agent });
+  }
+
+  publishRemoved(projectId: string, agentId: string): void {
+    this.emit({ type: "removed", projectId, agentId });
+  }
+
+  publishEngine(state: "up" | "down", message: string | null): void {
+    if (this.engine.state === state && this.engine.message === message) return;
+    this.engine = { state, message, since: new Date() };
+    this.emit({ type: "engine", engine: this.engine });
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  private emit(event: AgentStatusEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  /**
+   * Events for one project (and optionally one agent), starting with the current engine state.
+   * Ends when `signal` aborts.
+   */
+  async *subscribe(filter: { projectId: string; agentId?: string }, signal?: AbortSignal): AsyncGenerator<AgentStatusEvent> {
+    const queue: AgentStatusEvent[] = [{ type: "engine", engine: this.engine }];
+    let notify: (() => void) | null = null;
+    const matches = (e: AgentStatusEvent) => {
+      if (e.type === "engine") return true;
+      const projectId = e.type === "agent" ? e.agent.projectId : e.projectId;
+      const agentId = e.type === "agent" ? e.agent.id : e.agentId;
+      return projectId === filter.projectId && (!filter.agentId || agentId === filter.agentId);
+    };
+    const listener: Listener = (e) => {
+      if (!matches(e)) return;
+      queue.push(e);
+      if (queue.length > 1000) queue.splice(0, queue.length - 1000); // drop the oldest for a stalled reader
+      notify?.();
+    };
+    this.listeners.add(listener);
+    const onAbort = () => notify?.();
+    signal?.addEventListener("abort", onAbort);
+    try {
+      while (!signal?.aborted) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        await new Promise<void>((resolve) => (notify = resolve));
+        notify = null;
+      }
+    } finally {
+      this.listeners.delete(listener);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { getTemplate } from "../../../domain/templates";
+import { projectProcedure } from "../../middleware/project-access";
+import { router } from "../../trpc";
+import {
+  agentCreateInput,
+  agentListOutput,
+  agentOutput,
+  agentRef,
+  agentRemoveInput,
+  agentRemoveOutput,
+  type AgentStatusEvent,
+  agentUpdateInput,
+} from "./schemas";
+import { z } from "zod";
+
+// Reading is for every member; operating (start/stop/restart) for operators; changing what
+// exists (create/update/remove) for admins.
+export const agentRouter = router({
+  list: projectProcedure("viewer")
+    .output(agentListOutput)
+    .query(({ ctx, input }) => ctx.services.agents.list(input.projectId)),
+
+  get: projectProcedure("viewer")
+    .input(agentRef)
+    .output(agentOutput)
+    .query(({ ctx, input }) => ctx.services.agents.get(input.projectId, input.agentId)),
+
+  create: projectProcedure("admin")
+    .input(agentCreateInput)
+    .output(agentOutput)
+    .mutation(async ({ ctx, input }) => {
+      const template = await getTemplate(ctx.services.db.prisma, input.projectId, input.templateId);
+      return ctx.services.agents.create({
+        projectId: input.projectId,
+        userId: ctx.user.id,
+        name: input.name,
+        template,
+        overrides: input.overrides,
+        start: input.start,
+      });
+    }),
+
+  update: projectProcedure("admin")
+    .input(agentUpdateInput)
+    .output(agentOutput)
+    .mutation(({ ctx, input }) => {
+      const { projectId, agentId, ...patch } = input;
+      return ctx.services.agents.update(projectId, agentId, patch);
+    }),
+
+  start: projectProcedure("operator")
+    .input(agentRef)
+    .output(agentOutput)
+    .mutation(({ ctx, input }) => ctx.services.agents.start(input.projectId, input.agentId)),
+
+  stop: projectProcedure("operator")
+    .input(agentRef)
+    .output(agentOutput)
+    .mutation(({ ctx, input }) => ctx.services.agents.stop(input.projectId, input.agentId)),
+
+  restart: projectProcedure("operator")
+    .input(agentRef)
+    .output(agentOutput)
+    .mutation(({ ctx, input }) => ctx.services.agents.restart(input.projectId, input.agentId)),
+
+  remove: projectProcedure("admin")
+    .input(agentRemoveInput)
+    .output(agentRemoveOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { volumesKept } = await ctx.services.agents.remove(input.projectId, input.agentId, input.keepVolumes);
+      return { id: input.agentId, removed: true as const, volumesKept };
+    }),
+
+  /** Live status: the engine state first, then every change to the project's agents (or one agent). */
+  onStatus: projectProcedure("viewer")
+    .input(z.object({ agentId: agentRef.shape.agentId.optional() }))
+    .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<AgentStatusEvent> {
+      if (input.agentId) await ctx.services.agents.get(input.projectId, input.agentId); // 404 for unknown agents
+      yield* ctx.services.agents.bus.subscribe({ projectId: input.projectId, agentId: input.agentId }, signal);
+    }),
+});

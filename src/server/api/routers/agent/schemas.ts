@@ -1,0 +1,136 @@
+// agent.* input and output schemas: the public contract of the agent API.
+import { z } from "zod";
+import { projectIdSchema } from "../../middleware/project-access";
+
+export const AGENT_NAME_MAX = 40;
+export const LIMITS = {
+  memoryMb: { min: 128, max: 65_536 },
+  cpus: { min: 0.1, max: 64 },
+  pidsLimit: { min: 32, max: 32_768 },
+} as const;
+export const PERMISSION_MODES = ["default", "acceptEdits", "plan", "bypassPermissions"] as const;
+export const DESIRED_STATES = ["running", "stopped"] as const;
+export const OBSERVED_STATES = [
+  "creating",
+  "created",
+  "running",
+  "restarting",
+  "paused",
+  "exited",
+  "dead",
+  "removing",
+  "missing",
+  "unknown",
+] as const;
+
+export const agentIdSchema = z.uuid({ error: "agentId must be an agent id (a UUID)" });
+
+/** DNS-safe: lower-case letters, digits and hyphens, starting with a letter, not ending with a hyphen. */
+export const agentName = z
+  .string({ error: "Agent name is required" })
+  .trim()
+  .min(1, "Agent name is required")
+  .max(AGENT_NAME_MAX, `Agent name must be at most ${AGENT_NAME_MAX} characters`)
+  .regex(
+    /^[a-z]([a-z0-9-]*[a-z0-9])?$/,
+    "Agent name must be lower-case letters, digits and hyphens, start with a letter and not end with a hyphen (e.g. code-reviewer-2)",
+  );
+
+export const memoryMb = z
+  .number({ error: "memoryMb must be a number of megabytes" })
+  .int("memoryMb must be a whole number of megabytes")
+  .min(LIMITS.memoryMb.min, `memoryMb must be at least ${LIMITS.memoryMb.min} MB`)
+  .max(LIMITS.memoryMb.max, `memoryMb must be at most ${LIMITS.memoryMb.max} MB`);
+export const cpus = z
+  .number({ error: "cpus must be a number" })
+  .min(LIMITS.cpus.min, `cpus must be at least ${LIMITS.cpus.min}`)
+  .max(LIMITS.cpus.max, `cpus must be at most ${LIMITS.cpus.max}`);
+export const pidsLimit = z
+  .number({ error: "pidsLimit must be a number" })
+  .int("pidsLimit must be a whole number")
+  .min(LIMITS.pidsLimit.min, `pidsLimit must be at least ${LIMITS.pidsLimit.min}`)
+  .max(LIMITS.pidsLimit.max, `pidsLimit must be at most ${LIMITS.pidsLimit.max}`);
+
+export const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const envMap = z
+  .record(
+    z.string().regex(ENV_KEY_RE, "Environment variable names must be letters, digits and _ and not start with a digit"),
+    z.string().max(32_768, "Environment values must be at most 32 KiB"),
+  )
+  .refine((m) => Object.keys(m).length <= 200, "At most 200 environment variables");
+
+export const agentOverrides = z.object({
+  memoryMb: memoryMb.optional(),
+  cpus: cpus.optional(),
+  pidsLimit: pidsLimit.optional(),
+  env: envMap.optional(),
+  model: z.string().trim().min(1).max(200).optional(),
+  permissionMode: z.enum(PERMISSION_MODES).optional(),
+});
+
+export const agentCreateInput = z.object({
+  templateId: z.uuid({ error: "templateId must be a template id (a UUID)" }),
+  name: agentName,
+  overrides: agentOverrides.optional(),
+  /** Start the container right after creating it. */
+  start: z.boolean().optional(),
+});
+
+export const agentRef = z.object({ agentId: agentIdSchema });
+export const agentUpdateInput = agentOverrides.extend({ agentId: agentIdSchema });
+export const agentRemoveInput = z.object({
+  agentId: agentIdSchema,
+  /** Keep the agent's /workspace and session volumes (they can be reattached by re-creating the agent). */
+  keepVolumes: z.boolean({ error: "Say whether to keep the agent's volumes (keepVolumes: true or false)" }),
+});
+export const agentListInput = z.object({ projectId: projectIdSchema });
+export const agentOnStatusInput = z.object({ projectId: projectIdSchema, agentId: agentIdSchema.optional() });
+
+export const agentOutput = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  name: z.string(),
+  templateId: z.string(),
+  templateName: z.string(),
+  image: z.string(),
+  /** The image tag: the agent's version. */
+  version: z.string(),
+  model: z.string(),
+  memoryMb: z.number(),
+  cpus: z.number(),
+  pidsLimit: z.number(),
+  env: z.record(z.string(), z.string()),
+  permissionMode: z.string(),
+  desiredState: z.enum(DESIRED_STATES),
+  observedState: z.enum(OBSERVED_STATES),
+  statusDetail: z.string().nullable(),
+  exitCode: z.number().nullable(),
+  oomKilled: z.boolean(),
+  containerId: z.string().nullable(),
+  /** The agent's config changed in a way only a re-created container applies (on next start/restart). */
+  restartRequired: z.boolean(),
+  startedAt: z.date().nullable(),
+  finishedAt: z.date().nullable(),
+  observedAt: z.date().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+export type AgentView = z.infer<typeof agentOutput>;
+
+export const agentListOutput = z.array(agentOutput);
+export const agentRemoveOutput = z.object({ id: z.string(), removed: z.literal(true), volumesKept: z.boolean() });
+
+export const engineState = z.object({
+  state: z.enum(["up", "down"]),
+  message: z.string().nullable(),
+  since: z.date(),
+});
+export type EngineState = z.infer<typeof engineState>;
+
+/** What agent.onStatus yields. The first event is always the engine state, then agents as they change. */
+export const agentStatusEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("engine"), engine: engineState }),
+  z.object({ type: z.literal("agent"), agent: agentOutput }),
+  z.object({ type: z.literal("removed"), agentId: z.string(), projectId: z.string() }),
+]);
+export type AgentStatusEvent = z.infer<typeof agentStatusEvent>;

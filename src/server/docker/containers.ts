@@ -1,0 +1,280 @@
+// Agent containers: the hardened create spec, lifecycle calls that treat "already in that state"
+// as success, and inspection mapped to Armory's observed states.
+import type Docker from "dockerode";
+import { dockerError, statusOf } from "./client";
+
+export const LABELS = {
+  managed: "dev.armory.managed",
+  agentId: "dev.armory.agent-id",
+  projectId: "dev.armory.project-id",
+  template: "dev.armory.template",
+  version: "dev.armory.version",
+  configHash: "dev.armory.config-hash",
+  volumeRole: "dev.armory.volume",
+} as const;
+
+export const AGENT_UID = 1000;
+export const WORKSPACE_DIR = "/workspace";
+export const SESSION_DIR = "/home/agent/.claude";
+
+export interface AgentContainerSpec {
+  agentId: string;
+  projectId: string;
+  agentName: string;
+  templateName: string;
+  image: string;
+  version: string;
+  configHash: string;
+  env: Record<string, string>;
+  memoryMb: number;
+  cpus: number;
+  pidsLimit: number;
+  workspaceVolume: string;
+  sessionVolume: string;
+  extraVolumes?: { name: string; mountPath: string }[];
+  network: string;
+}
+
+export function containerName(agentName: string, agentId: string): string {
+  return `armory-${agentName}-${agentId.slice(0, 8)}`;
+}
+
+export function agentLabels(spec: Pick<AgentContainerSpec, "agentId" | "projectId" | "templateName" | "version" | "configHash">) {
+  return {
+    [LABELS.managed]: "true",
+    [LABELS.agentId]: spec.agentId,
+    [LABELS.projectId]: spec.projectId,
+    [LABELS.template]: spec.templateName,
+    [LABELS.version]: spec.version,
+    [LABELS.configHash]: spec.configHash,
+  };
+}
+
+/** The container config: non-root, no capabilities, no privilege escalation, limits, init, own volumes. */
+export function agentContainerOptions(spec: AgentContainerSpec): Docker.ContainerCreateOptions {
+  const memoryBytes = spec.memoryMb * 1024 * 1024;
+  return {
+    name: containerName(spec.agentName, spec.agentId),
+    Image: spec.image,
+    User: `${AGENT_UID}:${AGENT_UID}`,
+    WorkingDir: WORKSPACE_DIR,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: agentLabels(spec),
+    Hostname: spec.agentName,
+    HostConfig: {
+      Init: true,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges:true"],
+      Privileged: false,
+      Memory: memoryBytes,
+      MemorySwap: memoryBytes, // no swap beyond the memory limit
+      NanoCpus: Math.round(spec.cpus * 1e9),
+      PidsLimit: spec.pidsLimit,
+      NetworkMode: spec.network,
+      RestartPolicy: { Name: "no" }, // Armory decides about restarts
+      Mounts: [
+        { Type: "volume", Source: spec.workspaceVolume, Target: WORKSPACE_DIR },
+        { Type: "volume", Source: spec.sessionVolume, Target: SESSION_DIR },
+        ...(spec.extraVolumes ?? []).map((v) => ({ Type: "volume" as const, Source: v.name, Target: v.mountPath })),
+      ],
+      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+    },
+  };
+}
+
+export async function ensureVolume(docker: Docker, name: string, labels: Record<string, string>): Promise<void> {
+  try {
+    await docker.getVolume(name).inspect();
+  } catch (err) {
+    if (statusOf(err) !== 404) throw dockerError(err, `inspect volume ${name}`);
+    try {
+      await docker.createVolume({ Name: name, Labels: labels });
+    } catch (e) {
+      throw dockerError(e, `create volume ${name}`);
+    }
+  }
+}
+
+export async function removeVolume(docker: Docker, name: string): Promise<void> {
+  try {
+    await docker.getVolume(name).remove();
+  } catch (err) {
+    if (statusOf(err) !== 404) throw dockerError(err, `remove volume ${name}`);
+  }
+}
+
+/** Creates the user network agents share (so they can reach Armory's gateway) when missing. */
+export async function ensureNetwork(docker: Docker, name: string): Promise<void> {
+  if (name === "host" || name === "none" || name === "bridge") return;
+  try {
+    await docker.getNetwork(name).inspect();
+  } catch (err) {
+    if (statusOf(err) !== 404) throw dockerError(err, `inspect network ${name}`);
+    try {
+      await docker.createNetwork({ Name: name, Driver: "bridge", Labels: { [LABELS.managed]: "true" } });
+    } catch (e) {
+      if (statusOf(e) !== 409) throw dockerError(e, `create network ${name}`);
+    }
+  }
+}
+
+export async function imageExists(docker: Docker, image: string): Promise<boolean> {
+  try {
+    await docker.getImage(image).inspect();
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 404) return false;
+    throw dockerError(err, `inspect image ${image}`);
+  }
+}
+
+export async function createAgentContainer(docker: Docker, spec: AgentContainerSpec): Promise<string> {
+  try {
+    const c = await docker.createContainer(agentContainerOptions(spec));
+    return c.id;
+  } catch (err) {
+    throw dockerError(err, `create the container for ${spec.agentName}`);
+  }
+}
+
+/** Starts a container; already running is fine. Returns false when the container no longer exists. */
+export async function startContainer(docker: Docker, id: string): Promise<boolean> {
+  try {
+    await docker.getContainer(id).start();
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 304) return true;
+    if (statusOf(err) === 404) return false;
+    throw dockerError(err, "start the container");
+  }
+}
+
+/** Stops a container (SIGTERM, then SIGKILL after `timeoutSeconds`); already stopped or gone is fine. */
+export async function stopContainer(docker: Docker, id: string, timeoutSeconds = 10): Promise<boolean> {
+  try {
+    await docker.getContainer(id).stop({ t: timeoutSeconds });
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 304) return true;
+    if (statusOf(err) === 404) return false;
+    throw dockerError(err, "stop the container");
+  }
+}
+
+export async function restartContainer(docker: Docker, id: string, timeoutSeconds = 10): Promise<boolean> {
+  try {
+    await docker.getContainer(id).restart({ t: timeoutSeconds });
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 404) return false;
+    throw dockerError(err, "restart the container");
+  }
+}
+
+export async function removeContainer(docker: Docker, id: string): Promise<void> {
+  try {
+    await docker.getContainer(id).remove({ force: true, v: false });
+  } catch (err) {
+    if (statusOf(err) === 404) return;
+    // 409 "removal already in progress" is fine too.
+    if (statusOf(err) === 409 && /already in progress/i.test(String((err as Error).message))) return;
+    throw dockerError(err, "remove the container");
+  }
+}
+
+/** Applies new limits to a live container (no restart needed). */
+export async function updateContainerLimits(
+  docker: Docker,
+  id: string,
+  limits: { memoryMb: number; cpus: number; pidsLimit: number },
+): Promise<boolean> {
+  const memoryBytes = limits.memoryMb * 1024 * 1024;
+  try {
+    await docker.getContainer(id).update({
+      Memory: memoryBytes,
+      MemorySwap: memoryBytes,
+      NanoCpus: Math.round(limits.cpus * 1e9),
+      PidsLimit: limits.pidsLimit,
+    });
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 404) return false;
+    throw dockerError(err, "update the container's limits");
+  }
+}
+
+export type ObservedState =
+  | "created"
+  | "running"
+  | "restarting"
+  | "paused"
+  | "exited"
+  | "dead"
+  | "removing"
+  | "missing"
+  | "unknown";
+
+export interface ObservedContainer {
+  id: string;
+  agentId: string | null;
+  configHash: string | null;
+  state: ObservedState;
+  exitCode: number | null;
+  oomKilled: boolean;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  detail: string | null;
+}
+
+function dockerDate(s: string | undefined): Date | null {
+  if (!s || s.startsWith("0001-")) return null;
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+function describeExit(code: number, oom: boolean, error: string | undefined): string {
+  if (oom) return `killed: out of memory (exit code ${code})`;
+  if (error) return `exited with code ${code}: ${error}`;
+  if (code === 0) return "stopped";
+  if (code === 137) return "killed (exit code 137)";
+  if (code === 143) return "terminated (exit code 143)";
+  return `exited with code ${code}`;
+}
+
+export function observeInspect(info: Docker.ContainerInspectInfo): ObservedContainer {
+  const s = info.State;
+  const known: ObservedState[] = ["created", "running", "restarting", "paused", "exited", "dead", "removing"];
+  const state = (known.includes(s.Status as ObservedState) ? s.Status : "unknown") as ObservedState;
+  const exited = state === "exited" || state === "dead";
+  return {
+    id: info.Id,
+    agentId: info.Config.Labels?.[LABELS.agentId] ?? null,
+    configHash: info.Config.Labels?.[LABELS.configHash] ?? null,
+    state,
+    exitCode: exited ? s.ExitCode : null,
+    oomKilled: s.OOMKilled,
+    startedAt: dockerDate(s.StartedAt),
+    finishedAt: exited ? dockerDate(s.FinishedAt) : null,
+    detail: exited ? describeExit(s.ExitCode, s.OOMKilled, s.Error || undefined) : state === "created" ? "created, not started" : null,
+  };
+}
+
+/** The container's current state, or null when it no longer exists. */
+export async function inspectContainer(docker: Docker, id: string): Promise<ObservedContainer | null> {
+  try {
+    return observeInspect(await docker.getContainer(id).inspect());
+  } catch (err) {
+    if (statusOf(err) === 404) return null;
+    throw dockerError(err, "inspect the container");
+  }
+}
+
+/** Every container Armory manages (any state), by id. */
+export async function listManagedContainers(docker: Docker): Promise<Map<string, { id: string; agentId: string | null }>> {
+  try {
+    const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } });
+    return new Map(list.map((c) => [c.Id, { id: c.Id, agentId: c.Labels[LABELS.agentId] ?? null }]));
+  } catch (err) {
+    throw dockerError(err, "list containers");
+  }
+}

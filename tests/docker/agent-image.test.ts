@@ -1,0 +1,280 @@
+// The default agent image against the real engine: built (or found) by ensureAgentImage, then run
+// with the hardened settings Armory uses. Checks the supervisor's ready/stopping protocol, the
+// user, working directory, tools, the no-phone-home env, the health probe and a fast clean stop.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import { PassThrough } from "node:stream";
+import type Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AGENT_IMAGE_LABELS,
+  AGENT_IMAGE_VERSION,
+  CLAUDE_CODE_VERSION,
+  agentImageStatus,
+  agentImageTag,
+  debianMirrorFromHost,
+  ensureAgentImage,
+} from "@/server/docker/agent-image";
+import { createDockerClient } from "@/server/docker/client";
+
+const docker = createDockerClient();
+const created: Docker.Container[] = [];
+let tag = "";
+
+const HARDENED = {
+  Init: true,
+  NetworkMode: "none",
+  CapDrop: ["ALL"],
+  SecurityOpt: ["no-new-privileges"],
+  ReadonlyRootfs: false,
+};
+
+beforeAll(async () => {
+  // The first run builds the image (debootstrap + CLI download + build: about a minute).
+  tag = await ensureAgentImage({ docker });
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all(created.map((c) => c.remove({ force: true, v: true }).catch(() => undefined)));
+});
+
+/** Demultiplexes a non-TTY engine stream; the outputs end when the source ends. */
+function demux(stream: NodeJS.ReadableStream): { stdout: PassThrough; stderr: PassThrough } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  docker.modem.demuxStream(stream, stdout, stderr);
+  const end = () => {
+    stdout.end();
+    stderr.end();
+  };
+  stream.on("end", end);
+  stream.on("close", end);
+  return { stdout, stderr };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let out = "";
+  for await (const chunk of stream) out += String(chunk);
+  return out;
+}
+
+interface Running {
+  container: Docker.Container;
+  /** The container's stdout, line by line, from its first line. */
+  lines: AsyncIterator<string>;
+  stderr: Promise<string>;
+}
+
+async function runAgent(opts: { init?: boolean; cmd?: string[] } = {}): Promise<Running> {
+  const container = await docker.createContainer({
+    Image: tag,
+    Cmd: opts.cmd,
+    Labels: { "dev.armory.test": "agent-image" },
+    HostConfig: { ...HARDENED, Init: opts.init ?? true },
+  });
+  created.push(container);
+  await container.start();
+  // Logs with follow start at the container's first line and end when it stops.
+  const logs = (await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+  const { stdout, stderr } = demux(logs);
+  const lines = readline.createInterface({ input: stdout, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  return { container, lines, stderr: readAll(stderr) };
+}
+
+async function rest(lines: AsyncIterator<string>): Promise<string[]> {
+  const out: string[] = [];
+  for (let r = await lines.next(); !r.done; r = await lines.next()) out.push(r.value);
+  return out;
+}
+
+async function execIn(container: Docker.Container, cmd: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const { stdout, stderr } = demux(stream);
+  const [out, err] = await Promise.all([readAll(stdout), readAll(stderr)]);
+  // The exit code is final once the stream ended; Running can lag by a moment.
+  for (let i = 0; i < 1000; i++) {
+    const info = await exec.inspect();
+    if (!info.Running && info.ExitCode !== null) return { code: info.ExitCode, stdout: out, stderr: err };
+  }
+  throw new Error(`exec ${cmd.join(" ")} still reports Running after its output ended`);
+}
+
+interface SupervisorEvent {
+  type: string;
+  event: string;
+  pid: number;
+  time: string;
+  [key: string]: unknown;
+}
+
+function parseEvent(line: string | undefined): SupervisorEvent {
+  expect(line, "a stdout line").toBeTypeOf("string");
+  return JSON.parse(line as string) as SupervisorEvent;
+}
+
+describe("agent image", () => {
+  it("is tagged with its version, labelled, and current with docker/agent", async () => {
+    expect(tag).toBe(agentImageTag());
+    expect(tag).toBe(`armory-agent:${AGENT_IMAGE_VERSION}`);
+    expect(AGENT_IMAGE_VERSION).toMatch(new RegExp(`^${CLAUDE_CODE_VERSION.replace(/\./g, "\\.")}-r\\d+$`));
+    const info = await docker.getImage(tag).inspect();
+    expect(info.Config.User).toBe("agent");
+    expect(info.Config.WorkingDir).toBe("/workspace");
+    expect(info.Config.Labels?.[AGENT_IMAGE_LABELS.version]).toBe(AGENT_IMAGE_VERSION);
+    expect(info.Config.Labels?.[AGENT_IMAGE_LABELS.claudeCodeVersion]).toBe(CLAUDE_CODE_VERSION);
+    expect(await agentImageStatus(docker)).toBe("current");
+  });
+
+  describe("a hardened container (Init, no network, no capabilities)", () => {
+    let agent: Running;
+    let readyPid = 0;
+
+    beforeAll(async () => {
+      agent = await runAgent();
+    });
+
+    it("prints the ready line first", async () => {
+      const first = await agent.lines.next();
+      const ready = parseEvent(first.value);
+      expect(ready).toMatchObject({
+        type: "armory.supervisor",
+        event: "ready",
+        agentVersion: AGENT_IMAGE_VERSION,
+        claudeVersion: CLAUDE_CODE_VERSION,
+        capabilities: {
+          writablePaths: ["/workspace", "/home/agent/.claude"],
+          configDir: "/home/agent/.claude",
+          instructionsDir: "/workspace",
+          supportedActions: ["chat", "files", "exec"],
+        },
+      });
+      expect(ready.pid).toBeGreaterThan(1); // docker-init is PID 1
+      readyPid = ready.pid;
+      expect(Number.isNaN(Date.parse(ready.time))).toBe(false);
+    });
+
+    it("runs execs as agent (uid 1000) in /workspace", async () => {
+      expect(await execIn(agent.container, ["id", "-u"])).toMatchObject({ code: 0, stdout: "1000\n" });
+      expect(await execIn(agent.container, ["id", "-un"])).toMatchObject({ code: 0, stdout: "agent\n" });
+      expect(await execIn(agent.container, ["pwd"])).toMatchObject({ code: 0, stdout: "/workspace\n" });
+      // The writable paths really are writable by the agent user.
+      const touch = await execIn(agent.container, ["sh", "-c", "touch /workspace/.w /home/agent/.claude/.w && echo ok"]);
+      expect(touch).toMatchObject({ code: 0, stdout: "ok\n" });
+    });
+
+    it("has the pinned Claude Code CLI, working with no network", async () => {
+      const r = await execIn(agent.container, ["claude", "--version"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim().split(/\s+/)[0]).toBe(CLAUDE_CODE_VERSION);
+    });
+
+    it("has git and bash", async () => {
+      const git = await execIn(agent.container, ["git", "--version"]);
+      expect(git.code).toBe(0);
+      expect(git.stdout).toMatch(/^git version \d+\.\d+/);
+      const bash = await execIn(agent.container, ["bash", "--version"]);
+      expect(bash.code).toBe(0);
+      expect(bash.stdout).toMatch(/GNU bash, version 5\./);
+    });
+
+    it("sets the env that stops the CLI calling home", async () => {
+      const { code, stdout } = await execIn(agent.container, ["env"]);
+      expect(code).toBe(0);
+      const env = Object.fromEntries(stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+      expect(env).toMatchObject({
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        DISABLE_TELEMETRY: "1",
+        DISABLE_AUTOUPDATER: "1",
+        DISABLE_ERROR_REPORTING: "1",
+      });
+    });
+
+    it("answers the health probe", async () => {
+      const r = await execIn(agent.container, ["armory-supervisor", "health"]);
+      expect(r).toMatchObject({ code: 0, stderr: "" });
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, pid: readyPid, source: "pidfile", agentVersion: AGENT_IMAGE_VERSION });
+    });
+
+    it("stops on SIGTERM at once, with exit code 0 and a stopping line", async () => {
+      const started = performance.now();
+      await agent.container.stop({ t: 10 });
+      const tookMs = performance.now() - started;
+      expect(tookMs).toBeLessThan(2000);
+      const after = await rest(agent.lines); // ends with the container
+      const stopping = parseEvent(after.at(-1));
+      expect(stopping).toMatchObject({ type: "armory.supervisor", event: "stopping", signal: "TERM" });
+      const info = await agent.container.inspect();
+      expect(info.State.Running).toBe(false);
+      expect(info.State.ExitCode).toBe(0);
+      expect(await agent.stderr).toBe("");
+    });
+  });
+
+  it("works as PID 1 without an init: ready, then a clean fast stop", async () => {
+    const agent = await runAgent({ init: false });
+    const ready = parseEvent((await agent.lines.next()).value);
+    expect(ready).toMatchObject({ event: "ready", pid: 1 });
+    const health = await execIn(agent.container, ["armory-supervisor", "health"]);
+    expect(health).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(health.stdout)).toMatchObject({ ok: true, pid: 1 });
+    const started = performance.now();
+    await agent.container.stop({ t: 10 });
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(parseEvent((await rest(agent.lines)).at(-1))).toMatchObject({ event: "stopping", signal: "TERM" });
+    expect((await agent.container.inspect()).State.ExitCode).toBe(0);
+  });
+
+  it("fails the health probe when the supervisor is not running", async () => {
+    const other = await runAgent({ cmd: ["sleep", "infinity"] });
+    const r = await execIn(other.container, ["armory-supervisor", "health"]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false });
+    await other.container.remove({ force: true });
+  });
+});
+
+describe("debianMirrorFromHost", () => {
+  it("reads one-line and deb822 sources, skipping security and disabled entries", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "armory-apt-"));
+    try {
+      fs.mkdirSync(path.join(root, "sources.list.d"));
+      fs.writeFileSync(
+        path.join(root, "sources.list.d", "debian.sources"),
+        [
+          "Types: deb",
+          "URIs: http://mirror.invalid/debian-security",
+          "Suites: bookworm-security",
+          "Components: main",
+          "",
+          "Types: deb",
+          "URIs: http://disabled.invalid/debian",
+          "Suites: bookworm",
+          "Enabled: no",
+          "",
+          "Types: deb deb-src",
+          "URIs: http://mirror.invalid/debian/",
+          "Suites: bookworm bookworm-updates",
+          "Components: main",
+          "",
+        ].join("\n"),
+      );
+      const saved = process.env.ARMORY_DEBIAN_MIRROR;
+      delete process.env.ARMORY_DEBIAN_MIRROR;
+      try {
+        expect(debianMirrorFromHost(root)).toBe("http://mirror.invalid/debian");
+        fs.writeFileSync(path.join(root, "sources.list"), "# comment\ndeb [arch=amd64] http://old.invalid/debian bookworm main\n");
+        expect(debianMirrorFromHost(root)).toBe("http://old.invalid/debian");
+        fs.rmSync(path.join(root, "sources.list"));
+        fs.rmSync(path.join(root, "sources.list.d", "debian.sources"));
+        expect(debianMirrorFromHost(root)).toBeNull();
+      } finally {
+        if (saved !== undefined) process.env.ARMORY_DEBIAN_MIRROR = saved;
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
