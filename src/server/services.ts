@@ -74,10 +74,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       });
       if (result.applied.length) log.info({ applied: result.applied }, "database migrations applied");
     }
-    const templates = await syncTemplates(db.prisma, { dir: opts.templatesDir, log });
-    if (templates.created.length || templates.updated.length) {
-      log.info({ created: templates.created, updated: templates.updated }, "built-in templates synced");
-    }
+    await syncTemplates(db.prisma, { dir: opts.templatesDir, log });
     const secret = opts.authSecret ?? resolveAuthSecret(config, log);
     const auth = createAuth({ prisma: db.prisma, config, secret });
     const docker = opts.docker ?? createDockerClient();

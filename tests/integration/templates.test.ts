@@ -216,11 +216,18 @@ describe.each(DB_KINDS)("templates on %s", (kind) => {
       expect(await builtIn("tmp-good")).toMatchObject({ id: good.id, memoryMb: 512, updatedAt: good.updatedAt });
     });
 
-    it("starts without a templates directory, with a warning", async () => {
+    it("starts without a templates directory (or an unreadable one), with a warning", async () => {
       const log = memoryLog();
       const result = await syncTemplates(prisma(), { dir: path.join(tempDir(), "missing"), log });
       expect(result).toMatchObject({ created: [], updated: [], skipped: [] });
       expect(log.warnings().join("\n")).toMatch(/does not exist/);
+
+      const notADir = memoryLog();
+      const before = await prisma().template.count({ where: { projectId: null } });
+      const result2 = await syncTemplates(prisma(), { dir: path.join(REPO_TEMPLATES, "README.md"), log: notADir });
+      expect(result2).toEqual({ created: [], updated: [], unchanged: [], skipped: [] });
+      expect(notADir.warnings().join("\n")).toMatch(/cannot be read/);
+      expect(await prisma().template.count({ where: { projectId: null } })).toBe(before);
     });
   });
 

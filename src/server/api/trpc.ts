@@ -79,6 +79,10 @@ const errorMapping = t.middleware(async ({ next, ctx, path, type }) => {
     if (cause instanceof DomainError) {
       throw toTrpcError(cause);
     }
+    // Readable validation messages for every caller (HTTP clients and createCaller alike).
+    if (err.code === "BAD_REQUEST" && cause instanceof z.ZodError) {
+      throw new TRPCError({ code: "BAD_REQUEST", message: describeZodError(cause), cause });
+    }
     if (err.code === "INTERNAL_SERVER_ERROR") {
       const mapped = toTrpcError(cause);
       if (mapped.code !== "INTERNAL_SERVER_ERROR") throw mapped;

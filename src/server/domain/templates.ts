@@ -198,6 +198,8 @@ export interface LoadedTemplateFiles {
   dir: string;
   /** The directory does not exist (no built-in templates). */
   missing: boolean;
+  /** Why the directory could not be listed, when it exists but cannot be read. */
+  unreadable?: string;
   templates: LoadedTemplateFile[];
   errors: TemplateFileError[];
 }
@@ -241,11 +243,9 @@ export async function loadTemplateFiles(dir: string): Promise<LoadedTemplateFile
       .map((e) => e.name)
       .sort();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-      out.missing = true;
-      return out;
-    }
-    throw err;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") out.missing = true;
+    else out.unreadable = (err as Error).message;
+    return out;
   }
   const definedIn = new Map<string, string>();
   for (const name of names) {
@@ -320,8 +320,14 @@ export async function syncTemplates(
   const result: SyncTemplatesResult = { created: [], updated: [], unchanged: [], skipped: [] };
 
   const loaded = await loadTemplateFiles(dir);
-  if (loaded.missing) {
-    log.warn({ dir }, `The templates directory ${displayPath(dir)} does not exist: no built-in templates were loaded`);
+  if (loaded.missing || loaded.unreadable) {
+    log.warn(
+      { dir },
+      loaded.missing
+        ? `The templates directory ${displayPath(dir)} does not exist: no built-in templates were loaded`
+        : `The templates directory ${displayPath(dir)} cannot be read (${loaded.unreadable}): built-in templates were not synced`,
+    );
+    return result;
   }
   for (const err of loaded.errors) {
     log.warn({ file: err.file }, `Skipped template file ${err.message}`);

@@ -3,9 +3,10 @@
 import { z } from "zod";
 import { requireProjectRole } from "../../domain/projects";
 import type { ProjectRole } from "../../domain/roles";
+import { projectIdSchema } from "../schemas/ids";
 import { authedProcedure } from "../trpc";
 
-export const projectIdSchema = z.uuid({ error: "projectId must be a project id (a UUID)" });
+export { projectIdSchema };
 
 /** A procedure on one project (input `{ projectId }`) for callers with at least `minRole`. */
 export function projectProcedure(minRole: ProjectRole) {

@@ -1,6 +1,6 @@
 // agent.* input and output schemas: the public contract of the agent API.
 import { z } from "zod";
-import { projectIdSchema } from "../../middleware/project-access";
+import { projectIdSchema } from "../../schemas/ids";
 
 export const AGENT_NAME_MAX = 40;
 export const LIMITS = {
@@ -53,11 +53,20 @@ export const pidsLimit = z
 
 export const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const envMap = z
-  .record(
-    z.string().regex(ENV_KEY_RE, "Environment variable names must be letters, digits and _ and not start with a digit"),
-    z.string().max(32_768, "Environment values must be at most 32 KiB"),
-  )
-  .refine((m) => Object.keys(m).length <= 200, "At most 200 environment variables");
+  .record(z.string(), z.string().max(32_768, "Environment values must be at most 32 KiB"))
+  .superRefine((m, ctx) => {
+    const keys = Object.keys(m);
+    if (keys.length > 200) ctx.addIssue({ code: "custom", message: "At most 200 environment variables" });
+    for (const key of keys) {
+      if (!ENV_KEY_RE.test(key)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `Environment variable names must be letters, digits and _ and not start with a digit ("${key.slice(0, 64)}" is not)`,
+        });
+      }
+    }
+  });
 
 export const agentOverrides = z.object({
   memoryMb: memoryMb.optional(),

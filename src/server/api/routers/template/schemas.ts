@@ -3,7 +3,7 @@
 // Resource limits, env, permission modes and the DNS-safe name rule come from the agent schemas,
 // so a template can never hold a value an agent would refuse.
 import { z } from "zod";
-import { projectIdSchema } from "../../middleware/project-access";
+import { projectIdSchema } from "../../schemas/ids";
 import {
   AGENT_NAME_MAX,
   agentName,
