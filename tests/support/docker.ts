@@ -15,6 +15,7 @@ export class BreakableDockerSocket {
   private conns = new Set<net.Socket>();
 
   async listen(): Promise<void> {
+    if (this.server) return;
     const server = net.createServer((client) => {
       const upstream = net.connect("/var/run/docker.sock");
       this.conns.add(client).add(upstream);
@@ -28,7 +29,10 @@ export class BreakableDockerSocket {
       client.on("error", done).on("close", done);
       upstream.on("error", done).on("close", done);
     });
-    await new Promise<void>((resolve) => server.listen(this.socketPath, resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.socketPath, resolve);
+    });
     this.server = server;
   }
 

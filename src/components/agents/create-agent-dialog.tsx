@@ -178,7 +178,6 @@ export function CreateAgentDialog({
           </DialogDescription>
         </DialogHeader>
         <form ref={formRef} onSubmit={onSubmit} noValidate className="flex flex-col gap-5" aria-label="New agent">
-          <FormError message={serverError} />
           {templates.isError ? (
             <FormError message={`Could not load the templates: ${errorMessage(templates.error)}`}>
               <Button type="button" variant="outline" size="sm" className="mt-2" onClick={() => void templates.refetch()}>
@@ -275,6 +274,8 @@ export function CreateAgentDialog({
             disabled={pending}
           />
 
+          {/* Next to the buttons, so it is in view in a scrolled dialog. */}
+          <FormError message={serverError} />
           <DialogFooter>
             <Button type="button" variant="outline" onClick={close} disabled={pending}>
               Cancel

@@ -415,6 +415,8 @@ async function removeRootfs(dir: string): Promise<void> {
   await fsp.rm(dir, { recursive: true, force: true });
 }
 
+const UNSAFE_IO_FILE = "etc/dpkg/dpkg.cfg.d/armory-bootstrap-unsafe-io";
+
 async function buildBaseImage(opts: {
   docker: Docker;
   packages: string[];
@@ -451,6 +453,9 @@ async function buildBaseImage(opts: {
       rootfs = await fsp.mkdtemp(path.join(os.tmpdir(), "armory-agent-rootfs-"));
       // mkdtemp makes it 0700, and the tar's "." entry becomes the image's "/": keep it 0755.
       await fsp.chmod(rootfs, 0o755);
+      // dpkg without fsync for the bootstrap (as mmdebstrap does): a fifth faster; removed after.
+      await fsp.mkdir(path.join(rootfs, "etc/dpkg/dpkg.cfg.d"), { recursive: true });
+      await fsp.writeFile(path.join(rootfs, UNSAFE_IO_FILE), "force-unsafe-io\n");
       emit({
         phase: "base",
         message: `debootstrap ${DEBIAN_SUITE} (minbase + ${packages.join(", ")}) from ${mirror}${attempt > 1 ? ` (attempt ${attempt})` : ""}`,
@@ -487,7 +492,7 @@ async function buildBaseImage(opts: {
     for (const e of await fsp.readdir(locales).catch(() => [] as string[])) {
       if (e !== "locale.alias") await fsp.rm(path.join(locales, e), { recursive: true, force: true });
     }
-    for (const rel of ["etc/hostname", "etc/resolv.conf", "etc/machine-id"]) {
+    for (const rel of ["etc/hostname", "etc/resolv.conf", "etc/machine-id", UNSAFE_IO_FILE]) {
       await fsp.rm(path.join(rootfs, rel), { force: true });
     }
     await fsp.writeFile(
@@ -791,14 +796,19 @@ export async function buildAgentImage(opts: BuildAgentImageOptions): Promise<Bui
   }
   const previous = await inspectImage(docker, tag).catch(() => null);
 
-  let base: number | "cached";
-  try {
-    base = await ensureBaseImage({ docker, packages, cacheDir, rebuild: !!opts.rebuildBase, emit });
-  } catch (err) {
-    if (err instanceof AgentImageBuildError) throw err;
-    throw new AgentImageBuildError("base", engineMessage(err), { cause: err });
+  // The base (mostly debootstrap) and the CLI download are independent: run them together.
+  const [baseResult, cliResult] = await Promise.allSettled([
+    ensureBaseImage({ docker, packages, cacheDir, rebuild: !!opts.rebuildBase, emit }),
+    ensureClaudeBinary({ docker, cacheDir, emit }),
+  ]);
+  for (const [phase, r] of [["base", baseResult], ["cli", cliResult]] as const) {
+    if (r.status === "rejected") {
+      if (r.reason instanceof AgentImageBuildError) throw r.reason;
+      throw new AgentImageBuildError(phase, engineMessage(r.reason), { cause: r.reason });
+    }
   }
-  const cli = await ensureClaudeBinary({ docker, cacheDir, emit });
+  const base = (baseResult as PromiseFulfilledResult<number | "cached">).value;
+  const cli = (cliResult as PromiseFulfilledResult<{ file: string; took: number | "cached" }>).value;
   const imageStarted = performance.now();
   await buildFromDockerfile({ docker, tag, dockerDir, claudeFile: cli.file, emit });
 
@@ -901,14 +911,13 @@ export function agentImageProgressPrinter(
 ): AgentImageProgressListener {
   const startedAt = opts.startedAt ?? performance.now();
   const interval = opts.intervalMs ?? 2000;
-  let lastPhase = "";
-  let lastAt = -Infinity;
+  // Throttled per phase: base and cli run at the same time and interleave.
+  const lastAt = new Map<string, number>();
   return (p) => {
     const now = performance.now();
-    const important = p.phase !== lastPhase || p.phase === "done" || /^Step \d+\/\d+/.test(p.message) || p.percent === 100;
-    if (!important && now - lastAt < interval) return;
-    lastPhase = p.phase;
-    lastAt = now;
+    const important = !lastAt.has(p.phase) || p.phase === "done" || /^Step \d+\/\d+/.test(p.message) || p.percent === 100;
+    if (!important && now - (lastAt.get(p.phase) ?? 0) < interval) return;
+    lastAt.set(p.phase, now);
     const elapsed = `${((now - startedAt) / 1000).toFixed(1)}s`.padStart(7);
     const percent = p.percent === undefined ? "     " : `${String(p.percent).padStart(3)}% `;
     const bytes = p.bytes === undefined ? "" : ` [${(p.bytes / 1e6).toFixed(1)} MB]`;
