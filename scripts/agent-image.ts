@@ -45,9 +45,15 @@ async function main(argv: string[]): Promise<number> {
     docker,
     tag,
     rebuildBase,
+    // Without --force, a build another process finished while we waited for its lock is enough.
+    skipIfCurrent: !force,
     onProgress: agentImageProgressPrinter((line) => console.log(line)),
   });
   const { base, cli, image } = result.steps;
+  if (image === "cached") {
+    console.log(`Agent image ${result.tag} is present (${mb(result.sizeBytes)}): another process built it meanwhile.`);
+    return 0;
+  }
   console.log(
     `Agent image ${result.tag} built in ${secs(result.durationMs)} (base ${secs(base)}, cli ${secs(cli)}, image ${secs(image)}); size ${mb(result.sizeBytes)}`,
   );

@@ -9,6 +9,8 @@ import superjson from "superjson";
 import type { AppRouter } from "../src/server/api/root";
 import { loadConfig } from "../src/server/config";
 import { openDatabase, type OpenDatabaseOptions } from "../src/server/db";
+import { ensureAgentImage } from "../src/server/docker/agent-image";
+import { createDockerClient } from "../src/server/docker/client";
 import { createLogger } from "../src/server/logger";
 import { createServices } from "../src/server/services";
 import { startHttp } from "../tests/support/http-server";
@@ -114,6 +116,94 @@ async function benchDatabase(kind: "pglite" | "postgres", options: OpenDatabaseO
   }
 }
 
+/** Provisioning (agent.create+start → running) vs raw `docker run`, and agent.list with 1,000 agents. */
+async function benchAgents(pgUrl: string) {
+  const docker = createDockerClient();
+  try {
+    await docker.ping();
+  } catch {
+    return { skipped: "no Docker engine reachable", provisioning: undefined, agentList1000: undefined };
+  }
+  const tag = await ensureAgentImage({ docker });
+  const db = await openDatabase({ databaseUrl: pgUrl });
+  const services = await createServices({
+    config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_AGENT_IMAGE_AUTOBUILD: "false" }),
+    db,
+    log: createLogger({ level: "silent", format: "json" }),
+    authSecret: "bench-secret-bench-secret-bench-secret-0123",
+  });
+  services.agents.startBackground();
+  const http = await startHttp(() => services);
+  const created: string[] = [];
+  try {
+    const signUp = await fetch(`${http.url}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: http.url },
+      body: JSON.stringify({ name: "Bench", email: `agents-${Date.now()}@example.test`, password: "bench password 123" }),
+    });
+    const cookie = signUp.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const trpc = createTRPCClient<AppRouter>({
+      links: [httpBatchLink({ url: `${http.url}/api/trpc`, transformer: superjson, headers: () => ({ cookie }) })],
+    });
+    const project = await trpc.project.create.mutate({ name: "Bench agents" });
+    const template = (await trpc.template.list.query({ projectId: project.id })).find((t) => t.name === "claude-coder")!;
+
+    const RUNS = Number(process.env.BENCH_PROVISION_RUNS ?? 5);
+    const armorySamples: number[] = [];
+    const rawSamples: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      let t = performance.now();
+      const agent = await trpc.agent.create.mutate({ projectId: project.id, templateId: template.id, name: `bench-${i}`, start: true });
+      armorySamples.push(performance.now() - t);
+      created.push(agent.id);
+      if (agent.observedState !== "running") throw new Error(`bench agent not running: ${agent.observedState}`);
+
+      // The same image, limits and network, started by hand.
+      t = performance.now();
+      const c = await docker.createContainer({
+        Image: tag,
+        User: "1000:1000",
+        HostConfig: { Init: true, CapDrop: ["ALL"], Memory: 2048 * 2 ** 20, NanoCpus: 2e9, PidsLimit: 512, NetworkMode: services.config.agentNetwork },
+      });
+      await c.start();
+      rawSamples.push(performance.now() - t);
+      await c.remove({ force: true });
+    }
+    for (const id of created) await trpc.agent.remove.mutate({ projectId: project.id, agentId: id, keepVolumes: false });
+    created.length = 0;
+
+    // 1,000 agents in one project (seeded rows: the dashboard query, not Docker, is measured).
+    const rows = Array.from({ length: 1000 }, (_, i) => ({
+      id: crypto.randomUUID(),
+      projectId: project.id,
+      name: `seeded-${i}`,
+      templateId: template.id,
+      image: tag,
+      model: template.model,
+      memoryMb: 512,
+      cpus: 1,
+      pidsLimit: 256,
+      env: { A: "1" },
+      permissionMode: "acceptEdits",
+      observedState: "exited" as const,
+      workspaceVolume: `bench-ws-${i}`,
+      sessionVolume: `bench-cl-${i}`,
+    }));
+    await db.prisma.agent.createMany({ data: rows });
+    const list = await time(Number(process.env.BENCH_LIST_ITERATIONS ?? 100), () => trpc.agent.list.query({ projectId: project.id }));
+    const armory = stats(armorySamples);
+    const raw = stats(rawSamples);
+    return {
+      provisioning: { runs: RUNS, armoryCreateAndStart: armory, rawDockerRun: raw, ratio: Math.round((armory.p50 / raw.p50) * 100) / 100, goal: "< 1.2" },
+      agentList1000: { ...list, goal: "p50 < 50 ms" },
+      skipped: undefined,
+    };
+  } finally {
+    await http.close();
+    await services.close();
+  }
+}
+
 const cluster = await startPostgresCluster();
 try {
   const admin = new pg.Client({ connectionString: cluster.adminUrl });
@@ -128,17 +218,30 @@ try {
     await benchDatabase("postgres", { databaseUrl: pgUrl }),
   ];
   fs.rmSync(pgliteDir, { recursive: true, force: true });
+  const admin2 = new pg.Client({ connectionString: cluster.adminUrl });
+  await admin2.connect();
+  await admin2.query("CREATE DATABASE armory_bench_agents");
+  await admin2.end();
+  const agents = await benchAgents(cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_agents"));
 
   const report = {
     generatedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     iterations: ITER,
+    agents,
     results,
   };
   fs.mkdirSync("bench", { recursive: true });
   const file = path.join("bench", "results.json");
   fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
   printTable(results);
+  if (agents.provisioning && agents.agentList1000) {
+    const p = agents.provisioning;
+    console.table([
+      { measure: "agent.create+start → running", "p50 / p99": `${p.armoryCreateAndStart.p50.toFixed(0)} / ${p.armoryCreateAndStart.p99.toFixed(0)} ms`, baseline: `docker run ${p.rawDockerRun.p50.toFixed(0)} ms`, ratio: `${p.ratio}x (goal ${p.goal})` },
+      { measure: "agent.list, 1,000 agents (PostgreSQL)", "p50 / p99": `${agents.agentList1000.p50.toFixed(1)} / ${agents.agentList1000.p99.toFixed(1)} ms`, baseline: "", ratio: `goal ${agents.agentList1000.goal}` },
+    ]);
+  } else console.log(`agents: skipped (${agents.skipped})`);
   process.stdout.write(`\nfull report: ${file}\n`);
 } finally {
   await cluster.stop();

@@ -127,6 +127,10 @@ test("create an agent, run it, stop and start it live, change its settings and r
     await expect(card).toContainText(/up \d+ seconds?/);
     agentId = capture(/\/agents\/([0-9a-f-]{36})/, await card.getByRole("link", { name: AGENT }).getAttribute("href"));
     await shot(page, "03-running");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect(card.getByRole("button", { name: "Stop", exact: true })).toBeVisible();
+    await shot(page, "03b-running-mobile", true);
+    await page.setViewportSize({ width: 1280, height: 720 });
   });
 
   await test.step("a second agent with the same name gets the server's error", async () => {
@@ -210,6 +214,15 @@ test("create an agent, run it, stop and start it live, change its settings and r
     const env = (await (await agentContainer(agentId)).inspect()).Config.Env;
     expect(env).toContain("E2E_GREETING=hello");
     await shot(page, "09-settings-applied", true);
+  });
+
+  await test.step("back to the grid: the card shows the new settings", async () => {
+    await page.getByRole("link", { name: "All agents" }).click();
+    await expect(page).toHaveURL(new RegExp(`/projects/${projectId}/agents$`));
+    const card = agentCard(page, AGENT);
+    await expect(card.getByTestId("agent-status")).toHaveText("Running");
+    await expect(card).toContainText("768 MB · 1 CPU · 512 processes");
+    await expect(card).not.toContainText("Restart required");
   });
 
   await test.step("an unknown agent shows a not-found view", async () => {

@@ -79,7 +79,7 @@ export function AgentCard({ agent, role, engineDown }: { agent: Agent; role: Pro
 
       {/* Above the card's link overlay, so the buttons stay clickable. */}
       <div className="relative z-10 mt-auto border-t pt-3 empty:hidden">
-        <AgentControls agent={agent} role={role} engineDown={engineDown} describedBy={titleId} />
+        <AgentControls agent={agent} role={role} engineDown={engineDown} describedBy={titleId} compact />
       </div>
     </article>
   );

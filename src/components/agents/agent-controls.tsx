@@ -57,6 +57,7 @@ export function AgentControls({
   engineDown,
   size = "sm",
   describedBy,
+  compact = false,
   onRemoved,
   className,
 }: {
@@ -64,6 +65,8 @@ export function AgentControls({
   role: ProjectRole;
   engineDown: boolean;
   size?: "sm" | "default";
+  /** Remove as an icon button (cards). */
+  compact?: boolean;
   /** The id of the element naming the agent, so "Start" is announced as "Start, <agent>". */
   describedBy?: string;
   onRemoved?: () => void;
@@ -102,16 +105,16 @@ export function AgentControls({
         <>
           <Button
             type="button"
-            size={size}
+            size={compact ? (size === "sm" ? "icon-sm" : "icon") : size}
             variant="ghost"
             className="text-destructive hover:bg-destructive/10 hover:text-destructive ml-auto"
             disabled={pending !== null || !allowed.remove || engineDown}
-            title={engineTitle}
+            title={engineTitle ?? (compact ? "Remove" : undefined)}
             aria-describedby={describedBy}
             onClick={() => setRemoveOpen(true)}
           >
             <Trash2 aria-hidden="true" />
-            Remove
+            {compact ? <span className="sr-only">Remove</span> : "Remove"}
           </Button>
           <RemoveAgentDialog agent={agent} open={removeOpen} onOpenChange={setRemoveOpen} onRemoved={onRemoved} />
         </>
@@ -166,7 +169,7 @@ export function RemoveAgentDialog({
         if (!next) setError(null);
       }}
     >
-      <AlertDialogContent>
+      <AlertDialogContent className="sm:max-w-xl">
         <AlertDialogHeader>
           <AlertDialogTitle>Remove {agent.name}?</AlertDialogTitle>
           <AlertDialogDescription>
@@ -175,7 +178,7 @@ export function RemoveAgentDialog({
           </AlertDialogDescription>
         </AlertDialogHeader>
         <FormError message={error} />
-        <AlertDialogFooter className="sm:flex-wrap">
+        <AlertDialogFooter>
           <AlertDialogCancel type="button" disabled={remove.isPending}>
             Cancel
           </AlertDialogCancel>

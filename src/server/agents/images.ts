@@ -58,8 +58,12 @@ export class DefaultAgentImage implements AgentImageProvider {
     return this.building;
   }
 
+  private presentCheckedAt = 0;
+
   async ensureDefault(): Promise<string> {
     const tag = agentImageTag();
+    // Seen a moment ago: skip the engine round trip on the hot path of agent creation.
+    if (this.status.state === "present" && Date.now() - this.presentCheckedAt < 30_000) return tag;
     let exists: boolean;
     try {
       exists = await agentImageExists(this.docker, tag);
@@ -69,6 +73,7 @@ export class DefaultAgentImage implements AgentImageProvider {
     }
     if (exists) {
       this.status = { state: "present", message: null, percent: 100 };
+      this.presentCheckedAt = Date.now();
       return tag;
     }
     const wasFailed = this.status.state === "failed" ? this.status.message : null;

@@ -145,6 +145,8 @@ export class AgentManager {
   private readonly lock = new KeyedLock();
   private readonly observing = new Map<string, { dirty: boolean; done: Promise<void> }>();
   private follower: DockerEventsFollower | null = null;
+  /** The agent network exists (checked once per process; re-checked if a create says otherwise). */
+  private networkReady = false;
   private reconcileTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: AgentManagerOptions) {}
@@ -330,8 +332,7 @@ export class AgentManager {
     const clash = await this.prisma.agent.findFirst({ where: { projectId: input.projectId, name: input.name }, select: { id: true } });
     if (clash) throw new DomainError("CONFLICT", `An agent named ${input.name} already exists in this project.`);
 
-    await this.requireEngine();
-    const image = await this.resolveImage(template.image);
+    const [, image] = await Promise.all([this.requireEngine(), this.resolveImage(template.image)]);
     const env = { ...template.env, ...(overrides.env ?? {}) };
     const id = crypto.randomUUID();
     let row: AgentRow;
@@ -371,7 +372,7 @@ export class AgentManager {
       await this.removeDockerObjects(row, false).catch(() => {});
       throw err;
     }
-    if (input.start) return this.start(input.projectId, id);
+    if (input.start) return this.start(input.projectId, id, { engineChecked: true, justCreated: true });
     return (await this.publish(id))!;
   }
 
@@ -393,19 +394,21 @@ export class AgentManager {
   /** Creates (or re-creates) the agent's container with its current config; returns the container id. */
   private async createContainer(row: AgentRow): Promise<string> {
     const volumeLabels = { [LABELS.managed]: "true", [LABELS.agentId]: row.id, [LABELS.projectId]: row.projectId };
-    await ensureNetwork(this.docker, this.opts.network);
     const extra = this.extraVolumes(row);
-    for (const [name, role] of [
+    const volumes: [string, string][] = [
       [row.workspaceVolume, "workspace"],
       [row.sessionVolume, "claude-sessions"],
-      ...extra.map((v) => [v.name, "extra"]),
-    ] as const) {
-      await ensureVolume(this.docker, name, { ...volumeLabels, [LABELS.volumeRole]: role });
-    }
-    if (row.containerId) await removeContainer(this.docker, row.containerId);
+      ...extra.map((v): [string, string] => [v.name, "extra"]),
+    ];
+    // Independent engine calls, done together: network, volumes, and the old container's removal.
+    await Promise.all([
+      this.networkReady ? null : ensureNetwork(this.docker, this.opts.network).then(() => (this.networkReady = true)),
+      ...volumes.map(([name, role]) => ensureVolume(this.docker, name, { ...volumeLabels, [LABELS.volumeRole]: role })),
+      row.containerId ? removeContainer(this.docker, row.containerId) : null,
+    ]);
     const env = envOf(row.env);
     const configHash = agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode });
-    const containerId = await createAgentContainer(this.docker, {
+    const spec = {
       agentId: row.id,
       projectId: row.projectId,
       agentName: row.name,
@@ -421,7 +424,18 @@ export class AgentManager {
       sessionVolume: row.sessionVolume,
       extraVolumes: extra,
       network: this.opts.network,
-    });
+    };
+    let containerId: string;
+    try {
+      containerId = await createAgentContainer(this.docker, spec);
+    } catch (err) {
+      // The network was removed behind our back: make it again, once.
+      if (!(err instanceof DomainError && err.code === "NOT_FOUND" && /network/i.test(err.message))) throw err;
+      this.networkReady = false;
+      await ensureNetwork(this.docker, this.opts.network);
+      this.networkReady = true;
+      containerId = await createAgentContainer(this.docker, spec);
+    }
     await this.prisma.agent.update({
       where: { id: row.id },
       data: {
@@ -443,13 +457,24 @@ export class AgentManager {
     return toAgentView(row).restartRequired;
   }
 
-  async start(projectId: string, agentId: string): Promise<AgentView> {
-    await this.row(projectId, agentId);
-    await this.requireEngine();
+  async start(
+    projectId: string,
+    agentId: string,
+    hints: { engineChecked?: boolean; justCreated?: boolean } = {},
+  ): Promise<AgentView> {
+    if (!hints.engineChecked) {
+      await this.row(projectId, agentId);
+      await this.requireEngine();
+    }
     await this.lock.run(agentId, async () => {
       let row = await this.row(projectId, agentId);
       await this.prisma.agent.update({ where: { id: agentId }, data: { desiredState: "running" } });
-      const observed = row.containerId ? await inspectContainer(this.docker, row.containerId) : null;
+      // A container created a moment ago is known to be "created": no need to ask the engine.
+      const observed = hints.justCreated
+        ? ({ state: "created" } as Pick<ObservedContainer, "state">)
+        : row.containerId
+          ? await inspectContainer(this.docker, row.containerId)
+          : null;
       if (observed?.state === "running" && !this.needsRecreate(row)) return; // already running: nothing to do
       if (!observed || this.needsRecreate(row) || observed.state === "dead") {
         await this.createContainer(row);

@@ -80,6 +80,11 @@ export interface BuildAgentImageOptions {
   dockerDir?: string;
   /** Re-create the Debian base image even when it exists. */
   rebuildBase?: boolean;
+  /**
+   * Do nothing when the image is current once the build lock is held (another process may have
+   * built it meanwhile). ensureAgentImage sets it; an explicit rebuild does not.
+   */
+  skipIfCurrent?: boolean;
 }
 
 export interface BuildAgentImageResult {
@@ -433,6 +438,7 @@ async function buildBaseImage(opts: {
   if (!mirror) {
     throw fail("found no Debian mirror in the host's /etc/apt/sources.list(.d); set ARMORY_DEBIAN_MIRROR to one");
   }
+  await removeStaleRootfs();
   const debCache = path.join(opts.cacheDir, "debootstrap", DEBIAN_SUITE);
   await fsp.mkdir(debCache, { recursive: true });
   const args = (rootfs: string) => [
@@ -450,7 +456,7 @@ async function buildBaseImage(opts: {
     // Mirrors fail a download now and then ("Couldn't download packages: ..."): one retry, which
     // reuses every package the first attempt fetched.
     for (let attempt = 1; ; attempt++) {
-      rootfs = await fsp.mkdtemp(path.join(os.tmpdir(), "armory-agent-rootfs-"));
+      rootfs = await fsp.mkdtemp(path.join(os.tmpdir(), `${ROOTFS_PREFIX}${process.pid}-`));
       // mkdtemp makes it 0700, and the tar's "." entry becomes the image's "/": keep it 0755.
       await fsp.chmod(rootfs, 0o755);
       // dpkg without fsync for the bootstrap (as mmdebstrap does): a fifth faster; removed after.
@@ -771,6 +777,74 @@ async function buildFromDockerfile(opts: {
   return imageId;
 }
 
+// ---- cross-process lock and leftovers -------------------------------------------------------------
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Runs fn holding <cacheDir>/agent-image.lock (a pid file; a dead holder's lock is taken over). */
+async function withBuildLock<T>(cacheDir: string, emit: AgentImageProgressListener, fn: () => Promise<T>): Promise<T> {
+  await fsp.mkdir(cacheDir, { recursive: true });
+  const file = path.join(cacheDir, "agent-image.lock");
+  const waitStarted = performance.now();
+  let lastNotice = -Infinity;
+  for (;;) {
+    try {
+      await fsp.writeFile(file, `${process.pid}\n`, { flag: "wx" });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw new AgentImageBuildError("base", `cannot create the build lock ${file}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    const holder = Number((await fsp.readFile(file, "utf8").catch(() => "")).trim());
+    if (!processAlive(holder)) {
+      await fsp.rm(file, { force: true }); // left by a process that died
+      continue;
+    }
+    const waited = performance.now() - waitStarted;
+    if (waited - lastNotice >= 5000) {
+      lastNotice = waited;
+      emit({ phase: "base", message: `waiting for the agent image build in process ${holder} (${Math.round(waited / 1000)}s)` });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  try {
+    return await fn();
+  } finally {
+    await fsp.rm(file, { force: true });
+  }
+}
+
+const ROOTFS_PREFIX = "armory-agent-rootfs-";
+
+/**
+ * Removes debootstrap targets left by builds whose process died (killed test workers, Ctrl-C):
+ * the directory name carries the builder's pid. Mounts left inside (a killed debootstrap keeps
+ * /proc mounted) are detached first.
+ */
+async function removeStaleRootfs(): Promise<void> {
+  const tmp = os.tmpdir();
+  for (const name of await fsp.readdir(tmp).catch(() => [] as string[])) {
+    if (!name.startsWith(ROOTFS_PREFIX)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(ROOTFS_PREFIX.length))?.[1]);
+    if (processAlive(pid)) continue;
+    if (!pid) {
+      // No pid in the name: only when clearly abandoned.
+      const st = await fsp.stat(path.join(tmp, name)).catch(() => null);
+      if (!st || Date.now() - st.mtimeMs < 30 * 60_000) continue;
+    }
+    await removeRootfs(path.join(tmp, name)).catch(() => undefined);
+  }
+}
+
 // ---- the whole build ----------------------------------------------------------------------------
 
 /** Builds the agent image with no registry: base (if missing), CLI binary (if not cached), image. */
@@ -794,11 +868,41 @@ export async function buildAgentImage(opts: BuildAgentImageOptions): Promise<Bui
   } catch (err) {
     throw new AgentImageBuildError("base", (err as Error).message, { cause: err });
   }
+
+  // One build at a time per cache directory, across processes (the server, the script and test
+  // workers may all ask at once; two debootstraps sharing a package cache break each other).
+  return withBuildLock(cacheDir, emit, async () => {
+    if (opts.skipIfCurrent && (await agentImageStatus(docker, { tag, dockerDir })) === "current") {
+      const info = await docker.getImage(tag).inspect();
+      emit({ phase: "done", message: `${tag} is present (built by another process)`, percent: 100 });
+      return {
+        tag,
+        imageId: info.Id,
+        sizeBytes: info.Size,
+        durationMs: Math.round(performance.now() - started),
+        steps: { base: "cached", cli: "cached", image: "cached" },
+      } satisfies BuildAgentImageResult;
+    }
+    return buildLocked({ docker, tag, cacheDir, dockerDir, packages, rebuildBase: !!opts.rebuildBase, emit, started });
+  });
+}
+
+async function buildLocked(opts: {
+  docker: Docker;
+  tag: string;
+  cacheDir: string;
+  dockerDir: string;
+  packages: string[];
+  rebuildBase: boolean;
+  emit: AgentImageProgressListener;
+  started: number;
+}): Promise<BuildAgentImageResult> {
+  const { docker, tag, cacheDir, dockerDir, packages, emit, started } = opts;
   const previous = await inspectImage(docker, tag).catch(() => null);
 
   // The base (mostly debootstrap) and the CLI download are independent: run them together.
   const [baseResult, cliResult] = await Promise.allSettled([
-    ensureBaseImage({ docker, packages, cacheDir, rebuild: !!opts.rebuildBase, emit }),
+    ensureBaseImage({ docker, packages, cacheDir, rebuild: opts.rebuildBase, emit }),
     ensureClaudeBinary({ docker, cacheDir, emit }),
   ]);
   for (const [phase, r] of [["base", baseResult], ["cli", cliResult]] as const) {
@@ -848,7 +952,7 @@ function inflight(): Map<string, InFlight> {
   return (g[INFLIGHT_KEY] ??= new Map());
 }
 
-export interface EnsureAgentImageOptions extends Omit<BuildAgentImageOptions, "rebuildBase"> {
+export interface EnsureAgentImageOptions extends Omit<BuildAgentImageOptions, "rebuildBase" | "skipIfCurrent"> {
   /** Build even when the tag exists (concurrent callers still share one build). */
   force?: boolean;
 }
@@ -877,6 +981,7 @@ export async function ensureAgentImage(opts: EnsureAgentImageOptions): Promise<s
       promise: buildAgentImage({
         ...opts,
         tag,
+        skipIfCurrent: !opts.force,
         onProgress: (p) => {
           for (const l of listeners) l(p);
         },

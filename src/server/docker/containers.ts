@@ -82,16 +82,12 @@ export function agentContainerOptions(spec: AgentContainerSpec): Docker.Containe
   };
 }
 
+/** Creates a named volume; creating one that exists is a no-op in Docker, so no inspect first. */
 export async function ensureVolume(docker: Docker, name: string, labels: Record<string, string>): Promise<void> {
   try {
-    await docker.getVolume(name).inspect();
-  } catch (err) {
-    if (statusOf(err) !== 404) throw dockerError(err, `inspect volume ${name}`);
-    try {
-      await docker.createVolume({ Name: name, Labels: labels });
-    } catch (e) {
-      throw dockerError(e, `create volume ${name}`);
-    }
+    await docker.createVolume({ Name: name, Labels: labels });
+  } catch (e) {
+    throw dockerError(e, `create volume ${name}`);
   }
 }
 
