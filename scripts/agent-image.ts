@@ -30,7 +30,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     status = await agentImageStatus(docker, { tag });
   } catch (err) {
-    if (isEngineUnreachable(err)) throw new Error(`the Docker engine is not reachable at ${describeEngine()}: ${engineMessage(err)}`);
+    if (isEngineUnreachable(err)) {
+      console.error(`Error: the Docker engine is not reachable at ${describeEngine()}: ${engineMessage(err)}`);
+      return 1;
+    }
     throw err;
   }
   if (status === "current" && !force) {
@@ -63,7 +66,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof AgentImageBuildError ? `Error: ${err.message}` : err instanceof Error ? `Error: ${err.message}` : err);
+    // A failed build step says what and why; anything else is unexpected and keeps its stack.
+    console.error(err instanceof AgentImageBuildError ? `Error: ${err.message}` : err);
     process.exit(1);
   },
 );

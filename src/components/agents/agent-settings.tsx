@@ -14,7 +14,7 @@ import {
   type RuntimeErrors,
   type RuntimeValues,
 } from "@/components/agents/agent-form";
-import { RuntimeFields } from "@/components/agents/create-agent-dialog";
+import { RuntimeFields } from "@/components/agents/runtime-fields";
 import { storeAgent } from "@/components/agents/use-agent-status";
 import { FormError } from "@/components/auth/form-error";
 import { focusFirstInvalid } from "@/components/forms/text-field";

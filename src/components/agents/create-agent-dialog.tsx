@@ -8,14 +8,13 @@ import {
   AGENT_NAME_MAX,
   apiFieldErrors,
   permissionModeLabel,
-  PERMISSION_MODE_LABELS,
-  PERMISSION_MODES,
   validateAgentName,
   validateRuntime,
   type RuntimeErrors,
   type RuntimeValues,
 } from "@/components/agents/agent-form";
-import { CheckboxField, EnvEditor, SelectField } from "@/components/agents/form-controls";
+import { CheckboxField, SelectField } from "@/components/agents/form-controls";
+import { RuntimeFields } from "@/components/agents/runtime-fields";
 import { storeAgent } from "@/components/agents/use-agent-status";
 import { FormError } from "@/components/auth/form-error";
 import { CharacterCount, focusFirstInvalid, TextField } from "@/components/forms/text-field";
@@ -313,117 +312,5 @@ function TemplateDefaults({ template }: { template: Template }) {
         <dd>{envCount === 0 ? "none" : `${envCount} variable${envCount === 1 ? "" : "s"}`}</dd>
       </dl>
     </div>
-  );
-}
-
-/**
- * Memory, CPUs, processes, model, permission mode and env: shared by the create dialog (where
- * empty means the template's value) and the agent's settings.
- */
-export function RuntimeFields({
-  idPrefix,
-  values,
-  errors,
-  onChange,
-  disabled,
-  placeholders,
-  envDescription,
-}: {
-  idPrefix: string;
-  values: RuntimeValues;
-  errors: RuntimeErrors;
-  onChange: (patch: Partial<RuntimeValues>) => void;
-  disabled?: boolean;
-  /** The template's values, shown as placeholders (create) — absent in settings. */
-  placeholders?: Pick<Template, "memoryMb" | "cpus" | "pidsLimit" | "model" | "permissionMode" | "env">;
-  envDescription?: React.ReactNode;
-}) {
-  const templateEnv = placeholders ? Object.keys(placeholders.env).sort() : [];
-  return (
-    <FieldGroup>
-      <div className="grid gap-4 sm:grid-cols-3">
-        <TextField
-          id={`${idPrefix}-memory`}
-          label="Memory (MB)"
-          inputMode="numeric"
-          autoComplete="off"
-          placeholder={placeholders ? String(placeholders.memoryMb) : undefined}
-          value={values.memoryMb}
-          onChange={(e) => onChange({ memoryMb: e.target.value })}
-          error={errors.memoryMb}
-          disabled={disabled}
-        />
-        <TextField
-          id={`${idPrefix}-cpus`}
-          label="CPUs"
-          inputMode="decimal"
-          autoComplete="off"
-          placeholder={placeholders ? String(placeholders.cpus) : undefined}
-          value={values.cpus}
-          onChange={(e) => onChange({ cpus: e.target.value })}
-          error={errors.cpus}
-          disabled={disabled}
-        />
-        <TextField
-          id={`${idPrefix}-pids`}
-          label="Processes"
-          inputMode="numeric"
-          autoComplete="off"
-          placeholder={placeholders ? String(placeholders.pidsLimit) : undefined}
-          value={values.pidsLimit}
-          onChange={(e) => onChange({ pidsLimit: e.target.value })}
-          error={errors.pidsLimit}
-          disabled={disabled}
-        />
-      </div>
-      <TextField
-        id={`${idPrefix}-model`}
-        label="Model"
-        autoComplete="off"
-        spellCheck={false}
-        className="[&_input]:font-mono"
-        placeholder={placeholders?.model}
-        value={values.model}
-        onChange={(e) => onChange({ model: e.target.value })}
-        error={errors.model}
-        disabled={disabled}
-      />
-      <SelectField
-        id={`${idPrefix}-permission-mode`}
-        label="Permission mode"
-        value={values.permissionMode}
-        onChange={(e) => onChange({ permissionMode: e.target.value })}
-        error={errors.permissionMode}
-        description={
-          values.permissionMode
-            ? PERMISSION_MODE_LABELS[values.permissionMode as keyof typeof PERMISSION_MODE_LABELS]?.hint
-            : undefined
-        }
-        disabled={disabled}
-      >
-        {placeholders ? (
-          <option value="">Template default ({permissionModeLabel(placeholders.permissionMode)})</option>
-        ) : null}
-        {PERMISSION_MODES.map((mode) => (
-          <option key={mode} value={mode}>
-            {PERMISSION_MODE_LABELS[mode].label}
-          </option>
-        ))}
-      </SelectField>
-      <EnvEditor
-        id={`${idPrefix}-env`}
-        rows={values.env}
-        onChange={(env) => onChange({ env })}
-        rowErrors={errors.envRows}
-        error={errors.env}
-        disabled={disabled}
-        description={
-          envDescription ??
-          (templateEnv.length
-            ? `Added to the template's ${templateEnv.length} variable${templateEnv.length === 1 ? "" : "s"} (${templateEnv.join(", ")}); a name the template sets too takes your value.`
-            : undefined)
-        }
-      />
-    </FieldGroup>
   );
 }

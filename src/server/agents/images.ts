@@ -1,7 +1,7 @@
 // The default agent image as the agent manager sees it: present, being built (with progress),
 // or missing (then a build starts in the background and the caller is told to come back).
 import type Docker from "dockerode";
-import { agentImageExists, agentImageTag, ensureAgentImage } from "../docker/agent-image";
+import { agentImageProgressPrinter, agentImageStatus, agentImageTag, ensureAgentImage } from "../docker/agent-image";
 import { engineUnavailable, isEngineUnreachable } from "../docker/client";
 import { DomainError } from "../domain/errors";
 import type { Logger } from "../logger";
@@ -31,17 +31,20 @@ export class DefaultAgentImage implements AgentImageProvider {
     this.building ??= (async () => {
       const tag = agentImageTag();
       try {
-        if (await agentImageExists(this.docker, tag)) {
+        // "stale": the image's Dockerfile or supervisor changed since it was built.
+        const current = await agentImageStatus(this.docker, { tag });
+        if (current === "current") {
           this.status = { state: "present", message: null, percent: 100 };
           return tag;
         }
         this.status = { state: "building", message: "starting the agent image build", percent: 0 };
-        this.log.info({ tag }, "building the agent image (first use); this takes a minute or two");
+        this.log.info({ tag, reason: current }, "building the agent image; this takes a minute or two");
+        const print = agentImageProgressPrinter((line) => this.log.info({ tag }, `agent image: ${line}`));
         await ensureAgentImage({
           docker: this.docker,
           onProgress: (p) => {
             this.status = { state: "building", message: p.message, percent: p.percent ?? this.status.percent };
-            this.log.info({ phase: p.phase, percent: p.percent }, `agent image: ${p.message}`);
+            print(p);
           },
         });
         this.status = { state: "present", message: null, percent: 100 };
@@ -66,7 +69,7 @@ export class DefaultAgentImage implements AgentImageProvider {
     if (this.status.state === "present" && Date.now() - this.presentCheckedAt < 30_000) return tag;
     let exists: boolean;
     try {
-      exists = await agentImageExists(this.docker, tag);
+      exists = (await agentImageStatus(this.docker, { tag })) !== "missing";
     } catch (err) {
       if (isEngineUnreachable(err)) throw engineUnavailable(err);
       throw err;

@@ -4,11 +4,13 @@
 //
 // The no-registry build has three steps, each skipped when its result is already there:
 //   base   Debian bookworm rootfs by debootstrap (with the image's packages included), imported
-//          as armory-agent-base:bookworm. Needs root and debootstrap; about 40 s.
+//          as armory-agent-base:bookworm. Needs root and debootstrap; 40-60 s.
 //   cli    The Claude Code native binary from npm (@anthropic-ai/claude-code-linux-<arch>),
-//          cached under ~/.cache/armory/claude-code/<version>/claude. About 175 MB, once.
+//          cached under ~/.cache/armory/claude-code/<version>/. About 175 MB, once; runs while
+//          debootstrap does.
 //   image  docker/agent/Dockerfile built on that base with no network (the same Dockerfile
-//          builds from debian:bookworm-slim where a registry is reachable).
+//          builds from debian:bookworm-slim where a registry is reachable). About 10 s.
+// Builds are serialized across processes by a lock file in the cache directory.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -133,8 +135,9 @@ export type AgentImageStatus = "missing" | "stale" | "current";
 
 /**
  * "current" when the engine has the tag and it was built from the present docker/agent files;
- * "stale" when it exists but was built from other files; "missing" otherwise. Without readable
- * docker/agent files (nothing to compare), an existing image counts as current.
+ * "stale" when it exists but was built from other files; "missing" otherwise. An image without
+ * the label (built by hand with docker build) or without readable docker/agent files to compare
+ * counts as current.
  */
 export async function agentImageStatus(
   docker: Docker,
@@ -148,7 +151,9 @@ export async function agentImageStatus(
   } catch {
     return "current";
   }
-  return info.Config?.Labels?.[AGENT_IMAGE_LABELS.contentHash] === want ? "current" : "stale";
+  const have = info.Config?.Labels?.[AGENT_IMAGE_LABELS.contentHash];
+  // No label: built by hand from the Dockerfile (the registry path); trust the tag.
+  return have === undefined || have === want ? "current" : "stale";
 }
 
 export function defaultCacheDir(): string {
