@@ -1,6 +1,7 @@
 // The real HTTP surface (tRPC over fetch, better-auth routes, health) on both databases:
 // status codes, messages, cookies, rate limits, and that secrets stay out of logs.
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
+import { EventSource } from "eventsource";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "@/server/api/root";
@@ -139,6 +140,64 @@ describe.each(DB_KINDS)("HTTP API on %s", (kind) => {
 
     const badEmail = await postJson(`${http.url}/api/auth/sign-in/email`, { email: "not-an-email", password: "whatever-123" });
     expect(badEmail.status).toBe(400);
+  });
+
+  it("streams subscriptions over SSE with the session cookie, and refuses them without one", async () => {
+    const signUpRes = await postJson(`${http.url}/api/auth/sign-up/email`, {
+      name: "Sse",
+      email: uniqueEmail("sse"),
+      password: "password-sse-1",
+    });
+    const cookie = sessionCookie(signUpRes);
+    const sseClient = (withCookie: boolean) =>
+      createTRPCClient<AppRouter>({
+        links: [
+          splitLink({
+            condition: (op) => op.type === "subscription",
+            true: httpSubscriptionLink({
+              url: `${http.url}/api/trpc`,
+              transformer: superjson,
+              EventSource,
+              eventSourceOptions: {
+                fetch: (input, init) =>
+                  fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...(withCookie ? { cookie } : {}) } }),
+              },
+            }),
+            false: httpBatchLink({ url: `${http.url}/api/trpc`, transformer: superjson, headers: () => ({ cookie }) }),
+          }),
+        ],
+      });
+    const trpc = sseClient(true);
+    const project = await trpc.project.create.mutate({ name: "SSE" });
+
+    const first = await new Promise<unknown>((resolve, reject) => {
+      const sub = trpc.agent.onStatus.subscribe(
+        { projectId: project.id },
+        {
+          onData: (event) => {
+            sub.unsubscribe();
+            resolve(event);
+          },
+          onError: reject,
+        },
+      );
+    });
+    expect(first).toMatchObject({ type: "engine" });
+
+    const refused = await new Promise<unknown>((resolve) => {
+      const sub = sseClient(false).agent.onStatus.subscribe(
+        { projectId: project.id },
+        {
+          onData: () => resolve(new Error("anonymous subscription got data")),
+          onError: (err) => {
+            sub.unsubscribe();
+            resolve(err);
+          },
+        },
+      );
+    });
+    expect(refused).toBeInstanceOf(TRPCClientError);
+    expect((refused as TRPCClientError<AppRouter>).data?.code).toBe("UNAUTHORIZED");
   });
 
   it("serves /api/health with a database check", async () => {
