@@ -12,6 +12,9 @@ const nextConfig: NextConfig = {
     "pino",
     "pino-pretty",
     "thread-stream",
+    "dockerode",
+    "docker-modem",
+    "ssh2",
   ],
   typescript: { ignoreBuildErrors: false, tsconfigPath: "tsconfig.build.json" },
 };

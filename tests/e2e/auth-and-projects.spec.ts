@@ -87,7 +87,7 @@ test("sign up, create and rename a project, sign out and back in", async ({ page
       "aria-current",
       "page",
     );
-    await expect(page.getByText("not available in this version")).toBeVisible();
+    await expect(page.getByRole("heading", { name: "No agents yet" })).toBeVisible();
     projectUrl = page.url().replace(/\/agents$/, "");
     await shot(page, "05-project-agents");
   });

@@ -166,8 +166,10 @@ export class AgentManager {
     this.follower = new DockerEventsFollower(this.docker, {
       log: this.opts.log,
       onEvent: (e) => this.onDockerEvent(e),
-      onEngineState: (state, message) => {
+      onEngineState: (state, reason) => {
         const was = this.bus.engineState.state;
+        // The same wording the API uses when an operation meets a down engine.
+        const message = state === "down" ? engineUnavailable({ message: reason ?? "unknown reason" }).message : null;
         this.bus.publishEngine(state, message);
         if (state !== was) {
           this.opts.log[state === "up" ? "info" : "warn"]({ message }, `Docker engine is ${state}`);

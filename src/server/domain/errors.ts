@@ -14,7 +14,15 @@ export type DomainErrorCode =
   /** The Docker engine refused an otherwise valid request. */
   | "ENGINE_ERROR";
 
+const DOMAIN_ERROR = Symbol.for("armory.DomainError");
+
 export class DomainError extends Error {
+  readonly [DOMAIN_ERROR] = true;
+  // The custom server and the Next bundle each load their own copy of this module: recognise
+  // domain errors from either copy.
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[DOMAIN_ERROR] === true;
+  }
   constructor(
     public readonly code: DomainErrorCode,
     message: string,
