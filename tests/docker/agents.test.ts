@@ -1,24 +1,14 @@
 // Agent lifecycle against the real Docker engine: containers, their hardening, live status
 // through the Docker events stream, things done behind Armory's back, and engine outages.
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAgentImage } from "@/server/docker/agent-image";
 import { LABELS } from "@/server/docker/containers";
 import type { AgentStatusEvent } from "@/server/api/routers/agent/schemas";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
-import { BreakableDockerSocket, docker, nextMatching } from "../support/docker";
+import { BreakableDockerSocket, docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
+import { expectTrpcError } from "../support/trpc-errors";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
-
-async function expectCode(p: Promise<unknown>, code: TRPCError["code"], message?: RegExp): Promise<void> {
-  const err = await p.then(
-    () => new Error(`expected ${code}, got success`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCError);
-  expect((err as TRPCError).code).toBe(code);
-  if (message) expect((err as TRPCError).message).toMatch(message);
-}
 
 async function statusStream(caller: Caller, projectId: string, agentId?: string) {
   const iterable = (await caller.agent.onStatus({ projectId, agentId })) as AsyncIterable<AgentStatusEvent>;
@@ -48,10 +38,7 @@ describe("agents on a real Docker engine", () => {
 
   afterAll(async () => {
     // Leave no containers or volumes behind, whatever failed.
-    const leftovers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.projectId}=${projectId}`] } });
-    for (const c of leftovers) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-    const vols = await docker.listVolumes({ filters: { label: [`${LABELS.projectId}=${projectId}`] } });
-    for (const v of vols.Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
+    await removeProjectDockerObjects(projectId);
     await armory?.close();
   });
 
@@ -169,7 +156,7 @@ describe("agents on a real Docker engine", () => {
     expect(await caller.agent.remove({ projectId, agentId: a.id, keepVolumes: false })).toEqual({ id: a.id, removed: true, volumesKept: false });
     await expect(docker.getContainer(rowA.containerId!).inspect()).rejects.toMatchObject({ statusCode: 404 });
     await expect(docker.getVolume(rowA.workspaceVolume).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    await expectCode(caller.agent.get({ projectId, agentId: a.id }), "NOT_FOUND");
+    await expectTrpcError(caller.agent.get({ projectId, agentId: a.id }), "NOT_FOUND");
 
     const b = await caller.agent.create({ projectId, templateId, name: "remove-keep" });
     const rowB = await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: b.id } });
@@ -194,18 +181,18 @@ describe("agents on a real Docker engine", () => {
   });
 
   it("answers bad input with clear 4xx errors and leaves nothing behind", async () => {
-    await expectCode(caller.agent.create({ projectId, templateId: crypto.randomUUID(), name: "x" }), "NOT_FOUND", /Template not found/);
-    await expectCode(caller.agent.create({ projectId, templateId, name: "Bad_Name" }), "BAD_REQUEST", /lower-case letters/);
-    await expectCode(caller.agent.create({ projectId, templateId, name: "a".repeat(41) }), "BAD_REQUEST", /at most 40/);
-    await expectCode(caller.agent.create({ projectId, templateId, name: "tiny", overrides: { memoryMb: 10 } }), "BAD_REQUEST", /at least 128 MB/);
-    await expectCode(caller.agent.create({ projectId, templateId, name: "huge", overrides: { cpus: 1000 } }), "BAD_REQUEST", /cpus must be at most/);
-    await expectCode(caller.agent.create({ projectId, templateId, name: "badenv", overrides: { env: { "1BAD": "x" } } }), "BAD_REQUEST", /Environment variable names/);
+    await expectTrpcError(caller.agent.create({ projectId, templateId: crypto.randomUUID(), name: "x" }), "NOT_FOUND", /Template not found/);
+    await expectTrpcError(caller.agent.create({ projectId, templateId, name: "Bad_Name" }), "BAD_REQUEST", /lower-case letters/);
+    await expectTrpcError(caller.agent.create({ projectId, templateId, name: "a".repeat(41) }), "BAD_REQUEST", /at most 40/);
+    await expectTrpcError(caller.agent.create({ projectId, templateId, name: "tiny", overrides: { memoryMb: 10 } }), "BAD_REQUEST", /at least 128 MB/);
+    await expectTrpcError(caller.agent.create({ projectId, templateId, name: "huge", overrides: { cpus: 1000 } }), "BAD_REQUEST", /cpus must be at most/);
+    await expectTrpcError(caller.agent.create({ projectId, templateId, name: "badenv", overrides: { env: { "1BAD": "x" } } }), "BAD_REQUEST", /Environment variable names/);
     await caller.agent.create({ projectId, templateId, name: "clash" });
-    await expectCode(caller.agent.create({ projectId, templateId, name: "clash" }), "CONFLICT", /already exists/);
-    await expectCode(caller.agent.start({ projectId, agentId: crypto.randomUUID() }), "NOT_FOUND", /Agent not found/);
+    await expectTrpcError(caller.agent.create({ projectId, templateId, name: "clash" }), "CONFLICT", /already exists/);
+    await expectTrpcError(caller.agent.start({ projectId, agentId: crypto.randomUUID() }), "NOT_FOUND", /Agent not found/);
 
     const custom = await caller.template.create({ projectId, copyFrom: templateId, name: "no-image", image: "armory-does-not-exist:1" });
-    await expectCode(caller.agent.create({ projectId, templateId: custom.id, name: "no-image" }), "PRECONDITION_FAILED", /not on the Docker engine/);
+    await expectTrpcError(caller.agent.create({ projectId, templateId: custom.id, name: "no-image" }), "PRECONDITION_FAILED", /not on the Docker engine/);
     expect(await armory.services.db.prisma.agent.count({ where: { projectId, name: { in: ["no-image", "tiny", "huge"] } } })).toBe(0);
   });
 
@@ -215,10 +202,10 @@ describe("agents on a real Docker engine", () => {
     const operator = await callerFor(armory.services, operatorUser);
     const agent = await caller.agent.create({ projectId, templateId, name: "roles" });
     expect((await operator.agent.start({ projectId, agentId: agent.id })).observedState).toBe("running");
-    await expectCode(operator.agent.create({ projectId, templateId, name: "nope" }), "FORBIDDEN", /admin role/);
-    await expectCode(operator.agent.remove({ projectId, agentId: agent.id, keepVolumes: false }), "FORBIDDEN");
+    await expectTrpcError(operator.agent.create({ projectId, templateId, name: "nope" }), "FORBIDDEN", /admin role/);
+    await expectTrpcError(operator.agent.remove({ projectId, agentId: agent.id, keepVolumes: false }), "FORBIDDEN");
     const anon = await callerFor(armory.services, null);
-    await expectCode(anon.agent.list({ projectId }), "UNAUTHORIZED");
+    await expectTrpcError(anon.agent.list({ projectId }), "UNAUTHORIZED");
   });
 });
 
@@ -242,10 +229,7 @@ describe("Docker engine outage", () => {
 
   afterAll(async () => {
     await proxy?.restore().catch(() => {});
-    const leftovers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.projectId}=${projectId}`] } });
-    for (const c of leftovers) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-    const vols = await docker.listVolumes({ filters: { label: [`${LABELS.projectId}=${projectId}`] } });
-    for (const v of vols.Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
+    await removeProjectDockerObjects(projectId);
     await armory?.close();
     await proxy?.break();
   });
@@ -259,7 +243,7 @@ describe("Docker engine outage", () => {
     await proxy.break();
     const down = await nextMatching(events, (e) => e.type === "engine" && e.engine.state === "down");
     expect(down.type === "engine" && down.engine.message).toBeTruthy();
-    await expectCode(caller.agent.stop({ projectId, agentId: agent.id }), "PRECONDITION_FAILED", /Docker engine is not reachable/);
+    await expectTrpcError(caller.agent.stop({ projectId, agentId: agent.id }), "PRECONDITION_FAILED", /Docker engine is not reachable/);
     // Reading still works from the database.
     expect((await caller.agent.list({ projectId })).map((a) => a.name)).toContain("survivor");
 

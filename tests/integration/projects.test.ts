@@ -1,21 +1,8 @@
 // project.* through createCaller (real context, middlewares, database) on both databases.
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DB_KINDS } from "../support/databases";
+import { expectTrpcError } from "../support/trpc-errors";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
-
-async function expectTrpcError(promise: Promise<unknown>, code: TRPCError["code"], message?: RegExp) {
-  const err = await promise.then(
-    () => {
-      throw new Error(`expected ${code}, but the call succeeded`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCError);
-  expect((err as TRPCError).code).toBe(code);
-  if (message) expect((err as TRPCError).message).toMatch(message);
-  return err as TRPCError;
-}
 
 describe.each(DB_KINDS)("projects on %s", (kind) => {
   let armory: TestArmory;

@@ -5,28 +5,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
-import { TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "@/server/api/root";
 import { resolveTemplateImage, syncTemplates } from "@/server/domain/templates";
 import { DB_KINDS } from "../support/databases";
+import { expectTrpcError } from "../support/trpc-errors";
 import { callerFor, signUp, startHttp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 
 const REPO_TEMPLATES = path.join(process.cwd(), "templates");
-
-async function expectTrpcError(promise: Promise<unknown>, code: TRPCError["code"], message?: RegExp) {
-  const err = await promise.then(
-    () => {
-      throw new Error(`expected ${code}, but the call succeeded`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCError);
-  expect((err as TRPCError).code).toBe(code);
-  if (message) expect((err as TRPCError).message).toMatch(message);
-  return err as TRPCError;
-}
 
 /** A log that remembers what it was told. */
 function memoryLog() {

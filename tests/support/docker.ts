@@ -5,6 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
+import { LABELS } from "../../src/server/docker/containers";
 
 export const docker = new Docker({ socketPath: process.env.ARMORY_TEST_DOCKER_SOCKET ?? "/var/run/docker.sock" });
 
@@ -80,5 +81,17 @@ export async function nextMatching<T>(
     }
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Removes every container and volume labelled with the project (test clean-up, whatever failed). */
+export async function removeProjectDockerObjects(projectId: string | undefined): Promise<void> {
+  if (!projectId) return;
+  const filters = { label: [`${LABELS.projectId}=${projectId}`] };
+  for (const c of await docker.listContainers({ all: true, filters })) {
+    await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  }
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) {
+    await docker.getVolume(v.Name).remove().catch(() => {});
   }
 }
