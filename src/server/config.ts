@@ -100,13 +100,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
+/** "PostgreSQL at host:port/db": a database URL without its credentials, for logs and errors. */
+export function describePostgresUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `PostgreSQL at ${u.hostname}:${u.port || "5432"}${u.pathname}`;
+  } catch {
+    return "PostgreSQL (unparseable DATABASE_URL)";
+  }
+}
+
 /** Describes where the database lives without revealing credentials. */
 export function describeDatabase(config: Pick<Config, "databaseUrl" | "dataDir">): string {
   if (!config.databaseUrl) return `embedded PGlite in ${path.join(config.dataDir, "pglite")}`;
-  try {
-    const u = new URL(config.databaseUrl);
-    return `PostgreSQL at ${u.hostname}:${u.port || "5432"}${u.pathname}`;
-  } catch {
-    return "PostgreSQL (unparseable URL)";
-  }
+  return describePostgresUrl(config.databaseUrl);
 }

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { describePostgresUrl } from "../config";
 import { PrismaClient } from "./generated/client";
 
 export type { PrismaClient };
@@ -46,15 +47,6 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   return openPglite(opts.pgliteDir);
 }
 
-function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `PostgreSQL at ${u.hostname}:${u.port || "5432"}${u.pathname}`;
-  } catch {
-    return "PostgreSQL (unparseable DATABASE_URL)";
-  }
-}
-
 function explainConnectError(err: unknown, where: string): string {
   const e = err as { code?: string; message?: string };
   const reasons: Record<string, string> = {
@@ -71,7 +63,7 @@ function explainConnectError(err: unknown, where: string): string {
 }
 
 async function openPostgres(databaseUrl: string): Promise<Database> {
-  const description = describeUrl(databaseUrl);
+  const description = describePostgresUrl(databaseUrl);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
   // A pool error on an idle client must not crash the process; queries report their own errors.
   pool.on("error", () => {});
