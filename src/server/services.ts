@@ -76,7 +76,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     }
     await syncTemplates(db.prisma, { dir: opts.templatesDir, log });
     const secret = opts.authSecret ?? resolveAuthSecret(config, log);
-    const auth = createAuth({ prisma: db.prisma, config, secret });
+    const auth = createAuth({ prisma: db.prisma, config, secret, log });
     const docker = opts.docker ?? createDockerClient();
     const agentImage = new DefaultAgentImage(docker, log);
     const agents = new AgentManager({ prisma: db.prisma, docker, log, images: agentImage, network: config.agentNetwork });

@@ -137,6 +137,10 @@ describe.each(DB_KINDS)("HTTP API on %s", (kind) => {
     const wrong = await postJson(`${http.url}/api/auth/sign-in/email`, { email, password: "wrong-password-1" });
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as { message: string }).message).toMatch(/invalid email or password/i);
+    // better-auth's own warning lands in the structured log, without the password.
+    const authLines = armory.logs.lines.filter((l) => l.includes('"component":"auth"'));
+    expect(authLines.some((l) => /Invalid password/i.test(l))).toBe(true);
+    expect(armory.logs.text).not.toContain("wrong-password-1");
 
     const badEmail = await postJson(`${http.url}/api/auth/sign-in/email`, { email: "not-an-email", password: "whatever-123" });
     expect(badEmail.status).toBe(400);

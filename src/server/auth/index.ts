@@ -3,6 +3,7 @@ import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import type { Config } from "../config";
 import type { PrismaClient } from "../db";
+import type { Logger } from "../logger";
 
 /** Header the HTTP server sets from the socket's address (or a trusted proxy's header). */
 export const CLIENT_IP_HEADER = "x-armory-client-ip";
@@ -14,9 +15,12 @@ export interface CreateAuthOptions {
   prisma: PrismaClient;
   config: Pick<Config, "publicUrl" | "signInRateLimit" | "port">;
   secret: string;
+  /** better-auth's own messages go to Armory's structured log. */
+  log?: Logger;
 }
 
-export function createAuth({ prisma, config, secret }: CreateAuthOptions) {
+export function createAuth({ prisma, config, secret, log }: CreateAuthOptions) {
+  const authLog = log?.child({ component: "auth" });
   const { max, windowSeconds } = config.signInRateLimit;
   return betterAuth({
     appName: "Armory",
@@ -52,6 +56,15 @@ export function createAuth({ prisma, config, secret }: CreateAuthOptions) {
       trustedProxyHeaders: false,
     },
     telemetry: { enabled: false },
+    logger: authLog
+      ? {
+          level: "info",
+          log: (level, message, ...args) => {
+            // Only the message: arguments can carry request bodies.
+            authLog[level === "debug" ? "debug" : level](args.length ? { details: args.length } : {}, message);
+          },
+        }
+      : undefined,
   });
 }
 
