@@ -9,7 +9,8 @@ import { buildApp, buildIsCurrent } from "./build";
 import { describeDatabase, type Config } from "./config";
 import type { Database } from "./db";
 import { createLogger, setLogger, type Logger } from "./logger";
-import { createServices, setServices, type Services } from "./services";
+import { createServices, type Services } from "./services";
+import { setServices } from "./services-registry";
 
 export interface StartOptions {
   config: Config;

@@ -1,18 +1,18 @@
-// The process-wide services (config, logger, database, auth). The custom server creates them
-// once before it listens; Next's route handlers and tests reach them through getServices().
-// Stored on globalThis because the server and Next's bundles load separate module copies.
+// The process-wide services (config, logger, database, auth, Docker, agents). Armory's server
+// (src/server/main.ts) creates them once before it listens and registers them
+// (services-registry.ts), where Next's route handlers find them; tests create their own.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { DefaultAgentImage } from "./agents/images";
 import { AgentManager } from "./agents/manager";
 import { createAuth, type Auth } from "./auth";
-import { loadConfig, type Config } from "./config";
+import type { Config } from "./config";
 import { openDatabase, type Database } from "./db";
 import { applyMigrations } from "./db/migrate";
 import { createDockerClient, type Docker } from "./docker/client";
 import { syncTemplates } from "./domain/templates";
-import { createLogger, setLogger, type Logger } from "./logger";
+import { createLogger, type Logger } from "./logger";
 
 export interface Services {
   config: Config;
@@ -105,33 +105,4 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     if (!opts.db) await db.close();
     throw err;
   }
-}
-
-const SERVICES_KEY = Symbol.for("armory.services");
-type WithServices = typeof globalThis & { [SERVICES_KEY]?: Promise<Services> };
-
-export function setServices(services: Services): void {
-  (globalThis as WithServices)[SERVICES_KEY] = Promise.resolve(services);
-}
-
-/**
- * The process's services. When Next runs without Armory's server (e.g. `next dev`), they are
- * created on first use from the environment.
- */
-export function getServices(): Promise<Services> {
-  const g = globalThis as WithServices;
-  if (!g[SERVICES_KEY]) {
-    g[SERVICES_KEY] = (async () => {
-      const config = loadConfig();
-      const log = createLogger({ level: config.logLevel, format: config.logFormat });
-      setLogger(log);
-      const services = await createServices({ config, log });
-      services.startBackground();
-      return services;
-    })();
-    g[SERVICES_KEY].catch(() => {
-      delete g[SERVICES_KEY];
-    });
-  }
-  return g[SERVICES_KEY];
 }

@@ -3,7 +3,7 @@
 import "server-only";
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
-import { getServices } from "../services";
+import { getServices } from "../services-registry";
 import type { AuthSession } from ".";
 
 export async function getPageSession(): Promise<AuthSession | null> {

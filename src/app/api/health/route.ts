@@ -1,5 +1,5 @@
 import { checkHealth } from "@/server/health";
-import { getServices } from "@/server/services";
+import { getServices } from "@/server/services-registry";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";

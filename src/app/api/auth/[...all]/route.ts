@@ -1,4 +1,4 @@
-import { getServices } from "@/server/services";
+import { getServices } from "@/server/services-registry";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
 import { handleTrpcRequest } from "@/server/api/http";
-import { getServices } from "@/server/services";
+import { getServices } from "@/server/services-registry";
 
 // Subscriptions stream over SSE: Node runtime, never cached, never buffered.
 export const runtime = "nodejs";
