@@ -1,7 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import type { LucideIcon } from "lucide-react";
-import { ArrowLeft, Bot, FileQuestion, FolderTree, MessagesSquare, RotateCcw, RotateCw, ScrollText, Settings } from "lucide-react";
+import { ArrowLeft, Bot, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
@@ -10,13 +10,15 @@ import { AGENT_TABS, isAgentTab, type AgentTab } from "@/components/agents/agent
 import { EngineBanner, AgentStatusBadge, AgentStatusDetail, AgentUptime, LiveIndicator } from "@/components/agents/agent-status";
 import { AgentSettings } from "@/components/agents/agent-settings";
 import { useAgentStatus } from "@/components/agents/use-agent-status";
+import { QueryErrorAlert } from "@/components/common/query-error-alert";
+import { UnavailableState } from "@/components/common/unavailable-state";
 import { apiErrorCode } from "@/components/projects/project-form";
-import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
+import { NotAvailableBadge, UnreleasedPanel, type UnreleasedProps } from "@/components/projects/unreleased-section";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
-import { errorMessage, useTRPC } from "@/lib/trpc/client";
+import { useTRPC } from "@/lib/trpc/client";
 
 const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
   chat: { label: "Chat", icon: MessagesSquare },
@@ -51,16 +53,7 @@ export function AgentDetail({
     return (
       <div className="flex flex-col gap-6">
         <BackLink href={agentsHref} />
-        <Alert variant="destructive" className="border-destructive/30">
-          <AlertTitle>Could not load this agent</AlertTitle>
-          <AlertDescription>
-            <p>{errorMessage(agent.error)}</p>
-            <Button variant="outline" size="sm" className="mt-2" onClick={() => void agent.refetch()}>
-              <RotateCcw aria-hidden="true" />
-              Try again
-            </Button>
-          </AlertDescription>
-        </Alert>
+        <QueryErrorAlert title="Could not load this agent" error={agent.error} onRetry={() => void agent.refetch()} />
       </div>
     );
   }
@@ -201,60 +194,37 @@ function BackLink({ href }: { href: string }) {
 }
 
 /** An honest empty state for a tab this version does not ship yet (the style of UnreleasedSection). */
-function UnreleasedTab({
-  icon: Icon,
-  title,
-  description,
-  points,
-}: {
-  icon: LucideIcon;
-  title: string;
-  description: string;
-  points: string[];
-}) {
+function UnreleasedTab({ icon, title, description, points }: UnreleasedProps) {
   return (
-    <section aria-label={title} className="flex flex-col items-center gap-5 rounded-xl border border-dashed px-6 py-14 text-center">
-      <div className="bg-muted flex size-12 items-center justify-center rounded-full">
-        <Icon className="text-muted-foreground size-6" aria-hidden="true" />
-      </div>
-      <div className="flex max-w-lg flex-col gap-2">
+    <UnreleasedPanel
+      icon={icon}
+      label={title}
+      heading={
         <div className="flex items-center justify-center gap-2">
           <h3 className="font-semibold">{title}</h3>
-          <Badge variant="outline" className="text-muted-foreground">
-            Not available yet
-          </Badge>
+          <NotAvailableBadge />
         </div>
-        <p className="text-sm leading-relaxed">{description}</p>
-        <p className="text-muted-foreground text-sm">This arrives in a later release of Armory.</p>
-      </div>
-      <ul className="text-muted-foreground grid max-w-xl gap-2 text-left text-sm sm:grid-cols-2">
-        {points.map((point) => (
-          <li key={point} className="flex gap-2">
-            <span aria-hidden="true" className="bg-muted-foreground/50 mt-2 size-1.5 shrink-0 rounded-full" />
-            {point}
-          </li>
-        ))}
-      </ul>
-    </section>
+      }
+      description={description}
+      note="This arrives in a later release of Armory."
+      points={points}
+    />
   );
 }
 
 function AgentNotFound({ agentsHref }: { agentsHref: string }) {
   return (
-    <div className="flex flex-col items-center justify-center gap-5 py-16 text-center">
-      <div className="bg-muted flex size-12 items-center justify-center rounded-full">
-        <FileQuestion className="text-muted-foreground size-6" aria-hidden="true" />
-      </div>
-      <div className="flex max-w-md flex-col gap-1.5">
-        <h2 className="text-xl font-semibold tracking-tight">Agent not found</h2>
-        <p className="text-muted-foreground text-sm">
-          There is no agent at this address in this project. It may have been removed, or the link may be wrong.
-        </p>
-      </div>
+    <UnavailableState
+      icon={FileQuestion}
+      title="Agent not found"
+      headingLevel={2}
+      description="There is no agent at this address in this project. It may have been removed, or the link may be wrong."
+      className="py-16"
+    >
       <Button asChild>
         <Link href={agentsHref}>Back to agents</Link>
       </Button>
-    </div>
+    </UnavailableState>
   );
 }
 

@@ -60,7 +60,8 @@ export interface RuntimeValues {
   env: EnvRow[];
 }
 
-export type RuntimeField = "memoryMb" | "cpus" | "pidsLimit" | "model" | "permissionMode" | "env";
+export const RUNTIME_FIELDS = ["memoryMb", "cpus", "pidsLimit", "model", "permissionMode", "env"] as const;
+export type RuntimeField = (typeof RUNTIME_FIELDS)[number];
 export type RuntimeErrors = Partial<Record<RuntimeField, string>> & { envRows?: Record<number, string> };
 
 export interface RuntimeData {

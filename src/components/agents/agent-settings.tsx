@@ -1,7 +1,6 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { Loader2, Lock, RotateCw } from "lucide-react";
-import { useRef, useState } from "react";
+import { Loader2, RotateCw } from "lucide-react";
 import { toast } from "sonner";
 import { useAgentAction } from "@/components/agents/agent-controls";
 import { formatLimits, STATE_LABELS, type Agent } from "@/components/agents/agent-format";
@@ -9,6 +8,7 @@ import {
   apiFieldErrors,
   envRows,
   permissionModeLabel,
+  RUNTIME_FIELDS,
   validateRuntime,
   type RuntimeData,
   type RuntimeErrors,
@@ -17,12 +17,13 @@ import {
 import { RuntimeFields } from "@/components/agents/runtime-fields";
 import { storeAgent } from "@/components/agents/use-agent-status";
 import { FormError } from "@/components/auth/form-error";
-import { focusFirstInvalid } from "@/components/forms/text-field";
-import { roleLabel } from "@/components/projects/role-badge";
+import { SubmitButton } from "@/components/forms/submit-button";
+import { useCheckedForm } from "@/components/forms/use-checked-form";
+import { AdminOnlyNotice } from "@/components/projects/role-badge";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "@/components/ui/card";
-import { errorMessage, useTRPC } from "@/lib/trpc/client";
+import { useTRPC } from "@/lib/trpc/client";
 import { timeAgo } from "@/lib/utils";
 import { roleAtLeast, type ProjectRole } from "@/server/domain/roles";
 
@@ -47,6 +48,14 @@ function valuesOf(c: Config): RuntimeValues {
     permissionMode: c.permissionMode,
     env: envRows(c.env),
   };
+}
+
+/** The API's field errors when they all name fields of this form, else null (the message shows instead). */
+function runtimeFieldErrors(err: unknown): RuntimeErrors | null {
+  const fields = apiFieldErrors(err);
+  return fields && Object.keys(fields).every((k) => (RUNTIME_FIELDS as readonly string[]).includes(k))
+    ? (fields as RuntimeErrors)
+    : null;
 }
 
 /** What changed between the agent's config and the checked form: only those fields are sent. */
@@ -106,12 +115,13 @@ function RestartRequired({ agent, role, engineDown }: { agent: Agent; role: Proj
 function RuntimeSettings({ agent, role }: { agent: Agent; role: ProjectRole }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const formRef = useRef<HTMLFormElement>(null);
   const canEdit = roleAtLeast(role, "admin");
-  const [values, setValues] = useState<RuntimeValues>(() => valuesOf(agent));
-  const [errors, setErrors] = useState<RuntimeErrors>({});
-  const [submitted, setSubmitted] = useState(false);
-  const [serverError, setServerError] = useState<string | null>(null);
+  const { formRef, values, errors, serverError, change, validate, fail, reset } = useCheckedForm({
+    initial: () => valuesOf(agent),
+    check: (v: RuntimeValues) => validateRuntime(v, { required: true }),
+    fieldErrorsOf: runtimeFieldErrors,
+    clearServerErrorOnChange: true,
+  });
 
   const update = useMutation(
     trpc.agent.update.mutationOptions({
@@ -132,41 +142,14 @@ function RuntimeSettings({ agent, role }: { agent: Agent; role: ProjectRole }) {
   const checked = validateRuntime(values, { required: true });
   const dirty = checked.ok ? Object.keys(patchOf(agent, checked.data)).length > 0 : true;
 
-  function change(patch: Partial<RuntimeValues>) {
-    const next = { ...values, ...patch };
-    setValues(next);
-    setServerError(null);
-    if (submitted) {
-      const result = validateRuntime(next, { required: true });
-      setErrors(result.ok ? {} : result.errors);
-    }
-  }
-
   function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (update.isPending || !canEdit) return;
-    setSubmitted(true);
-    setServerError(null);
-    if (!checked.ok) {
-      setErrors(checked.errors);
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setErrors({});
-    const patch = patchOf(agent, checked.data);
+    const result = validate();
+    if (!result) return;
+    const patch = patchOf(agent, result.data);
     if (!Object.keys(patch).length) return;
-    update.mutate(
-      { projectId: agent.projectId, agentId: agent.id, ...patch },
-      {
-        onError: (err) => {
-          const fields = apiFieldErrors(err);
-          if (fields && Object.keys(fields).every((k) => k in values)) {
-            setErrors(fields as RuntimeErrors);
-            focusFirstInvalid(formRef.current);
-          } else setServerError(errorMessage(err));
-        },
-      },
-    );
+    update.mutate({ projectId: agent.projectId, agentId: agent.id, ...patch }, { onError: fail });
   }
 
   return (
@@ -183,10 +166,7 @@ function RuntimeSettings({ agent, role }: { agent: Agent; role: ProjectRole }) {
       <form ref={formRef} onSubmit={onSubmit} noValidate aria-label="Agent settings" className="flex flex-col gap-6">
         <CardContent className="flex flex-col gap-5">
           {!canEdit ? (
-            <p className="bg-muted text-muted-foreground flex items-center gap-2 rounded-md px-3 py-2 text-sm">
-              <Lock className="size-4 shrink-0" aria-hidden="true" />
-              Only owners and admins can change an agent&apos;s settings. Your role here is {roleLabel(role)}.
-            </p>
+            <AdminOnlyNotice role={role} what="an agent's settings" />
           ) : null}
           <FormError message={serverError} />
           <RuntimeFields
@@ -209,26 +189,14 @@ function RuntimeSettings({ agent, role }: { agent: Agent; role: ProjectRole }) {
                   type="button"
                   variant="outline"
                   disabled={update.isPending}
-                  onClick={() => {
-                    setValues(valuesOf(agent));
-                    setErrors({});
-                    setSubmitted(false);
-                    setServerError(null);
-                  }}
+                  onClick={() => reset(valuesOf(agent))}
                 >
                   Discard
                 </Button>
               ) : null}
-              <Button type="submit" disabled={!dirty || update.isPending}>
-                {update.isPending ? (
-                  <>
-                    <Loader2 className="animate-spin" aria-hidden="true" />
-                    Saving…
-                  </>
-                ) : (
-                  "Save changes"
-                )}
-              </Button>
+              <SubmitButton pending={update.isPending} pendingLabel="Saving…" disabled={!dirty}>
+                Save changes
+              </SubmitButton>
             </div>
           ) : null}
         </CardFooter>

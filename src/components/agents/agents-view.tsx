@@ -1,15 +1,16 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
-import { Bot, Plus, RotateCcw } from "lucide-react";
+import { Bot, Plus } from "lucide-react";
 import { useState } from "react";
 import { AgentCard } from "@/components/agents/agent-card";
 import { EngineBanner, LiveIndicator } from "@/components/agents/agent-status";
 import { CreateAgentDialog } from "@/components/agents/create-agent-dialog";
 import { useAgentStatus } from "@/components/agents/use-agent-status";
-import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
+import { CardGridSkeleton } from "@/components/common/card-grid-skeleton";
+import { EmptyState } from "@/components/common/empty-state";
+import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { Button } from "@/components/ui/button";
-import { Skeleton } from "@/components/ui/skeleton";
-import { errorMessage, useTRPC } from "@/lib/trpc/client";
+import { useTRPC } from "@/lib/trpc/client";
 import { roleAtLeast } from "@/server/domain/roles";
 
 /** The project's agents as live cards, with the engine state and the "New agent" dialog. */
@@ -53,20 +54,22 @@ export function AgentsView({ projectId }: { projectId: string }) {
       <EngineBanner engine={engine} />
 
       {agents.isPending ? (
-        <AgentsSkeleton />
+        <CardGridSkeleton label="Loading agents…" count={3} columns="sm:grid-cols-2 lg:grid-cols-3" badge />
       ) : agents.isError ? (
-        <Alert variant="destructive" className="border-destructive/30">
-          <AlertTitle>Could not load the agents</AlertTitle>
-          <AlertDescription>
-            <p>{errorMessage(agents.error)}</p>
-            <Button variant="outline" size="sm" className="mt-2" onClick={() => void agents.refetch()}>
-              <RotateCcw aria-hidden="true" />
-              Try again
-            </Button>
-          </AlertDescription>
-        </Alert>
+        <QueryErrorAlert title="Could not load the agents" error={agents.error} onRetry={() => void agents.refetch()} />
       ) : agents.data.length === 0 ? (
-        <EmptyState canCreate={canCreate} onCreate={() => setCreateOpen(true)} />
+        <EmptyState
+          id="agents-empty-title"
+          icon={Bot}
+          title="No agents yet"
+          headingLevel={3}
+          description={
+            canCreate
+              ? "Create your first agent from a template: Armory starts Claude Code in its own container, with its own workspace, limits and permissions."
+              : "When an owner or admin of this project creates agents, they appear here."
+          }
+          action={canCreate ? { label: "Create your first agent", onClick: () => setCreateOpen(true) } : null}
+        />
       ) : (
         <ul aria-label="Agents" className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
           {agents.data.map((agent) => (
@@ -79,64 +82,5 @@ export function AgentsView({ projectId }: { projectId: string }) {
 
       {canCreate ? <CreateAgentDialog projectId={projectId} open={createOpen} onOpenChange={setCreateOpen} /> : null}
     </section>
-  );
-}
-
-function EmptyState({ canCreate, onCreate }: { canCreate: boolean; onCreate: () => void }) {
-  return (
-    <section
-      aria-labelledby="agents-empty-title"
-      className="flex flex-col items-center justify-center gap-4 rounded-xl border border-dashed px-6 py-16 text-center"
-    >
-      <div className="bg-muted flex size-12 items-center justify-center rounded-full">
-        <Bot className="text-muted-foreground size-6" aria-hidden="true" />
-      </div>
-      <div className="flex max-w-md flex-col gap-1.5">
-        <h3 id="agents-empty-title" className="text-lg font-semibold">
-          No agents yet
-        </h3>
-        <p className="text-muted-foreground text-sm">
-          {canCreate
-            ? "Create your first agent from a template: Armory starts Claude Code in its own container, with its own workspace, limits and permissions."
-            : "When an owner or admin of this project creates agents, they appear here."}
-        </p>
-      </div>
-      {canCreate ? (
-        <Button onClick={onCreate} variant="outline">
-          <Plus aria-hidden="true" />
-          Create your first agent
-        </Button>
-      ) : null}
-    </section>
-  );
-}
-
-function AgentsSkeleton() {
-  return (
-    <div aria-busy="true" aria-live="polite" className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
-      <span className="sr-only">Loading agents…</span>
-      {Array.from({ length: 3 }, (_, i) => (
-        <div key={i} className="flex flex-col gap-4 rounded-xl border p-5">
-          <div className="flex items-start gap-3">
-            <Skeleton className="size-9 rounded-lg" />
-            <div className="flex flex-1 flex-col gap-2">
-              <Skeleton className="h-4 w-2/3" />
-              <Skeleton className="h-3 w-1/3" />
-            </div>
-            <Skeleton className="h-5 w-16 rounded-md" />
-          </div>
-          <div className="flex flex-col gap-2">
-            <Skeleton className="h-3 w-1/2" />
-            <Skeleton className="h-3 w-3/4" />
-            <Skeleton className="h-3 w-2/5" />
-          </div>
-          <div className="flex gap-2 border-t pt-3">
-            <Skeleton className="h-8 w-16" />
-            <Skeleton className="h-8 w-16" />
-            <Skeleton className="h-8 w-20" />
-          </div>
-        </div>
-      ))}
-    </div>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ChevronRight, Loader2, RotateCcw } from "lucide-react";
+import { ChevronRight, RotateCcw } from "lucide-react";
 import { useId, useRef, useState } from "react";
 import { toast } from "sonner";
 import { formatLimits, type Template } from "@/components/agents/agent-format";
@@ -17,6 +17,7 @@ import { CheckboxField, SelectField } from "@/components/agents/form-controls";
 import { RuntimeFields } from "@/components/agents/runtime-fields";
 import { storeAgent } from "@/components/agents/use-agent-status";
 import { FormError } from "@/components/auth/form-error";
+import { SubmitButton } from "@/components/forms/submit-button";
 import { CharacterCount, focusFirstInvalid, TextField } from "@/components/forms/text-field";
 import { apiErrorCode } from "@/components/projects/project-form";
 import { Button } from "@/components/ui/button";
@@ -279,16 +280,13 @@ export function CreateAgentDialog({
             <Button type="button" variant="outline" onClick={close} disabled={pending}>
               Cancel
             </Button>
-            <Button type="submit" disabled={pending || !template}>
-              {pending ? (
-                <>
-                  <Loader2 className="animate-spin" aria-hidden="true" />
-                  {create.variables?.start ? "Creating and starting…" : "Creating…"}
-                </>
-              ) : (
-                "Create agent"
-              )}
-            </Button>
+            <SubmitButton
+              pending={pending}
+              pendingLabel={create.variables?.start ? "Creating and starting…" : "Creating…"}
+              disabled={!template}
+            >
+              Create agent
+            </SubmitButton>
           </DialogFooter>
         </form>
       </DialogContent>

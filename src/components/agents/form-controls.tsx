@@ -5,6 +5,7 @@
 import { ChevronDown, Plus, X } from "lucide-react";
 import * as React from "react";
 import { envRow, type EnvRow } from "@/components/agents/agent-form";
+import { describedBy } from "@/components/forms/text-field";
 import { Button } from "@/components/ui/button";
 import { Field, FieldDescription, FieldError, FieldLabel } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
@@ -25,8 +26,6 @@ export function SelectField({
   description?: React.ReactNode;
   className?: string;
 } & Omit<React.ComponentProps<"select">, "id" | "className">) {
-  const describedBy =
-    [description ? `${id}-description` : null, error ? `${id}-error` : null].filter(Boolean).join(" ") || undefined;
   return (
     <Field data-invalid={error ? true : undefined} className={cn("gap-2", className)}>
       <FieldLabel htmlFor={id}>{label}</FieldLabel>
@@ -34,7 +33,7 @@ export function SelectField({
         <select
           id={id}
           aria-invalid={error ? true : undefined}
-          aria-describedby={describedBy}
+          aria-describedby={describedBy(id, error, description)}
           className={cn(
             "border-input dark:bg-input/30 h-9 w-full min-w-0 appearance-none rounded-md border bg-transparent py-1 pr-9 pl-3 text-base shadow-xs transition-[color,box-shadow] outline-none disabled:cursor-not-allowed disabled:opacity-50 md:text-sm",
             "focus-visible:border-ring focus-visible:ring-ring/50 focus-visible:ring-[3px]",

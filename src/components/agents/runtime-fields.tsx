@@ -8,8 +8,14 @@ import {
   type RuntimeValues,
 } from "@/components/agents/agent-form";
 import { EnvEditor, SelectField } from "@/components/agents/form-controls";
-import { TextField } from "@/components/forms/text-field";
+import { fieldBinder, TextField } from "@/components/forms/text-field";
 import { FieldGroup } from "@/components/ui/field";
+
+const LIMIT_FIELDS = [
+  { key: "memoryMb", id: "memory", label: "Memory (MB)", inputMode: "numeric" },
+  { key: "cpus", id: "cpus", label: "CPUs", inputMode: "decimal" },
+  { key: "pidsLimit", id: "pids", label: "Processes", inputMode: "numeric" },
+] as const;
 
 /**
  * Memory, CPUs, processes, model, permission mode and env: shared by the create dialog (where
@@ -34,42 +40,22 @@ export function RuntimeFields({
   envDescription?: React.ReactNode;
 }) {
   const templateEnv = placeholders ? Object.keys(placeholders.env).sort() : [];
+  const field = fieldBinder(values, errors, onChange);
   return (
     <FieldGroup>
       <div className="grid gap-4 sm:grid-cols-3">
-        <TextField
-          id={`${idPrefix}-memory`}
-          label="Memory (MB)"
-          inputMode="numeric"
-          autoComplete="off"
-          placeholder={placeholders ? String(placeholders.memoryMb) : undefined}
-          value={values.memoryMb}
-          onChange={(e) => onChange({ memoryMb: e.target.value })}
-          error={errors.memoryMb}
-          disabled={disabled}
-        />
-        <TextField
-          id={`${idPrefix}-cpus`}
-          label="CPUs"
-          inputMode="decimal"
-          autoComplete="off"
-          placeholder={placeholders ? String(placeholders.cpus) : undefined}
-          value={values.cpus}
-          onChange={(e) => onChange({ cpus: e.target.value })}
-          error={errors.cpus}
-          disabled={disabled}
-        />
-        <TextField
-          id={`${idPrefix}-pids`}
-          label="Processes"
-          inputMode="numeric"
-          autoComplete="off"
-          placeholder={placeholders ? String(placeholders.pidsLimit) : undefined}
-          value={values.pidsLimit}
-          onChange={(e) => onChange({ pidsLimit: e.target.value })}
-          error={errors.pidsLimit}
-          disabled={disabled}
-        />
+        {LIMIT_FIELDS.map(({ key, id, label, inputMode }) => (
+          <TextField
+            key={key}
+            id={`${idPrefix}-${id}`}
+            label={label}
+            inputMode={inputMode}
+            autoComplete="off"
+            placeholder={placeholders ? String(placeholders[key]) : undefined}
+            {...field(key)}
+            disabled={disabled}
+          />
+        ))}
       </div>
       <TextField
         id={`${idPrefix}-model`}
@@ -78,17 +64,13 @@ export function RuntimeFields({
         spellCheck={false}
         className="[&_input]:font-mono"
         placeholder={placeholders?.model}
-        value={values.model}
-        onChange={(e) => onChange({ model: e.target.value })}
-        error={errors.model}
+        {...field("model")}
         disabled={disabled}
       />
       <SelectField
         id={`${idPrefix}-permission-mode`}
         label="Permission mode"
-        value={values.permissionMode}
-        onChange={(e) => onChange({ permissionMode: e.target.value })}
-        error={errors.permissionMode}
+        {...field("permissionMode")}
         description={
           values.permissionMode
             ? PERMISSION_MODE_LABELS[values.permissionMode as keyof typeof PERMISSION_MODE_LABELS]?.hint

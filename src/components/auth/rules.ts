@@ -43,18 +43,32 @@ export function firstFieldErrors<K extends string>(error: z.ZodError): FieldErro
   return out;
 }
 
-interface AuthError {
+/** The outcome of checking a form's values against one of these schemas: the data, or an error per field. */
+export function checkAuthForm<K extends string, D>(
+  schema: z.ZodType<D, Record<K, string>>,
+  values: Record<K, string>,
+): { ok: true; data: D } | { ok: false; errors: FieldErrors<K> } {
+  const parsed = schema.safeParse(values);
+  return parsed.success ? { ok: true, data: parsed.data } : { ok: false, errors: firstFieldErrors<K>(parsed.error) };
+}
+
+export interface AuthError {
   message?: string;
   status?: number;
   statusText?: string;
   code?: string;
 }
 
+/** Whether a sign-up failed because an account with that email exists already. */
+export function isExistingAccount(error: AuthError): boolean {
+  return error.status === 422 || Boolean(error.code?.startsWith("USER_ALREADY_EXISTS"));
+}
+
 /** A person-readable message for a better-auth client error. */
 export function authErrorMessage(error: AuthError, action: "sign-in" | "sign-up"): string {
   if (error.status === 429) return "Too many attempts. Wait a minute, then try again.";
   if (action === "sign-in" && error.status === 401) return "Invalid email or password.";
-  if (action === "sign-up" && (error.status === 422 || error.code?.startsWith("USER_ALREADY_EXISTS"))) {
+  if (action === "sign-up" && isExistingAccount(error)) {
     return "An account with this email already exists. Sign in instead, or use another email.";
   }
   if (error.status === 0 || error.status === undefined) {

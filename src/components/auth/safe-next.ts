@@ -19,3 +19,8 @@ export function safeNextPath(next: string | string[] | null | undefined): string
     return "/";
   }
 }
+
+/** The other auth page (`/sign-in` or `/sign-up`), passing `next` on unless it is the default "/". */
+export function authPageHref(path: "/sign-in" | "/sign-up", next: string): string {
+  return next === "/" ? path : `${path}?next=${encodeURIComponent(next)}`;
+}

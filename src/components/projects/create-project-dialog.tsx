@@ -1,17 +1,16 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { Loader2 } from "lucide-react";
 import { useRouter } from "next/navigation";
-import { useRef, useState } from "react";
 import { toast } from "sonner";
 import { FormError } from "@/components/auth/form-error";
-import { CharacterCount, focusFirstInvalid, TextareaField, TextField } from "@/components/forms/text-field";
+import { SubmitButton } from "@/components/forms/submit-button";
+import { CharacterCount, TextareaField, TextField } from "@/components/forms/text-field";
+import { useCheckedForm } from "@/components/forms/use-checked-form";
 import {
   apiFieldErrors,
   PROJECT_DESCRIPTION_MAX,
   PROJECT_NAME_MAX,
   validateProjectForm,
-  type ProjectFormErrors,
   type ProjectFormValues,
 } from "@/components/projects/project-form";
 import { Button } from "@/components/ui/button";
@@ -24,7 +23,7 @@ import {
   DialogTitle,
 } from "@/components/ui/dialog";
 import { FieldGroup } from "@/components/ui/field";
-import { errorMessage, useTRPC } from "@/lib/trpc/client";
+import { useTRPC } from "@/lib/trpc/client";
 
 const EMPTY: ProjectFormValues = { name: "", description: "" };
 
@@ -32,11 +31,11 @@ export function CreateProjectDialog({ open, onOpenChange }: { open: boolean; onO
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const router = useRouter();
-  const formRef = useRef<HTMLFormElement>(null);
-  const [values, setValues] = useState<ProjectFormValues>(EMPTY);
-  const [errors, setErrors] = useState<ProjectFormErrors>({});
-  const [submitted, setSubmitted] = useState(false);
-  const [serverError, setServerError] = useState<string | null>(null);
+  const { formRef, values, serverError, validate, fail, reset, field } = useCheckedForm({
+    initial: EMPTY,
+    check: validateProjectForm,
+    fieldErrorsOf: apiFieldErrors,
+  });
 
   const create = useMutation(
     trpc.project.create.mutationOptions({
@@ -50,51 +49,20 @@ export function CreateProjectDialog({ open, onOpenChange }: { open: boolean; onO
     }),
   );
 
-  function reset() {
-    setValues(EMPTY);
-    setErrors({});
-    setSubmitted(false);
-    setServerError(null);
-    create.reset();
-  }
-
   function close() {
     onOpenChange(false);
-    reset();
-  }
-
-  function update(field: keyof ProjectFormValues, value: string) {
-    const next = { ...values, [field]: value };
-    setValues(next);
-    if (submitted) {
-      const result = validateProjectForm(next);
-      setErrors(result.ok ? {} : result.errors);
-    }
+    reset(EMPTY);
+    create.reset();
   }
 
   function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (create.isPending) return;
-    setSubmitted(true);
-    setServerError(null);
-    const result = validateProjectForm(values);
-    if (!result.ok) {
-      setErrors(result.errors);
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setErrors({});
+    const result = validate();
+    if (!result) return;
     create.mutate({ name: result.data.name, description: result.data.description || undefined }, {
       // Handled here (not in mutationOptions) because it reads the form ref.
-      onError: (err) => {
-        const fields = apiFieldErrors(err);
-        if (fields) {
-          setErrors(fields);
-          focusFirstInvalid(formRef.current);
-        } else {
-          setServerError(errorMessage(err));
-        }
-      },
+      onError: fail,
     });
   }
 
@@ -119,13 +87,10 @@ export function CreateProjectDialog({ open, onOpenChange }: { open: boolean; onO
             <TextField
               id="create-project-name"
               label="Name"
-              name="name"
               placeholder="e.g. Payments backend"
               autoComplete="off"
               autoFocus
-              value={values.name}
-              onChange={(e) => update("name", e.target.value)}
-              error={errors.name}
+              {...field("name")}
               labelAside={
                 values.name.length > PROJECT_NAME_MAX - 20 ? (
                   <CharacterCount length={values.name.trim().length} max={PROJECT_NAME_MAX} />
@@ -140,13 +105,10 @@ export function CreateProjectDialog({ open, onOpenChange }: { open: boolean; onO
                   Description <span className="text-muted-foreground font-normal">(optional)</span>
                 </>
               }
-              name="description"
               placeholder="What the agents in this project work on"
               rows={3}
               className="[&_textarea]:max-h-48"
-              value={values.description}
-              onChange={(e) => update("description", e.target.value)}
-              error={errors.description}
+              {...field("description")}
               labelAside={
                 values.description && values.description.length > PROJECT_DESCRIPTION_MAX - 200 ? (
                   <CharacterCount length={values.description.trim().length} max={PROJECT_DESCRIPTION_MAX} />
@@ -159,16 +121,9 @@ export function CreateProjectDialog({ open, onOpenChange }: { open: boolean; onO
             <Button type="button" variant="outline" onClick={close} disabled={create.isPending}>
               Cancel
             </Button>
-            <Button type="submit" disabled={create.isPending}>
-              {create.isPending ? (
-                <>
-                  <Loader2 className="animate-spin" aria-hidden="true" />
-                  Creating…
-                </>
-              ) : (
-                "Create project"
-              )}
-            </Button>
+            <SubmitButton pending={create.isPending} pendingLabel="Creating…">
+              Create project
+            </SubmitButton>
           </DialogFooter>
         </form>
       </DialogContent>

@@ -1,21 +1,21 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { Loader2, Lock, Trash2 } from "lucide-react";
+import { Trash2 } from "lucide-react";
 import { useRouter } from "next/navigation";
-import { useRef, useState } from "react";
+import { useState } from "react";
 import { toast } from "sonner";
 import { FormError } from "@/components/auth/form-error";
-import { CharacterCount, focusFirstInvalid, TextareaField, TextField } from "@/components/forms/text-field";
+import { SubmitButton } from "@/components/forms/submit-button";
+import { CharacterCount, TextareaField, TextField } from "@/components/forms/text-field";
+import { useCheckedForm } from "@/components/forms/use-checked-form";
 import {
   apiFieldErrors,
   PROJECT_DESCRIPTION_MAX,
   PROJECT_NAME_MAX,
   validateProjectForm,
-  type ProjectFormErrors,
-  type ProjectFormValues,
 } from "@/components/projects/project-form";
-import { roleLabel } from "@/components/projects/role-badge";
+import { AdminOnlyNotice } from "@/components/projects/role-badge";
 import {
   AlertDialog,
   AlertDialogCancel,
@@ -58,12 +58,13 @@ export function ProjectSettings({ projectId, focusName = false }: { projectId: s
 function GeneralSettings({ project, focusName }: { project: Project; focusName: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const formRef = useRef<HTMLFormElement>(null);
   const canEdit = roleAtLeast(project.role, "admin");
-  const [values, setValues] = useState<ProjectFormValues>({ name: project.name, description: project.description });
-  const [errors, setErrors] = useState<ProjectFormErrors>({});
-  const [submitted, setSubmitted] = useState(false);
-  const [serverError, setServerError] = useState<string | null>(null);
+  const { formRef, values, serverError, validate, fail, field } = useCheckedForm({
+    initial: { name: project.name, description: project.description },
+    check: validateProjectForm,
+    fieldErrorsOf: apiFieldErrors,
+    clearServerErrorOnChange: true,
+  });
 
   const update = useMutation(
     trpc.project.update.mutationOptions({
@@ -79,39 +80,14 @@ function GeneralSettings({ project, focusName }: { project: Project; focusName: 
   const dirty =
     (values.name ?? "").trim() !== project.name || (values.description ?? "").trim() !== project.description;
 
-  function change(field: keyof ProjectFormValues, value: string) {
-    const next = { ...values, [field]: value };
-    setValues(next);
-    setServerError(null);
-    if (submitted) {
-      const result = validateProjectForm(next);
-      setErrors(result.ok ? {} : result.errors);
-    }
-  }
-
   function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (update.isPending || !canEdit) return;
-    setSubmitted(true);
-    setServerError(null);
-    const result = validateProjectForm(values);
-    if (!result.ok) {
-      setErrors(result.errors);
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setErrors({});
+    const result = validate();
+    if (!result) return;
     update.mutate({ projectId: project.id, name: result.data.name, description: result.data.description }, {
       // Handled here (not in mutationOptions) because it reads the form ref.
-      onError: (err) => {
-        const fields = apiFieldErrors(err);
-        if (fields) {
-          setErrors(fields);
-          focusFirstInvalid(formRef.current);
-        } else {
-          setServerError(errorMessage(err));
-        }
-      },
+      onError: fail,
     });
   }
 
@@ -126,38 +102,29 @@ function GeneralSettings({ project, focusName }: { project: Project; focusName: 
       <form ref={formRef} onSubmit={onSubmit} noValidate aria-label="General settings" className="flex flex-col gap-6">
         <CardContent className="flex flex-col gap-5">
           {!canEdit ? (
-            <p className="bg-muted text-muted-foreground flex items-center gap-2 rounded-md px-3 py-2 text-sm">
-              <Lock className="size-4 shrink-0" aria-hidden="true" />
-              Only owners and admins can change these settings. Your role here is {roleLabel(project.role)}.
-            </p>
+            <AdminOnlyNotice role={project.role} what="these settings" />
           ) : null}
           <FormError message={serverError} />
           <FieldGroup>
             <TextField
               id="project-name"
               label="Project name"
-              name="name"
               autoComplete="off"
               autoFocus={focusName && canEdit}
               onFocus={(e) => {
                 if (focusName) e.currentTarget.select();
               }}
-              value={values.name}
-              onChange={(e) => change("name", e.target.value)}
-              error={errors.name}
+              {...field("name")}
               labelAside={<CharacterCount length={(values.name ?? "").trim().length} max={PROJECT_NAME_MAX} />}
               disabled={!canEdit || update.isPending}
             />
             <TextareaField
               id="project-description"
               label="Description"
-              name="description"
               rows={4}
               placeholder="What the agents in this project work on"
               className="[&_textarea]:max-h-72"
-              value={values.description}
-              onChange={(e) => change("description", e.target.value)}
-              error={errors.description}
+              {...field("description")}
               labelAside={
                 <CharacterCount length={(values.description ?? "").trim().length} max={PROJECT_DESCRIPTION_MAX} />
               }
@@ -169,16 +136,9 @@ function GeneralSettings({ project, focusName }: { project: Project; focusName: 
           <p className="text-muted-foreground text-xs">
             {dirty ? "You have unsaved changes." : "Names can be up to 100 characters."}
           </p>
-          <Button type="submit" disabled={!canEdit || !dirty || update.isPending}>
-            {update.isPending ? (
-              <>
-                <Loader2 className="animate-spin" aria-hidden="true" />
-                Saving…
-              </>
-            ) : (
-              "Save changes"
-            )}
-          </Button>
+          <SubmitButton pending={update.isPending} pendingLabel="Saving…" disabled={!canEdit || !dirty}>
+            Save changes
+          </SubmitButton>
         </CardFooter>
       </form>
     </Card>
@@ -293,16 +253,9 @@ function DeleteProjectDialog({
             <AlertDialogCancel type="button" disabled={remove.isPending}>
               Cancel
             </AlertDialogCancel>
-            <Button type="submit" variant="destructive" disabled={!matches || remove.isPending}>
-              {remove.isPending ? (
-                <>
-                  <Loader2 className="animate-spin" aria-hidden="true" />
-                  Deleting…
-                </>
-              ) : (
-                "Delete project"
-              )}
-            </Button>
+            <SubmitButton variant="destructive" pending={remove.isPending} pendingLabel="Deleting…" disabled={!matches}>
+              Delete project
+            </SubmitButton>
           </AlertDialogFooter>
         </form>
       </AlertDialogContent>

@@ -1,5 +1,6 @@
 import { Ban, FileQuestion, LogIn, RotateCcw, TriangleAlert } from "lucide-react";
 import Link from "next/link";
+import { UnavailableState } from "@/components/common/unavailable-state";
 import { apiErrorCode } from "@/components/projects/project-form";
 import { Button } from "@/components/ui/button";
 import { errorMessage } from "@/lib/trpc/client";
@@ -35,17 +36,15 @@ export function ProjectUnavailable({ error, onRetry }: { error: unknown; onRetry
               body: errorMessage(error),
               retry: true,
             };
-  const Icon = view.icon;
 
   return (
-    <div className="mx-auto flex w-full max-w-6xl flex-1 flex-col items-center justify-center gap-5 px-4 py-20 text-center sm:px-6">
-      <div className="bg-muted flex size-12 items-center justify-center rounded-full">
-        <Icon className="text-muted-foreground size-6" aria-hidden="true" />
-      </div>
-      <div className="flex max-w-md flex-col gap-1.5">
-        <h1 className="text-xl font-semibold tracking-tight">{view.title}</h1>
-        <p className="text-muted-foreground text-sm">{view.body}</p>
-      </div>
+    <UnavailableState
+      icon={view.icon}
+      title={view.title}
+      headingLevel={1}
+      description={view.body}
+      className="mx-auto w-full max-w-6xl flex-1 px-4 py-20 sm:px-6"
+    >
       <div className="flex gap-3">
         {view.retry && onRetry ? (
           <Button variant="outline" onClick={onRetry}>
@@ -63,6 +62,6 @@ export function ProjectUnavailable({ error, onRetry }: { error: unknown; onRetry
           </Button>
         )}
       </div>
-    </div>
+    </UnavailableState>
   );
 }

@@ -1,15 +1,16 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
-import { FolderPlus, Plus, RotateCcw, Users } from "lucide-react";
+import { FolderPlus, Plus, Users } from "lucide-react";
 import Link from "next/link";
 import { useState } from "react";
+import { CardGridSkeleton } from "@/components/common/card-grid-skeleton";
+import { EmptyState } from "@/components/common/empty-state";
+import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { CreateProjectDialog } from "@/components/projects/create-project-dialog";
 import { ProjectAvatar } from "@/components/projects/project-avatar";
 import { RoleBadge } from "@/components/projects/role-badge";
-import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { Skeleton } from "@/components/ui/skeleton";
-import { errorMessage, useTRPC } from "@/lib/trpc/client";
+import { useTRPC } from "@/lib/trpc/client";
 import { timeAgo } from "@/lib/utils";
 import type { AppRouter } from "@/server/api/root";
 import type { inferRouterOutputs } from "@trpc/server";
@@ -37,20 +38,22 @@ export function ProjectsList() {
       </div>
 
       {projects.isPending ? (
-        <ProjectsSkeleton />
+        <CardGridSkeleton label="Loading projects…" count={3} columns="sm:grid-cols-2 lg:grid-cols-3" />
       ) : projects.isError ? (
-        <Alert variant="destructive" className="border-destructive/30">
-          <AlertTitle>Could not load your projects</AlertTitle>
-          <AlertDescription>
-            <p>{errorMessage(projects.error)}</p>
-            <Button variant="outline" size="sm" className="mt-2" onClick={() => void projects.refetch()}>
-              <RotateCcw aria-hidden="true" />
-              Try again
-            </Button>
-          </AlertDescription>
-        </Alert>
+        <QueryErrorAlert
+          title="Could not load your projects"
+          error={projects.error}
+          onRetry={() => void projects.refetch()}
+        />
       ) : projects.data.length === 0 ? (
-        <EmptyState onCreate={() => setCreateOpen(true)} />
+        <EmptyState
+          id="projects-empty-title"
+          icon={FolderPlus}
+          title="No projects yet"
+          headingLevel={2}
+          description="Create your first project to start running coding agents. A project keeps their templates, secrets, access rules and audit trail together."
+          action={{ label: "Create your first project", onClick: () => setCreateOpen(true) }}
+        />
       ) : (
         <section aria-label="Your projects">
           <ul className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
@@ -102,55 +105,5 @@ function ProjectCard({ project }: { project: Project }) {
         <span className="ml-auto">Updated {timeAgo(project.updatedAt)}</span>
       </div>
     </article>
-  );
-}
-
-function EmptyState({ onCreate }: { onCreate: () => void }) {
-  return (
-    <section
-      aria-labelledby="projects-empty-title"
-      className="flex flex-col items-center justify-center gap-4 rounded-xl border border-dashed px-6 py-16 text-center"
-    >
-      <div className="bg-muted flex size-12 items-center justify-center rounded-full">
-        <FolderPlus className="text-muted-foreground size-6" aria-hidden="true" />
-      </div>
-      <div className="flex max-w-md flex-col gap-1.5">
-        <h2 id="projects-empty-title" className="text-lg font-semibold">
-          No projects yet
-        </h2>
-        <p className="text-muted-foreground text-sm">
-          Create your first project to start running coding agents. A project keeps their templates, secrets, access
-          rules and audit trail together.
-        </p>
-      </div>
-      <Button onClick={onCreate} variant="outline">
-        <Plus aria-hidden="true" />
-        Create your first project
-      </Button>
-    </section>
-  );
-}
-
-function ProjectsSkeleton() {
-  return (
-    <div aria-busy="true" aria-live="polite" className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
-      <span className="sr-only">Loading projects…</span>
-      {Array.from({ length: 3 }, (_, i) => (
-        <div key={i} className="flex flex-col gap-4 rounded-xl border p-5">
-          <div className="flex items-start gap-3">
-            <Skeleton className="size-9 rounded-lg" />
-            <div className="flex flex-1 flex-col gap-2">
-              <Skeleton className="h-4 w-2/3" />
-              <Skeleton className="h-3 w-1/3" />
-            </div>
-          </div>
-          <div className="flex flex-col gap-2">
-            <Skeleton className="h-3 w-full" />
-            <Skeleton className="h-3 w-4/5" />
-          </div>
-          <Skeleton className="mt-2 h-3 w-1/2" />
-        </div>
-      ))}
-    </div>
   );
 }

@@ -1,4 +1,4 @@
-import { Crown, Eye, ShieldCheck, Wrench } from "lucide-react";
+import { Crown, Eye, Lock, ShieldCheck, Wrench } from "lucide-react";
 import { Badge } from "@/components/ui/badge";
 import { cn } from "@/lib/utils";
 import type { ProjectRole } from "@/server/domain/roles";
@@ -38,5 +38,15 @@ export function RoleBadge({ role, className }: { role: ProjectRole; className?: 
       <Icon aria-hidden="true" />
       {label}
     </Badge>
+  );
+}
+
+/** Above a form the caller may only read: that only owners and admins can change `what`, and their role. */
+export function AdminOnlyNotice({ role, what }: { role: ProjectRole; what: string }) {
+  return (
+    <p className="bg-muted text-muted-foreground flex items-center gap-2 rounded-md px-3 py-2 text-sm">
+      <Lock className="size-4 shrink-0" aria-hidden="true" />
+      Only owners and admins can change {what}. Your role here is {roleLabel(role)}.
+    </p>
   );
 }

@@ -1,10 +1,11 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { Loader2, Plus, X } from "lucide-react";
-import { useRef, useState } from "react";
+import { Plus, X } from "lucide-react";
 import { toast } from "sonner";
 import { FormError } from "@/components/auth/form-error";
-import { focusFirstInvalid, TextareaField, TextField } from "@/components/forms/text-field";
+import { SubmitButton } from "@/components/forms/submit-button";
+import { TextareaField, TextField } from "@/components/forms/text-field";
+import { useCheckedForm } from "@/components/forms/use-checked-form";
 import { Button } from "@/components/ui/button";
 import {
   Dialog,
@@ -16,7 +17,7 @@ import {
 } from "@/components/ui/dialog";
 import { Field, FieldDescription, FieldError, FieldGroup, FieldLabel, FieldLegend, FieldSet } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
-import { errorMessage, useTRPC } from "@/lib/trpc/client";
+import { useTRPC } from "@/lib/trpc/client";
 import { cn } from "@/lib/utils";
 import { formatCpus, formatMemory, formatPids, PERMISSION_MODE_INFO, PERMISSION_MODE_OPTIONS, type PermissionMode, type Template } from "./format";
 import {
@@ -27,7 +28,6 @@ import {
   emptyTemplateForm,
   envRow,
   templateToForm,
-  type TemplateFormErrors,
   type TemplateFormValues,
 } from "./template-form";
 
@@ -63,6 +63,12 @@ const TITLES: Record<TemplateFormMode["kind"], { title: string; description: str
   },
 };
 
+const LIMIT_FIELDS = [
+  { key: "memoryMb", id: "memory", label: "Memory (MB)", inputMode: "numeric", step: 128 },
+  { key: "cpus", id: "cpus", label: "CPUs", inputMode: "decimal", step: 0.5 },
+  { key: "pidsLimit", id: "pids", label: "Process limit", inputMode: "numeric", step: 32 },
+] as const;
+
 /** Create, copy or edit a project template. Mount it fresh for each use (its state starts from `mode`). */
 export function TemplateFormDialog({
   projectId,
@@ -82,11 +88,14 @@ export function TemplateFormDialog({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const formRef = useRef<HTMLFormElement>(null);
-  const [values, setValues] = useState<TemplateFormValues>(() => initialValues(mode, takenNames));
-  const [errors, setErrors] = useState<TemplateFormErrors>({});
-  const [submitted, setSubmitted] = useState(false);
-  const [serverError, setServerError] = useState<string | null>(null);
+  const { formRef, values, errors, serverError, change, validate, fail, field } = useCheckedForm({
+    initial: () => initialValues(mode, takenNames),
+    check: checkTemplateForm,
+    fieldErrorsOf: apiTemplateFieldErrors,
+    clearServerErrorOnChange: true,
+    // Keep the server's remarks on other fields until they are submitted again.
+    keepOtherErrors: true,
+  });
   const text = TITLES[mode.kind];
   const idPrefix = `template-${mode.kind}`;
 
@@ -102,43 +111,11 @@ export function TemplateFormDialog({
   const update = useMutation(trpc.template.update.mutationOptions());
   const pending = create.isPending || update.isPending;
 
-  function onError(err: unknown) {
-    const fields = apiTemplateFieldErrors(err);
-    if (fields) {
-      setErrors(fields);
-      focusFirstInvalid(formRef.current);
-    } else {
-      setServerError(errorMessage(err));
-    }
-  }
-
-  function change<K extends keyof TemplateFormValues>(field: K, value: TemplateFormValues[K]) {
-    const next = { ...values, [field]: value };
-    setValues(next);
-    setServerError(null);
-    if (submitted) {
-      const result = checkTemplateForm(next);
-      // Keep the server's remarks on other fields until they are submitted again.
-      setErrors((prev) => {
-        const merged: TemplateFormErrors = { ...prev, [field]: undefined };
-        if (!result.ok) Object.assign(merged, result.errors);
-        return merged;
-      });
-    }
-  }
-
   function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (pending) return;
-    setSubmitted(true);
-    setServerError(null);
-    const result = checkTemplateForm(values);
-    if (!result.ok) {
-      setErrors(result.errors);
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setErrors({});
+    const result = validate();
+    if (!result) return;
     const { name, payload } = result;
     if (mode.kind === "edit") {
       const patch = changedFields(mode.template, name, payload);
@@ -149,12 +126,12 @@ export function TemplateFormDialog({
       }
       update.mutate(
         { projectId, templateId: mode.template.id, ...patch },
-        { onSuccess: (t) => void saved(t, "Template saved"), onError },
+        { onSuccess: (t) => void saved(t, "Template saved"), onError: fail },
       );
     } else {
       create.mutate(
         { projectId, name, ...payload, ...(mode.kind === "copy" ? { copyFrom: mode.source.id } : {}) },
-        { onSuccess: (t) => void saved(t, mode.kind === "copy" ? "Template copied to the project" : "Template created"), onError },
+        { onSuccess: (t) => void saved(t, mode.kind === "copy" ? "Template copied to the project" : "Template created"), onError: fail },
       );
     }
   }
@@ -201,16 +178,13 @@ export function TemplateFormDialog({
                 <TextField
                   id={`${idPrefix}-name`}
                   label="Name"
-                  name="name"
                   autoComplete="off"
                   spellCheck={false}
                   autoFocus
                   placeholder="e.g. api-reviewer"
                   className="[&_input]:font-mono"
                   description="Lower-case letters, digits and hyphens."
-                  value={values.name}
-                  onChange={(e) => change("name", e.target.value)}
-                  error={errors.name}
+                  {...field("name")}
                   disabled={pending}
                 />
                 <TextField
@@ -220,12 +194,9 @@ export function TemplateFormDialog({
                       Display name <Optional />
                     </>
                   }
-                  name="displayName"
                   autoComplete="off"
                   placeholder={values.name.trim() || "e.g. API reviewer"}
-                  value={values.displayName}
-                  onChange={(e) => change("displayName", e.target.value)}
-                  error={errors.displayName}
+                  {...field("displayName")}
                   disabled={pending}
                 />
               </div>
@@ -236,13 +207,10 @@ export function TemplateFormDialog({
                     Description <Optional />
                   </>
                 }
-                name="description"
                 rows={2}
                 placeholder="What agents from this template are for"
                 className="[&_textarea]:max-h-40"
-                value={values.description}
-                onChange={(e) => change("description", e.target.value)}
-                error={errors.description}
+                {...field("description")}
                 disabled={pending}
               />
             </FieldGroup>
@@ -253,26 +221,20 @@ export function TemplateFormDialog({
                 <TextField
                   id={`${idPrefix}-model`}
                   label="Model"
-                  name="model"
                   autoComplete="off"
                   spellCheck={false}
                   className="[&_input]:font-mono"
-                  value={values.model}
-                  onChange={(e) => change("model", e.target.value)}
-                  error={errors.model}
+                  {...field("model")}
                   disabled={pending}
                 />
                 <TextField
                   id={`${idPrefix}-image`}
                   label="Image"
-                  name="image"
                   autoComplete="off"
                   spellCheck={false}
                   className="[&_input]:font-mono"
                   description={<>default is Armory&apos;s agent image, current version.</>}
-                  value={values.image}
-                  onChange={(e) => change("image", e.target.value)}
-                  error={errors.image}
+                  {...field("image")}
                   disabled={pending}
                 />
                 <TextField
@@ -282,14 +244,11 @@ export function TemplateFormDialog({
                       Provider base URL <Optional />
                     </>
                   }
-                  name="providerBaseUrl"
                   type="url"
                   autoComplete="off"
                   spellCheck={false}
                   placeholder="Anthropic API"
-                  value={values.providerBaseUrl}
-                  onChange={(e) => change("providerBaseUrl", e.target.value)}
-                  error={errors.providerBaseUrl}
+                  {...field("providerBaseUrl")}
                   disabled={pending}
                 />
                 <TextField
@@ -299,15 +258,12 @@ export function TemplateFormDialog({
                       API key secret <Optional />
                     </>
                   }
-                  name="providerKeySecret"
                   autoComplete="off"
                   spellCheck={false}
                   placeholder="e.g. ANTHROPIC_API_KEY"
                   className="[&_input]:font-mono"
                   description="The name of a project secret, never the key itself."
-                  value={values.providerKeySecret}
-                  onChange={(e) => change("providerKeySecret", e.target.value)}
-                  error={errors.providerKeySecret}
+                  {...field("providerKeySecret")}
                   disabled={pending}
                 />
               </div>
@@ -316,48 +272,20 @@ export function TemplateFormDialog({
             <FieldSet className="gap-4">
               <FieldLegend>Resources</FieldLegend>
               <div className="grid gap-5 sm:grid-cols-3">
-                <TextField
-                  id={`${idPrefix}-memory`}
-                  label="Memory (MB)"
-                  name="memoryMb"
-                  type="number"
-                  inputMode="numeric"
-                  min={0}
-                  step={128}
-                  value={values.memoryMb}
-                  onChange={(e) => change("memoryMb", e.target.value)}
-                  error={errors.memoryMb}
-                  description={numberHint("memoryMb")}
-                  disabled={pending}
-                />
-                <TextField
-                  id={`${idPrefix}-cpus`}
-                  label="CPUs"
-                  name="cpus"
-                  type="number"
-                  inputMode="decimal"
-                  min={0}
-                  step={0.5}
-                  value={values.cpus}
-                  onChange={(e) => change("cpus", e.target.value)}
-                  error={errors.cpus}
-                  description={numberHint("cpus")}
-                  disabled={pending}
-                />
-                <TextField
-                  id={`${idPrefix}-pids`}
-                  label="Process limit"
-                  name="pidsLimit"
-                  type="number"
-                  inputMode="numeric"
-                  min={0}
-                  step={32}
-                  value={values.pidsLimit}
-                  onChange={(e) => change("pidsLimit", e.target.value)}
-                  error={errors.pidsLimit}
-                  description={numberHint("pidsLimit")}
-                  disabled={pending}
-                />
+                {LIMIT_FIELDS.map(({ key, id, label, inputMode, step }) => (
+                  <TextField
+                    key={key}
+                    id={`${idPrefix}-${id}`}
+                    label={label}
+                    type="number"
+                    inputMode={inputMode}
+                    min={0}
+                    step={step}
+                    {...field(key)}
+                    description={numberHint(key)}
+                    disabled={pending}
+                  />
+                ))}
               </div>
             </FieldSet>
 
@@ -366,7 +294,7 @@ export function TemplateFormDialog({
               <PermissionModeField
                 id={`${idPrefix}-permission-mode`}
                 value={values.permissionMode}
-                onChange={(mode) => change("permissionMode", mode)}
+                onChange={(mode) => change({ permissionMode: mode })}
                 error={errors.permissionMode}
                 disabled={pending}
               />
@@ -377,15 +305,12 @@ export function TemplateFormDialog({
                     Allowed tools <Optional />
                   </>
                 }
-                name="allowedTools"
                 rows={4}
                 spellCheck={false}
                 placeholder={"Read\nGrep\nBash(git diff:*)"}
                 className="[&_textarea]:max-h-56 [&_textarea]:font-mono"
                 description="One per line; a rule in parentheses narrows a tool, e.g. Bash(npm test:*)."
-                value={values.allowedTools}
-                onChange={(e) => change("allowedTools", e.target.value)}
-                error={errors.allowedTools}
+                {...field("allowedTools")}
                 disabled={pending}
               />
             </FieldSet>
@@ -393,7 +318,7 @@ export function TemplateFormDialog({
             <EnvEditor
               idPrefix={idPrefix}
               rows={values.env}
-              onChange={(rows) => change("env", rows)}
+              onChange={(rows) => change({ env: rows })}
               error={errors.env}
               disabled={pending}
             />
@@ -403,26 +328,20 @@ export function TemplateFormDialog({
               <TextareaField
                 id={`${idPrefix}-instructions`}
                 label="Instructions (CLAUDE.md)"
-                name="instructions"
                 rows={8}
                 placeholder={"# Working here\n\n- Run the tests after every change."}
                 className="[&_textarea]:max-h-96 [&_textarea]:font-mono [&_textarea]:text-xs"
                 description="Written to the agent's CLAUDE.md: how to work in its repository."
-                value={values.instructions}
-                onChange={(e) => change("instructions", e.target.value)}
-                error={errors.instructions}
+                {...field("instructions")}
                 disabled={pending}
               />
               <TextareaField
                 id={`${idPrefix}-personality`}
                 label="Personality (system prompt)"
-                name="personality"
                 rows={5}
                 placeholder="You are a careful senior engineer…"
                 className="[&_textarea]:max-h-72 [&_textarea]:font-mono [&_textarea]:text-xs"
-                value={values.personality}
-                onChange={(e) => change("personality", e.target.value)}
-                error={errors.personality}
+                {...field("personality")}
                 disabled={pending}
               />
             </FieldSet>
@@ -432,16 +351,9 @@ export function TemplateFormDialog({
             <Button type="button" variant="outline" onClick={() => onOpenChange(false)} disabled={pending}>
               Cancel
             </Button>
-            <Button type="submit" disabled={pending}>
-              {pending ? (
-                <>
-                  <Loader2 className="animate-spin" aria-hidden="true" />
-                  {text.pending}
-                </>
-              ) : (
-                text.submit
-              )}
-            </Button>
+            <SubmitButton pending={pending} pendingLabel={text.pending}>
+              {text.submit}
+            </SubmitButton>
           </DialogFooter>
         </form>
       </DialogContent>

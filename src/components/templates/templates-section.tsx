@@ -1,11 +1,11 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
-import { Copy, LayoutTemplate, Pencil, Plus, RotateCcw } from "lucide-react";
+import { Copy, LayoutTemplate, Pencil, Plus } from "lucide-react";
 import { useMemo, useState } from "react";
-import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
+import { CardGridSkeleton } from "@/components/common/card-grid-skeleton";
+import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { Button } from "@/components/ui/button";
-import { Skeleton } from "@/components/ui/skeleton";
-import { errorMessage, useTRPC } from "@/lib/trpc/client";
+import { useTRPC } from "@/lib/trpc/client";
 import { roleAtLeast } from "@/server/domain/roles";
 import { formatImage, formatResources, type Template } from "./format";
 import { BuiltInBadge, PermissionModeBadge } from "./template-badges";
@@ -55,18 +55,13 @@ export function TemplatesSection({ projectId }: { projectId: string }) {
       </div>
 
       {templates.isPending ? (
-        <TemplatesSkeleton />
+        <CardGridSkeleton label="Loading templates…" count={2} columns="md:grid-cols-2" />
       ) : templates.isError ? (
-        <Alert variant="destructive" className="border-destructive/30">
-          <AlertTitle>Could not load the templates</AlertTitle>
-          <AlertDescription>
-            <p>{errorMessage(templates.error)}</p>
-            <Button variant="outline" size="sm" className="mt-2" onClick={() => void templates.refetch()}>
-              <RotateCcw aria-hidden="true" />
-              Try again
-            </Button>
-          </AlertDescription>
-        </Alert>
+        <QueryErrorAlert
+          title="Could not load the templates"
+          error={templates.error}
+          onRetry={() => void templates.refetch()}
+        />
       ) : (
         <>
           <TemplateGroup
@@ -260,28 +255,6 @@ function EmptyProjectTemplates({
           New template
         </Button>
       ) : null}
-    </div>
-  );
-}
-
-function TemplatesSkeleton() {
-  return (
-    <div aria-busy="true" aria-live="polite" className="grid gap-4 md:grid-cols-2">
-      <span className="sr-only">Loading templates…</span>
-      {Array.from({ length: 2 }, (_, i) => (
-        <div key={i} className="flex flex-col gap-4 rounded-xl border p-5">
-          <div className="flex items-start gap-3">
-            <Skeleton className="size-9 rounded-lg" />
-            <div className="flex flex-1 flex-col gap-2">
-              <Skeleton className="h-4 w-2/3" />
-              <Skeleton className="h-3 w-1/3" />
-            </div>
-          </div>
-          <Skeleton className="h-3 w-full" />
-          <Skeleton className="h-3 w-4/5" />
-          <Skeleton className="h-3 w-1/2" />
-        </div>
-      ))}
     </div>
   );
 }
