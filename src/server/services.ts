@@ -70,7 +70,12 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
   try {
     if (opts.migrate !== false) {
       const result = await applyMigrations(db, {
-        log: (msg, data) => ((data as { level?: string } | undefined)?.level === "warn" ? log.warn(data, msg) : log.info(data ?? {}, msg)),
+        log: (msg, data) => {
+          // The runner says its level in the data; pino has its own level field.
+          const { level, ...fields } = (data ?? {}) as { level?: string };
+          if (level === "warn") log.warn(fields, msg);
+          else log.info(fields, msg);
+        },
       });
       if (result.applied.length) log.info({ applied: result.applied }, "database migrations applied");
     }
