@@ -6,7 +6,7 @@ import type Docker from "dockerode";
 import type { AgentView } from "../api/routers/agent/schemas";
 import type { PrismaClient } from "../db";
 import type { Agent, Prisma } from "../db/generated/client";
-import { dockerError, engineMessage, engineUnavailable, isEngineUnreachable } from "../docker/client";
+import { dockerError, engineMessage, engineUnavailable } from "../docker/client";
 import {
   createAgentContainer,
   ensureNetwork,
@@ -455,6 +455,12 @@ export class AgentManager {
     return containerId;
   }
 
+  /** Starts the container; when it no longer exists (or there is none), re-creates it once and starts that. */
+  private async startOrRecreate(row: AgentRow, containerId: string | null): Promise<void> {
+    if (containerId && (await startContainer(this.docker, containerId))) return;
+    await startContainer(this.docker, await this.createContainer(row));
+  }
+
   private needsRecreate(row: AgentRow): boolean {
     return toAgentView(row).restartRequired;
   }
@@ -469,7 +475,7 @@ export class AgentManager {
       await this.requireEngine();
     }
     await this.lock.run(agentId, async () => {
-      let row = await this.row(projectId, agentId);
+      const row = await this.row(projectId, agentId);
       await this.prisma.agent.update({ where: { id: agentId }, data: { desiredState: "running" } });
       // A container created a moment ago is known to be "created": no need to ask the engine.
       const observed = hints.justCreated
@@ -478,16 +484,9 @@ export class AgentManager {
           ? await inspectContainer(this.docker, row.containerId)
           : null;
       if (observed?.state === "running" && !this.needsRecreate(row)) return; // already running: nothing to do
-      if (!observed || this.needsRecreate(row) || observed.state === "dead") {
-        await this.createContainer(row);
-        row = await this.row(projectId, agentId);
-      }
-      if (!(await startContainer(this.docker, row.containerId!))) {
-        // Removed between inspect and start: re-create once.
-        await this.createContainer(row);
-        row = await this.row(projectId, agentId);
-        await startContainer(this.docker, row.containerId!);
-      }
+      const containerId =
+        !observed || this.needsRecreate(row) || observed.state === "dead" ? await this.createContainer(row) : row.containerId!;
+      await this.startOrRecreate(row, containerId);
       await this.observeOnce(agentId);
     });
     return this.get(projectId, agentId);
@@ -509,9 +508,7 @@ export class AgentManager {
 
   async restart(projectId: string, agentId: string): Promise<AgentView> {
     const row = await this.row(projectId, agentId);
-    const observed = row.containerId ? await inspectContainer(this.docker, row.containerId).catch((err: unknown) => {
-      throw isEngineUnreachable(err) ? engineUnavailable(err) : err;
-    }) : null;
+    const observed = row.containerId ? await inspectContainer(this.docker, row.containerId) : null;
     // A container that isn't running (or needs re-creating) is simply started.
     if (!observed || observed.state !== "running" || this.needsRecreate(row)) {
       if (observed?.state === "running") await this.stop(projectId, agentId);
@@ -520,8 +517,7 @@ export class AgentManager {
     await this.lock.run(agentId, async () => {
       await this.prisma.agent.update({ where: { id: agentId }, data: { desiredState: "running" } });
       if (!(await restartContainer(this.docker, row.containerId!, this.opts.stopTimeoutSeconds ?? 10))) {
-        await this.createContainer(await this.row(projectId, agentId));
-        await startContainer(this.docker, (await this.row(projectId, agentId)).containerId!);
+        await this.startOrRecreate(await this.row(projectId, agentId), null); // removed behind our back: re-create it
       }
       await this.observeOnce(agentId);
     });
@@ -552,7 +548,8 @@ export class AgentManager {
         try {
           await updateContainerLimits(this.docker, row.containerId, row);
         } catch (err) {
-          if (isEngineUnreachable(err) || (err instanceof DomainError && err.code === "PRECONDITION_FAILED")) return;
+          // Engine down: the new limits are stored and apply when the container is next created.
+          if (err instanceof DomainError && err.code === "PRECONDITION_FAILED") return;
           throw err;
         }
       }
