@@ -50,7 +50,6 @@ const t = initTRPC.context<Context>().create({
     const zodError = error.cause instanceof z.ZodError ? error.cause : null;
     return {
       ...shape,
-      message: zodError ? describeZodError(zodError) : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
