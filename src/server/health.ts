@@ -30,3 +30,12 @@ export async function checkHealth(services: Services, timeoutMs = 2000): Promise
     database,
   };
 }
+
+/** The /api/health response: the report, 200 when healthy and 503 when not, never cached. */
+export async function healthResponse(services: Services): Promise<Response> {
+  const report = await checkHealth(services);
+  return Response.json(report, {
+    status: report.status === "ok" ? 200 : 503,
+    headers: { "cache-control": "no-store" },
+  });
+}

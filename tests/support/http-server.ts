@@ -3,7 +3,7 @@
 import http from "node:http";
 import { handleTrpcRequest } from "../../src/server/api/http";
 import { CLIENT_IP_HEADER } from "../../src/server/auth";
-import { checkHealth } from "../../src/server/health";
+import { healthResponse } from "../../src/server/health";
 import type { Services } from "../../src/server/services";
 
 /** Serves /api/trpc, /api/auth and /api/health, setting the client address header as Armory's server does. */
@@ -26,10 +26,8 @@ export async function startHttp(getServices: () => Services): Promise<{ url: str
       let response: Response;
       if (path.startsWith("/api/trpc")) response = await handleTrpcRequest(request, services);
       else if (path.startsWith("/api/auth")) response = await services.auth.handler(request);
-      else if (path === "/api/health") {
-        const report = await checkHealth(services);
-        response = Response.json(report, { status: report.status === "ok" ? 200 : 503 });
-      } else response = new Response("not found", { status: 404 });
+      else if (path === "/api/health") response = await healthResponse(services);
+      else response = new Response("not found", { status: 404 });
       res.statusCode = response.status;
       response.headers.forEach((value, key) => {
         if (key !== "set-cookie") res.setHeader(key, value);
