@@ -16,6 +16,7 @@ import { createServices } from "../src/server/services";
 import { startHttp } from "../tests/support/http-server";
 import { startPostgresCluster } from "../tests/support/postgres-cluster";
 import pg from "pg";
+import { BENCH_SECTIONS } from "./bench/sections";
 
 interface Stats {
   n: number;
@@ -213,16 +214,30 @@ try {
   const pgUrl = cluster.adminUrl.replace(/\/postgres$/, "/armory_bench");
   const pgliteDir = fs.mkdtempSync(path.join(os.tmpdir(), "armory-bench-pglite-"));
 
-  const results = [
-    await benchDatabase("pglite", { pgliteDir }),
-    await benchDatabase("postgres", { databaseUrl: pgUrl }),
-  ];
+  const only = process.env.BENCH_ONLY?.split(","); // e.g. BENCH_ONLY=chat runs one section
+  const runCore = !only || only.includes("core");
+  const results = runCore
+    ? [await benchDatabase("pglite", { pgliteDir }), await benchDatabase("postgres", { databaseUrl: pgUrl })]
+    : [];
   fs.rmSync(pgliteDir, { recursive: true, force: true });
-  const admin2 = new pg.Client({ connectionString: cluster.adminUrl });
-  await admin2.connect();
-  await admin2.query("CREATE DATABASE armory_bench_agents");
-  await admin2.end();
-  const agents = await benchAgents(cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_agents"));
+  let agents: Awaited<ReturnType<typeof benchAgents>> | { skipped: string; provisioning?: undefined; agentList1000?: undefined } = { skipped: "BENCH_ONLY" };
+  if (runCore) {
+    const admin2 = new pg.Client({ connectionString: cluster.adminUrl });
+    await admin2.connect();
+    await admin2.query("CREATE DATABASE armory_bench_agents");
+    await admin2.end();
+    agents = await benchAgents(cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_agents"));
+  }
+
+  const sections: Record<string, unknown> = {};
+  const sectionRows: Record<string, string>[][] = [];
+  for (const section of BENCH_SECTIONS) {
+    if (only && !only.includes(section.name)) continue;
+    process.stdout.write(`bench: ${section.name}...\n`);
+    const r = await section.run();
+    sections[section.name] = r.report;
+    sectionRows.push(r.rows);
+  }
 
   const report = {
     generatedAt: new Date().toISOString(),
@@ -230,11 +245,12 @@ try {
     iterations: ITER,
     agents,
     results,
+    ...sections,
   };
   fs.mkdirSync("bench", { recursive: true });
   const file = path.join("bench", "results.json");
   fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
-  printTable(results);
+  if (runCore) printTable(results);
   if (agents.provisioning && agents.agentList1000) {
     const p = agents.provisioning;
     console.table([
@@ -242,6 +258,7 @@ try {
       { measure: "agent.list, 1,000 agents (PostgreSQL)", "p50 / p99": `${agents.agentList1000.p50.toFixed(1)} / ${agents.agentList1000.p99.toFixed(1)} ms`, baseline: "", ratio: `goal ${agents.agentList1000.goal}` },
     ]);
   } else console.log(`agents: skipped (${agents.skipped})`);
+  for (const rows of sectionRows) console.table(rows);
   process.stdout.write(`\nfull report: ${file}\n`);
 } finally {
   await cluster.stop();

@@ -3,3 +3,4 @@
 import { z } from "zod";
 
 export const projectIdSchema = z.uuid({ error: "projectId must be a project id (a UUID)" });
+export const agentIdSchema = z.uuid({ error: "agentId must be an agent id (a UUID)" });

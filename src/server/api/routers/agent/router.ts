@@ -1,4 +1,5 @@
 import { getTemplate } from "../../../domain/templates";
+import { agentProcedure } from "../../middleware/agent-access";
 import { projectProcedure } from "../../middleware/project-access";
 import { router } from "../../trpc";
 import {
@@ -13,14 +14,14 @@ import {
 } from "./schemas";
 import { z } from "zod";
 
-// Reading is for every member; operating (start/stop/restart) for operators; changing what
-// exists (create/update/remove) for admins.
+// Project-wide procedures check the project role; agent-targeted ones name the agent permission
+// they need (agentProcedure), decided by the agent-access middleware.
 export const agentRouter = router({
   list: projectProcedure("viewer")
     .output(agentListOutput)
     .query(({ ctx, input }) => ctx.services.agents.list(input.projectId)),
 
-  get: projectProcedure("viewer")
+  get: agentProcedure("inspect")
     .input(agentRef)
     .output(agentOutput)
     .query(({ ctx, input }) => ctx.services.agents.get(input.projectId, input.agentId)),
@@ -40,7 +41,7 @@ export const agentRouter = router({
       });
     }),
 
-  update: projectProcedure("admin")
+  update: agentProcedure("update_env")
     .input(agentUpdateInput)
     .output(agentOutput)
     .mutation(({ ctx, input }) => {
@@ -48,22 +49,22 @@ export const agentRouter = router({
       return ctx.services.agents.update(projectId, agentId, patch);
     }),
 
-  start: projectProcedure("operator")
+  start: agentProcedure("start")
     .input(agentRef)
     .output(agentOutput)
     .mutation(({ ctx, input }) => ctx.services.agents.start(input.projectId, input.agentId)),
 
-  stop: projectProcedure("operator")
+  stop: agentProcedure("stop")
     .input(agentRef)
     .output(agentOutput)
     .mutation(({ ctx, input }) => ctx.services.agents.stop(input.projectId, input.agentId)),
 
-  restart: projectProcedure("operator")
+  restart: agentProcedure("restart")
     .input(agentRef)
     .output(agentOutput)
     .mutation(({ ctx, input }) => ctx.services.agents.restart(input.projectId, input.agentId)),
 
-  remove: projectProcedure("admin")
+  remove: agentProcedure("remove")
     .input(agentRemoveInput)
     .output(agentRemoveOutput)
     .mutation(async ({ ctx, input }) => {

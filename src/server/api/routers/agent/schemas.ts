@@ -1,6 +1,6 @@
 // agent.* input and output schemas: the public contract of the agent API.
 import { z } from "zod";
-import { projectIdSchema } from "../../schemas/ids";
+import { agentIdSchema, projectIdSchema } from "../../schemas/ids";
 
 export const AGENT_NAME_MAX = 40;
 export const LIMITS = {
@@ -23,7 +23,7 @@ export const OBSERVED_STATES = [
   "unknown",
 ] as const;
 
-export const agentIdSchema = z.uuid({ error: "agentId must be an agent id (a UUID)" });
+export { agentIdSchema };
 
 /** DNS-safe: lower-case letters, digits and hyphens, starting with a letter, not ending with a hyphen. */
 export const agentName = z

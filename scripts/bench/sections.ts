@@ -1,0 +1,16 @@
+// Further `npm run bench` sections, one module per area (scripts/bench/<area>.ts). Each runs on
+// its own (its own database, Armory instance and Docker objects, cleaned up afterwards) and
+// returns its JSON report plus the rows it wants printed. Register a section with one line below.
+export interface BenchSectionResult {
+  /** Goes into bench/results.json under the section's name. */
+  report: unknown;
+  /** Printed with console.table: measure, "p50 / p99", baseline, ratio/goal, as strings. */
+  rows: Record<string, string>[];
+}
+
+export interface BenchSection {
+  name: string;
+  run: () => Promise<BenchSectionResult>;
+}
+
+export const BENCH_SECTIONS: BenchSection[] = [];
