@@ -35,6 +35,8 @@ const configSchema = z.object({
   ARMORY_TRUST_PROXY: booleanFlag.default(false),
   ARMORY_SIGN_IN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
   ARMORY_SIGN_IN_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  ARMORY_TOKEN_FAIL_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  ARMORY_TOKEN_FAIL_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   ARMORY_AGENT_NETWORK: z
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a Docker network name")
@@ -56,6 +58,8 @@ export interface Config {
   authSecret: string | undefined;
   trustProxy: boolean;
   signInRateLimit: { max: number; windowSeconds: number };
+  /** Failed machine-token attempts allowed per client address per window. */
+  tokenFailRateLimit: { max: number; windowSeconds: number };
   agentNetwork: string;
   /** Build the default agent image at start when it is missing. */
   agentImageAutobuild: boolean;
@@ -93,6 +97,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authSecret: c.ARMORY_AUTH_SECRET,
     trustProxy: c.ARMORY_TRUST_PROXY,
     signInRateLimit: { max: c.ARMORY_SIGN_IN_RATE_LIMIT, windowSeconds: c.ARMORY_SIGN_IN_RATE_WINDOW_SECONDS },
+    tokenFailRateLimit: { max: c.ARMORY_TOKEN_FAIL_RATE_LIMIT, windowSeconds: c.ARMORY_TOKEN_FAIL_RATE_WINDOW_SECONDS },
     agentNetwork: c.ARMORY_AGENT_NETWORK,
     agentImageAutobuild: c.ARMORY_AGENT_IMAGE_AUTOBUILD,
     logLevel: c.LOG_LEVEL,

@@ -13,7 +13,8 @@ export function handleTrpcRequest(req: Request, services: Services): Promise<Res
     endpoint: TRPC_ENDPOINT,
     req,
     router: appRouter,
-    createContext: () => createContext({ services, headers: req.headers, requestId }),
+    createContext: ({ info }) =>
+      createContext({ services, headers: req.headers, requestId, connectionParams: info.connectionParams }),
     responseMeta() {
       return { headers: new Headers({ "x-request-id": requestId, "cache-control": "no-store" }) };
     },

@@ -1,13 +1,19 @@
 // The app router: one sub-router per domain. Procedure names are Armory's public API.
 import { agentRouter } from "./routers/agent/router";
+import { auditRouter } from "./routers/audit/router";
 import { projectRouter } from "./routers/project/router";
 import { templateRouter } from "./routers/template/router";
+import { tokenRouter } from "./routers/token/router";
+import { trustRouter } from "./routers/trust/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   project: projectRouter,
   template: templateRouter,
   agent: agentRouter,
+  token: tokenRouter,
+  trust: trustRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,15 +1,36 @@
 // The one permission check for agent-targeted procedures: each declares the permission it needs
-// (`agentProcedure("stop")`) and this middleware decides before the handler runs. Today the
-// decision is the caller's project role (DEFAULT_ROLE_FOR); trust grants plug in here.
+// (`agentProcedure("stop")`) and this middleware decides before the handler runs: the caller's
+// project role by default, or a trust grant (src/server/trust/grants.ts). Every decision goes
+// to the audit log. File and image procedures narrow it further with authorizeAgentPath and
+// authorizeAgentImage, one call each inside the handler.
 import { z } from "zod";
-import { DEFAULT_ROLE_FOR, roleAllows, type AgentPermission } from "../../domain/agent-permissions";
+import type { AgentPermission } from "../../domain/agent-permissions";
 import { forbidden, notFound } from "../../domain/errors";
+import type { ProjectRole } from "../../domain/roles";
+import type { AuditTrail } from "../../trust/audit";
+import { decideAgentPermission, normalizeAgentPath, type TrustCaller, type TrustDecision } from "../../trust/grants";
+import type { TokenIdentity } from "../../trust/tokens";
 import { agentIdSchema } from "../schemas/ids";
 import { projectProcedure } from "./project-access";
 
 export interface AgentAccess {
   permission: AgentPermission;
   agent: { id: string; name: string; projectId: string };
+  decision: TrustDecision;
+}
+
+/** The part of a procedure's context these checks need (any agentProcedure handler's ctx fits). */
+export interface AgentAccessContext {
+  services: { db: { prisma: import("../../db").PrismaClient } };
+  user: { id: string };
+  token: TokenIdentity | null;
+  projectRole: ProjectRole;
+  audit: AuditTrail;
+  agentAccess: AgentAccess;
+}
+
+function callerOf(ctx: { user: { id: string }; token: TokenIdentity | null; projectRole: ProjectRole }): TrustCaller {
+  return { userId: ctx.user.id, tokenId: ctx.token?.id ?? null, role: ctx.projectRole };
 }
 
 /**
@@ -25,12 +46,62 @@ export function agentProcedure(permission: AgentPermission) {
         select: { id: true, name: true, projectId: true },
       });
       if (!agent) throw notFound("Agent");
-      if (!roleAllows(ctx.projectRole, permission)) {
-        throw forbidden(
-          `This needs the ${permission} permission on agent ${agent.name}: the ${DEFAULT_ROLE_FOR[permission]} role or higher in this project, or a trust grant; you are ${ctx.projectRole}.`,
-        );
-      }
-      const access: AgentAccess = { permission, agent };
+      const decision = await decideAgentPermission(ctx.services.db.prisma, callerOf(ctx), agent, permission);
+      ctx.audit.record({
+        permission,
+        allowed: decision.allowed,
+        reason: decision.reason,
+        grantId: decision.grant?.id ?? null,
+        agentId: agent.id,
+        agentName: agent.name,
+      });
+      if (!decision.allowed) throw forbidden(decision.reason);
+      const access: AgentAccess = { permission, agent, decision };
       return next({ ctx: { ...ctx, agentAccess: access } });
     });
+}
+
+/**
+ * For file procedures: may the caller read or write `filePath` in this agent? The role default
+ * covers every path; otherwise a grant's file_read_paths / file_write_paths globs must match the
+ * normalized absolute path. Throws 403 (audited) when not; returns the normalized path.
+ *
+ *   await authorizeAgentPath(ctx, "file_write", input.path);
+ */
+export async function authorizeAgentPath(ctx: AgentAccessContext, permission: "file_read" | "file_write", filePath: string): Promise<string> {
+  const normalized = normalizeAgentPath(filePath);
+  const { agent } = ctx.agentAccess;
+  const decision = await decideAgentPermission(ctx.services.db.prisma, callerOf(ctx), agent, permission, { filePath: normalized });
+  ctx.audit.record({
+    permission,
+    allowed: decision.allowed,
+    reason: decision.reason,
+    grantId: decision.grant?.id ?? null,
+    agentId: agent.id,
+    agentName: agent.name,
+    filePath: normalized,
+  });
+  if (!decision.allowed) throw forbidden(decision.reason);
+  return normalized;
+}
+
+/**
+ * For image updates: may the caller move this agent to `image`? Needs update_image from the
+ * role (any image) or from a grant whose allowed_images globs match the image. 403 (audited) otherwise.
+ *
+ *   await authorizeAgentImage(ctx, input.image);
+ */
+export async function authorizeAgentImage(ctx: AgentAccessContext, image: string): Promise<void> {
+  const { agent } = ctx.agentAccess;
+  const decision = await decideAgentPermission(ctx.services.db.prisma, callerOf(ctx), agent, "update_image", { image });
+  ctx.audit.record({
+    permission: "update_image",
+    allowed: decision.allowed,
+    reason: decision.reason,
+    grantId: decision.grant?.id ?? null,
+    agentId: agent.id,
+    agentName: agent.name,
+    image,
+  });
+  if (!decision.allowed) throw forbidden(decision.reason);
 }

@@ -1,9 +1,42 @@
+import { z } from "zod";
+import * as members from "../../../domain/members";
 import * as projects from "../../../domain/projects";
 import { projectProcedure } from "../../middleware/project-access";
 import { authedProcedure, router } from "../../trpc";
+
+// Members: everyone in the project sees them; admins manage them (see domain/members.ts).
+const membersRouter = router({
+  list: projectProcedure("viewer")
+    .output(z.array(memberOutput))
+    .query(({ ctx, input }) => members.listMembers(ctx.services.db.prisma, input.projectId)),
+
+  add: projectProcedure("admin")
+    .input(memberAddInput)
+    .output(memberOutput)
+    .mutation(({ ctx, input }) => members.addMember(ctx.services.db.prisma, input.projectId, ctx.projectRole, input.email, input.role)),
+
+  updateRole: projectProcedure("admin")
+    .input(memberUpdateRoleInput)
+    .output(memberOutput)
+    .mutation(({ ctx, input }) =>
+      members.updateMemberRole(ctx.services.db.prisma, input.projectId, ctx.projectRole, input.userId, input.role),
+    ),
+
+  remove: projectProcedure("admin")
+    .input(memberRemoveInput)
+    .output(z.object({ userId: z.string(), removed: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      await members.removeMember(ctx.services.db.prisma, input.projectId, ctx.projectRole, input.userId);
+      return { userId: input.userId, removed: true as const };
+    }),
+});
 import {
   projectCreateInput,
   projectDeleteOutput,
+  memberAddInput,
+  memberOutput,
+  memberRemoveInput,
+  memberUpdateRoleInput,
   projectListOutput,
   projectOutput,
   projectUpdateInput,
@@ -36,4 +69,6 @@ export const projectRouter = router({
       await projects.deleteProject(ctx.services.db.prisma, input.projectId);
       return { id: input.projectId, deleted: true as const };
     }),
+
+  members: membersRouter,
 });

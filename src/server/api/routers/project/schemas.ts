@@ -36,3 +36,16 @@ export const projectOutput = z.object({
 
 export const projectListOutput = z.array(projectOutput);
 export const projectDeleteOutput = z.object({ id: z.string(), deleted: z.literal(true) });
+
+export const memberOutput = z.object({
+  userId: z.string(),
+  name: z.string(),
+  email: z.string(),
+  role: z.enum(PROJECT_ROLES),
+  joinedAt: z.date(),
+});
+const memberRole = z.enum(PROJECT_ROLES, { error: `role is one of ${PROJECT_ROLES.join(", ")}` });
+const memberUserId = z.string().trim().min(1, "userId is required").max(200);
+export const memberAddInput = z.object({ email: z.email({ error: "Enter the email address of an Armory user" }).max(320), role: memberRole });
+export const memberUpdateRoleInput = z.object({ userId: memberUserId, role: memberRole });
+export const memberRemoveInput = z.object({ userId: memberUserId });

@@ -1,0 +1,153 @@
+// The audit log: one entry per trust decision and per mutation (and per refused call), written
+// by the audit middleware on the tRPC base procedure. Inputs are stored with secrets redacted.
+import type { PrismaClient } from "../db";
+import type { Prisma } from "../db/generated/client";
+
+/** A trust decision taken while serving one call (agent permission, file path, image). */
+export interface AuditDecision {
+  permission: string;
+  allowed: boolean;
+  reason: string;
+  grantId?: string | null;
+  agentId?: string;
+  agentName?: string;
+  filePath?: string;
+  image?: string;
+}
+
+/** Collects the decisions of one procedure call; the audit middleware writes them as one entry. */
+export class AuditTrail {
+  readonly decisions: AuditDecision[] = [];
+  record(decision: AuditDecision): void {
+    this.decisions.push(decision);
+  }
+  /** The decision that explains the outcome: the first denial, else the last allow. */
+  get deciding(): AuditDecision | undefined {
+    return this.decisions.find((d) => !d.allowed) ?? this.decisions.at(-1);
+  }
+}
+
+const SECRET_KEY_RE = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|private|credential|^value$|^env$|^content$|^data$/i;
+const MAX_STRING = 200;
+const MAX_KEYS = 50;
+
+/** A copy of an input fit for the audit log: secret-looking fields redacted, long strings cut. */
+export function redactInput(value: unknown, depth = 0): Prisma.InputJsonValue | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string") return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}… (${value.length} chars)` : value;
+  if (typeof value === "number" || typeof value === "boolean") return value;
+  if (value instanceof Date) return value.toISOString();
+  if (depth >= 4) return "[nested]";
+  if (Array.isArray(value)) return value.slice(0, MAX_KEYS).map((v) => redactInput(v, depth + 1));
+  if (typeof value === "object") {
+    const out: Record<string, Prisma.InputJsonValue | null> = {};
+    for (const [k, v] of Object.entries(value).slice(0, MAX_KEYS)) {
+      out[k] = SECRET_KEY_RE.test(k) ? "[redacted]" : redactInput(v, depth + 1);
+    }
+    return out;
+  }
+  return String(value);
+}
+
+export interface AuditEntryInput {
+  userId: string | null;
+  userEmail: string | null;
+  tokenId: string | null;
+  tokenPrefix: string | null;
+  action: string;
+  type: string;
+  permission?: string | null;
+  projectId?: string | null;
+  agentId?: string | null;
+  agentName?: string | null;
+  filePath?: string | null;
+  image?: string | null;
+  allowed: boolean;
+  reason: string;
+  grantId?: string | null;
+  outcome: string;
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+  input?: unknown;
+}
+
+export async function writeAuditEvent(prisma: PrismaClient, entry: AuditEntryInput): Promise<void> {
+  const input = redactInput(entry.input);
+  await prisma.auditEvent.create({
+    data: {
+      ...entry,
+      reason: entry.reason.slice(0, 1000),
+      input: input === null ? undefined : input,
+    },
+  });
+}
+
+export interface AuditFilter {
+  projectId?: string;
+  /** Matches the caller's email, user id, token id or token prefix. */
+  caller?: string;
+  /** Agent id or agent name. */
+  target?: string;
+  /** A procedure path or its prefix ("agent." for every agent procedure). */
+  action?: string;
+  allowed?: boolean;
+  from?: Date;
+  to?: Date;
+  /** The id of the last entry of the previous page. */
+  cursor?: string;
+  limit?: number;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: Date;
+  userId: string | null;
+  userEmail: string | null;
+  tokenId: string | null;
+  tokenPrefix: string | null;
+  action: string;
+  type: string;
+  permission: string | null;
+  projectId: string | null;
+  agentId: string | null;
+  agentName: string | null;
+  filePath: string | null;
+  image: string | null;
+  allowed: boolean;
+  reason: string;
+  grantId: string | null;
+  outcome: string;
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+  input: unknown;
+}
+
+/** Newest first, `limit` per page; `nextCursor` is null on the last page. */
+export async function listAuditEvents(prisma: PrismaClient, filter: AuditFilter): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+  const limit = filter.limit ?? 50;
+  const where: Prisma.AuditEventWhereInput = {
+    projectId: filter.projectId,
+    allowed: filter.allowed,
+    at: filter.from || filter.to ? { gte: filter.from, lte: filter.to } : undefined,
+    action: filter.action ? (filter.action.endsWith(".") ? { startsWith: filter.action } : filter.action) : undefined,
+  };
+  const and: Prisma.AuditEventWhereInput[] = [];
+  if (filter.caller) {
+    const c = filter.caller;
+    and.push({ OR: [{ userEmail: { contains: c, mode: "insensitive" } }, { userId: c }, { tokenId: c }, { tokenPrefix: { startsWith: c.replace(/^arm_/, "") } }] });
+  }
+  if (filter.target) {
+    and.push({ OR: [{ agentId: filter.target }, { agentName: filter.target }] });
+  }
+  if (and.length) where.AND = and;
+  const rows = await prisma.auditEvent.findMany({
+    where,
+    orderBy: [{ at: "desc" }, { id: "desc" }],
+    take: limit + 1,
+    ...(filter.cursor ? { cursor: { id: filter.cursor }, skip: 1 } : {}),
+  });
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? items.at(-1)!.id : null };
+}
