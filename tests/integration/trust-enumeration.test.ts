@@ -1,0 +1,115 @@
+// SPEC D6: every procedure of the app router, found by walking the router (so procedures added
+// later are covered without editing this file), refuses an anonymous caller (401) and a caller
+// without the needed right (403), and each refusal is in the audit log.
+//
+// Inputs are generic on purpose: authentication, token scopes and the project/agent checks run
+// in the base procedures' middlewares before any procedure-specific input field is parsed, so
+// `{ projectId, agentId }` reaches the permission check of every procedure.
+import type { AnyProcedure } from "@trpc/server";
+import { z } from "zod";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appRouter, createCaller } from "@/server/api/root";
+import { createContext } from "@/server/api/trpc";
+import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { insertAgentRow, makeToken } from "../support/trust";
+import { expectTrpcError } from "../support/trpc-errors";
+
+type Caller = ReturnType<typeof createCaller>;
+
+const procedures = Object.entries(appRouter._def.procedures as Record<string, AnyProcedure>).sort(([a], [b]) => a.localeCompare(b));
+
+function typeOf(p: AnyProcedure): "query" | "mutation" | "subscription" {
+  return p._def.type;
+}
+
+/** Does any input parser of the procedure take a projectId (a project-scoped procedure)? */
+function takesProjectId(p: AnyProcedure): boolean {
+  const inputs = (p._def as { inputs?: unknown[] }).inputs ?? [];
+  return inputs.some((parser) => parser instanceof z.ZodObject && "projectId" in parser.shape);
+}
+
+/** Calls the procedure at `path` on `caller`; subscriptions are consumed until their first event. */
+async function call(caller: Caller, path: string, input: unknown): Promise<unknown> {
+  const fn = path.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as (i: unknown) => Promise<unknown>;
+  const result = await fn(input);
+  if (result && typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+    const it = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    await it.next();
+    await it.return?.();
+  }
+  return result;
+}
+
+describe("every procedure refuses callers without the right (postgres)", () => {
+  let armory: TestArmory;
+  let owner: TestUser;
+  let outsider: TestUser;
+  let input: { projectId: string; agentId: string };
+  let readOnly: string;
+  let writeOnly: string;
+
+  beforeAll(async () => {
+    armory = await startTestArmory("postgres");
+    owner = await signUp(armory.services, { name: "Owner" });
+    outsider = await signUp(armory.services, { name: "Outsider" });
+    const project = await (await callerFor(armory.services, owner)).project.create({ name: "Enumerated" });
+    const agent = await insertAgentRow(armory.services, project.id, "enum-agent");
+    input = { projectId: project.id, agentId: agent.id };
+    readOnly = (await makeToken(armory.services, owner.id, { scopes: ["read"] })).token;
+    writeOnly = (await makeToken(armory.services, owner.id, { scopes: ["write"] })).token;
+  });
+  afterAll(async () => {
+    await armory?.close();
+  });
+
+  async function callerWith(headers: Headers, requestId: string) {
+    return createCaller(await createContext({ services: armory.services, headers, requestId }));
+  }
+
+  async function expectAuditedRefusal(requestId: string, path: string, code: string) {
+    const rows = await armory.services.db.prisma.auditEvent.findMany({ where: { requestId } });
+    expect(rows, `audit entry for ${path} (${requestId})`).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: path, allowed: false, outcome: code });
+  }
+
+  it("finds the procedures of every router", () => {
+    const paths = procedures.map(([p]) => p);
+    expect(paths).toEqual(expect.arrayContaining(["agent.stop", "project.members.add", "token.create", "trust.check", "audit.list"]));
+    expect(procedures.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(procedures)("%s refuses an anonymous caller with 401, audited", async (path) => {
+    const rid = `anon-${path}-${crypto.randomUUID()}`;
+    await expectTrpcError(call(await callerWith(new Headers(), rid), path, input), "UNAUTHORIZED");
+    await expectAuditedRefusal(rid, path, "UNAUTHORIZED");
+  });
+
+  it.each(procedures)("%s refuses an invalid token with 401, audited", async (path) => {
+    const rid = `badtoken-${path}-${crypto.randomUUID()}`;
+    const headers = new Headers({ authorization: `Bearer arm_000000000000_${"x".repeat(43)}`, "x-armory-client-ip": `10.1.${procedures.findIndex(([p]) => p === path)}.1` });
+    await expectTrpcError(call(await callerWith(headers, rid), path, input), "UNAUTHORIZED", /Invalid token/);
+    await expectAuditedRefusal(rid, path, "UNAUTHORIZED");
+  });
+
+  it.each(procedures)("%s refuses a token without the needed scope with 403, audited", async (path, proc) => {
+    const rid = `scope-${path}-${crypto.randomUUID()}`;
+    // Mutations need the write scope, queries and subscriptions the read scope; token management needs a person.
+    const token = typeOf(proc) === "mutation" ? readOnly : writeOnly;
+    const headers = new Headers({ authorization: `Bearer ${token}` });
+    await expectTrpcError(call(await callerWith(headers, rid), path, input), "FORBIDDEN");
+    await expectAuditedRefusal(rid, path, "FORBIDDEN");
+  });
+
+  const projectScoped = procedures.filter(([, p]) => takesProjectId(p));
+  it("has project-scoped procedures to check", () => {
+    expect(projectScoped.map(([p]) => p)).toEqual(expect.arrayContaining(["agent.get", "agent.stop", "trust.create", "audit.list"]));
+  });
+
+  it.each(projectScoped)("%s refuses a signed-in non-member with 403, audited", async (path) => {
+    const rid = `outsider-${path}-${crypto.randomUUID()}`;
+    await expectTrpcError(call(await callerWith(outsider.headers, rid), path, input), "FORBIDDEN", /not a member/);
+    await expectAuditedRefusal(rid, path, "FORBIDDEN");
+    const entry = await armory.services.db.prisma.auditEvent.findFirstOrThrow({ where: { requestId: rid } });
+    expect(entry).toMatchObject({ userId: outsider.id, projectId: input.projectId });
+  });
+});
