@@ -16,7 +16,7 @@ import { expectTrpcError } from "../support/trpc-errors";
 
 type Caller = ReturnType<typeof createCaller>;
 
-const procedures = Object.entries(appRouter._def.procedures as Record<string, AnyProcedure>).sort(([a], [b]) => a.localeCompare(b));
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, AnyProcedure>).sort(([a], [b]) => a.localeCompare(b));
 
 function typeOf(p: AnyProcedure): "query" | "mutation" | "subscription" {
   return p._def.type;

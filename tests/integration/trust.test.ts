@@ -4,7 +4,7 @@ import { EventSource } from "eventsource";
 import { TRPCClientError } from "@trpc/client";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createArmoryClient } from "@/client";
+import { createArmoryClient, type AppRouter } from "@/client";
 import { agentProcedure, authorizeAgentImage, authorizeAgentPath } from "@/server/api/middleware/agent-access";
 import { createCallerFactory, createContext, router } from "@/server/api/trpc";
 import { redactInput } from "@/server/trust/audit";
@@ -42,7 +42,7 @@ async function expectClientError(promise: Promise<unknown>, status: number, mess
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(TRPCClientError);
-  expect((err as TRPCClientError<never>).data?.httpStatus).toBe(status);
+  expect(((err as TRPCClientError<AppRouter>).data as { httpStatus?: number } | undefined)?.httpStatus).toBe(status);
   if (message) expect((err as Error).message).toMatch(message);
 }
 
