@@ -1,6 +1,7 @@
 "use client";
 import { useQueryClient } from "@tanstack/react-query";
-import { ChevronsUpDown, LogOut, Monitor, Moon, Sun, SunMoon } from "lucide-react";
+import { ChevronsUpDown, KeyRound, LogOut, Monitor, Moon, Sun, SunMoon } from "lucide-react";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { toast } from "sonner";
@@ -76,6 +77,12 @@ export function UserMenu({ user }: { user: ShellUser }) {
           <span className="text-muted-foreground truncate text-xs">{user.email}</span>
         </DropdownMenuLabel>
         <DropdownMenuSeparator />
+        <DropdownMenuItem asChild>
+          <Link href="/settings/tokens">
+            <KeyRound aria-hidden="true" />
+            Machine tokens
+          </Link>
+        </DropdownMenuItem>
         <DropdownMenuSub>
           <DropdownMenuSubTrigger>
             <SunMoon aria-hidden="true" />

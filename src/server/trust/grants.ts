@@ -13,14 +13,9 @@ import { DEFAULT_ROLE_FOR, roleAllows, type AgentPermission } from "../domain/ag
 import { DomainError, notFound } from "../domain/errors";
 import type { ProjectRole } from "../domain/roles";
 
-export const TRUST_CALLER_TYPES = ["user", "token", "role"] as const;
-export type TrustCallerType = (typeof TRUST_CALLER_TYPES)[number];
-export const TRUST_TARGET_TYPES = ["agent", "agent_glob", "project"] as const;
-export type TrustTargetType = (typeof TRUST_TARGET_TYPES)[number];
+import { GRANT_FLAGS, type GrantFlag, type TrustCallerType, type TrustTargetType } from "./vocabulary";
 
-/** The ten permission booleans of a grant (file access is given by its path globs). */
-export const GRANT_FLAGS = ["inspect", "start", "stop", "restart", "remove", "chat", "logs", "stats", "update_env", "update_image"] as const;
-export type GrantFlag = (typeof GRANT_FLAGS)[number];
+export { GRANT_FLAGS, TRUST_CALLER_TYPES, TRUST_TARGET_TYPES, type GrantFlag, type TrustCallerType, type TrustTargetType } from "./vocabulary";
 
 export interface TrustGrant {
   id: string;

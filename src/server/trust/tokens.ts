@@ -6,8 +6,9 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { PrismaClient } from "../db";
 import { DomainError, notFound } from "../domain/errors";
 
-export const TOKEN_SCOPES = ["read", "write"] as const;
-export type TokenScope = (typeof TOKEN_SCOPES)[number];
+import { TOKEN_SCOPES, type TokenScope } from "./vocabulary";
+
+export { TOKEN_SCOPES, type TokenScope } from "./vocabulary";
 
 const TOKEN_RE = /^arm_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
