@@ -95,6 +95,7 @@ describe("trust, tokens and audit (postgres)", () => {
       expect((await a.token.list()).find((t) => t.id === summary.id)!.lastUsedAt).toBeInstanceOf(Date);
       const audited = await armory.services.db.prisma.auditEvent.findFirstOrThrow({ where: { action: "project.update", tokenId: summary.id } });
       expect(audited).toMatchObject({ userId: alice.id, tokenPrefix: summary.prefix, allowed: true, outcome: "ok", ip: "127.0.0.1" });
+      expect(audited.reason).toBe("The owner role meets the admin role this needs.");
 
       const rotated = await a.token.rotate({ tokenId: summary.id });
       expect(rotated.token).not.toBe(token);
@@ -135,6 +136,7 @@ describe("trust, tokens and audit (postgres)", () => {
       const { token } = await makeToken(armory.services, alice.id, { projectIds: [projectId] });
       const t = await tokenCaller(armory.services, token);
       expect(await t.project.get({ projectId })).toMatchObject({ role: "owner" });
+      expect((await t.project.list()).map((p) => p.id)).toEqual([projectId]);
       await expectTrpcError(t.project.get({ projectId: other.id }), "FORBIDDEN", /not scoped to this project/);
       await expectTrpcError(t.token.list(), "FORBIDDEN", /sign in as a person/);
       await expectTrpcError(t.token.create({ name: "x", scopes: ["read"] }), "FORBIDDEN");
@@ -282,6 +284,28 @@ describe("trust, tokens and audit (postgres)", () => {
       const entry = await armory.services.db.prisma.auditEvent.findFirstOrThrow({ where: { action: "setImage", image: "evil/miner:latest" } });
       expect(entry).toMatchObject({ allowed: false, tokenId: summary.id, userId: bob.id });
       expect(await (await probeAs(alice)).setImage({ projectId, agentId: web.id, image: "anything:else" })).toBe("ok");
+      await a.trust.delete({ projectId, grantId: grant.id });
+    });
+
+    it("agent.update with a new image needs update_image and an allowed image", async () => {
+      const a = await callerFor(armory.services, alice);
+      const b = await callerFor(armory.services, bob);
+      expect(await a.agent.update({ projectId, agentId: db.id, image: "armory-agent:9" })).toMatchObject({ image: "armory-agent:9" });
+      const grant = await a.trust.create({
+        projectId,
+        callerType: "user",
+        callerId: bob.id,
+        targetType: "agent",
+        target: db.id,
+        permissions: { update_env: true },
+      });
+      expect(await b.agent.update({ projectId, agentId: db.id, memoryMb: 512 })).toMatchObject({ memoryMb: 512 });
+      await expectTrpcError(b.agent.update({ projectId, agentId: db.id, image: "armory-agent:10" }), "FORBIDDEN", /update_image/);
+      await a.trust.update({ projectId, grantId: grant.id, permissions: { update_image: true }, allowedImages: ["armory-agent:*"] });
+      expect(await b.agent.update({ projectId, agentId: db.id, image: "armory-agent:10" })).toMatchObject({ image: "armory-agent:10" });
+      await expectTrpcError(b.agent.update({ projectId, agentId: db.id, image: "evil/miner:1" }), "FORBIDDEN", /not in the allowed images/);
+      expect((await a.agent.get({ projectId, agentId: db.id })).image).toBe("armory-agent:10");
+      await expectTrpcError(a.agent.update({ projectId, agentId: db.id, image: "Not An Image" }), "BAD_REQUEST", /Docker image reference/);
       await a.trust.delete({ projectId, grantId: grant.id });
     });
 

@@ -527,7 +527,7 @@ export class AgentManager {
   async update(
     projectId: string,
     agentId: string,
-    patch: { memoryMb?: number; cpus?: number; pidsLimit?: number; env?: Record<string, string>; model?: string; permissionMode?: string },
+    patch: { memoryMb?: number; cpus?: number; pidsLimit?: number; env?: Record<string, string>; model?: string; permissionMode?: string; image?: string },
   ): Promise<AgentView> {
     await this.row(projectId, agentId);
     await this.lock.run(agentId, async () => {
@@ -540,6 +540,7 @@ export class AgentManager {
           env: patch.env,
           model: patch.model,
           permissionMode: patch.permissionMode,
+          image: patch.image,
         },
       });
       const limitsChanged = patch.memoryMb !== undefined || patch.cpus !== undefined || patch.pidsLimit !== undefined;

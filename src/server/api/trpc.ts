@@ -153,7 +153,7 @@ const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput
     input = undefined;
   }
   const allowed = decision ? audit.decisions.every((d) => d.allowed) : !refused;
-  const reason = (decision && (!decision.allowed || !error) ? decision.reason : error?.message) ?? "allowed";
+  const reason = (decision && (!decision.allowed || !error) ? decision.reason : error?.message) ?? audit.note ?? "Signed in.";
   try {
     await writeAuditEvent(ctx.services.db.prisma, {
       userId: ctx.user?.id ?? null,

@@ -18,6 +18,8 @@ export interface AuditDecision {
 /** Collects the decisions of one procedure call; the audit middleware writes them as one entry. */
 export class AuditTrail {
   readonly decisions: AuditDecision[] = [];
+  /** Why a call without a trust decision was let through (e.g. the project role it met). */
+  note: string | null = null;
   record(decision: AuditDecision): void {
     this.decisions.push(decision);
   }

@@ -19,6 +19,7 @@ export function projectProcedure(minRole: ProjectRole) {
         throw forbidden(`Token ${ctx.token.name} is not scoped to this project.`);
       }
       const role = await requireProjectRole(ctx.services.db.prisma, input.projectId, ctx.user.id, minRole);
+      ctx.audit.note = `The ${role} role meets the ${minRole} role this needs.`;
       return next({ ctx: { ...ctx, projectRole: role } });
     });
 }

@@ -1,5 +1,5 @@
 import { getTemplate } from "../../../domain/templates";
-import { agentProcedure } from "../../middleware/agent-access";
+import { agentProcedure, authorizeAgentImage } from "../../middleware/agent-access";
 import { projectProcedure } from "../../middleware/project-access";
 import { router } from "../../trpc";
 import {
@@ -44,8 +44,14 @@ export const agentRouter = router({
   update: agentProcedure("update_env")
     .input(agentUpdateInput)
     .output(agentOutput)
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const { projectId, agentId, ...patch } = input;
+      // A different image also needs update_image, for that image (allowed_images of a grant).
+      if (patch.image !== undefined) {
+        const current = await ctx.services.agents.get(projectId, agentId);
+        if (current.image !== patch.image) await authorizeAgentImage(ctx, patch.image);
+        else delete patch.image;
+      }
       return ctx.services.agents.update(projectId, agentId, patch);
     }),
 

@@ -1,6 +1,7 @@
 // agent.* input and output schemas: the public contract of the agent API.
 import { z } from "zod";
 import { agentIdSchema, projectIdSchema } from "../../schemas/ids";
+import { IMAGE_RE } from "../../schemas/image";
 
 export const AGENT_NAME_MAX = 40;
 export const LIMITS = {
@@ -86,7 +87,16 @@ export const agentCreateInput = z.object({
 });
 
 export const agentRef = z.object({ agentId: agentIdSchema });
-export const agentUpdateInput = agentOverrides.extend({ agentId: agentIdSchema });
+export const agentUpdateInput = agentOverrides.extend({
+  agentId: agentIdSchema,
+  /** A new image for the agent (applies when the container is next re-created); needs update_image and an allowed image. */
+  image: z
+    .string()
+    .trim()
+    .max(500, "image must be at most 500 characters")
+    .regex(IMAGE_RE, "image must be a Docker image reference such as armory-agent:1.2")
+    .optional(),
+});
 export const agentRemoveInput = z.object({
   agentId: agentIdSchema,
   /** Keep the agent's /workspace and session volumes (they can be reattached by re-creating the agent). */

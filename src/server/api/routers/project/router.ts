@@ -45,7 +45,12 @@ import {
 export const projectRouter = router({
   list: authedProcedure
     .output(projectListOutput)
-    .query(({ ctx }) => projects.listProjects(ctx.services.db.prisma, ctx.user.id)),
+    .query(async ({ ctx }) => {
+      const all = await projects.listProjects(ctx.services.db.prisma, ctx.user.id);
+      // A token limited to some projects sees only those.
+      const only = ctx.token?.projectIds ?? [];
+      return only.length ? all.filter((p) => only.includes(p.id)) : all;
+    }),
 
   get: projectProcedure("viewer")
     .output(projectOutput)

@@ -14,6 +14,7 @@ import {
   PERMISSION_MODES,
   pidsLimit,
 } from "../agent/schemas";
+import { IMAGE_RE } from "../../schemas/image";
 
 export { cpus, memoryMb, PERMISSION_MODES, pidsLimit };
 
@@ -71,9 +72,6 @@ export const templateDescription = z
   .trim()
   .max(TEMPLATE_TEXT_LIMITS.description, `Description must be at most ${TEMPLATE_TEXT_LIMITS.description} characters`);
 
-// registry[:port]/path/name[:tag][@sha256:digest], lower-case repository as Docker requires.
-const IMAGE_RE =
-  /^[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 export const image = z
   .string({ error: "image is required" })
