@@ -128,6 +128,12 @@ describe("trust, tokens and audit (postgres)", () => {
         nested: { apiKey: "[redacted]", name: "n" },
         env: "[redacted]",
       });
+      // env.* and secret.* inputs keep only ids and names.
+      expect(redactInput({ projectId: "p", set: { API_URL: "https://x", TOKEN2: "s3cret" }, unset: ["OLD"] }, { strict: true })).toEqual({
+        projectId: "p",
+        set: { API_URL: "[redacted]", TOKEN2: "[redacted]" },
+        unset: ["[redacted]"],
+      });
     });
 
     it("tokens act as their owner narrowed by scopes and projects; they cannot manage tokens", async () => {

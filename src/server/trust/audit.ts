@@ -33,23 +33,35 @@ const SECRET_KEY_RE = /pass(word)?|secret|token|authorization|cookie|api[-_]?key
 const MAX_STRING = 200;
 const MAX_KEYS = 50;
 
-/** A copy of an input fit for the audit log: secret-looking fields redacted, long strings cut. */
-export function redactInput(value: unknown, depth = 0): Prisma.InputJsonValue | null {
+/** Ids and names that are never secret, kept even in strict mode. */
+const PLAIN_KEYS = new Set(["projectId", "agentId", "sessionId", "tokenId", "grantId", "userId", "name", "path", "image", "email", "role"]);
+
+/**
+ * A copy of an input fit for the audit log: secret-looking fields redacted, long strings cut.
+ * `strict` (env and secret procedures) redacts every string except ids and names.
+ */
+export function redactInput(value: unknown, opts: { strict?: boolean } = {}, depth = 0, key?: string): Prisma.InputJsonValue | null {
   if (value === null || value === undefined) return null;
-  if (typeof value === "string") return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}… (${value.length} chars)` : value;
+  if (typeof value === "string") {
+    if (opts.strict && !(key && PLAIN_KEYS.has(key))) return "[redacted]";
+    return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}… (${value.length} chars)` : value;
+  }
   if (typeof value === "number" || typeof value === "boolean") return value;
   if (value instanceof Date) return value.toISOString();
   if (depth >= 4) return "[nested]";
-  if (Array.isArray(value)) return value.slice(0, MAX_KEYS).map((v) => redactInput(v, depth + 1));
+  if (Array.isArray(value)) return value.slice(0, MAX_KEYS).map((v) => redactInput(v, opts, depth + 1, key));
   if (typeof value === "object") {
     const out: Record<string, Prisma.InputJsonValue | null> = {};
     for (const [k, v] of Object.entries(value).slice(0, MAX_KEYS)) {
-      out[k] = SECRET_KEY_RE.test(k) ? "[redacted]" : redactInput(v, depth + 1);
+      out[k] = SECRET_KEY_RE.test(k) ? "[redacted]" : redactInput(v, opts, depth + 1, k);
     }
     return out;
   }
   return String(value);
 }
+
+/** Procedures whose inputs carry secret values under arbitrary names. */
+const STRICT_ACTION_RE = /^(env|secret)\./;
 
 export interface AuditEntryInput {
   userId: string | null;
@@ -75,7 +87,7 @@ export interface AuditEntryInput {
 }
 
 export async function writeAuditEvent(prisma: PrismaClient, entry: AuditEntryInput): Promise<void> {
-  const input = redactInput(entry.input);
+  const input = redactInput(entry.input, { strict: STRICT_ACTION_RE.test(entry.action) });
   await prisma.auditEvent.create({
     data: {
       ...entry,
