@@ -83,6 +83,7 @@ test("create a token in the UI, use it from the typed client, see the call in th
     await page.goto(`/projects/${projectId}/access`);
     await expect(page.getByRole("list", { name: "Members" })).toContainText(email);
     await expect(page.getByText("No grants: everyone has exactly what their role allows.")).toBeVisible();
+    await expect(page.getByText("This project has no agents to check yet.")).toBeVisible();
     await page.getByRole("button", { name: "New grant" }).click();
     const dialog = page.getByRole("dialog", { name: "New trust grant" });
     await dialog.getByLabel("Which").fill("web-*");

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { KeyRound } from "lucide-react";
 import Link from "next/link";
 import { useTRPC } from "@/lib/trpc/client";
+import { CheckAccess } from "./check-access";
 import { GrantsSection } from "./grants-section";
 import { MembersSection } from "./members-section";
 
@@ -26,6 +27,7 @@ export function AccessView({ projectId }: { projectId: string }) {
       </div>
       <MembersSection projectId={projectId} myRole={project.data.role} />
       <GrantsSection projectId={projectId} myRole={project.data.role} />
+      <CheckAccess projectId={projectId} myRole={project.data.role} />
     </div>
   );
 }
