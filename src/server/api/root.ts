@@ -1,5 +1,8 @@
 // The app router: one sub-router per domain. Procedure names are Armory's public API.
 import { agentRouter } from "./routers/agent/router";
+import { envRouter } from "./routers/env/router";
+import { secretRouter } from "./routers/secret/router";
+import { versionRouter } from "./routers/version/router";
 import { projectRouter } from "./routers/project/router";
 import { templateRouter } from "./routers/template/router";
 import { createCallerFactory, router } from "./trpc";
@@ -8,6 +11,7 @@ export const appRouter = router({
   project: projectRouter,
   template: templateRouter,
   agent: agentRouter,
+  secret: secretRouter, version: versionRouter, env: envRouter,
 });
 
 export type AppRouter = typeof appRouter;
