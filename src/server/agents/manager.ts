@@ -568,7 +568,12 @@ export class AgentManager {
     agentId: string,
     patch: { memoryMb?: number; cpus?: number; pidsLimit?: number; env?: Record<string, string>; model?: string; permissionMode?: string },
   ): Promise<AgentView> {
-    await this.row(projectId, agentId);
+    const current = await this.row(projectId, agentId);
+    if (patch.env && Object.values(patch.env).includes(MASKED_VALUE)) {
+      // A masked value sent back (the form shows secret-backed values masked) keeps the stored one.
+      const stored = envOf(current.env);
+      patch = { ...patch, env: Object.fromEntries(Object.entries(patch.env).map(([k, v]) => [k, v === MASKED_VALUE && k in stored ? stored[k]! : v])) };
+    }
     await this.lock.run(agentId, async () => {
       const row = await this.prisma.agent.update({
         where: { id: agentId },
