@@ -181,7 +181,7 @@ function RuntimeSettings({ agent, role }: { agent: Agent; role: ProjectRole }) {
             errors={errors}
             onChange={change}
             disabled={!canEdit || update.isPending}
-            envDescription="The agent's full environment (the template's variables and its own). Armory adds its own ARMORY_* variables and the model."
+            envDescription="The agent's full environment (the template's variables and its own), applied at the next restart. Armory adds its own ARMORY_* variables and the model. The Environment section below applies changes at once, with rollback, and shows secrets."
           />
         </CardContent>
         <CardFooter className="bg-muted/40 justify-between gap-4 border-t py-4 [.border-t]:pt-4">

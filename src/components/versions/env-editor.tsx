@@ -95,7 +95,7 @@ export function EnvEditor({ projectId, agentId, role, engineDown }: { projectId:
                     </span>
                   ) : (
                     <Input
-                      aria-label={`Value of ${e.key}`}
+                      aria-label={`${e.key} variable`}
                       className="h-8 flex-1 font-mono"
                       value={e.value}
                       disabled={!canEdit || removing || patch.isPending}
