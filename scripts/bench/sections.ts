@@ -13,4 +13,6 @@ export interface BenchSection {
   run: () => Promise<BenchSectionResult>;
 }
 
-export const BENCH_SECTIONS: BenchSection[] = [];
+import { versionsBench } from "./versions";
+
+export const BENCH_SECTIONS: BenchSection[] = [versionsBench];
