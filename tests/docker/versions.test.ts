@@ -16,7 +16,8 @@ const V1 = `${REPO}:v1`;
 const V2 = `${REPO}:v2`;
 const UNHEALTHY = `${REPO}:unhealthy`;
 const BROKEN_START = `${REPO}:broken-start`;
-const TAGS = [V1, V2, UNHEALTHY, BROKEN_START];
+const LEAKY = `${REPO}:leaky`;
+const TAGS = [V1, V2, UNHEALTHY, BROKEN_START, LEAKY];
 
 async function execIn(containerId: string, cmd: string): Promise<string> {
   const exec = await docker.getContainer(containerId).exec({ Cmd: ["sh", "-c", cmd], AttachStdout: true, AttachStderr: true });
@@ -50,6 +51,9 @@ describe("versions, env and secrets on a real Docker engine", () => {
     );
     // The engine refuses to start it: the session-store mount point is a file.
     await buildTestImage(docker, BROKEN_START, `FROM ${base}\nUSER root\nRUN rm -rf /home/agent/.claude && echo file > /home/agent/.claude\nUSER agent\n`);
+
+    // Prints a secret from its environment and exits: the error it causes must not carry the value.
+    await buildTestImage(docker, LEAKY, `FROM ${base}\nCMD ["/bin/sh", "-c", "echo token=$LEAK_ME; exit 3"]\n`);
 
     armory = await startTestArmory("pglite", { ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS: "4" });
     armory.services.agents.startBackground();
@@ -146,6 +150,21 @@ describe("versions, env and secrets on a real Docker engine", () => {
     expect(all).toHaveLength(1);
     const history = await caller.version.history({ projectId, agentId: agent.id });
     expect(history.map((h) => h.status)).toEqual(["rolled_back", "rolled_back"]);
+  });
+
+  it("a new container that exits early is reported with its last output, secrets masked", async () => {
+    const leak = `leak-${crypto.randomUUID()}`;
+    const agent = await caller.agent.create({ projectId, templateId, name: "leaky" });
+    await caller.secret.agent.set({ projectId, agentId: agent.id, name: "LEAK_ME", value: leak });
+    await caller.agent.start({ projectId, agentId: agent.id });
+    const oldId = await containerOf(agent.id);
+    const err = await expectTrpcError(caller.version.update({ projectId, agentId: agent.id, image: LEAKY }), "PRECONDITION_FAILED", /stopped before it became healthy \(exited with code 3\); its last output: token=••••••••/);
+    expect(err.message).not.toContain(leak);
+    const [last] = await caller.version.history({ projectId, agentId: agent.id });
+    expect(JSON.stringify(last)).not.toContain(leak);
+    expect(armory.logs.text).not.toContain(leak);
+    expect(await containerOf(agent.id)).toBe(oldId);
+    expect((await docker.getContainer(oldId).inspect()).State.Running).toBe(true);
   });
 
   it("refuses a second update of the same agent while one runs (never interleaves)", async () => {

@@ -2,7 +2,7 @@
 // new container into the old one's place, the tags of an image repository, and why a container
 // that stopped early stopped.
 import type Docker from "dockerode";
-import { dockerError, statusOf } from "./client";
+import { dockerError, engineMessage, isEngineUnreachable } from "./client";
 
 /** "repo" of "repo:tag" / "host:5000/ns/repo:tag" / "repo@sha256:..." (tag and digest stripped). */
 export function imageRepository(image: string): string {
@@ -52,9 +52,10 @@ export async function probeSupervisorHealth(docker: Docker, containerId: string)
   try {
     exec = await container.exec({ Cmd: ["armory-supervisor", "health"], AttachStdout: true, AttachStderr: true });
   } catch (err) {
-    // 409: not running (yet or any more); the caller looks at the container's state.
-    if (statusOf(err) === 409 || statusOf(err) === 404) return { ok: false, exitCode: null, output: String((err as Error).message) };
-    throw dockerError(err, "run the health probe");
+    // Not running (yet or any more: 409, or 500 "cannot exec in a stopped container"): the
+    // caller looks at the container's state. Only an unreachable engine is an error here.
+    if (isEngineUnreachable(err)) throw dockerError(err, "run the health probe");
+    return { ok: false, exitCode: null, output: engineMessage(err) };
   }
   let output = "";
   try {
@@ -68,16 +69,20 @@ export async function probeSupervisorHealth(docker: Docker, containerId: string)
       stream.on("error", reject);
     });
   } catch (err) {
-    if (statusOf(err) === 409) return { ok: false, exitCode: null, output: String((err as Error).message) };
-    throw dockerError(err, "run the health probe");
+    if (isEngineUnreachable(err)) throw dockerError(err, "run the health probe");
+    return { ok: false, exitCode: null, output: engineMessage(err) };
   }
   // The exit code is known once the exec is no longer running (a moment after its output ends).
-  let info = await exec.inspect().catch((err: unknown) => {
-    throw dockerError(err, "inspect the health probe");
-  });
-  for (let i = 0; info.Running && i < 20; i++) {
-    await new Promise((r) => setTimeout(r, 10 * (i + 1)));
+  let info: Docker.ExecInspectInfo;
+  try {
     info = await exec.inspect();
+    for (let i = 0; info.Running && i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 10 * (i + 1)));
+      info = await exec.inspect();
+    }
+  } catch (err) {
+    if (isEngineUnreachable(err)) throw dockerError(err, "inspect the health probe");
+    return { ok: false, exitCode: null, output: engineMessage(err) };
   }
   const exitCode = info.Running ? null : info.ExitCode;
   return { ok: exitCode === 0, exitCode, output: output.trim().slice(0, 500) };

@@ -20,7 +20,7 @@ import {
   stopContainer,
 } from "../docker/containers";
 import { containerLogTail, listRepositoryTags, probeSupervisorHealth, renameContainer, imageRepository } from "../docker/versions";
-import { envNameProblem } from "../domain/env";
+import { envNameProblem, MASKED_VALUE } from "../domain/env";
 import { DomainError } from "../domain/errors";
 import type { Logger } from "../logger";
 import { checkImageAllowed, defaultAllowedImages, imageMatches } from "./allowed-images";
@@ -303,12 +303,15 @@ export class Rollouts {
         steps.push({ step, message, at: e.at.toISOString() });
         this.events.emit("step", e);
       };
-      const finish = async (status: UpdateStatus, error: string | null) => {
-        const saved = await this.prisma.agentUpdate.update({
-          where: { id: record.id },
-          data: { status, error, steps, finishedAt: new Date(), durationMs: Math.round(performance.now() - started) },
-        });
-        return toRecord(saved);
+      const finish = async (status: UpdateStatus, error: string | null): Promise<UpdateRecord> => {
+        const data = { status, error, steps, finishedAt: new Date(), durationMs: Math.round(performance.now() - started) };
+        try {
+          return toRecord(await this.prisma.agentUpdate.update({ where: { id: record.id }, data }));
+        } catch (err) {
+          // The agent (and its history) may have been removed right after the update: report it anyway.
+          this.opts.log.warn({ agentId, updateId: record.id, err: (err as Error).message }, "could not record the update's outcome");
+          return toRecord({ ...record, ...data });
+        }
       };
 
       try {
@@ -318,9 +321,8 @@ export class Rollouts {
         const message = failed?.message ?? "An unexpected error stopped the update.";
         if (!failed) this.opts.log.error({ err, agentId }, "update failed unexpectedly");
         emit("rolled-back", `${message} The previous container was kept.`);
-        const saved = await finish("rolled_back", message).catch(() => null);
+        await finish("rolled_back", message);
         this.opts.log.warn({ agentId, updateId: record.id, kind: what.kind, to: what.toImage, error: message }, "update rolled back");
-        void saved;
         throw failed ?? new DomainError("ENGINE_ERROR", message);
       }
       const saved = await finish("succeeded", null);
@@ -337,8 +339,13 @@ export class Rollouts {
     projectId: string,
     agentId: string,
     change: (row: AgentRow) => AgentRow,
-    emit: (step: UpdateStep, message: string) => void,
+    report: (step: UpdateStep, message: string) => void,
   ): Promise<void> {
+    let phase: UpdateStep = "pulling";
+    const emit = (step: UpdateStep, message: string) => {
+      phase = step;
+      report(step, message);
+    };
     const fail = (step: UpdateStep, err: unknown): never => {
       const domain = err instanceof DomainError ? err : new DomainError("ENGINE_ERROR", `The Docker engine failed during ${step}: ${engineMessage(err)}`);
       throw new RolloutFailed(step, domain);
@@ -373,13 +380,16 @@ export class Rollouts {
     let switched = false;
     try {
       const { spec, configHash } = await this.opts.agents.prepareContainer(target, true);
+      // Whatever the new container prints (its last output goes into the error) never carries a secret.
+      const secretValues = Object.values(spec.secretEnv ?? {}).filter((v) => v.length >= 4);
+      const redact = (text: string) => secretValues.reduce((t, v) => t.split(v).join(MASKED_VALUE), text);
       newId = await this.opts.agents.createFromSpec({ ...spec, name: tempName });
 
       if (oldRunning) {
         emit("starting", "starting the new container");
         if (!(await startContainer(this.docker, newId))) throw new DomainError("ENGINE_ERROR", "The new container vanished before it started.");
         emit("health-check", `waiting up to ${Math.round(this.opts.healthTimeoutMs / 1000)} s for armory-supervisor to answer`);
-        await this.waitHealthy(newId);
+        await this.waitHealthy(newId, redact);
       }
 
       emit("switching", oldRunning ? "stopping the old container and switching to the new one" : "switching to the new container");
@@ -409,9 +419,8 @@ export class Rollouts {
       // Undo: the new container goes, the old one stays (started again if we had stopped it).
       if (newId && !switched) await removeContainer(this.docker, newId).catch((e: unknown) => this.opts.log.warn({ err: engineMessage(e) }, "could not remove the new container"));
       if (oldStopped && old && !switched) await startContainer(this.docker, old.id).catch(() => false);
-      const step = err instanceof RolloutFailed ? err.step : "creating";
       if (err instanceof RolloutFailed) throw err;
-      fail(step, err);
+      fail(phase, err);
     }
 
     // Past the switch: the new container is the agent's. Clearing up the old one can only warn.
@@ -427,17 +436,17 @@ export class Rollouts {
   }
 
   /** Polls the health probe with bounded back-off until it answers, the container stops, or time is up. */
-  private async waitHealthy(id: string): Promise<void> {
+  private async waitHealthy(id: string, redact: (text: string) => string): Promise<void> {
     const deadline = performance.now() + this.opts.healthTimeoutMs;
     let delay = 50;
     let last = "";
     for (;;) {
       const probe = await probeSupervisorHealth(this.docker, id);
       if (probe.ok) return;
-      last = probe.output || (probe.exitCode !== null ? `exit code ${probe.exitCode}` : "");
+      last = redact(probe.output) || (probe.exitCode !== null ? `exit code ${probe.exitCode}` : "");
       const state = await inspectContainer(this.docker, id);
       if (!state || (state.state !== "running" && state.state !== "created" && state.state !== "restarting")) {
-        const tail = await containerLogTail(this.docker, id);
+        const tail = redact(await containerLogTail(this.docker, id));
         throw new DomainError(
           "PRECONDITION_FAILED",
           `The new container stopped before it became healthy (${state?.detail ?? "removed"})${tail ? `; its last output: ${tail}` : ""}.`,
