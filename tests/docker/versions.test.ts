@@ -261,6 +261,22 @@ describe("versions, env and secrets on a real Docker engine", () => {
       expect(dump, table_name).not.toContain(agentValue);
     }
 
+    // The settings form sends the masked value back: the stored plain value stays.
+    const shown = (await caller.agent.get({ projectId, agentId: agent.id })).env;
+    await caller.agent.update({ projectId, agentId: agent.id, env: { ...shown, OTHER: "1" } });
+    const stored = await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
+    expect(stored.env).toMatchObject({ API_TOKEN: "plain", OTHER: "1" });
+
+    // Operators may look (env.get masks) but not change secrets, env or the image.
+    const operator = await signUp(armory.services);
+    await armory.services.db.prisma.projectMember.create({ data: { projectId, userId: operator.id, role: "operator" } });
+    const asOperator = await callerFor(armory.services, operator);
+    expect(JSON.stringify(await asOperator.env.get({ projectId, agentId: agent.id }))).not.toContain(agentValue);
+    await expectTrpcError(asOperator.secret.agent.set({ projectId, agentId: agent.id, name: "X", value: "y" }), "FORBIDDEN", /update_env/);
+    await expectTrpcError(asOperator.secret.agent.list({ projectId, agentId: agent.id }), "FORBIDDEN");
+    await expectTrpcError(asOperator.env.patch({ projectId, agentId: agent.id, set: { A: "b" } }), "FORBIDDEN", /update_env/);
+    await expectTrpcError(asOperator.version.update({ projectId, agentId: agent.id, image: V2 }), "FORBIDDEN", /update_image/);
+
     await caller.secret.agent.delete({ projectId, agentId: agent.id, name: "API_TOKEN" });
     await expectTrpcError(caller.secret.agent.delete({ projectId, agentId: agent.id, name: "API_TOKEN" }), "NOT_FOUND", /Secret API_TOKEN not found/);
   });
