@@ -2,6 +2,7 @@
 // its own (its own database, Armory instance and Docker objects, cleaned up afterwards) and
 // returns its JSON report plus the rows it wants printed. Register a section with one line below.
 import { trustBench } from "./trust";
+import { versionsBench } from "./versions";
 
 export interface BenchSectionResult {
   /** Goes into bench/results.json under the section's name. */
@@ -15,4 +16,7 @@ export interface BenchSection {
   run: () => Promise<BenchSectionResult>;
 }
 
-export const BENCH_SECTIONS: BenchSection[] = [trustBench];
+export const BENCH_SECTIONS: BenchSection[] = [
+  trustBench,
+  versionsBench,
+];

@@ -42,6 +42,16 @@ const configSchema = z.object({
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a Docker network name")
     .default("armory"),
   ARMORY_AGENT_IMAGE_AUTOBUILD: booleanFlag.default(true),
+  ARMORY_SECRET_KEY: z
+    .string()
+    .trim()
+    .regex(
+      /^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/_-]{43}=?$/,
+      "must be 32 random bytes as 64 hex characters (openssl rand -hex 32) or base64 (openssl rand -base64 32)",
+    )
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(60),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
@@ -63,6 +73,10 @@ export interface Config {
   agentNetwork: string;
   /** Build the default agent image at start when it is missing. */
   agentImageAutobuild: boolean;
+  /** Master key for secrets at rest (unset: generated into the data directory). */
+  secretKey: string | undefined;
+  /** How long a re-created container may take to answer its health probe before the update rolls back. */
+  updateHealthTimeoutMs: number;
   logLevel: RawConfig["LOG_LEVEL"];
   logFormat: "json" | "pretty";
 }
@@ -100,6 +114,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenFailRateLimit: { max: c.ARMORY_TOKEN_FAIL_RATE_LIMIT, windowSeconds: c.ARMORY_TOKEN_FAIL_RATE_WINDOW_SECONDS },
     agentNetwork: c.ARMORY_AGENT_NETWORK,
     agentImageAutobuild: c.ARMORY_AGENT_IMAGE_AUTOBUILD,
+    secretKey: c.ARMORY_SECRET_KEY,
+    updateHealthTimeoutMs: c.ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS * 1000,
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "json"),
   };

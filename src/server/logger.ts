@@ -18,6 +18,14 @@ const REDACT = [
   "headers.authorization",
   "databaseUrl",
   "*.databaseUrl",
+  // Decrypted secrets on their way into a container spec, and container create options.
+  "secretEnv",
+  "*.secretEnv",
+  "*.*.secretEnv",
+  "Env",
+  "*.Env",
+  "secretKey",
+  "*.secretKey",
 ];
 
 export function createLogger(opts: {

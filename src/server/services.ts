@@ -13,6 +13,9 @@ import { applyMigrations } from "./db/migrate";
 import { createDockerClient, type Docker } from "./docker/client";
 import { syncTemplates } from "./domain/templates";
 import { createLogger, type Logger } from "./logger";
+import { resolveMasterKey } from "./secrets/crypto";
+import { SecretStore } from "./secrets/store";
+import { Rollouts } from "./versions/rollout";
 
 export interface Services {
   config: Config;
@@ -22,6 +25,10 @@ export interface Services {
   docker: Docker;
   agentImage: DefaultAgentImage;
   agents: AgentManager;
+  /** Encrypted project and agent secrets (injected into containers at create time). */
+  secrets: SecretStore;
+  /** Safe re-creates of agent containers: image updates and env changes, with rollback and history. */
+  rollouts: Rollouts;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -84,7 +91,16 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const auth = createAuth({ prisma: db.prisma, config, secret, log });
     const docker = opts.docker ?? createDockerClient();
     const agentImage = new DefaultAgentImage(docker, log);
-    const agents = new AgentManager({ prisma: db.prisma, docker, log, images: agentImage, network: config.agentNetwork });
+    const secrets = new SecretStore(db.prisma, resolveMasterKey(config, log));
+    const foreign = await secrets.foreignKeyCount();
+    if (foreign) {
+      log.error(
+        { secrets: foreign, keyId: secrets.keyId },
+        "some secrets were encrypted with another key than the current ARMORY_SECRET_KEY: agents using them cannot be (re)created until the key is restored or the secrets are set again",
+      );
+    }
+    const agents = new AgentManager({ prisma: db.prisma, docker, log, images: agentImage, network: config.agentNetwork, secrets });
+    const rollouts = new Rollouts({ prisma: db.prisma, docker, log, agents, images: agentImage, healthTimeoutMs: config.updateHealthTimeoutMs });
     let background = false;
     return {
       config,
@@ -94,6 +110,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       docker,
       agentImage,
       agents,
+      secrets,
+      rollouts,
       startedAt: new Date(),
       startBackground() {
         if (background) return;

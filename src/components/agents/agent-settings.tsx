@@ -15,6 +15,9 @@ import {
   type RuntimeValues,
 } from "@/components/agents/agent-form";
 import { RuntimeFields } from "@/components/agents/runtime-fields";
+import { SecretsManager } from "@/components/secrets/secrets-manager";
+import { EnvEditor } from "@/components/versions/env-editor";
+import { VersionPanel } from "@/components/versions/version-panel";
 import { storeAgent } from "@/components/agents/use-agent-status";
 import { FormError } from "@/components/auth/form-error";
 import { SubmitButton } from "@/components/forms/submit-button";
@@ -79,6 +82,9 @@ export function AgentSettings({ agent, role, engineDown }: { agent: Agent; role:
       {agent.restartRequired ? <RestartRequired agent={agent} role={role} engineDown={engineDown} /> : null}
       {/* Re-mounts (fresh values) when the configuration changes, not on every status change. */}
       <RuntimeSettings key={configKey(agent)} agent={agent} role={role} />
+      <VersionPanel projectId={agent.projectId} agentId={agent.id} role={role} engineDown={engineDown} />
+      <EnvEditor projectId={agent.projectId} agentId={agent.id} role={role} engineDown={engineDown} />
+      <SecretsManager projectId={agent.projectId} agentId={agent.id} role={role} />
       <AgentFacts agent={agent} />
     </div>
   );
@@ -175,7 +181,7 @@ function RuntimeSettings({ agent, role }: { agent: Agent; role: ProjectRole }) {
             errors={errors}
             onChange={change}
             disabled={!canEdit || update.isPending}
-            envDescription="The agent's full environment (the template's variables and its own). Armory adds its own ARMORY_* variables and the model."
+            envDescription="The agent's full environment (the template's variables and its own), applied at the next restart. Armory adds its own ARMORY_* variables and the model. The Environment section below applies changes at once, with rollback, and shows secrets."
           />
         </CardContent>
         <CardFooter className="bg-muted/40 justify-between gap-4 border-t py-4 [.border-t]:pt-4">

@@ -22,8 +22,10 @@ import {
   stopContainer,
   updateContainerLimits,
   type ObservedContainer,
+  type AgentContainerSpec,
 } from "../docker/containers";
 import { DockerEventsFollower, type DockerContainerEvent } from "../docker/events";
+import { MASKED_VALUE } from "../domain/env";
 import { DomainError, notFound } from "../domain/errors";
 import type { Logger } from "../logger";
 import { KeyedLock } from "./keyed-lock";
@@ -45,6 +47,15 @@ export interface AgentManagerOptions {
   network: string;
   reconcileIntervalMs?: number;
   stopTimeoutSeconds?: number;
+  /** Secrets injected into containers at create time and masked in every agent view (secrets/store.ts). */
+  secrets?: AgentSecretSource;
+}
+
+/** What the manager needs of the secret store: decrypted env at create time, names for masking. */
+export interface AgentSecretSource {
+  envFor(projectId: string, agentId: string): Promise<Record<string, string>>;
+  namesFor(projectId: string, agentId: string): Promise<Set<string>>;
+  namesByAgent(projectId: string): Promise<{ project: Set<string>; agents: Map<string, Set<string>> }>;
 }
 
 export interface CreateAgentInput {
@@ -74,9 +85,9 @@ export interface CreateAgentInput {
   start?: boolean;
 }
 
-type AgentRow = Agent & { template: { name: string; volumes: Prisma.JsonValue } };
+export type AgentRow = Agent & { template: { name: string; volumes: Prisma.JsonValue } };
 
-const agentInclude = { template: { select: { name: true, volumes: true } } } as const;
+export const agentInclude = { template: { select: { name: true, volumes: true } } } as const;
 
 function envOf(json: Prisma.JsonValue): Record<string, string> {
   if (!json || typeof json !== "object" || Array.isArray(json)) return {};
@@ -106,7 +117,8 @@ function versionOf(image: string): string {
   return at > image.lastIndexOf("/") ? image.slice(at + 1) : "latest";
 }
 
-export function toAgentView(row: AgentRow): AgentView {
+/** `secretNames`: env keys backed by a secret; their values are masked (secrets override them in the container). */
+export function toAgentView(row: AgentRow, secretNames?: Set<string>): AgentView {
   const env = envOf(row.env);
   return {
     id: row.id,
@@ -120,7 +132,7 @@ export function toAgentView(row: AgentRow): AgentView {
     memoryMb: row.memoryMb,
     cpus: row.cpus,
     pidsLimit: row.pidsLimit,
-    env,
+    env: secretNames?.size ? Object.fromEntries(Object.entries(env).map(([k, v]) => [k, secretNames.has(k) ? MASKED_VALUE : v])) : env,
     permissionMode: row.permissionMode,
     desiredState: row.desiredState,
     observedState: row.observedState,
@@ -285,7 +297,7 @@ export class AgentManager {
   private async publish(agentId: string): Promise<AgentView | null> {
     const row = await this.prisma.agent.findUnique({ where: { id: agentId }, include: agentInclude });
     if (!row) return null;
-    const view = toAgentView(row);
+    const view = toAgentView(row, await this.opts.secrets?.namesFor(row.projectId, row.id));
     this.bus.publishAgent(view);
     return view;
   }
@@ -293,15 +305,28 @@ export class AgentManager {
   // ---------------------------------------------------------------- queries
 
   async list(projectId: string): Promise<AgentView[]> {
-    const rows = await this.prisma.agent.findMany({ where: { projectId }, include: agentInclude, orderBy: { name: "asc" } });
-    return rows.map(toAgentView);
+    const [rows, names] = await Promise.all([
+      this.prisma.agent.findMany({ where: { projectId }, include: agentInclude, orderBy: { name: "asc" } }),
+      this.opts.secrets?.namesByAgent(projectId),
+    ]);
+    return rows.map((r) => toAgentView(r, names ? new Set([...names.project, ...(names.agents.get(r.id) ?? [])]) : undefined));
   }
 
   async get(projectId: string, agentId: string): Promise<AgentView> {
-    return toAgentView(await this.row(projectId, agentId));
+    return toAgentView(await this.row(projectId, agentId), await this.opts.secrets?.namesFor(projectId, agentId));
   }
 
-  private async row(projectId: string, agentId: string): Promise<AgentRow> {
+  /** Runs `fn` holding the agent's lock: nothing else (start, stop, another re-create) interleaves. */
+  withAgentLock<T>(agentId: string, fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(agentId, fn);
+  }
+
+  /** Publishes the agent's current view to status subscribers (after a change made outside the manager). */
+  publishAgent(agentId: string): Promise<AgentView | null> {
+    return this.publish(agentId);
+  }
+
+  async row(projectId: string, agentId: string): Promise<AgentRow> {
     const row = await this.prisma.agent.findFirst({ where: { id: agentId, projectId }, include: agentInclude });
     if (!row) throw notFound("Agent");
     return row;
@@ -395,49 +420,8 @@ export class AgentManager {
 
   /** Creates (or re-creates) the agent's container with its current config; returns the container id. */
   private async createContainer(row: AgentRow): Promise<string> {
-    const volumeLabels = { [LABELS.managed]: "true", [LABELS.agentId]: row.id, [LABELS.projectId]: row.projectId };
-    const extra = this.extraVolumes(row);
-    const volumes: [string, string][] = [
-      [row.workspaceVolume, "workspace"],
-      [row.sessionVolume, "claude-sessions"],
-      ...extra.map((v): [string, string] => [v.name, "extra"]),
-    ];
-    // Independent engine calls, done together: network, volumes, and the old container's removal.
-    await Promise.all([
-      this.networkReady ? null : ensureNetwork(this.docker, this.opts.network).then(() => (this.networkReady = true)),
-      ...volumes.map(([name, role]) => ensureVolume(this.docker, name, { ...volumeLabels, [LABELS.volumeRole]: role })),
-      row.containerId ? removeContainer(this.docker, row.containerId) : null,
-    ]);
-    const env = envOf(row.env);
-    const configHash = agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode });
-    const spec = {
-      agentId: row.id,
-      projectId: row.projectId,
-      agentName: row.name,
-      templateName: row.template.name,
-      image: row.image,
-      version: versionOf(row.image),
-      configHash,
-      env: this.containerEnv(row),
-      memoryMb: row.memoryMb,
-      cpus: row.cpus,
-      pidsLimit: row.pidsLimit,
-      workspaceVolume: row.workspaceVolume,
-      sessionVolume: row.sessionVolume,
-      extraVolumes: extra,
-      network: this.opts.network,
-    };
-    let containerId: string;
-    try {
-      containerId = await createAgentContainer(this.docker, spec);
-    } catch (err) {
-      // The network was removed behind our back: make it again, once.
-      if (!(err instanceof DomainError && err.code === "NOT_FOUND" && /network/i.test(err.message))) throw err;
-      this.networkReady = false;
-      await ensureNetwork(this.docker, this.opts.network);
-      this.networkReady = true;
-      containerId = await createAgentContainer(this.docker, spec);
-    }
+    const { spec, configHash } = await this.prepareContainer(row);
+    const containerId = await this.createFromSpec(spec);
     await this.prisma.agent.update({
       where: { id: row.id },
       data: {
@@ -453,6 +437,61 @@ export class AgentManager {
       },
     });
     return containerId;
+  }
+
+  /** Creates a container from a prepared spec (re-making the agent network once if it vanished). */
+  async createFromSpec(spec: AgentContainerSpec): Promise<string> {
+    try {
+      return await createAgentContainer(this.docker, spec);
+    } catch (err) {
+      // The network was removed behind our back: make it again, once.
+      if (!(err instanceof DomainError && err.code === "NOT_FOUND" && /network/i.test(err.message))) throw err;
+      this.networkReady = false;
+      await ensureNetwork(this.docker, this.opts.network);
+      this.networkReady = true;
+      return createAgentContainer(this.docker, spec);
+    }
+  }
+
+  /**
+   * Network and volumes ensured, and the spec of the container `row` describes (secrets decrypted
+   * into it). Removes the old container first unless `keepOld` (safe re-creates, rollout.ts).
+   */
+  async prepareContainer(row: AgentRow, keepOld = false): Promise<{ spec: AgentContainerSpec; configHash: string }> {
+    const volumeLabels = { [LABELS.managed]: "true", [LABELS.agentId]: row.id, [LABELS.projectId]: row.projectId };
+    const extra = this.extraVolumes(row);
+    const volumes: [string, string][] = [
+      [row.workspaceVolume, "workspace"],
+      [row.sessionVolume, "claude-sessions"],
+      ...extra.map((v): [string, string] => [v.name, "extra"]),
+    ];
+    // Independent engine calls, done together: network, volumes, and the old container's removal.
+    await Promise.all([
+      this.networkReady ? null : ensureNetwork(this.docker, this.opts.network).then(() => (this.networkReady = true)),
+      ...volumes.map(([name, role]) => ensureVolume(this.docker, name, { ...volumeLabels, [LABELS.volumeRole]: role })),
+      row.containerId && !keepOld ? removeContainer(this.docker, row.containerId) : null,
+    ]);
+    const env = envOf(row.env);
+    const configHash = agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode });
+    const spec: AgentContainerSpec = {
+      agentId: row.id,
+      projectId: row.projectId,
+      agentName: row.name,
+      templateName: row.template.name,
+      image: row.image,
+      version: versionOf(row.image),
+      configHash,
+      env: this.containerEnv(row),
+      memoryMb: row.memoryMb,
+      cpus: row.cpus,
+      pidsLimit: row.pidsLimit,
+      workspaceVolume: row.workspaceVolume,
+      sessionVolume: row.sessionVolume,
+      extraVolumes: extra,
+      network: this.opts.network,
+      secretEnv: await this.opts.secrets?.envFor(row.projectId, row.id),
+    };
+    return { spec, configHash };
   }
 
   /** Starts the container; when it no longer exists (or there is none), re-creates it once and starts that. */
@@ -529,7 +568,12 @@ export class AgentManager {
     agentId: string,
     patch: { memoryMb?: number; cpus?: number; pidsLimit?: number; env?: Record<string, string>; model?: string; permissionMode?: string; image?: string },
   ): Promise<AgentView> {
-    await this.row(projectId, agentId);
+    const current = await this.row(projectId, agentId);
+    if (patch.env && Object.values(patch.env).includes(MASKED_VALUE)) {
+      // A masked value sent back (the form shows secret-backed values masked) keeps the stored one.
+      const stored = envOf(current.env);
+      patch = { ...patch, env: Object.fromEntries(Object.entries(patch.env).map(([k, v]) => [k, v === MASKED_VALUE && k in stored ? stored[k]! : v])) };
+    }
     await this.lock.run(agentId, async () => {
       const row = await this.prisma.agent.update({
         where: { id: agentId },

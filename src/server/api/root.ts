@@ -1,6 +1,9 @@
 // The app router: one sub-router per domain. Procedure names are Armory's public API.
 import { agentRouter } from "./routers/agent/router";
 import { auditRouter } from "./routers/audit/router";
+import { envRouter } from "./routers/env/router";
+import { secretRouter } from "./routers/secret/router";
+import { versionRouter } from "./routers/version/router";
 import { projectRouter } from "./routers/project/router";
 import { templateRouter } from "./routers/template/router";
 import { tokenRouter } from "./routers/token/router";
@@ -14,6 +17,9 @@ export const appRouter = router({
   token: tokenRouter,
   trust: trustRouter,
   audit: auditRouter,
+  secret: secretRouter,
+  version: versionRouter,
+  env: envRouter,
 });
 
 export type AppRouter = typeof appRouter;

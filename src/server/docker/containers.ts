@@ -33,6 +33,10 @@ export interface AgentContainerSpec {
   sessionVolume: string;
   extraVolumes?: { name: string; mountPath: string }[];
   network: string;
+  /** Decrypted secrets (src/server/secrets), added to `env` and overriding it; never logged. */
+  secretEnv?: Record<string, string>;
+  /** Another container name than the agent's own (a safe re-create's new container, until it takes over). */
+  name?: string;
 }
 
 export function containerName(agentName: string, agentId: string): string {
@@ -54,11 +58,11 @@ export function agentLabels(spec: Pick<AgentContainerSpec, "agentId" | "projectI
 export function agentContainerOptions(spec: AgentContainerSpec): Docker.ContainerCreateOptions {
   const memoryBytes = spec.memoryMb * 1024 * 1024;
   return {
-    name: containerName(spec.agentName, spec.agentId),
+    name: spec.name ?? containerName(spec.agentName, spec.agentId),
     Image: spec.image,
     User: `${AGENT_UID}:${AGENT_UID}`,
     WorkingDir: WORKSPACE_DIR,
-    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Env: Object.entries({ ...spec.env, ...spec.secretEnv }).map(([k, v]) => `${k}=${v}`),
     Labels: agentLabels(spec),
     Hostname: spec.agentName,
     HostConfig: {
