@@ -1,5 +1,7 @@
 // The app router: one sub-router per domain. Procedure names are Armory's public API.
 import { agentRouter } from "./routers/agent/router";
+import { healthRouter } from "./routers/health/router";
+import { logsRouter } from "./routers/logs/router";
 import { projectRouter } from "./routers/project/router";
 import { templateRouter } from "./routers/template/router";
 import { createCallerFactory, router } from "./trpc";
@@ -8,6 +10,8 @@ export const appRouter = router({
   project: projectRouter,
   template: templateRouter,
   agent: agentRouter,
+  health: healthRouter,
+  logs: logsRouter,
 });
 
 export type AppRouter = typeof appRouter;

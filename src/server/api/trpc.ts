@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { SessionUser } from "../auth";
 import { DomainError, toTrpcError } from "../domain/errors";
 import type { Logger } from "../logger";
+import { countedSubscription } from "../metrics";
 import type { Services } from "../services";
 
 export interface Context {
@@ -95,7 +96,16 @@ const errorMapping = t.middleware(async ({ next, ctx, path, type }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(errorMapping);
+/** Open subscriptions, by procedure, for /metrics (armory_open_subscriptions). */
+const subscriptionGauge = t.middleware(async ({ next, path, type }) => {
+  const result = await next();
+  if (type !== "subscription" || !result.ok) return result;
+  const data = result.data as AsyncIterable<unknown> | undefined;
+  if (!data || typeof data !== "object" || !(Symbol.asyncIterator in data)) return result;
+  return { ...result, data: countedSubscription(path, data) };
+});
+
+export const publicProcedure = t.procedure.use(errorMapping).use(subscriptionGauge);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) {
