@@ -6,30 +6,11 @@ import type { AgentStatusEvent } from "@/server/api/routers/agent/schemas";
 import type { ResourceSampleView } from "@/server/api/routers/health/schemas";
 import { ensureAgentImage } from "@/server/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { execIn } from "../support/agent-exec";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
-
-/** Runs a command in the agent's container as the agent user; resolves when it ends (or at once with detach). */
-export async function execIn(containerId: string, script: string, detach = false): Promise<string> {
-  const exec = await docker.getContainer(containerId).exec({
-    Cmd: ["bash", "-c", script],
-    User: "1000:1000",
-    AttachStdout: !detach,
-    AttachStderr: !detach,
-  });
-  if (detach) {
-    await exec.start({ Detach: true });
-    return "";
-  }
-  const stream = await exec.start({});
-  return new Promise<string>((resolve) => {
-    let out = "";
-    stream.on("data", (d: Buffer) => (out += d.toString("utf8")));
-    stream.on("end", () => resolve(out));
-  });
-}
 
 /** Makes the container's own processes the OOM killer's first choice, then fills its memory. */
 const OOM_SCRIPT = `echo 1000 > /proc/$(cat /tmp/armory-supervisor.pid)/oom_score_adj; echo 1000 > /proc/1/oom_score_adj;
