@@ -44,6 +44,7 @@ describe("agent health and self-heal on a real Docker engine", () => {
         maxRestarts: 3,
         crashLoopAfter: 2,
         stableAfterMs: 60_000,
+        settleMs: 200,
       },
     });
     armory.services.startBackground();
@@ -68,8 +69,9 @@ describe("agent health and self-heal on a real Docker engine", () => {
     expect(first.pids).toBeGreaterThanOrEqual(2);
     const idleMemory = first.memoryUsageMB;
 
-    await execIn(cid, "timeout 6 bash -c 'while :; do :; done'", true);
-    const busy = await nextMatching(it, (s) => s.cpuPercent > 40, 15_000);
+    await execIn(cid, "timeout 12 bash -c 'while :; do :; done'", true);
+    // Well above idle (0%) even when the machine's two cores are shared with other work.
+    const busy = await nextMatching(it, (s) => s.cpuPercent > 20, 15_000);
     expect(busy.cpuPercent).toBeLessThanOrEqual(110); // limited to one CPU
 
     await execIn(cid, `x=$(head -c 80m /dev/zero | tr "\\0" a); sleep 8`, true);
@@ -133,22 +135,17 @@ describe("agent health and self-heal on a real Docker engine", () => {
     expect(health.autoRestartCount).toBe(1);
   }, 90_000);
 
-  it("reports a crash loop and gives up after the cap, with exponential back-off", async () => {
+  it("reports a crash loop and gives up after the cap, backing off between restarts", async () => {
     const agent = await caller.agent.create({ projectId, templateId, name: "looper", start: true });
     const events = await statusEvents(agent.id);
-    const restartTimes: number[] = [];
     for (let i = 0; i < 4; i++) {
       const cid = await containerOf(agent.id);
-      const killedAt = Date.now();
       await docker.getContainer(cid).kill();
       await nextMatching(events, agentEvent((a) => a.observedState === "exited"), 15_000);
       if (i === 3) break;
       await nextMatching(events, agentEvent((a) => a.observedState === "running"), 15_000);
-      restartTimes.push(Date.now() - killedAt);
     }
     await events.return?.();
-    // 200, 400, 800 ms of back-off (plus the start itself).
-    expect(restartTimes[2]!).toBeGreaterThan(restartTimes[0]!);
     await expect
       .poll(async () => (await caller.health.agent({ projectId, agentId: agent.id })).activity.map((a) => a.kind), { timeout: 5000 })
       .toContain("gave-up");
@@ -157,6 +154,9 @@ describe("agent health and self-heal on a real Docker engine", () => {
     expect(health.healthDetail).toMatch(/stopped retrying/);
     expect(activity.map((a) => a.kind)).toContain("crash-loop");
     expect(activity.filter((a) => a.kind === "restarted")).toHaveLength(3);
+    // Each automatic restart waited twice as long as the one before (200, 400, 800 ms here).
+    const waits = await armory.services.db.prisma.agentActivity.findMany({ where: { agentId: agent.id, kind: "restarted" }, orderBy: { createdAt: "asc" } });
+    expect(waits.map((w) => (w.data as { backoffMs: number }).backoffMs)).toEqual([200, 400, 800]);
   }, 90_000);
 
   it("checks permissions and input", async () => {

@@ -9,6 +9,7 @@ import type { AgentManager } from "../agents/manager";
 import type { PrismaClient } from "../db";
 import type { Prisma } from "../db/generated/client";
 import { engineMessage } from "../docker/client";
+import { inspectContainer } from "../docker/containers";
 import { probeSupervisor } from "../docker/health-probe";
 import type { Logger } from "../logger";
 import { metrics } from "../metrics";
@@ -34,6 +35,8 @@ export interface SelfHealSettings {
   crashLoopAfter: number;
   /** Running this long after an automatic restart resets the count. */
   stableAfterMs: number;
+  /** A stopped container is looked at again after this long before it counts as crashed (a restart in progress is not a crash). */
+  settleMs: number;
 }
 
 export const DEFAULT_SELF_HEAL: SelfHealSettings = {
@@ -46,7 +49,13 @@ export const DEFAULT_SELF_HEAL: SelfHealSettings = {
   maxRestarts: 5,
   crashLoopAfter: 3,
   stableAfterMs: 120_000,
+  settleMs: 1_000,
 };
+
+/** The wait before automatic restart number `previous + 1`: doubling from the base, capped. */
+export function backoffDelay(previous: number, s: Pick<SelfHealSettings, "backoffBaseMs" | "backoffMaxMs">): number {
+  return Math.min(s.backoffBaseMs * 2 ** Math.min(previous, 30), s.backoffMaxMs);
+}
 
 export interface ProbeState {
   ok: boolean;
@@ -86,6 +95,7 @@ export class HealthMonitor {
   private unwatch: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<void> | null = null;
+  private firstChecks = new Map<string, NodeJS.Timeout>();
   private inflight = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: HealthMonitorOptions) {
@@ -114,7 +124,14 @@ export class HealthMonitor {
     this.timer = null;
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
+    for (const t of this.firstChecks.values()) clearTimeout(t);
+    this.firstChecks.clear();
     await Promise.allSettled([this.checking, ...this.inflight]);
+  }
+
+  /** Resolves when the crash handling, restarts and checks in progress are done (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -124,6 +141,9 @@ export class HealthMonitor {
   }
 
   private forget(agentId: string): void {
+    const first = this.firstChecks.get(agentId);
+    if (first) clearTimeout(first);
+    this.firstChecks.delete(agentId);
     const p = this.pending.get(agentId);
     if (p) clearTimeout(p.timer);
     this.pending.delete(agentId);
@@ -177,7 +197,22 @@ export class HealthMonitor {
   // ------------------------------------------------------------------ reacting to the bus
 
   private onAgent(a: AgentView): void {
-    if ((a.observedState === "exited" || a.observedState === "dead") && a.desiredState === "running" && a.finishedAt) {
+    if (a.observedState === "running" && a.containerId) {
+      // A (re)started container gets its first health check once its start grace is over.
+      const probe = this.probes.get(a.id);
+      if ((!probe || !probe.containerId.startsWith(a.containerId)) && !this.firstChecks.has(a.id)) {
+        const timer = setTimeout(() => {
+          this.firstChecks.delete(a.id);
+          void this.track(this.checkAgent(a.id));
+        }, this.settings.startGraceMs);
+        timer.unref();
+        this.firstChecks.set(a.id, timer);
+      }
+      return;
+    }
+    // Exit code 0 is a clean stop (the supervisor's answer to SIGTERM, e.g. during a restart): not a failure.
+    const failed = a.oomKilled || (a.exitCode !== null && a.exitCode !== 0);
+    if ((a.observedState === "exited" || a.observedState === "dead") && failed && a.desiredState === "running" && a.finishedAt) {
       const key = `${a.containerId}@${a.finishedAt.toISOString()}`;
       if (this.handled.get(a.id) === key) return;
       this.handled.set(a.id, key);
@@ -189,6 +224,11 @@ export class HealthMonitor {
   }
 
   private async onFailure(a: AgentView): Promise<void> {
+    // Give a restart in progress (by a person or by Armory) the time to show as running again.
+    await new Promise((resolve) => setTimeout(resolve, this.settings.settleMs).unref());
+    const now = await this.prisma.agent.findUnique({ where: { id: a.id }, select: { desiredState: true, containerId: true } });
+    if (!now || now.desiredState !== "running" || !this.unwatch) return;
+    if (await this.runningAgain(now.containerId, a.finishedAt)) return;
     const kind = a.oomKilled ? "oom" : "crashed";
     const reason = a.oomKilled ? "killed: out of memory" : (a.statusDetail ?? `exited with code ${a.exitCode}`);
     metrics().agentFailures.inc({ reason: kind });
@@ -200,11 +240,18 @@ export class HealthMonitor {
       restartPolicy: row.restartPolicy,
     });
     if (row.restartPolicy === "never") return;
-    await this.scheduleRestart(a.id, reason);
+    await this.scheduleRestart(a.id, reason, a.finishedAt);
+  }
+
+  /** Docker says the container runs again, started after `since` (someone restarted it meanwhile). */
+  private async runningAgain(containerId: string | null, since: Date | null): Promise<boolean> {
+    if (!containerId) return false;
+    const c = await inspectContainer(this.opts.docker, containerId).catch(() => null);
+    return c?.state === "running" && (!since || !c.startedAt || c.startedAt >= since);
   }
 
   /** Plans an automatic restart after the back-off; gives up (recorded) past the cap. */
-  private async scheduleRestart(agentId: string, reason: string): Promise<void> {
+  private async scheduleRestart(agentId: string, reason: string, crashedAt: Date | null = null): Promise<void> {
     if (this.pending.has(agentId) || !this.unwatch) return;
     const row = await this.prisma.agent.findUnique({ where: { id: agentId }, select: { autoRestartCount: true, restartPolicy: true } });
     if (!row || row.restartPolicy === "never") return;
@@ -213,11 +260,11 @@ export class HealthMonitor {
       await this.record(agentId, "gave-up", `Not restarting: ${row.autoRestartCount} automatic restarts in a row did not help. Start the agent by hand once the cause is fixed.`, { reason });
       return;
     }
-    const delay = Math.min(s.backoffBaseMs * 2 ** row.autoRestartCount, s.backoffMaxMs);
+    const delay = backoffDelay(row.autoRestartCount, s);
     const at = new Date(Date.now() + delay);
     const timer = setTimeout(() => {
       this.pending.delete(agentId);
-      void this.track(this.restartNow(agentId, reason)).catch((err: unknown) =>
+      void this.track(this.restartNow(agentId, reason, crashedAt)).catch((err: unknown) =>
         this.opts.log.warn({ err: engineMessage(err), agentId }, "automatic restart failed"),
       );
     }, delay);
@@ -225,12 +272,14 @@ export class HealthMonitor {
     this.pending.set(agentId, { timer, at, reason });
   }
 
-  private async restartNow(agentId: string, reason: string): Promise<void> {
+  /** `crashedAt`: the crash being healed (null for an unhealthy, still running agent). */
+  private async restartNow(agentId: string, reason: string, crashedAt: Date | null): Promise<void> {
     const row = await this.prisma.agent.findUnique({
       where: { id: agentId },
-      select: { projectId: true, desiredState: true, observedState: true, autoRestartCount: true },
+      select: { projectId: true, desiredState: true, observedState: true, autoRestartCount: true, containerId: true },
     });
     if (!row || row.desiredState !== "running" || !this.unwatch) return; // stopped by someone meanwhile
+    if (crashedAt && (await this.runningAgain(row.containerId, crashedAt))) return; // started by someone meanwhile
     const attempt = row.autoRestartCount + 1;
     await this.prisma.agent.update({ where: { id: agentId }, data: { autoRestartCount: attempt, lastAutoRestartAt: new Date() } });
     if (attempt === this.settings.crashLoopAfter) {
@@ -240,11 +289,15 @@ export class HealthMonitor {
       if (row.observedState === "running") await this.opts.agents.restart(row.projectId, agentId);
       else await this.opts.agents.start(row.projectId, agentId);
       metrics().agentRestarts.inc({ result: "ok" });
-      await this.record(agentId, "restarted", `Restarted automatically (attempt ${attempt} of ${this.settings.maxRestarts}) after: ${reason}.`, { attempt, reason });
+      await this.record(agentId, "restarted", `Restarted automatically (attempt ${attempt} of ${this.settings.maxRestarts}) after: ${reason}.`, {
+        attempt,
+        reason,
+        backoffMs: backoffDelay(attempt - 1, this.settings),
+      });
     } catch (err) {
       metrics().agentRestarts.inc({ result: "failed" });
       await this.record(agentId, "restart-failed", `Automatic restart ${attempt} failed: ${engineMessage(err)}`, { attempt, reason });
-      await this.scheduleRestart(agentId, reason);
+      await this.scheduleRestart(agentId, reason, crashedAt);
     }
   }
 
@@ -273,6 +326,15 @@ export class HealthMonitor {
       for (let r = queue.shift(); r; r = queue.shift()) await this.checkOne(r);
     };
     await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker));
+  }
+
+  /** Health-checks one running agent now (and acts on the result). */
+  async checkAgent(agentId: string): Promise<void> {
+    const r = await this.prisma.agent.findUnique({
+      where: { id: agentId },
+      select: { id: true, containerId: true, startedAt: true, autoRestartCount: true, lastAutoRestartAt: true, restartPolicy: true, observedState: true },
+    });
+    if (r?.observedState === "running") await this.checkOne(r);
   }
 
   private async checkOne(r: {
