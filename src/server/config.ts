@@ -52,6 +52,13 @@ const configSchema = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined)),
   ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(60),
+  ARMORY_METRICS_TOKEN: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || v.length >= 16, { message: "must be at least 16 characters" }),
+  ARMORY_HEALTH_CHECK_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
@@ -79,6 +86,10 @@ export interface Config {
   updateHealthTimeoutMs: number;
   logLevel: RawConfig["LOG_LEVEL"];
   logFormat: "json" | "pretty";
+  /** Bearer token /metrics requires; unset: /metrics is open. */
+  metricsToken: string | undefined;
+  /** How often running agents are health-checked (armory-supervisor health). */
+  healthCheckIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -95,7 +106,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       parsed.error.issues.map((issue) => {
         const key = issue.path.join(".");
         const value = env[key];
-        const shown = key.includes("SECRET") || key === "DATABASE_URL" ? "" : ` (got "${value}")`;
+        const shown = key.includes("SECRET") || key.includes("TOKEN") || key === "DATABASE_URL" ? "" : ` (got "${value}")`;
         return `${key}: ${issue.message}${value === undefined ? "" : shown}`;
       }),
     );
@@ -118,6 +129,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     updateHealthTimeoutMs: c.ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS * 1000,
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "json"),
+    metricsToken: c.ARMORY_METRICS_TOKEN,
+    healthCheckIntervalSeconds: c.ARMORY_HEALTH_CHECK_INTERVAL_SECONDS,
   };
 }
 

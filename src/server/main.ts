@@ -9,6 +9,7 @@ import { buildApp, buildIsCurrent } from "./build";
 import { describeDatabase, type Config } from "./config";
 import type { Database } from "./db";
 import { createLogger, setLogger, type Logger } from "./logger";
+import { metricsResponse, observeHttpRequest } from "./metrics";
 import { createServices, type Services } from "./services";
 import { setServices } from "./services-registry";
 
@@ -39,6 +40,18 @@ function clientIp(req: http.IncomingMessage, trustProxy: boolean): string {
     if (first) return first;
   }
   return req.socket.remoteAddress ?? "unknown";
+}
+
+/** GET /metrics: Prometheus text, behind ARMORY_METRICS_TOKEN when one is configured. */
+export async function serveMetrics(req: http.IncomingMessage, res: http.ServerResponse, token: string | undefined): Promise<void> {
+  try {
+    const answer = await metricsResponse(req.headers.authorization, token);
+    res.writeHead(answer.status, answer.headers);
+    res.end(req.method === "HEAD" ? undefined : answer.body);
+  } catch {
+    res.writeHead(500, { "content-type": "text/plain" });
+    res.end("Could not collect metrics.\n");
+  }
 }
 
 export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
@@ -79,7 +92,8 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
     req.headers[CLIENT_IP_HEADER] = clientIp(req, config.trustProxy);
     res.setHeader("x-request-id", requestId);
     res.on("finish", () => {
-      const path = (req.url ?? "/").split("?")[0];
+      const path = (req.url ?? "/").split("?")[0] ?? "/";
+      observeHttpRequest(req.method ?? "GET", path, res.statusCode, (performance.now() - started) / 1000);
       const entry = {
         requestId,
         method: req.method,
@@ -90,6 +104,10 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
       if (path?.startsWith("/_next/")) log.debug(entry, "request");
       else log.info(entry, "request");
     });
+    if ((req.url ?? "").split("?")[0] === "/metrics") {
+      void serveMetrics(req, res, config.metricsToken);
+      return;
+    }
     handle(req, res).catch((err: unknown) => {
       log.error({ requestId, err }, "unhandled request error");
       if (!res.headersSent) {

@@ -12,6 +12,11 @@ import { openDatabase, type Database } from "./db";
 import { applyMigrations } from "./db/migrate";
 import { createDockerClient, type Docker } from "./docker/client";
 import { syncTemplates } from "./domain/templates";
+import { StatsCollector } from "./health/collector";
+import { HealthMonitor, type SelfHealSettings } from "./health/monitor";
+import { HealthService } from "./health/service";
+import { LogService } from "./logs/service";
+import { metrics } from "./metrics";
 import { createLogger, type Logger } from "./logger";
 import { resolveMasterKey } from "./secrets/crypto";
 import { SecretStore } from "./secrets/store";
@@ -29,6 +34,9 @@ export interface Services {
   secrets: SecretStore;
   /** Safe re-creates of agent containers: image updates and env changes, with rollback and history. */
   rollouts: Rollouts;
+  /** Resources (stats collector), health checks and self-heal. */
+  health: HealthService;
+  logs: LogService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -67,6 +75,8 @@ export interface CreateServicesOptions {
   /** Directory of built-in templates (default ./templates). */
   templatesDir?: string;
   docker?: Docker;
+  /** Self-heal timings (tests shorten them). */
+  selfHeal?: Partial<SelfHealSettings>;
 }
 
 export async function createServices(opts: CreateServicesOptions): Promise<Services> {
@@ -101,6 +111,22 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     }
     const agents = new AgentManager({ prisma: db.prisma, docker, log, images: agentImage, network: config.agentNetwork, secrets });
     const rollouts = new Rollouts({ prisma: db.prisma, docker, log, agents, images: agentImage, healthTimeoutMs: config.updateHealthTimeoutMs });
+    const collector = new StatsCollector({ docker, prisma: db.prisma, bus: agents.bus, log });
+    const monitor = new HealthMonitor({
+      prisma: db.prisma,
+      docker,
+      agents,
+      log,
+      settings: { checkIntervalMs: config.healthCheckIntervalSeconds * 1000, ...opts.selfHeal },
+    });
+    const health = new HealthService(db.prisma, collector, monitor);
+    const logs = new LogService(db.prisma, docker, agents.bus);
+    const m = metrics();
+    m.sources.agentStates = async () => {
+      const groups = await db.prisma.agent.groupBy({ by: ["observedState"], _count: { _all: true } });
+      return Object.fromEntries(groups.map((g) => [g.observedState, g._count._all]));
+    };
+    m.sources.statsStreams = () => collector.streamCount;
     let background = false;
     return {
       config,
@@ -112,14 +138,19 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       agents,
       secrets,
       rollouts,
+      health,
+      logs,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
         background = true;
         agents.startBackground();
+        collector.start();
+        monitor.start();
         if (config.agentImageAutobuild) void agentImage.buildInBackground().catch(() => {});
       },
       async close() {
+        await Promise.all([collector.stop(), monitor.stop()]);
         await agents.stopBackground();
         await db.close();
       },

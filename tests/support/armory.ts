@@ -7,6 +7,7 @@ import { loadConfig, type Config } from "@/server/config";
 import { openDatabase } from "@/server/db";
 import type { Docker } from "@/server/docker/client";
 import { createLogger } from "@/server/logger";
+import type { SelfHealSettings } from "@/server/health/monitor";
 import { createServices, type Services } from "@/server/services";
 import { createTestDatabase, type DbKind, type TestDatabaseTarget } from "./databases";
 
@@ -49,7 +50,7 @@ export interface TestArmory {
 export async function startTestArmory(
   kind: DbKind,
   configOverrides: Record<string, string> = {},
-  extra: { docker?: Docker } = {},
+  extra: { docker?: Docker; selfHeal?: Partial<SelfHealSettings> } = {},
 ): Promise<TestArmory> {
   const target = await createTestDatabase(kind);
   const config = testConfig(configOverrides);
@@ -61,6 +62,7 @@ export async function startTestArmory(
       log: createLogger({ level: "debug", format: "json", destination: logs }),
       authSecret: TEST_AUTH_SECRET,
       docker: extra.docker,
+      selfHeal: extra.selfHeal,
     });
   const harness: TestArmory = {
     kind,

@@ -4,11 +4,16 @@ import http from "node:http";
 import { handleTrpcRequest } from "../../src/server/api/http";
 import { CLIENT_IP_HEADER } from "../../src/server/auth";
 import { healthResponse } from "../../src/server/health";
+import { metricsResponse, observeHttpRequest } from "../../src/server/metrics";
 import type { Services } from "../../src/server/services";
 
-/** Serves /api/trpc, /api/auth and /api/health, setting the client address header as Armory's server does. */
+/** Serves /api/trpc, /api/auth, /api/health and /metrics (recording request durations as Armory's server does), setting the client address header as Armory's server does. */
 export async function startHttp(getServices: () => Services): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer(async (req, res) => {
+    const started = performance.now();
+    res.on("finish", () =>
+      observeHttpRequest(req.method ?? "GET", (req.url ?? "/").split("?")[0] ?? "/", res.statusCode, (performance.now() - started) / 1000),
+    );
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -27,6 +32,10 @@ export async function startHttp(getServices: () => Services): Promise<{ url: str
       if (path.startsWith("/api/trpc")) response = await handleTrpcRequest(request, services);
       else if (path.startsWith("/api/auth")) response = await services.auth.handler(request);
       else if (path === "/api/health") response = await healthResponse(services);
+      else if (path === "/metrics") {
+        const m = await metricsResponse(req.headers.authorization, services.config.metricsToken);
+        response = new Response(m.body, { status: m.status, headers: m.headers });
+      }
       else response = new Response("not found", { status: 404 });
       res.statusCode = response.status;
       response.headers.forEach((value, key) => {

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { AgentControls } from "@/components/agents/agent-controls";
 import { formatLimits, type Agent } from "@/components/agents/agent-format";
 import { AgentStatusBadge, AgentStatusDetail, AgentUptime } from "@/components/agents/agent-status";
+import { AgentCardResources } from "@/components/health/agent-card-resources";
 import type { ProjectRole } from "@/server/domain/roles";
 
 export function agentHref(agent: Pick<Agent, "projectId" | "id">, tab?: string) {
@@ -69,6 +70,8 @@ export function AgentCard({ agent, role, engineDown }: { agent: Agent; role: Pro
           </dd>
         </div>
       </dl>
+
+      <AgentCardResources projectId={agent.projectId} agentId={agent.id} />
 
       {agent.restartRequired ? (
         <p className="flex items-start gap-2 rounded-md bg-amber-500/10 px-2.5 py-1.5 text-xs text-amber-800 dark:text-amber-300">

@@ -1,7 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import type { LucideIcon } from "lucide-react";
-import { ArrowLeft, Bot, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings } from "lucide-react";
+import { ArrowLeft, Bot, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
@@ -10,6 +10,8 @@ import { AGENT_TABS, isAgentTab, type AgentTab } from "@/components/agents/agent
 import { EngineBanner, AgentStatusBadge, AgentStatusDetail, AgentUptime, LiveIndicator } from "@/components/agents/agent-status";
 import { AgentSettings } from "@/components/agents/agent-settings";
 import { useAgentStatus } from "@/components/agents/use-agent-status";
+import { MetricsPanel } from "@/components/health/metrics-panel";
+import { LogsPanel } from "@/components/logs/logs-panel";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { UnavailableState } from "@/components/common/unavailable-state";
 import { apiErrorCode } from "@/components/projects/project-form";
@@ -24,6 +26,7 @@ const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
   chat: { label: "Chat", icon: MessagesSquare },
   files: { label: "Files", icon: FolderTree },
   logs: { label: "Logs", icon: ScrollText },
+  metrics: { label: "Metrics", icon: ChartLine },
   settings: { label: "Settings", icon: Settings },
 };
 
@@ -161,17 +164,10 @@ export function AgentDetail({
           />
         </TabsContent>
         <TabsContent value="logs">
-          <UnreleasedTab
-            icon={ScrollText}
-            title="Logs"
-            description={`Follow ${a.name}'s container output live, with the time and stream of every line, and its health and resource use.`}
-            points={[
-              "Tail and follow stdout and stderr",
-              "Timestamps on every line",
-              "CPU, memory and network charts",
-              "Health checks and automatic restarts",
-            ]}
-          />
+          <LogsPanel projectId={projectId} agentId={agentId} />
+        </TabsContent>
+        <TabsContent value="metrics">
+          <MetricsPanel projectId={projectId} agentId={agentId} role={role} />
         </TabsContent>
         <TabsContent value="settings">
           <AgentSettings agent={a} role={role} engineDown={engine?.state === "down"} />

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { Wordmark } from "@/components/brand/wordmark";
+import { MainNav } from "@/components/app-shell/main-nav";
 import { UserMenu } from "@/components/app-shell/user-menu";
 
 export interface ShellUser {
@@ -23,6 +24,7 @@ export function AppShell({ user, children }: { user: ShellUser; children: ReactN
           <Link href="/" className="focus-visible:ring-ring/50 rounded-md outline-none focus-visible:ring-[3px]">
             <Wordmark />
           </Link>
+          <MainNav />
           <div className="ml-auto flex items-center gap-2">
             <UserMenu user={user} />
           </div>

@@ -6,6 +6,7 @@ type Listener = (event: AgentStatusEvent) => void;
 
 export class AgentStatusBus {
   private listeners = new Set<Listener>();
+  private watchers = new Set<Listener>();
   private engine: EngineState = { state: "down", message: "not checked yet", since: new Date() };
 
   get engineState(): EngineState {
@@ -32,6 +33,13 @@ export class AgentStatusBus {
 
   private emit(event: AgentStatusEvent): void {
     for (const l of this.listeners) l(event);
+    for (const w of this.watchers) w(event);
+  }
+
+  /** Every event of every project, for in-process consumers (stats collector, self-heal). Returns the unsubscribe. */
+  watch(listener: Listener): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
   }
 
   /**

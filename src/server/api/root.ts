@@ -4,6 +4,8 @@ import { auditRouter } from "./routers/audit/router";
 import { envRouter } from "./routers/env/router";
 import { secretRouter } from "./routers/secret/router";
 import { versionRouter } from "./routers/version/router";
+import { healthRouter } from "./routers/health/router";
+import { logsRouter } from "./routers/logs/router";
 import { projectRouter } from "./routers/project/router";
 import { templateRouter } from "./routers/template/router";
 import { tokenRouter } from "./routers/token/router";
@@ -20,6 +22,8 @@ export const appRouter = router({
   secret: secretRouter,
   version: versionRouter,
   env: envRouter,
+  health: healthRouter,
+  logs: logsRouter,
 });
 
 export type AppRouter = typeof appRouter;

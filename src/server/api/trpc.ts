@@ -8,6 +8,7 @@ import { DomainError, forbidden, toTrpcError } from "../domain/errors";
 import { AuditTrail, writeAuditEvent } from "../trust/audit";
 import { authenticateToken, parseBearer, type TokenIdentity } from "../trust/tokens";
 import type { Logger } from "../logger";
+import { countedSubscription } from "../metrics";
 import type { Services } from "../services";
 
 export interface Context {
@@ -127,6 +128,14 @@ const errorMapping = t.middleware(async ({ next, ctx, path, type }) => {
 });
 
 const REFUSALS = new Set<TRPCError["code"]>(["UNAUTHORIZED", "FORBIDDEN", "TOO_MANY_REQUESTS"]);
+/** Open subscriptions, by procedure, for /metrics (armory_open_subscriptions). */
+const subscriptionGauge = t.middleware(async ({ next, path, type }) => {
+  const result = await next();
+  if (type !== "subscription" || !result.ok) return result;
+  const data = result.data as AsyncIterable<unknown> | undefined;
+  if (!data || typeof data !== "object" || !(Symbol.asyncIterator in data)) return result;
+  return { ...result, data: countedSubscription(path, data) };
+});
 
 function field(input: unknown, key: string): string | null {
   if (typeof input !== "object" || input === null) return null;
@@ -183,7 +192,7 @@ const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput
   return result;
 });
 
-export const publicProcedure = t.procedure.use(auditMiddleware).use(errorMapping);
+export const publicProcedure = t.procedure.use(auditMiddleware).use(errorMapping).use(subscriptionGauge);
 
 /**
  * A signed-in caller (cookie session or machine token). A token's scopes decide what kind of

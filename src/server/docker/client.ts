@@ -2,6 +2,7 @@
 // All Docker knowledge lives under src/server/docker/.
 import Docker from "dockerode";
 import { DomainError } from "../domain/errors";
+import { metrics } from "../metrics";
 
 export type { Docker };
 
@@ -52,6 +53,7 @@ export function engineUnavailable(err?: unknown): DomainError {
 /** Turns an engine failure during `action` into a DomainError with a message a person can act on. */
 export function dockerError(err: unknown, action: string): DomainError {
   if (err instanceof DomainError) return err;
+  metrics().dockerErrors.inc({ kind: isEngineUnreachable(err) ? "unreachable" : String(statusOf(err) ?? "other") });
   if (isEngineUnreachable(err)) return engineUnavailable(err);
   const status = statusOf(err);
   const msg = engineMessage(err);

@@ -1,0 +1,87 @@
+// Health checks against the real Docker engine: an agent whose health check keeps failing is
+// reported unhealthy and restarted per its policy, with the reason in its activity; a restart
+// done by someone else (a clean stop or a quick kill-and-start) is not taken for a crash.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AgentStatusEvent } from "@/server/api/routers/agent/schemas";
+import { ensureAgentImage } from "@/server/docker/agent-image";
+import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
+
+describe("agent health checks on a real Docker engine", () => {
+  let armory: TestArmory;
+  let caller: Awaited<ReturnType<typeof callerFor>>;
+  let projectId: string;
+  let templateId: string;
+
+  beforeAll(async () => {
+    await ensureAgentImage({ docker });
+    armory = await startTestArmory("pglite", {}, {
+      selfHeal: {
+        // Every probe "times out": the supervisor cannot answer within 1 ms.
+        probeTimeoutMs: 1,
+        unhealthyAfter: 2,
+        // Only the checks this test asks for run.
+        checkIntervalMs: 600_000,
+        startGraceMs: 600_000,
+        backoffBaseMs: 100,
+      },
+    });
+    armory.services.startBackground();
+    caller = await callerFor(armory.services, await signUp(armory.services));
+    projectId = (await caller.project.create({ name: "Checks" })).id;
+    templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
+  }, 600_000);
+
+  afterAll(async () => {
+    await removeProjectDockerObjects(projectId);
+    await armory?.close();
+  });
+
+  const events = async (agentId: string) =>
+    ((await caller.agent.onStatus({ projectId, agentId })) as AsyncIterable<AgentStatusEvent>)[Symbol.asyncIterator]();
+  const activityKinds = async (agentId: string) => (await caller.health.agent({ projectId, agentId })).activity.map((a) => a.kind);
+
+  it("reports an agent whose health check keeps failing as unhealthy and restarts it", async () => {
+    const agent = await caller.agent.create({ projectId, templateId, name: "silent", overrides: { memoryMb: 128 }, start: true });
+    const monitor = armory.services.health.monitor;
+    const stream = await events(agent.id);
+
+    await monitor.checkAgent(agent.id);
+    let h = (await caller.health.agent({ projectId, agentId: agent.id })).agent;
+    expect(h.health).toBe("starting"); // one failure is not yet unhealthy
+    expect(h.healthDetail).toMatch(/did not answer within 1 ms/);
+
+    await monitor.checkAgent(agent.id);
+    h = (await caller.health.agent({ projectId, agentId: agent.id })).agent;
+    expect(h.health).toBe("unhealthy");
+    const restarted = await nextMatching(stream, (e) => e.type === "agent" && e.agent.observedState === "running" && e.agent.startedAt! > agent.startedAt!, 20_000);
+    expect(restarted.type).toBe("agent");
+    await stream.return?.();
+    await monitor.idle();
+
+    const kinds = await activityKinds(agent.id);
+    expect(kinds).toContain("unhealthy");
+    expect(kinds).toContain("restarted");
+    expect(kinds).not.toContain("crashed"); // the restart's own stop is not a crash
+    const { activity } = await caller.health.agent({ projectId, agentId: agent.id });
+    expect(activity.find((a) => a.kind === "restarted")!.message).toMatch(/health check failed 2 times/);
+  }, 60_000);
+
+  it("does not take a restart done by someone else for a crash", async () => {
+    const agent = await caller.agent.create({ projectId, templateId, name: "bounced", overrides: { memoryMb: 128 }, start: true });
+    const row = await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
+    const stream = await events(agent.id);
+    // Killed (exit 137) and started again at once, behind Armory's back.
+    await docker.getContainer(row.containerId!).restart({ t: 0 });
+    await nextMatching(stream, (e) => e.type === "agent" && e.agent.observedState === "running" && e.agent.startedAt! > agent.startedAt!, 20_000);
+    // A person's restart through Armory: a clean stop (exit 0), then a start.
+    await caller.agent.restart({ projectId, agentId: agent.id });
+    await stream.return?.();
+    await armory.services.health.monitor.idle();
+
+    const kinds = await activityKinds(agent.id);
+    expect(kinds).not.toContain("restarted"); // running again already: no second, automatic restart
+    expect(kinds.filter((k) => k === "crashed").length).toBeLessThanOrEqual(1); // the kill at most, never Armory's own clean restart
+    expect((await caller.health.agent({ projectId, agentId: agent.id })).agent.autoRestartCount).toBe(0);
+  }, 60_000);
+});

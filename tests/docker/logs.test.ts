@@ -1,0 +1,92 @@
+// Agent logs against the real Docker engine: tail returns exactly N lines with their stream and
+// time; follow delivers new lines within a second and keeps going across a restart.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LogLineView } from "@/server/api/routers/logs/schemas";
+import { ensureAgentImage } from "@/server/docker/agent-image";
+import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
+import { writeContainerLog as writeLog } from "../support/agent-exec";
+
+type Caller = Awaited<ReturnType<typeof callerFor>>;
+
+describe("agent logs on a real Docker engine", () => {
+  let armory: TestArmory;
+  let caller: Caller;
+  let projectId: string;
+  let agentId: string;
+  let cid: string;
+
+  beforeAll(async () => {
+    await ensureAgentImage({ docker });
+    armory = await startTestArmory("pglite");
+    armory.services.startBackground();
+    caller = await callerFor(armory.services, await signUp(armory.services, { name: "Log Reader" }));
+    projectId = (await caller.project.create({ name: "Logs" })).id;
+    const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
+    agentId = (await caller.agent.create({ projectId, templateId, name: "chatty", overrides: { memoryMb: 128 }, start: true })).id;
+    cid = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
+    await writeLog(cid, 'for i in $(seq 1 30); do echo "out-$i"; echo "err-$i" >&2; done');
+  }, 600_000);
+
+  afterAll(async () => {
+    await removeProjectDockerObjects(projectId);
+    await armory?.close();
+  });
+
+  it("tails exactly N lines, in order, each with its stream and timestamp", async () => {
+    const { lines } = await caller.logs.tail({ projectId, agentId, lines: 10 });
+    expect(lines).toHaveLength(10);
+    expect(lines.at(-1)).toMatchObject({ stream: "stderr", message: "err-30" });
+    for (const l of lines) {
+      expect(l.stream).toBe(l.message.startsWith("err-") ? "stderr" : "stdout");
+      expect(l.timestamp).toBeInstanceOf(Date);
+      expect(Date.now() - l.timestamp.getTime()).toBeLessThan(120_000);
+    }
+    const times = lines.map((l) => l.timestamp.getTime());
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+
+    const one = await caller.logs.tail({ projectId, agentId, lines: 1 });
+    expect(one.lines).toEqual([expect.objectContaining({ message: "err-30" })]);
+    // Fewer lines than asked only when the log is shorter: 60 written plus the supervisor's ready line.
+    const all = await caller.logs.tail({ projectId, agentId, lines: 5000 });
+    expect(all.lines).toHaveLength(61);
+    expect(all.lines[0]!.message).toContain('"event":"ready"');
+  });
+
+  it("follows new lines within a second, and keeps following across a restart", async () => {
+    const iterable = (await caller.logs.follow({ projectId, agentId, tail: 2 })) as AsyncIterable<LogLineView>;
+    const lines = iterable[Symbol.asyncIterator]();
+    const seen: string[] = [];
+    const take = async (pred: (l: LogLineView) => boolean, limitMs?: number) => {
+      return nextMatching(
+        lines,
+        (x) => {
+          seen.push(x.message);
+          return pred(x);
+        },
+        limitMs,
+      );
+    };
+    expect((await take(() => true)).message).toBe("out-30");
+    expect((await take(() => true)).message).toBe("err-30");
+
+    const t0 = Date.now();
+    void writeLog(cid, "echo live-1");
+    await take((l) => l.message === "live-1", 5000);
+    expect(Date.now() - t0).toBeLessThan(1000);
+
+    await caller.agent.restart({ projectId, agentId });
+    // The supervisor's ready line of the new start, then a line written after the restart.
+    await take((l) => l.message.includes('"event":"ready"'), 15_000);
+    const t1 = Date.now();
+    void writeLog(cid, "echo after-restart >&2");
+    const after = await take((l) => l.message === "after-restart", 5000);
+    expect(after.stream).toBe("stderr");
+    expect(Date.now() - t1).toBeLessThan(1000);
+    await lines.return?.();
+
+    // Nothing was delivered twice.
+    expect(seen.filter((m) => m === "live-1")).toHaveLength(1);
+    expect(new Set(seen).size).toBe(seen.length);
+  }, 60_000);
+});
