@@ -34,7 +34,7 @@ export const versionsBench: BenchSection = {
     const docker = createDockerClient();
     await ensureAgentImage({ docker });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armory-bench-versions-"));
-    const config = loadConfig({ ARMORY_DATA_DIR: dir, ARMORY_AGENT_IMAGE_AUTOBUILD: "false", LOG_LEVEL: "warn", ARMORY_AGENT_NETWORK: "armory-bench" });
+    const config = loadConfig({ ARMORY_DATA_DIR: dir, ARMORY_AGENT_IMAGE_AUTOBUILD: "false", LOG_LEVEL: "warn", ARMORY_AGENT_NETWORK: `armory-bench-versions-${process.pid}` });
     const services = await createServices({
       config,
       db: await openDatabase({ pgliteDir: path.join(dir, "pglite") }),
@@ -85,6 +85,7 @@ export const versionsBench: BenchSection = {
       const filters = { label: [`dev.armory.project-id=${project.id}`] };
       for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
       for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
+      await docker.getNetwork(config.agentNetwork).remove().catch(() => {});
       await services.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
