@@ -40,6 +40,12 @@ const configSchema = z.object({
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a Docker network name")
     .default("armory"),
   ARMORY_AGENT_IMAGE_AUTOBUILD: booleanFlag.default(true),
+  ARMORY_FILES_MAX_BYTES: z.coerce
+    .number({ error: "must be a number of bytes" })
+    .int("must be a whole number of bytes")
+    .min(1024, "must be at least 1024 bytes")
+    .max(256 * 1024 * 1024, "must be at most 268435456 (256 MiB)")
+    .default(10 * 1024 * 1024),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
@@ -59,6 +65,8 @@ export interface Config {
   agentNetwork: string;
   /** Build the default agent image at start when it is missing. */
   agentImageAutobuild: boolean;
+  /** Largest file the files API reads or writes, in bytes. */
+  filesMaxBytes: number;
   logLevel: RawConfig["LOG_LEVEL"];
   logFormat: "json" | "pretty";
 }
@@ -95,6 +103,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signInRateLimit: { max: c.ARMORY_SIGN_IN_RATE_LIMIT, windowSeconds: c.ARMORY_SIGN_IN_RATE_WINDOW_SECONDS },
     agentNetwork: c.ARMORY_AGENT_NETWORK,
     agentImageAutobuild: c.ARMORY_AGENT_IMAGE_AUTOBUILD,
+    filesMaxBytes: c.ARMORY_FILES_MAX_BYTES,
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "json"),
   };

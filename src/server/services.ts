@@ -12,6 +12,7 @@ import { openDatabase, type Database } from "./db";
 import { applyMigrations } from "./db/migrate";
 import { createDockerClient, type Docker } from "./docker/client";
 import { syncTemplates } from "./domain/templates";
+import { AgentFiles } from "./files/service";
 import { createLogger, type Logger } from "./logger";
 
 export interface Services {
@@ -22,6 +23,8 @@ export interface Services {
   docker: Docker;
   agentImage: DefaultAgentImage;
   agents: AgentManager;
+  /** Agent files (files.*) and their agent-file-changed events. */
+  files: AgentFiles;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -85,6 +88,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const docker = opts.docker ?? createDockerClient();
     const agentImage = new DefaultAgentImage(docker, log);
     const agents = new AgentManager({ prisma: db.prisma, docker, log, images: agentImage, network: config.agentNetwork });
+    const files = new AgentFiles({ prisma: db.prisma, docker, maxBytes: config.filesMaxBytes });
     let background = false;
     return {
       config,
@@ -94,6 +98,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       docker,
       agentImage,
       agents,
+      files,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
