@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { AgentConfigWatch } from "./agent-config/watch";
 import { DefaultAgentImage } from "./agents/images";
 import { AgentManager } from "./agents/manager";
 import { createAuth, type Auth } from "./auth";
@@ -25,6 +26,8 @@ export interface Services {
   agents: AgentManager;
   /** Agent files (files.*) and their agent-file-changed events. */
   files: AgentFiles;
+  /** Config hot-reload: follows agents' supervisors; `onReload(listener)` is the hook for other code. */
+  agentConfig: AgentConfigWatch;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -89,6 +92,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const agentImage = new DefaultAgentImage(docker, log);
     const agents = new AgentManager({ prisma: db.prisma, docker, log, images: agentImage, network: config.agentNetwork });
     const files = new AgentFiles({ prisma: db.prisma, docker, maxBytes: config.filesMaxBytes });
+    const agentConfig = new AgentConfigWatch({ prisma: db.prisma, docker, log, agents, files });
     let background = false;
     return {
       config,
@@ -99,14 +103,17 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       agentImage,
       agents,
       files,
+      agentConfig,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
         background = true;
         agents.startBackground();
+        agentConfig.start();
         if (config.agentImageAutobuild) void agentImage.buildInBackground().catch(() => {});
       },
       async close() {
+        await agentConfig.stop();
         await agents.stopBackground();
         await db.close();
       },

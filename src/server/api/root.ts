@@ -1,5 +1,6 @@
 // The app router: one sub-router per domain. Procedure names are Armory's public API.
 import { agentRouter } from "./routers/agent/router";
+import { agentConfigRouter } from "./routers/agent-config/router";
 import { filesRouter } from "./routers/files/router";
 import { projectRouter } from "./routers/project/router";
 import { templateRouter } from "./routers/template/router";
@@ -10,6 +11,7 @@ export const appRouter = router({
   template: templateRouter,
   agent: agentRouter,
   files: filesRouter,
+  agentConfig: agentConfigRouter,
 });
 
 export type AppRouter = typeof appRouter;
