@@ -1,12 +1,17 @@
 "use client";
-// The lazy entry to Monaco: next/dynamic without SSR, so the editor (and its workers) load only
-// when a file is opened.
+// The lazy entries to Monaco and the markdown renderer: next/dynamic without SSR, so the editor
+// (and its workers) load only when a file is opened, the renderer only on Preview.
 import dynamic from "next/dynamic";
 import { Skeleton } from "@/components/ui/skeleton";
 
 export const CodeEditor = dynamic(() => import("./monaco-editor"), {
   ssr: false,
   loading: () => <Skeleton className="h-full min-h-80 w-full rounded-none" />,
+});
+
+export const MarkdownPreview = dynamic(() => import("./markdown-preview"), {
+  ssr: false,
+  loading: () => <Skeleton className="m-4 h-40" />,
 });
 
 const LANGUAGES: Record<string, string> = {

@@ -58,7 +58,10 @@ export function ConfigReloadNotice({ projectId, agentId }: { projectId: string; 
 /** What the agent's supervisor reported on start: versions, config dir, writable paths, actions. */
 export function AgentCapabilities({ projectId, agentId }: { projectId: string; agentId: string }) {
   const trpc = useTRPC();
-  const caps = useQuery(trpc.agentConfig.capabilities.queryOptions({ projectId, agentId }));
+  // Until the agent has reported (it does within a second of starting), look again now and then.
+  const caps = useQuery(
+    trpc.agentConfig.capabilities.queryOptions({ projectId, agentId }, { refetchInterval: (q) => (q.state.data?.capabilities ? false : 2000) }),
+  );
   if (caps.isPending) return <Skeleton className="h-24 w-full" />;
   if (caps.isError) return <p className="text-destructive text-xs">Could not load the agent&apos;s capabilities.</p>;
   const c = caps.data.capabilities;

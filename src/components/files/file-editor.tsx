@@ -8,8 +8,6 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import { TRPCClientError } from "@trpc/client";
 import { Eye, FileWarning, Pencil, RotateCcw, Save, Upload } from "lucide-react";
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
-import ReactMarkdown from "react-markdown";
-import remarkGfm from "remark-gfm";
 import { toast } from "sonner";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
@@ -17,7 +15,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
 import { errorMessage, useTRPC } from "@/lib/trpc/client";
-import { CodeEditor, languageFor } from "./code-editor";
+import { CodeEditor, languageFor, MarkdownPreview } from "./code-editor";
 import { formatMode, formatSize, isMarkdown, type FileRead } from "./file-format";
 
 function subscribeDark(cb: () => void) {
@@ -32,15 +30,6 @@ const useDark = () =>
     () => false,
   );
 
-const MARKDOWN_STYLES = [
-  "[&_h1]:mb-3 [&_h1]:text-2xl [&_h1]:font-semibold [&_h2]:mt-5 [&_h2]:mb-2 [&_h2]:text-xl [&_h2]:font-semibold",
-  "[&_h3]:mt-4 [&_h3]:mb-2 [&_h3]:font-semibold [&_p]:my-2 [&_p]:leading-relaxed [&_a]:underline",
-  "[&_ul]:my-2 [&_ul]:list-disc [&_ul]:pl-6 [&_ol]:my-2 [&_ol]:list-decimal [&_ol]:pl-6 [&_li]:my-0.5",
-  "[&_code]:bg-muted [&_code]:rounded [&_code]:px-1 [&_code]:font-mono [&_code]:text-[0.85em]",
-  "[&_pre]:bg-muted [&_pre]:my-3 [&_pre]:overflow-x-auto [&_pre]:rounded-md [&_pre]:p-3 [&_pre_code]:p-0",
-  "[&_blockquote]:border-l-2 [&_blockquote]:pl-3 [&_blockquote]:italic [&_hr]:my-4",
-  "[&_table]:my-3 [&_table]:border-collapse [&_td]:border [&_td]:px-2 [&_td]:py-1 [&_th]:border [&_th]:px-2 [&_th]:py-1 [&_th]:font-medium",
-].join(" ");
 
 const codeOf = (err: unknown) => (err instanceof TRPCClientError ? (err.data as { code?: string } | undefined)?.code : undefined);
 
@@ -69,6 +58,8 @@ export function FileEditor({
   const read = useQuery(trpc.files.read.queryOptions(readKey, { staleTime: 0 }));
   const [baseline, setBaseline] = useState<Baseline | null>(null);
   const [draft, setDraft] = useState("");
+  /** What the editor is told to show; a new object only when the text is set from outside typing. */
+  const [shown, setShown] = useState({ text: "" });
   const [underneath, setUnderneath] = useState<null | "changed" | "deleted">(null);
   const [updatedFromContainer, setUpdatedFromContainer] = useState(false);
   const [preview, setPreview] = useState(false);
@@ -77,9 +68,14 @@ export function FileEditor({
 
   useEffect(() => onDirtyChange(dirty), [dirty, onDirtyChange]);
 
+  const showText = (text: string) => {
+    setDraft(text);
+    setShown({ text });
+  };
+
   const adopt = (data: FileRead) => {
     setBaseline({ content: data.content, sha256: data.sha256 });
-    setDraft(data.content);
+    showText(data.content);
     setUnderneath(null);
   };
 
@@ -206,7 +202,7 @@ export function FileEditor({
           ) : null}
           {canWrite && !binary ? (
             <>
-              <Button variant="outline" size="sm" onClick={() => setDraft(baseline.content)} disabled={!dirty}>
+              <Button variant="outline" size="sm" onClick={() => showText(baseline.content)} disabled={!dirty}>
                 <RotateCcw aria-hidden="true" />
                 Revert
               </Button>
@@ -250,14 +246,14 @@ export function FileEditor({
       <div className="min-h-0 flex-1">
         {binary ? (
           <p className="text-muted-foreground p-4 text-sm">This is a binary file ({formatSize(file.size)}); it cannot be edited here.</p>
-        ) : preview && markdown ? (
-          <article className={`h-full overflow-auto p-4 text-sm ${MARKDOWN_STYLES}`} aria-label="Preview">
-            <ReactMarkdown remarkPlugins={[remarkGfm]}>{draft}</ReactMarkdown>
-          </article>
         ) : (
-          <div className="h-full min-h-80" data-testid="code-editor">
-            <CodeEditor path={path} value={draft} language={languageFor(path)} readOnly={!canWrite} dark={dark} onChange={setDraft} onSave={onSaveKey} />
-          </div>
+          <>
+            {preview && markdown ? <MarkdownPreview text={draft} /> : null}
+            {/* Kept mounted while previewing: the edits and their undo history stay. */}
+            <div className={preview && markdown ? "hidden" : "h-full min-h-80"} data-testid="code-editor">
+              <CodeEditor path={path} content={shown} language={languageFor(path)} readOnly={!canWrite} dark={dark} onChange={setDraft} onSave={onSaveKey} />
+            </div>
+          </>
         )}
       </div>
     </div>

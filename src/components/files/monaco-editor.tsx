@@ -4,6 +4,7 @@
 // so other pages never carry it.
 import Editor, { loader, type OnMount } from "@monaco-editor/react";
 import * as monaco from "monaco-editor";
+import { useEffect, useRef } from "react";
 
 type WorkerFactory = { getWorker(workerId: string, label: string): Worker };
 
@@ -12,20 +13,20 @@ if (typeof window !== "undefined") {
     getWorker(_workerId, label) {
       switch (label) {
         case "json":
-          return new Worker(new URL("monaco-editor/esm/vs/language/json/json.worker.js", import.meta.url), { type: "module" });
+          return new Worker(new URL("monaco-editor/language/json/json.worker.js", import.meta.url), { type: "module" });
         case "css":
         case "scss":
         case "less":
-          return new Worker(new URL("monaco-editor/esm/vs/language/css/css.worker.js", import.meta.url), { type: "module" });
+          return new Worker(new URL("monaco-editor/language/css/css.worker.js", import.meta.url), { type: "module" });
         case "html":
         case "handlebars":
         case "razor":
-          return new Worker(new URL("monaco-editor/esm/vs/language/html/html.worker.js", import.meta.url), { type: "module" });
+          return new Worker(new URL("monaco-editor/language/html/html.worker.js", import.meta.url), { type: "module" });
         case "typescript":
         case "javascript":
-          return new Worker(new URL("monaco-editor/esm/vs/language/typescript/ts.worker.js", import.meta.url), { type: "module" });
+          return new Worker(new URL("monaco-editor/language/typescript/ts.worker.js", import.meta.url), { type: "module" });
         default:
-          return new Worker(new URL("monaco-editor/esm/vs/editor/editor.worker.js", import.meta.url), { type: "module" });
+          return new Worker(new URL("monaco-editor/editor/editor.worker.js", import.meta.url), { type: "module" });
       }
     },
   };
@@ -34,7 +35,11 @@ if (typeof window !== "undefined") {
 
 export interface MonacoEditorProps {
   path: string;
-  value: string;
+  /**
+   * The text to show, set only when it changes identity (open, revert, reload): the editor is
+   * uncontrolled while typing, so fast keystrokes are never overwritten by a late re-render.
+   */
+  content: { text: string };
   language: string;
   readOnly: boolean;
   dark: boolean;
@@ -42,14 +47,23 @@ export interface MonacoEditorProps {
   onSave(): void;
 }
 
-export default function MonacoEditor({ path, value, language, readOnly, dark, onChange, onSave }: MonacoEditorProps) {
+export default function MonacoEditor({ path, content, language, readOnly, dark, onChange, onSave }: MonacoEditorProps) {
+  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const contentRef = useRef(content);
+  useEffect(() => {
+    contentRef.current = content;
+    const ed = editorRef.current;
+    if (ed && ed.getValue() !== content.text) ed.setValue(content.text);
+  }, [content]);
   const onMount: OnMount = (editor, m) => {
+    editorRef.current = editor;
+    if (editor.getValue() !== contentRef.current.text) editor.setValue(contentRef.current.text);
     editor.addCommand(m.KeyMod.CtrlCmd | m.KeyCode.KeyS, () => onSave());
   };
   return (
     <Editor
       path={path}
-      value={value}
+      defaultValue={content.text}
       language={language}
       theme={dark ? "vs-dark" : "vs"}
       onChange={(v) => onChange(v ?? "")}
