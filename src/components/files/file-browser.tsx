@@ -1,7 +1,8 @@
 "use client";
 // The agent's files: tree on the left (lazily listed), the open file on the right, the config
 // reload notice and capabilities. Used by the agent page's Files tab and the full-page editor.
-import { useQuery } from "@tanstack/react-query";
+import { skipToken, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
 import { FileCode2, PowerOff } from "lucide-react";
 import { useCallback, useState } from "react";
 import { EmptyState } from "@/components/common/empty-state";
@@ -30,12 +31,20 @@ export function FileBrowser({
   initialPath?: string | null;
 }) {
   const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const [selected, setSelected] = useState<string | null>(initialPath);
   const [dirty, setDirty] = useState(false);
   const canWrite = roleAtLeast(role, "operator");
   const caps = useQuery(trpc.agentConfig.capabilities.queryOptions({ projectId, agentId }));
   const writable = caps.data?.capabilities?.writablePaths;
   const roots = writable?.length ? writable : DEFAULT_ROOTS;
+
+  // Sizes and entries in the tree follow changes (written through Armory or seen by the watcher).
+  useSubscription(
+    trpc.files.onChange.subscriptionOptions(running ? { projectId, agentId } : skipToken, {
+      onData: () => void queryClient.invalidateQueries({ queryKey: trpc.files.list.queryKey({ projectId, agentId }) }),
+    }),
+  );
 
   const select = useCallback(
     (path: string) => {

@@ -7,7 +7,7 @@ import type { PrismaClient } from "../db";
 import { agentNotRunning, ContainerFiles, type FileEntry, type FileType, type ResolvedPath } from "../docker/files";
 import { DomainError, notFound } from "../domain/errors";
 import { AgentEventBus } from "../events/agent-event-bus";
-import { baseName, confineResolved, confineToRoots, DEFAULT_FILE_ROOTS, isWithinRoots, parentOf } from "./paths";
+import { baseName, confineResolved, DEFAULT_FILE_ROOTS, isWithinRoots, parentOf } from "./paths";
 
 export interface AgentRef {
   projectId: string;
@@ -188,7 +188,9 @@ export class AgentFiles {
       if (missing.length && !input.createDirs) {
         throw new DomainError("NOT_FOUND", `The directory ${parentOf(path)} does not exist (pass createDirs to create it).`);
       }
-      if (!isWithinRoots(ancestor, this.roots)) confineToRoots(parentOf(target), this.roots);
+      if (!isWithinRoots(ancestor, this.roots)) {
+        throw new DomainError("BAD_REQUEST", `Cannot write ${path}: its root directory does not exist in the container.`);
+      }
       dirs = missing.map((_, i) => missing.slice(0, i + 1).join("/"));
     }
     const rel = ancestor === "/" ? target.slice(1) : target.slice(ancestor.length + 1);
