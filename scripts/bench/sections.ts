@@ -3,6 +3,7 @@
 // returns its JSON report plus the rows it wants printed. Register a section with one line below.
 import { trustBench } from "./trust";
 import { versionsBench } from "./versions";
+import { filesBench } from "./files";
 
 export interface BenchSectionResult {
   /** Goes into bench/results.json under the section's name. */
@@ -19,4 +20,5 @@ export interface BenchSection {
 export const BENCH_SECTIONS: BenchSection[] = [
   trustBench,
   versionsBench,
+  filesBench,
 ];

@@ -59,6 +59,12 @@ const configSchema = z.object({
     .transform((v) => (v ? v : undefined))
     .refine((v) => v === undefined || v.length >= 16, { message: "must be at least 16 characters" }),
   ARMORY_HEALTH_CHECK_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  ARMORY_FILES_MAX_BYTES: z.coerce
+    .number({ error: "must be a number of bytes" })
+    .int("must be a whole number of bytes")
+    .min(1024, "must be at least 1024 bytes")
+    .max(256 * 1024 * 1024, "must be at most 268435456 (256 MiB)")
+    .default(10 * 1024 * 1024),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
@@ -84,6 +90,8 @@ export interface Config {
   secretKey: string | undefined;
   /** How long a re-created container may take to answer its health probe before the update rolls back. */
   updateHealthTimeoutMs: number;
+  /** Largest file the files API reads or writes, in bytes. */
+  filesMaxBytes: number;
   logLevel: RawConfig["LOG_LEVEL"];
   logFormat: "json" | "pretty";
   /** Bearer token /metrics requires; unset: /metrics is open. */
@@ -127,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     agentImageAutobuild: c.ARMORY_AGENT_IMAGE_AUTOBUILD,
     secretKey: c.ARMORY_SECRET_KEY,
     updateHealthTimeoutMs: c.ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS * 1000,
+    filesMaxBytes: c.ARMORY_FILES_MAX_BYTES,
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "json"),
     metricsToken: c.ARMORY_METRICS_TOKEN,

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { AgentConfigWatch } from "./agent-config/watch";
 import { DefaultAgentImage } from "./agents/images";
 import { AgentManager } from "./agents/manager";
 import { createAuth, type Auth } from "./auth";
@@ -17,6 +18,7 @@ import { HealthMonitor, type SelfHealSettings } from "./health/monitor";
 import { HealthService } from "./health/service";
 import { LogService } from "./logs/service";
 import { metrics } from "./metrics";
+import { AgentFiles } from "./files/service";
 import { createLogger, type Logger } from "./logger";
 import { resolveMasterKey } from "./secrets/crypto";
 import { SecretStore } from "./secrets/store";
@@ -37,6 +39,10 @@ export interface Services {
   /** Resources (stats collector), health checks and self-heal. */
   health: HealthService;
   logs: LogService;
+  /** Agent files (files.*) and their agent-file-changed events. */
+  files: AgentFiles;
+  /** Config hot-reload: follows agents' supervisors; `onReload(listener)` is the hook for other code. */
+  agentConfig: AgentConfigWatch;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -127,6 +133,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       return Object.fromEntries(groups.map((g) => [g.observedState, g._count._all]));
     };
     m.sources.statsStreams = () => collector.streamCount;
+    const files = new AgentFiles({ prisma: db.prisma, docker, maxBytes: config.filesMaxBytes });
+    const agentConfig = new AgentConfigWatch({ prisma: db.prisma, docker, log, agents, files });
     let background = false;
     return {
       config,
@@ -140,6 +148,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       rollouts,
       health,
       logs,
+      files,
+      agentConfig,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
@@ -147,10 +157,11 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         agents.startBackground();
         collector.start();
         monitor.start();
+        agentConfig.start();
         if (config.agentImageAutobuild) void agentImage.buildInBackground().catch(() => {});
       },
       async close() {
-        await Promise.all([collector.stop(), monitor.stop()]);
+        await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
         await agents.stopBackground();
         await db.close();
       },

@@ -148,12 +148,31 @@ describe("agent image", () => {
           writablePaths: ["/workspace", "/home/agent/.claude"],
           configDir: "/home/agent/.claude",
           instructionsDir: "/workspace",
-          supportedActions: ["chat", "files", "exec"],
+          instructionFiles: expect.arrayContaining(["/workspace/CLAUDE.md", "/home/agent/.claude/CLAUDE.md"]),
+          configWatcher: "inotify",
+          supportedActions: ["chat", "files", "exec", "config-reload", "health"],
         },
       });
       expect(ready.pid).toBeGreaterThan(1); // docker-init is PID 1
       readyPid = ready.pid;
       expect(Number.isNaN(Date.parse(ready.time))).toBe(false);
+    });
+
+    it("watches the instruction files: one config-reload line per burst of changes, none for other files", async () => {
+      expect(parseEvent((await agent.lines.next()).value)).toMatchObject({ event: "config-watch", dirs: ["/workspace", "/home/agent/.claude"] });
+      const burst = await execIn(agent.container, ["bash", "-c", "for i in $(seq 20); do echo $i > /workspace/CLAUDE.md; done; echo x > /workspace/notes.txt"]);
+      expect(burst.code).toBe(0);
+      const reload = parseEvent((await agent.lines.next()).value);
+      expect(reload).toMatchObject({ event: "config-reload", files: ["/workspace/CLAUDE.md"], filesTruncated: false });
+      expect(reload.changes as number).toBeGreaterThanOrEqual(2);
+      expect(Date.parse(reload.time) - Date.parse(reload.firstChangeAt as string)).toBeLessThan(1000);
+      // A new directory of commands is watched from then on.
+      await execIn(agent.container, ["bash", "-c", "mkdir -p /home/agent/.claude/commands && echo 'Do it.' > /home/agent/.claude/commands/go.md"]);
+      const lines = [parseEvent((await agent.lines.next()).value), parseEvent((await agent.lines.next()).value)];
+      expect(lines.map((l) => l.event).sort()).toEqual(["config-reload", "config-watch"]);
+      expect(lines.find((l) => l.event === "config-reload")!.files).toEqual(expect.arrayContaining(["/home/agent/.claude/commands"]));
+      await execIn(agent.container, ["bash", "-c", "echo 'Do it now.' > /home/agent/.claude/commands/go.md"]);
+      expect(parseEvent((await agent.lines.next()).value)).toMatchObject({ event: "config-reload", files: ["/home/agent/.claude/commands/go.md"] });
     });
 
     it("runs execs as agent (uid 1000) in /workspace", async () => {

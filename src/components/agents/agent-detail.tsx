@@ -9,6 +9,7 @@ import { AgentControls } from "@/components/agents/agent-controls";
 import { AGENT_TABS, isAgentTab, type AgentTab } from "@/components/agents/agent-format";
 import { EngineBanner, AgentStatusBadge, AgentStatusDetail, AgentUptime, LiveIndicator } from "@/components/agents/agent-status";
 import { AgentSettings } from "@/components/agents/agent-settings";
+import { FileBrowser } from "@/components/files/file-browser";
 import { useAgentStatus } from "@/components/agents/use-agent-status";
 import { MetricsPanel } from "@/components/health/metrics-panel";
 import { LogsPanel } from "@/components/logs/logs-panel";
@@ -151,17 +152,10 @@ export function AgentDetail({
           />
         </TabsContent>
         <TabsContent value="files">
-          <UnreleasedTab
-            icon={FolderTree}
-            title="Files"
-            description={`Browse and edit the files in ${a.name}'s /workspace and its instructions, with changes picked up by the agent at once.`}
-            points={[
-              "File tree and code editor",
-              "Save, revert and markdown preview",
-              "A notice when a file changed underneath you",
-              "Instruction changes reloaded automatically",
-            ]}
-          />
+          <FileBrowser projectId={projectId} agentId={agentId} role={role} running={a.observedState === "running"} />
+          <Link href={`/projects/${projectId}/agents/${agentId}/files`} className="text-muted-foreground hover:text-foreground mt-2 inline-block text-xs underline">
+            Open the full-page editor
+          </Link>
         </TabsContent>
         <TabsContent value="logs">
           <LogsPanel projectId={projectId} agentId={agentId} />

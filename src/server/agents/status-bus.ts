@@ -27,6 +27,12 @@ export class AgentStatusBus {
     this.emit({ type: "engine", engine: this.engine });
   }
 
+  /** In-process listener for every event (all projects); returns the function that removes it. */
+  listen(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   get subscriberCount(): number {
     return this.listeners.size;
   }

@@ -6,6 +6,8 @@ import { secretRouter } from "./routers/secret/router";
 import { versionRouter } from "./routers/version/router";
 import { healthRouter } from "./routers/health/router";
 import { logsRouter } from "./routers/logs/router";
+import { agentConfigRouter } from "./routers/agent-config/router";
+import { filesRouter } from "./routers/files/router";
 import { projectRouter } from "./routers/project/router";
 import { templateRouter } from "./routers/template/router";
 import { tokenRouter } from "./routers/token/router";
@@ -24,6 +26,8 @@ export const appRouter = router({
   env: envRouter,
   health: healthRouter,
   logs: logsRouter,
+  files: filesRouter,
+  agentConfig: agentConfigRouter,
 });
 
 export type AppRouter = typeof appRouter;

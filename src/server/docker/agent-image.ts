@@ -24,7 +24,7 @@ export const AGENT_IMAGE_REPO = "armory-agent";
 /** The Claude Code release baked into the image (npm @anthropic-ai/claude-code), pinned exactly. */
 export const CLAUDE_CODE_VERSION = "2.1.330";
 /** Bump whenever the image contents change (Dockerfile, supervisor, packages). */
-export const AGENT_IMAGE_REVISION = 1;
+export const AGENT_IMAGE_REVISION = 2;
 /** The agent image version: Claude Code version plus revision, e.g. "2.1.330-r1". */
 export const AGENT_IMAGE_VERSION = `${CLAUDE_CODE_VERSION}-r${AGENT_IMAGE_REVISION}`;
 /** The locally imported Debian base the no-registry build starts from. */

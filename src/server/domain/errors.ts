@@ -7,6 +7,8 @@ export type DomainErrorCode =
   | "FORBIDDEN"
   | "CONFLICT"
   | "BAD_REQUEST"
+  /** The content is bigger than a configured limit (413). */
+  | "PAYLOAD_TOO_LARGE"
   /** Something the action depends on is not ready (the Docker engine is down, an image is missing). */
   | "PRECONDITION_FAILED"
   /** The database is unavailable. */

@@ -1,0 +1,267 @@
+// Files inside a running agent container. Contents move through Docker's archive API (getArchive
+// / putArchive, tar via tar-stream), so entries get exact owner, mode and bytes; what the archive
+// API cannot do cheaply — resolve symlinks the way the container's kernel does, list a directory
+// without packing every file in it, remove — runs as tiny exec'd coreutils/findutils commands as
+// the agent user. Callers pass paths already checked by src/server/files/paths.ts.
+import { Readable } from "node:stream";
+import type Docker from "dockerode";
+import tar from "tar-stream";
+import { DomainError } from "../domain/errors";
+import { dockerError, statusOf } from "./client";
+import { AGENT_UID } from "./containers";
+
+export type FileType = "file" | "directory" | "symlink" | "other";
+
+export interface FileEntry {
+  name: string;
+  path: string;
+  type: FileType;
+  size: number;
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+  modifiedAt: Date;
+  /** For symlinks: where the link points (as written), and what is there. */
+  symlinkTarget: string | null;
+  targetType: FileType | "missing" | null;
+}
+
+export interface ResolvedPath {
+  requested: string;
+  /** The path with every symlink resolved by the container (may not exist). */
+  resolved: string;
+  /** The deepest existing ancestor of `resolved` (itself when it exists). */
+  existingAncestor: string;
+  /** Type of what is at `resolved`, null when nothing is. */
+  type: FileType | null;
+  ancestorType: FileType;
+  /** Type of the requested path itself, not following a final symlink (null when nothing is there). */
+  ownType: FileType | null;
+  size: number;
+  mode: number;
+  modifiedAt: Date | null;
+}
+
+const FIND_TYPES: Record<string, FileType> = { f: "file", d: "directory", l: "symlink" };
+const typeOfFind = (y: string): FileType => FIND_TYPES[y] ?? "other";
+
+function notRunning(err: unknown): boolean {
+  return statusOf(err) === 409 && /not running|is paused|is restarting/i.test(String((err as Error).message));
+}
+
+/** The error for a container that cannot run commands now. */
+export function agentNotRunning(agentName: string): DomainError {
+  return new DomainError("PRECONDITION_FAILED", `Agent ${agentName} is not running: start it to work with its files.`);
+}
+
+interface ExecResult {
+  stdout: Buffer;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Runs a command in the container (non-TTY, demultiplexed) and collects its output and exit code. */
+async function execCollect(container: Docker.Container, cmd: string[], action: string): Promise<ExecResult> {
+  let exec: Docker.Exec;
+  let stream: NodeJS.ReadableStream;
+  try {
+    exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, WorkingDir: "/" });
+    stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream;
+  } catch (err) {
+    if (notRunning(err)) throw new DomainError("PRECONDITION_FAILED", "not running");
+    throw dockerError(err, action);
+  }
+  const out: Buffer[] = [];
+  const errOut: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    // Frames: 8-byte header (stream id, 3 zero bytes, big-endian length), then the payload.
+    let buf: Buffer = Buffer.alloc(0);
+    stream.on("data", (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= 8) {
+        const len = buf.readUInt32BE(4);
+        if (buf.length < 8 + len) break;
+        (buf[0] === 2 ? errOut : out).push(buf.subarray(8, 8 + len));
+        buf = buf.subarray(8 + len);
+      }
+    });
+    stream.once("end", () => resolve());
+    stream.once("close", () => resolve());
+    stream.once("error", reject);
+  });
+  let exitCode = -1;
+  for (let i = 0; i < 50; i++) {
+    const info = await exec.inspect();
+    if (!info.Running) {
+      exitCode = info.ExitCode ?? -1;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { stdout: Buffer.concat(out), stderr: Buffer.concat(errOut).toString("utf8").trim(), exitCode };
+}
+
+function splitNul(buf: Buffer): string[] {
+  const parts = buf.toString("utf8").split("\0");
+  if (parts.at(-1) === "") parts.pop();
+  return parts;
+}
+
+const dateOfEpoch = (s: string): Date => new Date(Math.round(Number(s) * 1000));
+
+// Resolves each argument like the kernel would (realpath -m: missing tails allowed), then the
+// deepest existing ancestor, then stats the result. NUL-separated records.
+const RESOLVE_SCRIPT = `
+for p; do
+  r=$(realpath -m -- "$p" 2>/dev/null) || { printf 'ERR\\0%s\\0' "$p"; continue; }
+  a=$r
+  while [ ! -e "$a" ] && [ "$a" != / ]; do a=\${a%/*}; a=\${a:-/}; done
+  printf 'OK\\0%s\\0%s\\0' "$r" "$a"
+  if [ -e "$r" ]; then find "$r" -maxdepth 0 -printf '%y\\0%s\\0%m\\0%T@\\0'; else printf 'none\\0\\0\\0\\0'; fi
+  find "$a" -maxdepth 0 -printf '%y\\0'
+  if [ -e "$p" ] || [ -L "$p" ]; then find "$p" -maxdepth 0 -printf '%y\\0'; else printf 'none\\0'; fi
+done`;
+
+export class ContainerFiles {
+  private readonly container: Docker.Container;
+
+  constructor(
+    docker: Docker,
+    containerId: string,
+    private readonly agentName: string,
+  ) {
+    this.container = docker.getContainer(containerId);
+  }
+
+  private async exec(cmd: string[], action: string): Promise<ExecResult> {
+    try {
+      return await execCollect(this.container, cmd, action);
+    } catch (err) {
+      if (err instanceof DomainError && err.message === "not running") throw agentNotRunning(this.agentName);
+      throw err;
+    }
+  }
+
+  /** Resolves symlinks inside the container (one exec for all paths). */
+  async resolve(paths: string[]): Promise<ResolvedPath[]> {
+    const res = await this.exec(["bash", "-c", RESOLVE_SCRIPT, "resolve", ...paths], "resolve paths in the container");
+    const f = splitNul(res.stdout);
+    const out: ResolvedPath[] = [];
+    let i = 0;
+    for (const requested of paths) {
+      if (f[i] === "ERR") {
+        throw new DomainError("BAD_REQUEST", `${requested} cannot be resolved in the container (a symbolic link loop or a directory the agent cannot enter).`);
+      }
+      if (f[i] !== "OK") throw new DomainError("ENGINE_ERROR", `Could not resolve ${requested} in the container: ${res.stderr || "unexpected output"}`);
+      const [resolved, existingAncestor, y, size, mode, mtime, ay, ly] = f.slice(i + 1, i + 9);
+      i += 9;
+      out.push({
+        requested,
+        resolved: resolved!,
+        existingAncestor: existingAncestor!,
+        type: y === "none" ? null : typeOfFind(y!),
+        ancestorType: typeOfFind(ay!),
+        ownType: ly === "none" ? null : typeOfFind(ly!),
+        size: y === "none" ? 0 : Number(size),
+        mode: y === "none" ? 0 : parseInt(mode!, 8),
+        modifiedAt: y === "none" ? null : dateOfEpoch(mtime!),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The entries of a directory (not recursive), at most `limit` of them. One exec of find with a
+   * NUL-separated printf: fast for 10,000 entries, where an archive would pack every file.
+   */
+  async list(dir: string, limit: number, shownAs = dir): Promise<{ entries: FileEntry[]; truncated: boolean }> {
+    const fields = 7;
+    const script = `find "$1" -mindepth 1 -maxdepth 1 -printf '%y\\0%Y\\0%s\\0%m\\0%T@\\0%l\\0%f\\0' | head -z -n ${(limit + 1) * fields}`;
+    const res = await this.exec(["bash", "-o", "pipefail", "-c", script, "list", dir], `list ${dir}`);
+    if (res.exitCode !== 0 && res.exitCode !== 141 && !res.stdout.length) {
+      throw new DomainError(/Permission denied/i.test(res.stderr) ? "FORBIDDEN" : "BAD_REQUEST", `Cannot list ${dir}: ${res.stderr || `exit code ${res.exitCode}`}`);
+    }
+    const f = splitNul(res.stdout);
+    const entries: FileEntry[] = [];
+    for (let i = 0; i + fields <= f.length; i += fields) {
+      const [y, yTarget, size, mode, mtime, link, name] = f.slice(i, i + fields) as string[];
+      const type = typeOfFind(y!);
+      entries.push({
+        name: name!,
+        path: shownAs === "/" ? `/${name}` : `${shownAs}/${name}`,
+        type,
+        size: Number(size),
+        mode: parseInt(mode!, 8),
+        modifiedAt: dateOfEpoch(mtime!),
+        symlinkTarget: type === "symlink" ? link! : null,
+        targetType: type === "symlink" ? (yTarget === "N" || yTarget === "L" ? "missing" : typeOfFind(yTarget!)) : null,
+      });
+    }
+    const truncated = entries.length > limit;
+    if (truncated) entries.length = limit;
+    return { entries, truncated };
+  }
+
+  /** The bytes of a regular file (resolved path), through the archive API. */
+  async read(path: string): Promise<Buffer> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.container.getArchive({ path });
+    } catch (err) {
+      if (statusOf(err) === 404) throw new DomainError("NOT_FOUND", `${path} does not exist.`);
+      throw dockerError(err, `read ${path}`);
+    }
+    const extract = tar.extract();
+    let content: Buffer | null = null;
+    const done = (async () => {
+      for await (const entry of extract) {
+        if (content === null && entry.header.type === "file") {
+          const chunks: Buffer[] = [];
+          for await (const c of entry) chunks.push(c as Buffer);
+          content = Buffer.concat(chunks);
+        } else {
+          entry.resume();
+        }
+      }
+    })();
+    (stream as Readable).pipe(extract);
+    await done;
+    if (content === null) throw new DomainError("BAD_REQUEST", `${path} is not a regular file.`);
+    return content;
+  }
+
+  /**
+   * Writes a file through putArchive into `ancestor` (an existing directory): the missing
+   * directories between them (when `dirs` lists them, relative to ancestor, owner agent, 0755)
+   * and the file (relative name, owner agent, `mode`).
+   */
+  async write(opts: { ancestor: string; dirs: string[]; name: string; content: Buffer; mode: number; mtime: Date }): Promise<void> {
+    const pack = tar.pack();
+    const mtime = opts.mtime;
+    const owner = { uid: AGENT_UID, gid: AGENT_UID, uname: "agent", gname: "agent" };
+    for (const d of opts.dirs) pack.entry({ name: d, type: "directory", mode: 0o755, mtime, ...owner });
+    pack.entry({ name: opts.name, type: "file", mode: opts.mode, size: opts.content.length, mtime, ...owner }, opts.content);
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    try {
+      const res = await this.container.putArchive(Buffer.concat(chunks), { path: opts.ancestor, noOverwriteDirNonDir: "true" });
+      (res as unknown as Readable | undefined)?.resume?.();
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 404) throw new DomainError("NOT_FOUND", `The directory ${opts.ancestor} does not exist.`);
+      if (status === 400 || status === 403 || status === 500) {
+        const msg = String((err as { json?: { message?: string } }).json?.message ?? (err as Error).message);
+        if (/not a directory|cannot overwrite|read-only/i.test(msg)) throw new DomainError("BAD_REQUEST", `Cannot write ${opts.ancestor}/${opts.name}: ${msg}`);
+      }
+      throw dockerError(err, `write ${opts.ancestor}/${opts.name}`);
+    }
+  }
+
+  /** Removes a file, symlink or (recursive) directory, as the agent user. */
+  async remove(path: string, recursive: boolean): Promise<void> {
+    const res = await this.exec(recursive ? ["rm", "-rf", "--", path] : ["rm", "-f", "--", path], `delete ${path}`);
+    if (res.exitCode !== 0) {
+      throw new DomainError(/Permission denied/i.test(res.stderr) ? "FORBIDDEN" : "BAD_REQUEST", `Cannot delete ${path}: ${res.stderr || `exit code ${res.exitCode}`}`);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// In-process fan-out of per-agent events (file changes, config reloads) to tRPC subscriptions
+// and to other server code. Each subscriber has its own bounded queue, so a slow client cannot
+// hold up the others; in-process listeners (`on`) are called synchronously.
+
+export interface AgentScopedEvent {
+  projectId: string;
+  agentId: string;
+}
+
+export class AgentEventBus<E extends AgentScopedEvent> {
+  private listeners = new Set<(event: E) => void>();
+
+  publish(event: E): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(event);
+      } catch {
+        // one failing listener must not keep the event from the others
+      }
+    }
+  }
+
+  /** Calls `listener` for every event; returns the function that stops it. */
+  on(listener: (event: E) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Events of one project (and optionally one agent) until `signal` aborts. */
+  async *subscribe(filter: { projectId: string; agentId?: string }, signal?: AbortSignal): AsyncGenerator<E> {
+    const queue: E[] = [];
+    let notify: (() => void) | null = null;
+    const off = this.on((e) => {
+      if (e.projectId !== filter.projectId || (filter.agentId && e.agentId !== filter.agentId)) return;
+      queue.push(e);
+      if (queue.length > 1000) queue.splice(0, queue.length - 1000); // drop the oldest for a stalled reader
+      notify?.();
+    });
+    const onAbort = () => notify?.();
+    signal?.addEventListener("abort", onAbort);
+    try {
+      while (!signal?.aborted) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        await new Promise<void>((resolve) => (notify = resolve));
+        notify = null;
+      }
+    } finally {
+      off();
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

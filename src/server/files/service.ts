@@ -1,0 +1,227 @@
+// Files of a running agent: list, read, write, delete — the path rules (paths.ts), symlink
+// resolution in the container, size limits, optimistic concurrency (expectedSha256), and an
+// `agent-file-changed` event for every change made through Armory.
+import { createHash } from "node:crypto";
+import type Docker from "dockerode";
+import type { PrismaClient } from "../db";
+import { agentNotRunning, ContainerFiles, type FileEntry, type FileType, type ResolvedPath } from "../docker/files";
+import { DomainError, notFound } from "../domain/errors";
+import { AgentEventBus } from "../events/agent-event-bus";
+import { baseName, confineResolved, DEFAULT_FILE_ROOTS, isWithinRoots, parentOf } from "./paths";
+
+export interface AgentRef {
+  projectId: string;
+  agentId: string;
+}
+
+/**
+ * Checks a path for the caller (the requested one, then the one symlinks resolve to) and
+ * returns it normalized; throws a 4xx DomainError. Made by filePathGuard (./access).
+ */
+export type PathGuard = (path: string) => string;
+
+export interface AgentFileChangedEvent {
+  type: "agent-file-changed";
+  projectId: string;
+  agentId: string;
+  path: string;
+  change: "written" | "deleted" | "changed";
+  /** armory: through files.write/delete; container: seen by the agent's config watcher. */
+  source: "armory" | "container";
+  /** sha256 of the new content (null for deletions). */
+  sha256: string | null;
+  size: number | null;
+  at: Date;
+}
+
+export type FileEncoding = "utf-8" | "base64";
+
+export interface ReadResult {
+  path: string;
+  resolvedPath: string;
+  encoding: FileEncoding;
+  content: string;
+  size: number;
+  mode: number;
+  modifiedAt: Date;
+  sha256: string;
+}
+
+export interface WriteInput {
+  path: string;
+  content: string;
+  encoding: FileEncoding;
+  createDirs: boolean;
+  mode: number;
+  /** When set, the write only happens if the file's current content has this hash (else CONFLICT). */
+  expectedSha256?: string;
+}
+
+export interface WriteResult {
+  path: string;
+  resolvedPath: string;
+  size: number;
+  mode: number;
+  modifiedAt: Date;
+  sha256: string;
+  created: boolean;
+}
+
+export interface AgentFilesOptions {
+  prisma: PrismaClient;
+  docker: Docker;
+  maxBytes: number;
+  roots?: readonly string[];
+  /** Most entries one list returns (default 50,000). */
+  listLimit?: number;
+}
+
+export const sha256 = (buf: Buffer) => createHash("sha256").update(buf).digest("hex");
+
+/** utf-8 when the bytes are valid UTF-8 without NUL bytes, else base64. */
+export function encodeContent(buf: Buffer): { encoding: FileEncoding; content: string } {
+  if (!buf.subarray(0, 8192).includes(0)) {
+    try {
+      return { encoding: "utf-8", content: new TextDecoder("utf-8", { fatal: true }).decode(buf) };
+    } catch {
+      // not UTF-8: binary
+    }
+  }
+  return { encoding: "base64", content: buf.toString("base64") };
+}
+
+const describeType = (t: FileType | null) => (t === "other" ? "a special file" : t === "directory" ? "a directory" : t === "symlink" ? "a symbolic link" : t === "file" ? "a file" : "nothing");
+
+export class AgentFiles {
+  readonly events = new AgentEventBus<AgentFileChangedEvent>();
+  readonly roots: readonly string[];
+  readonly maxBytes: number;
+  private readonly listLimit: number;
+
+  constructor(private readonly opts: AgentFilesOptions) {
+    this.roots = opts.roots ?? DEFAULT_FILE_ROOTS;
+    this.maxBytes = opts.maxBytes;
+    this.listLimit = opts.listLimit ?? 50_000;
+  }
+
+  private async container(ref: AgentRef): Promise<ContainerFiles> {
+    const row = await this.opts.prisma.agent.findFirst({
+      where: { id: ref.agentId, projectId: ref.projectId },
+      select: { name: true, containerId: true, observedState: true },
+    });
+    if (!row) throw notFound("Agent");
+    if (!row.containerId || row.observedState === "missing") throw agentNotRunning(row.name);
+    return new ContainerFiles(this.opts.docker, row.containerId, row.name);
+  }
+
+  /** Resolves `path` in the container and checks the result against the roots and the guard. */
+  private async resolve(files: ContainerFiles, path: string, guard: PathGuard): Promise<ResolvedPath> {
+    const [r] = await files.resolve([path]);
+    confineResolved(path, r!.resolved, this.roots);
+    if (r!.resolved !== path) guard(r!.resolved);
+    return r!;
+  }
+
+  private tooLarge(path: string, size: number): DomainError {
+    return new DomainError(
+      "PAYLOAD_TOO_LARGE",
+      `${path} is ${size.toLocaleString("en")} bytes; the limit is ${this.maxBytes.toLocaleString("en")} bytes (ARMORY_FILES_MAX_BYTES).`,
+    );
+  }
+
+  async list(ref: AgentRef, path: string, guard: PathGuard): Promise<{ path: string; resolvedPath: string; entries: FileEntry[]; truncated: boolean }> {
+    guard(path);
+    const files = await this.container(ref);
+    const r = await this.resolve(files, path, guard);
+    if (r.type === null) throw new DomainError("NOT_FOUND", `${path} does not exist.`);
+    if (r.type !== "directory") throw new DomainError("BAD_REQUEST", `${path} is ${describeType(r.type)}, not a directory.`);
+    const { entries, truncated } = await files.list(r.resolved, this.listLimit, path);
+    entries.sort((a, b) => {
+      const ad = a.type === "directory" || a.targetType === "directory" ? 0 : 1;
+      const bd = b.type === "directory" || b.targetType === "directory" ? 0 : 1;
+      return ad - bd || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    });
+    return { path, resolvedPath: r.resolved, entries, truncated };
+  }
+
+  async read(ref: AgentRef, path: string, guard: PathGuard): Promise<ReadResult> {
+    guard(path);
+    const files = await this.container(ref);
+    const r = await this.resolve(files, path, guard);
+    if (r.type === null) throw new DomainError("NOT_FOUND", `${path} does not exist.`);
+    if (r.type !== "file") throw new DomainError("BAD_REQUEST", `${path} is ${describeType(r.type)}, not a file.`);
+    if (r.size > this.maxBytes) throw this.tooLarge(path, r.size);
+    const buf = await files.read(r.resolved);
+    if (buf.length > this.maxBytes) throw this.tooLarge(path, buf.length);
+    return { path, resolvedPath: r.resolved, ...encodeContent(buf), size: buf.length, mode: r.mode, modifiedAt: r.modifiedAt!, sha256: sha256(buf) };
+  }
+
+  async write(ref: AgentRef, input: WriteInput, guard: PathGuard): Promise<WriteResult> {
+    const { path } = input;
+    guard(path);
+    if (this.roots.includes(path)) throw new DomainError("BAD_REQUEST", `${path} is a directory, not a file.`);
+    const content = input.encoding === "base64" ? Buffer.from(input.content, "base64") : Buffer.from(input.content, "utf8");
+    if (content.length > this.maxBytes) throw this.tooLarge(path, content.length);
+    const files = await this.container(ref);
+    const r = await this.resolve(files, path, guard);
+    if (r.type !== null && r.type !== "file") throw new DomainError("BAD_REQUEST", `${path} is ${describeType(r.type)}; only files can be written.`);
+    if (input.expectedSha256 !== undefined) {
+      const current = r.type === "file" ? sha256(await files.read(r.resolved)) : null;
+      if (current !== input.expectedSha256) {
+        throw new DomainError(
+          "CONFLICT",
+          current === null ? `${path} was deleted since you opened it.` : `${path} changed since you opened it: reload it, or save again to overwrite.`,
+        );
+      }
+    }
+    const target = r.resolved;
+    let ancestor: string;
+    let dirs: string[] = [];
+    if (r.type === "file") {
+      ancestor = parentOf(target);
+    } else {
+      ancestor = r.existingAncestor;
+      if (r.ancestorType !== "directory") {
+        throw new DomainError("BAD_REQUEST", `Cannot write ${path}: ${ancestor} is ${describeType(r.ancestorType)}, not a directory.`);
+      }
+      const missing = parentOf(target) === ancestor ? [] : parentOf(target).slice(ancestor === "/" ? 1 : ancestor.length + 1).split("/");
+      if (missing.length && !input.createDirs) {
+        throw new DomainError("NOT_FOUND", `The directory ${parentOf(path)} does not exist (pass createDirs to create it).`);
+      }
+      if (!isWithinRoots(ancestor, this.roots)) {
+        throw new DomainError("BAD_REQUEST", `Cannot write ${path}: its root directory does not exist in the container.`);
+      }
+      dirs = missing.map((_, i) => missing.slice(0, i + 1).join("/"));
+    }
+    const rel = ancestor === "/" ? target.slice(1) : target.slice(ancestor.length + 1);
+    const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await files.write({ ancestor, dirs, name: rel, content, mode: input.mode, mtime });
+    const hash = sha256(content);
+    this.events.publish({ type: "agent-file-changed", ...ref, path, change: "written", source: "armory", sha256: hash, size: content.length, at: new Date() });
+    if (target !== path) {
+      this.events.publish({ type: "agent-file-changed", ...ref, path: target, change: "written", source: "armory", sha256: hash, size: content.length, at: new Date() });
+    }
+    return { path, resolvedPath: target, size: content.length, mode: input.mode, modifiedAt: mtime, sha256: hash, created: r.type === null };
+  }
+
+  async delete(ref: AgentRef, path: string, recursive: boolean, guard: PathGuard): Promise<{ path: string; deleted: true; type: FileType }> {
+    guard(path);
+    if (this.roots.includes(path)) throw new DomainError("BAD_REQUEST", `${path} is one of the agent's root directories and cannot be deleted.`);
+    const files = await this.container(ref);
+    // The parent is resolved; the last name is not followed, so deleting a link removes the link.
+    const [parent, own] = await files.resolve([parentOf(path), path]);
+    confineResolved(parentOf(path), parent!.resolved, this.roots);
+    const type = own!.ownType;
+    if (type === null) throw new DomainError("NOT_FOUND", `${path} does not exist.`);
+    if (type === "directory" && !recursive) {
+      throw new DomainError("BAD_REQUEST", `${path} is a directory: pass recursive to delete it with everything in it.`);
+    }
+    const target = `${parent!.resolved === "/" ? "" : parent!.resolved}/${baseName(path)}`;
+    confineResolved(path, target, this.roots);
+    if (target !== path) guard(target);
+    if (this.roots.includes(target)) throw new DomainError("BAD_REQUEST", `${path} is one of the agent's root directories and cannot be deleted.`);
+    await files.remove(target, recursive);
+    this.events.publish({ type: "agent-file-changed", ...ref, path, change: "deleted", source: "armory", sha256: null, size: null, at: new Date() });
+    return { path, deleted: true, type };
+  }
+}

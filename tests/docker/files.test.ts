@@ -1,0 +1,191 @@
+// Agent files on a real Docker engine: bytes in and out through the archive API, ownership,
+// listing a 10,000-entry directory, and the path rules (traversal, NUL, symlink escapes, size).
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureAgentImage } from "@/server/docker/agent-image";
+import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { docker, removeProjectDockerObjects } from "../support/docker";
+import { expectTrpcError } from "../support/trpc-errors";
+
+type Caller = Awaited<ReturnType<typeof callerFor>>;
+
+const MAX_BYTES = 2 * 1024 * 1024;
+
+/** Runs a shell command in the container as the agent user; returns stdout. */
+async function sh(containerId: string, script: string): Promise<string> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: ["bash", "-c", script], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const stdout = new (await import("node:stream")).PassThrough();
+  const stderr = new (await import("node:stream")).PassThrough();
+  stdout.on("data", (d: Buffer) => out.push(d));
+  stderr.on("data", (d: Buffer) => err.push(d));
+  docker.modem.demuxStream(stream, stdout, stderr);
+  await new Promise((resolve) => stream.on("end", resolve));
+  const info = await exec.inspect();
+  if (info.ExitCode !== 0) throw new Error(`${script} exited ${info.ExitCode}: ${Buffer.concat(err).toString()}`);
+  return Buffer.concat(out).toString("utf8");
+}
+
+describe("agent files on a real Docker engine", () => {
+  let armory: TestArmory;
+  let caller: Caller;
+  let viewer: Caller;
+  let projectId: string;
+  let agentId: string;
+  let containerId: string;
+  let ref: { projectId: string; agentId: string };
+
+  beforeAll(async () => {
+    await ensureAgentImage({ docker });
+    armory = await startTestArmory("pglite", { ARMORY_FILES_MAX_BYTES: String(MAX_BYTES) });
+    const owner = await signUp(armory.services, { name: "Files Owner" });
+    caller = await callerFor(armory.services, owner);
+    projectId = (await caller.project.create({ name: "Files" })).id;
+    const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
+    agentId = (await caller.agent.create({ projectId, templateId, name: "files", start: true })).id;
+    ref = { projectId, agentId };
+    containerId = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
+    const v = await signUp(armory.services, { name: "Viewer" });
+    await armory.services.db.prisma.projectMember.create({ data: { projectId, userId: v.id, role: "viewer" } });
+    viewer = await callerFor(armory.services, v);
+  }, 600_000);
+
+  afterAll(async () => {
+    await removeProjectDockerObjects(projectId);
+    await armory?.close();
+  });
+
+  it("writes a text file and reads back the same bytes, owned by the agent user with the default mode", async () => {
+    const text = "# Notes\nünïcödé ✓ — tabs\tand\r\nCRLF\n";
+    const w = await caller.files.write({ ...ref, path: "/workspace/notes/today.md", content: text, createDirs: true });
+    expect(w).toMatchObject({ path: "/workspace/notes/today.md", size: Buffer.byteLength(text), mode: 0o644, created: true });
+    const r = await caller.files.read({ ...ref, path: "/workspace/notes/today.md" });
+    expect(r.encoding).toBe("utf-8");
+    expect(Buffer.from(r.content, "utf8").equals(Buffer.from(text, "utf8"))).toBe(true);
+    expect(r.sha256).toBe(w.sha256);
+    expect(r.modifiedAt.getTime()).toBe(w.modifiedAt.getTime());
+    // Ownership and mode as the container sees them (the created directory too).
+    expect(await sh(containerId, "stat -c '%u:%g %a' /workspace/notes/today.md /workspace/notes")).toBe("1000:1000 644\n1000:1000 755\n");
+    // The agent can edit what Armory wrote.
+    await sh(containerId, "echo more >> /workspace/notes/today.md");
+    expect((await caller.files.read({ ...ref, path: "/workspace/notes/today.md" })).content).toBe(text + "more\n");
+  });
+
+  it("writes and reads binary content as base64, byte for byte, with the requested mode", async () => {
+    const bytes = Buffer.concat([Buffer.from([0, 1, 2, 255, 0xc3, 0x28]), randomBytes(300_000)]);
+    const w = await caller.files.write({ ...ref, path: "/workspace/bin/data.bin", content: bytes.toString("base64"), encoding: "base64", createDirs: true, mode: 0o600 });
+    expect(w.size).toBe(bytes.length);
+    const r = await caller.files.read({ ...ref, path: "/workspace/bin/data.bin" });
+    expect(r.encoding).toBe("base64");
+    expect(Buffer.from(r.content, "base64").equals(bytes)).toBe(true);
+    expect(r.mode).toBe(0o600);
+    expect(await sh(containerId, "stat -c '%u:%g %a %s' /workspace/bin/data.bin")).toBe(`1000:1000 600 ${bytes.length}\n`);
+  });
+
+  it("overwrites only when the content is still what the caller read (expectedSha256)", async () => {
+    const path = "/workspace/cas.txt";
+    const first = await caller.files.write({ ...ref, path, content: "one\n" });
+    await sh(containerId, "echo changed-by-agent > /workspace/cas.txt");
+    await expectTrpcError(caller.files.write({ ...ref, path, content: "two\n", expectedSha256: first.sha256 }), "CONFLICT", /changed since you opened it/);
+    const now = await caller.files.read({ ...ref, path });
+    expect(now.content).toBe("changed-by-agent\n");
+    await caller.files.write({ ...ref, path, content: "two\n", expectedSha256: now.sha256 });
+    expect((await caller.files.read({ ...ref, path })).content).toBe("two\n");
+  });
+
+  it("refuses a write into a missing directory unless createDirs is set, and writes onto directories", async () => {
+    await expectTrpcError(caller.files.write({ ...ref, path: "/workspace/missing/dir/x.txt", content: "x" }), "NOT_FOUND", /createDirs/);
+    await expectTrpcError(caller.files.write({ ...ref, path: "/workspace/notes", content: "x" }), "BAD_REQUEST", /directory/);
+    await expectTrpcError(caller.files.write({ ...ref, path: "/workspace/notes/today.md/sub.txt", content: "x", createDirs: true }), "BAD_REQUEST", /not a directory/);
+    await expectTrpcError(caller.files.write({ ...ref, path: "/workspace/x.bin", content: "not base64!", encoding: "base64" }), "BAD_REQUEST", /base64/);
+    await expectTrpcError(caller.files.write({ ...ref, path: "/workspace/x.txt", content: "x", mode: 0o4755 }), "BAD_REQUEST", /mode/);
+  });
+
+  it("lists a directory of 10,000 entries, with types, sizes, modes, times and symlink targets", async () => {
+    await sh(containerId, "mkdir -p /workspace/big && cd /workspace/big && seq -f 'f%05g.txt' 1 10000 | xargs touch && mkdir sub && echo hello > sub/a && ln -s sub/a link && ln -s /nowhere dangling");
+    const started = performance.now();
+    const res = await caller.files.list({ ...ref, path: "/workspace/big" });
+    const took = performance.now() - started;
+    console.log(`files.list of 10,003 entries: ${took.toFixed(0)} ms`);
+    expect(res.entries).toHaveLength(10_003);
+    expect(res.truncated).toBe(false);
+    expect(res.entries[0]).toMatchObject({ name: "sub", type: "directory", path: "/workspace/big/sub" });
+    const link = res.entries.find((e) => e.name === "link")!;
+    expect(link).toMatchObject({ type: "symlink", symlinkTarget: "sub/a", targetType: "file" });
+    expect(res.entries.find((e) => e.name === "dangling")).toMatchObject({ type: "symlink", symlinkTarget: "/nowhere", targetType: "missing" });
+    const f = res.entries.find((e) => e.name === "f00042.txt")!;
+    expect(f).toMatchObject({ type: "file", size: 0, mode: 0o644 });
+    expect(Math.abs(f.modifiedAt.getTime() - Date.now())).toBeLessThan(120_000);
+    expect(new Set(res.entries.map((e) => e.name)).size).toBe(10_003);
+    // The root listing names the roots for the tree.
+    const root = await caller.files.list({ ...ref });
+    expect(root.roots).toEqual(["/workspace", "/home/agent/.claude"]);
+    expect(root.entries.map((e) => e.name)).toEqual(expect.arrayContaining(["big", "notes", "cas.txt"]));
+  });
+
+  it("refuses traversal, NUL bytes, relative paths and paths outside the roots with clear 4xx errors", async () => {
+    await expectTrpcError(caller.files.read({ ...ref, path: "/workspace/../etc/passwd" }), "BAD_REQUEST", /`\.\.` is not allowed/);
+    await expectTrpcError(caller.files.read({ ...ref, path: "/workspace/a\0b" }), "BAD_REQUEST", /NUL/);
+    await expectTrpcError(caller.files.read({ ...ref, path: "etc/passwd" }), "BAD_REQUEST", /absolute/);
+    await expectTrpcError(caller.files.read({ ...ref, path: "/etc/passwd" }), "FORBIDDEN", /outside the agent's files/);
+    await expectTrpcError(caller.files.write({ ...ref, path: "/etc/evil", content: "x" }), "FORBIDDEN");
+    await expectTrpcError(caller.files.list({ ...ref, path: "/" }), "FORBIDDEN");
+    await expectTrpcError(caller.files.delete({ ...ref, path: "/workspace", recursive: true }), "BAD_REQUEST", /root/);
+    await expectTrpcError(caller.files.read({ ...ref, path: "/workspace/nope.txt" }), "NOT_FOUND", /does not exist/);
+    await expectTrpcError(caller.files.read({ ...ref, path: "/workspace/notes" }), "BAD_REQUEST", /not a file/);
+  });
+
+  it("refuses symlinks that lead outside the roots, for reading, listing and writing; deleting the link removes only the link", async () => {
+    await sh(containerId, "ln -sfn /etc /workspace/etc-link && ln -sfn /etc/hostname /workspace/host-link && ln -sfn /workspace/notes /workspace/notes-link");
+    await expectTrpcError(caller.files.read({ ...ref, path: "/workspace/etc-link/passwd" }), "FORBIDDEN", /symbolic link/);
+    await expectTrpcError(caller.files.read({ ...ref, path: "/workspace/host-link" }), "FORBIDDEN", /leads to \/etc\/hostname/);
+    await expectTrpcError(caller.files.list({ ...ref, path: "/workspace/etc-link" }), "FORBIDDEN");
+    await expectTrpcError(caller.files.write({ ...ref, path: "/workspace/etc-link/evil", content: "x" }), "FORBIDDEN");
+    await expectTrpcError(caller.files.write({ ...ref, path: "/workspace/host-link", content: "x" }), "FORBIDDEN");
+    // A link that stays inside is followed.
+    expect((await caller.files.read({ ...ref, path: "/workspace/notes-link/today.md" })).resolvedPath).toBe("/workspace/notes/today.md");
+    await caller.files.delete({ ...ref, path: "/workspace/host-link" });
+    expect(await sh(containerId, "test -e /workspace/host-link || echo gone; test -s /etc/hostname && echo intact")).toBe("gone\nintact\n");
+  });
+
+  it("refuses files over the size limit, both ways", async () => {
+    const big = Buffer.alloc(MAX_BYTES + 1, 0x61);
+    await expectTrpcError(caller.files.write({ ...ref, path: "/workspace/big.txt", content: big.toString("utf8") }), "PAYLOAD_TOO_LARGE", /limit is 2,097,152 bytes/);
+    await sh(containerId, `head -c ${MAX_BYTES + 10} /dev/zero > /workspace/huge.bin`);
+    await expectTrpcError(caller.files.read({ ...ref, path: "/workspace/huge.bin" }), "PAYLOAD_TOO_LARGE", /ARMORY_FILES_MAX_BYTES/);
+  });
+
+  it("deletes files, and directories only when asked to", async () => {
+    await caller.files.write({ ...ref, path: "/workspace/trash/a/b.txt", content: "b", createDirs: true });
+    await expectTrpcError(caller.files.delete({ ...ref, path: "/workspace/trash" }), "BAD_REQUEST", /recursive/);
+    expect(await caller.files.delete({ ...ref, path: "/workspace/trash/a/b.txt" })).toMatchObject({ deleted: true, type: "file" });
+    expect(await caller.files.delete({ ...ref, path: "/workspace/trash", recursive: true })).toMatchObject({ deleted: true, type: "directory" });
+    expect(await sh(containerId, "test -e /workspace/trash || echo gone")).toBe("gone\n");
+    await expectTrpcError(caller.files.delete({ ...ref, path: "/workspace/trash" }), "NOT_FOUND");
+  });
+
+  it("streams agent-file-changed events for changes made through Armory", async () => {
+    const iterable = (await caller.files.onChange({ ...ref })) as AsyncIterable<{ path: string; change: string; sha256: string | null }>;
+    const it = iterable[Symbol.asyncIterator]();
+    const next = it.next();
+    const w = await caller.files.write({ ...ref, path: "/workspace/evented.txt", content: "e" });
+    const ev = await next;
+    expect(ev.value).toMatchObject({ path: "/workspace/evented.txt", change: "written", source: "armory", sha256: w.sha256 });
+    await it.return?.();
+  });
+
+  it("lets viewers read but not write, and says so", async () => {
+    expect((await viewer.files.read({ ...ref, path: "/workspace/cas.txt" })).content).toBe("two\n");
+    await expectTrpcError(viewer.files.write({ ...ref, path: "/workspace/cas.txt", content: "x" }), "FORBIDDEN", /file_write/);
+    await expectTrpcError(viewer.files.delete({ ...ref, path: "/workspace/cas.txt" }), "FORBIDDEN", /file_write/);
+  });
+
+  it("says the agent is not running when it is stopped", async () => {
+    await caller.agent.stop(ref);
+    await expectTrpcError(caller.files.list({ ...ref }), "PRECONDITION_FAILED", /not running/);
+    await caller.agent.start(ref);
+    expect((await caller.files.read({ ...ref, path: "/workspace/cas.txt" })).content).toBe("two\n");
+  });
+});
