@@ -11,6 +11,8 @@ import picomatch from "picomatch";
 import type { PrismaClient } from "../db";
 import { DEFAULT_ROLE_FOR, roleAllows, type AgentPermission } from "../domain/agent-permissions";
 import { DomainError, notFound } from "../domain/errors";
+import { pathMatchesGlobs } from "../files/paths";
+import { imageMatches } from "../versions/allowed-images";
 import type { ProjectRole } from "../domain/roles";
 
 import { GRANT_FLAGS, type GrantFlag, type TrustCallerType, type TrustTargetType } from "./vocabulary";
@@ -173,9 +175,9 @@ export async function decideAgentPermission(
     if (!grantGives(g, permission)) return false;
     if (check.filePath !== undefined) {
       const globs = permission === "file_write" ? g.fileWritePaths : g.fileReadPaths;
-      return picomatch.isMatch(check.filePath, globs, { dot: true });
+      return pathMatchesGlobs(check.filePath, globs);
     }
-    if (check.image !== undefined) return picomatch.isMatch(check.image, g.allowedImages, { dot: true });
+    if (check.image !== undefined) return imageMatches(check.image, g.allowedImages);
     return true;
   };
   const winner = grants.find((g) => !isExpired(g, now) && fits(g));

@@ -1,8 +1,9 @@
 // files.*: the files of a running agent. Each procedure makes its path guard once
-// (filePathGuard: the path rules, the agent's roots, and where trust grants' globs hook in).
+// (filePathGuard: the path rules and the agent's roots), then asks the trust layer whether the
+// caller may touch that path (authorizeAgentPath: a grant's file path globs, audited).
 import { filePathGuard } from "../../../files/access";
 import type { AgentFileChangedEvent } from "../../../files/service";
-import { agentProcedure } from "../../middleware/agent-access";
+import { agentProcedure, authorizeAgentPath } from "../../middleware/agent-access";
 import { router } from "../../trpc";
 import {
   filesDeleteInput,
@@ -21,33 +22,37 @@ export const filesRouter = router({
     .output(filesListOutput)
     .query(async ({ ctx, input }) => {
       const guard = filePathGuard(ctx.agentAccess);
+      const path = await authorizeAgentPath(ctx, "file_read", guard(input.path));
       const files = ctx.services.files;
-      const res = await files.list(input, guard(input.path), guard);
+      const res = await files.list(input, path, guard);
       return { ...res, roots: [...files.roots] };
     }),
 
   read: agentProcedure("file_read")
     .input(filesReadInput)
     .output(filesReadOutput)
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const guard = filePathGuard(ctx.agentAccess);
-      return ctx.services.files.read(input, guard(input.path), guard);
+      const path = await authorizeAgentPath(ctx, "file_read", guard(input.path));
+      return ctx.services.files.read(input, path, guard);
     }),
 
   write: agentProcedure("file_write")
     .input(filesWriteInput)
     .output(filesWriteOutput)
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const guard = filePathGuard(ctx.agentAccess);
-      return ctx.services.files.write(input, { ...input, path: guard(input.path) }, guard);
+      const path = await authorizeAgentPath(ctx, "file_write", guard(input.path));
+      return ctx.services.files.write(input, { ...input, path }, guard);
     }),
 
   delete: agentProcedure("file_write")
     .input(filesDeleteInput)
     .output(filesDeleteOutput)
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const guard = filePathGuard(ctx.agentAccess);
-      return ctx.services.files.delete(input, guard(input.path), input.recursive, guard);
+      const path = await authorizeAgentPath(ctx, "file_write", guard(input.path));
+      return ctx.services.files.delete(input, path, input.recursive, guard);
     }),
 
   /** `agent-file-changed` events: every write and delete made through Armory on this agent. */

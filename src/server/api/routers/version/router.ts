@@ -1,7 +1,7 @@
 // version.*: the images an agent can run, safe updates with automatic rollback, their history,
 // and a live stream of each update's steps.
 import type { UpdateStepEvent } from "../../../versions/rollout";
-import { agentProcedure } from "../../middleware/agent-access";
+import { agentProcedure, authorizeAgentImage } from "../../middleware/agent-access";
 import { router } from "../../trpc";
 import { historyInput, updateRecord, versionListOutput, versionUpdateInput } from "./schemas";
 import { z } from "zod";
@@ -15,14 +15,17 @@ export const versionRouter = router({
   update: agentProcedure("update_image")
     .input(versionUpdateInput)
     .output(updateRecord)
-    .mutation(({ ctx, input }) =>
-      ctx.services.rollouts.updateImage({
+    .mutation(async ({ ctx, input }) => {
+      // A grant may narrow update_image to some images (allowed_images); the rollout then
+      // checks the agent's own policy (its template's image repository).
+      await authorizeAgentImage(ctx, input.image);
+      return ctx.services.rollouts.updateImage({
         projectId: input.projectId,
         agentId: input.agentId,
         image: input.image,
         actor: { userId: ctx.user.id, name: ctx.user.name || ctx.user.email },
-      }),
-    ),
+      });
+    }),
 
   /** Past updates and env changes of the agent, newest first. */
   history: agentProcedure("inspect")
