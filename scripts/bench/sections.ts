@@ -1,6 +1,7 @@
 // Further `npm run bench` sections, one module per area (scripts/bench/<area>.ts). Each runs on
 // its own (its own database, Armory instance and Docker objects, cleaned up afterwards) and
 // returns its JSON report plus the rows it wants printed. Register a section with one line below.
+import { healthBench } from "./health";
 export interface BenchSectionResult {
   /** Goes into bench/results.json under the section's name. */
   report: unknown;
@@ -13,4 +14,4 @@ export interface BenchSection {
   run: () => Promise<BenchSectionResult>;
 }
 
-export const BENCH_SECTIONS: BenchSection[] = [];
+export const BENCH_SECTIONS: BenchSection[] = [healthBench];
