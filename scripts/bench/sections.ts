@@ -4,6 +4,7 @@
 import { trustBench } from "./trust";
 import { versionsBench } from "./versions";
 import { filesBench } from "./files";
+import { healthBench } from "./health";
 
 export interface BenchSectionResult {
   /** Goes into bench/results.json under the section's name. */
@@ -21,4 +22,5 @@ export const BENCH_SECTIONS: BenchSection[] = [
   trustBench,
   versionsBench,
   filesBench,
+  healthBench,
 ];

@@ -166,7 +166,7 @@ test("create an agent, run it, stop and start it live, change its settings and r
     await expect(card.getByTestId("agent-status")).toHaveText("Exited", { timeout: 15_000 });
     await expect(card).toContainText(/137/);
     await shot(page, "06-killed-outside");
-    await card.getByRole("button", { name: "Start", exact: true }).click();
+    // Its restart policy (on failure, the default) brings it back after a short back-off.
     await expect(card.getByTestId("agent-status")).toHaveText("Running", { timeout: 30_000 });
   });
 
@@ -176,11 +176,12 @@ test("create an agent, run it, stop and start it live, change its settings and r
     await expect(page.getByRole("heading", { level: 2, name: AGENT })).toBeVisible();
     await expect(page.getByTestId("agent-status")).toHaveText("Running");
     const tabs = page.getByRole("tablist", { name: "Agent" });
-    await expect(tabs.getByRole("tab")).toHaveText(["Chat", "Files", "Logs", "Settings"]);
+    await expect(tabs.getByRole("tab")).toHaveText(["Chat", "Files", "Logs", "Metrics", "Settings"]);
     await expect(page.getByRole("tabpanel")).toContainText("arrives in a later release");
     await shot(page, "07-detail-chat");
     await tabs.getByRole("tab", { name: "Logs" }).click();
-    await expect(page.getByRole("tabpanel")).toContainText("Not available yet");
+    // The live log starts with the supervisor's ready line.
+    await expect(page.getByTestId("log-view")).toContainText('"event":"ready"');
   });
 
   await test.step("Settings: change limits and env, then restart to apply", async () => {

@@ -2,54 +2,74 @@
 // newest activity, resources from the collector's memory, no Docker calls), one agent's detail
 // with recent samples and its activity log, and stats snapshots.
 import type { PrismaClient } from "../db";
+import { Prisma } from "../db/generated/client";
 import { agentLabels } from "../docker/containers";
 import { notFound } from "../domain/errors";
 import type { StatsCollector } from "./collector";
 import type { HealthMonitor } from "./monitor";
 import type { AgentHealthView, ResourceSampleView } from "../api/routers/health/schemas";
 
-const agentSelect = {
-  id: true,
-  projectId: true,
-  name: true,
-  image: true,
-  observedState: true,
-  desiredState: true,
-  statusDetail: true,
-  oomKilled: true,
-  exitCode: true,
-  startedAt: true,
-  finishedAt: true,
-  containerId: true,
-  containerConfigHash: true,
-  memoryMb: true,
-  cpus: true,
-  restartPolicy: true,
-  autoRestartCount: true,
-  lastAutoRestartAt: true,
-  project: { select: { name: true } },
-  template: { select: { name: true } },
-} as const;
-
 function versionOf(image: string): string {
   const at = image.lastIndexOf(":");
   return at > image.lastIndexOf("/") ? image.slice(at + 1) : "latest";
 }
 
-function findHealthRows(prisma: PrismaClient, where: { userId?: string; projectId?: string; agentId?: string }) {
-  return prisma.agent.findMany({
-    where: {
-      ...(where.userId ? { project: { members: { some: { userId: where.userId } } } } : {}),
-      ...(where.projectId ? { projectId: where.projectId } : {}),
-      ...(where.agentId ? { id: where.agentId } : {}),
-    },
-    select: agentSelect,
-    orderBy: [{ projectId: "asc" }, { name: "asc" }],
-  });
+/** One agent row with what the health views need (project and template names, newest activity). */
+interface HealthRow {
+  id: string;
+  projectId: string;
+  name: string;
+  image: string;
+  observedState: AgentHealthView["status"];
+  desiredState: AgentHealthView["desiredState"];
+  statusDetail: string | null;
+  oomKilled: boolean;
+  exitCode: number | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  containerId: string | null;
+  containerConfigHash: string | null;
+  memoryMb: number;
+  cpus: number;
+  restartPolicy: AgentHealthView["restartPolicy"];
+  autoRestartCount: number;
+  lastAutoRestartAt: Date | null;
+  projectName: string;
+  templateName: string;
+  activityId: string | null;
+  activityKind: string | null;
+  activityMessage: string | null;
+  activityAt: Date | null;
 }
-type HealthRow = Awaited<ReturnType<typeof findHealthRows>>[number];
 
-type Activity = { id: string; agentId: string; kind: string; message: string; createdAt: Date };
+/**
+ * Agents (of the user's projects, one project, or one agent) in ONE query: joined with their
+ * project and template names and their newest activity entry.
+ */
+function findHealthRows(prisma: PrismaClient, where: { userId?: string; projectId?: string; agentId?: string }): Promise<HealthRow[]> {
+  const conditions = [
+    where.userId ? Prisma.sql`EXISTS (SELECT 1 FROM "project_member" m WHERE m."projectId" = a."projectId" AND m."userId" = ${where.userId})` : null,
+    where.projectId ? Prisma.sql`a."projectId" = ${where.projectId}` : null,
+    where.agentId ? Prisma.sql`a."id" = ${where.agentId}` : null,
+  ].filter((c): c is Prisma.Sql => c !== null);
+  const filter = conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
+  return prisma.$queryRaw<HealthRow[]>`
+    SELECT a."id", a."projectId", a."name", a."image", a."observedState"::text AS "observedState",
+      a."desiredState"::text AS "desiredState", a."statusDetail", a."oomKilled", a."exitCode", a."startedAt",
+      a."finishedAt", a."containerId", a."containerConfigHash", a."memoryMb", a."cpus",
+      a."restartPolicy"::text AS "restartPolicy", a."autoRestartCount", a."lastAutoRestartAt",
+      p."name" AS "projectName", t."name" AS "templateName",
+      la."id" AS "activityId", la."kind" AS "activityKind", la."message" AS "activityMessage", la."createdAt" AS "activityAt"
+    FROM "agent" a
+    JOIN "project" p ON p."id" = a."projectId"
+    JOIN "template" t ON t."id" = a."templateId"
+    LEFT JOIN LATERAL (
+      SELECT x."id", x."kind", x."message", x."createdAt" FROM "agent_activity" x
+      WHERE x."agentId" = a."id" ORDER BY x."createdAt" DESC LIMIT 1
+    ) la ON true
+    ${filter}
+    ORDER BY p."name", a."projectId", a."name"`;
+}
 
 export class HealthService {
   constructor(
@@ -58,11 +78,10 @@ export class HealthService {
     readonly monitor: HealthMonitor,
   ) {}
 
-  private view(
-    row: HealthRow,
-    last: Activity | null,
-    now: number,
-  ): AgentHealthView {
+  private view(row: HealthRow, now: number, withLabels = true): AgentHealthView {
+    const last = row.activityId
+      ? { id: row.activityId, kind: row.activityKind!, message: row.activityMessage!, createdAt: row.activityAt! }
+      : null;
     const running = row.observedState === "running";
     const { health, detail } = this.monitor.healthOf(row, now);
     const version = versionOf(row.image);
@@ -70,9 +89,9 @@ export class HealthService {
     return {
       id: row.id,
       projectId: row.projectId,
-      projectName: row.project.name,
+      projectName: row.projectName,
       name: row.name,
-      templateName: row.template.name,
+      templateName: row.templateName,
       image: row.image,
       version,
       status: row.observedState,
@@ -81,10 +100,10 @@ export class HealthService {
       healthDetail: detail,
       startedAt: row.startedAt,
       uptimeSeconds: running && row.startedAt ? Math.max(0, Math.floor((now - row.startedAt.getTime()) / 1000)) : null,
-      labels: agentLabels({
+      labels: !withLabels ? {} : agentLabels({
         agentId: row.id,
         projectId: row.projectId,
-        templateName: row.template.name,
+        templateName: row.templateName,
         version,
         configHash: row.containerConfigHash ?? "",
       }),
@@ -104,22 +123,11 @@ export class HealthService {
     return findHealthRows(this.prisma, where);
   }
 
-  /** The newest activity entry per agent, in one query. */
-  private async lastActivity(agentIds: string[]): Promise<Map<string, Activity>> {
-    if (!agentIds.length) return new Map();
-    const rows = await this.prisma.$queryRaw<Activity[]>`
-      SELECT DISTINCT ON ("agentId") "id", "agentId", "kind", "message", "createdAt"
-      FROM "agent_activity" WHERE "agentId" = ANY(${agentIds})
-      ORDER BY "agentId", "createdAt" DESC`;
-    return new Map(rows.map((r) => [r.agentId, r]));
-  }
-
   /** Every agent in the projects the user is a member of (optionally one project). */
-  async summary(userId: string, projectId?: string) {
+  async summary(userId: string, projectId?: string, opts: { labels?: boolean } = {}) {
     const rows = await this.rows({ userId, projectId });
-    const last = await this.lastActivity(rows.map((r) => r.id));
     const now = Date.now();
-    const agents = rows.map((r) => this.view(r, last.get(r.id) ?? null, now));
+    const agents = rows.map((r) => this.view(r, now, opts.labels ?? true));
     const totals = { agents: agents.length, running: 0, healthy: 0, unhealthy: 0, cpuPercent: 0, memoryUsageMB: 0, memoryLimitMB: 0 };
     for (const a of agents) {
       if (a.status === "running") totals.running++;
@@ -148,7 +156,7 @@ export class HealthService {
     });
     const probe = this.monitor.probe(agentId);
     return {
-      agent: this.view(row, activity[0] ?? null, Date.now()),
+      agent: this.view(row, Date.now()),
       samples: samples ? this.collector.history(agentId, samples) : [],
       lastCheck: probe ? { ok: probe.ok, message: probe.message, checkedAt: probe.checkedAt, failures: probe.failures } : null,
       pendingRestart: this.monitor.pendingRestart(agentId),

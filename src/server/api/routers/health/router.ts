@@ -27,7 +27,7 @@ export const healthRouter = router({
     .output(healthSummaryOutput)
     .query(async ({ ctx, input }) => {
       if (input?.projectId) await requireProjectRole(ctx.services.db.prisma, input.projectId, ctx.user.id, "viewer");
-      return ctx.services.health.summary(ctx.user.id, input?.projectId);
+      return ctx.services.health.summary(ctx.user.id, input?.projectId, { labels: input?.labels ?? true });
     }),
 
   /** One agent: health, recent resource samples, the last health check and its activity log. */

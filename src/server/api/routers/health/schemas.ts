@@ -42,6 +42,7 @@ export const agentHealth = z.object({
   startedAt: z.date().nullable(),
   /** Seconds since the container started, while it runs. */
   uptimeSeconds: z.number().nullable(),
+  /** The container's Docker labels (empty when the summary was asked without labels). */
   labels: z.record(z.string(), z.string()),
   /** The newest resource sample while the agent runs (null when stopped or not sampled yet). */
   resources: resourceSample.nullable(),
@@ -57,7 +58,13 @@ export const agentHealth = z.object({
 });
 export type AgentHealthView = z.infer<typeof agentHealth>;
 
-export const healthSummaryInput = z.object({ projectId: projectIdSchema.optional() }).optional();
+export const healthSummaryInput = z
+  .object({
+    projectId: projectIdSchema.optional(),
+    /** Include each agent's Docker labels (default true; dashboards that don't show them save a third of the payload). */
+    labels: z.boolean().default(true),
+  })
+  .optional();
 export const healthSummaryOutput = z.object({
   agents: z.array(agentHealth),
   totals: z.object({

@@ -1,0 +1,190 @@
+// Bench section "health": health.summary latency over HTTP with 50 running agents and with 1,000
+// agents in the database, against the naive baseline (asking Docker for every container's stats
+// per request), and the stats collector's CPU cost per running agent.
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import pg from "pg";
+import superjson from "superjson";
+import type { AppRouter } from "../../src/server/api/root";
+import { loadConfig } from "../../src/server/config";
+import { openDatabase } from "../../src/server/db";
+import { ensureAgentImage } from "../../src/server/docker/agent-image";
+import { createDockerClient } from "../../src/server/docker/client";
+import { LABELS } from "../../src/server/docker/containers";
+import { createLogger } from "../../src/server/logger";
+import { createServices } from "../../src/server/services";
+import { startHttp } from "../../tests/support/http-server";
+import { startPostgresCluster } from "../../tests/support/postgres-cluster";
+import type { BenchSection } from "./sections";
+
+const RUNNING = Number(process.env.BENCH_HEALTH_RUNNING ?? 50);
+const TOTAL = 1000;
+const ITERATIONS = Number(process.env.BENCH_HEALTH_ITERATIONS ?? 100);
+const CPU_WINDOW_MS = Number(process.env.BENCH_HEALTH_CPU_WINDOW_MS ?? 10_000);
+
+interface Stats {
+  n: number;
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return { n: s.length, p50: r(at(0.5)), p99: r(at(0.99)), mean: r(s.reduce((a, b) => a + b, 0) / (s.length || 1)) };
+}
+
+async function time(n: number, fn: () => Promise<unknown>): Promise<Stats> {
+  for (let i = 0; i < Math.min(10, n); i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+  }
+  return stats(samples);
+}
+
+/** CPU time this process uses over `ms`, in percent of one core. */
+async function cpuPercentOver(ms: number): Promise<number> {
+  const start = process.cpuUsage();
+  const t = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const used = process.cpuUsage(start);
+  return ((used.user + used.system) / 1000 / (performance.now() - t)) * 100;
+}
+
+async function run() {
+  const docker = createDockerClient();
+  try {
+    await docker.ping();
+  } catch {
+    return { report: { skipped: "no Docker engine reachable" }, rows: [{ measure: "health", "p50 / p99": "skipped: no Docker engine" }] };
+  }
+  await ensureAgentImage({ docker });
+  const cluster = await startPostgresCluster();
+  const admin = new pg.Client({ connectionString: cluster.adminUrl });
+  await admin.connect();
+  await admin.query("CREATE DATABASE armory_bench_health");
+  await admin.end();
+  const db = await openDatabase({ databaseUrl: cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_health") });
+  const services = await createServices({
+    config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_AGENT_IMAGE_AUTOBUILD: "false" }),
+    db,
+    log: createLogger({ level: "silent", format: "json" }),
+    authSecret: "bench-secret-bench-secret-bench-secret-0123",
+    // The collector alone is measured: no health probes during the run.
+    selfHeal: { checkIntervalMs: 3_600_000, startGraceMs: 3_600_000 },
+  });
+  services.startBackground();
+  const http = await startHttp(() => services);
+  let projectId = "";
+  try {
+    const signUp = await fetch(`${http.url}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: http.url },
+      body: JSON.stringify({ name: "Bench", email: `health-${Date.now()}@example.test`, password: "bench password 123" }),
+    });
+    const cookie = signUp.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const trpc = createTRPCClient<AppRouter>({
+      links: [httpBatchLink({ url: `${http.url}/api/trpc`, transformer: superjson, headers: () => ({ cookie }) })],
+    });
+    projectId = (await trpc.project.create.mutate({ name: "Bench health" })).id;
+    const template = (await trpc.template.list.query({ projectId })).find((t) => t.name === "claude-coder")!;
+
+    for (let i = 0; i < RUNNING; i += 5) {
+      await Promise.all(
+        Array.from({ length: Math.min(5, RUNNING - i) }, (_, k) =>
+          trpc.agent.create.mutate({
+            projectId,
+            templateId: template.id,
+            name: `health-${i + k}`,
+            overrides: { memoryMb: 128, cpus: 0.1, pidsLimit: 64 },
+            start: true,
+          }),
+        ),
+      );
+    }
+    // Every running agent sampled at least once.
+    const ids = (await db.prisma.agent.findMany({ where: { projectId }, select: { id: true } })).map((a) => a.id);
+    for (let waited = 0; ids.some((id) => !services.health.collector.latest(id)); waited += 200) {
+      if (waited > 60_000) throw new Error("the collector did not sample every agent within a minute");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const summary50 = await time(ITERATIONS, () => trpc.health.summary.query());
+    const check = await trpc.health.summary.query();
+    if (check.totals.running !== RUNNING || check.agents.some((a) => !a.resources)) throw new Error("summary incomplete");
+
+    // The naive way: ask Docker for each running container's stats on every request.
+    const containers = await docker.listContainers({ filters: { label: [`${LABELS.projectId}=${projectId}`] } });
+    const naive = await time(3, () => Promise.all(containers.map((c) => docker.getContainer(c.Id).stats({ stream: false }))));
+
+    // 1,000 agents in the database (the rest seeded as stopped): the query, not Docker, is measured.
+    await db.prisma.agent.createMany({
+      data: Array.from({ length: TOTAL - RUNNING }, (_, i) => ({
+        projectId,
+        name: `seeded-${i}`,
+        templateId: template.id,
+        image: template.image === "default" ? services.agentImage.defaultTag() : template.image,
+        model: template.model,
+        memoryMb: 512,
+        cpus: 1,
+        pidsLimit: 256,
+        permissionMode: "acceptEdits",
+        observedState: "exited" as const,
+        workspaceVolume: `bench-ws-${i}`,
+        sessionVolume: `bench-cl-${i}`,
+      })),
+    });
+    // Collector cost: the same agents running, with and without the stats streams.
+    const collectingCpu = await cpuPercentOver(CPU_WINDOW_MS);
+    const streams = services.health.collector.streamCount;
+    await services.health.collector.stop();
+    const idleCpu = await cpuPercentOver(CPU_WINDOW_MS);
+    const perAgent = Math.max(0, collectingCpu - idleCpu) / RUNNING;
+
+    const summary1000 = await time(ITERATIONS, () => trpc.health.summary.query());
+    const summary1000Dashboard = await time(ITERATIONS, () => trpc.health.summary.query({ labels: false }));
+
+    const report = {
+      runningAgents: RUNNING,
+      summary50Running: { ...summary50, goal: "p50 < 50 ms" },
+      summary1000InDb: { ...summary1000, agents: TOTAL, running: RUNNING, goal: "p50 < 100 ms" },
+      summary1000InDbWithoutLabels: { ...summary1000Dashboard, agents: TOTAL, running: RUNNING, goal: "p50 < 100 ms" },
+      naiveDockerStatsPerRequest: naive,
+      ratioVsNaive: Math.round((summary50.p50 / naive.p50) * 1000) / 1000,
+      collector: {
+        streams,
+        processCpuIdlePercent: Math.round(idleCpu * 100) / 100,
+        processCpuCollectingPercent: Math.round(collectingCpu * 100) / 100,
+        cpuPercentPerRunningAgent: Math.round(perAgent * 1000) / 1000,
+        windowMs: CPU_WINDOW_MS,
+      },
+    };
+    const ms = (s: Stats, d = 1) => `${s.p50.toFixed(d)} / ${s.p99.toFixed(d)} ms`;
+    return {
+      report,
+      rows: [
+        { measure: `health.summary, ${RUNNING} running agents (HTTP)`, "p50 / p99": ms(summary50), baseline: `Docker stats per request ${ms(naive, 0)}`, ratio: `${report.ratioVsNaive}x (goal p50 < 50 ms)` },
+        { measure: `health.summary, ${TOTAL} agents in the database`, "p50 / p99": ms(summary1000), baseline: "", ratio: "goal p50 < 100 ms" },
+        { measure: `health.summary, ${TOTAL} agents, without labels (the /agents page)`, "p50 / p99": ms(summary1000Dashboard), baseline: "", ratio: "goal p50 < 100 ms" },
+        { measure: "stats collector CPU per running agent", "p50 / p99": `${report.collector.cpuPercentPerRunningAgent}% of a core`, baseline: `idle ${report.collector.processCpuIdlePercent}%`, ratio: `${RUNNING} streams: ${report.collector.processCpuCollectingPercent}%` },
+      ],
+    };
+  } finally {
+    await http.close();
+    await services.close();
+    if (projectId) {
+      for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.projectId}=${projectId}`] } })) {
+        await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+      }
+      for (const v of (await docker.listVolumes({ filters: { label: [`${LABELS.projectId}=${projectId}`] } })).Volumes ?? []) {
+        await docker.getVolume(v.Name).remove().catch(() => {});
+      }
+    }
+    await cluster.stop();
+  }
+}
+
+export const healthBench: BenchSection = { name: "health", run };
