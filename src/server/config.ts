@@ -40,6 +40,21 @@ const configSchema = z.object({
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a Docker network name")
     .default("armory"),
   ARMORY_AGENT_IMAGE_AUTOBUILD: booleanFlag.default(true),
+  ANTHROPIC_BASE_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://api.anthropic.com" })
+    .default("https://api.anthropic.com"),
+  ANTHROPIC_API_KEY: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined)),
+  ARMORY_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  ARMORY_GATEWAY_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL agents can reach, e.g. http://armory:3000/api/gateway/anthropic" })
+    .optional(),
+  ARMORY_CHAT_WARM: booleanFlag.default(true),
+  ARMORY_CHAT_IDLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  ARMORY_CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(1800),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
@@ -59,6 +74,11 @@ export interface Config {
   agentNetwork: string;
   /** Build the default agent image at start when it is missing. */
   agentImageAutobuild: boolean;
+  /** Where the model gateway forwards agents' requests; apiKey unset means the built-in demo model answers. */
+  model: { baseUrl: string; apiKey: string | undefined };
+  /** Gateway listener on the agent network's gateway address (port; undefined = PORT) and the URL override. */
+  gateway: { port: number | undefined; url: string | undefined };
+  chat: { warm: boolean; idleSeconds: number; turnTimeoutSeconds: number };
   logLevel: RawConfig["LOG_LEVEL"];
   logFormat: "json" | "pretty";
 }
@@ -77,7 +97,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       parsed.error.issues.map((issue) => {
         const key = issue.path.join(".");
         const value = env[key];
-        const shown = key.includes("SECRET") || key === "DATABASE_URL" ? "" : ` (got "${value}")`;
+        const shown = key.includes("SECRET") || key.includes("KEY") || key === "DATABASE_URL" ? "" : ` (got "${value}")`;
         return `${key}: ${issue.message}${value === undefined ? "" : shown}`;
       }),
     );
@@ -95,6 +115,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signInRateLimit: { max: c.ARMORY_SIGN_IN_RATE_LIMIT, windowSeconds: c.ARMORY_SIGN_IN_RATE_WINDOW_SECONDS },
     agentNetwork: c.ARMORY_AGENT_NETWORK,
     agentImageAutobuild: c.ARMORY_AGENT_IMAGE_AUTOBUILD,
+    model: { baseUrl: c.ANTHROPIC_BASE_URL.replace(/\/+$/, ""), apiKey: c.ANTHROPIC_API_KEY },
+    gateway: { port: c.ARMORY_GATEWAY_PORT, url: c.ARMORY_GATEWAY_URL?.replace(/\/+$/, "") },
+    chat: { warm: c.ARMORY_CHAT_WARM, idleSeconds: c.ARMORY_CHAT_IDLE_SECONDS, turnTimeoutSeconds: c.ARMORY_CHAT_TURN_TIMEOUT_SECONDS },
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "json"),
   };

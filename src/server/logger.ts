@@ -18,6 +18,9 @@ const REDACT = [
   "headers.authorization",
   "databaseUrl",
   "*.databaseUrl",
+  "apiKey",
+  "*.apiKey",
+  'headers["x-api-key"]',
 ];
 
 export function createLogger(opts: {

@@ -90,6 +90,11 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
       if (path?.startsWith("/_next/")) log.debug(entry, "request");
       else log.info(entry, "request");
     });
+    // The model gateway (agents' Claude Code calls) is plain Node streaming, not a Next route.
+    if (services.gateway.handles(req.url)) {
+      void services.gateway.handle(req, res);
+      return;
+    }
     handle(req, res).catch((err: unknown) => {
       log.error({ requestId, err }, "unhandled request error");
       if (!res.headersSent) {

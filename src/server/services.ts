@@ -13,6 +13,8 @@ import { applyMigrations } from "./db/migrate";
 import { createDockerClient, type Docker } from "./docker/client";
 import { syncTemplates } from "./domain/templates";
 import { createLogger, type Logger } from "./logger";
+import { ChatService } from "./chat/service";
+import { ModelGateway } from "./gateway/gateway";
 
 export interface Services {
   config: Config;
@@ -22,6 +24,8 @@ export interface Services {
   docker: Docker;
   agentImage: DefaultAgentImage;
   agents: AgentManager;
+  gateway: ModelGateway;
+  chat: ChatService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -84,7 +88,17 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const auth = createAuth({ prisma: db.prisma, config, secret, log });
     const docker = opts.docker ?? createDockerClient();
     const agentImage = new DefaultAgentImage(docker, log);
-    const agents = new AgentManager({ prisma: db.prisma, docker, log, images: agentImage, network: config.agentNetwork });
+    const gateway = new ModelGateway({ prisma: db.prisma, config, log: log.child({ component: "gateway" }), docker, secret });
+    const agents = new AgentManager({
+      prisma: db.prisma,
+      docker,
+      log,
+      images: agentImage,
+      network: config.agentNetwork,
+      extraEnv: (agentId) => gateway.agentEnv(agentId),
+    });
+    const chat = new ChatService({ prisma: db.prisma, docker, log: log.child({ component: "chat" }), config, gateway });
+    await chat.recover();
     let background = false;
     return {
       config,
@@ -94,14 +108,20 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       docker,
       agentImage,
       agents,
+      gateway,
+      chat,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
         background = true;
         agents.startBackground();
+        // Agents reach the model gateway on the agent network's gateway address.
+        void gateway.baseUrl().catch((err: unknown) => log.warn({ err: (err as Error).message }, "model gateway listener not started"));
         if (config.agentImageAutobuild) void agentImage.buildInBackground().catch(() => {});
       },
       async close() {
+        await chat.close();
+        await gateway.close();
         await agents.stopBackground();
         await db.close();
       },

@@ -45,6 +45,8 @@ export interface AgentManagerOptions {
   network: string;
   reconcileIntervalMs?: number;
   stopTimeoutSeconds?: number;
+  /** Env added to every container Armory creates (e.g. the model gateway's URL and the agent's token). */
+  extraEnv?: (agentId: string) => Promise<Record<string, string>>;
 }
 
 export interface CreateAgentInput {
@@ -410,6 +412,12 @@ export class AgentManager {
     ]);
     const env = envOf(row.env);
     const configHash = agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode });
+    const extraEnv = this.opts.extraEnv
+      ? await this.opts.extraEnv(row.id).catch((err: unknown) => {
+          this.opts.log.warn({ agentId: row.id, err: (err as Error).message }, "no extra env for the container");
+          return undefined;
+        })
+      : undefined;
     const spec = {
       agentId: row.id,
       projectId: row.projectId,
@@ -419,6 +427,7 @@ export class AgentManager {
       version: versionOf(row.image),
       configHash,
       env: this.containerEnv(row),
+      extraEnv,
       memoryMb: row.memoryMb,
       cpus: row.cpus,
       pidsLimit: row.pidsLimit,

@@ -26,6 +26,8 @@ export interface AgentContainerSpec {
   version: string;
   configHash: string;
   env: Record<string, string>;
+  /** Env Armory adds on top (model gateway URL and token, secrets); wins over env. */
+  extraEnv?: Record<string, string>;
   memoryMb: number;
   cpus: number;
   pidsLimit: number;
@@ -58,7 +60,7 @@ export function agentContainerOptions(spec: AgentContainerSpec): Docker.Containe
     Image: spec.image,
     User: `${AGENT_UID}:${AGENT_UID}`,
     WorkingDir: WORKSPACE_DIR,
-    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Env: Object.entries({ ...spec.env, ...spec.extraEnv }).map(([k, v]) => `${k}=${v}`),
     Labels: agentLabels(spec),
     Hostname: spec.agentName,
     HostConfig: {
