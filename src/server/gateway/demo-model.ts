@@ -249,18 +249,22 @@ export interface DemoModelServer {
   url: string;
   /** Requests answered so far (tests assert what the CLI sent). */
   requests: MessagesRequest[];
+  /** Their headers, in the same order. */
+  headers: http.IncomingHttpHeaders[];
   close(): Promise<void>;
 }
 
 /** The demo model on its own HTTP server (tests and the benchmark use it as the upstream). */
 export async function startDemoModelServer(opts: { host?: string; port?: number } = {}): Promise<DemoModelServer> {
   const requests: MessagesRequest[] = [];
+  const headers: http.IncomingHttpHeaders[] = [];
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "").split("?")[0];
     if (req.method === "POST" && path === "/v1/messages") {
       readJsonBody(req)
         .then(({ json }) => {
           requests.push(json as MessagesRequest);
+          headers.push(req.headers);
           return serveDemoMessages(json as MessagesRequest, res);
         })
         .catch((err: { status?: number; message?: string }) => {
@@ -277,6 +281,7 @@ export async function startDemoModelServer(opts: { host?: string; port?: number 
   return {
     url: `http://${opts.host ?? "127.0.0.1"}:${addr.port}`,
     requests,
+    headers,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
