@@ -35,7 +35,10 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
         expect(value.id).toBe(String(value.data.seq));
         return { done: false, value };
       },
-      return: async () => (await inner.return?.()) ?? { done: true, value: undefined },
+      return: async () => {
+        await inner.return?.();
+        return { done: true, value: undefined };
+      },
     };
     return it;
   }
@@ -137,14 +140,180 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     expect(sent.sessionId).toBe(firstSession);
     const events = await untilEnd(live, sent.runId);
     expect(events[0]!.seq).toBe(after + 1);
-    expect(events.find((e) => e.type === "run_started")!.data).toMatchObject({ resumed: true });
+    // The warm process from the first turn took this one (no CLI start-up).
+    expect(events.find((e) => e.type === "run_started")!.data).toMatchObject({ resumed: true, reusedProcess: true, mode: "warm" });
+    expect(armory.services.chat.warmCount).toBeGreaterThanOrEqual(1);
     const { events: all } = await caller.chat.history({ projectId, agentId, sessionId: firstSession });
     const mine = all.filter((e) => e.runId === sent.runId);
     expect(text(mine)).toContain('Earlier in this conversation you said: "Hello there, agent"');
     expect(mine.at(-1)!.type).toBe("run_completed");
     expect(contiguous(seqsOf(all))).toBe(true);
   }, 120_000);
-});
 
-void expectTrpcError;
-void runExec;
+  it("runs a tool turn: Write then Bash, and the file really exists in the container afterwards", async () => {
+    const sent = await caller.chat.send({ projectId, agentId, message: "Please write a file notes/hello.txt with Armory was here" });
+    const events = await untilEnd(await stream(sent.sessionId), sent.runId);
+    expect(events.at(-1)!.type).toBe("run_completed");
+    const toolUses = events
+      .filter((e) => e.type === "assistant")
+      .flatMap((e) => ((e.data as { message: { content: { type: string; name?: string }[] } }).message.content ?? []))
+      .filter((b) => b.type === "tool_use")
+      .map((b) => b.name);
+    expect(toolUses).toEqual(["Write", "Bash"]);
+    const toolResults = events
+      .filter((e) => e.type === "user")
+      .flatMap((e) => ((e.data as { message: { content: { type: string; content?: unknown; is_error?: boolean }[] } }).message.content ?? []))
+      .filter((b) => b.type === "tool_result");
+    expect(toolResults).toHaveLength(2);
+    expect(toolResults.every((r) => r.is_error !== true)).toBe(true);
+    expect(JSON.stringify(toolResults[1]!.content)).toContain("Armory was here");
+    const file = await runExec(armory.services.docker, containerId, { cmd: ["cat", "/workspace/notes/hello.txt"], user: "1000:1000" });
+    expect(file.exitCode).toBe(0);
+    expect(file.stdout).toBe("Armory was here\n");
+  }, 120_000);
+
+  it("interrupts a running turn: the process tree really stops and the turn ends interrupted", async () => {
+    const sent = await caller.chat.send({ projectId, agentId, message: "Tell me a long story slowly [[delay=300]]" });
+    const it = await stream(sent.sessionId);
+    // Wait until tokens are flowing.
+    for (;;) {
+      const r = await it.next();
+      if (r.done) throw new Error("stream ended");
+      if (r.value.data.type === "stream_event" && JSON.stringify(r.value.data.data).includes("text_delta")) break;
+    }
+    // This turn's process session (other sessions keep their warm processes).
+    const turnProc = (armory.services.chat as unknown as { active: Map<string, { proc: { pidFile: string } }> }).active.get(sent.sessionId)!.proc;
+    const sid = (await runExec(armory.services.docker, containerId, { cmd: ["cat", turnProc.pidFile] })).stdout.trim();
+    expect(sid).toMatch(/^\d+$/);
+    const running = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -s ${sid} | wc -l`] });
+    expect(Number(running.stdout.trim())).toBeGreaterThan(0);
+    const res = await caller.chat.interrupt({ projectId, agentId, sessionId: sent.sessionId });
+    expect(res).toEqual({ interrupted: true, runId: sent.runId });
+    const events = await untilEnd(it, sent.runId);
+    const last = events.at(-1)!;
+    expect(last.type).toBe("run_interrupted");
+    expect((last.data as { message: string }).message).toMatch(/Stopped by Chat Owner/);
+    const after = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -s ${sid} | wc -l; ls ${turnProc.pidFile} 2>/dev/null | wc -l`] });
+    expect(after.stdout.trim().split("\n").map(Number)).toEqual([0, 0]);
+    // The session is still usable.
+    const again = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "still there?" });
+    const ev2 = await untilEnd(await stream(sent.sessionId, last.seq), again.runId);
+    expect(ev2.at(-1)!.type).toBe("run_completed");
+    expect(text(ev2)).toContain("still there?");
+  }, 120_000);
+
+  it("reconnects with afterSeq: exactly the missed events, none twice, in order", async () => {
+    const sent = await caller.chat.send({ projectId, agentId, message: "Count slowly for me [[delay=40]]" });
+    const first = await stream(sent.sessionId);
+    const got: ChatStreamEvent[] = [];
+    for (;;) {
+      const r = await first.next();
+      if (r.done) throw new Error("stream ended");
+      got.push(r.value.data);
+      if (got.length >= 8) break;
+    }
+    await first.return!(); // the client goes away mid-turn
+    const resumed = await untilEnd(await stream(sent.sessionId, got.at(-1)!.seq), sent.runId);
+    const seqs = [...got, ...resumed].map((e) => e.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(contiguous(seqs)).toBe(true);
+    const { events: all } = await caller.chat.history({ projectId, agentId, sessionId: sent.sessionId });
+    expect(all.map((e) => e.seq)).toEqual(seqs);
+  }, 120_000);
+
+  it("ends turns with clear persisted errors on faults; the session stays usable", async () => {
+    // Unknown agent / session and bad messages: clear 4xx, no run.
+    await expectTrpcError(caller.chat.send({ projectId, agentId: crypto.randomUUID(), message: "hi" }), "NOT_FOUND");
+    await expectTrpcError(caller.chat.send({ projectId, agentId, sessionId: crypto.randomUUID(), message: "hi" }), "NOT_FOUND");
+    await expectTrpcError(caller.chat.send({ projectId, agentId, message: "   " }), "BAD_REQUEST");
+    await expectTrpcError(caller.chat.send({ projectId, agentId, message: "x".repeat(1024 * 1024 + 1) }), "BAD_REQUEST");
+    await expectTrpcError(caller.chat.history({ projectId, agentId, sessionId: crypto.randomUUID() }), "NOT_FOUND");
+
+    // A 1 MiB message goes through (stdin, not argv).
+    const big = await caller.chat.send({ projectId, agentId, message: `big ${"y".repeat(1024 * 1024 - 4)}` });
+    const bigEvents = await untilEnd(await stream(big.sessionId), big.runId, 120_000);
+    expect(bigEvents.at(-1)!.type).toBe("run_completed");
+
+    // The upstream fails: the model error ends the turn.
+    const failing = await caller.chat.send({ projectId, agentId, message: "break please [[fail=400]]" });
+    const failEvents = await untilEnd(await stream(failing.sessionId), failing.runId);
+    expect(failEvents.at(-1)!.type).toBe("run_failed");
+    expect((failEvents.at(-1)!.data as { message: string }).message).toMatch(/model failed|Demo model failure|400/i);
+
+    // Resume of a conversation the container no longer has.
+    const s = await caller.chat.send({ projectId, agentId, message: "remember me" });
+    await untilEnd(await stream(s.sessionId), s.runId);
+    await armory.services.db.prisma.chatSession.update({ where: { id: s.sessionId }, data: { claudeSessionId: "99999999-2222-4333-8444-555555555555" } });
+    await (armory.services.chat as unknown as { dropWarm(id: string): Promise<void> }).dropWarm(s.sessionId);
+    const seqBefore = await lastSeq(s.sessionId);
+    const r1 = await caller.chat.send({ projectId, agentId, sessionId: s.sessionId, message: "are you there" });
+    const e1 = await untilEnd(await stream(s.sessionId, seqBefore), r1.runId);
+    expect(e1.at(-1)!.type).toBe("run_failed");
+    expect((e1.at(-1)!.data as { reason: string }).reason).toBe("session_missing");
+    const r2 = await caller.chat.send({ projectId, agentId, sessionId: s.sessionId, message: "fresh start" });
+    const e2 = await untilEnd(await stream(s.sessionId, e1.at(-1)!.seq), r2.runId);
+    expect(e2.at(-1)!.type).toBe("run_completed");
+
+    // The container stops in the middle of a turn.
+    const slow = await caller.chat.send({ projectId, agentId, sessionId: s.sessionId, message: "a slow one [[delay=300]]" });
+    const it = await stream(s.sessionId, e2.at(-1)!.seq);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) throw new Error("stream ended");
+      if (r.value.data.type === "stream_event") break;
+    }
+    await docker.getContainer(containerId).stop({ t: 1 });
+    const stopped = await untilEnd(it, slow.runId);
+    expect(stopped.at(-1)!.type).toBe("run_failed");
+    expect((stopped.at(-1)!.data as { reason: string }).reason).toMatch(/container_stopped|cli_exit|process_killed/);
+    // With the agent stopped, a new message fails clearly at once.
+    const r3 = await caller.chat.send({ projectId, agentId, sessionId: s.sessionId, message: "hello?" });
+    const e3 = await untilEnd(await stream(s.sessionId, stopped.at(-1)!.seq), r3.runId);
+    expect(e3.at(-1)!.type).toBe("run_failed");
+    expect((e3.at(-1)!.data as { message: string }).message).toMatch(/is not running/);
+    await caller.agent.start({ projectId, agentId });
+    const r4 = await caller.chat.send({ projectId, agentId, sessionId: s.sessionId, message: "back again" });
+    const e4 = await untilEnd(await stream(s.sessionId, e3.at(-1)!.seq), r4.runId);
+    expect(e4.at(-1)!.type).toBe("run_completed");
+    expect(text(e4)).toContain("back again");
+  }, 300_000);
+
+  it("survives an Armory restart in the middle of a turn: events kept, the run ended, the stream resumes by seq", async () => {
+    const sent = await caller.chat.send({ projectId, agentId, message: "slow answer before a restart [[delay=200]]" });
+    const it = await stream(sent.sessionId);
+    const before: ChatStreamEvent[] = [];
+    for (;;) {
+      const r = await it.next();
+      if (r.done) throw new Error("stream ended");
+      before.push(r.value.data);
+      if (r.value.data.type === "stream_event") break;
+    }
+    await it.return!();
+    await armory.restart();
+    caller = await callerFor(armory.services, owner);
+    const after = await untilEnd(await stream(sent.sessionId, before.at(-1)!.seq), sent.runId);
+    const seqs = [...before, ...after].map((e) => e.seq);
+    expect(contiguous(seqs)).toBe(true);
+    expect(["run_interrupted", "run_failed"]).toContain(after.at(-1)!.type);
+    const { runs } = await caller.chat.history({ projectId, agentId, sessionId: sent.sessionId });
+    expect(runs.find((r) => r.id === sent.runId)!.status).not.toBe("running");
+    const left = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", "pgrep -x claude | wc -l; ps -eo pid,sid,args"] });
+    expect(left.stdout.trim().split("\n")[0], left.stdout).toBe("0");
+    // A crash leaves a run "running": the next start ends it with a persisted event.
+    const crashedRun = await armory.services.db.prisma.chatRun.create({
+      data: { sessionId: sent.sessionId, agentId, projectId, message: "lost", status: "running" },
+    });
+    await armory.restart();
+    caller = await callerFor(armory.services, owner);
+    const { runs: runs2, events } = await caller.chat.history({ projectId, agentId, sessionId: sent.sessionId });
+    expect(runs2.find((r) => r.id === crashedRun.id)!.status).toBe("failed");
+    const ended = events.filter((e) => e.runId === crashedRun.id);
+    expect(ended.map((e) => e.type)).toEqual(["run_failed"]);
+    expect((ended[0]!.data as { reason: string }).reason).toBe("armory_restarted");
+    // And chat works after the restarts.
+    const next = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "after the restart" });
+    const e = await untilEnd(await stream(sent.sessionId, events.at(-1)!.seq), next.runId);
+    expect(e.at(-1)!.type).toBe("run_completed");
+    expect(text(e)).toContain("slow answer before a restart");
+  }, 180_000);
+});
