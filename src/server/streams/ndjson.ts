@@ -28,28 +28,37 @@ export class LineSplitter {
   }
 
   push(chunk: Buffer | Uint8Array | string): string[] {
-    const text = typeof chunk === "string" ? chunk : this.decoder.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
     const lines: string[] = [];
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf("\n", start);
-      if (nl === -1) break;
-      this.append(text.slice(start, nl));
-      const line = this.take();
-      if (line !== null) lines.push(line);
-      start = nl + 1;
-    }
-    if (start < text.length) this.append(text.slice(start));
+    this.pushEach(chunk, (line) => lines.push(line), (n) => this.opts.onOverflow?.(n));
     return lines;
   }
 
   /** Whatever is left when the stream ends (a last line without a newline). */
   end(): string[] {
+    const lines: string[] = [];
+    this.endEach((line) => lines.push(line), (n) => this.opts.onOverflow?.(n));
+    return lines;
+  }
+
+  /** Like push, but hands over lines and overflows one by one, in stream order. */
+  pushEach(chunk: Buffer | Uint8Array | string, onLine: (line: string) => void, onOverflow: (length: number) => void): void {
+    const text = typeof chunk === "string" ? chunk : this.decoder.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", start);
+      if (nl === -1) break;
+      this.append(text.slice(start, nl));
+      this.take(onLine, onOverflow);
+      start = nl + 1;
+    }
+    if (start < text.length) this.append(text.slice(start));
+  }
+
+  endEach(onLine: (line: string) => void, onOverflow: (length: number) => void): void {
     const rest = this.decoder.end();
     if (rest) this.append(rest);
-    if (this.overflowLength < 0 && this.partsLength === 0) return [];
-    const line = this.take();
-    return line === null || line === "" ? [] : [line];
+    if (this.overflowLength < 0 && this.partsLength === 0) return;
+    this.take((line) => line !== "" && onLine(line), onOverflow);
   }
 
   private append(piece: string): void {
@@ -68,18 +77,18 @@ export class LineSplitter {
     this.partsLength += piece.length;
   }
 
-  /** Ends the current line: its text, or null when it overflowed (reported instead). */
-  private take(): string | null {
+  /** Ends the current line: hands over its text, or its length when it overflowed. */
+  private take(onLine: (line: string) => void, onOverflow: (length: number) => void): void {
     if (this.overflowLength >= 0) {
       const length = this.overflowLength;
       this.overflowLength = -1;
-      this.opts.onOverflow?.(length);
-      return null;
+      onOverflow(length);
+      return;
     }
     const line = this.parts.length === 1 ? this.parts[0]! : this.parts.join("");
     this.parts = [];
     this.partsLength = 0;
-    return line.endsWith("\r") ? line.slice(0, -1) : line;
+    onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
   }
 }
 
@@ -101,26 +110,25 @@ export function jsonLines<T = unknown>(
   opts: { maxLineLength?: number; objectsOnly?: boolean } = {},
 ) {
   const h: JsonLinesHandlers<T> = typeof handlers === "function" ? { onValue: handlers, onInvalid } : handlers;
-  const splitter = new LineSplitter({ maxLineLength: opts.maxLineLength, onOverflow: (n) => h.onOverflow?.(n) });
-  const handle = (lines: string[]) => {
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (err) {
-        h.onInvalid?.(line, err as Error);
-        continue;
-      }
-      if (opts.objectsOnly && (typeof value !== "object" || value === null || Array.isArray(value))) {
-        h.onInvalid?.(line, new Error("not a JSON object"));
-        continue;
-      }
-      h.onValue(value as T);
+  const splitter = new LineSplitter({ maxLineLength: opts.maxLineLength });
+  const onLine = (line: string) => {
+    if (!line.trim()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      h.onInvalid?.(line, err as Error);
+      return;
     }
+    if (opts.objectsOnly && (typeof value !== "object" || value === null || Array.isArray(value))) {
+      h.onInvalid?.(line, new Error("not a JSON object"));
+      return;
+    }
+    h.onValue(value as T);
   };
+  const onOverflow = (n: number) => h.onOverflow?.(n);
   return {
-    push: (chunk: Buffer | Uint8Array | string) => handle(splitter.push(chunk)),
-    end: () => handle(splitter.end()),
+    push: (chunk: Buffer | Uint8Array | string) => splitter.pushEach(chunk, onLine, onOverflow),
+    end: () => splitter.endEach(onLine, onOverflow),
   };
 }
