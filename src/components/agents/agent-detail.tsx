@@ -9,6 +9,8 @@ import { AgentControls } from "@/components/agents/agent-controls";
 import { AGENT_TABS, isAgentTab, type AgentTab } from "@/components/agents/agent-format";
 import { EngineBanner, AgentStatusBadge, AgentStatusDetail, AgentUptime, LiveIndicator } from "@/components/agents/agent-status";
 import { AgentSettings } from "@/components/agents/agent-settings";
+import { ChatPanel } from "@/components/chat/chat-panel";
+import { roleAllows } from "@/server/domain/agent-permissions";
 import { useAgentStatus } from "@/components/agents/use-agent-status";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { UnavailableState } from "@/components/common/unavailable-state";
@@ -135,17 +137,7 @@ export function AgentDetail({
           })}
         </TabsList>
         <TabsContent value="chat">
-          <UnreleasedTab
-            icon={MessagesSquare}
-            title="Chat"
-            description={`Talk to ${a.name} live: its answers stream in as it works, with every tool call and its result, in sessions you can resume.`}
-            points={[
-              "Streaming replies, tool calls and results",
-              "Sessions that survive restarts",
-              "Interrupt a running turn",
-              "Token usage and cost per session",
-            ]}
-          />
+          <ChatPanel projectId={projectId} agentId={agentId} agentName={a.name} observedState={a.observedState} canChat={roleAllows(role, "chat")} />
         </TabsContent>
         <TabsContent value="files">
           <UnreleasedTab
