@@ -87,8 +87,8 @@ test("chat with the demo model: streaming text, tool blocks, stop, reload", asyn
   await test.step("Stop ends a running turn", async () => {
     await page.getByLabel("Message").fill("a very slow answer [[delay=400]]");
     await page.getByRole("button", { name: "Send" }).click();
-    await expect(page.getByTestId("assistant-text").nth(2)).toContainText("Hello", { timeout: 60_000 });
-    await page.getByRole("button", { name: "Stop" }).click();
+    await expect(page.getByTestId("chat-turn").nth(2).getByTestId("assistant-text")).toContainText("Hello", { timeout: 60_000 });
+    await page.getByRole("button", { name: "Stop turn" }).click();
     await expect(page.getByTestId("turn-interrupted")).toContainText("Stopped by Ada Lovelace", { timeout: 30_000 });
     await expect(page.getByRole("button", { name: "Send" })).toBeVisible();
     await shot(page, "04-stopped");

@@ -249,7 +249,7 @@ function Conversation({
             disabled={!canChat || interrupt.isPending}
           >
             <CircleStop aria-hidden="true" />
-            Stop
+            Stop turn
           </Button>
         ) : (
           <Button type="submit" disabled={!canChat || !message.trim() || send.isPending}>
