@@ -1,6 +1,8 @@
 // Further `npm run bench` sections, one module per area (scripts/bench/<area>.ts). Each runs on
 // its own (its own database, Armory instance and Docker objects, cleaned up afterwards) and
 // returns its JSON report plus the rows it wants printed. Register a section with one line below.
+import { chatBench } from "./chat";
+
 export interface BenchSectionResult {
   /** Goes into bench/results.json under the section's name. */
   report: unknown;
@@ -13,4 +15,4 @@ export interface BenchSection {
   run: () => Promise<BenchSectionResult>;
 }
 
-export const BENCH_SECTIONS: BenchSection[] = [];
+export const BENCH_SECTIONS: BenchSection[] = [chatBench];

@@ -16,8 +16,9 @@ interface Pending {
 
 export class ChatEventBus {
   private listeners = new Map<string, Set<Listener>>();
-  private queues = new Map<string, Pending[]>();
-  private writing = new Set<string>();
+  /** One writer for all sessions: each batch is one statement, whatever sessions it spans. */
+  private queue: (Pending & { sessionId: string })[] = [];
+  private writing = false;
 
   constructor(
     private readonly store: ChatStore,
@@ -27,39 +28,43 @@ export class ChatEventBus {
   /** Persists one event (numbered) and publishes it; resolves once it is stored. */
   emit(sessionId: string, event: NewChatEvent): Promise<ChatEventRecord> {
     return new Promise((resolve, reject) => {
-      let q = this.queues.get(sessionId);
-      if (!q) this.queues.set(sessionId, (q = []));
-      q.push({ event, resolve, reject });
-      if (!this.writing.has(sessionId)) void this.drain(sessionId);
+      this.queue.push({ sessionId, event, resolve, reject });
+      if (!this.writing) void this.drain();
     });
   }
 
-  private async drain(sessionId: string): Promise<void> {
-    this.writing.add(sessionId);
+  private async drain(): Promise<void> {
+    this.writing = true;
     try {
-      for (;;) {
-        const q = this.queues.get(sessionId);
-        if (!q?.length) {
-          this.queues.delete(sessionId);
-          return;
-        }
-        const batch = q.splice(0, 500);
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, 2000);
         try {
-          const records = await this.store.append(
-            sessionId,
-            batch.map((p) => p.event),
-          );
+          const records = await this.store.appendMany(batch.map((p) => ({ ...p.event, sessionId: p.sessionId })));
           records.forEach((r, i) => {
-            this.publish(sessionId, r);
-            batch[i]!.resolve(r);
+            const { sessionId, ...record } = r;
+            this.publish(sessionId, record);
+            batch[i]!.resolve(record);
           });
         } catch (err) {
-          this.log.error({ err, sessionId, events: batch.length }, "could not store chat events");
-          for (const p of batch) p.reject(err);
+          // One bad session (e.g. deleted meanwhile) must not sink the others: retry them one by one.
+          if (batch.length > 1) {
+            for (const p of batch) {
+              try {
+                const [r] = await this.store.append(p.sessionId, [p.event]);
+                this.publish(p.sessionId, r!);
+                p.resolve(r!);
+              } catch (e) {
+                p.reject(e);
+              }
+            }
+          } else {
+            this.log.error({ err, sessionId: batch[0]!.sessionId }, "could not store a chat event");
+            batch[0]!.reject(err);
+          }
         }
       }
     } finally {
-      this.writing.delete(sessionId);
+      this.writing = false;
     }
   }
 

@@ -30,6 +30,8 @@ export interface ClaudeProcessOptions {
   resume: string | null;
   systemPrompt: string;
   env: Record<string, string>;
+  /** The CLI binary in the container (the benchmark substitutes a fake NDJSON emitter). */
+  cli?: string;
 }
 
 const SCRIPT = `p="$ARMORY_SYSTEM_PROMPT"
@@ -37,7 +39,7 @@ if [ -s "$ARMORY_MEMORY_FILE" ]; then p="$p
 
 ## Your memory notes ($ARMORY_MEMORY_FILE)
 $(head -c 65536 "$ARMORY_MEMORY_FILE")"; fi
-exec claude "$@" --append-system-prompt "$p"`;
+exec "$ARMORY_CLI" "$@" --append-system-prompt "$p"`;
 
 export function claudeArgs(o: Pick<ClaudeProcessOptions, "permissionMode" | "allowedTools" | "model" | "resume">): string[] {
   return [
@@ -90,6 +92,7 @@ export class ClaudeProcess {
         ANTHROPIC_MODEL: o.model,
         ARMORY_SYSTEM_PROMPT: o.systemPrompt,
         ARMORY_MEMORY_FILE: MEMORY_FILE,
+        ARMORY_CLI: o.cli ?? "claude",
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
         DISABLE_TELEMETRY: "1",
         DISABLE_AUTOUPDATER: "1",

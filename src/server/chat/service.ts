@@ -52,6 +52,8 @@ export class ChatService {
   private warm = new Map<string, Warm>();
   private active = new Map<string, ActiveTurn>(); // by sessionId
   private closing = false;
+  /** The CLI binary run in agent containers; the benchmark swaps in a fake NDJSON emitter. */
+  cli = "claude";
 
   constructor(private readonly opts: ChatServiceOptions) {
     this.store = new ChatStore(opts.prisma);
@@ -177,6 +179,7 @@ export class ChatService {
         resume: session.claudeSessionId,
         systemPrompt: composeSystemPrompt({ soul: loadSoul(config.dataDir), personality: agent.template.personality, agentName: agent.name }),
         env,
+        cli: this.cli,
       });
       try {
         await proc.start();

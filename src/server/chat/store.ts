@@ -3,7 +3,7 @@
 // so numbering is gap-free and survives restarts. Events are written before anyone sees them:
 // what a subscriber has seen is always in the database.
 import type { PrismaClient } from "../db";
-import type { ChatRunStatus, Prisma } from "../db/generated/client";
+import type { ChatRunStatus } from "../db/generated/client";
 import { notFound } from "../domain/errors";
 
 /** One persisted event as subscribers and history see it. */
@@ -173,29 +173,45 @@ export class ChatStore {
     });
   }
 
-  /** Stores events with the next seqs of their session; returns them numbered, in order. */
+  /** Stores one session's events with its next seqs; returns them numbered, in order. */
   async append(sessionId: string, events: NewChatEvent[]): Promise<ChatEventRecord[]> {
+    return this.appendMany(events.map((e) => ({ ...e, sessionId })));
+  }
+
+  /**
+   * Stores events of any number of sessions in one SQL statement (bump each session's counter,
+   * insert the rows numbered in the order given): atomic, and one round trip for the whole batch.
+   * Returns the events numbered, in the order given.
+   */
+  async appendMany(events: (NewChatEvent & { sessionId: string })[]): Promise<(ChatEventRecord & { sessionId: string })[]> {
     if (!events.length) return [];
-    return this.prisma.$transaction(async (tx) => {
-      const s = await tx.chatSession.update({
-        where: { id: sessionId },
-        data: { lastSeq: { increment: events.length } },
-        select: { lastSeq: true },
-      });
-      const first = s.lastSeq - events.length + 1;
-      const at = new Date();
-      const records = events.map((e, i) => ({ seq: first + i, runId: e.runId, type: e.type, data: e.data, at }));
-      await tx.chatEvent.createMany({
-        data: records.map((r) => ({
-          sessionId,
-          seq: r.seq,
-          runId: r.runId,
-          type: r.type,
-          data: (r.data ?? null) as Prisma.InputJsonValue,
-          createdAt: at,
-        })),
-      });
-      return records;
+    const at = new Date();
+    const payload = JSON.stringify(events.map((e) => ({ s: e.sessionId, r: e.runId, t: e.type, d: e.data ?? null })));
+    const rows = await this.prisma.$queryRawUnsafe<{ id: string; lastSeq: number; n: number }[]>(
+      `WITH input AS (
+         SELECT e.v, e.ord FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(v, ord)
+       ), counts AS (
+         SELECT v->>'s' AS sid, count(*)::int AS n FROM input GROUP BY 1
+       ), s AS (
+         UPDATE chat_session c SET "lastSeq" = c."lastSeq" + counts.n, "updatedAt" = $2
+         FROM counts WHERE c.id = counts.sid RETURNING c.id, c."lastSeq", counts.n
+       ), numbered AS (
+         SELECT input.v, s."lastSeq" - s.n + (row_number() OVER (PARTITION BY input.v->>'s' ORDER BY input.ord))::int AS seq
+         FROM input JOIN s ON s.id = input.v->>'s'
+       ), ins AS (
+         INSERT INTO chat_event ("sessionId", seq, "runId", type, data, "createdAt")
+         SELECT v->>'s', seq, v->>'r', v->>'t', v->'d', $2 FROM numbered
+       )
+       SELECT id, "lastSeq", n FROM s`,
+      payload,
+      at,
+    );
+    const next = new Map(rows.map((r) => [r.id, Number(r.lastSeq) - Number(r.n) + 1]));
+    return events.map((e) => {
+      const seq = next.get(e.sessionId);
+      if (seq === undefined) throw notFound("Chat session");
+      next.set(e.sessionId, seq + 1);
+      return { sessionId: e.sessionId, seq, runId: e.runId, type: e.type, data: e.data ?? null, at };
     });
   }
 
