@@ -39,6 +39,7 @@ interface Warm {
 }
 
 interface ActiveTurn {
+  /** Empty for the moment between claiming the session and creating the run. */
   runId: string;
   sessionId: string;
   proc: ClaudeProcess | null;
@@ -88,23 +89,36 @@ export class ChatService {
   // ------------------------------------------------------------------ send
 
   async send(input: { projectId: string; agentId: string; sessionId?: string; message: string; userId: string | null }) {
+    const started = performance.now();
     if (this.closing) throw new DomainError("PRECONDITION_FAILED", "Armory is shutting down; send the message again in a moment.");
     if (!input.message.trim()) throw new DomainError("BAD_REQUEST", "message: the message is empty.");
     if (input.message.length > MAX_MESSAGE_CHARS) throw new DomainError("BAD_REQUEST", `message: at most ${MAX_MESSAGE_CHARS} characters.`);
-    const agent = await this.opts.prisma.agent.findFirst({ where: { id: input.agentId, projectId: input.projectId }, select: { id: true } });
+    const [agent, existing, stale] = await Promise.all([
+      this.opts.prisma.agent.findFirst({ where: { id: input.agentId, projectId: input.projectId }, select: { id: true } }),
+      input.sessionId ? this.store.session(input.projectId, input.agentId, input.sessionId) : null,
+      input.sessionId && !this.active.has(input.sessionId) ? this.store.runningRun(input.sessionId) : null,
+    ]);
     if (!agent) throw notFound("Agent");
-    const session = input.sessionId
-      ? await this.store.session(input.projectId, input.agentId, input.sessionId)
-      : await this.store.createSession({ projectId: input.projectId, agentId: input.agentId, title: titleFor(input.message), userId: input.userId });
-    if (this.active.has(session.id) || (await this.store.runningRun(session.id))) {
+    const session =
+      existing ?? (await this.store.createSession({ projectId: input.projectId, agentId: input.agentId, title: titleFor(input.message), userId: input.userId }));
+    if (this.active.has(session.id) || stale) {
       throw new DomainError("CONFLICT", "A turn is still running in this session: wait for it to finish or stop it first.");
     }
     const mode = this.opts.config.chat.warm ? "warm" : "oneshot";
-    const run = await this.store.createRun({ sessionId: session.id, agentId: input.agentId, projectId: input.projectId, userId: input.userId, message: input.message, mode });
-    const turn: ActiveTurn = { runId: run.id, sessionId: session.id, proc: null, stopReason: null, done: Promise.resolve() };
+    // Claim the session before the next await, so two sends cannot both start a turn.
+    const turn: ActiveTurn = { runId: "", sessionId: session.id, proc: null, stopReason: null, done: Promise.resolve() };
     this.active.set(session.id, turn);
-    await this.bus.emit(session.id, { runId: run.id, type: "user_message", data: { text: input.message, userId: input.userId } });
-    turn.done = this.runTurn(turn, { projectId: input.projectId, agentId: input.agentId, message: input.message, started: performance.now() })
+    let run: { id: string };
+    try {
+      run = await this.store.createRun({ sessionId: session.id, agentId: input.agentId, projectId: input.projectId, userId: input.userId, message: input.message, mode });
+    } catch (err) {
+      this.active.delete(session.id);
+      throw err;
+    }
+    turn.runId = run.id;
+    // Queued first, so it is numbered before everything the turn emits.
+    void this.bus.emit(session.id, { runId: run.id, type: "user_message", data: { text: input.message, userId: input.userId } }).catch(() => {});
+    turn.done = this.runTurn(turn, { projectId: input.projectId, agentId: input.agentId, message: input.message, started })
       .catch((err: unknown) => this.log.error({ err, runId: run.id }, "chat turn crashed"))
       .finally(() => {
         if (this.active.get(session.id) === turn) this.active.delete(session.id);
@@ -140,13 +154,22 @@ export class ChatService {
     const elapsed = () => performance.now() - t.started;
     const fail = (message: string, reason: string) => this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", message, reason });
 
-    const agent = await prisma.agent.findUnique({
-      where: { id: t.agentId },
-      include: { template: { select: { personality: true, allowedTools: true } } },
-    });
+    const [agent, session] = await Promise.all([
+      prisma.agent.findUnique({
+        where: { id: t.agentId },
+        include: { template: { select: { personality: true, allowedTools: true } } },
+      }),
+      prisma.chatSession.findUniqueOrThrow({ where: { id: turn.sessionId } }),
+    ]);
     if (!agent) return fail("The agent no longer exists.", "agent_missing");
-    const session = await prisma.chatSession.findUniqueOrThrow({ where: { id: turn.sessionId } });
-    const observed = agent.containerId ? await inspectContainer(this.opts.docker, agent.containerId).catch(() => null) : null;
+    // A live warm process in the agent's current container proves the container runs: no engine call.
+    const warmNow = this.warm.get(turn.sessionId);
+    const warmUsable = !!warmNow && warmNow.proc.alive && warmNow.containerId === agent.containerId && config.chat.warm;
+    const observed = warmUsable
+      ? ({ state: "running", detail: null } as const)
+      : agent.containerId
+        ? await inspectContainer(this.opts.docker, agent.containerId).catch(() => null)
+        : null;
     if (!agent.containerId || !observed || observed.state !== "running") {
       const state = observed ? observed.detail ?? observed.state : "no container";
       return fail(`The agent ${agent.name} is not running (${state}). Start it, then send the message again.`, "agent_not_running");
@@ -157,7 +180,7 @@ export class ChatService {
     let proc: ClaudeProcess;
     let reused = false;
     const warm = this.warm.get(turn.sessionId);
-    if (warm && warm.proc.alive && warm.containerId === containerId && config.chat.warm) {
+    if (warm && warmUsable && warm.proc.alive) {
       if (warm.idleTimer) clearTimeout(warm.idleTimer);
       warm.idleTimer = null;
       proc = warm.proc;
@@ -191,16 +214,19 @@ export class ChatService {
     turn.proc = proc;
     if (turn.stopReason) await proc.kill(); // interrupted while starting
 
-    await this.bus.emit(turn.sessionId, {
-      runId: turn.runId,
-      type: "run_started",
-      data: { mode: config.chat.warm ? "warm" : "oneshot", reusedProcess: reused, demoModel: this.opts.gateway.demo, resumed: !!session.claudeSessionId },
-    });
+    // Queued (numbered before any CLI event); not awaited, so the message reaches the CLI at once.
+    const started = this.bus
+      .emit(turn.sessionId, {
+        runId: turn.runId,
+        type: "run_started",
+        data: { mode: config.chat.warm ? "warm" : "oneshot", reusedProcess: reused, demoModel: this.opts.gateway.demo, resumed: !!session.claudeSessionId },
+      })
+      .catch(() => {});
 
     let result: ResultSummary | null = null;
     let firstTokenMs: number | null = null;
     const stderr: string[] = [];
-    const writes: Promise<unknown>[] = [];
+    const writes: Promise<unknown>[] = [started];
     const emit = (type: string, data: unknown) => {
       writes.push(this.bus.emit(turn.sessionId, { runId: turn.runId, type, data }).catch(() => {}));
     };
