@@ -202,6 +202,22 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     expect(text(ev2)).toContain("still there?");
   }, 120_000);
 
+  it("falls back to one process per turn when warm processes are off", async () => {
+    armory.services.config.chat.warm = false;
+    try {
+      const sent = await caller.chat.send({ projectId, agentId, message: "one-shot please" });
+      const events = await untilEnd(await stream(sent.sessionId), sent.runId);
+      expect(events.find((e) => e.type === "run_started")!.data).toMatchObject({ mode: "oneshot", reusedProcess: false });
+      expect(events.at(-1)!.type).toBe("run_completed");
+      const again = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "and again" });
+      const ev2 = await untilEnd(await stream(sent.sessionId, events.at(-1)!.seq), again.runId);
+      expect(ev2.find((e) => e.type === "run_started")!.data).toMatchObject({ mode: "oneshot", reusedProcess: false, resumed: true });
+      expect(text(ev2)).toContain('Earlier in this conversation you said: "one-shot please"');
+    } finally {
+      armory.services.config.chat.warm = true;
+    }
+  }, 120_000);
+
   it("reconnects with afterSeq: exactly the missed events, none twice, in order", async () => {
     const sent = await caller.chat.send({ projectId, agentId, message: "Count slowly for me [[delay=40]]" });
     const first = await stream(sent.sessionId);

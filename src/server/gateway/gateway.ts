@@ -129,10 +129,23 @@ export class ModelGateway {
       void this.handle(req, res);
     });
     server.requestTimeout = 0;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => resolve());
-    });
+    const listenOn = (p: number) =>
+      new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(p, host, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+    try {
+      await listenOn(port);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || port === 0) throw err;
+      // Chat turns hand the current URL to the CLI, so any free port works; containers created
+      // now carry this one until they are re-created.
+      log.warn({ host, port }, "model gateway port is taken; listening on a free port instead (set ARMORY_GATEWAY_PORT)");
+      await listenOn(0);
+    }
     this.listener = server;
     const bound = (server.address() as { port: number }).port;
     const url = `http://${host}:${bound}${GATEWAY_PATH}`;
