@@ -2,7 +2,7 @@
 // Armory's model gateway (reached on the agent network's gateway address), which forwards to the
 // scripted demo model running as the upstream. Events are read through chat.stream exactly as a
 // client would, including reconnects with afterSeq and an Armory restart mid-turn.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ensureAgentImage } from "@/server/docker/agent-image";
 import { runExec } from "@/server/docker/exec";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
@@ -215,6 +215,36 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
       expect(text(ev2)).toContain('Earlier in this conversation you said: "one-shot please"');
     } finally {
       armory.services.config.chat.warm = true;
+    }
+  }, 120_000);
+
+  it("a slow upstream ends the turn at the turn timeout; an idle warm process is reaped", async () => {
+    const cfg = armory.services.config.chat;
+    const saved = { ...cfg };
+    cfg.turnTimeoutSeconds = 5;
+    cfg.idleSeconds = 1;
+    try {
+      const hung = await caller.chat.send({ projectId, agentId, message: "never answers [[hang]]" });
+      const events = await untilEnd(await stream(hung.sessionId), hung.runId);
+      expect(events.at(-1)!.type).toBe("run_failed");
+      expect(events.at(-1)!.data).toMatchObject({ reason: "timeout" });
+      expect((events.at(-1)!.data as { message: string }).message).toMatch(/longer than 5 s/);
+
+      const quick = await caller.chat.send({ projectId, agentId, sessionId: hung.sessionId, message: "quick one" });
+      const ev = await untilEnd(await stream(hung.sessionId, events.at(-1)!.seq), quick.runId);
+      expect(ev.at(-1)!.type).toBe("run_completed");
+      const warm = (armory.services.chat as unknown as { warm: Map<string, { proc: { pidFile: string } }> }).warm;
+      const pidFile = warm.get(hung.sessionId)!.proc.pidFile;
+      await vi.waitFor(() => expect(warm.has(hung.sessionId)).toBe(false), { timeout: 15_000, interval: 100 });
+      await vi.waitFor(
+        async () => {
+          const r = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `ls ${pidFile} 2>/dev/null | wc -l`] });
+          expect(r.stdout.trim()).toBe("0");
+        },
+        { timeout: 15_000, interval: 200 },
+      );
+    } finally {
+      Object.assign(cfg, saved);
     }
   }, 120_000);
 
