@@ -5,6 +5,7 @@ import { trustBench } from "./trust";
 import { versionsBench } from "./versions";
 import { filesBench } from "./files";
 import { healthBench } from "./health";
+import { chatBench } from "./chat";
 
 export interface BenchSectionResult {
   /** Goes into bench/results.json under the section's name. */
@@ -23,4 +24,5 @@ export const BENCH_SECTIONS: BenchSection[] = [
   versionsBench,
   filesBench,
   healthBench,
+  chatBench,
 ];

@@ -65,6 +65,21 @@ const configSchema = z.object({
     .min(1024, "must be at least 1024 bytes")
     .max(256 * 1024 * 1024, "must be at most 268435456 (256 MiB)")
     .default(10 * 1024 * 1024),
+  ANTHROPIC_BASE_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://api.anthropic.com" })
+    .default("https://api.anthropic.com"),
+  ANTHROPIC_API_KEY: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined)),
+  ARMORY_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  ARMORY_GATEWAY_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL agents can reach, e.g. http://armory:3000/api/gateway/anthropic" })
+    .optional(),
+  ARMORY_CHAT_WARM: booleanFlag.default(true),
+  ARMORY_CHAT_IDLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  ARMORY_CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(1800),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
@@ -92,6 +107,11 @@ export interface Config {
   updateHealthTimeoutMs: number;
   /** Largest file the files API reads or writes, in bytes. */
   filesMaxBytes: number;
+  /** Where the model gateway forwards agents' requests; apiKey unset means the built-in demo model answers. */
+  model: { baseUrl: string; apiKey: string | undefined };
+  /** Gateway listener on the agent network's gateway address (port; undefined = PORT) and the URL override. */
+  gateway: { port: number | undefined; url: string | undefined };
+  chat: { warm: boolean; idleSeconds: number; turnTimeoutSeconds: number };
   logLevel: RawConfig["LOG_LEVEL"];
   logFormat: "json" | "pretty";
   /** Bearer token /metrics requires; unset: /metrics is open. */
@@ -114,7 +134,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       parsed.error.issues.map((issue) => {
         const key = issue.path.join(".");
         const value = env[key];
-        const shown = key.includes("SECRET") || key.includes("TOKEN") || key === "DATABASE_URL" ? "" : ` (got "${value}")`;
+        const secretish = ["SECRET", "TOKEN", "KEY"].some((w) => key.includes(w)) || key === "DATABASE_URL";
+        const shown = secretish ? "" : ` (got "${value}")`;
         return `${key}: ${issue.message}${value === undefined ? "" : shown}`;
       }),
     );
@@ -136,6 +157,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secretKey: c.ARMORY_SECRET_KEY,
     updateHealthTimeoutMs: c.ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS * 1000,
     filesMaxBytes: c.ARMORY_FILES_MAX_BYTES,
+    model: { baseUrl: c.ANTHROPIC_BASE_URL.replace(/\/+$/, ""), apiKey: c.ANTHROPIC_API_KEY },
+    gateway: { port: c.ARMORY_GATEWAY_PORT, url: c.ARMORY_GATEWAY_URL?.replace(/\/+$/, "") },
+    chat: { warm: c.ARMORY_CHAT_WARM, idleSeconds: c.ARMORY_CHAT_IDLE_SECONDS, turnTimeoutSeconds: c.ARMORY_CHAT_TURN_TIMEOUT_SECONDS },
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "json"),
     metricsToken: c.ARMORY_METRICS_TOKEN,

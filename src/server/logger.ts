@@ -26,6 +26,9 @@ const REDACT = [
   "*.Env",
   "secretKey",
   "*.secretKey",
+  "apiKey",
+  "*.apiKey",
+  'headers["x-api-key"]',
 ];
 
 export function createLogger(opts: {

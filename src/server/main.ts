@@ -108,6 +108,11 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
       void serveMetrics(req, res, config.metricsToken);
       return;
     }
+    // The model gateway (agents' Claude Code calls) is plain Node streaming, not a Next route.
+    if (services.gateway.handles(req.url)) {
+      void services.gateway.handle(req, res);
+      return;
+    }
     handle(req, res).catch((err: unknown) => {
       log.error({ requestId, err }, "unhandled request error");
       if (!res.headersSent) {

@@ -23,6 +23,8 @@ import { createLogger, type Logger } from "./logger";
 import { resolveMasterKey } from "./secrets/crypto";
 import { SecretStore } from "./secrets/store";
 import { Rollouts } from "./versions/rollout";
+import { ChatService } from "./chat/service";
+import { ModelGateway } from "./gateway/gateway";
 
 export interface Services {
   config: Config;
@@ -43,6 +45,8 @@ export interface Services {
   files: AgentFiles;
   /** Config hot-reload: follows agents' supervisors; `onReload(listener)` is the hook for other code. */
   agentConfig: AgentConfigWatch;
+  gateway: ModelGateway;
+  chat: ChatService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -115,7 +119,16 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         "some secrets were encrypted with another key than the current ARMORY_SECRET_KEY: agents using them cannot be (re)created until the key is restored or the secrets are set again",
       );
     }
-    const agents = new AgentManager({ prisma: db.prisma, docker, log, images: agentImage, network: config.agentNetwork, secrets });
+    const gateway = new ModelGateway({ prisma: db.prisma, config, log: log.child({ component: "gateway" }), docker, secret });
+    const agents = new AgentManager({
+      prisma: db.prisma,
+      docker,
+      log,
+      images: agentImage,
+      network: config.agentNetwork,
+      secrets,
+      extraEnv: (agentId) => gateway.agentEnv(agentId),
+    });
     const rollouts = new Rollouts({ prisma: db.prisma, docker, log, agents, images: agentImage, healthTimeoutMs: config.updateHealthTimeoutMs });
     const collector = new StatsCollector({ docker, prisma: db.prisma, bus: agents.bus, log });
     const monitor = new HealthMonitor({
@@ -135,6 +148,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     m.sources.statsStreams = () => collector.streamCount;
     const files = new AgentFiles({ prisma: db.prisma, docker, maxBytes: config.filesMaxBytes });
     const agentConfig = new AgentConfigWatch({ prisma: db.prisma, docker, log, agents, files });
+    const chat = new ChatService({ prisma: db.prisma, docker, log: log.child({ component: "chat" }), config, gateway });
+    await chat.recover();
     let background = false;
     return {
       config,
@@ -150,6 +165,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       logs,
       files,
       agentConfig,
+      gateway,
+      chat,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
@@ -158,10 +175,14 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         collector.start();
         monitor.start();
         agentConfig.start();
+        // Agents reach the model gateway on the agent network's gateway address.
+        void gateway.baseUrl().catch((err: unknown) => log.warn({ err: (err as Error).message }, "model gateway listener not started"));
         if (config.agentImageAutobuild) void agentImage.buildInBackground().catch(() => {});
       },
       async close() {
         await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
+        await chat.close();
+        await gateway.close();
         await agents.stopBackground();
         await db.close();
       },

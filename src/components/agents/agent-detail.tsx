@@ -10,13 +10,14 @@ import { AGENT_TABS, isAgentTab, type AgentTab } from "@/components/agents/agent
 import { EngineBanner, AgentStatusBadge, AgentStatusDetail, AgentUptime, LiveIndicator } from "@/components/agents/agent-status";
 import { AgentSettings } from "@/components/agents/agent-settings";
 import { FileBrowser } from "@/components/files/file-browser";
+import { ChatPanel } from "@/components/chat/chat-panel";
+import { roleAllows } from "@/server/domain/agent-permissions";
 import { useAgentStatus } from "@/components/agents/use-agent-status";
 import { MetricsPanel } from "@/components/health/metrics-panel";
 import { LogsPanel } from "@/components/logs/logs-panel";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { UnavailableState } from "@/components/common/unavailable-state";
 import { apiErrorCode } from "@/components/projects/project-form";
-import { NotAvailableBadge, UnreleasedPanel, type UnreleasedProps } from "@/components/projects/unreleased-section";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -139,17 +140,7 @@ export function AgentDetail({
           })}
         </TabsList>
         <TabsContent value="chat">
-          <UnreleasedTab
-            icon={MessagesSquare}
-            title="Chat"
-            description={`Talk to ${a.name} live: its answers stream in as it works, with every tool call and its result, in sessions you can resume.`}
-            points={[
-              "Streaming replies, tool calls and results",
-              "Sessions that survive restarts",
-              "Interrupt a running turn",
-              "Token usage and cost per session",
-            ]}
-          />
+          <ChatPanel projectId={projectId} agentId={agentId} agentName={a.name} observedState={a.observedState} canChat={roleAllows(role, "chat")} />
         </TabsContent>
         <TabsContent value="files">
           <FileBrowser projectId={projectId} agentId={agentId} role={role} running={a.observedState === "running"} />
@@ -180,25 +171,6 @@ function BackLink({ href }: { href: string }) {
       <ArrowLeft className="size-4" aria-hidden="true" />
       All agents
     </Link>
-  );
-}
-
-/** An honest empty state for a tab this version does not ship yet (the style of UnreleasedSection). */
-function UnreleasedTab({ icon, title, description, points }: UnreleasedProps) {
-  return (
-    <UnreleasedPanel
-      icon={icon}
-      label={title}
-      heading={
-        <div className="flex items-center justify-center gap-2">
-          <h3 className="font-semibold">{title}</h3>
-          <NotAvailableBadge />
-        </div>
-      }
-      description={description}
-      note="This arrives in a later release of Armory."
-      points={points}
-    />
   );
 }
 

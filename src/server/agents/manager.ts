@@ -49,6 +49,8 @@ export interface AgentManagerOptions {
   stopTimeoutSeconds?: number;
   /** Secrets injected into containers at create time and masked in every agent view (secrets/store.ts). */
   secrets?: AgentSecretSource;
+  /** Env added to every container Armory creates (e.g. the model gateway's URL and the agent's token). */
+  extraEnv?: (agentId: string) => Promise<Record<string, string>>;
 }
 
 /** What the manager needs of the secret store: decrypted env at create time, names for masking. */
@@ -457,6 +459,15 @@ export class AgentManager {
    * Network and volumes ensured, and the spec of the container `row` describes (secrets decrypted
    * into it). Removes the old container first unless `keepOld` (safe re-creates, rollout.ts).
    */
+  /** The extra env (the model gateway's), or none when it cannot be made (logged, not fatal). */
+  private async gatewayEnv(agentId: string): Promise<Record<string, string> | undefined> {
+    if (!this.opts.extraEnv) return undefined;
+    return this.opts.extraEnv(agentId).catch((err: unknown) => {
+      this.opts.log.warn({ agentId, err: (err as Error).message }, "no extra env for the container");
+      return undefined;
+    });
+  }
+
   async prepareContainer(row: AgentRow, keepOld = false): Promise<{ spec: AgentContainerSpec; configHash: string }> {
     const volumeLabels = { [LABELS.managed]: "true", [LABELS.agentId]: row.id, [LABELS.projectId]: row.projectId };
     const extra = this.extraVolumes(row);
@@ -490,6 +501,7 @@ export class AgentManager {
       extraVolumes: extra,
       network: this.opts.network,
       secretEnv: await this.opts.secrets?.envFor(row.projectId, row.id),
+      extraEnv: await this.gatewayEnv(row.id),
     };
     return { spec, configHash };
   }

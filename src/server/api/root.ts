@@ -8,6 +8,7 @@ import { healthRouter } from "./routers/health/router";
 import { logsRouter } from "./routers/logs/router";
 import { agentConfigRouter } from "./routers/agent-config/router";
 import { filesRouter } from "./routers/files/router";
+import { chatRouter } from "./routers/chat/router";
 import { projectRouter } from "./routers/project/router";
 import { templateRouter } from "./routers/template/router";
 import { tokenRouter } from "./routers/token/router";
@@ -28,6 +29,7 @@ export const appRouter = router({
   logs: logsRouter,
   files: filesRouter,
   agentConfig: agentConfigRouter,
+  chat: chatRouter,
 });
 
 export type AppRouter = typeof appRouter;

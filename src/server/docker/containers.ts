@@ -26,6 +26,8 @@ export interface AgentContainerSpec {
   version: string;
   configHash: string;
   env: Record<string, string>;
+  /** Env Armory adds on top (model gateway URL and token, secrets); wins over env. */
+  extraEnv?: Record<string, string>;
   memoryMb: number;
   cpus: number;
   pidsLimit: number;
@@ -62,7 +64,8 @@ export function agentContainerOptions(spec: AgentContainerSpec): Docker.Containe
     Image: spec.image,
     User: `${AGENT_UID}:${AGENT_UID}`,
     WorkingDir: WORKSPACE_DIR,
-    Env: Object.entries({ ...spec.env, ...spec.secretEnv }).map(([k, v]) => `${k}=${v}`),
+    // Gateway env last: an agent's own env or secrets cannot point it at another model endpoint.
+    Env: Object.entries({ ...spec.env, ...spec.secretEnv, ...spec.extraEnv }).map(([k, v]) => `${k}=${v}`),
     Labels: agentLabels(spec),
     Hostname: spec.agentName,
     HostConfig: {

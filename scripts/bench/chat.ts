@@ -1,0 +1,308 @@
+// `BENCH_ONLY=chat npm run bench`: chat's hot paths against raw baselines in the same run.
+//  - turn latency: chat.send -> first token event on an SSE subscriber, for a warm follow-up turn
+//    (and a cold first turn), vs a raw `docker exec claude -p ...` -> its first token line;
+//  - stream overhead: an NDJSON line written in the container -> the tRPC (SSE) subscriber, vs
+//    the same line read straight off a raw docker exec (a fake CLI stamps each line with the
+//    time it wrote it);
+//  - fan-out: 100 sessions streaming at once through one Armory: delivered events/s, p99 latency,
+//    lost and duplicated events (must be zero). The fake CLI stands in for Claude Code here.
+// Real parts: Docker engine, agent container, Claude Code CLI (latency), model gateway, demo
+// model as upstream, PGlite, HTTP + SSE.
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { EventSource } from "eventsource";
+import superjson from "superjson";
+import type { AppRouter } from "../../src/server/api/root";
+import type { ChatStreamEvent } from "../../src/server/api/routers/chat/schemas";
+import { ensureAgentImage } from "../../src/server/docker/agent-image";
+import { AGENT_UID } from "../../src/server/docker/containers";
+import { runExec, startExec } from "../../src/server/docker/exec";
+import { startDemoModelServer } from "../../src/server/gateway/demo-model";
+import { jsonLines } from "../../src/server/streams/ndjson";
+import { callerFor, signUp, startTestArmory } from "../../tests/support/armory";
+import { docker, removeProjectDockerObjects } from "../../tests/support/docker";
+import { startHttp } from "../../tests/support/http-server";
+import type { BenchSection, BenchSectionResult } from "./sections";
+
+const FAKE_CLI = "/tmp/armory-fake-claude";
+const FAKE_SCRIPT = String.raw`#!/bin/bash
+# Stand-in for claude -p --input-format stream-json: per input line, an init event, N text deltas
+# stamped with the time they were written (microseconds), and a result.
+sid=$(cat /proc/sys/kernel/random/uuid)
+while IFS= read -r line; do
+  n=200; s=0
+  [[ $line =~ events=([0-9]+) ]] && n=${"$"}{BASH_REMATCH[1]}
+  [[ $line =~ sleep=([0-9.]+) ]] && s=${"$"}{BASH_REMATCH[1]}
+  printf '{"type":"system","subtype":"init","session_id":"%s"}\n' "$sid"
+  for ((i=1;i<=n;i++)); do
+    printf '{"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}},"i":%d,"t":%s}\n' "$i" "${"$"}{EPOCHREALTIME/./}"
+    [[ $s != 0 ]] && sleep "$s"
+  done
+  printf '{"type":"result","subtype":"success","is_error":false,"session_id":"%s","total_cost_usd":0,"usage":{"input_tokens":1,"output_tokens":%d}}\n' "$sid" "$n"
+done
+`;
+
+interface Stats {
+  n: number;
+  p50: number;
+  p99: number;
+  mean: number;
+}
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
+  const r = (v: number) => Math.round(v * 1000) / 1000;
+  return { n: s.length, p50: r(at(0.5)), p99: r(at(0.99)), mean: r(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)) };
+}
+const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
+const fmt = (s: Stats) => `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} ms`;
+const isTextDelta = (e: ChatStreamEvent) => e.type === "stream_event" && JSON.stringify(e.data).includes('"text_delta"');
+const isEnd = (e: ChatStreamEvent) => e.type === "run_completed" || e.type === "run_failed" || e.type === "run_interrupted";
+
+async function run(): Promise<BenchSectionResult> {
+  await ensureAgentImage({ docker });
+  const model = await startDemoModelServer();
+  const armory = await startTestArmory("pglite", {
+    ANTHROPIC_BASE_URL: model.url,
+    ANTHROPIC_API_KEY: "bench-upstream-key",
+    ARMORY_GATEWAY_PORT: "0",
+    LOG_LEVEL: "warn",
+  });
+  const services = armory.services;
+  const http = await startHttp(() => armory.services);
+  let projectId: string | undefined;
+  try {
+    const user = await signUp(services, { name: "Bench" });
+    const caller = await callerFor(services, user);
+    projectId = (await caller.project.create({ name: "Chat bench" })).id;
+    const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
+    const agent = await caller.agent.create({ projectId, templateId, name: "bench-chat", overrides: { pidsLimit: 2048 }, start: true });
+    const agentId = agent.id;
+    const containerId = (await services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
+    const pid = projectId;
+
+    const client = createTRPCClient<AppRouter>({
+      links: [
+        splitLink({
+          condition: (op) => op.type === "subscription",
+          true: httpSubscriptionLink({
+            url: `${http.url}/api/trpc`,
+            transformer: superjson,
+            EventSource,
+            eventSourceOptions: {
+              fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie: user.cookie } }),
+            },
+          }),
+          false: httpBatchLink({ url: `${http.url}/api/trpc`, transformer: superjson, headers: () => ({ cookie: user.cookie }) }),
+        }),
+      ],
+    });
+
+    /** Subscribes over SSE; calls onEvent per event; resolves `ready` once the stream is open. */
+    function follow(sessionId: string, afterSeq: number, onEvent: (e: ChatStreamEvent, at: number) => void) {
+      let started!: () => void;
+      const ready = new Promise<void>((r) => (started = r));
+      const sub = client.chat.stream.subscribe(
+        { projectId: pid, agentId, sessionId, afterSeq },
+        { onStarted: () => started(), onData: (d) => onEvent(d.data, nowUs()), onError: (err) => console.error("stream error", err) },
+      );
+      return { ready, stop: () => sub.unsubscribe() };
+    }
+
+    /** Sends a message in a session and measures send -> first token and -> end on an SSE subscriber. */
+    async function timedTurn(sessionId: string | undefined, message: string) {
+      let sid = sessionId;
+      let after = 0;
+      if (!sid) {
+        const t0 = performance.now();
+        const sent = await client.chat.send.mutate({ projectId: pid, agentId, message });
+        sid = sent.sessionId;
+        let first = -1;
+        await new Promise<void>((resolve) => {
+          const f = follow(sid!, 0, (e) => {
+            if (first < 0 && isTextDelta(e)) first = performance.now() - t0;
+            if (isEnd(e) && e.runId === sent.runId) {
+              f.stop();
+              resolve();
+            }
+          });
+        });
+        return { sessionId: sid, firstTokenMs: first, totalMs: performance.now() - t0 };
+      }
+      after = (await client.chat.history.query({ projectId: pid, agentId, sessionId: sid, limit: 1, afterSeq: 0 })).session.lastSeq;
+      let first = -1;
+      let t0 = 0;
+      let runId = "";
+      let resolveEnd!: () => void;
+      const end = new Promise<void>((r) => (resolveEnd = r));
+      const f = follow(sid, after, (e) => {
+        if (first < 0 && isTextDelta(e)) first = performance.now() - t0;
+        if (isEnd(e) && (!runId || e.runId === runId)) resolveEnd();
+      });
+      await f.ready;
+      t0 = performance.now();
+      runId = (await client.chat.send.mutate({ projectId: pid, agentId, sessionId: sid, message })).runId;
+      await end;
+      f.stop();
+      return { sessionId: sid, firstTokenMs: first, totalMs: performance.now() - t0 };
+    }
+
+    // ---------------------------------------------------------------- turn latency (real CLI)
+    const env = await services.gateway.agentEnv(agentId);
+    const rawFirst: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const p = await startExec(services.docker, containerId, {
+        cmd: ["claude", "-p", "--output-format", "stream-json", "--verbose", "--include-partial-messages", "--permission-mode", "acceptEdits", `raw turn ${i}`],
+        env,
+        user: `${AGENT_UID}:${AGENT_UID}`,
+        workingDir: "/workspace",
+      });
+      let first = -1;
+      const parser = jsonLines<{ type?: string; event?: { delta?: { type?: string } } }>((v) => {
+        if (first < 0 && v.type === "stream_event" && v.event?.delta?.type === "text_delta") first = performance.now() - t0;
+      });
+      p.stdout.on("data", (d: Buffer) => parser.push(d));
+      await p.exited;
+      rawFirst.push(first);
+    }
+    const cold: number[] = [];
+    const warm: number[] = [];
+    let warmSession: string | undefined;
+    for (let i = 0; i < 3; i++) {
+      const r = await timedTurn(undefined, `cold turn ${i}`);
+      cold.push(r.firstTokenMs);
+      warmSession = r.sessionId;
+    }
+    for (let i = 0; i < 10; i++) warm.push((await timedTurn(warmSession, `follow-up ${i}`)).firstTokenMs);
+    const rawStats = stats(rawFirst);
+    const warmStats = stats(warm);
+    const coldStats = stats(cold);
+    const speedup = Math.round((rawStats.p50 / warmStats.p50) * 10) / 10;
+
+    // ---------------------------------------------------------------- stream overhead (fake CLI)
+    await runExec(services.docker, containerId, {
+      cmd: ["sh", "-c", `printf '%s' "$FAKE" > ${FAKE_CLI} && chmod 755 ${FAKE_CLI}`],
+      env: { FAKE: FAKE_SCRIPT },
+      user: `${AGENT_UID}:${AGENT_UID}`,
+    });
+    services.chat.cli = FAKE_CLI;
+    const LINES = 300;
+    // Raw: the fake CLI via docker exec, lines read straight off the exec stream.
+    const rawLat: number[] = [];
+    {
+      const p = await startExec(services.docker, containerId, { cmd: [FAKE_CLI], user: `${AGENT_UID}:${AGENT_UID}`, stdin: true });
+      const parser = jsonLines<{ t?: number }>((v) => {
+        if (typeof v.t === "number") rawLat.push((nowUs() - v.t) / 1000);
+      });
+      p.stdout.on("data", (d: Buffer) => parser.push(d));
+      p.stdin!.write(`events=${LINES} sleep=0.002\n`);
+      p.stdin!.end();
+      await p.exited;
+    }
+    const armoryLat: number[] = [];
+    {
+      const sent = await client.chat.send.mutate({ projectId: pid, agentId, message: "warm up events=5" });
+      await new Promise<void>((resolve) => {
+        const f = follow(sent.sessionId, 0, (e) => {
+          if (isEnd(e)) {
+            f.stop();
+            resolve();
+          }
+        });
+      });
+      const r = await (async () => {
+        const after = (await client.chat.sessions.query({ projectId: pid, agentId })).sessions.find((s) => s.id === sent.sessionId)!.lastSeq;
+        let resolveEnd!: () => void;
+        const end = new Promise<void>((res) => (resolveEnd = res));
+        const f = follow(sent.sessionId, after, (e, at) => {
+          const t = (e.data as { t?: number } | null)?.t;
+          if (e.type === "stream_event" && typeof t === "number") armoryLat.push((at - t) / 1000);
+          if (isEnd(e)) resolveEnd();
+        });
+        await f.ready;
+        await client.chat.send.mutate({ projectId: pid, agentId, sessionId: sent.sessionId, message: `events=${LINES} sleep=0.002` });
+        await end;
+        f.stop();
+      })();
+      void r;
+    }
+    const rawLatStats = stats(rawLat);
+    const armoryLatStats = stats(armoryLat);
+
+    // ---------------------------------------------------------------- 100 concurrent streams
+    const STREAMS = 100;
+    const PER = 200;
+    const sessionIds: string[] = [];
+    for (let i = 0; i < STREAMS; i++) {
+      const s = await services.chat.store.createSession({ projectId: pid, agentId, title: `fan-out ${i}`, userId: user.id });
+      sessionIds.push(s.id);
+    }
+    const received = new Map<string, ChatStreamEvent[]>();
+    const fanLat: number[] = [];
+    const subs: { stop(): void }[] = [];
+    let ended = 0;
+    let allEnded!: () => void;
+    const allDone = new Promise<void>((r) => (allEnded = r));
+    for (const sid of sessionIds) {
+      received.set(sid, []);
+      const f = follow(sid, 0, (e, at) => {
+        received.get(sid)!.push(e);
+        const t = (e.data as { t?: number } | null)?.t;
+        if (e.type === "stream_event" && typeof t === "number") fanLat.push((at - t) / 1000);
+        if (isEnd(e) && ++ended === STREAMS) allEnded();
+      });
+      subs.push(f);
+      await f.ready;
+    }
+    const fanStart = performance.now();
+    await Promise.all(sessionIds.map((sid) => client.chat.send.mutate({ projectId: pid, agentId, sessionId: sid, message: `events=${PER} sleep=0.01` })));
+    await allDone;
+    const fanMs = performance.now() - fanStart;
+    for (const s of subs) s.stop();
+    let delivered = 0;
+    let lost = 0;
+    let dups = 0;
+    let failedRuns = 0;
+    for (const sid of sessionIds) {
+      const evs = received.get(sid)!;
+      delivered += evs.length;
+      const seqs = evs.map((e) => e.seq);
+      dups += seqs.length - new Set(seqs).size;
+      const lastSeq = (await services.db.prisma.chatSession.findUniqueOrThrow({ where: { id: sid } })).lastSeq;
+      lost += lastSeq - new Set(seqs).size;
+      const idx = new Set(evs.filter((e) => e.type === "stream_event").map((e) => (e.data as { i: number }).i));
+      lost += PER - idx.size;
+      if (!evs.some((e) => e.type === "run_completed")) failedRuns++;
+    }
+    const fanStats = stats(fanLat);
+    const eventsPerSec = Math.round(delivered / (fanMs / 1000));
+
+    const report = {
+      turnLatency: {
+        rawDockerExecFirstTokenMs: rawStats,
+        chatSendWarmFollowUpFirstTokenMs: warmStats,
+        chatSendColdFirstTurnFirstTokenMs: coldStats,
+        speedupWarmVsRaw: speedup,
+        goal: "warm follow-up >= 5x faster than raw docker exec",
+        goalMet: speedup >= 5,
+      },
+      streamOverhead: { lines: LINES, rawExecLineToReaderMs: rawLatStats, armoryLineToSseSubscriberMs: armoryLatStats },
+      fanOut: { streams: STREAMS, eventsPerStream: PER, wallMs: Math.round(fanMs), delivered, eventsPerSec, latencyMs: fanStats, lost, duplicates: dups, failedRuns },
+    };
+    const rows = [
+      { measure: "chat.send -> first token (warm follow-up turn)", "p50 / p99": fmt(warmStats), baseline: `raw docker exec claude ${fmt(rawStats)}`, "ratio/goal": `${speedup}x faster (goal ≥ 5x)` },
+      { measure: "chat.send -> first token (cold first turn)", "p50 / p99": fmt(coldStats), baseline: "", "ratio/goal": "" },
+      { measure: `stream overhead: line in container -> SSE subscriber (${LINES} lines)`, "p50 / p99": fmt(armoryLatStats), baseline: `raw exec read ${fmt(rawLatStats)}`, "ratio/goal": `+${(armoryLatStats.p50 - rawLatStats.p50).toFixed(2)} ms p50` },
+      { measure: `fan-out: ${STREAMS} streams × ${PER} events`, "p50 / p99": fmt(fanStats), baseline: `${eventsPerSec} events/s delivered`, "ratio/goal": `lost ${lost}, duplicates ${dups}, failed ${failedRuns}` },
+    ];
+    return { report, rows };
+  } finally {
+    armory.services.chat.cli = "claude";
+    await http.close();
+    await armory.close();
+    await removeProjectDockerObjects(projectId);
+    await model.close();
+  }
+}
+
+export const chatBench: BenchSection = { name: "chat", run };

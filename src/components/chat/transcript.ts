@@ -1,0 +1,162 @@
+// Folds a session's persisted chat events (in seq order) into turns the chat UI renders: the
+// user's message, streamed text, tool calls with their results, and how the turn ended. Pure and
+// incremental-friendly: the same events always give the same transcript.
+import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
+
+export type TurnItem =
+  | { kind: "text"; key: string; text: string }
+  | { kind: "tool"; key: string; id: string; name: string; input: unknown; inputPreview: string; result: string | null; isError: boolean }
+  | { kind: "notice"; key: string; tone: "warn" | "muted"; text: string };
+
+export type TurnStatus = "running" | "completed" | "failed" | "interrupted";
+
+export interface Turn {
+  runId: string;
+  userText: string;
+  items: TurnItem[];
+  status: TurnStatus;
+  message: string | null;
+  durationMs: number | null;
+  firstTokenMs: number | null;
+  costUsd: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  demoModel: boolean;
+  startedAt: Date;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function resultText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) return content.map((c) => (isObj(c) && typeof c.text === "string" ? c.text : JSON.stringify(c))).join("\n");
+  return content == null ? "" : JSON.stringify(content, null, 2);
+}
+
+export function toolPreview(name: string, input: unknown): string {
+  if (!isObj(input)) return "";
+  const pick = (k: string) => (typeof input[k] === "string" ? (input[k] as string) : null);
+  const v = pick("command") ?? pick("file_path") ?? pick("path") ?? pick("pattern") ?? pick("url") ?? pick("description");
+  if (v) return v.length > 120 ? `${v.slice(0, 117)}…` : v;
+  void name;
+  return "";
+}
+
+export function buildTranscript(events: ChatStreamEvent[]): Turn[] {
+  const turns: Turn[] = [];
+  const byRun = new Map<string, Turn>();
+  // Per turn: which messages had their text streamed (so the full assistant event does not repeat it).
+  const streamed = new Map<string, Set<string>>();
+  const currentMsg = new Map<string, string>();
+  const tools = new Map<string, Extract<TurnItem, { kind: "tool" }>>();
+
+  const turnOf = (e: ChatStreamEvent): Turn => {
+    let t = byRun.get(e.runId);
+    if (!t) {
+      t = { runId: e.runId, userText: "", items: [], status: "running", message: null, durationMs: null, firstTokenMs: null, costUsd: null, inputTokens: null, outputTokens: null, demoModel: false, startedAt: e.at };
+      byRun.set(e.runId, t);
+      turns.push(t);
+    }
+    return t;
+  };
+
+  for (const e of events) {
+    const t = turnOf(e);
+    const d = isObj(e.data) ? e.data : {};
+    switch (e.type) {
+      case "user_message":
+        t.userText = typeof d.text === "string" ? d.text : "";
+        t.startedAt = e.at;
+        break;
+      case "run_started":
+        t.demoModel = d.demoModel === true;
+        break;
+      case "stream_event": {
+        const ev = isObj(d.event) ? d.event : {};
+        if (ev.type === "message_start" && isObj(ev.message) && typeof ev.message.id === "string") currentMsg.set(t.runId, ev.message.id);
+        if (ev.type === "content_block_delta" && isObj(ev.delta) && ev.delta.type === "text_delta" && typeof ev.delta.text === "string") {
+          const msg = currentMsg.get(t.runId) ?? "m";
+          const key = `${msg}:${String(ev.index ?? 0)}`;
+          let set = streamed.get(t.runId);
+          if (!set) streamed.set(t.runId, (set = new Set()));
+          set.add(msg);
+          const last = t.items[t.items.length - 1];
+          if (last && last.kind === "text" && last.key === key) last.text += ev.delta.text;
+          else t.items.push({ kind: "text", key, text: ev.delta.text });
+        }
+        break;
+      }
+      case "assistant": {
+        const msg = isObj(d.message) ? d.message : {};
+        const id = typeof msg.id === "string" ? msg.id : `seq${e.seq}`;
+        const content = Array.isArray(msg.content) ? msg.content : [];
+        content.forEach((b, i) => {
+          if (!isObj(b)) return;
+          if (b.type === "text" && typeof b.text === "string" && !streamed.get(t.runId)?.has(id)) {
+            t.items.push({ kind: "text", key: `${id}:full:${i}:${e.seq}`, text: b.text });
+          } else if (b.type === "tool_use" && typeof b.id === "string" && !tools.has(b.id)) {
+            const name = typeof b.name === "string" ? b.name : "tool";
+            const item: Extract<TurnItem, { kind: "tool" }> = { kind: "tool", key: b.id, id: b.id, name, input: b.input, inputPreview: toolPreview(name, b.input), result: null, isError: false };
+            tools.set(b.id, item);
+            t.items.push(item);
+          }
+        });
+        break;
+      }
+      case "user": {
+        const msg = isObj(d.message) ? d.message : {};
+        const content = Array.isArray(msg.content) ? msg.content : [];
+        for (const b of content) {
+          if (!isObj(b) || b.type !== "tool_result" || typeof b.tool_use_id !== "string") continue;
+          const tool = tools.get(b.tool_use_id);
+          if (tool) {
+            tool.result = resultText(b.content);
+            tool.isError = b.is_error === true;
+          }
+        }
+        break;
+      }
+      case "invalid_line":
+        t.items.push({ kind: "notice", key: `n${e.seq}`, tone: "muted", text: `Unparsed output: ${String(d.line ?? "").slice(0, 300)}` });
+        break;
+      case "overflow":
+        t.items.push({ kind: "notice", key: `n${e.seq}`, tone: "warn", text: String(d.message ?? "An over-long line was dropped.") });
+        break;
+      case "run_completed":
+      case "run_failed":
+      case "run_interrupted":
+        t.status = e.type === "run_completed" ? "completed" : e.type === "run_failed" ? "failed" : "interrupted";
+        t.message = typeof d.message === "string" ? d.message : null;
+        t.durationMs = typeof d.durationMs === "number" ? d.durationMs : null;
+        t.firstTokenMs = typeof d.firstTokenMs === "number" ? d.firstTokenMs : null;
+        t.costUsd = typeof d.costUsd === "number" ? d.costUsd : null;
+        t.inputTokens = typeof d.inputTokens === "number" ? d.inputTokens : null;
+        t.outputTokens = typeof d.outputTokens === "number" ? d.outputTokens : null;
+        break;
+      default:
+        break; // system, result, stderr, unknown: kept in history, not shown as chat content
+    }
+  }
+  return turns;
+}
+
+export function formatDuration(ms: number | null): string {
+  if (ms == null) return "";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export function formatCost(usd: number | null): string {
+  if (usd == null) return "";
+  if (usd === 0) return "$0";
+  if (usd < 0.01) return `$${usd.toFixed(4)}`;
+  return `$${usd.toFixed(2)}`;
+}
+
+export function formatTokens(n: number | null): string {
+  if (n == null) return "";
+  return n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(n);
+}

@@ -1,0 +1,79 @@
+import { tracked } from "@trpc/server";
+import { agentProcedure } from "../../middleware/agent-access";
+import { router } from "../../trpc";
+import {
+  chatHistoryInput,
+  chatHistoryOutput,
+  chatInterruptOutput,
+  chatSendInput,
+  chatSendOutput,
+  chatSessionRef,
+  chatSessionsOutput,
+  chatStreamInput,
+} from "./schemas";
+
+// Reading a conversation needs "inspect"; sending and stopping turns need "chat".
+export const chatRouter = router({
+  sessions: agentProcedure("inspect")
+    .output(chatSessionsOutput)
+    .query(async ({ ctx, input }) => ({
+      sessions: await ctx.services.chat.sessions(input.agentId),
+      demoModel: ctx.services.chat.isDemo(),
+    })),
+
+  history: agentProcedure("inspect")
+    .input(chatHistoryInput)
+    .output(chatHistoryOutput)
+    .query(async ({ ctx, input }) => {
+      const h = await ctx.services.chat.history(input.projectId, input.agentId, input.sessionId, input.afterSeq, input.limit);
+      return {
+        session: {
+          id: h.session.id,
+          agentId: h.session.agentId,
+          projectId: h.session.projectId,
+          title: h.session.title,
+          claudeSessionId: h.session.claudeSessionId,
+          lastSeq: h.session.lastSeq,
+          turns: h.session.turns,
+          inputTokens: h.session.inputTokens,
+          outputTokens: h.session.outputTokens,
+          costUsd: h.session.costUsd,
+          createdAt: h.session.createdAt,
+          updatedAt: h.session.updatedAt,
+        },
+        runs: h.runs,
+        events: h.events,
+        demoModel: ctx.services.chat.isDemo(),
+      };
+    }),
+
+  /** Starts a turn in the background; returns at once. Without sessionId a new session is created. */
+  send: agentProcedure("chat")
+    .input(chatSendInput)
+    .output(chatSendOutput)
+    .mutation(({ ctx, input }) =>
+      ctx.services.chat.send({
+        projectId: input.projectId,
+        agentId: input.agentId,
+        sessionId: input.sessionId,
+        message: input.message,
+        userId: ctx.user.id,
+      }),
+    ),
+
+  /** Every event after afterSeq (or the SSE lastEventId), then live ones; each tracked by its seq. */
+  stream: agentProcedure("inspect")
+    .input(chatStreamInput)
+    .subscription(async function* ({ ctx, input, signal }) {
+      const after = input.lastEventId ? Math.max(input.afterSeq, Number(input.lastEventId)) : input.afterSeq;
+      const events = await ctx.services.chat.stream(input.projectId, input.agentId, input.sessionId, after, signal);
+      for await (const e of events) yield tracked(String(e.seq), e);
+    }),
+
+  interrupt: agentProcedure("chat")
+    .input(chatSessionRef)
+    .output(chatInterruptOutput)
+    .mutation(({ ctx, input }) =>
+      ctx.services.chat.interrupt(input.projectId, input.agentId, input.sessionId, ctx.user.name || ctx.user.email),
+    ),
+});

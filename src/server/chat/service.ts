@@ -1,0 +1,444 @@
+// Chat turns: send() stores the message, starts the turn in the background and answers at once
+// with { sessionId, runId }; the turn runs the Claude Code CLI in the agent's container (a warm
+// process per active session when enabled, else one process per turn), persists every line as a
+// numbered event and fans it out. Every way a turn can end — result, interrupt, container stopped
+// or OOM-killed, CLI crash, unknown resumed session, timeout, Armory stopping — ends it with one
+// persisted terminal event, and the session stays usable for the next message.
+import type Docker from "dockerode";
+import type { Config } from "../config";
+import type { PrismaClient } from "../db";
+import { inspectContainer } from "../docker/containers";
+import { killSessionsMatching } from "../docker/exec";
+import { DomainError, notFound } from "../domain/errors";
+import type { ModelGateway } from "../gateway/gateway";
+import type { Logger } from "../logger";
+import { summarizeResult, textDelta, type ResultSummary } from "../streams/stream-json";
+import { ChatEventBus } from "./bus";
+import { composeSystemPrompt, loadSoul } from "./prompt";
+import { ClaudeProcess, PID_GLOB, type ProcessLine } from "./runner";
+import { ChatStore, titleFor, type ChatEventRecord } from "./store";
+import { AGENT_UID } from "../docker/containers";
+
+export const MAX_MESSAGE_CHARS = 1024 * 1024;
+
+/** Armory's own event types (the CLI's are system, assistant, user, stream_event, result, unknown). */
+export const TERMINAL_EVENTS = ["run_completed", "run_failed", "run_interrupted"] as const;
+
+export interface ChatServiceOptions {
+  prisma: PrismaClient;
+  docker: Docker;
+  log: Logger;
+  config: Config;
+  gateway: ModelGateway;
+}
+
+interface Warm {
+  proc: ClaudeProcess;
+  containerId: string;
+  idleTimer: NodeJS.Timeout | null;
+}
+
+interface ActiveTurn {
+  /** Empty for the moment between claiming the session and creating the run. */
+  runId: string;
+  sessionId: string;
+  proc: ClaudeProcess | null;
+  stopReason: { kind: "interrupt"; by: string } | { kind: "timeout" } | { kind: "shutdown" } | null;
+  done: Promise<void>;
+}
+
+export class ChatService {
+  readonly store: ChatStore;
+  readonly bus: ChatEventBus;
+  private warm = new Map<string, Warm>();
+  private active = new Map<string, ActiveTurn>(); // by sessionId
+  private closing = false;
+  /** The CLI binary run in agent containers; the benchmark swaps in a fake NDJSON emitter. */
+  cli = "claude";
+
+  constructor(private readonly opts: ChatServiceOptions) {
+    this.store = new ChatStore(opts.prisma);
+    this.bus = new ChatEventBus(this.store, opts.log);
+  }
+
+  private get log() {
+    return this.opts.log;
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  sessions(agentId: string) {
+    return this.store.sessions(agentId);
+  }
+
+  async history(projectId: string, agentId: string, sessionId: string, afterSeq = 0, limit = 5000) {
+    const session = await this.store.session(projectId, agentId, sessionId);
+    const [runs, events] = await Promise.all([this.store.runs(sessionId), this.store.eventsAfter(sessionId, afterSeq, limit)]);
+    return { session, runs, events };
+  }
+
+  async stream(projectId: string, agentId: string, sessionId: string, afterSeq: number, signal?: AbortSignal): Promise<AsyncGenerator<ChatEventRecord>> {
+    await this.store.session(projectId, agentId, sessionId); // 404 for unknown sessions
+    return this.bus.stream(sessionId, afterSeq, signal);
+  }
+
+  isDemo(): boolean {
+    return this.opts.gateway.demo;
+  }
+
+  // ------------------------------------------------------------------ send
+
+  async send(input: { projectId: string; agentId: string; sessionId?: string; message: string; userId: string | null }) {
+    const started = performance.now();
+    if (this.closing) throw new DomainError("PRECONDITION_FAILED", "Armory is shutting down; send the message again in a moment.");
+    if (!input.message.trim()) throw new DomainError("BAD_REQUEST", "message: the message is empty.");
+    if (input.message.length > MAX_MESSAGE_CHARS) throw new DomainError("BAD_REQUEST", `message: at most ${MAX_MESSAGE_CHARS} characters.`);
+    const [agent, existing, stale] = await Promise.all([
+      this.opts.prisma.agent.findFirst({ where: { id: input.agentId, projectId: input.projectId }, select: { id: true } }),
+      input.sessionId ? this.store.session(input.projectId, input.agentId, input.sessionId) : null,
+      input.sessionId && !this.active.has(input.sessionId) ? this.store.runningRun(input.sessionId) : null,
+    ]);
+    if (!agent) throw notFound("Agent");
+    const session =
+      existing ?? (await this.store.createSession({ projectId: input.projectId, agentId: input.agentId, title: titleFor(input.message), userId: input.userId }));
+    if (this.active.has(session.id) || stale) {
+      throw new DomainError("CONFLICT", "A turn is still running in this session: wait for it to finish or stop it first.");
+    }
+    const mode = this.opts.config.chat.warm ? "warm" : "oneshot";
+    // Claim the session before the next await, so two sends cannot both start a turn.
+    const turn: ActiveTurn = { runId: "", sessionId: session.id, proc: null, stopReason: null, done: Promise.resolve() };
+    this.active.set(session.id, turn);
+    let run: { id: string };
+    try {
+      run = await this.store.createRun({ sessionId: session.id, agentId: input.agentId, projectId: input.projectId, userId: input.userId, message: input.message, mode });
+    } catch (err) {
+      this.active.delete(session.id);
+      throw err;
+    }
+    turn.runId = run.id;
+    // Queued first, so it is numbered before everything the turn emits.
+    void this.bus.emit(session.id, { runId: run.id, type: "user_message", data: { text: input.message, userId: input.userId } }).catch(() => {});
+    turn.done = this.runTurn(turn, { projectId: input.projectId, agentId: input.agentId, message: input.message, started })
+      .catch((err: unknown) => this.log.error({ err, runId: run.id }, "chat turn crashed"))
+      .finally(() => {
+        if (this.active.get(session.id) === turn) this.active.delete(session.id);
+      });
+    return { sessionId: session.id, runId: run.id };
+  }
+
+  // ------------------------------------------------------------------ interrupt
+
+  async interrupt(projectId: string, agentId: string, sessionId: string, by: string): Promise<{ interrupted: boolean; runId: string | null }> {
+    await this.store.session(projectId, agentId, sessionId);
+    const turn = this.active.get(sessionId);
+    if (turn) {
+      turn.stopReason ??= { kind: "interrupt", by };
+      void this.dropWarm(sessionId);
+      await turn.proc?.kill();
+      await turn.done;
+      return { interrupted: true, runId: turn.runId };
+    }
+    // A run some earlier Armory process left running: just end it.
+    const stale = await this.store.runningRun(sessionId);
+    if (stale) {
+      await this.endRun(sessionId, stale.id, 0, { status: "interrupted", message: `Stopped by ${by}.` });
+      return { interrupted: true, runId: stale.id };
+    }
+    return { interrupted: false, runId: null };
+  }
+
+  // ------------------------------------------------------------------ the turn
+
+  private async runTurn(turn: ActiveTurn, t: { projectId: string; agentId: string; message: string; started: number }) {
+    const { prisma, config } = this.opts;
+    const elapsed = () => performance.now() - t.started;
+    const fail = (message: string, reason: string) => this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", message, reason });
+
+    const [agent, session] = await Promise.all([
+      prisma.agent.findUnique({
+        where: { id: t.agentId },
+        include: { template: { select: { personality: true, allowedTools: true } } },
+      }),
+      prisma.chatSession.findUniqueOrThrow({ where: { id: turn.sessionId } }),
+    ]);
+    if (!agent) return fail("The agent no longer exists.", "agent_missing");
+    // A live warm process in the agent's current container proves the container runs: no engine call.
+    const warmNow = this.warm.get(turn.sessionId);
+    const warmUsable = !!warmNow && warmNow.proc.alive && warmNow.containerId === agent.containerId && config.chat.warm;
+    const observed = warmUsable
+      ? ({ state: "running", detail: null } as const)
+      : agent.containerId
+        ? await inspectContainer(this.opts.docker, agent.containerId).catch(() => null)
+        : null;
+    if (!agent.containerId || !observed || observed.state !== "running") {
+      const state = observed ? observed.detail ?? observed.state : "no container";
+      return fail(`The agent ${agent.name} is not running (${state}). Start it, then send the message again.`, "agent_not_running");
+    }
+    const containerId = agent.containerId;
+
+    // A warm process for this session in this container, or a new one.
+    let proc: ClaudeProcess;
+    let reused = false;
+    const warm = this.warm.get(turn.sessionId);
+    if (warm && warmUsable && warm.proc.alive) {
+      if (warm.idleTimer) clearTimeout(warm.idleTimer);
+      warm.idleTimer = null;
+      proc = warm.proc;
+      reused = true;
+    } else {
+      if (warm) void this.dropWarm(turn.sessionId);
+      let env: Record<string, string>;
+      try {
+        env = await this.opts.gateway.agentEnv(agent.id);
+      } catch (err) {
+        return fail(`The model gateway is not reachable for agents: ${(err as Error).message}`, "gateway_unavailable");
+      }
+      proc = new ClaudeProcess(this.opts.docker, {
+        containerId,
+        warm: config.chat.warm,
+        permissionMode: agent.permissionMode,
+        allowedTools: agent.template.allowedTools,
+        model: agent.model,
+        resume: session.claudeSessionId,
+        systemPrompt: composeSystemPrompt({ soul: loadSoul(config.dataDir), personality: agent.template.personality, agentName: agent.name }),
+        env,
+        cli: this.cli,
+      });
+      try {
+        await proc.start();
+      } catch (err) {
+        return fail(`Could not start Claude Code in the agent's container: ${(err as Error).message}`, "exec_failed");
+      }
+      if (config.chat.warm) this.warm.set(turn.sessionId, { proc, containerId, idleTimer: null });
+    }
+    turn.proc = proc;
+    if (turn.stopReason) await proc.kill(); // interrupted while starting
+
+    // Queued (numbered before any CLI event); not awaited, so the message reaches the CLI at once.
+    const started = this.bus
+      .emit(turn.sessionId, {
+        runId: turn.runId,
+        type: "run_started",
+        data: { mode: config.chat.warm ? "warm" : "oneshot", reusedProcess: reused, demoModel: this.opts.gateway.demo, resumed: !!session.claudeSessionId },
+      })
+      .catch(() => {});
+
+    let result: ResultSummary | null = null;
+    let firstTokenMs: number | null = null;
+    const stderr: string[] = [];
+    const writes: Promise<unknown>[] = [started];
+    const emit = (type: string, data: unknown) => {
+      writes.push(this.bus.emit(turn.sessionId, { runId: turn.runId, type, data }).catch(() => {}));
+    };
+    let resolveResult!: () => void;
+    const gotResult = new Promise<void>((r) => (resolveResult = r));
+    proc.onLine = (line: ProcessLine) => {
+      switch (line.kind) {
+        case "cli": {
+          const e = line.event;
+          emit(e.kind, e.event);
+          if (e.kind === "stream_event" && firstTokenMs === null && textDelta(e.event) !== null) firstTokenMs = elapsed();
+          if (e.kind === "system" && e.event.subtype === "init" && typeof e.event.session_id === "string" && e.event.session_id !== session.claudeSessionId) {
+            session.claudeSessionId = e.event.session_id;
+            writes.push(this.store.setClaudeSessionId(turn.sessionId, e.event.session_id).catch(() => {}));
+          }
+          if (e.kind === "result") {
+            result = summarizeResult(e.event);
+            resolveResult();
+          }
+          break;
+        }
+        case "invalid_line":
+          emit("invalid_line", { line: line.line, error: line.error });
+          break;
+        case "overflow":
+          emit("overflow", { length: line.length, message: `A line of ${line.length} characters was too long to keep and was dropped.` });
+          break;
+        case "stderr":
+          if (stderr.length < 50) stderr.push(line.text);
+          emit("stderr", { text: line.text });
+          break;
+      }
+    };
+
+    const timeout = setTimeout(() => {
+      turn.stopReason ??= { kind: "timeout" };
+      void proc.kill();
+    }, config.chat.turnTimeoutSeconds * 1000);
+    try {
+      if (!turn.stopReason) {
+        try {
+          proc.send(t.message);
+        } catch (err) {
+          await proc.kill();
+          return fail(`Could not send the message to Claude Code: ${(err as Error).message}`, "exec_failed");
+        }
+      }
+      const ended = await Promise.race([gotResult.then(() => "result" as const), proc.exited.then(() => "exited" as const)]);
+      if (ended === "exited" && !result) {
+        // The output may still hold the result line: give the parser a moment to drain.
+        await Promise.race([gotResult, new Promise((r) => setTimeout(r, 50))]);
+      }
+    } finally {
+      clearTimeout(timeout);
+      proc.onLine = null;
+    }
+    await Promise.all(writes);
+
+    const stop = turn.stopReason as ActiveTurn["stopReason"];
+    if (stop) {
+      void this.dropWarm(turn.sessionId);
+      await proc.kill();
+      if (stop.kind === "interrupt") return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "interrupted", message: `Stopped by ${stop.by}. The process and everything it started were killed.`, firstTokenMs });
+      if (stop.kind === "shutdown") return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "interrupted", message: "Armory was stopped during this turn; the process was killed.", firstTokenMs });
+      return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", reason: "timeout", message: `The turn ran longer than ${config.chat.turnTimeoutSeconds} s and was stopped.`, firstTokenMs });
+    }
+
+    const r = result as ResultSummary | null;
+    if (r) {
+      // A warm process reports running cost totals; a turn's cost is the difference.
+      const costUsd = Math.max(0, r.totalCostUsd - proc.costSoFar);
+      proc.costSoFar = r.totalCostUsd;
+      const usage = { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens, cacheCreationTokens: r.cacheCreationTokens, costUsd };
+      if (config.chat.warm && proc.alive) this.parkWarm(turn.sessionId);
+      else void this.dropWarm(turn.sessionId);
+      if (!r.isError) {
+        return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "completed", usage, firstTokenMs, numTurns: r.numTurns });
+      }
+      const missing = r.errors.find((e) => /no conversation found/i.test(e));
+      if (missing) {
+        await this.store.setClaudeSessionId(turn.sessionId, null);
+        void this.dropWarm(turn.sessionId);
+        return this.endRun(turn.sessionId, turn.runId, elapsed(), {
+          status: "failed",
+          reason: "session_missing",
+          message: "The agent's container no longer has this conversation (its session store was reset). Send the message again to continue in a fresh Claude session.",
+          usage,
+        });
+      }
+      const detail = r.errors.length ? r.errors.join("; ") : r.text ?? r.subtype ?? "unknown error";
+      return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", reason: "model_error", message: `The model failed: ${detail}`, usage, firstTokenMs });
+    }
+
+    // The process ended without a result: find out why.
+    void this.dropWarm(turn.sessionId);
+    const { exitCode } = await proc.exited;
+    const after = await inspectContainer(this.opts.docker, containerId).catch(() => null);
+    let message: string;
+    let reason: string;
+    if (!after || after.state !== "running") {
+      reason = after?.oomKilled ? "container_oom" : "container_stopped";
+      message = after?.oomKilled
+        ? `The agent's container was killed for running out of memory (limit ${agent.memoryMb} MB) during the turn.`
+        : `The agent's container stopped during the turn (${after ? after.detail ?? after.state : "it was removed"}).`;
+    } else if (exitCode === 137) {
+      reason = "process_killed";
+      message = `Claude Code was killed (exit code 137), most likely for running out of memory (the agent's limit is ${agent.memoryMb} MB).`;
+    } else {
+      reason = "cli_exit";
+      const tail = stderr.slice(-3).join(" | ");
+      message = `Claude Code exited with code ${exitCode ?? "unknown"} without finishing the turn${tail ? `: ${tail}` : "."}`;
+    }
+    return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", reason, message, firstTokenMs });
+  }
+
+  /** Records the run's end, then publishes its terminal event. */
+  private async endRun(
+    sessionId: string,
+    runId: string,
+    durationMs: number,
+    end: {
+      status: "completed" | "failed" | "interrupted";
+      message?: string;
+      reason?: string;
+      firstTokenMs?: number | null;
+      numTurns?: number | null;
+      usage?: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheCreationTokens: number; costUsd: number };
+    },
+  ): Promise<void> {
+    const ended = await this.store.finishRun(runId, { status: end.status, error: end.message ?? null, durationMs, firstTokenMs: end.firstTokenMs, usage: end.usage });
+    if (!ended) return; // someone else ended it already
+    const type = end.status === "completed" ? "run_completed" : end.status === "failed" ? "run_failed" : "run_interrupted";
+    await this.bus.emit(sessionId, {
+      runId,
+      type,
+      data: {
+        durationMs: Math.round(durationMs),
+        firstTokenMs: end.firstTokenMs == null ? null : Math.round(end.firstTokenMs),
+        message: end.message ?? null,
+        reason: end.reason ?? null,
+        costUsd: end.usage?.costUsd ?? 0,
+        inputTokens: end.usage?.inputTokens ?? 0,
+        outputTokens: end.usage?.outputTokens ?? 0,
+        numTurns: end.numTurns ?? null,
+      },
+    });
+    if (end.status !== "completed") this.log.info({ runId, sessionId, status: end.status, reason: end.reason }, "chat turn ended without completing");
+  }
+
+  // ------------------------------------------------------------------ warm processes
+
+  private parkWarm(sessionId: string): void {
+    const w = this.warm.get(sessionId);
+    if (!w) return;
+    if (w.idleTimer) clearTimeout(w.idleTimer);
+    w.idleTimer = setTimeout(() => {
+      if (this.warm.get(sessionId) === w && !this.active.has(sessionId)) void this.dropWarm(sessionId);
+    }, this.opts.config.chat.idleSeconds * 1000);
+    w.idleTimer.unref();
+    // A warm process that dies while idle is simply forgotten; the next turn starts a new one.
+    void w.proc.exited.then(() => {
+      if (this.warm.get(sessionId) === w && !this.active.has(sessionId)) void this.dropWarm(sessionId);
+    });
+  }
+
+  private dropWarm(sessionId: string): Promise<void> {
+    const w = this.warm.get(sessionId);
+    if (!w) return Promise.resolve();
+    this.warm.delete(sessionId);
+    if (w.idleTimer) clearTimeout(w.idleTimer);
+    if (!w.proc.alive) return Promise.resolve();
+    w.proc.closeInput();
+    return w.proc.kill();
+  }
+
+  /** Number of warm processes kept (tests and metrics). */
+  get warmCount(): number {
+    return this.warm.size;
+  }
+
+  // ------------------------------------------------------------------ start-up and shut-down
+
+  /**
+   * Runs an earlier Armory process left running (it crashed or was killed): end them with a
+   * persisted event and kill what they left in the containers.
+   */
+  async recover(): Promise<number> {
+    const stale = await this.store.staleRuns();
+    const agents = new Set<string>();
+    for (const r of stale) {
+      if (this.active.has(r.sessionId)) continue;
+      agents.add(r.agentId);
+      await this.endRun(r.sessionId, r.id, Date.now() - r.startedAt.getTime(), {
+        status: "failed",
+        reason: "armory_restarted",
+        message: "Armory restarted during this turn; the turn was stopped. Events up to the restart are kept.",
+      });
+    }
+    if (agents.size) {
+      const rows = await this.opts.prisma.agent.findMany({ where: { id: { in: [...agents] }, containerId: { not: null } }, select: { containerId: true } });
+      void Promise.all(rows.map((a) => killSessionsMatching(this.opts.docker, a.containerId!, PID_GLOB, `${AGENT_UID}:${AGENT_UID}`))).catch(() => {});
+      this.log.warn({ runs: stale.length }, "chat turns left running by a previous start were ended");
+    }
+    return stale.length;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const turns = [...this.active.values()];
+    for (const t of turns) t.stopReason ??= { kind: "shutdown" };
+    await Promise.allSettled(turns.map((t) => t.proc?.kill()));
+    await Promise.allSettled(turns.map((t) => t.done));
+    await Promise.allSettled([...this.warm.keys()].map((id) => this.dropWarm(id)));
+  }
+}

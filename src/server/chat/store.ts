@@ -1,0 +1,234 @@
+// Chat persistence: sessions, runs (turns) and events. Every event gets the next per-session
+// `seq` inside the same transaction that stores it (the counter lives in chat_session.lastSeq),
+// so numbering is gap-free and survives restarts. Events are written before anyone sees them:
+// what a subscriber has seen is always in the database.
+import type { PrismaClient } from "../db";
+import type { ChatRunStatus } from "../db/generated/client";
+import { notFound } from "../domain/errors";
+
+/** One persisted event as subscribers and history see it. */
+export interface ChatEventRecord {
+  seq: number;
+  runId: string;
+  type: string;
+  data: unknown;
+  at: Date;
+}
+
+export interface NewChatEvent {
+  runId: string;
+  type: string;
+  data: unknown;
+}
+
+export interface ChatSessionRecord {
+  id: string;
+  agentId: string;
+  projectId: string;
+  title: string;
+  claudeSessionId: string | null;
+  lastSeq: number;
+  turns: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  running: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ChatRunRecord {
+  id: string;
+  sessionId: string;
+  message: string;
+  status: ChatRunStatus;
+  error: string | null;
+  mode: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  durationMs: number | null;
+  firstTokenMs: number | null;
+  startedAt: Date;
+  endedAt: Date | null;
+}
+
+const runSelect = {
+  id: true,
+  sessionId: true,
+  message: true,
+  status: true,
+  error: true,
+  mode: true,
+  inputTokens: true,
+  outputTokens: true,
+  costUsd: true,
+  durationMs: true,
+  firstTokenMs: true,
+  startedAt: true,
+  endedAt: true,
+} as const;
+
+export function titleFor(message: string): string {
+  const line = message.trim().split("\n")[0]!.replace(/\s+/g, " ");
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line || "New conversation";
+}
+
+export class ChatStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async createSession(input: { projectId: string; agentId: string; title: string; userId: string | null }) {
+    return this.prisma.chatSession.create({
+      data: { projectId: input.projectId, agentId: input.agentId, title: input.title, createdById: input.userId },
+    });
+  }
+
+  async session(projectId: string, agentId: string, sessionId: string) {
+    const s = await this.prisma.chatSession.findFirst({ where: { id: sessionId, agentId, projectId } });
+    if (!s) throw notFound("Chat session");
+    return s;
+  }
+
+  async sessions(agentId: string, limit = 100): Promise<ChatSessionRecord[]> {
+    const rows = await this.prisma.chatSession.findMany({
+      where: { agentId },
+      orderBy: { updatedAt: "desc" },
+      take: limit,
+      include: { runs: { where: { status: "running" }, select: { id: true }, take: 1 } },
+    });
+    return rows.map((r) => ({
+      id: r.id,
+      agentId: r.agentId,
+      projectId: r.projectId,
+      title: r.title,
+      claudeSessionId: r.claudeSessionId,
+      lastSeq: r.lastSeq,
+      turns: r.turns,
+      inputTokens: r.inputTokens,
+      outputTokens: r.outputTokens,
+      costUsd: r.costUsd,
+      running: r.runs.length > 0,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+    }));
+  }
+
+  async setClaudeSessionId(sessionId: string, claudeSessionId: string | null) {
+    await this.prisma.chatSession.update({ where: { id: sessionId }, data: { claudeSessionId } });
+  }
+
+  async createRun(input: { sessionId: string; agentId: string; projectId: string; userId: string | null; message: string; mode: string }) {
+    return this.prisma.chatRun.create({ data: input, select: runSelect });
+  }
+
+  async runningRun(sessionId: string) {
+    return this.prisma.chatRun.findFirst({ where: { sessionId, status: "running" }, select: { id: true } });
+  }
+
+  async runs(sessionId: string, limit = 200): Promise<ChatRunRecord[]> {
+    const rows = await this.prisma.chatRun.findMany({ where: { sessionId }, orderBy: { startedAt: "desc" }, take: limit, select: runSelect });
+    return rows.reverse();
+  }
+
+  /** Ends a run (only if still running) and adds its usage to the session's totals. */
+  async finishRun(
+    runId: string,
+    result: {
+      status: Exclude<ChatRunStatus, "running">;
+      error?: string | null;
+      durationMs: number;
+      firstTokenMs?: number | null;
+      usage?: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheCreationTokens: number; costUsd: number };
+    },
+  ): Promise<boolean> {
+    const u = result.usage;
+    return this.prisma.$transaction(async (tx) => {
+      const res = await tx.chatRun.updateMany({
+        where: { id: runId, status: "running" },
+        data: {
+          status: result.status,
+          error: result.error ?? null,
+          durationMs: Math.round(result.durationMs),
+          firstTokenMs: result.firstTokenMs == null ? null : Math.round(result.firstTokenMs),
+          endedAt: new Date(),
+          inputTokens: u?.inputTokens ?? 0,
+          outputTokens: u?.outputTokens ?? 0,
+          costUsd: u?.costUsd ?? 0,
+        },
+      });
+      if (!res.count) return false;
+      const run = await tx.chatRun.findUniqueOrThrow({ where: { id: runId }, select: { sessionId: true } });
+      await tx.chatSession.update({
+        where: { id: run.sessionId },
+        data: {
+          turns: { increment: 1 },
+          inputTokens: { increment: u?.inputTokens ?? 0 },
+          outputTokens: { increment: u?.outputTokens ?? 0 },
+          cacheReadTokens: { increment: u?.cacheReadTokens ?? 0 },
+          cacheCreationTokens: { increment: u?.cacheCreationTokens ?? 0 },
+          costUsd: { increment: u?.costUsd ?? 0 },
+        },
+      });
+      return true;
+    });
+  }
+
+  /** Stores one session's events with its next seqs; returns them numbered, in order. */
+  async append(sessionId: string, events: NewChatEvent[]): Promise<ChatEventRecord[]> {
+    return this.appendMany(events.map((e) => ({ ...e, sessionId })));
+  }
+
+  /**
+   * Stores events of any number of sessions in one SQL statement (bump each session's counter,
+   * insert the rows numbered in the order given): atomic, and one round trip for the whole batch.
+   * Returns the events numbered, in the order given.
+   */
+  async appendMany(events: (NewChatEvent & { sessionId: string })[]): Promise<(ChatEventRecord & { sessionId: string })[]> {
+    if (!events.length) return [];
+    const at = new Date();
+    const payload = JSON.stringify(events.map((e) => ({ s: e.sessionId, r: e.runId, t: e.type, d: e.data ?? null })));
+    const rows = await this.prisma.$queryRawUnsafe<{ id: string; lastSeq: number; n: number }[]>(
+      `WITH input AS (
+         SELECT e.v, e.ord FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(v, ord)
+       ), counts AS (
+         SELECT v->>'s' AS sid, count(*)::int AS n FROM input GROUP BY 1
+       ), s AS (
+         UPDATE chat_session c SET "lastSeq" = c."lastSeq" + counts.n, "updatedAt" = $2
+         FROM counts WHERE c.id = counts.sid RETURNING c.id, c."lastSeq", counts.n
+       ), numbered AS (
+         SELECT input.v, s."lastSeq" - s.n + (row_number() OVER (PARTITION BY input.v->>'s' ORDER BY input.ord))::int AS seq
+         FROM input JOIN s ON s.id = input.v->>'s'
+       ), ins AS (
+         INSERT INTO chat_event ("sessionId", seq, "runId", type, data, "createdAt")
+         SELECT v->>'s', seq, v->>'r', v->>'t', v->'d', $2 FROM numbered
+       )
+       SELECT id, "lastSeq", n FROM s`,
+      payload,
+      at,
+    );
+    const next = new Map(rows.map((r) => [r.id, Number(r.lastSeq) - Number(r.n) + 1]));
+    return events.map((e) => {
+      const seq = next.get(e.sessionId);
+      if (seq === undefined) throw notFound("Chat session");
+      next.set(e.sessionId, seq + 1);
+      return { sessionId: e.sessionId, seq, runId: e.runId, type: e.type, data: e.data ?? null, at };
+    });
+  }
+
+  async eventsAfter(sessionId: string, afterSeq: number, limit = 1000, beforeSeq?: number): Promise<ChatEventRecord[]> {
+    const rows = await this.prisma.chatEvent.findMany({
+      where: { sessionId, seq: { gt: afterSeq, ...(beforeSeq !== undefined ? { lt: beforeSeq } : {}) } },
+      orderBy: { seq: "asc" },
+      take: limit,
+    });
+    return rows.map((r) => ({ seq: r.seq, runId: r.runId, type: r.type, data: r.data, at: r.createdAt }));
+  }
+
+  /** Runs a previous process left "running" (it crashed or was killed): the stale runs, to be ended. */
+  async staleRuns() {
+    return this.prisma.chatRun.findMany({
+      where: { status: "running" },
+      select: { id: true, sessionId: true, agentId: true, startedAt: true },
+    });
+  }
+}

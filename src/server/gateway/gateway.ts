@@ -1,0 +1,325 @@
+// The model gateway: agents never hold the real model key. Each agent's container gets
+// ANTHROPIC_BASE_URL pointing here and its own token as ANTHROPIC_API_KEY; the gateway checks the
+// token (only its sha256 is stored), forwards the request to the configured upstream with
+// Armory's key, streams the answer back chunk by chunk (no buffering), and counts tokens per
+// agent. Without an upstream key the built-in demo model answers instead.
+//
+// Reachability: Armory's HTTP server usually binds 127.0.0.1, which containers cannot reach. The
+// gateway therefore also listens on the agent network's gateway address (the host's side of the
+// Docker bridge, e.g. 172.18.0.1), serving only the gateway path. ARMORY_GATEWAY_URL overrides
+// the URL agents get (Armory in a container on the agent network, or behind a proxy).
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import http from "node:http";
+import type Docker from "dockerode";
+import type { Config } from "../config";
+import type { PrismaClient } from "../db";
+import { ensureNetwork } from "../docker/containers";
+import { dockerError } from "../docker/client";
+import type { Logger } from "../logger";
+import { LineSplitter } from "../streams/ndjson";
+import { readJsonBody, serveDemoMessages, type MessagesRequest } from "./demo-model";
+
+export const GATEWAY_PATH = "/api/gateway/anthropic";
+const TOKEN_RE = /^armgw_([0-9a-f-]{36})_([A-Za-z0-9_-]{43})$/;
+
+export interface GatewayOptions {
+  prisma: PrismaClient;
+  config: Config;
+  log: Logger;
+  docker: Docker;
+  /** Armory's signing secret: agent tokens are derived from it (so they never need storing). */
+  secret: string;
+}
+
+export interface GatewayUsage {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  lastUsedAt: Date | null;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest();
+
+function anthropicError(res: http.ServerResponse, status: number, type: string, message: string) {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify({ type: "error", error: { type, message } }));
+}
+
+export class ModelGateway {
+  private listener: http.Server | null = null;
+  private listening: Promise<string> | null = null;
+  private verified = new Map<string, { agentId: string; until: number }>();
+
+  constructor(private readonly opts: GatewayOptions) {}
+
+  /** True when no upstream key is configured: the built-in demo model answers. */
+  get demo(): boolean {
+    return !this.opts.config.model.apiKey;
+  }
+
+  /** The agent's token: derived from Armory's secret, so it is the same after every restart. */
+  tokenFor(agentId: string): string {
+    const mac = createHmac("sha256", this.opts.secret).update(`armory-gateway:${agentId}`).digest("base64url");
+    return `armgw_${agentId}_${mac}`;
+  }
+
+  /** Makes sure the agent's token hash is stored; returns the token (for the container's env only). */
+  async ensureAgentToken(agentId: string): Promise<string> {
+    const token = this.tokenFor(agentId);
+    const tokenHash = sha256(token).toString("hex");
+    await this.opts.prisma.agentGateway.upsert({
+      where: { agentId },
+      create: { agentId, tokenHash },
+      update: { tokenHash },
+    });
+    return token;
+  }
+
+  /** The environment an agent needs to reach the model through the gateway. */
+  async agentEnv(agentId: string): Promise<Record<string, string>> {
+    const [baseUrl, token] = await Promise.all([this.baseUrl(), this.ensureAgentToken(agentId)]);
+    return { ANTHROPIC_BASE_URL: baseUrl, ANTHROPIC_API_KEY: token, ARMORY_DEMO_MODEL: this.demo ? "1" : "0" };
+  }
+
+  async usage(agentId: string): Promise<GatewayUsage> {
+    const row = await this.opts.prisma.agentGateway.findUnique({ where: { agentId } });
+    return { requests: row?.requests ?? 0, inputTokens: row?.inputTokens ?? 0, outputTokens: row?.outputTokens ?? 0, lastUsedAt: row?.lastUsedAt ?? null };
+  }
+
+  // ------------------------------------------------------------------ reachability
+
+  /** The URL agents use for ANTHROPIC_BASE_URL (starting the gateway listener if needed). */
+  baseUrl(): Promise<string> {
+    if (this.opts.config.gateway.url) return Promise.resolve(this.opts.config.gateway.url);
+    this.listening ??= this.listen().catch((err: unknown) => {
+      this.listening = null;
+      throw err;
+    });
+    return this.listening;
+  }
+
+  private async listen(): Promise<string> {
+    const { config, docker, log } = this.opts;
+    let host: string;
+    if (config.agentNetwork === "host") host = "127.0.0.1";
+    else {
+      await ensureNetwork(docker, config.agentNetwork);
+      let info: Docker.NetworkInspectInfo;
+      try {
+        info = (await docker.getNetwork(config.agentNetwork).inspect()) as Docker.NetworkInspectInfo;
+      } catch (err) {
+        throw dockerError(err, `inspect network ${config.agentNetwork}`);
+      }
+      const gw = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
+      if (!gw) throw new Error(`The Docker network ${config.agentNetwork} has no gateway address; set ARMORY_GATEWAY_URL.`);
+      host = gw;
+    }
+    const wildcard = config.bindAddress === "0.0.0.0" || config.bindAddress === "::";
+    const port = config.gateway.port ?? (config.agentNetwork === "host" ? 0 : config.port);
+    if (wildcard && port === config.port) {
+      // Armory's own server already listens on every address, the bridge's included.
+      return `http://${host}:${port}${GATEWAY_PATH}`;
+    }
+    const server = http.createServer((req, res) => {
+      if (!this.handles(req.url)) return anthropicError(res, 404, "not_found_error", "Only the model gateway is served here.");
+      void this.handle(req, res);
+    });
+    server.requestTimeout = 0;
+    const listenOn = (p: number) =>
+      new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(p, host, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+    try {
+      await listenOn(port);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || port === 0) throw err;
+      // Chat turns hand the current URL to the CLI, so any free port works; containers created
+      // now carry this one until they are re-created.
+      log.warn({ host, port }, "model gateway port is taken; listening on a free port instead (set ARMORY_GATEWAY_PORT)");
+      await listenOn(0);
+    }
+    this.listener = server;
+    const bound = (server.address() as { port: number }).port;
+    const url = `http://${host}:${bound}${GATEWAY_PATH}`;
+    log.info({ url: `http://${host}:${bound}` }, "model gateway listening for agents");
+    return url;
+  }
+
+  async close(): Promise<void> {
+    const server = this.listener;
+    this.listener = null;
+    this.listening = null;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  handles(url: string | undefined): boolean {
+    return !!url && (url === GATEWAY_PATH || url.startsWith(`${GATEWAY_PATH}/`) || url.startsWith(`${GATEWAY_PATH}?`));
+  }
+
+  private async authenticate(req: http.IncomingMessage): Promise<string | null> {
+    const auth = req.headers.authorization;
+    const key = req.headers["x-api-key"];
+    const token = typeof key === "string" && key ? key : auth?.startsWith("Bearer ") ? auth.slice(7) : "";
+    const m = TOKEN_RE.exec(token);
+    if (!m) return null;
+    const agentId = m[1]!;
+    const digest = sha256(token);
+    const hex = digest.toString("hex");
+    const cached = this.verified.get(hex);
+    if (cached && cached.until > Date.now()) return cached.agentId;
+    const row = await this.opts.prisma.agentGateway.findUnique({ where: { agentId }, select: { tokenHash: true } });
+    if (!row) return null;
+    const stored = Buffer.from(row.tokenHash, "hex");
+    if (stored.length !== digest.length || !timingSafeEqual(stored, digest)) return null;
+    if (this.verified.size > 10_000) this.verified.clear();
+    this.verified.set(hex, { agentId, until: Date.now() + 30_000 });
+    return agentId;
+  }
+
+  /** Serves one request under GATEWAY_PATH (from the gateway listener or Armory's main server). */
+  async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const { log } = this.opts;
+    try {
+      const agentId = await this.authenticate(req);
+      if (!agentId) return anthropicError(res, 401, "authentication_error", "Invalid or missing Armory gateway token.");
+      const sub = (req.url ?? "").slice(GATEWAY_PATH.length);
+      const path = sub.split("?")[0];
+      if (req.method !== "POST" || path !== "/v1/messages") {
+        return anthropicError(res, 404, "not_found_error", "The gateway serves POST /v1/messages.");
+      }
+      const { raw, json } = await readJsonBody(req);
+      const counter = new UsageCounter();
+      res.on("close", () => void this.record(agentId, counter));
+      if (this.demo) {
+        const tap = res.write.bind(res);
+        res.write = ((chunk: string | Buffer, ...rest: unknown[]) => {
+          counter.feed(chunk);
+          return (tap as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+        }) as typeof res.write;
+        const end = res.end.bind(res);
+        res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+          if (chunk && typeof chunk !== "function") counter.feedJson(chunk as string | Buffer);
+          return (end as (c?: unknown, ...r: unknown[]) => http.ServerResponse)(chunk, ...rest);
+        }) as typeof res.end;
+        await serveDemoMessages(json as MessagesRequest, res);
+        return;
+      }
+      await this.forward(sub, req, raw, res, counter);
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (status) return anthropicError(res, status, "invalid_request_error", (err as Error).message);
+      log.error({ err }, "model gateway request failed");
+      anthropicError(res, 500, "api_error", "Armory's model gateway failed on this request.");
+    }
+  }
+
+  private async forward(sub: string, req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, counter: UsageCounter) {
+    const { config, log } = this.opts;
+    const headers: Record<string, string> = { "content-type": "application/json", "x-api-key": config.model.apiKey! };
+    for (const h of ["anthropic-version", "anthropic-beta", "accept"]) {
+      const v = req.headers[h];
+      if (typeof v === "string") headers[h] = v;
+    }
+    headers["anthropic-version"] ??= "2023-06-01";
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    let upstream: Response;
+    try {
+      upstream = await fetch(`${config.model.baseUrl}${sub}`, { method: "POST", headers, body: new Uint8Array(body), signal: abort.signal });
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      log.warn({ upstream: config.model.baseUrl, err: (err as Error).message }, "model upstream unreachable");
+      return anthropicError(res, 502, "api_error", `Armory's model gateway could not reach the model upstream (${(err as Error).message}).`);
+    }
+    const outHeaders: Record<string, string> = {};
+    upstream.headers.forEach((v, k) => {
+      if (["content-type", "request-id", "anthropic-ratelimit-requests-remaining", "retry-after"].includes(k) || k.startsWith("anthropic-")) outHeaders[k] = v;
+    });
+    outHeaders["x-accel-buffering"] = "no";
+    res.writeHead(upstream.status, outHeaders);
+    res.flushHeaders();
+    const sse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
+    if (!upstream.body) return void res.end();
+    try {
+      for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
+        res.write(chunk); // straight through, chunk by chunk
+        if (sse) counter.feed(Buffer.from(chunk));
+        else counter.body.push(Buffer.from(chunk));
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) log.warn({ err: (err as Error).message }, "model upstream stream broke");
+    }
+    if (!sse) counter.feedJson(Buffer.concat(counter.body));
+    res.end();
+  }
+
+  private async record(agentId: string, counter: UsageCounter): Promise<void> {
+    if (counter.recorded) return;
+    counter.recorded = true;
+    try {
+      await this.opts.prisma.agentGateway.update({
+        where: { agentId },
+        data: {
+          requests: { increment: 1 },
+          inputTokens: { increment: counter.input },
+          outputTokens: { increment: counter.output },
+          lastUsedAt: new Date(),
+        },
+      });
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message, agentId }, "could not record gateway usage");
+    }
+  }
+}
+
+/** Reads token usage from an SSE stream (message_start, message_delta) or a JSON message as it passes. */
+class UsageCounter {
+  input = 0;
+  output = 0;
+  recorded = false;
+  body: Buffer[] = [];
+  private lines = new LineSplitter({ maxLineLength: 8 * 1024 * 1024 });
+
+  feed(chunk: string | Buffer): void {
+    for (const line of this.lines.push(chunk)) {
+      if (!line.startsWith("data:")) continue;
+      try {
+        const d = JSON.parse(line.slice(5)) as { type?: string; message?: { usage?: Record<string, number> }; usage?: Record<string, number> };
+        if (d.type === "message_start" && d.message?.usage) {
+          const u = d.message.usage;
+          this.input += (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
+          this.output = Math.max(this.output, u.output_tokens ?? 0);
+        } else if (d.type === "message_delta" && d.usage) {
+          this.output = Math.max(this.output, d.usage.output_tokens ?? 0);
+        }
+      } catch {
+        // not JSON: not ours to judge, it was passed through unchanged
+      }
+    }
+  }
+
+  feedJson(chunk: string | Buffer): void {
+    try {
+      const d = JSON.parse(chunk.toString()) as { usage?: Record<string, number> };
+      if (d.usage) {
+        this.input += (d.usage.input_tokens ?? 0) + (d.usage.cache_read_input_tokens ?? 0);
+        this.output += d.usage.output_tokens ?? 0;
+      }
+    } catch {
+      // an SSE stream's end, or not JSON
+    }
+  }
+}

@@ -1,0 +1,365 @@
+// Chat against real parts: the real Claude Code CLI in the real agent container, talking to
+// Armory's model gateway (reached on the agent network's gateway address), which forwards to the
+// scripted demo model running as the upstream. Events are read through chat.stream exactly as a
+// client would, including reconnects with afterSeq and an Armory restart mid-turn.
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ensureAgentImage } from "@/server/docker/agent-image";
+import { runExec } from "@/server/docker/exec";
+import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
+import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
+import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { docker, removeProjectDockerObjects } from "../support/docker";
+import { expectTrpcError } from "../support/trpc-errors";
+
+type Caller = Awaited<ReturnType<typeof callerFor>>;
+
+describe("chat with the real Claude Code CLI through the gateway", () => {
+  let armory: TestArmory;
+  let model: DemoModelServer;
+  let owner: TestUser;
+  let caller: Caller;
+  let projectId: string;
+  let agentId: string;
+  let containerId: string;
+
+  /** chat.stream as an iterator of events (unwrapping the tracked envelopes that carry the seq as SSE id). */
+  async function stream(sessionId: string, afterSeq = 0) {
+    const iterable = (await caller.chat.stream({ projectId, agentId, sessionId, afterSeq })) as AsyncIterable<unknown>;
+    const inner = iterable[Symbol.asyncIterator]();
+    const it: AsyncIterator<{ id: string; data: ChatStreamEvent }> = {
+      next: async () => {
+        const r = await inner.next();
+        if (r.done) return { done: true, value: undefined };
+        const v = r.value as [string, ChatStreamEvent] | { id: string; data: ChatStreamEvent };
+        const value = Array.isArray(v) ? { id: v[0], data: v[1] } : v;
+        expect(value.id).toBe(String(value.data.seq));
+        return { done: false, value };
+      },
+      return: async () => {
+        await inner.return?.();
+        return { done: true, value: undefined };
+      },
+    };
+    return it;
+  }
+  const lastSeq = async (sessionId: string) =>
+    (await caller.chat.sessions({ projectId, agentId })).sessions.find((s) => s.id === sessionId)!.lastSeq;
+
+  /** Reads events until the run's terminal event; returns them all (in order). */
+  async function untilEnd(it: AsyncIterator<{ id: string; data: ChatStreamEvent }>, runId: string, limitMs = 60_000) {
+    const seen: ChatStreamEvent[] = [];
+    const guard = setTimeout(() => void it.return?.(), limitMs);
+    try {
+      for (;;) {
+        const r = await it.next();
+        if (r.done) throw new Error(`stream ended early; last: ${JSON.stringify(seen.slice(-3)).slice(0, 2000)}`);
+        seen.push(r.value.data);
+        if (r.value.data.runId === runId && ["run_completed", "run_failed", "run_interrupted"].includes(r.value.data.type)) return seen;
+      }
+    } finally {
+      clearTimeout(guard);
+    }
+  }
+
+  const text = (events: ChatStreamEvent[]) =>
+    events
+      .filter((e) => e.type === "stream_event")
+      .map((e) => {
+        const d = e.data as { event?: { type?: string; delta?: { type?: string; text?: string } } };
+        return d.event?.type === "content_block_delta" && d.event.delta?.type === "text_delta" ? d.event.delta.text ?? "" : "";
+      })
+      .join("");
+
+  const seqsOf = (events: ChatStreamEvent[]) => events.map((e) => e.seq);
+  const contiguous = (seqs: number[]) => seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1);
+
+  beforeAll(async () => {
+    await ensureAgentImage({ docker });
+    model = await startDemoModelServer();
+    armory = await startTestArmory("pglite", {
+      ANTHROPIC_BASE_URL: model.url,
+      ANTHROPIC_API_KEY: "sk-upstream-test-key-never-in-containers",
+      ARMORY_GATEWAY_PORT: "0",
+      ARMORY_CHAT_IDLE_SECONDS: "120",
+    });
+    owner = await signUp(armory.services, { name: "Chat Owner" });
+    caller = await callerFor(armory.services, owner);
+    projectId = (await caller.project.create({ name: "Chat" })).id;
+    const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
+    const agent = await caller.agent.create({ projectId, templateId, name: "chatty", overrides: { memoryMb: 1024 }, start: true });
+    agentId = agent.id;
+    containerId = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
+  }, 600_000);
+
+  afterAll(async () => {
+    await armory?.close();
+    await removeProjectDockerObjects(projectId);
+    await model?.close();
+  });
+
+  let firstSession: string;
+
+  it("runs a text turn: tokens stream in, the result is stored with usage, the model key never leaves Armory", async () => {
+    const before = model.requests.length;
+    const sent = await caller.chat.send({ projectId, agentId, message: "Hello there, agent" });
+    expect(sent.sessionId).toMatch(/[0-9a-f-]{36}/);
+    firstSession = sent.sessionId;
+    const events = await untilEnd(await stream(sent.sessionId), sent.runId);
+    const types = events.map((e) => e.type);
+    expect(types[0]).toBe("user_message");
+    expect(types).toContain("run_started");
+    expect(types).toContain("system");
+    expect(types).toContain("result");
+    expect(types.at(-1)).toBe("run_completed");
+    expect(contiguous(seqsOf(events))).toBe(true);
+    expect(events[0]!.seq).toBe(1);
+    expect(text(events)).toContain('You said: "Hello there, agent"');
+    // The CLI went through the gateway with the agent's token; upstream saw only Armory's key.
+    expect(model.requests.length).toBeGreaterThan(before);
+    expect(model.headers.at(-1)!["x-api-key"]).toBe("sk-upstream-test-key-never-in-containers");
+    const info = await docker.getContainer(containerId).inspect();
+    expect(info.Config.Env!.join("\n")).not.toContain("sk-upstream-test-key");
+    expect(info.Config.Env!.some((e) => e.startsWith("ANTHROPIC_BASE_URL=http://172."))).toBe(true);
+    const { sessions } = await caller.chat.sessions({ projectId, agentId });
+    const s = sessions.find((x) => x.id === sent.sessionId)!;
+    expect(s.title).toBe("Hello there, agent");
+    expect(s.claudeSessionId).toMatch(/[0-9a-f-]{36}/);
+    expect(s.outputTokens).toBeGreaterThan(0);
+    expect(s.costUsd).toBeGreaterThan(0);
+    const usage = await armory.services.gateway.usage(agentId);
+    expect(usage.requests).toBeGreaterThan(0);
+    expect(usage.outputTokens).toBeGreaterThan(0);
+    expect(armory.logs.text).not.toContain("armgw_");
+    expect(armory.logs.text).not.toContain("sk-upstream-test-key");
+  }, 120_000);
+
+  it("resumes the session on the next turn: the model sees the earlier message", async () => {
+    const after = await lastSeq(firstSession);
+    const live = await stream(firstSession, after);
+    const sent = await caller.chat.send({ projectId, agentId, sessionId: firstSession, message: "And a second one" });
+    expect(sent.sessionId).toBe(firstSession);
+    const events = await untilEnd(live, sent.runId);
+    expect(events[0]!.seq).toBe(after + 1);
+    // The warm process from the first turn took this one (no CLI start-up).
+    expect(events.find((e) => e.type === "run_started")!.data).toMatchObject({ resumed: true, reusedProcess: true, mode: "warm" });
+    expect(armory.services.chat.warmCount).toBeGreaterThanOrEqual(1);
+    const { events: all } = await caller.chat.history({ projectId, agentId, sessionId: firstSession });
+    const mine = all.filter((e) => e.runId === sent.runId);
+    expect(text(mine)).toContain('Earlier in this conversation you said: "Hello there, agent"');
+    expect(mine.at(-1)!.type).toBe("run_completed");
+    expect(contiguous(seqsOf(all))).toBe(true);
+  }, 120_000);
+
+  it("runs a tool turn: Write then Bash, and the file really exists in the container afterwards", async () => {
+    const sent = await caller.chat.send({ projectId, agentId, message: "Please write a file notes/hello.txt with Armory was here" });
+    const events = await untilEnd(await stream(sent.sessionId), sent.runId);
+    expect(events.at(-1)!.type).toBe("run_completed");
+    const toolUses = events
+      .filter((e) => e.type === "assistant")
+      .flatMap((e) => ((e.data as { message: { content: { type: string; name?: string }[] } }).message.content ?? []))
+      .filter((b) => b.type === "tool_use")
+      .map((b) => b.name);
+    expect(toolUses).toEqual(["Write", "Bash"]);
+    const toolResults = events
+      .filter((e) => e.type === "user")
+      .flatMap((e) => ((e.data as { message: { content: { type: string; content?: unknown; is_error?: boolean }[] } }).message.content ?? []))
+      .filter((b) => b.type === "tool_result");
+    expect(toolResults).toHaveLength(2);
+    expect(toolResults.every((r) => r.is_error !== true)).toBe(true);
+    expect(JSON.stringify(toolResults[1]!.content)).toContain("Armory was here");
+    const file = await runExec(armory.services.docker, containerId, { cmd: ["cat", "/workspace/notes/hello.txt"], user: "1000:1000" });
+    expect(file.exitCode).toBe(0);
+    expect(file.stdout).toBe("Armory was here\n");
+  }, 120_000);
+
+  it("interrupts a running turn: the process tree really stops and the turn ends interrupted", async () => {
+    const sent = await caller.chat.send({ projectId, agentId, message: "Tell me a long story slowly [[delay=300]]" });
+    const it = await stream(sent.sessionId);
+    // Wait until tokens are flowing.
+    for (;;) {
+      const r = await it.next();
+      if (r.done) throw new Error("stream ended");
+      if (r.value.data.type === "stream_event" && JSON.stringify(r.value.data.data).includes("text_delta")) break;
+    }
+    // This turn's process session (other sessions keep their warm processes).
+    const turnProc = (armory.services.chat as unknown as { active: Map<string, { proc: { pidFile: string } }> }).active.get(sent.sessionId)!.proc;
+    const sid = (await runExec(armory.services.docker, containerId, { cmd: ["cat", turnProc.pidFile] })).stdout.trim();
+    expect(sid).toMatch(/^\d+$/);
+    const running = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -s ${sid} | wc -l`] });
+    expect(Number(running.stdout.trim())).toBeGreaterThan(0);
+    const res = await caller.chat.interrupt({ projectId, agentId, sessionId: sent.sessionId });
+    expect(res).toEqual({ interrupted: true, runId: sent.runId });
+    const events = await untilEnd(it, sent.runId);
+    const last = events.at(-1)!;
+    expect(last.type).toBe("run_interrupted");
+    expect((last.data as { message: string }).message).toMatch(/Stopped by Chat Owner/);
+    const after = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -s ${sid} | wc -l; ls ${turnProc.pidFile} 2>/dev/null | wc -l`] });
+    expect(after.stdout.trim().split("\n").map(Number)).toEqual([0, 0]);
+    // The session is still usable.
+    const again = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "still there?" });
+    const ev2 = await untilEnd(await stream(sent.sessionId, last.seq), again.runId);
+    expect(ev2.at(-1)!.type).toBe("run_completed");
+    expect(text(ev2)).toContain("still there?");
+  }, 120_000);
+
+  it("falls back to one process per turn when warm processes are off", async () => {
+    armory.services.config.chat.warm = false;
+    try {
+      const sent = await caller.chat.send({ projectId, agentId, message: "one-shot please" });
+      const events = await untilEnd(await stream(sent.sessionId), sent.runId);
+      expect(events.find((e) => e.type === "run_started")!.data).toMatchObject({ mode: "oneshot", reusedProcess: false });
+      expect(events.at(-1)!.type).toBe("run_completed");
+      const again = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "and again" });
+      const ev2 = await untilEnd(await stream(sent.sessionId, events.at(-1)!.seq), again.runId);
+      expect(ev2.find((e) => e.type === "run_started")!.data).toMatchObject({ mode: "oneshot", reusedProcess: false, resumed: true });
+      expect(text(ev2)).toContain('Earlier in this conversation you said: "one-shot please"');
+    } finally {
+      armory.services.config.chat.warm = true;
+    }
+  }, 120_000);
+
+  it("a slow upstream ends the turn at the turn timeout; an idle warm process is reaped", async () => {
+    const cfg = armory.services.config.chat;
+    const saved = { ...cfg };
+    cfg.turnTimeoutSeconds = 5;
+    cfg.idleSeconds = 1;
+    try {
+      const hung = await caller.chat.send({ projectId, agentId, message: "never answers [[hang]]" });
+      const events = await untilEnd(await stream(hung.sessionId), hung.runId);
+      expect(events.at(-1)!.type).toBe("run_failed");
+      expect(events.at(-1)!.data).toMatchObject({ reason: "timeout" });
+      expect((events.at(-1)!.data as { message: string }).message).toMatch(/longer than 5 s/);
+
+      const quick = await caller.chat.send({ projectId, agentId, sessionId: hung.sessionId, message: "quick one" });
+      const ev = await untilEnd(await stream(hung.sessionId, events.at(-1)!.seq), quick.runId);
+      expect(ev.at(-1)!.type).toBe("run_completed");
+      const warm = (armory.services.chat as unknown as { warm: Map<string, { proc: { pidFile: string } }> }).warm;
+      const pidFile = warm.get(hung.sessionId)!.proc.pidFile;
+      await vi.waitFor(() => expect(warm.has(hung.sessionId)).toBe(false), { timeout: 15_000, interval: 100 });
+      await vi.waitFor(
+        async () => {
+          const r = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `ls ${pidFile} 2>/dev/null | wc -l`] });
+          expect(r.stdout.trim()).toBe("0");
+        },
+        { timeout: 15_000, interval: 200 },
+      );
+    } finally {
+      Object.assign(cfg, saved);
+    }
+  }, 120_000);
+
+  it("reconnects with afterSeq: exactly the missed events, none twice, in order", async () => {
+    const sent = await caller.chat.send({ projectId, agentId, message: "Count slowly for me [[delay=40]]" });
+    const first = await stream(sent.sessionId);
+    const got: ChatStreamEvent[] = [];
+    for (;;) {
+      const r = await first.next();
+      if (r.done) throw new Error("stream ended");
+      got.push(r.value.data);
+      if (got.length >= 8) break;
+    }
+    await first.return!(); // the client goes away mid-turn
+    const resumed = await untilEnd(await stream(sent.sessionId, got.at(-1)!.seq), sent.runId);
+    const seqs = [...got, ...resumed].map((e) => e.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(contiguous(seqs)).toBe(true);
+    const { events: all } = await caller.chat.history({ projectId, agentId, sessionId: sent.sessionId });
+    expect(all.map((e) => e.seq)).toEqual(seqs);
+  }, 120_000);
+
+  it("ends turns with clear persisted errors on faults; the session stays usable", async () => {
+    // Unknown agent / session and bad messages: clear 4xx, no run.
+    await expectTrpcError(caller.chat.send({ projectId, agentId: crypto.randomUUID(), message: "hi" }), "NOT_FOUND");
+    await expectTrpcError(caller.chat.send({ projectId, agentId, sessionId: crypto.randomUUID(), message: "hi" }), "NOT_FOUND");
+    await expectTrpcError(caller.chat.send({ projectId, agentId, message: "   " }), "BAD_REQUEST");
+    await expectTrpcError(caller.chat.send({ projectId, agentId, message: "x".repeat(1024 * 1024 + 1) }), "BAD_REQUEST");
+    await expectTrpcError(caller.chat.history({ projectId, agentId, sessionId: crypto.randomUUID() }), "NOT_FOUND");
+
+    // A 1 MiB message goes through (stdin, not argv).
+    const big = await caller.chat.send({ projectId, agentId, message: `big ${"y".repeat(1024 * 1024 - 4)}` });
+    const bigEvents = await untilEnd(await stream(big.sessionId), big.runId, 120_000);
+    expect(bigEvents.at(-1)!.type).toBe("run_completed");
+
+    // The upstream fails: the model error ends the turn.
+    const failing = await caller.chat.send({ projectId, agentId, message: "break please [[fail=400]]" });
+    const failEvents = await untilEnd(await stream(failing.sessionId), failing.runId);
+    expect(failEvents.at(-1)!.type).toBe("run_failed");
+    expect((failEvents.at(-1)!.data as { message: string }).message).toMatch(/model failed|Demo model failure|400/i);
+
+    // Resume of a conversation the container no longer has.
+    const s = await caller.chat.send({ projectId, agentId, message: "remember me" });
+    await untilEnd(await stream(s.sessionId), s.runId);
+    await armory.services.db.prisma.chatSession.update({ where: { id: s.sessionId }, data: { claudeSessionId: "99999999-2222-4333-8444-555555555555" } });
+    await (armory.services.chat as unknown as { dropWarm(id: string): Promise<void> }).dropWarm(s.sessionId);
+    const seqBefore = await lastSeq(s.sessionId);
+    const r1 = await caller.chat.send({ projectId, agentId, sessionId: s.sessionId, message: "are you there" });
+    const e1 = await untilEnd(await stream(s.sessionId, seqBefore), r1.runId);
+    expect(e1.at(-1)!.type).toBe("run_failed");
+    expect((e1.at(-1)!.data as { reason: string }).reason).toBe("session_missing");
+    const r2 = await caller.chat.send({ projectId, agentId, sessionId: s.sessionId, message: "fresh start" });
+    const e2 = await untilEnd(await stream(s.sessionId, e1.at(-1)!.seq), r2.runId);
+    expect(e2.at(-1)!.type).toBe("run_completed");
+
+    // The container stops in the middle of a turn.
+    const slow = await caller.chat.send({ projectId, agentId, sessionId: s.sessionId, message: "a slow one [[delay=300]]" });
+    const it = await stream(s.sessionId, e2.at(-1)!.seq);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) throw new Error("stream ended");
+      if (r.value.data.type === "stream_event") break;
+    }
+    await docker.getContainer(containerId).stop({ t: 1 });
+    const stopped = await untilEnd(it, slow.runId);
+    expect(stopped.at(-1)!.type).toBe("run_failed");
+    expect((stopped.at(-1)!.data as { reason: string }).reason).toMatch(/container_stopped|cli_exit|process_killed/);
+    // With the agent stopped, a new message fails clearly at once.
+    const r3 = await caller.chat.send({ projectId, agentId, sessionId: s.sessionId, message: "hello?" });
+    const e3 = await untilEnd(await stream(s.sessionId, stopped.at(-1)!.seq), r3.runId);
+    expect(e3.at(-1)!.type).toBe("run_failed");
+    expect((e3.at(-1)!.data as { message: string }).message).toMatch(/is not running/);
+    await caller.agent.start({ projectId, agentId });
+    const r4 = await caller.chat.send({ projectId, agentId, sessionId: s.sessionId, message: "back again" });
+    const e4 = await untilEnd(await stream(s.sessionId, e3.at(-1)!.seq), r4.runId);
+    expect(e4.at(-1)!.type).toBe("run_completed");
+    expect(text(e4)).toContain("back again");
+  }, 300_000);
+
+  it("survives an Armory restart in the middle of a turn: events kept, the run ended, the stream resumes by seq", async () => {
+    const sent = await caller.chat.send({ projectId, agentId, message: "slow answer before a restart [[delay=200]]" });
+    const it = await stream(sent.sessionId);
+    const before: ChatStreamEvent[] = [];
+    for (;;) {
+      const r = await it.next();
+      if (r.done) throw new Error("stream ended");
+      before.push(r.value.data);
+      if (r.value.data.type === "stream_event") break;
+    }
+    await it.return!();
+    await armory.restart();
+    caller = await callerFor(armory.services, owner);
+    const after = await untilEnd(await stream(sent.sessionId, before.at(-1)!.seq), sent.runId);
+    const seqs = [...before, ...after].map((e) => e.seq);
+    expect(contiguous(seqs)).toBe(true);
+    expect(["run_interrupted", "run_failed"]).toContain(after.at(-1)!.type);
+    const { runs } = await caller.chat.history({ projectId, agentId, sessionId: sent.sessionId });
+    expect(runs.find((r) => r.id === sent.runId)!.status).not.toBe("running");
+    const left = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", "pgrep -x claude | wc -l; ps -eo pid,sid,args"] });
+    expect(left.stdout.trim().split("\n")[0], left.stdout).toBe("0");
+    // A crash leaves a run "running": the next start ends it with a persisted event.
+    const crashedRun = await armory.services.db.prisma.chatRun.create({
+      data: { sessionId: sent.sessionId, agentId, projectId, message: "lost", status: "running" },
+    });
+    await armory.restart();
+    caller = await callerFor(armory.services, owner);
+    const { runs: runs2, events } = await caller.chat.history({ projectId, agentId, sessionId: sent.sessionId });
+    expect(runs2.find((r) => r.id === crashedRun.id)!.status).toBe("failed");
+    const ended = events.filter((e) => e.runId === crashedRun.id);
+    expect(ended.map((e) => e.type)).toEqual(["run_failed"]);
+    expect((ended[0]!.data as { reason: string }).reason).toBe("armory_restarted");
+    // And chat works after the restarts.
+    const next = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "after the restart" });
+    const e = await untilEnd(await stream(sent.sessionId, events.at(-1)!.seq), next.runId);
+    expect(e.at(-1)!.type).toBe("run_completed");
+    expect(text(e)).toContain("slow answer before a restart");
+  }, 180_000);
+});

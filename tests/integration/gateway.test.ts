@@ -1,0 +1,128 @@
+// The model gateway over real HTTP: per-agent token checks, forwarding to an upstream with
+// Armory's key, SSE passed through as it arrives (not buffered), usage counted per agent, a down
+// upstream answered with a clear error, and the demo model when no key is configured.
+import http from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GATEWAY_PATH } from "@/server/gateway/gateway";
+import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
+import { signUp, startTestArmory, type TestArmory } from "../support/armory";
+
+async function serve(armory: TestArmory) {
+  const server = http.createServer((req, res) => {
+    if (armory.services.gateway.handles(req.url)) void armory.services.gateway.handle(req, res);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}${GATEWAY_PATH}`;
+  return { url, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+async function makeAgent(armory: TestArmory): Promise<string> {
+  const user = await signUp(armory.services);
+  const prisma = armory.services.db.prisma;
+  const project = await prisma.project.create({ data: { name: "gw", createdById: user.id } });
+  const template = await prisma.template.findFirstOrThrow({ where: { projectId: null } });
+  const agent = await prisma.agent.create({
+    data: { projectId: project.id, name: `gw-${Date.now()}`, templateId: template.id, image: "x", model: "m", memoryMb: 256, cpus: 1, pidsLimit: 64, permissionMode: "acceptEdits", workspaceVolume: "w", sessionVolume: "s" },
+  });
+  return agent.id;
+}
+
+const body = (text: string, stream = true) => JSON.stringify({ model: "claude-test", stream, max_tokens: 100, messages: [{ role: "user", content: text }] });
+
+describe("model gateway", () => {
+  let upstream: DemoModelServer;
+  let armory: TestArmory;
+  let gw: Awaited<ReturnType<typeof serve>>;
+  let agentId: string;
+  let token: string;
+
+  beforeAll(async () => {
+    upstream = await startDemoModelServer();
+    armory = await startTestArmory("pglite", { ANTHROPIC_BASE_URL: upstream.url, ANTHROPIC_API_KEY: "sk-real-upstream-key", ARMORY_GATEWAY_URL: "http://gateway.invalid/api/gateway/anthropic" });
+    gw = await serve(armory);
+    agentId = await makeAgent(armory);
+    token = (await armory.services.gateway.agentEnv(agentId)).ANTHROPIC_API_KEY!;
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await armory?.close();
+    await upstream?.close();
+  });
+
+  it("refuses missing, malformed and forged tokens with 401", async () => {
+    for (const key of [undefined, "nope", token.slice(0, -2) + "AA", `armgw_${crypto.randomUUID()}_${"a".repeat(43)}`]) {
+      const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", ...(key ? { "x-api-key": key } : {}) }, body: body("hi") });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { type: string } }).error.type).toBe("authentication_error");
+    }
+    // Only a hash is stored.
+    const row = await armory.services.db.prisma.agentGateway.findUniqueOrThrow({ where: { agentId } });
+    expect(row.tokenHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.tokenHash).not.toContain(token);
+  });
+
+  it("forwards with Armory's key and streams SSE through as it arrives; counts usage", async () => {
+    const before = await armory.services.gateway.usage(agentId);
+    const started = performance.now();
+    const res = await fetch(`${gw.url}/v1/messages?beta=true`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": token, "anthropic-version": "2023-06-01" }, body: body("a slow reply please [[delay=60]]") });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const reader = res.body!.getReader();
+    const arrivals: number[] = [];
+    let text = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      arrivals.push(performance.now() - started);
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain("event: message_stop");
+    // Not buffered: chunks arrive spread over the reply (each delta is 60 ms apart upstream).
+    expect(arrivals.length).toBeGreaterThan(5);
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(300);
+    expect(upstream.headers.at(-1)!["x-api-key"]).toBe("sk-real-upstream-key");
+    const after = await armory.services.gateway.usage(agentId);
+    expect(after.requests).toBe(before.requests + 1);
+    expect(after.outputTokens).toBeGreaterThan(before.outputTokens);
+    expect(after.inputTokens).toBeGreaterThan(before.inputTokens);
+    expect(armory.logs.text).not.toContain(token);
+    expect(armory.logs.text).not.toContain("sk-real-upstream-key");
+  });
+
+  it("passes upstream errors through and answers 502 when the upstream is down", async () => {
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": token }, body: body("[[fail=529]]") });
+    expect(res.status).toBe(529);
+    const down = await startTestArmory("pglite", { ANTHROPIC_BASE_URL: "http://127.0.0.1:9", ANTHROPIC_API_KEY: "k", ARMORY_GATEWAY_URL: "http://gateway.invalid/x" });
+    const downGw = await serve(down);
+    try {
+      const id = await makeAgent(down);
+      const t = (await down.services.gateway.agentEnv(id)).ANTHROPIC_API_KEY!;
+      const r = await fetch(`${downGw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": t }, body: body("hi") });
+      expect(r.status).toBe(502);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/could not reach the model upstream/);
+    } finally {
+      await downGw.close();
+      await down.close();
+    }
+  });
+
+  it("serves the demo model when no upstream key is configured", async () => {
+    const demo = await startTestArmory("pglite", { ARMORY_GATEWAY_URL: "http://gateway.invalid/x" });
+    const demoGw = await serve(demo);
+    try {
+      expect(demo.services.gateway.demo).toBe(true);
+      const id = await makeAgent(demo);
+      const env = await demo.services.gateway.agentEnv(id);
+      expect(env.ARMORY_DEMO_MODEL).toBe("1");
+      const r = await fetch(`${demoGw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${env.ANTHROPIC_API_KEY}` }, body: body("hello demo", false) });
+      expect(r.status).toBe(200);
+      const msg = (await r.json()) as { content: { text: string }[]; usage: { output_tokens: number } };
+      expect(msg.content[0]!.text).toContain("demo model");
+      expect((await demo.services.gateway.usage(id)).outputTokens).toBe(msg.usage.output_tokens);
+    } finally {
+      await demoGw.close();
+      await demo.close();
+    }
+  });
+});
