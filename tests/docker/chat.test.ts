@@ -120,7 +120,12 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     const info = await docker.getContainer(containerId).inspect();
     expect(info.Config.Env!.join("\n")).not.toContain("sk-upstream-test-key");
     expect(info.Config.Env!.some((e) => e.startsWith("ANTHROPIC_BASE_URL=http://172."))).toBe(true);
-    const { sessions } = await caller.chat.sessions({ projectId, agentId });
+    const { sessions, usage: totals, demoModel } = await caller.chat.sessions({ projectId, agentId });
+    expect(demoModel).toBe(false);
+    expect(totals.agent).toMatchObject({ sessions: 1, turns: 1 });
+    expect(totals.agent.costUsd).toBeGreaterThan(0);
+    expect(totals.project.costUsd).toBeCloseTo(totals.agent.costUsd);
+    expect(totals.gateway.requests).toBeGreaterThan(0);
     const s = sessions.find((x) => x.id === sent.sessionId)!;
     expect(s.title).toBe("Hello there, agent");
     expect(s.claudeSessionId).toMatch(/[0-9a-f-]{36}/);
