@@ -253,6 +253,22 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     }
   }, 120_000);
 
+  it("lets viewers read conversations but not send or stop turns; strangers get nothing", async () => {
+    const viewer = await signUp(armory.services, { name: "Viewer" });
+    await armory.services.db.prisma.projectMember.create({ data: { projectId, userId: viewer.id, role: "viewer" } });
+    const asViewer = await callerFor(armory.services, viewer);
+    const { sessions } = await asViewer.chat.sessions({ projectId, agentId });
+    expect(sessions.length).toBeGreaterThan(0);
+    const { events } = await asViewer.chat.history({ projectId, agentId, sessionId: firstSession });
+    expect(events.length).toBeGreaterThan(0);
+    await expectTrpcError(asViewer.chat.send({ projectId, agentId, sessionId: firstSession, message: "hi" }), "FORBIDDEN");
+    await expectTrpcError(asViewer.chat.interrupt({ projectId, agentId, sessionId: firstSession }), "FORBIDDEN");
+    const stranger = await callerFor(armory.services, await signUp(armory.services, { name: "Stranger" }));
+    await expectTrpcError(stranger.chat.history({ projectId, agentId, sessionId: firstSession }), "FORBIDDEN");
+    const anonymous = await callerFor(armory.services, null);
+    await expectTrpcError(anonymous.chat.sessions({ projectId, agentId }), "UNAUTHORIZED");
+  });
+
   it("reconnects with afterSeq: exactly the missed events, none twice, in order", async () => {
     const sent = await caller.chat.send({ projectId, agentId, message: "Count slowly for me [[delay=40]]" });
     const first = await stream(sent.sessionId);
