@@ -120,7 +120,12 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     const info = await docker.getContainer(containerId).inspect();
     expect(info.Config.Env!.join("\n")).not.toContain("sk-upstream-test-key");
     expect(info.Config.Env!.some((e) => e.startsWith("ANTHROPIC_BASE_URL=http://172."))).toBe(true);
-    const { sessions } = await caller.chat.sessions({ projectId, agentId });
+    const { sessions, usage: totals, demoModel } = await caller.chat.sessions({ projectId, agentId });
+    expect(demoModel).toBe(false);
+    expect(totals.agent).toMatchObject({ sessions: 1, turns: 1 });
+    expect(totals.agent.costUsd).toBeGreaterThan(0);
+    expect(totals.project.costUsd).toBeCloseTo(totals.agent.costUsd);
+    expect(totals.gateway.requests).toBeGreaterThan(0);
     const s = sessions.find((x) => x.id === sent.sessionId)!;
     expect(s.title).toBe("Hello there, agent");
     expect(s.claudeSessionId).toMatch(/[0-9a-f-]{36}/);
@@ -247,6 +252,22 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
       Object.assign(cfg, saved);
     }
   }, 120_000);
+
+  it("lets viewers read conversations but not send or stop turns; strangers get nothing", async () => {
+    const viewer = await signUp(armory.services, { name: "Viewer" });
+    await armory.services.db.prisma.projectMember.create({ data: { projectId, userId: viewer.id, role: "viewer" } });
+    const asViewer = await callerFor(armory.services, viewer);
+    const { sessions } = await asViewer.chat.sessions({ projectId, agentId });
+    expect(sessions.length).toBeGreaterThan(0);
+    const { events } = await asViewer.chat.history({ projectId, agentId, sessionId: firstSession });
+    expect(events.length).toBeGreaterThan(0);
+    await expectTrpcError(asViewer.chat.send({ projectId, agentId, sessionId: firstSession, message: "hi" }), "FORBIDDEN");
+    await expectTrpcError(asViewer.chat.interrupt({ projectId, agentId, sessionId: firstSession }), "FORBIDDEN");
+    const stranger = await callerFor(armory.services, await signUp(armory.services, { name: "Stranger" }));
+    await expectTrpcError(stranger.chat.history({ projectId, agentId, sessionId: firstSession }), "FORBIDDEN");
+    const anonymous = await callerFor(armory.services, null);
+    await expectTrpcError(anonymous.chat.sessions({ projectId, agentId }), "UNAUTHORIZED");
+  });
 
   it("reconnects with afterSeq: exactly the missed events, none twice, in order", async () => {
     const sent = await caller.chat.send({ projectId, agentId, message: "Count slowly for me [[delay=40]]" });

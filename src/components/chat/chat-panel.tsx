@@ -89,6 +89,13 @@ export function ChatPanel({ projectId, agentId, agentName, observedState, canCha
             ))}
           </ul>
         )}
+        {sessions.data ? (
+          <p className="text-muted-foreground mt-auto border-t pt-2 text-xs" data-testid="chat-usage">
+            This agent: {formatCost(sessions.data.usage.agent.costUsd)} · {formatTokens(sessions.data.usage.agent.inputTokens)} in /{" "}
+            {formatTokens(sessions.data.usage.agent.outputTokens)} out tokens in {sessions.data.usage.agent.turns} turns. Project:{" "}
+            {formatCost(sessions.data.usage.project.costUsd)}.
+          </p>
+        ) : null}
       </aside>
       <section className="flex min-w-0 flex-col gap-3" aria-label="Conversation">
         {sessions.data?.demoModel ? <DemoNotice /> : null}

@@ -113,6 +113,22 @@ export class ChatStore {
     }));
   }
 
+  /** Totals of the sessions' usage (from each turn's result event) for one agent or a whole project. */
+  async usage(where: { projectId: string; agentId?: string }) {
+    const agg = await this.prisma.chatSession.aggregate({
+      where,
+      _sum: { turns: true, inputTokens: true, outputTokens: true, costUsd: true },
+      _count: { _all: true },
+    });
+    return {
+      sessions: agg._count._all,
+      turns: agg._sum.turns ?? 0,
+      inputTokens: agg._sum.inputTokens ?? 0,
+      outputTokens: agg._sum.outputTokens ?? 0,
+      costUsd: agg._sum.costUsd ?? 0,
+    };
+  }
+
   async setClaudeSessionId(sessionId: string, claudeSessionId: string | null) {
     await this.prisma.chatSession.update({ where: { id: sessionId }, data: { claudeSessionId } });
   }

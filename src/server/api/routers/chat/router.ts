@@ -16,10 +16,16 @@ import {
 export const chatRouter = router({
   sessions: agentProcedure("inspect")
     .output(chatSessionsOutput)
-    .query(async ({ ctx, input }) => ({
-      sessions: await ctx.services.chat.sessions(input.agentId),
-      demoModel: ctx.services.chat.isDemo(),
-    })),
+    .query(async ({ ctx, input }) => {
+      const { chat, gateway } = ctx.services;
+      const [sessions, agent, project, gw] = await Promise.all([
+        chat.sessions(input.agentId),
+        chat.store.usage({ projectId: input.projectId, agentId: input.agentId }),
+        chat.store.usage({ projectId: input.projectId }),
+        gateway.usage(input.agentId),
+      ]);
+      return { sessions, demoModel: chat.isDemo(), usage: { agent, project, gateway: gw } };
+    }),
 
   history: agentProcedure("inspect")
     .input(chatHistoryInput)

@@ -71,7 +71,25 @@ export const chatHistoryOutput = z.object({
   demoModel: z.boolean(),
 });
 
-export const chatSessionsOutput = z.object({ sessions: z.array(chatSessionView), demoModel: z.boolean() });
+export const chatUsageView = z.object({
+  sessions: z.number(),
+  turns: z.number(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  costUsd: z.number(),
+});
+
+export const chatSessionsOutput = z.object({
+  sessions: z.array(chatSessionView),
+  demoModel: z.boolean(),
+  /** Usage recorded from result events: this agent's sessions, and the whole project's. */
+  usage: z.object({
+    agent: chatUsageView,
+    project: chatUsageView,
+    /** What the model gateway counted for this agent (every model request, also outside chat). */
+    gateway: z.object({ requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), lastUsedAt: z.date().nullable() }),
+  }),
+});
 
 export const chatStreamInput = z.object({
   sessionId: sessionIdSchema,
