@@ -150,6 +150,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const agentConfig = new AgentConfigWatch({ prisma: db.prisma, docker, log, agents, files });
     const chat = new ChatService({ prisma: db.prisma, docker, log: log.child({ component: "chat" }), config, gateway });
     await chat.recover();
+    // Warm chat processes read the instructions at start: a reload ends them (next turn resumes).
+    agentConfig.onReload(({ agentId }) => chat.recycleAgent(agentId));
     let background = false;
     return {
       config,

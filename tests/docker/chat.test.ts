@@ -155,6 +155,31 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     expect(contiguous(seqsOf(all))).toBe(true);
   }, 120_000);
 
+  it("recycles the warm process when the agent's instructions change: the next turn starts fresh and resumes", async () => {
+    armory.services.agentConfig.start(); // follow the supervisors' config-reload lines
+    const warmBefore = armory.services.chat.warmCount;
+    expect(warmBefore).toBeGreaterThanOrEqual(1);
+    const reloaded = new Promise<void>((resolve) => {
+      const off = armory.services.agentConfig.onReload((e) => {
+        if (e.agentId !== agentId) return;
+        off();
+        resolve();
+      });
+    });
+    const wrote = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", "echo '# Answer briefly.' > /workspace/CLAUDE.md"], user: "1000:1000" });
+    expect(wrote.exitCode).toBe(0);
+    await reloaded;
+    expect(armory.services.chat.warmCount).toBe(warmBefore - 1);
+
+    const after = await lastSeq(firstSession);
+    const live = await stream(firstSession, after);
+    const sent = await caller.chat.send({ projectId, agentId, sessionId: firstSession, message: "After the reload" });
+    const events = await untilEnd(live, sent.runId);
+    expect(events.find((e) => e.type === "run_started")!.data).toMatchObject({ resumed: true, reusedProcess: false, mode: "warm" });
+    expect(events.at(-1)!.type).toBe("run_completed");
+    expect(text(events)).toContain('You said: "After the reload"');
+  }, 120_000);
+
   it("runs a tool turn: Write then Bash, and the file really exists in the container afterwards", async () => {
     const sent = await caller.chat.send({ projectId, agentId, message: "Please write a file notes/hello.txt with Armory was here" });
     const events = await untilEnd(await stream(sent.sessionId), sent.runId);

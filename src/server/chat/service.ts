@@ -12,6 +12,7 @@ import { killSessionsMatching } from "../docker/exec";
 import { DomainError, notFound } from "../domain/errors";
 import type { ModelGateway } from "../gateway/gateway";
 import type { Logger } from "../logger";
+import { metrics } from "../metrics";
 import { summarizeResult, textDelta, type ResultSummary } from "../streams/stream-json";
 import { ChatEventBus } from "./bus";
 import { composeSystemPrompt, loadSoul } from "./prompt";
@@ -34,8 +35,11 @@ export interface ChatServiceOptions {
 
 interface Warm {
   proc: ClaudeProcess;
+  agentId: string;
   containerId: string;
   idleTimer: NodeJS.Timeout | null;
+  /** The agent's instructions changed during a turn: end the process when the turn ends. */
+  stale: boolean;
 }
 
 interface ActiveTurn {
@@ -209,7 +213,7 @@ export class ChatService {
       } catch (err) {
         return fail(`Could not start Claude Code in the agent's container: ${(err as Error).message}`, "exec_failed");
       }
-      if (config.chat.warm) this.warm.set(turn.sessionId, { proc, containerId, idleTimer: null });
+      if (config.chat.warm) this.warm.set(turn.sessionId, { proc, agentId: agent.id, containerId, idleTimer: null, stale: false });
     }
     turn.proc = proc;
     if (turn.stopReason) await proc.kill(); // interrupted while starting
@@ -358,6 +362,14 @@ export class ChatService {
   ): Promise<void> {
     const ended = await this.store.finishRun(runId, { status: end.status, error: end.message ?? null, durationMs, firstTokenMs: end.firstTokenMs, usage: end.usage });
     if (!ended) return; // someone else ended it already
+    const m = metrics();
+    m.chatTurnDuration.observe({ outcome: end.status }, durationMs / 1000);
+    if (end.usage) {
+      m.chatTokens.inc({ type: "input" }, end.usage.inputTokens);
+      m.chatTokens.inc({ type: "output" }, end.usage.outputTokens);
+      m.chatTokens.inc({ type: "cache_read" }, end.usage.cacheReadTokens);
+      m.chatTokens.inc({ type: "cache_creation" }, end.usage.cacheCreationTokens);
+    }
     const type = end.status === "completed" ? "run_completed" : end.status === "failed" ? "run_failed" : "run_interrupted";
     await this.bus.emit(sessionId, {
       runId,
@@ -378,9 +390,26 @@ export class ChatService {
 
   // ------------------------------------------------------------------ warm processes
 
+  /**
+   * The agent's instructions (CLAUDE.md, settings...) changed: its warm processes read them at
+   * start, so end them; the next turn starts a fresh process (same Claude session, --resume).
+   * A process in the middle of a turn finishes the turn first.
+   */
+  recycleAgent(agentId: string): void {
+    for (const [sessionId, w] of this.warm) {
+      if (w.agentId !== agentId) continue;
+      if (this.active.has(sessionId)) w.stale = true;
+      else void this.dropWarm(sessionId);
+    }
+  }
+
   private parkWarm(sessionId: string): void {
     const w = this.warm.get(sessionId);
     if (!w) return;
+    if (w.stale) {
+      void this.dropWarm(sessionId);
+      return;
+    }
     if (w.idleTimer) clearTimeout(w.idleTimer);
     w.idleTimer = setTimeout(() => {
       if (this.warm.get(sessionId) === w && !this.active.has(sessionId)) void this.dropWarm(sessionId);
