@@ -35,8 +35,9 @@ describe("agent health checks on a real Docker engine", () => {
   }, 600_000);
 
   afterAll(async () => {
-    await removeProjectDockerObjects(projectId);
+    // Armory first: its self-heal must not see the clean-up's kills.
     await armory?.close();
+    await removeProjectDockerObjects(projectId);
   });
 
   const events = async (agentId: string) =>

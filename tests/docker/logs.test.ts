@@ -32,8 +32,9 @@ describe("agent logs on a real Docker engine", () => {
   }, 600_000);
 
   afterAll(async () => {
-    await removeProjectDockerObjects(projectId);
+    // Armory first: its self-heal must not see the clean-up's kills.
     await armory?.close();
+    await removeProjectDockerObjects(projectId);
   });
 
   it("tails exactly N lines, in order, each with its stream and timestamp", async () => {
