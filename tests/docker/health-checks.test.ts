@@ -10,6 +10,7 @@ import { docker, nextMatching, removeProjectDockerObjects } from "../support/doc
 describe("agent health checks on a real Docker engine", () => {
   let armory: TestArmory;
   let caller: Awaited<ReturnType<typeof callerFor>>;
+  let user: Awaited<ReturnType<typeof signUp>>;
   let projectId: string;
   let templateId: string;
 
@@ -27,14 +28,16 @@ describe("agent health checks on a real Docker engine", () => {
       },
     });
     armory.services.startBackground();
-    caller = await callerFor(armory.services, await signUp(armory.services));
+    user = await signUp(armory.services);
+    caller = await callerFor(armory.services, user);
     projectId = (await caller.project.create({ name: "Checks" })).id;
     templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
   }, 600_000);
 
   afterAll(async () => {
-    await removeProjectDockerObjects(projectId);
+    // Armory first: its self-heal must not see the clean-up's kills.
     await armory?.close();
+    await removeProjectDockerObjects(projectId);
   });
 
   const events = async (agentId: string) =>
@@ -84,4 +87,33 @@ describe("agent health checks on a real Docker engine", () => {
     expect(kinds.filter((k) => k === "crashed").length).toBeLessThanOrEqual(1); // the kill at most, never Armory's own clean restart
     expect((await caller.health.agent({ projectId, agentId: agent.id })).agent.autoRestartCount).toBe(0);
   }, 60_000);
+
+  it("heals a crash that happened while Armory was down, once, and records it once", async () => {
+    const heal = await caller.agent.create({ projectId, templateId, name: "away-heal", overrides: { memoryMb: 128 }, start: true });
+    const keep = await caller.agent.create({ projectId, templateId, name: "away-never", overrides: { memoryMb: 128 }, start: true });
+    await caller.health.setRestartPolicy({ projectId, agentId: keep.id, policy: "never" });
+    const containers = await armory.services.db.prisma.agent.findMany({ where: { id: { in: [heal.id, keep.id] } }, select: { containerId: true } });
+
+    // Armory goes away; both containers crash meanwhile.
+    await armory.services.health.monitor.stop();
+    await armory.services.health.collector.stop();
+    await armory.services.agents.stopBackground();
+    for (const c of containers) await docker.getContainer(c.containerId!).kill();
+    const services = await armory.restart();
+    caller = await callerFor(services, user);
+    const stream = await events(heal.id);
+    services.startBackground();
+    await nextMatching(stream, (e) => e.type === "agent" && e.agent.observedState === "running" && e.agent.startedAt! > heal.startedAt!, 30_000);
+    await stream.return?.();
+    await services.health.monitor.idle();
+    expect((await activityKinds(heal.id)).sort()).toEqual(["crashed", "restarted"]);
+    expect(await activityKinds(keep.id)).toEqual(["crashed", "policy"]);
+    expect((await caller.health.agent({ projectId, agentId: keep.id })).agent.health).toBe("down");
+
+    // Another reconcile (or another Armory start) does not record or heal the same crash again.
+    await services.agents.reconcileAll();
+    await services.health.monitor.idle();
+    expect(await activityKinds(keep.id)).toEqual(["crashed", "policy"]);
+    expect((await activityKinds(heal.id)).sort()).toEqual(["crashed", "restarted"]);
+  }, 90_000);
 });

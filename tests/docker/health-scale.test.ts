@@ -33,8 +33,8 @@ describe("health summary at scale", () => {
   }, 600_000);
 
   afterAll(async () => {
-    await removeProjectDockerObjects(projectId);
     await armory?.close();
+    await removeProjectDockerObjects(projectId);
     await socket.break();
   }, 120_000);
 

@@ -55,8 +55,9 @@ describe("agent health and self-heal on a real Docker engine", () => {
   }, 600_000);
 
   afterAll(async () => {
-    await removeProjectDockerObjects(projectId);
+    // Armory first: its self-heal must not see the clean-up's kills.
     await armory?.close();
+    await removeProjectDockerObjects(projectId);
   });
 
   it("streams resource samples that move when the agent burns CPU and allocates memory", async () => {

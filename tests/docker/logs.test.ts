@@ -25,28 +25,36 @@ describe("agent logs on a real Docker engine", () => {
     const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
     agentId = (await caller.agent.create({ projectId, templateId, name: "chatty", overrides: { memoryMb: 128 }, start: true })).id;
     cid = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
-    await writeLog(cid, 'for i in $(seq 1 30); do echo "out-$i"; echo "err-$i" >&2; done');
+    // stdout and stderr are separate pipes (their interleaving within one moment is not defined):
+    // all of stdout first, then all of stderr.
+    await writeLog(cid, 'for i in $(seq 1 30); do echo "out-$i"; done');
+    await writeLog(cid, 'for i in $(seq 1 30); do echo "err-$i" >&2; done');
   }, 600_000);
 
   afterAll(async () => {
-    await removeProjectDockerObjects(projectId);
+    // Armory first: its self-heal must not see the clean-up's kills.
     await armory?.close();
+    await removeProjectDockerObjects(projectId);
   });
 
   it("tails exactly N lines, in order, each with its stream and timestamp", async () => {
     const { lines } = await caller.logs.tail({ projectId, agentId, lines: 10 });
-    expect(lines).toHaveLength(10);
-    expect(lines.at(-1)).toMatchObject({ stream: "stderr", message: "err-30" });
-    for (const l of lines) {
+    expect(lines.map((l) => l.message)).toEqual(Array.from({ length: 10 }, (_, i) => `err-${21 + i}`));
+    expect(new Set(lines.map((l) => l.stream))).toEqual(new Set(["stderr"]));
+
+    const mixed = (await caller.logs.tail({ projectId, agentId, lines: 35 })).lines;
+    expect(mixed).toHaveLength(35);
+    expect(mixed.slice(0, 5).map((l) => l.message)).toEqual(["out-26", "out-27", "out-28", "out-29", "out-30"]);
+    for (const l of mixed) {
       expect(l.stream).toBe(l.message.startsWith("err-") ? "stderr" : "stdout");
       expect(l.timestamp).toBeInstanceOf(Date);
       expect(Date.now() - l.timestamp.getTime()).toBeLessThan(120_000);
     }
-    const times = lines.map((l) => l.timestamp.getTime());
+    const times = mixed.map((l) => l.timestamp.getTime());
     expect(times).toEqual([...times].sort((a, b) => a - b));
 
     const one = await caller.logs.tail({ projectId, agentId, lines: 1 });
-    expect(one.lines).toEqual([expect.objectContaining({ message: "err-30" })]);
+    expect(one.lines).toEqual([expect.objectContaining({ message: "err-30", stream: "stderr" })]);
     // Fewer lines than asked only when the log is shorter: 60 written plus the supervisor's ready line.
     const all = await caller.logs.tail({ projectId, agentId, lines: 5000 });
     expect(all.lines).toHaveLength(61);
@@ -67,7 +75,7 @@ describe("agent logs on a real Docker engine", () => {
         limitMs,
       );
     };
-    expect((await take(() => true)).message).toBe("out-30");
+    expect((await take(() => true)).message).toBe("err-29");
     expect((await take(() => true)).message).toBe("err-30");
 
     const t0 = Date.now();

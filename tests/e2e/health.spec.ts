@@ -101,7 +101,7 @@ test("the health table sorts, filters and updates live; logs and metrics of an a
     await expect(page.getByRole("heading", { name: "zeta-agent" })).toBeVisible();
     await page.getByRole("tab", { name: "Logs" }).click();
     const view = page.getByTestId("log-view");
-    await expect(page.getByText("Live", { exact: true })).toBeVisible();
+    await expect(page.getByTestId("logs-connection")).toHaveText("Live");
     const marker = `hello-from-e2e-${randomUUID().slice(0, 8)}`;
     const [container] = await docker.listContainers({ filters: { label: [`${LABELS.projectId}=${projectIds[0]}`] } });
     await writeContainerLog(container!.Id, `echo "${marker} out"; echo "${marker} err" >&2`);

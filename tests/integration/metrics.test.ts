@@ -5,7 +5,7 @@ import type { AgentStatusEvent } from "@/server/api/routers/agent/schemas";
 import { callerFor, signUp, startHttp, startTestArmory, type TestArmory } from "../support/armory";
 
 const TOKEN = "metrics-token-0123456789abcdef";
-const SAMPLE_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*",?)*\})? (-?[0-9.]+(?:e[+-]?\d+)?|NaN|\+Inf|-Inf)( \d+)?$/;
+const SAMPLE_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*",?)*\})? (-?[0-9.]+(?:e[+-]?\d+)?|[Nn]a[Nn]|[+-]Inf)( \d+)?$/;
 
 /** Parses the Prometheus text format strictly: every line is a comment, a HELP/TYPE line or a sample. */
 function parsePrometheus(text: string): Map<string, number> {

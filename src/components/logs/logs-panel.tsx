@@ -151,7 +151,7 @@ export function LogsPanel({ projectId, agentId }: { projectId: string; agentId: 
       <div className="flex flex-wrap items-center gap-2">
         <h3 id="logs-title" className="mr-auto flex items-center gap-2 font-semibold">
           Logs
-          <Badge variant="outline" className={connected ? "text-emerald-700 dark:text-emerald-300" : "text-muted-foreground"}>
+          <Badge variant="outline" data-testid="logs-connection" className={connected ? "text-emerald-700 dark:text-emerald-300" : "text-muted-foreground"}>
             {connected ? (paused ? "Paused" : "Live") : "Connecting…"}
           </Badge>
         </h3>

@@ -17,11 +17,11 @@ export interface StatsCollectorOptions {
   prisma: PrismaClient;
   bus: AgentStatusBus;
   log: Logger;
-  /** Samples kept per agent (about one a second). Default 600: ten minutes. */
+  /** Samples kept per agent (about one a second). Default 300: five minutes. */
   historySize?: number;
   /** How often the set of streams is checked against the database (anything the bus missed). */
   resyncIntervalMs?: number;
-  /** Wait before re-opening a stream that ended while the agent still runs. */
+  /** First wait before re-opening a stream that ended while the agent still runs (doubles up to 30 s while it keeps failing). */
   retryDelayMs?: number;
 }
 
@@ -35,6 +35,8 @@ interface Track {
   retry: NodeJS.Timeout | null;
   /** Bumped on every (re)open so a late stream end does not affect a newer stream. */
   generation: number;
+  /** The next retry's wait: doubles while opening keeps failing (engine down), reset by a sample. */
+  retryMs: number;
 }
 
 const shortId = (id: string) => id.slice(0, 12);
@@ -46,7 +48,7 @@ export class StatsCollector {
   private readonly historySize: number;
 
   constructor(private readonly opts: StatsCollectorOptions) {
-    this.historySize = opts.historySize ?? 600;
+    this.historySize = opts.historySize ?? 300;
   }
 
   /** Open streams (running agents being sampled). */
@@ -107,7 +109,7 @@ export class StatsCollector {
   private track(agentId: string): Track {
     let t = this.tracks.get(agentId);
     if (!t) {
-      t = { agentId, containerId: null, handle: null, samples: [], listeners: new Set(), retry: null, generation: 0 };
+      t = { agentId, containerId: null, handle: null, samples: [], listeners: new Set(), retry: null, generation: 0, retryMs: 0 };
       this.tracks.set(agentId, t);
     }
     return t;
@@ -153,14 +155,17 @@ export class StatsCollector {
   /** The stream ended but nobody said the agent stopped: look again shortly (the resync decides). */
   private scheduleRetry(t: Track, generation: number): void {
     if (!this.unwatch || t.containerId === null) return;
+    const base = this.opts.retryDelayMs ?? 2000;
+    t.retryMs = t.retryMs ? Math.min(t.retryMs * 2, 30_000) : base;
     t.retry = setTimeout(() => {
       t.retry = null;
       if (generation === t.generation && t.containerId !== null && !t.handle) void this.open(t);
-    }, this.opts.retryDelayMs ?? 2000);
+    }, t.retryMs);
     t.retry.unref();
   }
 
   private add(t: Track, s: ResourceSample): void {
+    t.retryMs = 0;
     t.samples.push(s);
     if (t.samples.length > this.historySize) t.samples.splice(0, t.samples.length - this.historySize);
     for (const l of t.listeners) l(s);

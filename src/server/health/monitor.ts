@@ -229,6 +229,14 @@ export class HealthMonitor {
     const now = await this.prisma.agent.findUnique({ where: { id: a.id }, select: { desiredState: true, containerId: true } });
     if (!now || now.desiredState !== "running" || !this.unwatch) return;
     if (await this.runningAgain(now.containerId, a.finishedAt)) return;
+    // Removed (docker rm -f) rather than crashed: a deliberate act, shown as missing; Start re-creates it.
+    if (now.containerId && (await inspectContainer(this.opts.docker, now.containerId).catch(() => undefined)) === null) return;
+    // Already handled (e.g. by this process before Armory restarted): an entry since the crash.
+    const seen = await this.prisma.agentActivity.findFirst({
+      where: { agentId: a.id, kind: { in: ["crashed", "oom"] }, createdAt: { gte: a.finishedAt! } },
+      select: { id: true },
+    });
+    if (seen) return;
     const kind = a.oomKilled ? "oom" : "crashed";
     const reason = a.oomKilled ? "killed: out of memory" : (a.statusDetail ?? `exited with code ${a.exitCode}`);
     metrics().agentFailures.inc({ reason: kind });

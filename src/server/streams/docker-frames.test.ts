@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { FrameDemuxer, MultiplexedLineSplitter } from "./docker-frames";
+
+function frame(stream: 1 | 2, text: string): Buffer {
+  const payload = Buffer.from(text, "utf8");
+  const header = Buffer.alloc(8);
+  header[0] = stream;
+  header.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([header, payload]);
+}
+
+describe("Docker's multiplexed stream", () => {
+  const input = Buffer.concat([
+    frame(1, "first line\nsecond "),
+    frame(2, "an error ✗\n"),
+    frame(1, "line\n"),
+    frame(2, ""),
+    frame(1, "no newline at the end"),
+  ]);
+  const expected = [
+    { stream: "stdout", line: "first line" },
+    { stream: "stderr", line: "an error ✗" },
+    { stream: "stdout", line: "second line" },
+    { stream: "stdout", line: "no newline at the end" },
+  ];
+
+  it("splits frames into lines per stream, whatever the chunk boundaries", () => {
+    // Every split point (headers, payloads and multi-byte characters cut in two), and random chunkings.
+    const chunkings: number[][] = [];
+    for (let at = 1; at < input.length; at++) chunkings.push([at]);
+    for (let n = 0; n < 200; n++) {
+      const cuts = Array.from({ length: 1 + Math.floor(Math.random() * 8) }, () => 1 + Math.floor(Math.random() * (input.length - 1)));
+      chunkings.push([...new Set(cuts)].sort((a, b) => a - b));
+    }
+    for (const cuts of chunkings) {
+      const s = new MultiplexedLineSplitter();
+      const out: { stream: string; line: string }[] = [];
+      let from = 0;
+      for (const to of [...cuts, input.length]) {
+        out.push(...s.push(input.subarray(from, to)));
+        from = to;
+      }
+      out.push(...s.end());
+      expect(out, `cut at ${cuts.join(",")}`).toEqual(expected);
+    }
+  });
+
+  it("keeps an incomplete frame until the rest arrives", () => {
+    const d = new FrameDemuxer();
+    const f = frame(2, "hello");
+    expect(d.push(f.subarray(0, 6))).toEqual([]);
+    expect(d.push(f.subarray(6, 10))).toEqual([]);
+    const [got] = d.push(f.subarray(10));
+    expect(got!.stream).toBe("stderr");
+    expect(got!.payload.toString()).toBe("hello");
+  });
+});
