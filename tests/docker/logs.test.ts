@@ -25,6 +25,11 @@ describe("agent logs on a real Docker engine", () => {
     const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
     agentId = (await caller.agent.create({ projectId, templateId, name: "chatty", overrides: { memoryMb: 128 }, start: true })).id;
     cid = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
+    // The supervisor prints "ready", then "config-watch" once its watcher is up: wait for that
+    // line so the test's own lines are the last ones.
+    const follow = ((await caller.logs.follow({ projectId, agentId, tail: 10 })) as AsyncIterable<LogLineView>)[Symbol.asyncIterator]();
+    await nextMatching(follow, (l) => l.message.includes('"event":"config-watch"'), 60_000);
+    await follow.return?.();
     // stdout and stderr are separate pipes (their interleaving within one moment is not defined):
     // all of stdout first, then all of stderr.
     await writeLog(cid, 'for i in $(seq 1 30); do echo "out-$i"; done');
@@ -55,10 +60,12 @@ describe("agent logs on a real Docker engine", () => {
 
     const one = await caller.logs.tail({ projectId, agentId, lines: 1 });
     expect(one.lines).toEqual([expect.objectContaining({ message: "err-30", stream: "stderr" })]);
-    // Fewer lines than asked only when the log is shorter: 60 written plus the supervisor's ready line.
+    // Fewer lines than asked only when the log is shorter: 60 written plus the supervisor's
+    // ready and config-watch lines.
     const all = await caller.logs.tail({ projectId, agentId, lines: 5000 });
-    expect(all.lines).toHaveLength(61);
+    expect(all.lines).toHaveLength(62);
     expect(all.lines[0]!.message).toContain('"event":"ready"');
+    expect(all.lines[1]!.message).toContain('"event":"config-watch"');
   });
 
   it("follows new lines within a second, and keeps following across a restart", async () => {
