@@ -17,32 +17,10 @@ import { startHttp } from "../tests/support/http-server";
 import { startPostgresCluster } from "../tests/support/postgres-cluster";
 import pg from "pg";
 import { BENCH_SECTIONS } from "./bench/sections";
+import { stats, time, type Stats } from "./bench/stats";
 
-interface Stats {
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-}
 
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
-  const round = (v: number) => Math.round(v * 1000) / 1000;
-  return { n: s.length, p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), mean: round(s.reduce((a, b) => a + b, 0) / s.length) };
-}
 
-async function time(n: number, fn: () => Promise<unknown>): Promise<Stats> {
-  for (let i = 0; i < Math.min(20, n); i++) await fn(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    samples.push(performance.now() - t);
-  }
-  return stats(samples);
-}
 
 function printTable(results: Awaited<ReturnType<typeof benchDatabase>>[]) {
   const rows: Record<string, string>[] = [];

@@ -22,6 +22,7 @@ import { callerFor, signUp, startTestArmory } from "../../tests/support/armory";
 import { docker, removeProjectDockerObjects } from "../../tests/support/docker";
 import { startHttp } from "../../tests/support/http-server";
 import type { BenchSection, BenchSectionResult } from "./sections";
+import { stats, type Stats } from "./stats";
 
 const FAKE_CLI = "/tmp/armory-fake-claude";
 const FAKE_SCRIPT = String.raw`#!/bin/bash
@@ -41,18 +42,6 @@ while IFS= read -r line; do
 done
 `;
 
-interface Stats {
-  n: number;
-  p50: number;
-  p99: number;
-  mean: number;
-}
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
-  const r = (v: number) => Math.round(v * 1000) / 1000;
-  return { n: s.length, p50: r(at(0.5)), p99: r(at(0.99)), mean: r(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)) };
-}
 const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
 const fmt = (s: Stats) => `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} ms`;
 const isTextDelta = (e: ChatStreamEvent) => e.type === "stream_event" && JSON.stringify(e.data).includes('"text_delta"');

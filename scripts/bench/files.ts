@@ -13,31 +13,13 @@ import { createLogger } from "../../src/server/logger";
 import { createServices } from "../../src/server/services";
 import { startHttp } from "../../tests/support/http-server";
 import type { BenchSection } from "./sections";
+import { sample, stats, type Stats } from "./stats";
 
-interface Stats {
-  n: number;
-  p50: number;
-  p99: number;
-  mean: number;
-}
+/** One warm-up call: these operations are slow and move real bytes. */
+const measure = (n: number, fn: () => Promise<unknown>) => sample(n, fn, 1);
 
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
-  const r = (v: number) => Math.round(v * 10) / 10;
-  return { n: s.length, p50: r(at(0.5)), p99: r(at(0.99)), mean: r(s.reduce((a, b) => a + b, 0) / s.length) };
-}
 
-async function sample(n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  await fn(); // warm-up
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    out.push(performance.now() - t);
-  }
-  return out;
-}
+
 
 async function drain(stream: NodeJS.ReadableStream): Promise<number> {
   let bytes = 0;
@@ -87,7 +69,7 @@ export const filesBench: BenchSection = {
       // 1. write + read 1 MiB (text), vs putArchive + getArchive of the same bytes.
       const content = "0123456789abcdef".repeat(65_536); // 1 MiB
       const armoryRw = stats(
-        await sample(RUNS, async () => {
+        await measure(RUNS, async () => {
           await trpc.files.write.mutate({ ...ref, path: "/workspace/bench/1mib.txt", content, createDirs: true });
           const r = await trpc.files.read.query({ ...ref, path: "/workspace/bench/1mib.txt" });
           if (r.size !== content.length) throw new Error("read back a different size");
@@ -100,7 +82,7 @@ export const filesBench: BenchSection = {
       for await (const c of tarPack) tarChunks.push(c as Buffer);
       const tarBuf = Buffer.concat(tarChunks);
       const rawRw = stats(
-        await sample(RUNS, async () => {
+        await measure(RUNS, async () => {
           const res = await container.putArchive(tarBuf, { path: "/workspace/bench" });
           (res as unknown as NodeJS.ReadableStream | undefined)?.resume?.();
           await drain(await container.getArchive({ path: "/workspace/bench/raw.txt" }));
@@ -110,13 +92,13 @@ export const filesBench: BenchSection = {
       // 2. list 10,000 entries, vs a raw `docker exec ls -la`, and the archive route for comparison.
       await exec("mkdir -p /workspace/big && cd /workspace/big && seq -f 'f%05g.txt' 1 10000 | xargs touch");
       const armoryList = stats(
-        await sample(RUNS, async () => {
+        await measure(RUNS, async () => {
           const r = await trpc.files.list.query({ ...ref, path: "/workspace/big" });
           if (r.entries.length !== 10_000) throw new Error(`listed ${r.entries.length}`);
         }),
       );
-      const rawLs = stats(await sample(RUNS, () => exec("ls -la --time-style=full-iso /workspace/big")));
-      const archiveList = stats(await sample(5, async () => drain(await container.getArchive({ path: "/workspace/big" }))));
+      const rawLs = stats(await measure(RUNS, () => exec("ls -la --time-style=full-iso /workspace/big")));
+      const archiveList = stats(await measure(5, async () => drain(await container.getArchive({ path: "/workspace/big" }))));
 
       // 3. change (docker exec) → agent-config-reloaded received by Armory, one change per burst.
       await services.agentConfig.whenWatching(agent.id);

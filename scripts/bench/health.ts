@@ -15,36 +15,15 @@ import { createServices } from "../../src/server/services";
 import { startHttp } from "../../tests/support/http-server";
 import { startPostgresCluster } from "../../tests/support/postgres-cluster";
 import type { BenchSection } from "./sections";
+import { time, type Stats } from "./stats";
 
 const RUNNING = Number(process.env.BENCH_HEALTH_RUNNING ?? 50);
 const TOTAL = 1000;
 const ITERATIONS = Number(process.env.BENCH_HEALTH_ITERATIONS ?? 100);
 const CPU_WINDOW_MS = Number(process.env.BENCH_HEALTH_CPU_WINDOW_MS ?? 10_000);
 
-interface Stats {
-  n: number;
-  p50: number;
-  p99: number;
-  mean: number;
-}
 
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
-  const r = (v: number) => Math.round(v * 100) / 100;
-  return { n: s.length, p50: r(at(0.5)), p99: r(at(0.99)), mean: r(s.reduce((a, b) => a + b, 0) / (s.length || 1)) };
-}
 
-async function time(n: number, fn: () => Promise<unknown>): Promise<Stats> {
-  for (let i = 0; i < Math.min(10, n); i++) await fn();
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    samples.push(performance.now() - t);
-  }
-  return stats(samples);
-}
 
 /** CPU time this process uses over `ms`, in percent of one core. */
 async function cpuPercentOver(ms: number): Promise<number> {
