@@ -37,6 +37,12 @@ const configSchema = z.object({
   ARMORY_SIGN_IN_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   ARMORY_TOKEN_FAIL_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
   ARMORY_TOKEN_FAIL_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  ARMORY_AUDIT_RETENTION_DAYS: z.coerce
+    .number({ error: "must be a number of days" })
+    .int("must be a whole number of days")
+    .min(0, "must be 0 (keep forever) or more")
+    .max(36_500, "must be at most 36500")
+    .default(90),
   ARMORY_AGENT_NETWORK: z
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a Docker network name")
@@ -98,6 +104,8 @@ export interface Config {
   signInRateLimit: { max: number; windowSeconds: number };
   /** Failed machine-token attempts allowed per client address per window. */
   tokenFailRateLimit: { max: number; windowSeconds: number };
+  /** Audit entries older than this many days are deleted (hourly); 0 keeps them forever. */
+  auditRetentionDays: number;
   agentNetwork: string;
   /** Build the default agent image at start when it is missing. */
   agentImageAutobuild: boolean;
@@ -152,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: c.ARMORY_TRUST_PROXY,
     signInRateLimit: { max: c.ARMORY_SIGN_IN_RATE_LIMIT, windowSeconds: c.ARMORY_SIGN_IN_RATE_WINDOW_SECONDS },
     tokenFailRateLimit: { max: c.ARMORY_TOKEN_FAIL_RATE_LIMIT, windowSeconds: c.ARMORY_TOKEN_FAIL_RATE_WINDOW_SECONDS },
+    auditRetentionDays: c.ARMORY_AUDIT_RETENTION_DAYS,
     agentNetwork: c.ARMORY_AGENT_NETWORK,
     agentImageAutobuild: c.ARMORY_AGENT_IMAGE_AUTOBUILD,
     secretKey: c.ARMORY_SECRET_KEY,

@@ -20,6 +20,7 @@ import { LogService } from "./logs/service";
 import { metrics } from "./metrics";
 import { AgentFiles } from "./files/service";
 import { createLogger, type Logger } from "./logger";
+import { pruneAuditEvents } from "./trust/audit";
 import { resolveMasterKey } from "./secrets/crypto";
 import { SecretStore } from "./secrets/store";
 import { Rollouts } from "./versions/rollout";
@@ -153,6 +154,11 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     // Warm chat processes read the instructions at start: a reload ends them (next turn resumes).
     agentConfig.onReload(({ agentId }) => chat.recycleAgent(agentId));
     let background = false;
+    let auditPrune: NodeJS.Timeout | null = null;
+    const pruneAudit = () =>
+      pruneAuditEvents(db.prisma, config.auditRetentionDays)
+        .then((n) => n && log.info({ deleted: n, retentionDays: config.auditRetentionDays }, "old audit entries deleted"))
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, "could not prune the audit log"));
     return {
       config,
       log,
@@ -177,11 +183,17 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         collector.start();
         monitor.start();
         agentConfig.start();
+        if (config.auditRetentionDays > 0) {
+          void pruneAudit();
+          auditPrune = setInterval(() => void pruneAudit(), 3_600_000);
+          auditPrune.unref();
+        }
         // Agents reach the model gateway on the agent network's gateway address.
         void gateway.baseUrl().catch((err: unknown) => log.warn({ err: (err as Error).message }, "model gateway listener not started"));
         if (config.agentImageAutobuild) void agentImage.buildInBackground().catch(() => {});
       },
       async close() {
+        if (auditPrune) clearInterval(auditPrune);
         await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
         await chat.close();
         await gateway.close();

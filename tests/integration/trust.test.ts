@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createArmoryClient, type AppRouter } from "@/client";
 import { agentProcedure, authorizeAgentImage, authorizeAgentPath } from "@/server/api/middleware/agent-access";
 import { createCallerFactory, createContext, router } from "@/server/api/trpc";
-import { redactInput } from "@/server/trust/audit";
+import { pruneAuditEvents, redactInput } from "@/server/trust/audit";
 import { callerFor, signUp, startHttp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { insertAgentRow, makeToken, tokenCaller } from "../support/trust";
 import { expectTrpcError } from "../support/trpc-errors";
@@ -377,6 +377,18 @@ describe("trust, tokens and audit (postgres)", () => {
       expect((await a.audit.list({ projectId, action: "project.", allowed: true })).items.every((e) => e.action.startsWith("project."))).toBe(true);
       expect((await a.audit.list({ projectId, to: new Date(0) })).items).toEqual([]);
       await expectTrpcError((await callerFor(armory.services, bob)).audit.list({ projectId }), "FORBIDDEN");
+    });
+
+    it("deletes entries older than the retention, and nothing when retention is 0", async () => {
+      const prisma = armory.services.db.prisma;
+      const entry = { action: "retention.probe", type: "mutation", allowed: true, reason: "test", outcome: "ok", requestId: "retention", projectId };
+      const old = await prisma.auditEvent.create({ data: { ...entry, at: new Date(Date.now() - 91 * 86_400_000) } });
+      const recent = await prisma.auditEvent.create({ data: { ...entry, at: new Date(Date.now() - 89 * 86_400_000) } });
+      expect(await pruneAuditEvents(prisma, 0)).toBe(0);
+      expect(await prisma.auditEvent.count({ where: { id: { in: [old.id, recent.id] } } })).toBe(2);
+      expect(await pruneAuditEvents(prisma, 90)).toBeGreaterThanOrEqual(1);
+      const left = await prisma.auditEvent.findMany({ where: { id: { in: [old.id, recent.id] } }, select: { id: true } });
+      expect(left.map((e) => e.id)).toEqual([recent.id]);
     });
   });
 });

@@ -97,6 +97,14 @@ export async function writeAuditEvent(prisma: PrismaClient, entry: AuditEntryInp
   });
 }
 
+/** Deletes audit entries older than `retentionDays` (0: none); returns how many went. */
+export async function pruneAuditEvents(prisma: PrismaClient, retentionDays: number, now = new Date()): Promise<number> {
+  if (retentionDays <= 0) return 0;
+  const before = new Date(now.getTime() - retentionDays * 86_400_000);
+  const { count } = await prisma.auditEvent.deleteMany({ where: { at: { lt: before } } });
+  return count;
+}
+
 export interface AuditFilter {
   projectId?: string;
   /** Matches the caller's email, user id, token id or token prefix. */
