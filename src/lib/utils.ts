@@ -5,9 +5,9 @@ export function cn(...inputs: ClassValue[]) {
   return twMerge(clsx(inputs));
 }
 
-/** "3 minutes ago", "2 days ago": times in human units. */
+/** "3 minutes ago", "in 2 days": past and future times in human units. */
 export function timeAgo(date: Date, now: Date = new Date()): string {
-  const seconds = Math.round((now.getTime() - date.getTime()) / 1000);
+  const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
   const rtf = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
   const units: [Intl.RelativeTimeFormatUnit, number][] = [
     ["year", 31_536_000],
@@ -18,7 +18,7 @@ export function timeAgo(date: Date, now: Date = new Date()): string {
     ["minute", 60],
   ];
   for (const [unit, size] of units) {
-    if (Math.abs(seconds) >= size) return rtf.format(-Math.round(seconds / size), unit);
+    if (Math.abs(seconds) >= size) return rtf.format(Math.round(seconds / size), unit);
   }
-  return seconds < 10 ? "just now" : rtf.format(-seconds, "second");
+  return Math.abs(seconds) < 10 ? "just now" : rtf.format(seconds, "second");
 }

@@ -20,20 +20,7 @@ export function CheckboxLabel({ label, className, ...props }: { label: React.Rea
 }
 
 /** "in 3 days", "2 hours ago" for future and past dates alike. */
-export function relative(date: Date, now = new Date()): string {
-  const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
-  const rtf = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
-  const units: [Intl.RelativeTimeFormatUnit, number][] = [
-    ["year", 31_536_000],
-    ["month", 2_592_000],
-    ["week", 604_800],
-    ["day", 86_400],
-    ["hour", 3_600],
-    ["minute", 60],
-  ];
-  for (const [unit, size] of units) if (Math.abs(seconds) >= size) return rtf.format(Math.round(seconds / size), unit);
-  return Math.abs(seconds) < 10 ? "just now" : rtf.format(seconds, "second");
-}
+export { timeAgo as relative } from "@/lib/utils";
 
 export function fullTime(date: Date): string {
   return date.toLocaleString("en", { dateStyle: "medium", timeStyle: "medium" });
