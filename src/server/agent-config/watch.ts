@@ -110,7 +110,7 @@ export class AgentConfigWatch {
   start(): void {
     if (this.unlisten) return;
     this.liveFromNanos = BigInt(Date.now()) * 1_000_000n;
-    this.unlisten = this.opts.agents.bus.listen((e) => this.onStatus(e));
+    this.unlisten = this.opts.agents.bus.watch((e) => this.onStatus(e));
     void this.opts.prisma.agent
       .findMany({ where: { containerId: { not: null }, observedState: "running" }, select: { id: true, projectId: true, containerId: true } })
       .then((rows) => {

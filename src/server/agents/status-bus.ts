@@ -1,6 +1,7 @@
 // In-process fan-out of agent status changes to tRPC subscriptions. Each subscriber gets its
 // own bounded queue so a slow client cannot hold up the others.
 import type { AgentStatusEvent, AgentView, EngineState } from "../api/routers/agent/schemas";
+import { listenerStream } from "../streams/listener-stream";
 
 type Listener = (event: AgentStatusEvent) => void;
 
@@ -27,12 +28,6 @@ export class AgentStatusBus {
     this.emit({ type: "engine", engine: this.engine });
   }
 
-  /** In-process listener for every event (all projects); returns the function that removes it. */
-  listen(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   get subscriberCount(): number {
     return this.listeners.size;
   }
@@ -52,37 +47,20 @@ export class AgentStatusBus {
    * Events for one project (and optionally one agent), starting with the current engine state.
    * Ends when `signal` aborts.
    */
-  async *subscribe(filter: { projectId: string; agentId?: string }, signal?: AbortSignal): AsyncGenerator<AgentStatusEvent> {
-    const queue: AgentStatusEvent[] = [{ type: "engine", engine: this.engine }];
-    let notify: (() => void) | null = null;
+  subscribe(filter: { projectId: string; agentId?: string }, signal?: AbortSignal): AsyncGenerator<AgentStatusEvent> {
     const matches = (e: AgentStatusEvent) => {
       if (e.type === "engine") return true;
       const projectId = e.type === "agent" ? e.agent.projectId : e.projectId;
       const agentId = e.type === "agent" ? e.agent.id : e.agentId;
       return projectId === filter.projectId && (!filter.agentId || agentId === filter.agentId);
     };
-    const listener: Listener = (e) => {
-      if (!matches(e)) return;
-      queue.push(e);
-      if (queue.length > 1000) queue.splice(0, queue.length - 1000); // drop the oldest for a stalled reader
-      notify?.();
-    };
-    this.listeners.add(listener);
-    const onAbort = () => notify?.();
-    signal?.addEventListener("abort", onAbort);
-    try {
-      while (!signal?.aborted) {
-        const next = queue.shift();
-        if (next) {
-          yield next;
-          continue;
-        }
-        await new Promise<void>((resolve) => (notify = resolve));
-        notify = null;
-      }
-    } finally {
-      this.listeners.delete(listener);
-      signal?.removeEventListener("abort", onAbort);
-    }
+    return listenerStream<AgentStatusEvent>((sink) => {
+      sink.push({ type: "engine", engine: this.engine });
+      const listener: Listener = (e) => {
+        if (matches(e)) sink.push(e);
+      };
+      this.listeners.add(listener);
+      return () => this.listeners.delete(listener);
+    }, signal);
   }
 }

@@ -2,6 +2,7 @@
 // stdout and stderr (agent containers run without a TTY).
 import type Docker from "dockerode";
 import { MultiplexedLineSplitter, type OutputStream } from "../streams/docker-frames";
+import { listenerStream } from "../streams/listener-stream";
 import { dockerError, statusOf } from "./client";
 
 export interface LogLine {
@@ -85,39 +86,25 @@ export async function* followContainerLogs(
     throw dockerError(err, "follow the container's logs");
   }
   const splitter = new MultiplexedLineSplitter();
-  const queue: LogLine[] = [];
-  let ended = false;
-  let notify: (() => void) | null = null;
-  const wake = () => {
-    const n = notify;
-    notify = null;
-    n?.();
-  };
-  stream.on("data", (chunk: Buffer) => {
-    for (const l of splitter.push(chunk)) queue.push(parseLogLine(l.stream, l.line));
-    wake();
-  });
-  const finish = () => {
-    if (ended) return;
-    for (const l of splitter.end()) queue.push(parseLogLine(l.stream, l.line));
-    ended = true;
-    wake();
-  };
-  stream.once("end", finish);
-  stream.once("close", finish);
-  stream.once("error", finish);
-  signal?.addEventListener("abort", wake);
-  try {
-    while (!signal?.aborted) {
-      if (queue.length) {
-        yield queue.shift()!;
-        continue;
-      }
-      if (ended) return;
-      await new Promise<void>((resolve) => (notify = resolve));
-    }
-  } finally {
-    signal?.removeEventListener("abort", wake);
-    stream.destroy?.();
-  }
+  // Unbounded: a log reader gets every line, however slowly it reads.
+  yield* listenerStream<LogLine>(
+    (sink) => {
+      stream.on("data", (chunk: Buffer) => {
+        for (const l of splitter.push(chunk)) sink.push(parseLogLine(l.stream, l.line));
+      });
+      let ended = false;
+      const finish = () => {
+        if (ended) return;
+        ended = true;
+        for (const l of splitter.end()) sink.push(parseLogLine(l.stream, l.line));
+        sink.close();
+      };
+      stream.once("end", finish);
+      stream.once("close", finish);
+      stream.once("error", finish);
+      return () => stream.destroy?.();
+    },
+    signal,
+    Infinity,
+  );
 }

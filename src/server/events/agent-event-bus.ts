@@ -1,6 +1,7 @@
 // In-process fan-out of per-agent events (file changes, config reloads) to tRPC subscriptions
 // and to other server code. Each subscriber has its own bounded queue, so a slow client cannot
 // hold up the others; in-process listeners (`on`) are called synchronously.
+import { listenerStream } from "../streams/listener-stream";
 
 export interface AgentScopedEvent {
   projectId: string;
@@ -31,30 +32,13 @@ export class AgentEventBus<E extends AgentScopedEvent> {
   }
 
   /** Events of one project (and optionally one agent) until `signal` aborts. */
-  async *subscribe(filter: { projectId: string; agentId?: string }, signal?: AbortSignal): AsyncGenerator<E> {
-    const queue: E[] = [];
-    let notify: (() => void) | null = null;
-    const off = this.on((e) => {
-      if (e.projectId !== filter.projectId || (filter.agentId && e.agentId !== filter.agentId)) return;
-      queue.push(e);
-      if (queue.length > 1000) queue.splice(0, queue.length - 1000); // drop the oldest for a stalled reader
-      notify?.();
-    });
-    const onAbort = () => notify?.();
-    signal?.addEventListener("abort", onAbort);
-    try {
-      while (!signal?.aborted) {
-        const next = queue.shift();
-        if (next) {
-          yield next;
-          continue;
-        }
-        await new Promise<void>((resolve) => (notify = resolve));
-        notify = null;
-      }
-    } finally {
-      off();
-      signal?.removeEventListener("abort", onAbort);
-    }
+  subscribe(filter: { projectId: string; agentId?: string }, signal?: AbortSignal): AsyncGenerator<E> {
+    return listenerStream<E>(
+      (sink) =>
+        this.on((e) => {
+          if (e.projectId === filter.projectId && (!filter.agentId || e.agentId === filter.agentId)) sink.push(e);
+        }),
+      signal,
+    );
   }
 }

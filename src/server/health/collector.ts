@@ -8,7 +8,7 @@ import type { PrismaClient } from "../db";
 import { engineMessage } from "../docker/client";
 import { streamContainerStats, type ResourceSample, type StatsStreamHandle } from "../docker/stats";
 import type { Logger } from "../logger";
-import { listenerStream } from "./async-queue";
+import { listenerStream } from "../streams/listener-stream";
 
 export type { ResourceSample };
 

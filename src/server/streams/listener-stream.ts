@@ -1,5 +1,6 @@
-// Push-based sources (listeners) as async generators for tRPC subscriptions: a bounded queue
-// per subscriber (the oldest items are dropped for a stalled reader), ended by the abort signal.
+// Push-based sources (listeners, Node streams) as async generators for tRPC subscriptions: a
+// queue per subscriber (bounded: the oldest items are dropped for a stalled reader), ended by the
+// abort signal or by the source closing. Every bus and follower in Armory uses this one loop.
 
 export interface Pushable<T> {
   push(value: T): void;
