@@ -4,9 +4,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import superjson from "superjson";
-import type { AppRouter } from "../src/server/api/root";
 import { loadConfig } from "../src/server/config";
 import { openDatabase, type OpenDatabaseOptions } from "../src/server/db";
 import { ensureAgentImage } from "../src/server/docker/agent-image";
@@ -18,6 +15,7 @@ import { startPostgresCluster } from "../tests/support/postgres-cluster";
 import pg from "pg";
 import { BENCH_SECTIONS } from "./bench/sections";
 import { stats, time, type Stats } from "./bench/stats";
+import { BENCH_PASSWORD, signedUpClient } from "./bench/client";
 
 
 
@@ -51,16 +49,7 @@ async function benchDatabase(kind: "pglite" | "postgres", options: OpenDatabaseO
   const http = await startHttp(() => services);
   try {
     const email = `bench-${Date.now()}@example.test`;
-    const password = "bench password 123";
-    const signUp = await fetch(`${http.url}/api/auth/sign-up/email`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: http.url },
-      body: JSON.stringify({ name: "Bench", email, password }),
-    });
-    const cookie = signUp.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-    const trpc = createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: `${http.url}/api/trpc`, transformer: superjson, headers: () => ({ cookie }) })],
-    });
+    const { trpc } = await signedUpClient(http.url, email);
     for (let i = 0; i < PROJECTS; i++) await trpc.project.create.mutate({ name: `Project ${i}` });
 
     const raw = await time(ITER, () =>
@@ -78,7 +67,7 @@ async function benchDatabase(kind: "pglite" | "postgres", options: OpenDatabaseO
       fetch(`${http.url}/api/auth/sign-in/email`, {
         method: "POST",
         headers: { "content-type": "application/json", origin: http.url },
-        body: JSON.stringify({ email, password }),
+        body: JSON.stringify({ email, password: BENCH_PASSWORD }),
       }).then((r) => r.arrayBuffer()),
     );
     return {
@@ -115,15 +104,7 @@ async function benchAgents(pgUrl: string) {
   const http = await startHttp(() => services);
   const created: string[] = [];
   try {
-    const signUp = await fetch(`${http.url}/api/auth/sign-up/email`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: http.url },
-      body: JSON.stringify({ name: "Bench", email: `agents-${Date.now()}@example.test`, password: "bench password 123" }),
-    });
-    const cookie = signUp.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-    const trpc = createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: `${http.url}/api/trpc`, transformer: superjson, headers: () => ({ cookie }) })],
-    });
+    const { trpc } = await signedUpClient(http.url, `agents-${Date.now()}@example.test`);
     const project = await trpc.project.create.mutate({ name: "Bench agents" });
     const template = (await trpc.template.list.query({ projectId: project.id })).find((t) => t.name === "claude-coder")!;
 

@@ -1,9 +1,6 @@
 // Bench section "files": agent files over the real API (HTTP + tRPC + superjson) against a real
 // agent container, each figure beside the raw Docker call it is built on, measured in the same
 // run: write+read of 1 MiB, listing a 10,000-entry directory, and change → agent-config-reloaded.
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import superjson from "superjson";
-import type { AppRouter } from "../../src/server/api/root";
 import { loadConfig } from "../../src/server/config";
 import { openDatabase } from "../../src/server/db";
 import { ensureAgentImage } from "../../src/server/docker/agent-image";
@@ -14,6 +11,7 @@ import { createServices } from "../../src/server/services";
 import { startHttp } from "../../tests/support/http-server";
 import type { BenchSection } from "./sections";
 import { sample, stats, type Stats } from "./stats";
+import { signedUpClient } from "./client";
 
 /** One warm-up call: these operations are slow and move real bytes. */
 const measure = (n: number, fn: () => Promise<unknown>) => sample(n, fn, 1);
@@ -45,15 +43,7 @@ export const filesBench: BenchSection = {
     const http = await startHttp(() => services);
     let projectId = "";
     try {
-      const signUp = await fetch(`${http.url}/api/auth/sign-up/email`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: http.url },
-        body: JSON.stringify({ name: "Bench", email: `files-${Date.now()}@example.test`, password: "bench password 123" }),
-      });
-      const cookie = signUp.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-      const trpc = createTRPCClient<AppRouter>({
-        links: [httpBatchLink({ url: `${http.url}/api/trpc`, transformer: superjson, headers: () => ({ cookie }) })],
-      });
+      const { trpc } = await signedUpClient(http.url, `files-${Date.now()}@example.test`);
       projectId = (await trpc.project.create.mutate({ name: "Bench files" })).id;
       const template = (await trpc.template.list.query({ projectId })).find((t) => t.name === "claude-coder")!;
       const agent = await trpc.agent.create.mutate({ projectId, templateId: template.id, name: "bench-files", start: true });

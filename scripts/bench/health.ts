@@ -1,10 +1,7 @@
 // Bench section "health": health.summary latency over HTTP with 50 running agents and with 1,000
 // agents in the database, against the naive baseline (asking Docker for every container's stats
 // per request), and the stats collector's CPU cost per running agent.
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import pg from "pg";
-import superjson from "superjson";
-import type { AppRouter } from "../../src/server/api/root";
 import { loadConfig } from "../../src/server/config";
 import { openDatabase } from "../../src/server/db";
 import { ensureAgentImage } from "../../src/server/docker/agent-image";
@@ -16,6 +13,7 @@ import { startHttp } from "../../tests/support/http-server";
 import { startPostgresCluster } from "../../tests/support/postgres-cluster";
 import type { BenchSection } from "./sections";
 import { time, type Stats } from "./stats";
+import { signedUpClient } from "./client";
 
 const RUNNING = Number(process.env.BENCH_HEALTH_RUNNING ?? 50);
 const TOTAL = 1000;
@@ -60,15 +58,7 @@ async function run() {
   const http = await startHttp(() => services);
   let projectId = "";
   try {
-    const signUp = await fetch(`${http.url}/api/auth/sign-up/email`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: http.url },
-      body: JSON.stringify({ name: "Bench", email: `health-${Date.now()}@example.test`, password: "bench password 123" }),
-    });
-    const cookie = signUp.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-    const trpc = createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: `${http.url}/api/trpc`, transformer: superjson, headers: () => ({ cookie }) })],
-    });
+    const { trpc } = await signedUpClient(http.url, `health-${Date.now()}@example.test`);
     projectId = (await trpc.project.create.mutate({ name: "Bench health" })).id;
     const template = (await trpc.template.list.query({ projectId })).find((t) => t.name === "claude-coder")!;
 
