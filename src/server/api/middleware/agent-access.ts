@@ -33,6 +33,27 @@ function callerOf(ctx: { user: { id: string }; token: TokenIdentity | null; proj
   return { userId: ctx.user.id, tokenId: ctx.token?.id ?? null, role: ctx.projectRole };
 }
 
+/** Decides, records the decision for the audit log, and throws 403 when it denies. */
+async function enforce(
+  ctx: Omit<AgentAccessContext, "agentAccess">,
+  agent: AgentAccess["agent"],
+  permission: AgentPermission,
+  check: { filePath?: string; image?: string } = {},
+): Promise<TrustDecision> {
+  const decision = await decideAgentPermission(ctx.services.db.prisma, callerOf(ctx), agent, permission, check);
+  ctx.audit.record({
+    permission,
+    allowed: decision.allowed,
+    reason: decision.reason,
+    grantId: decision.grant?.id ?? null,
+    agentId: agent.id,
+    agentName: agent.name,
+    ...check,
+  });
+  if (!decision.allowed) throw forbidden(decision.reason);
+  return decision;
+}
+
 /**
  * A procedure on one agent (input `{ projectId, agentId }`) for callers allowed `permission`.
  * Unknown agents (or agents of another project) are 404, after the project check.
@@ -46,16 +67,7 @@ export function agentProcedure(permission: AgentPermission) {
         select: { id: true, name: true, projectId: true },
       });
       if (!agent) throw notFound("Agent");
-      const decision = await decideAgentPermission(ctx.services.db.prisma, callerOf(ctx), agent, permission);
-      ctx.audit.record({
-        permission,
-        allowed: decision.allowed,
-        reason: decision.reason,
-        grantId: decision.grant?.id ?? null,
-        agentId: agent.id,
-        agentName: agent.name,
-      });
-      if (!decision.allowed) throw forbidden(decision.reason);
+      const decision = await enforce(ctx, agent, permission);
       const access: AgentAccess = { permission, agent, decision };
       return next({ ctx: { ...ctx, agentAccess: access } });
     });
@@ -70,18 +82,7 @@ export function agentProcedure(permission: AgentPermission) {
  */
 export async function authorizeAgentPath(ctx: AgentAccessContext, permission: "file_read" | "file_write", filePath: string): Promise<string> {
   const normalized = normalizeAgentPath(filePath);
-  const { agent } = ctx.agentAccess;
-  const decision = await decideAgentPermission(ctx.services.db.prisma, callerOf(ctx), agent, permission, { filePath: normalized });
-  ctx.audit.record({
-    permission,
-    allowed: decision.allowed,
-    reason: decision.reason,
-    grantId: decision.grant?.id ?? null,
-    agentId: agent.id,
-    agentName: agent.name,
-    filePath: normalized,
-  });
-  if (!decision.allowed) throw forbidden(decision.reason);
+  await enforce(ctx, ctx.agentAccess.agent, permission, { filePath: normalized });
   return normalized;
 }
 
@@ -92,16 +93,5 @@ export async function authorizeAgentPath(ctx: AgentAccessContext, permission: "f
  *   await authorizeAgentImage(ctx, input.image);
  */
 export async function authorizeAgentImage(ctx: AgentAccessContext, image: string): Promise<void> {
-  const { agent } = ctx.agentAccess;
-  const decision = await decideAgentPermission(ctx.services.db.prisma, callerOf(ctx), agent, "update_image", { image });
-  ctx.audit.record({
-    permission: "update_image",
-    allowed: decision.allowed,
-    reason: decision.reason,
-    grantId: decision.grant?.id ?? null,
-    agentId: agent.id,
-    agentName: agent.name,
-    image,
-  });
-  if (!decision.allowed) throw forbidden(decision.reason);
+  await enforce(ctx, ctx.agentAccess.agent, "update_image", { image });
 }
