@@ -9,6 +9,8 @@
 import path from "node:path";
 import picomatch from "picomatch";
 import type { PrismaClient } from "../db";
+/** A trust_grant row as Prisma returns it (TrustGrant below is the API view). */
+import type { TrustGrant as GrantRow } from "../db/generated/client";
 import { DEFAULT_ROLE_FOR, roleAllows, type AgentPermission } from "../domain/agent-permissions";
 import { DomainError, notFound } from "../domain/errors";
 import { pathMatchesGlobs } from "../files/paths";
@@ -35,32 +37,6 @@ export interface TrustGrant {
   createdAt: Date;
   updatedAt: Date;
 }
-
-type GrantRow = {
-  id: string;
-  projectId: string;
-  callerType: TrustCallerType;
-  callerId: string;
-  targetType: TrustTargetType;
-  target: string;
-  inspect: boolean;
-  start: boolean;
-  stop: boolean;
-  restart: boolean;
-  remove: boolean;
-  chat: boolean;
-  logs: boolean;
-  stats: boolean;
-  updateEnv: boolean;
-  updateImage: boolean;
-  fileReadPaths: string[];
-  fileWritePaths: string[];
-  allowedImages: string[];
-  expiresAt: Date | null;
-  description: string;
-  createdAt: Date;
-  updatedAt: Date;
-};
 
 type FlagColumn = "inspect" | "start" | "stop" | "restart" | "remove" | "chat" | "logs" | "stats" | "updateEnv" | "updateImage";
 const COLUMN: Record<GrantFlag, FlagColumn> = {
