@@ -3,20 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAgentImage } from "@/server/docker/agent-image";
 import { LABELS } from "@/server/docker/containers";
-import type { AgentStatusEvent } from "@/server/api/routers/agent/schemas";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { BreakableDockerSocket, docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
+import { agentEvent, followStatus } from "../support/status";
 import { expectTrpcError } from "../support/trpc-errors";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
-
-async function statusStream(caller: Caller, projectId: string, agentId?: string) {
-  const iterable = (await caller.agent.onStatus({ projectId, agentId })) as AsyncIterable<AgentStatusEvent>;
-  return iterable[Symbol.asyncIterator]();
-}
-
-const isAgent = (id: string, pred: (a: Extract<AgentStatusEvent, { type: "agent" }>["agent"]) => boolean) => (e: AgentStatusEvent) =>
-  e.type === "agent" && e.agent.id === id && pred(e.agent);
 
 describe("agents on a real Docker engine", () => {
   let armory: TestArmory;
@@ -116,16 +108,15 @@ describe("agents on a real Docker engine", () => {
   it("follows changes made behind Armory's back through the events stream", async () => {
     const agent = await caller.agent.create({ projectId, templateId, name: "behind-back", start: true });
     const row = await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
-    const events = await statusStream(caller, projectId, agent.id);
-    const first = await events.next();
-    expect(first.value).toMatchObject({ type: "engine", engine: { state: "up" } });
+    const { engine, events } = await followStatus(caller, projectId, agent.id);
+    expect(engine.state).toBe("up");
 
     await docker.getContainer(row.containerId!).kill();
-    const killed = await nextMatching(events, isAgent(agent.id, (a) => a.observedState === "exited"));
+    const killed = await nextMatching(events, agentEvent((a) => a.observedState === "exited", agent.id));
     expect(killed.type === "agent" && killed.agent.exitCode).toBe(137);
 
     await docker.getContainer(row.containerId!).remove({ force: true });
-    const gone = await nextMatching(events, isAgent(agent.id, (a) => a.observedState === "missing"));
+    const gone = await nextMatching(events, agentEvent((a) => a.observedState === "missing", agent.id));
     expect(gone.type === "agent" && gone.agent.statusDetail).toMatch(/removed outside Armory/);
     await events.return?.();
 
@@ -237,8 +228,9 @@ describe("Docker engine outage", () => {
   it("shows the engine as down, refuses operations clearly, and recovers when it is back", async () => {
     armory.services.agents.startBackground();
     const agent = await caller.agent.create({ projectId, templateId, name: "survivor", start: true });
-    const events = await statusStream(caller, projectId);
-    await nextMatching(events, (e) => e.type === "engine" && e.engine.state === "up");
+    const { engine, events } = await followStatus(caller, projectId);
+    // The events follower may still be connecting right after startBackground.
+    if (engine.state !== "up") await nextMatching(events, (e) => e.type === "engine" && e.engine.state === "up");
 
     await proxy.break();
     const down = await nextMatching(events, (e) => e.type === "engine" && e.engine.state === "down");
@@ -253,7 +245,7 @@ describe("Docker engine outage", () => {
 
     await proxy.restore();
     await nextMatching(events, (e) => e.type === "engine" && e.engine.state === "up", 20_000);
-    await nextMatching(events, isAgent(agent.id, (a) => a.observedState === "exited"), 20_000);
+    await nextMatching(events, agentEvent((a) => a.observedState === "exited", agent.id), 20_000);
     expect((await caller.agent.start({ projectId, agentId: agent.id })).observedState).toBe("running");
     await events.return?.();
   });

@@ -72,8 +72,10 @@ describe("config hot-reload on a real agent container", () => {
 
   it("a change made by docker exec gives exactly one reload event within a second", async () => {
     const started = Date.now();
+    // Read before acting: the subscription starts listening on its first read.
+    const reloaded = nextMatching(reloads, () => true, 5000);
     await exec(containerId, "echo 'Be brief.' > /workspace/CLAUDE.md");
-    const ev = await nextMatching(reloads, () => true, 5000);
+    const ev = await reloaded;
     const latency = Date.now() - started;
     console.log(`change -> agent-config-reloaded: ${latency} ms (debounce ${ev.reportedAt.getTime() - ev.changedAt.getTime()} ms)`);
     expect(latency).toBeLessThan(1000);

@@ -2,10 +2,10 @@
 // reported unhealthy and restarted per its policy, with the reason in its activity; a restart
 // done by someone else (a clean stop or a quick kill-and-start) is not taken for a crash.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AgentStatusEvent } from "@/server/api/routers/agent/schemas";
 import { ensureAgentImage } from "@/server/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
+import { followStatus } from "../support/status";
 
 describe("agent health checks on a real Docker engine", () => {
   let armory: TestArmory;
@@ -40,8 +40,7 @@ describe("agent health checks on a real Docker engine", () => {
     await removeProjectDockerObjects(projectId);
   });
 
-  const events = async (agentId: string) =>
-    ((await caller.agent.onStatus({ projectId, agentId })) as AsyncIterable<AgentStatusEvent>)[Symbol.asyncIterator]();
+  const events = async (agentId: string) => (await followStatus(caller, projectId, agentId)).events;
   const activityKinds = async (agentId: string) => (await caller.health.agent({ projectId, agentId })).activity.map((a) => a.kind);
 
   it("reports an agent whose health check keeps failing as unhealthy and restarts it", async () => {

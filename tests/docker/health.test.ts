@@ -2,12 +2,12 @@
 // load, OOM kills show as OOM and follow the restart policy, crash loops are reported, and the
 // agent's activity log says what happened and why.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AgentStatusEvent } from "@/server/api/routers/agent/schemas";
 import type { ResourceSampleView } from "@/server/api/routers/health/schemas";
 import { ensureAgentImage } from "@/server/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { execIn } from "../support/agent-exec";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
+import { agentEvent, followStatus } from "../support/status";
 import { expectTrpcError } from "../support/trpc-errors";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
@@ -26,12 +26,7 @@ describe("agent health and self-heal on a real Docker engine", () => {
   const containerOf = async (agentId: string) =>
     (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
 
-  async function statusEvents(agentId: string) {
-    const iterable = (await caller.agent.onStatus({ projectId, agentId })) as AsyncIterable<AgentStatusEvent>;
-    return iterable[Symbol.asyncIterator]();
-  }
-  const agentEvent = (pred: (a: Extract<AgentStatusEvent, { type: "agent" }>["agent"]) => boolean) => (e: AgentStatusEvent) =>
-    e.type === "agent" && pred(e.agent);
+  const statusEvents = async (agentId: string) => (await followStatus(caller, projectId, agentId)).events;
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
