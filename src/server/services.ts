@@ -120,7 +120,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         "some secrets were encrypted with another key than the current ARMORY_SECRET_KEY: agents using them cannot be (re)created until the key is restored or the secrets are set again",
       );
     }
-    const gateway = new ModelGateway({ prisma: db.prisma, config, log: log.child({ component: "gateway" }), docker, secret });
+    const gateway = new ModelGateway({ prisma: db.prisma, config, log: log.child({ component: "gateway" }), docker, secret, secrets });
     const agents = new AgentManager({
       prisma: db.prisma,
       docker,

@@ -5,7 +5,7 @@ import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GATEWAY_PATH } from "@/server/gateway/gateway";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
-import { signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 
 async function serve(armory: TestArmory) {
   const server = http.createServer((req, res) => {
@@ -17,13 +17,17 @@ async function serve(armory: TestArmory) {
   return { url, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 
-async function makeAgent(armory: TestArmory): Promise<string> {
-  const user = await signUp(armory.services);
+/** An agent row (no container: the gateway only needs the row), in a new project unless one is given. */
+async function makeAgent(armory: TestArmory, at?: { projectId: string; templateId: string }): Promise<string> {
   const prisma = armory.services.db.prisma;
-  const project = await prisma.project.create({ data: { name: "gw", createdById: user.id } });
-  const template = await prisma.template.findFirstOrThrow({ where: { projectId: null } });
+  if (!at) {
+    const user = await signUp(armory.services);
+    const project = await prisma.project.create({ data: { name: "gw", createdById: user.id } });
+    const template = await prisma.template.findFirstOrThrow({ where: { projectId: null } });
+    at = { projectId: project.id, templateId: template.id };
+  }
   const agent = await prisma.agent.create({
-    data: { projectId: project.id, name: `gw-${Date.now()}`, templateId: template.id, image: "x", model: "m", memoryMb: 256, cpus: 1, pidsLimit: 64, permissionMode: "acceptEdits", workspaceVolume: "w", sessionVolume: "s" },
+    data: { ...at, name: `gw-${Date.now()}`, image: "x", model: "m", memoryMb: 256, cpus: 1, pidsLimit: 64, permissionMode: "acceptEdits", workspaceVolume: "w", sessionVolume: "s" },
   });
   return agent.id;
 }
@@ -104,6 +108,47 @@ describe("model gateway", () => {
     } finally {
       await downGw.close();
       await down.close();
+    }
+  });
+
+  it("sends an agent whose template names a provider there, with the key from the project's secret", async () => {
+    const provider = await startDemoModelServer();
+    // No Armory key: without the template's provider this agent would get the demo model.
+    const armory2 = await startTestArmory("pglite", { ARMORY_GATEWAY_URL: "http://gateway.invalid/x" });
+    const gw2 = await serve(armory2);
+    try {
+      const caller = await callerFor(armory2.services, await signUp(armory2.services));
+      const projectId = (await caller.project.create({ name: "Provider" })).id;
+      const builtin = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!;
+      const template = await caller.template.create({ projectId, copyFrom: builtin.id, name: "via-provider", providerBaseUrl: `${provider.url}/`, providerKeySecret: "LLM_KEY" });
+      const id = await makeAgent(armory2, { projectId, templateId: template.id });
+      const env = await armory2.services.gateway.agentEnv(id);
+      expect(env.ARMORY_DEMO_MODEL).toBe("0");
+      expect((await caller.chat.sessions({ projectId, agentId: id })).demoModel).toBe(false);
+      const call = () => fetch(`${gw2.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": env.ANTHROPIC_API_KEY! }, body: body("hello provider", false) });
+
+      // The secret is not set yet: refused (not retried by the CLI), naming the secret to set.
+      const refused = await call();
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/secret LLM_KEY .*not set/);
+      expect(provider.requests).toHaveLength(0);
+
+      await caller.secret.set({ projectId, name: "LLM_KEY", value: "sk-provider-key" });
+      const ok = await call();
+      expect(ok.status).toBe(200);
+      expect(provider.headers.at(-1)!["x-api-key"]).toBe("sk-provider-key");
+      expect((await armory2.services.gateway.usage(id)).requests).toBe(1); // the refused one never reached a model
+
+      // The agent's own secret of that name wins over the project's.
+      await caller.secret.agent.set({ projectId, agentId: id, name: "LLM_KEY", value: "sk-agent-own-key" });
+      expect((await call()).status).toBe(200);
+      expect(provider.headers.at(-1)!["x-api-key"]).toBe("sk-agent-own-key");
+      expect(armory2.logs.text).not.toContain("sk-provider-key");
+      expect(armory2.logs.text).not.toContain("sk-agent-own-key");
+    } finally {
+      await gw2.close();
+      await armory2.close();
+      await provider.close();
     }
   });
 

@@ -86,8 +86,9 @@ export class ChatService {
     return this.bus.stream(sessionId, afterSeq, signal);
   }
 
-  isDemo(): boolean {
-    return this.opts.gateway.demo;
+  /** True when this agent's turns are answered by the built-in demo model (no template provider, no Armory key). */
+  isDemo(agentId: string): Promise<boolean> {
+    return this.opts.gateway.demoFor(agentId);
   }
 
   // ------------------------------------------------------------------ send
@@ -158,12 +159,13 @@ export class ChatService {
     const elapsed = () => performance.now() - t.started;
     const fail = (message: string, reason: string) => this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", message, reason });
 
-    const [agent, session] = await Promise.all([
+    const [agent, session, demoModel] = await Promise.all([
       prisma.agent.findUnique({
         where: { id: t.agentId },
         include: { template: { select: { personality: true, allowedTools: true } } },
       }),
       prisma.chatSession.findUniqueOrThrow({ where: { id: turn.sessionId } }),
+      this.opts.gateway.demoFor(t.agentId),
     ]);
     if (!agent) return fail("The agent no longer exists.", "agent_missing");
     // A live warm process in the agent's current container proves the container runs: no engine call.
@@ -223,7 +225,7 @@ export class ChatService {
       .emit(turn.sessionId, {
         runId: turn.runId,
         type: "run_started",
-        data: { mode: config.chat.warm ? "warm" : "oneshot", reusedProcess: reused, demoModel: this.opts.gateway.demo, resumed: !!session.claudeSessionId },
+        data: { mode: config.chat.warm ? "warm" : "oneshot", reusedProcess: reused, demoModel, resumed: !!session.claudeSessionId },
       })
       .catch(() => {});
 

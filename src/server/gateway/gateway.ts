@@ -2,7 +2,8 @@
 // ANTHROPIC_BASE_URL pointing here and its own token as ANTHROPIC_API_KEY; the gateway checks the
 // token (only its sha256 is stored), forwards the request to the configured upstream with
 // Armory's key, streams the answer back chunk by chunk (no buffering), and counts tokens per
-// agent. Without an upstream key the built-in demo model answers instead.
+// agent. An agent whose template names a provider (a base URL and the project secret holding its
+// key) is forwarded there instead. Without either, the built-in demo model answers.
 //
 // Reachability: Armory's HTTP server usually binds 127.0.0.1, which containers cannot reach. The
 // gateway therefore also listens on the agent network's gateway address (the host's side of the
@@ -15,7 +16,9 @@ import type { Config } from "../config";
 import type { PrismaClient } from "../db";
 import { ensureNetwork } from "../docker/containers";
 import { dockerError } from "../docker/client";
+import { DomainError } from "../domain/errors";
 import type { Logger } from "../logger";
+import type { SecretStore } from "../secrets/store";
 import { LineSplitter } from "../streams/ndjson";
 import { readJsonBody, serveDemoMessages, type MessagesRequest } from "./demo-model";
 
@@ -29,7 +32,18 @@ export interface GatewayOptions {
   docker: Docker;
   /** Armory's signing secret: agent tokens are derived from it (so they never need storing). */
   secret: string;
+  /** Where a template's provider key is read from (a project or agent secret). */
+  secrets: SecretStore;
 }
+
+/** Where one agent's model requests go. */
+export type ModelRoute =
+  | { kind: "demo" }
+  | { kind: "armory"; baseUrl: string }
+  | { kind: "provider"; baseUrl: string; keySecret: string | null; projectId: string };
+
+/** How long a route is reused before the agent's template is read again (template edits apply within this). */
+const ROUTE_TTL_MS = 5_000;
 
 export interface GatewayUsage {
   requests: number;
@@ -53,12 +67,37 @@ export class ModelGateway {
   private listener: http.Server | null = null;
   private listening: Promise<string> | null = null;
   private verified = new Map<string, { agentId: string; until: number }>();
+  private routes = new Map<string, { route: ModelRoute; until: number }>();
 
   constructor(private readonly opts: GatewayOptions) {}
 
-  /** True when no upstream key is configured: the built-in demo model answers. */
+  /** True when no upstream key is configured: agents without a provider of their own get the demo model. */
   get demo(): boolean {
     return !this.opts.config.model.apiKey;
+  }
+
+  /** The agent's template provider if it has one, else Armory's upstream, else the demo model. */
+  async routeFor(agentId: string): Promise<ModelRoute> {
+    const cached = this.routes.get(agentId);
+    if (cached && cached.until > Date.now()) return cached.route;
+    const row = await this.opts.prisma.agent.findUnique({
+      where: { id: agentId },
+      select: { projectId: true, template: { select: { providerBaseUrl: true, providerKeySecret: true } } },
+    });
+    const provider = row?.template.providerBaseUrl;
+    const route: ModelRoute = provider
+      ? { kind: "provider", baseUrl: provider.replace(/\/+$/, ""), keySecret: row.template.providerKeySecret, projectId: row.projectId }
+      : this.demo
+        ? { kind: "demo" }
+        : { kind: "armory", baseUrl: this.opts.config.model.baseUrl };
+    if (this.routes.size > 10_000) this.routes.clear();
+    this.routes.set(agentId, { route, until: Date.now() + ROUTE_TTL_MS });
+    return route;
+  }
+
+  /** True when this agent's turns are answered by the built-in demo model. */
+  async demoFor(agentId: string): Promise<boolean> {
+    return (await this.routeFor(agentId)).kind === "demo";
   }
 
   /** The agent's token: derived from Armory's secret, so it is the same after every restart. */
@@ -81,8 +120,8 @@ export class ModelGateway {
 
   /** The environment an agent needs to reach the model through the gateway. */
   async agentEnv(agentId: string): Promise<Record<string, string>> {
-    const [baseUrl, token] = await Promise.all([this.baseUrl(), this.ensureAgentToken(agentId)]);
-    return { ANTHROPIC_BASE_URL: baseUrl, ANTHROPIC_API_KEY: token, ARMORY_DEMO_MODEL: this.demo ? "1" : "0" };
+    const [baseUrl, token, demo] = await Promise.all([this.baseUrl(), this.ensureAgentToken(agentId), this.demoFor(agentId)]);
+    return { ANTHROPIC_BASE_URL: baseUrl, ANTHROPIC_API_KEY: token, ARMORY_DEMO_MODEL: demo ? "1" : "0" };
   }
 
   async usage(agentId: string): Promise<GatewayUsage> {
@@ -201,9 +240,24 @@ export class ModelGateway {
         return anthropicError(res, 404, "not_found_error", "The gateway serves POST /v1/messages.");
       }
       const { raw, json } = await readJsonBody(req);
+      const route = await this.routeFor(agentId);
+      let key: string | null = null;
+      if (route.kind === "armory") key = this.opts.config.model.apiKey!;
+      else if (route.kind === "provider" && route.keySecret) {
+        // 403, not 5xx: the CLI retries server errors, and retrying cannot set (or re-key) the secret.
+        try {
+          key = await this.opts.secrets.valueFor(route.projectId, agentId, route.keySecret);
+        } catch (err) {
+          if (err instanceof DomainError) return anthropicError(res, 403, "permission_error", err.message);
+          throw err;
+        }
+        if (key === null) {
+          return anthropicError(res, 403, "permission_error", `The agent's template sends its model requests to ${route.baseUrl}, but the secret ${route.keySecret} that holds the key is not set in its project. Set it under the project's Secrets.`);
+        }
+      }
       const counter = new UsageCounter();
       res.on("close", () => void this.record(agentId, counter));
-      if (this.demo) {
+      if (route.kind === "demo") {
         const tap = res.write.bind(res);
         res.write = ((chunk: string | Buffer, ...rest: unknown[]) => {
           counter.feed(chunk);
@@ -217,7 +271,7 @@ export class ModelGateway {
         await serveDemoMessages(json as MessagesRequest, res);
         return;
       }
-      await this.forward(sub, req, raw, res, counter);
+      await this.forward(route.baseUrl, key, sub, req, raw, res, counter);
     } catch (err) {
       const status = (err as { status?: number }).status;
       if (status) return anthropicError(res, status, "invalid_request_error", (err as Error).message);
@@ -226,9 +280,18 @@ export class ModelGateway {
     }
   }
 
-  private async forward(sub: string, req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, counter: UsageCounter) {
-    const { config, log } = this.opts;
-    const headers: Record<string, string> = { "content-type": "application/json", "x-api-key": config.model.apiKey! };
+  private async forward(
+    upstreamUrl: string,
+    key: string | null,
+    sub: string,
+    req: http.IncomingMessage,
+    body: Buffer,
+    res: http.ServerResponse,
+    counter: UsageCounter,
+  ) {
+    const { log } = this.opts;
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (key) headers["x-api-key"] = key;
     for (const h of ["anthropic-version", "anthropic-beta", "accept"]) {
       const v = req.headers[h];
       if (typeof v === "string") headers[h] = v;
@@ -238,10 +301,10 @@ export class ModelGateway {
     res.on("close", () => abort.abort());
     let upstream: Response;
     try {
-      upstream = await fetch(`${config.model.baseUrl}${sub}`, { method: "POST", headers, body: new Uint8Array(body), signal: abort.signal });
+      upstream = await fetch(`${upstreamUrl}${sub}`, { method: "POST", headers, body: new Uint8Array(body), signal: abort.signal });
     } catch (err) {
       if (abort.signal.aborted) return;
-      log.warn({ upstream: config.model.baseUrl, err: (err as Error).message }, "model upstream unreachable");
+      log.warn({ upstream: upstreamUrl, err: (err as Error).message }, "model upstream unreachable");
       return anthropicError(res, 502, "api_error", `Armory's model gateway could not reach the model upstream (${(err as Error).message}).`);
     }
     const outHeaders: Record<string, string> = {};

@@ -134,6 +134,16 @@ export class SecretStore {
     return env;
   }
 
+  /** One decrypted value as the agent sees it: its own secret of that name, else the project's; null when neither exists. */
+  async valueFor(projectId: string, agentId: string, name: string): Promise<string | null> {
+    const rows = await this.prisma.secret.findMany({
+      where: { projectId, name, scope: { in: ["project", agentId] } },
+      select: { name: true, scope: true, ciphertext: true, keyId: true },
+    });
+    const row = rows.find((r) => r.scope === agentId) ?? rows[0];
+    return row ? this.decryptRow(projectId, row) : null;
+  }
+
   private decryptRow(projectId: string, r: { name: string; scope: string; ciphertext: string; keyId: string }): string {
     if (r.keyId !== this.key.id) {
       throw new DomainError(

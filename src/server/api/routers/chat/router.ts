@@ -18,13 +18,14 @@ export const chatRouter = router({
     .output(chatSessionsOutput)
     .query(async ({ ctx, input }) => {
       const { chat, gateway } = ctx.services;
-      const [sessions, agent, project, gw] = await Promise.all([
+      const [sessions, agent, project, gw, demoModel] = await Promise.all([
         chat.sessions(input.agentId),
         chat.store.usage({ projectId: input.projectId, agentId: input.agentId }),
         chat.store.usage({ projectId: input.projectId }),
         gateway.usage(input.agentId),
+        chat.isDemo(input.agentId),
       ]);
-      return { sessions, demoModel: chat.isDemo(), usage: { agent, project, gateway: gw } };
+      return { sessions, demoModel, usage: { agent, project, gateway: gw } };
     }),
 
   history: agentProcedure("inspect")
@@ -49,7 +50,7 @@ export const chatRouter = router({
         },
         runs: h.runs,
         events: h.events,
-        demoModel: ctx.services.chat.isDemo(),
+        demoModel: await ctx.services.chat.isDemo(input.agentId),
       };
     }),
 
