@@ -150,6 +150,23 @@ describe("agent files on a real Docker engine", () => {
     expect(await sh(containerId, "test -e /workspace/host-link || echo gone; test -s /etc/hostname && echo intact")).toBe("gone\nintact\n");
   });
 
+  it("checks a grant's path globs on the path a symlink leads to, not only on the link", async () => {
+    await sh(containerId, "mkdir -p /workspace/public && echo private > /workspace/private.txt && ln -sfn /workspace/private.txt /workspace/public/leak && ln -sfn /workspace /workspace/public/up");
+    const grant = await caller.trust.create({ projectId, callerType: "role", callerId: "viewer", targetType: "agent", target: agentId, fileWritePaths: ["/workspace/public/**"] });
+    try {
+      expect((await viewer.files.write({ ...ref, path: "/workspace/public/ok.txt", content: "fine" })).resolvedPath).toBe("/workspace/public/ok.txt");
+      // The link is inside the globs; the file it leads to is not.
+      await expectTrpcError(viewer.files.write({ ...ref, path: "/workspace/public/leak", content: "overwritten" }), "FORBIDDEN", /\/workspace\/private\.txt.*only covers \/workspace\/public\/\*\*/);
+      await expectTrpcError(viewer.files.write({ ...ref, path: "/workspace/public/up/private.txt", content: "overwritten" }), "FORBIDDEN");
+      await expectTrpcError(viewer.files.delete({ ...ref, path: "/workspace/public/up/private.txt" }), "FORBIDDEN");
+      expect(await sh(containerId, "cat /workspace/private.txt")).toBe("private\n");
+      const refused = await armory.services.db.prisma.auditEvent.findFirstOrThrow({ where: { action: "files.write", filePath: "/workspace/private.txt", allowed: false } });
+      expect(refused).toMatchObject({ permission: "file_write", agentId });
+    } finally {
+      await caller.trust.delete({ projectId, grantId: grant.id });
+    }
+  });
+
   it("refuses files over the size limit, both ways", async () => {
     const big = Buffer.alloc(MAX_BYTES + 1, 0x61);
     await expectTrpcError(caller.files.write({ ...ref, path: "/workspace/big.txt", content: big.toString("utf8") }), "PAYLOAD_TOO_LARGE", /limit is 2,097,152 bytes/);

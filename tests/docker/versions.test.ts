@@ -216,10 +216,13 @@ describe("versions, env and secrets on a real Docker engine", () => {
     await expectTrpcError(caller.secret.set({ projectId, name: "HUGE", value: "x".repeat(40 * 1024) }), "BAD_REQUEST", /at most 32\.0 KiB; this one is 40\.0 KiB/);
     await expectTrpcError(caller.secret.set({ projectId, name: "bad name", value: "v" }), "BAD_REQUEST", /letters, digits and _/);
 
+    // The container was made before the secrets: it needs a re-create to get them, and says so.
+    expect((await caller.agent.get({ projectId, agentId: agent.id })).restartRequired).toBe(true);
     // Apply: an empty env patch re-creates the (stopped) agent's container with the current secrets.
     const created = await containerOf(agent.id);
     responses.push(await caller.env.patch({ projectId, agentId: agent.id, set: {}, unset: [] }));
     expect(await containerOf(agent.id)).not.toBe(created);
+    expect((await caller.agent.get({ projectId, agentId: agent.id })).restartRequired).toBe(false);
     responses.push(await caller.agent.start({ projectId, agentId: agent.id }));
     const id = await containerOf(agent.id);
     const out = await execIn(id, 'echo "[$API_TOKEN][$SHARED_ONLY]"');

@@ -99,7 +99,7 @@ function RestartRequired({ agent, role, engineDown }: { agent: Agent; role: Proj
       <AlertTitle>Restart required</AlertTitle>
       <AlertDescription>
         <p>
-          The model, permission mode or environment changed since this agent&apos;s container was created. They apply when
+          The model, permission mode, environment or secrets changed since this agent&apos;s container was created. They apply when
           it is {running ? "restarted" : "started"} (the container is re-created; /workspace and sessions are kept).
         </p>
         {roleAtLeast(role, "operator") ? (

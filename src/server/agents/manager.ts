@@ -144,8 +144,9 @@ export function toAgentView(row: AgentRow, secretNames?: Set<string>): AgentView
     containerId: row.containerId ? row.containerId.slice(0, 12) : null,
     restartRequired:
       !!row.containerId &&
-      !!row.containerConfigHash &&
-      row.containerConfigHash !== agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode }),
+      (row.secretsStale ||
+        (!!row.containerConfigHash &&
+          row.containerConfigHash !== agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode }))),
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
     observedAt: row.observedAt,
@@ -296,6 +297,18 @@ export class AgentManager {
     return { checked: agents.length, missing };
   }
 
+  /**
+   * A secret of the project (or of one agent) was set or deleted: containers made from the old
+   * values need a restart to get the new ones. Flags them and tells subscribers.
+   */
+  async secretsChanged(projectId: string, agentId?: string): Promise<void> {
+    const where = { projectId, containerId: { not: null }, ...(agentId ? { id: agentId } : {}) };
+    const affected = await this.prisma.agent.findMany({ where, select: { id: true } });
+    if (!affected.length) return;
+    await this.prisma.agent.updateMany({ where: { id: { in: affected.map((a) => a.id) } }, data: { secretsStale: true } });
+    await Promise.all(affected.map((a) => this.publish(a.id)));
+  }
+
   private async publish(agentId: string): Promise<AgentView | null> {
     const row = await this.prisma.agent.findUnique({ where: { id: agentId }, include: agentInclude });
     if (!row) return null;
@@ -429,6 +442,7 @@ export class AgentManager {
       data: {
         containerId,
         containerConfigHash: configHash,
+        secretsStale: false,
         observedState: "created",
         statusDetail: "created, not started",
         exitCode: null,

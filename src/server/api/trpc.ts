@@ -175,8 +175,9 @@ const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput
       projectId: field(input, "projectId"),
       agentId: decision?.agentId ?? field(input, "agentId"),
       agentName: decision?.agentName ?? null,
-      filePath: audit.decisions.find((d) => d.filePath)?.filePath ?? field(input, "path"),
-      image: audit.decisions.find((d) => d.image)?.image ?? field(input, "image"),
+      // A denial names what was denied (e.g. the file a symlink leads to); else the requested one.
+      filePath: (decision?.allowed === false ? decision.filePath : undefined) ?? audit.decisions.find((d) => d.filePath)?.filePath ?? field(input, "path"),
+      image: (decision?.allowed === false ? decision.image : undefined) ?? audit.decisions.find((d) => d.image)?.image ?? field(input, "image"),
       allowed,
       reason,
       grantId: decision?.grantId ?? null,

@@ -16,9 +16,9 @@ export interface AgentRef {
 
 /**
  * Checks a path for the caller (the requested one, then the one symlinks resolve to) and
- * returns it normalized; throws a 4xx DomainError. Made by filePathGuard (./access).
+ * resolves to it normalized; throws a 4xx DomainError. Made by filePathGuard (./access).
  */
-export type PathGuard = (path: string) => string;
+export type PathGuard = (path: string) => Promise<string>;
 
 export interface AgentFileChangedEvent {
   type: "agent-file-changed";
@@ -118,7 +118,7 @@ export class AgentFiles {
   private async resolve(files: ContainerFiles, path: string, guard: PathGuard): Promise<ResolvedPath> {
     const [r] = await files.resolve([path]);
     confineResolved(path, r!.resolved, this.roots);
-    if (r!.resolved !== path) guard(r!.resolved);
+    if (r!.resolved !== path) await guard(r!.resolved);
     return r!;
   }
 
@@ -129,8 +129,8 @@ export class AgentFiles {
     );
   }
 
-  async list(ref: AgentRef, path: string, guard: PathGuard): Promise<{ path: string; resolvedPath: string; entries: FileEntry[]; truncated: boolean }> {
-    guard(path);
+  async list(ref: AgentRef, requested: string, guard: PathGuard): Promise<{ path: string; resolvedPath: string; entries: FileEntry[]; truncated: boolean }> {
+    const path = await guard(requested);
     const files = await this.container(ref);
     const r = await this.resolve(files, path, guard);
     if (r.type === null) throw new DomainError("NOT_FOUND", `${path} does not exist.`);
@@ -144,8 +144,8 @@ export class AgentFiles {
     return { path, resolvedPath: r.resolved, entries, truncated };
   }
 
-  async read(ref: AgentRef, path: string, guard: PathGuard): Promise<ReadResult> {
-    guard(path);
+  async read(ref: AgentRef, requested: string, guard: PathGuard): Promise<ReadResult> {
+    const path = await guard(requested);
     const files = await this.container(ref);
     const r = await this.resolve(files, path, guard);
     if (r.type === null) throw new DomainError("NOT_FOUND", `${path} does not exist.`);
@@ -157,8 +157,7 @@ export class AgentFiles {
   }
 
   async write(ref: AgentRef, input: WriteInput, guard: PathGuard): Promise<WriteResult> {
-    const { path } = input;
-    guard(path);
+    const path = await guard(input.path);
     if (this.roots.includes(path)) throw new DomainError("BAD_REQUEST", `${path} is a directory, not a file.`);
     const content = input.encoding === "base64" ? Buffer.from(input.content, "base64") : Buffer.from(input.content, "utf8");
     if (content.length > this.maxBytes) throw this.tooLarge(path, content.length);
@@ -204,8 +203,8 @@ export class AgentFiles {
     return { path, resolvedPath: target, size: content.length, mode: input.mode, modifiedAt: mtime, sha256: hash, created: r.type === null };
   }
 
-  async delete(ref: AgentRef, path: string, recursive: boolean, guard: PathGuard): Promise<{ path: string; deleted: true; type: FileType }> {
-    guard(path);
+  async delete(ref: AgentRef, requested: string, recursive: boolean, guard: PathGuard): Promise<{ path: string; deleted: true; type: FileType }> {
+    const path = await guard(requested);
     if (this.roots.includes(path)) throw new DomainError("BAD_REQUEST", `${path} is one of the agent's root directories and cannot be deleted.`);
     const files = await this.container(ref);
     // The parent is resolved; the last name is not followed, so deleting a link removes the link.
@@ -218,7 +217,7 @@ export class AgentFiles {
     }
     const target = `${parent!.resolved === "/" ? "" : parent!.resolved}/${baseName(path)}`;
     confineResolved(path, target, this.roots);
-    if (target !== path) guard(target);
+    if (target !== path) await guard(target);
     if (this.roots.includes(target)) throw new DomainError("BAD_REQUEST", `${path} is one of the agent's root directories and cannot be deleted.`);
     await files.remove(target, recursive);
     this.events.publish({ type: "agent-file-changed", ...ref, path, change: "deleted", source: "armory", sha256: null, size: null, at: new Date() });

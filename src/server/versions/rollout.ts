@@ -405,6 +405,7 @@ export class Rollouts {
           env: envOf(target.env as Prisma.JsonValue),
           containerId: newId,
           containerConfigHash: configHash,
+          secretsStale: false,
           observedState: observed?.state ?? "created",
           statusDetail: observed?.detail ?? null,
           exitCode: observed?.exitCode ?? null,

@@ -1,9 +1,9 @@
 // files.*: the files of a running agent. Each procedure makes its path guard once
-// (filePathGuard: the path rules and the agent's roots), then asks the trust layer whether the
-// caller may touch that path (authorizeAgentPath: a grant's file path globs, audited).
+// (filePathGuard: the path rules, the agent's roots and a grant's file path globs, audited); the
+// service runs it on the requested path and on the path a symlink leads to.
 import { filePathGuard } from "../../../files/access";
 import type { AgentFileChangedEvent } from "../../../files/service";
-import { agentProcedure, authorizeAgentPath } from "../../middleware/agent-access";
+import { agentProcedure } from "../../middleware/agent-access";
 import { router } from "../../trpc";
 import {
   filesDeleteInput,
@@ -21,10 +21,8 @@ export const filesRouter = router({
     .input(filesListInput)
     .output(filesListOutput)
     .query(async ({ ctx, input }) => {
-      const guard = filePathGuard(ctx.agentAccess);
-      const path = await authorizeAgentPath(ctx, "file_read", guard(input.path));
       const files = ctx.services.files;
-      const res = await files.list(input, path, guard);
+      const res = await files.list(input, input.path, filePathGuard(ctx, "file_read"));
       return { ...res, roots: [...files.roots] };
     }),
 
@@ -32,27 +30,21 @@ export const filesRouter = router({
     .input(filesReadInput)
     .output(filesReadOutput)
     .query(async ({ ctx, input }) => {
-      const guard = filePathGuard(ctx.agentAccess);
-      const path = await authorizeAgentPath(ctx, "file_read", guard(input.path));
-      return ctx.services.files.read(input, path, guard);
+      return ctx.services.files.read(input, input.path, filePathGuard(ctx, "file_read"));
     }),
 
   write: agentProcedure("file_write")
     .input(filesWriteInput)
     .output(filesWriteOutput)
     .mutation(async ({ ctx, input }) => {
-      const guard = filePathGuard(ctx.agentAccess);
-      const path = await authorizeAgentPath(ctx, "file_write", guard(input.path));
-      return ctx.services.files.write(input, { ...input, path }, guard);
+      return ctx.services.files.write(input, input, filePathGuard(ctx, "file_write"));
     }),
 
   delete: agentProcedure("file_write")
     .input(filesDeleteInput)
     .output(filesDeleteOutput)
     .mutation(async ({ ctx, input }) => {
-      const guard = filePathGuard(ctx.agentAccess);
-      const path = await authorizeAgentPath(ctx, "file_write", guard(input.path));
-      return ctx.services.files.delete(input, path, input.recursive, guard);
+      return ctx.services.files.delete(input, input.path, input.recursive, filePathGuard(ctx, "file_write"));
     }),
 
   /** `agent-file-changed` events: every write and delete made through Armory on this agent. */

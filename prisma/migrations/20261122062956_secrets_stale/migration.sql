@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "agent" ADD COLUMN     "secretsStale" BOOLEAN NOT NULL DEFAULT false;
