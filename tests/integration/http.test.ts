@@ -3,7 +3,7 @@
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
 import { EventSource } from "eventsource";
 import superjson from "superjson";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AppRouter } from "@/server/api/root";
 import { DB_KINDS } from "../support/databases";
 import { startHttp, startTestArmory, uniqueEmail, type TestArmory } from "../support/armory";
@@ -187,6 +187,8 @@ describe.each(DB_KINDS)("HTTP API on %s", (kind) => {
       );
     });
     expect(first).toMatchObject({ type: "engine" });
+    // Unsubscribing closes the stream on the server too (no listener left behind).
+    await vi.waitFor(() => expect(armory.services.agents.bus.subscriberCount).toBe(0), { timeout: 5000 });
 
     const refused = await new Promise<unknown>((resolve) => {
       const sub = sseClient(false).agent.onStatus.subscribe(

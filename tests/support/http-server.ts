@@ -25,7 +25,10 @@ export async function startHttp(getServices: () => Services): Promise<{ url: str
       headers.set(CLIENT_IP_HEADER, req.socket.remoteAddress ?? "unknown");
       const url = `http://${req.headers.host}${req.url}`;
       const body = chunks.length && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined;
-      const request = new Request(url, { method: req.method, headers, body });
+      // Like Next: the request's signal aborts when the client goes away (ends SSE subscriptions).
+      const aborted = new AbortController();
+      res.on("close", () => aborted.abort());
+      const request = new Request(url, { method: req.method, headers, body, signal: aborted.signal });
       const services = getServices();
       const path = new URL(url).pathname;
       let response: Response;

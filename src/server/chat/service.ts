@@ -19,6 +19,11 @@ import { composeSystemPrompt, loadSoul } from "./prompt";
 import { ClaudeProcess, PID_GLOB, type ProcessLine } from "./runner";
 import { ChatStore, titleFor, type ChatEventRecord } from "./store";
 import { AGENT_UID } from "../docker/containers";
+import type { ChatSession, Prisma } from "../db/generated/client";
+
+/** The agent fields a turn uses (its container, CLI flags and system prompt). */
+const turnAgentInclude = { template: { select: { personality: true, allowedTools: true } } } satisfies Prisma.AgentInclude;
+type TurnAgent = Prisma.AgentGetPayload<{ include: typeof turnAgentInclude }>;
 
 export const MAX_MESSAGE_CHARS = 1024 * 1024;
 
@@ -98,10 +103,13 @@ export class ChatService {
     if (this.closing) throw new DomainError("PRECONDITION_FAILED", "Armory is shutting down; send the message again in a moment.");
     if (!input.message.trim()) throw new DomainError("BAD_REQUEST", "message: the message is empty.");
     if (input.message.length > MAX_MESSAGE_CHARS) throw new DomainError("BAD_REQUEST", `message: at most ${MAX_MESSAGE_CHARS} characters.`);
-    const [agent, existing, stale] = await Promise.all([
-      this.opts.prisma.agent.findFirst({ where: { id: input.agentId, projectId: input.projectId }, select: { id: true } }),
+    // Everything the turn needs, read once and in parallel: a warm follow-up's message reaches
+    // the CLI after this, one insert (the run) and nothing else.
+    const [agent, existing, stale, demoModel] = await Promise.all([
+      this.opts.prisma.agent.findFirst({ where: { id: input.agentId, projectId: input.projectId }, include: turnAgentInclude }),
       input.sessionId ? this.store.session(input.projectId, input.agentId, input.sessionId) : null,
       input.sessionId && !this.active.has(input.sessionId) ? this.store.runningRun(input.sessionId) : null,
+      this.opts.gateway.demoFor(input.agentId),
     ]);
     if (!agent) throw notFound("Agent");
     const session =
@@ -123,7 +131,7 @@ export class ChatService {
     turn.runId = run.id;
     // Queued first, so it is numbered before everything the turn emits.
     void this.bus.emit(session.id, { runId: run.id, type: "user_message", data: { text: input.message, userId: input.userId } }).catch(() => {});
-    turn.done = this.runTurn(turn, { projectId: input.projectId, agentId: input.agentId, message: input.message, started })
+    turn.done = this.runTurn(turn, { agent, session, demoModel, message: input.message, started })
       .catch((err: unknown) => this.log.error({ err, runId: run.id }, "chat turn crashed"))
       .finally(() => {
         if (this.active.get(session.id) === turn) this.active.delete(session.id);
@@ -154,20 +162,11 @@ export class ChatService {
 
   // ------------------------------------------------------------------ the turn
 
-  private async runTurn(turn: ActiveTurn, t: { projectId: string; agentId: string; message: string; started: number }) {
-    const { prisma, config } = this.opts;
+  private async runTurn(turn: ActiveTurn, t: { agent: TurnAgent; session: ChatSession; demoModel: boolean; message: string; started: number }) {
+    const { config } = this.opts;
+    const { agent, session, demoModel } = t;
     const elapsed = () => performance.now() - t.started;
     const fail = (message: string, reason: string) => this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", message, reason });
-
-    const [agent, session, demoModel] = await Promise.all([
-      prisma.agent.findUnique({
-        where: { id: t.agentId },
-        include: { template: { select: { personality: true, allowedTools: true } } },
-      }),
-      prisma.chatSession.findUniqueOrThrow({ where: { id: turn.sessionId } }),
-      this.opts.gateway.demoFor(t.agentId),
-    ]);
-    if (!agent) return fail("The agent no longer exists.", "agent_missing");
     // A live warm process in the agent's current container proves the container runs: no engine call.
     const warmNow = this.warm.get(turn.sessionId);
     const warmUsable = !!warmNow && warmNow.proc.alive && warmNow.containerId === agent.containerId && config.chat.warm;
