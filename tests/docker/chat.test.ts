@@ -7,6 +7,7 @@ import { ensureAgentImage } from "@/server/docker/agent-image";
 import { runExec } from "@/server/docker/exec";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
 import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
+import { execIn, oomScript } from "../support/agent-exec";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
@@ -407,5 +408,34 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     const e = await untilEnd(await stream(sent.sessionId, events.at(-1)!.seq), next.runId);
     expect(e.at(-1)!.type).toBe("run_completed");
     expect(text(e)).toContain("slow answer before a restart");
+  }, 180_000);
+
+  it("ends a turn whose container runs out of memory with a clear persisted error; the session goes on after a start", async () => {
+    await caller.agent.update({ projectId, agentId, memoryMb: 512 }); // applies to the running container at once
+    const sent = await caller.chat.send({ projectId, agentId, message: "a slow one before memory runs out [[delay=300]]" });
+    const it = await stream(sent.sessionId);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) throw new Error("stream ended");
+      if (r.value.data.type === "stream_event") break;
+    }
+    const cid = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
+    await execIn(cid, oomScript(4, 200), true);
+    const events = await untilEnd(it, sent.runId);
+    const end = events.at(-1)!;
+    expect(end.type).toBe("run_failed");
+    // The kernel picks the victim: the container's init (the whole container is OOM-killed) or Claude Code itself.
+    const { reason, message } = end.data as { reason: string; message: string };
+    expect(reason).toMatch(/^(container_oom|process_killed)$/);
+    expect(message).toMatch(/out of memory/);
+    expect(message).toMatch(/512 MB/);
+    const { runs } = await caller.chat.history({ projectId, agentId, sessionId: sent.sessionId });
+    expect(runs.find((r) => r.id === sent.runId)).toMatchObject({ status: "failed" });
+
+    await caller.agent.start({ projectId, agentId }); // a no-op when only Claude Code was killed
+    const next = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "still there?" });
+    const after = await untilEnd(await stream(sent.sessionId, end.seq), next.runId);
+    expect(after.at(-1)!.type).toBe("run_completed");
+    expect(text(after)).toContain("still there?");
   }, 180_000);
 });

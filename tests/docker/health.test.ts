@@ -5,16 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ResourceSampleView } from "@/server/api/routers/health/schemas";
 import { ensureAgentImage } from "@/server/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
-import { execIn } from "../support/agent-exec";
+import { execIn, oomScript } from "../support/agent-exec";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { agentEvent, followStatus } from "../support/status";
 import { expectTrpcError } from "../support/trpc-errors";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
 
-/** Makes the container's own processes the OOM killer's first choice, then fills its memory. */
-const OOM_SCRIPT = `echo 1000 > /proc/$(cat /tmp/armory-supervisor.pid)/oom_score_adj; echo 1000 > /proc/1/oom_score_adj;
-for i in 1 2 3 4; do (x=$(head -c 60m /dev/zero | tr "\\0" a); sleep 30) & done; wait`;
+const OOM_SCRIPT = oomScript();
 
 describe("agent health and self-heal on a real Docker engine", () => {
   let armory: TestArmory;
