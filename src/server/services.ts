@@ -149,7 +149,14 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     m.sources.statsStreams = () => collector.streamCount;
     const files = new AgentFiles({ prisma: db.prisma, docker, maxBytes: config.filesMaxBytes });
     const agentConfig = new AgentConfigWatch({ prisma: db.prisma, docker, log, agents, files });
-    const chat = new ChatService({ prisma: db.prisma, docker, log: log.child({ component: "chat" }), config, gateway });
+    const chat = new ChatService({
+      prisma: db.prisma,
+      docker,
+      log: log.child({ component: "chat" }),
+      config,
+      gateway,
+      onMessageSent: (agentId, at) => agents.messageSent(agentId, at),
+    });
     await chat.recover();
     // Warm chat processes read the instructions at start: a reload ends them (next turn resumes).
     agentConfig.onReload(({ agentId }) => chat.recycleAgent(agentId));

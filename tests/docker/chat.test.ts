@@ -102,6 +102,8 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
 
   it("runs a text turn: tokens stream in, the result is stored with usage, the model key never leaves Armory", async () => {
     const before = model.requests.length;
+    expect((await caller.agent.get({ projectId, agentId })).lastMessageAt).toBeNull();
+    const sentAt = new Date();
     const sent = await caller.chat.send({ projectId, agentId, message: "Hello there, agent" });
     expect(sent.sessionId).toMatch(/[0-9a-f-]{36}/);
     firstSession = sent.sessionId;
@@ -137,6 +139,11 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     expect(usage.outputTokens).toBeGreaterThan(0);
     expect(armory.logs.text).not.toContain("armgw_");
     expect(armory.logs.text).not.toContain("sk-upstream-test-key");
+    // The agent's card shows when it was last sent a message (noted off the turn's path).
+    await vi.waitFor(async () => {
+      const { lastMessageAt } = await caller.agent.get({ projectId, agentId });
+      expect(lastMessageAt!.getTime()).toBeGreaterThanOrEqual(sentAt.getTime());
+    });
   }, 120_000);
 
   it("resumes the session on the next turn: the model sees the earlier message", async () => {

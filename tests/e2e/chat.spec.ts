@@ -101,5 +101,10 @@ test("chat with the demo model: streaming text, tool blocks, stop, reload", asyn
     await expect(page.getByTestId("assistant-text").first()).toContainText('You said: "Hello from the browser"');
   });
 
+  await test.step("the agent's card says when it was last sent a message", async () => {
+    await page.getByRole("link", { name: "All agents" }).click();
+    await expect(page.getByTestId("agent-last-message")).toContainText(/last message (now|\d+ seconds? ago|\d+ minutes? ago)/);
+  });
+
   expect(browserErrors).toEqual([]);
 });

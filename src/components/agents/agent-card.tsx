@@ -1,9 +1,9 @@
 "use client";
-import { Bot, Clock, Cpu, RotateCw, Sparkles } from "lucide-react";
+import { Bot, Clock, Cpu, MessageSquare, RotateCw, Sparkles } from "lucide-react";
 import Link from "next/link";
 import { AgentControls } from "@/components/agents/agent-controls";
 import { formatLimits, type Agent } from "@/components/agents/agent-format";
-import { AgentStatusBadge, AgentStatusDetail, AgentUptime } from "@/components/agents/agent-status";
+import { AgentLastMessage, AgentStatusBadge, AgentStatusDetail, AgentUptime } from "@/components/agents/agent-status";
 import { AgentCardResources } from "@/components/health/agent-card-resources";
 import type { ProjectRole } from "@/server/domain/roles";
 
@@ -11,7 +11,7 @@ export function agentHref(agent: Pick<Agent, "projectId" | "id">, tab?: string) 
   return `/projects/${agent.projectId}/agents/${agent.id}${tab ? `?tab=${tab}` : ""}`;
 }
 
-/** One agent: name, template, live status, version, model, limits, uptime, and its controls. */
+/** One agent: name, template, live status, version, model, limits, uptime, last message time, and its controls. */
 export function AgentCard({ agent, role, engineDown }: { agent: Agent; role: ProjectRole; engineDown: boolean }) {
   const titleId = `agent-${agent.id}-name`;
   return (
@@ -67,6 +67,15 @@ export function AgentCard({ agent, role, engineDown }: { agent: Agent; role: Pro
           </dt>
           <dd>
             <AgentUptime agent={agent} />
+          </dd>
+        </div>
+        <div className="flex items-center gap-2">
+          <dt>
+            <MessageSquare className="size-3.5" aria-hidden="true" />
+            <span className="sr-only">Chat</span>
+          </dt>
+          <dd data-testid="agent-last-message">
+            <AgentLastMessage agent={agent} />
           </dd>
         </div>
       </dl>

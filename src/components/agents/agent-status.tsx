@@ -111,3 +111,15 @@ export function LiveIndicator({ connection }: { connection: LiveConnection }) {
     </span>
   );
 }
+
+/** When the agent was last sent a chat message, kept current ("last message 2 minutes ago"). */
+export function AgentLastMessage({ agent }: { agent: Pick<Agent, "lastMessageAt"> }) {
+  const now = useNow();
+  const at = agent.lastMessageAt;
+  if (!at) return <span>no messages yet</span>;
+  return (
+    <time dateTime={at.toISOString()} title={`Last message ${at.toLocaleString()}`}>
+      last message {timeAgo(at, new Date(Math.max(now, at.getTime())))}
+    </time>
+  );
+}

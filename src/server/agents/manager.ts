@@ -147,6 +147,7 @@ export function toAgentView(row: AgentRow, secretNames?: Set<string>): AgentView
       (row.secretsStale ||
         (!!row.containerConfigHash &&
           row.containerConfigHash !== agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode }))),
+    lastMessageAt: row.lastMessageAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
     observedAt: row.observedAt,
@@ -307,6 +308,12 @@ export class AgentManager {
     if (!affected.length) return;
     await this.prisma.agent.updateMany({ where: { id: { in: affected.map((a) => a.id) } }, data: { secretsStale: true } });
     await Promise.all(affected.map((a) => this.publish(a.id)));
+  }
+
+  /** A chat message was sent to the agent: its card shows when (live, through the status stream). */
+  async messageSent(agentId: string, at = new Date()): Promise<void> {
+    const res = await this.prisma.agent.updateMany({ where: { id: agentId }, data: { lastMessageAt: at } });
+    if (res.count) await this.publish(agentId);
   }
 
   private async publish(agentId: string): Promise<AgentView | null> {

@@ -36,6 +36,8 @@ export interface ChatServiceOptions {
   log: Logger;
   config: Config;
   gateway: ModelGateway;
+  /** Told when a message reached an agent's Claude Code (off the turn's path; shown on the agent's card). */
+  onMessageSent?: (agentId: string, at: Date) => Promise<void>;
 }
 
 interface Warm {
@@ -278,6 +280,8 @@ export class ChatService {
           await proc.kill();
           return fail(`Could not send the message to Claude Code: ${(err as Error).message}`, "exec_failed");
         }
+        // After the message is on its way: the turn never waits for this.
+        void this.opts.onMessageSent?.(agent.id, new Date()).catch((err: unknown) => this.log.warn({ err, agentId: agent.id }, "could not note the message time"));
       }
       const ended = await Promise.race([gotResult.then(() => "result" as const), proc.exited.then(() => "exited" as const)]);
       if (ended === "exited" && !result) {

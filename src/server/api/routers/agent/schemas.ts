@@ -128,6 +128,8 @@ export const agentOutput = z.object({
   containerId: z.string().nullable(),
   /** The agent's config changed in a way only a re-created container applies (on next start/restart). */
   restartRequired: z.boolean(),
+  /** When the agent was last sent a chat message (null: never). */
+  lastMessageAt: z.date().nullable(),
   startedAt: z.date().nullable(),
   finishedAt: z.date().nullable(),
   observedAt: z.date().nullable(),
