@@ -306,8 +306,10 @@ export class AgentManager {
     const where = { projectId, containerId: { not: null }, ...(agentId ? { id: agentId } : {}) };
     const affected = await this.prisma.agent.findMany({ where, select: { id: true } });
     if (!affected.length) return;
-    await this.prisma.agent.updateMany({ where: { id: { in: affected.map((a) => a.id) } }, data: { secretsStale: true } });
-    await Promise.all(affected.map((a) => this.publish(a.id)));
+    const ids = affected.map((a) => a.id);
+    await this.prisma.agent.updateMany({ where: { id: { in: ids } }, data: { secretsStale: true } });
+    // One read for all of them (a project secret can concern every agent of the project).
+    for (const view of await this.views(projectId, { id: { in: ids } })) this.bus.publishAgent(view);
   }
 
   /** A chat message was sent to the agent: its card shows when (live, through the status stream). */
@@ -327,8 +329,13 @@ export class AgentManager {
   // ---------------------------------------------------------------- queries
 
   async list(projectId: string): Promise<AgentView[]> {
+    return this.views(projectId);
+  }
+
+  /** The project's agents (or those matching `where`) as views, secret values masked. */
+  private async views(projectId: string, where: Prisma.AgentWhereInput = {}): Promise<AgentView[]> {
     const [rows, names] = await Promise.all([
-      this.prisma.agent.findMany({ where: { projectId }, include: agentInclude, orderBy: { name: "asc" } }),
+      this.prisma.agent.findMany({ where: { ...where, projectId }, include: agentInclude, orderBy: { name: "asc" } }),
       this.opts.secrets?.namesByAgent(projectId),
     ]);
     return rows.map((r) => toAgentView(r, names ? new Set([...names.project, ...(names.agents.get(r.id) ?? [])]) : undefined));
