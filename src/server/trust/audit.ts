@@ -1,7 +1,7 @@
 // The audit log: one entry per trust decision and per mutation (and per refused call), written
 // by the audit middleware on the tRPC base procedure. Inputs are stored with secrets redacted.
 import type { PrismaClient } from "../db";
-import type { Prisma } from "../db/generated/client";
+import type { AuditEvent, Prisma } from "../db/generated/client";
 
 /** A trust decision taken while serving one call (agent permission, file path, image). */
 export interface AuditDecision {
@@ -121,33 +121,8 @@ export interface AuditFilter {
   limit?: number;
 }
 
-export interface AuditEntry {
-  id: string;
-  at: Date;
-  userId: string | null;
-  userEmail: string | null;
-  tokenId: string | null;
-  tokenPrefix: string | null;
-  action: string;
-  type: string;
-  permission: string | null;
-  projectId: string | null;
-  agentId: string | null;
-  agentName: string | null;
-  filePath: string | null;
-  image: string | null;
-  allowed: boolean;
-  reason: string;
-  grantId: string | null;
-  outcome: string;
-  requestId: string;
-  ip: string | null;
-  userAgent: string | null;
-  input: unknown;
-}
-
 /** Newest first, `limit` per page; `nextCursor` is null on the last page. */
-export async function listAuditEvents(prisma: PrismaClient, filter: AuditFilter): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+export async function listAuditEvents(prisma: PrismaClient, filter: AuditFilter): Promise<{ items: AuditEvent[]; nextCursor: string | null }> {
   const limit = filter.limit ?? 50;
   const where: Prisma.AuditEventWhereInput = {
     projectId: filter.projectId,
