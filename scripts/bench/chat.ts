@@ -8,10 +8,6 @@
 //    lost and duplicated events (must be zero). The fake CLI stands in for Claude Code here.
 // Real parts: Docker engine, agent container, Claude Code CLI (latency), model gateway, demo
 // model as upstream, PGlite, HTTP + SSE.
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
-import { EventSource } from "eventsource";
-import superjson from "superjson";
-import type { AppRouter } from "../../src/server/api/root";
 import type { ChatStreamEvent } from "../../src/server/api/routers/chat/schemas";
 import { ensureAgentImage } from "../../src/server/docker/agent-image";
 import { AGENT_UID } from "../../src/server/docker/containers";
@@ -20,7 +16,7 @@ import { startDemoModelServer } from "../../src/server/gateway/demo-model";
 import { jsonLines } from "../../src/server/streams/ndjson";
 import { callerFor, signUp, startTestArmory } from "../../tests/support/armory";
 import { docker, removeProjectDockerObjects } from "../../tests/support/docker";
-import { startHttp } from "../../tests/support/http-server";
+import { httpClient, startHttp } from "../../tests/support/http-server";
 import type { BenchSection, BenchSectionResult } from "./sections";
 import { stats, type Stats } from "./stats";
 
@@ -69,22 +65,7 @@ async function run(): Promise<BenchSectionResult> {
     const containerId = (await services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
     const pid = projectId;
 
-    const client = createTRPCClient<AppRouter>({
-      links: [
-        splitLink({
-          condition: (op) => op.type === "subscription",
-          true: httpSubscriptionLink({
-            url: `${http.url}/api/trpc`,
-            transformer: superjson,
-            EventSource,
-            eventSourceOptions: {
-              fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie: user.cookie } }),
-            },
-          }),
-          false: httpBatchLink({ url: `${http.url}/api/trpc`, transformer: superjson, headers: () => ({ cookie: user.cookie }) }),
-        }),
-      ],
-    });
+    const client = httpClient(http.url, user.cookie);
 
     /** Subscribes over SSE; calls onEvent per event; resolves `ready` once the stream is open. */
     function follow(sessionId: string, afterSeq: number, onEvent: (e: ChatStreamEvent, at: number) => void) {

@@ -1,7 +1,5 @@
 // A signed-up user's tRPC client over real HTTP (cookie session), as the web app would call.
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import superjson from "superjson";
-import type { AppRouter } from "../../src/server/api/root";
+import { httpClient } from "../../tests/support/http-server";
 
 export const BENCH_PASSWORD = "bench password 123";
 
@@ -13,8 +11,5 @@ export async function signedUpClient(baseUrl: string, email: string) {
   });
   if (!res.ok) throw new Error(`bench sign-up failed: ${res.status} ${await res.text()}`);
   const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-  const trpc = createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${baseUrl}/api/trpc`, transformer: superjson, headers: () => ({ cookie }) })],
-  });
-  return { cookie, trpc };
+  return { cookie, trpc: httpClient(baseUrl, cookie) };
 }

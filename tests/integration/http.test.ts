@@ -1,24 +1,12 @@
 // The real HTTP surface (tRPC over fetch, better-auth routes, health) on both databases:
 // status codes, messages, cookies, rate limits, and that secrets stay out of logs.
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
-import { EventSource } from "eventsource";
-import superjson from "superjson";
+import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AppRouter } from "@/server/api/root";
 import { DB_KINDS } from "../support/databases";
 import { startHttp, startTestArmory, uniqueEmail, type TestArmory } from "../support/armory";
+import { httpClient } from "../support/http-server";
 
-function client(url: string, cookie?: string) {
-  return createTRPCClient<AppRouter>({
-    links: [
-      httpBatchLink({
-        url: `${url}/api/trpc`,
-        transformer: superjson,
-        headers: () => (cookie ? { cookie } : {}),
-      }),
-    ],
-  });
-}
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   return fetch(url, {
@@ -58,7 +46,7 @@ describe.each(DB_KINDS)("HTTP API on %s", (kind) => {
     // The password is nowhere in the response.
     expect(JSON.stringify(await signUpRes.json())).not.toContain(password);
 
-    const trpc = client(http.url, cookie);
+    const trpc = httpClient(http.url, cookie);
     const project = await trpc.project.create.mutate({ name: "Over HTTP" });
     expect(project.createdAt).toBeInstanceOf(Date); // superjson round trip
     expect((await trpc.project.list.query()).map((p) => p.id)).toContain(project.id);
@@ -113,7 +101,7 @@ describe.each(DB_KINDS)("HTTP API on %s", (kind) => {
     expect(noSuchProcedure.status).toBe(404);
 
     // And the typed client surfaces the same message.
-    const err = await client(http.url, cookie)
+    const err = await httpClient(http.url, cookie)
       .project.create.mutate({ name: "" })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TRPCClientError);
@@ -153,25 +141,7 @@ describe.each(DB_KINDS)("HTTP API on %s", (kind) => {
       password: "password-sse-1",
     });
     const cookie = sessionCookie(signUpRes);
-    const sseClient = (withCookie: boolean) =>
-      createTRPCClient<AppRouter>({
-        links: [
-          splitLink({
-            condition: (op) => op.type === "subscription",
-            true: httpSubscriptionLink({
-              url: `${http.url}/api/trpc`,
-              transformer: superjson,
-              EventSource,
-              eventSourceOptions: {
-                fetch: (input, init) =>
-                  fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...(withCookie ? { cookie } : {}) } }),
-              },
-            }),
-            false: httpBatchLink({ url: `${http.url}/api/trpc`, transformer: superjson, headers: () => ({ cookie }) }),
-          }),
-        ],
-      });
-    const trpc = sseClient(true);
+    const trpc = httpClient(http.url, cookie);
     const project = await trpc.project.create.mutate({ name: "SSE" });
 
     const first = await new Promise<unknown>((resolve, reject) => {
@@ -191,7 +161,7 @@ describe.each(DB_KINDS)("HTTP API on %s", (kind) => {
     await vi.waitFor(() => expect(armory.services.agents.bus.subscriberCount).toBe(0), { timeout: 5000 });
 
     const refused = await new Promise<unknown>((resolve) => {
-      const sub = sseClient(false).agent.onStatus.subscribe(
+      const sub = httpClient(http.url).agent.onStatus.subscribe(
         { projectId: project.id },
         {
           onData: () => resolve(new Error("anonymous subscription got data")),

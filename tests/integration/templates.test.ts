@@ -4,12 +4,12 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
-import superjson from "superjson";
+import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "@/server/api/root";
 import { resolveTemplateImage, syncTemplates } from "@/server/domain/templates";
 import { DB_KINDS } from "../support/databases";
+import { httpClient } from "../support/http-server";
 import { expectTrpcError } from "../support/trpc-errors";
 import { callerFor, signUp, startHttp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 
@@ -461,9 +461,7 @@ describe.each(DB_KINDS)("templates on %s", (kind) => {
       const http = await startHttp(() => armory.services);
       try {
         const { project } = await projectWithRoles();
-        const trpc = createTRPCClient<AppRouter>({
-          links: [httpBatchLink({ url: `${http.url}/api/trpc`, transformer: superjson, headers: () => ({ cookie: alice.cookie }) })],
-        });
+        const trpc = httpClient(http.url, alice.cookie);
         const failure = (p: Promise<unknown>) => p.then(() => expect.fail("expected the call to fail"), (e: unknown) => e as TRPCClientError<AppRouter>);
 
         const tooSmall = await failure(

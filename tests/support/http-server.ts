@@ -1,6 +1,10 @@
 // A real HTTP server exposing exactly the handlers the Next routes use, for integration tests
 // and the benchmark (no Next build needed).
 import http from "node:http";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { EventSource } from "eventsource";
+import superjson from "superjson";
+import type { AppRouter } from "../../src/server/api/root";
 import { handleTrpcRequest } from "../../src/server/api/http";
 import { CLIENT_IP_HEADER } from "../../src/server/auth";
 import { healthResponse } from "../../src/server/health";
@@ -65,4 +69,28 @@ export async function startHttp(getServices: () => Services): Promise<{ url: str
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The typed tRPC client the web app uses, over real HTTP: batched queries and mutations, SSE
+ * subscriptions, both with the session cookie when one is given.
+ */
+export function httpClient(baseUrl: string, cookie?: string) {
+  const headers: Record<string, string> = cookie ? { cookie } : {};
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url: `${baseUrl}/api/trpc`,
+          transformer: superjson,
+          EventSource,
+          eventSourceOptions: {
+            fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
+          },
+        }),
+        false: httpBatchLink({ url: `${baseUrl}/api/trpc`, transformer: superjson, headers: () => headers }),
+      }),
+    ],
+  });
 }
