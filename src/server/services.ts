@@ -130,6 +130,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       secrets,
       extraEnv: (agentId) => gateway.agentEnv(agentId),
     });
+    // A secret change flags the containers made from the old values (restartRequired).
+    secrets.onChange((scope) => agents.secretsChanged(scope.projectId, scope.agentId ?? undefined));
     const rollouts = new Rollouts({ prisma: db.prisma, docker, log, agents, images: agentImage, healthTimeoutMs: config.updateHealthTimeoutMs });
     const collector = new StatsCollector({ docker, prisma: db.prisma, bus: agents.bus, log });
     const monitor = new HealthMonitor({

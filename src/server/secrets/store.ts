@@ -44,10 +44,21 @@ export function secretValueProblem(value: string): string | null {
 }
 
 export class SecretStore {
+  private changeListeners: ((scope: SecretScope) => Promise<void>)[] = [];
+
   constructor(
     private readonly prisma: PrismaClient,
     private key: MasterKey,
   ) {}
+
+  /** Called (and awaited) after every set and delete, e.g. to flag the containers made from the old values. */
+  onChange(listener: (scope: SecretScope) => Promise<void>): void {
+    this.changeListeners.push(listener);
+  }
+
+  private async changed(scope: SecretScope): Promise<void> {
+    for (const l of this.changeListeners) await l(scope);
+  }
 
   get keyId(): string {
     return this.key.id;
@@ -89,12 +100,14 @@ export class SecretStore {
       update: data,
       select: { name: true, agentId: true, sizeBytes: true, createdAt: true, updatedAt: true },
     });
+    await this.changed(scope);
     return { ...row, scope: row.agentId ? "agent" : "project" };
   }
 
   async delete(scope: SecretScope, name: string): Promise<void> {
     const res = await this.prisma.secret.deleteMany({ where: { projectId: scope.projectId, scope: scopeKey(scope), name } });
     if (!res.count) throw notFound(`Secret ${name.slice(0, 128)}`);
+    await this.changed(scope);
   }
 
   /** Names of the secrets an agent's container gets (its own and its project's). */

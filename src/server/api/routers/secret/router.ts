@@ -1,6 +1,5 @@
 // secret.*: project secrets (project admins) and, under secret.agent.*, one agent's own secrets
-// (update_env on that agent). Values are write-only: nothing here ever returns one. A change
-// flags the containers made from the old values as needing a restart (restartRequired).
+// (update_env on that agent). Values are write-only: nothing here ever returns one.
 import { agentProcedure } from "../../middleware/agent-access";
 import { projectProcedure } from "../../middleware/project-access";
 import { router } from "../../trpc";
@@ -14,18 +13,13 @@ export const secretRouter = router({
   set: projectProcedure("admin")
     .input(secretSetInput)
     .output(secretInfo)
-    .mutation(async ({ ctx, input }) => {
-      const info = await ctx.services.secrets.set({ projectId: input.projectId }, input.name, input.value, ctx.user.id);
-      await ctx.services.agents.secretsChanged(input.projectId);
-      return info;
-    }),
+    .mutation(({ ctx, input }) => ctx.services.secrets.set({ projectId: input.projectId }, input.name, input.value, ctx.user.id)),
 
   delete: projectProcedure("admin")
     .input(secretDeleteInput)
     .output(secretDeleteOutput)
     .mutation(async ({ ctx, input }) => {
       await ctx.services.secrets.delete({ projectId: input.projectId }, input.name);
-      await ctx.services.agents.secretsChanged(input.projectId);
       return { name: input.name, deleted: true as const };
     }),
 
@@ -38,18 +32,15 @@ export const secretRouter = router({
     set: agentProcedure("update_env")
       .input(secretSetInput)
       .output(secretInfo)
-      .mutation(async ({ ctx, input }) => {
-        const info = await ctx.services.secrets.set({ projectId: input.projectId, agentId: input.agentId }, input.name, input.value, ctx.user.id);
-        await ctx.services.agents.secretsChanged(input.projectId, input.agentId);
-        return info;
-      }),
+      .mutation(({ ctx, input }) =>
+        ctx.services.secrets.set({ projectId: input.projectId, agentId: input.agentId }, input.name, input.value, ctx.user.id),
+      ),
 
     delete: agentProcedure("update_env")
       .input(secretDeleteInput)
       .output(secretDeleteOutput)
       .mutation(async ({ ctx, input }) => {
         await ctx.services.secrets.delete({ projectId: input.projectId, agentId: input.agentId }, input.name);
-        await ctx.services.agents.secretsChanged(input.projectId, input.agentId);
         return { name: input.name, deleted: true as const };
       }),
   }),
