@@ -24,7 +24,7 @@ export const AGENT_IMAGE_REPO = "armory-agent";
 /** The Claude Code release baked into the image (npm @anthropic-ai/claude-code), pinned exactly. */
 export const CLAUDE_CODE_VERSION = "2.1.330";
 /** Bump whenever the image contents change (Dockerfile, supervisor, packages). */
-export const AGENT_IMAGE_REVISION = 2;
+export const AGENT_IMAGE_REVISION = 3;
 /** The agent image version: Claude Code version plus revision, e.g. "2.1.330-r1". */
 export const AGENT_IMAGE_VERSION = `${CLAUDE_CODE_VERSION}-r${AGENT_IMAGE_REVISION}`;
 /** The locally imported Debian base the no-registry build starts from. */
@@ -127,7 +127,7 @@ export async function agentImageExists(docker: Docker, tag: string = agentImageT
  */
 export function agentImageContentHash(dockerDir: string = defaultAgentDockerDir()): string {
   const h = createHash("sha256").update(`${AGENT_IMAGE_VERSION}\0${CLAUDE_CODE_VERSION}\0`);
-  for (const f of ["Dockerfile", "armory-supervisor"]) h.update(fs.readFileSync(path.join(dockerDir, f))).update("\0");
+  for (const f of ["Dockerfile", "armory-supervisor", "armory-relay"]) h.update(fs.readFileSync(path.join(dockerDir, f))).update("\0");
   return h.digest("hex").slice(0, 16);
 }
 
@@ -727,14 +727,14 @@ async function buildFromDockerfile(opts: {
 }): Promise<string> {
   const { docker, emit } = opts;
   const fail = (msg: string, cause?: unknown) => new AgentImageBuildError("image", msg, { cause });
-  for (const f of ["Dockerfile", "armory-supervisor"]) {
+  for (const f of ["Dockerfile", "armory-supervisor", "armory-relay"]) {
     if (!fs.existsSync(path.join(opts.dockerDir, f))) throw fail(`${path.join(opts.dockerDir, f)} is missing`);
   }
   // Build context: the Dockerfile, the supervisor and the cached binary, as one uncompressed tar.
   const tar = tarStream(
     [
       "--numeric-owner", "--owner=0", "--group=0", "-cf", "-",
-      "-C", opts.dockerDir, "Dockerfile", "armory-supervisor",
+      "-C", opts.dockerDir, "Dockerfile", "armory-supervisor", "armory-relay",
       "-C", path.dirname(opts.claudeFile), path.basename(opts.claudeFile),
     ],
     "build context",
