@@ -1,6 +1,7 @@
 // SPEC D6: every procedure of the app router, found by walking the router (so procedures added
 // later are covered without editing this file), refuses an anonymous caller (401) and a caller
-// without the needed right (403), and each refusal is in the audit log.
+// without the needed right (403), and each refusal is in the audit log (the instance's security
+// log when the caller is unknown).
 //
 // Inputs are generic on purpose: authentication, token scopes and the project/agent checks run
 // in the base procedures' middlewares before any procedure-specific input field is parsed, so
@@ -72,23 +73,32 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     expect(rows[0]).toMatchObject({ action: path, allowed: false, outcome: code });
   }
 
+  /** Calls refused before Armory knew the caller go to the instance's security log, not the audit log. */
+  async function expectSecurityLogged(requestId: string, path: string, code: string) {
+    expect(await armory.services.db.prisma.auditEvent.count({ where: { requestId } })).toBe(0);
+    const rows = await armory.services.db.prisma.securityEvent.findMany({ where: { requestId } });
+    expect(rows, `security log entry for ${path} (${requestId})`).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: path, outcome: code });
+  }
+
   it("finds the procedures of every router", () => {
     const paths = procedures.map(([p]) => p);
     expect(paths).toEqual(expect.arrayContaining(["agent.stop", "project.members.add", "token.create", "trust.check", "audit.list"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
   });
 
-  it.each(procedures)("%s refuses an anonymous caller with 401, audited", async (path) => {
+  it.each(procedures)("%s refuses an anonymous caller with 401, in the security log", async (path) => {
     const rid = `anon-${path}-${crypto.randomUUID()}`;
-    await expectTrpcError(call(await callerWith(new Headers(), rid), path, input), "UNAUTHORIZED");
-    await expectAuditedRefusal(rid, path, "UNAUTHORIZED");
+    const headers = new Headers({ "x-armory-client-ip": `10.2.${procedures.findIndex(([p]) => p === path)}.1` });
+    await expectTrpcError(call(await callerWith(headers, rid), path, input), "UNAUTHORIZED");
+    await expectSecurityLogged(rid, path, "UNAUTHORIZED");
   });
 
-  it.each(procedures)("%s refuses an invalid token with 401, audited", async (path) => {
+  it.each(procedures)("%s refuses an invalid token with 401, in the security log", async (path) => {
     const rid = `badtoken-${path}-${crypto.randomUUID()}`;
     const headers = new Headers({ authorization: `Bearer arm_000000000000_${"x".repeat(43)}`, "x-armory-client-ip": `10.1.${procedures.findIndex(([p]) => p === path)}.1` });
     await expectTrpcError(call(await callerWith(headers, rid), path, input), "UNAUTHORIZED", /Invalid token/);
-    await expectAuditedRefusal(rid, path, "UNAUTHORIZED");
+    await expectSecurityLogged(rid, path, "UNAUTHORIZED");
   });
 
   it.each(procedures)("%s refuses a token without the needed scope with 403, audited", async (path, proc) => {

@@ -5,7 +5,9 @@ import superjson from "superjson";
 import { z } from "zod";
 import { CLIENT_IP_HEADER, type SessionUser } from "../auth";
 import { DomainError, forbidden, toTrpcError } from "../domain/errors";
-import { AuditTrail, writeAuditEvent } from "../trust/audit";
+import { AuditTrail, beginAuditEvent, finishAuditEvent, writeAuditEvent } from "../trust/audit";
+import { writeSecurityEvent } from "../trust/security-log";
+import { ACCOUNT_DISABLED } from "../instance/door";
 import { authenticateToken, parseBearer, type TokenIdentity } from "../trust/tokens";
 import type { Logger } from "../logger";
 import { countedSubscription } from "../metrics";
@@ -57,6 +59,9 @@ export async function createContext({ services, headers, requestId, connectionPa
     const session = await services.auth.api.getSession({ headers });
     user = session?.user ?? null;
   }
+  // A disabled account is refused on every path (cookie and token) from the moment it is disabled.
+  if (user?.disabledAt && !authFailure) authFailure = new TRPCError({ code: "UNAUTHORIZED", message: ACCOUNT_DISABLED });
+  if (user && !authFailure) await touchLastSeen(services, user);
   return {
     services,
     user: authFailure ? null : user,
@@ -67,6 +72,18 @@ export async function createContext({ services, headers, requestId, connectionPa
     userAgent: headers.get("user-agent"),
     log: services.log.child({ requestId: rid, userId: user?.id, tokenPrefix: token?.prefix }),
   };
+}
+
+/** User.lastSeenAt, written at most once a minute per user (the conditional update makes concurrent calls write once). */
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+async function touchLastSeen(services: Services, user: SessionUser): Promise<void> {
+  const now = new Date();
+  const seen = user.lastSeenAt ? new Date(user.lastSeenAt).getTime() : 0;
+  if (now.getTime() - seen < LAST_SEEN_RESOLUTION_MS) return;
+  const before = new Date(now.getTime() - LAST_SEEN_RESOLUTION_MS);
+  await services.db.prisma.user
+    .updateMany({ where: { id: user.id, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: before } }] }, data: { lastSeenAt: now } })
+    .catch((err: unknown) => services.log.debug({ err }, "could not record lastSeenAt"));
 }
 
 /** zod issues as one readable sentence per field, e.g. "name: Project name is required". */
@@ -128,13 +145,99 @@ const errorMapping = t.middleware(async ({ next, ctx, path, type }) => {
 });
 
 const REFUSALS = new Set<TRPCError["code"]>(["UNAUTHORIZED", "FORBIDDEN", "TOO_MANY_REQUESTS"]);
-/** Open subscriptions, by procedure, for /metrics (armory_open_subscriptions). */
-const subscriptionGauge = t.middleware(async ({ next, path, type }) => {
-  const result = await next();
-  if (type !== "subscription" || !result.ok) return result;
-  const data = result.data as AsyncIterable<unknown> | undefined;
-  if (!data || typeof data !== "object" || !(Symbol.asyncIterator in data)) return result;
-  return { ...result, data: countedSubscription(path, data) };
+/** Open subscriptions per user and per token, for the caps (one process's count). */
+class SubscriptionSlots {
+  private readonly open = new Map<string, number>();
+  /** Takes one slot under every key, or none when any key is at its limit (returns that key). */
+  take(keys: [string, number][]): string | null {
+    const full = keys.find(([key, max]) => (this.open.get(key) ?? 0) >= max);
+    if (full) return full[0];
+    for (const [key] of keys) this.open.set(key, (this.open.get(key) ?? 0) + 1);
+    return null;
+  }
+  release(keys: [string, number][]): void {
+    for (const [key] of keys) {
+      const n = (this.open.get(key) ?? 1) - 1;
+      if (n > 0) this.open.set(key, n);
+      else this.open.delete(key);
+    }
+  }
+}
+const SLOTS_KEY = Symbol.for("armory.subscriptionSlots");
+function subscriptionSlots(): SubscriptionSlots {
+  const g = globalThis as typeof globalThis & { [SLOTS_KEY]?: SubscriptionSlots };
+  return (g[SLOTS_KEY] ??= new SubscriptionSlots());
+}
+
+/** An iterable that calls `release` once when iteration ends, fails or is abandoned (even before it started). */
+function releasing<T>(source: AsyncIterable<T>, release: () => void): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = source[Symbol.asyncIterator]();
+      return {
+        async next() {
+          try {
+            const r = await it.next();
+            if (r.done) release();
+            return r;
+          } catch (err) {
+            release();
+            throw err;
+          }
+        },
+        async return(value?: unknown) {
+          release();
+          return (await it.return?.(value)) ?? { done: true as const, value: undefined };
+        },
+        async throw(err?: unknown) {
+          release();
+          if (it.throw) return it.throw(err);
+          throw err;
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Subscriptions: at most ARMORY_MAX_SUBSCRIPTIONS_PER_USER open per user and
+ * ARMORY_MAX_SUBSCRIPTIONS_PER_TOKEN per machine token (429 beyond, before the handler runs; the
+ * slot is freed when the stream ends), and the open ones by procedure for /metrics
+ * (armory_open_subscriptions).
+ */
+const subscriptionGauge = t.middleware(async ({ ctx, next, path, type }) => {
+  if (type !== "subscription") return next();
+  const { subscriptionsPerUser, subscriptionsPerToken } = ctx.services.config.limits;
+  const keys: [string, number][] = [];
+  if (ctx.user && !ctx.authFailure) {
+    keys.push([`user:${ctx.user.id}`, subscriptionsPerUser]);
+    if (ctx.token) keys.push([`token:${ctx.token.id}`, subscriptionsPerToken]);
+  }
+  const slots = subscriptionSlots();
+  const full = slots.take(keys);
+  if (full) {
+    const which = full.startsWith("token:") ? `this token (${subscriptionsPerToken})` : `one user (${subscriptionsPerUser})`;
+    throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `Too many open live streams: at most ${which} at a time. Close some (other tabs or clients) and try again.` });
+  }
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    slots.release(keys);
+  };
+  let result: Awaited<ReturnType<typeof next>>;
+  try {
+    result = await next();
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const data = result.ok ? (result.data as AsyncIterable<unknown> | undefined) : undefined;
+  if (!data || typeof data !== "object" || !(Symbol.asyncIterator in data)) {
+    release();
+    return result;
+  }
+  return { ...result, data: releasing(countedSubscription(path, data), release) };
 });
 
 function field(input: unknown, key: string): string | null {
@@ -144,56 +247,168 @@ function field(input: unknown, key: string): string | null {
 }
 
 /**
+ * Where a value (a decoded tRPC input) holds a string PostgreSQL cannot store: a NUL character
+ * (U+0000) or a lone UTF-16 surrogate, in a value or an object key, at any depth (keys zod would
+ * strip included). Returns the path of the first one, or null. Iterative, so a deeply nested
+ * input cannot overflow the stack.
+ */
+export function findUnstorableString(value: unknown): { path: string; what: string } | null {
+  const bad = (s: string): string | null => (s.includes("\u0000") ? "a NUL character (U+0000)" : s.isWellFormed() ? null : "invalid Unicode (a lone surrogate)");
+  const stack: { v: unknown; path: string }[] = [{ v: value, path: "" }];
+  const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
+  while (stack.length) {
+    const { v, path } = stack.pop()!;
+    if (typeof v === "string") {
+      const what = bad(v);
+      if (what) return { path, what };
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => stack.push({ v: item, path: join(path, String(i)) }));
+    } else if (v instanceof Map) {
+      for (const [k, item] of v) {
+        stack.push({ v: k, path: join(path, "(key)") });
+        stack.push({ v: item, path: join(path, typeof k === "string" ? k : "(value)") });
+      }
+    } else if (v instanceof Set) {
+      for (const item of v) stack.push({ v: item, path: join(path, "(item)") });
+    } else if (v && typeof v === "object" && !(v instanceof Date)) {
+      for (const [k, item] of Object.entries(v)) {
+        const what = bad(k);
+        if (what) return { path: join(path, JSON.stringify(k).slice(1, -1)), what: `${what} in a key` };
+        stack.push({ v: item, path: join(path, k) });
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * The first check of every call (queries, mutations, subscriptions; HTTP and createCaller): an
+ * input with a string the database cannot store is a 400 before any handler or audit write.
+ */
+const inputGuard = t.middleware(async ({ next, getRawInput }) => {
+  let raw: unknown;
+  try {
+    raw = await getRawInput();
+  } catch {
+    return next(); // unparseable input: tRPC's own 400 follows
+  }
+  const found = findUnstorableString(raw);
+  if (found) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: `${found.path ? `${found.path}: ` : ""}The input contains ${found.what}, which is not allowed.`,
+    });
+  }
+  return next();
+});
+
+/**
  * The audit log, on every procedure: each mutation, each call that took a trust decision
  * (agentProcedure, file paths, images) and each refused call becomes one audit entry, written
  * before the response. Handlers record decisions through `ctx.audit`.
+ *
+ * A signed-in caller's mutation is written BEFORE it runs (outcome "pending") and refused with
+ * 503 when that write fails, so no mutation happens without its entry; the entry is then
+ * completed with the outcome (if that update fails, the entry still records the attempt).
+ * Calls refused before Armory knew the caller (no session, bad token) go to the instance's
+ * security log instead, never into the audit log of a project the caller names.
  */
 const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput }) => {
   const audit = new AuditTrail();
+  const prisma = ctx.services.db.prisma;
+  const readInput = async () => {
+    try {
+      return await getRawInput();
+    } catch {
+      return undefined;
+    }
+  };
+  const base = (input: unknown) => ({
+    userId: ctx.user?.id ?? null,
+    userEmail: ctx.user?.email ?? null,
+    tokenId: ctx.token?.id ?? null,
+    tokenPrefix: ctx.token?.prefix ?? null,
+    action: path,
+    type,
+    requestId: ctx.requestId,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+    input,
+  });
+
+  let pendingId: string | null = null;
+  if (type === "mutation" && ctx.user) {
+    const input = await readInput();
+    try {
+      pendingId = await beginAuditEvent(prisma, {
+        ...base(input),
+        projectId: field(input, "projectId"),
+        agentId: field(input, "agentId"),
+        filePath: field(input, "path"),
+        image: field(input, "image"),
+        allowed: true,
+        reason: "The call is running.",
+        outcome: "pending",
+      });
+    } catch (err) {
+      ctx.log.error({ err, path }, "could not write the audit entry; the mutation was not run");
+      throw new TRPCError({
+        code: "SERVICE_UNAVAILABLE",
+        message: `The audit log could not record this change, so it was not made; try again (request id ${ctx.requestId}).`,
+      });
+    }
+  }
+
   const result = await next({ ctx: { audit } });
   const error = result.ok ? null : result.error;
   const refused = !!error && REFUSALS.has(error.code);
-  if (type !== "mutation" && audit.decisions.length === 0 && !refused) return result;
-  const decision = audit.deciding;
-  let input: unknown;
-  try {
-    input = await getRawInput();
-  } catch {
-    input = undefined;
+  if (!ctx.user) {
+    if (refused) {
+      try {
+        await writeSecurityEvent(prisma, {
+          action: path,
+          reason: error.message,
+          outcome: error.code,
+          ip: ctx.ip,
+          userAgent: ctx.userAgent,
+          requestId: ctx.requestId,
+          input: await readInput(),
+        });
+      } catch (err) {
+        ctx.log.error({ err, path }, "could not write the security log entry");
+      }
+    }
+    return result;
   }
+  if (!pendingId && type !== "mutation" && audit.decisions.length === 0 && !refused) return result;
+  const decision = audit.deciding;
+  const input = await readInput();
   const allowed = decision ? audit.decisions.every((d) => d.allowed) : !refused;
   const reason = (decision && (!decision.allowed || !error) ? decision.reason : error?.message) ?? audit.note ?? "Signed in.";
+  const entry = {
+    ...base(input),
+    permission: decision?.permission ?? null,
+    projectId: field(input, "projectId"),
+    agentId: decision?.agentId ?? field(input, "agentId"),
+    agentName: decision?.agentName ?? null,
+    // A denial names what was denied (e.g. the file a symlink leads to); else the requested one.
+    filePath: (decision?.allowed === false ? decision.filePath : undefined) ?? audit.decisions.find((d) => d.filePath)?.filePath ?? field(input, "path"),
+    image: (decision?.allowed === false ? decision.image : undefined) ?? audit.decisions.find((d) => d.image)?.image ?? field(input, "image"),
+    allowed,
+    reason,
+    grantId: decision?.grantId ?? null,
+    outcome: error ? error.code : "ok",
+  };
   try {
-    await writeAuditEvent(ctx.services.db.prisma, {
-      userId: ctx.user?.id ?? null,
-      userEmail: ctx.user?.email ?? null,
-      tokenId: ctx.token?.id ?? null,
-      tokenPrefix: ctx.token?.prefix ?? null,
-      action: path,
-      type,
-      permission: decision?.permission ?? null,
-      projectId: field(input, "projectId"),
-      agentId: decision?.agentId ?? field(input, "agentId"),
-      agentName: decision?.agentName ?? null,
-      // A denial names what was denied (e.g. the file a symlink leads to); else the requested one.
-      filePath: (decision?.allowed === false ? decision.filePath : undefined) ?? audit.decisions.find((d) => d.filePath)?.filePath ?? field(input, "path"),
-      image: (decision?.allowed === false ? decision.image : undefined) ?? audit.decisions.find((d) => d.image)?.image ?? field(input, "image"),
-      allowed,
-      reason,
-      grantId: decision?.grantId ?? null,
-      outcome: error ? error.code : "ok",
-      requestId: ctx.requestId,
-      ip: ctx.ip,
-      userAgent: ctx.userAgent,
-      input,
-    });
+    if (pendingId) await finishAuditEvent(prisma, pendingId, entry);
+    else await writeAuditEvent(prisma, entry);
   } catch (err) {
-    ctx.log.error({ err, path }, "could not write the audit entry");
+    ctx.log.error({ err, path }, pendingId ? "could not complete the audit entry (it records the attempt as pending)" : "could not write the audit entry");
   }
   return result;
 });
 
-export const publicProcedure = t.procedure.use(auditMiddleware).use(errorMapping).use(subscriptionGauge);
+export const publicProcedure = t.procedure.use(inputGuard).use(auditMiddleware).use(errorMapping).use(subscriptionGauge);
 
 /**
  * A signed-in caller (cookie session or machine token). A token's scopes decide what kind of
@@ -216,6 +431,16 @@ export const authedProcedure = publicProcedure.use(({ ctx, next, type }) => {
 /** Only for a person's own session: machine tokens cannot manage tokens (no token minting tokens). */
 export const sessionProcedure = authedProcedure.use(({ ctx, next }) => {
   if (ctx.token) throw forbidden("Machine tokens cannot do this; sign in as a person.");
+  return next();
+});
+
+/**
+ * The instance admin (users, invitations of any project, model providers). Signed-in sessions
+ * only: a machine token never carries instance-admin power, even its admin owner's.
+ */
+export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.token) throw forbidden("Instance administration needs a signed-in admin; machine tokens cannot do it.");
+  if (!ctx.user.isAdmin) throw forbidden("This needs the instance admin.");
   return next();
 });
 

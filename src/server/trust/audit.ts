@@ -86,15 +86,31 @@ export interface AuditEntryInput {
   input?: unknown;
 }
 
-export async function writeAuditEvent(prisma: PrismaClient, entry: AuditEntryInput): Promise<void> {
+function auditData(entry: AuditEntryInput) {
   const input = redactInput(entry.input, { strict: STRICT_ACTION_RE.test(entry.action) });
-  await prisma.auditEvent.create({
-    data: {
-      ...entry,
-      reason: entry.reason.slice(0, 1000),
-      input: input === null ? undefined : input,
-    },
-  });
+  return { ...entry, reason: entry.reason.slice(0, 1000), input: input === null ? undefined : input };
+}
+
+export async function writeAuditEvent(prisma: PrismaClient, entry: AuditEntryInput): Promise<void> {
+  await prisma.auditEvent.create({ data: auditData(entry) });
+}
+
+/** Outcome of an entry written before its mutation ran. */
+export const AUDIT_PENDING = "pending";
+
+/**
+ * The first half of a mutation's entry, written BEFORE the mutation runs (outcome "pending"):
+ * when it cannot be written the mutation must not run. Returns the entry's id.
+ */
+export async function beginAuditEvent(prisma: PrismaClient, entry: AuditEntryInput): Promise<string> {
+  const row = await prisma.auditEvent.create({ data: { ...auditData(entry), outcome: AUDIT_PENDING }, select: { id: true } });
+  return row.id;
+}
+
+/** The second half: the entry as the finished call describes it (its input stays as written). */
+export async function finishAuditEvent(prisma: PrismaClient, id: string, entry: AuditEntryInput): Promise<void> {
+  const { input: _input, ...data } = auditData(entry);
+  await prisma.auditEvent.update({ where: { id }, data });
 }
 
 /** Deletes audit entries older than `retentionDays` (0: none); returns how many went. */
