@@ -33,6 +33,9 @@ const configSchema = z.object({
     .optional(),
   ARMORY_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   ARMORY_TRUST_PROXY: booleanFlag.default(false),
+  ARMORY_SIGN_UP: z
+    .enum(["invite", "open", "closed"], { error: "must be invite, open or closed" })
+    .default("invite"),
   ARMORY_SIGN_IN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
   ARMORY_SIGN_IN_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   ARMORY_TOKEN_FAIL_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
@@ -91,6 +94,8 @@ const configSchema = z.object({
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
+/** invite: only with an invitation; open: anyone; closed: nobody (except the very first account). */
+export type SignUpMode = RawConfig["ARMORY_SIGN_UP"];
 
 export interface Config {
   env: RawConfig["NODE_ENV"];
@@ -102,6 +107,8 @@ export interface Config {
   authSecret: string | undefined;
   trustProxy: boolean;
   signInRateLimit: { max: number; windowSeconds: number };
+  /** Who may create an account after the first one (which becomes the instance admin): see instance/door.ts. */
+  signUp: SignUpMode;
   /** Failed machine-token attempts allowed per client address per window. */
   tokenFailRateLimit: { max: number; windowSeconds: number };
   /** Audit entries older than this many days are deleted (hourly); 0 keeps them forever. */
@@ -158,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: c.ARMORY_PUBLIC_URL?.replace(/\/+$/, ""),
     authSecret: c.ARMORY_AUTH_SECRET,
     trustProxy: c.ARMORY_TRUST_PROXY,
+    signUp: c.ARMORY_SIGN_UP,
     signInRateLimit: { max: c.ARMORY_SIGN_IN_RATE_LIMIT, windowSeconds: c.ARMORY_SIGN_IN_RATE_WINDOW_SECONDS },
     tokenFailRateLimit: { max: c.ARMORY_TOKEN_FAIL_RATE_LIMIT, windowSeconds: c.ARMORY_TOKEN_FAIL_RATE_WINDOW_SECONDS },
     auditRetentionDays: c.ARMORY_AUDIT_RETENTION_DAYS,

@@ -33,6 +33,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     // Tests build the agent image explicitly (tests/support/agent-image.ts), never in the background.
     ARMORY_AGENT_IMAGE_AUTOBUILD: "false",
     ARMORY_AGENT_NETWORK: "armory-test",
+    // Most tests sign up many users; tests of the instance door (tests/integration/instance.test.ts)
+    // set ARMORY_SIGN_UP themselves.
+    ARMORY_SIGN_UP: "open",
     ...overrides,
   });
 }
@@ -104,11 +107,14 @@ function cookieFrom(res: Response): string {
 }
 
 /** Signs a new user up through better-auth's real endpoint and returns its session cookie. */
-export async function signUp(services: Services, opts: { name?: string; email?: string; password?: string } = {}): Promise<TestUser> {
+export async function signUp(
+  services: Services,
+  opts: { name?: string; email?: string; password?: string; invitation?: string } = {},
+): Promise<TestUser> {
   const email = opts.email ?? uniqueEmail();
   const password = opts.password ?? "correct horse battery";
   const res = await services.auth.api.signUpEmail({
-    body: { name: opts.name ?? "Test User", email, password },
+    body: { name: opts.name ?? "Test User", email, password, ...(opts.invitation ? { invitation: opts.invitation } : {}) },
     asResponse: true,
   });
   if (!res.ok) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);

@@ -1,4 +1,5 @@
 // The app router: one sub-router per domain. Procedure names are Armory's public API.
+import { adminRouter } from "./routers/admin/router";
 import { agentRouter } from "./routers/agent/router";
 import { auditRouter } from "./routers/audit/router";
 import { envRouter } from "./routers/env/router";
@@ -9,6 +10,8 @@ import { logsRouter } from "./routers/logs/router";
 import { agentConfigRouter } from "./routers/agent-config/router";
 import { filesRouter } from "./routers/files/router";
 import { chatRouter } from "./routers/chat/router";
+import { instanceRouter } from "./routers/instance/router";
+import { invitationRouter } from "./routers/invitation/router";
 import { projectRouter } from "./routers/project/router";
 import { templateRouter } from "./routers/template/router";
 import { tokenRouter } from "./routers/token/router";
@@ -16,6 +19,9 @@ import { trustRouter } from "./routers/trust/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
+  instance: instanceRouter,
+  admin: adminRouter,
+  invitation: invitationRouter,
   project: projectRouter,
   template: templateRouter,
   agent: agentRouter,

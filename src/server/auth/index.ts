@@ -4,6 +4,7 @@ import { prismaAdapter } from "better-auth/adapters/prisma";
 import type { Config } from "../config";
 import type { PrismaClient } from "../db";
 import type { Logger } from "../logger";
+import { INSTANCE_USER_FIELDS, instanceDoor } from "../instance/door";
 
 /** Header the HTTP server sets from the socket's address (or a trusted proxy's header). */
 export const CLIENT_IP_HEADER = "x-armory-client-ip";
@@ -13,7 +14,7 @@ export const PASSWORD_MAX_LENGTH = 128;
 
 export interface CreateAuthOptions {
   prisma: PrismaClient;
-  config: Pick<Config, "publicUrl" | "signInRateLimit" | "port">;
+  config: Pick<Config, "publicUrl" | "signInRateLimit" | "port" | "signUp">;
   secret: string;
   /** better-auth's own messages go to Armory's structured log. */
   log?: Logger;
@@ -22,6 +23,8 @@ export interface CreateAuthOptions {
 export function createAuth({ prisma, config, secret, log }: CreateAuthOptions) {
   const authLog = log?.child({ component: "auth" });
   const { max, windowSeconds } = config.signInRateLimit;
+  // Who may sign up (ARMORY_SIGN_UP, first account = instance admin) and no session for a disabled user.
+  const door = instanceDoor(prisma, config.signUp, authLog);
   return betterAuth({
     appName: "Armory",
     secret,
@@ -36,6 +39,9 @@ export function createAuth({ prisma, config, secret, log }: CreateAuthOptions) {
       minPasswordLength: PASSWORD_MIN_LENGTH,
       maxPasswordLength: PASSWORD_MAX_LENGTH,
     },
+    user: { additionalFields: INSTANCE_USER_FIELDS },
+    hooks: door.hooks,
+    databaseHooks: door.databaseHooks,
     session: {
       expiresIn: 60 * 60 * 24 * 30,
       updateAge: 60 * 60 * 24,
