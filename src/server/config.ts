@@ -49,7 +49,15 @@ const configSchema = z.object({
   ARMORY_AGENT_NETWORK: z
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a Docker network name")
+    .refine((v) => !["host", "none", "bridge"].includes(v), {
+      message: "must be a user network Armory can create (host, none and bridge cannot isolate projects)",
+    })
     .default("armory"),
+  ARMORY_PROJECT_SUBNETS: z
+    .string()
+    .regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(?:[89]|1\d|2[0-4])$/, "must be an IPv4 CIDR from /8 to /24, e.g. 10.200.0.0/14")
+    .default("10.200.0.0/14"),
+  ARMORY_EGRESS_ALLOW_PRIVATE: booleanFlag.default(false),
   ARMORY_AGENT_IMAGE_AUTOBUILD: booleanFlag.default(true),
   ARMORY_SECRET_KEY: z
     .string()
@@ -113,7 +121,12 @@ export interface Config {
   tokenFailRateLimit: { max: number; windowSeconds: number };
   /** Audit entries older than this many days are deleted (hourly); 0 keeps them forever. */
   auditRetentionDays: number;
+  /** The uplink network: Armory's gateway listens on it; only the per-project egress relays join it. */
   agentNetwork: string;
+  /** CIDR the per-project networks' /24 subnets are cut from. */
+  projectSubnets: string;
+  /** The egress proxy may connect to loopback/private/link-local addresses (tests, trusted LANs). */
+  egressAllowPrivate: boolean;
   /** Build the default agent image at start when it is missing. */
   agentImageAutobuild: boolean;
   /** Master key for secrets at rest (unset: generated into the data directory). */
@@ -170,6 +183,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenFailRateLimit: { max: c.ARMORY_TOKEN_FAIL_RATE_LIMIT, windowSeconds: c.ARMORY_TOKEN_FAIL_RATE_WINDOW_SECONDS },
     auditRetentionDays: c.ARMORY_AUDIT_RETENTION_DAYS,
     agentNetwork: c.ARMORY_AGENT_NETWORK,
+    projectSubnets: c.ARMORY_PROJECT_SUBNETS,
+    egressAllowPrivate: c.ARMORY_EGRESS_ALLOW_PRIVATE,
     agentImageAutobuild: c.ARMORY_AGENT_IMAGE_AUTOBUILD,
     secretKey: c.ARMORY_SECRET_KEY,
     updateHealthTimeoutMs: c.ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS * 1000,

@@ -123,6 +123,9 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
   });
   // SSE subscriptions are long-lived; don't let Node's request timeout cut them.
   server.requestTimeout = 0;
+  // Agents' egress proxy (HTTP CONNECT through their project's relay) when the relays reach Armory
+  // on this server (ARMORY_GATEWAY_URL, or the gateway sharing Armory's port on 0.0.0.0).
+  server.on("connect", (req, socket, head) => services.gateway.egress.handle(req, socket, head));
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) => {

@@ -26,6 +26,7 @@ import { SecretStore } from "./secrets/store";
 import { Rollouts } from "./versions/rollout";
 import { ChatService } from "./chat/service";
 import { ModelGateway } from "./gateway/gateway";
+import { ProjectNetworks } from "./docker/project-network";
 
 export interface Services {
   config: Config;
@@ -47,6 +48,8 @@ export interface Services {
   /** Config hot-reload: follows agents' supervisors; `onReload(listener)` is the hook for other code. */
   agentConfig: AgentConfigWatch;
   gateway: ModelGateway;
+  /** Per-project internal networks and their egress relays (network isolation). */
+  projectNetworks: ProjectNetworks;
   chat: ChatService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
@@ -121,12 +124,25 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       );
     }
     const gateway = new ModelGateway({ prisma: db.prisma, config, log: log.child({ component: "gateway" }), docker, secret, secrets });
+    // Each project's agents on their own internal network; its relay is their only way out.
+    const projectNetworks = new ProjectNetworks({
+      docker,
+      log: log.child({ component: "project-network" }),
+      uplink: config.agentNetwork,
+      subnetPool: config.projectSubnets,
+      relayImage: () => agentImage.ensureDefault(),
+      relayTarget: () => gateway.relayTarget(),
+    });
+    gateway.useRelays(async (agentId) => {
+      const row = await db.prisma.agent.findUnique({ where: { id: agentId }, select: { projectId: true } });
+      if (row) await projectNetworks.ensure(row.projectId);
+    });
     const agents = new AgentManager({
       prisma: db.prisma,
       docker,
       log,
       images: agentImage,
-      network: config.agentNetwork,
+      networks: projectNetworks,
       secrets,
       extraEnv: (agentId) => gateway.agentEnv(agentId),
     });
@@ -183,6 +199,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       files,
       agentConfig,
       gateway,
+      projectNetworks,
       chat,
       startedAt: new Date(),
       startBackground() {
@@ -197,8 +214,15 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
           auditPrune = setInterval(() => void pruneAudit(), 3_600_000);
           auditPrune.unref();
         }
-        // Agents reach the model gateway on the agent network's gateway address.
-        void gateway.baseUrl().catch((err: unknown) => log.warn({ err: (err as Error).message }, "model gateway listener not started"));
+        // Project relays reach the model gateway on the uplink network's gateway address.
+        void gateway.listenUrl().catch((err: unknown) => log.warn({ err: (err as Error).message }, "model gateway listener not started"));
+        // Networks and relays of projects that have no agents any more (deleted projects included).
+        void projectNetworks
+          .sweep(async (ids) => {
+            const rows = await db.prisma.agent.groupBy({ by: ["projectId"], where: { projectId: { in: ids } } });
+            return new Set(rows.map((r) => r.projectId));
+          })
+          .catch((err: unknown) => log.warn({ err: (err as Error).message }, "could not sweep project networks"));
         if (config.agentImageAutobuild) void agentImage.buildInBackground().catch(() => {});
       },
       async close() {

@@ -94,4 +94,8 @@ export async function removeProjectDockerObjects(projectId: string | undefined):
   for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) {
     await docker.getVolume(v.Name).remove().catch(() => {});
   }
+  // The project's own network (its relay container went with the containers above).
+  for (const n of await docker.listNetworks({ filters })) {
+    await docker.getNetwork(n.Id).remove().catch(() => {});
+  }
 }

@@ -9,7 +9,6 @@ import type { Agent, Prisma } from "../db/generated/client";
 import { dockerError, engineMessage, engineUnavailable } from "../docker/client";
 import {
   createAgentContainer,
-  ensureNetwork,
   ensureVolume,
   imageExists,
   inspectContainer,
@@ -43,14 +42,24 @@ export interface AgentManagerOptions {
   docker: Docker;
   log: Logger;
   images: AgentImageProvider;
-  /** Docker network agents join. */
-  network: string;
+  /** Each project's own network (and its egress relay): src/server/docker/project-network.ts. */
+  networks: AgentNetworks;
   reconcileIntervalMs?: number;
   stopTimeoutSeconds?: number;
   /** Secrets injected into containers at create time and masked in every agent view (secrets/store.ts). */
   secrets?: AgentSecretSource;
   /** Env added to every container Armory creates (e.g. the model gateway's URL and the agent's token). */
   extraEnv?: (agentId: string) => Promise<Record<string, string>>;
+}
+
+/** The per-project networks agents join (ProjectNetworks). */
+export interface AgentNetworks {
+  /** Makes sure the project's network and relay exist; returns the network's name. */
+  ensure(projectId: string): Promise<string>;
+  /** Forgets what was ensured (the network vanished behind our back). */
+  invalidate(projectId: string): void;
+  /** Removes the project's network and relay (the project has no agents left). */
+  release(projectId: string): Promise<void>;
 }
 
 /** What the manager needs of the secret store: decrypted env at create time, names for masking. */
@@ -161,8 +170,6 @@ export class AgentManager {
   private readonly lock = new KeyedLock();
   private readonly observing = new Map<string, { dirty: boolean; done: Promise<void> }>();
   private follower: DockerEventsFollower | null = null;
-  /** The agent network exists (checked once per process; re-checked if a create says otherwise). */
-  private networkReady = false;
   private reconcileTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: AgentManagerOptions) {}
@@ -476,9 +483,8 @@ export class AgentManager {
     } catch (err) {
       // The network was removed behind our back: make it again, once.
       if (!(err instanceof DomainError && err.code === "NOT_FOUND" && /network/i.test(err.message))) throw err;
-      this.networkReady = false;
-      await ensureNetwork(this.docker, this.opts.network);
-      this.networkReady = true;
+      this.opts.networks.invalidate(spec.projectId);
+      await this.opts.networks.ensure(spec.projectId);
       return createAgentContainer(this.docker, spec);
     }
   }
@@ -505,8 +511,8 @@ export class AgentManager {
       ...extra.map((v): [string, string] => [v.name, "extra"]),
     ];
     // Independent engine calls, done together: network, volumes, and the old container's removal.
-    await Promise.all([
-      this.networkReady ? null : ensureNetwork(this.docker, this.opts.network).then(() => (this.networkReady = true)),
+    const [network] = await Promise.all([
+      this.opts.networks.ensure(row.projectId),
       ...volumes.map(([name, role]) => ensureVolume(this.docker, name, { ...volumeLabels, [LABELS.volumeRole]: role })),
       row.containerId && !keepOld ? removeContainer(this.docker, row.containerId) : null,
     ]);
@@ -527,7 +533,8 @@ export class AgentManager {
       workspaceVolume: row.workspaceVolume,
       sessionVolume: row.sessionVolume,
       extraVolumes: extra,
-      network: this.opts.network,
+      // The project's own network: an agent created on the old shared one moves here on re-create.
+      network,
       secretEnv: await this.opts.secrets?.envFor(row.projectId, row.id),
       extraEnv: await this.gatewayEnv(row.id),
     };
@@ -651,6 +658,8 @@ export class AgentManager {
       await this.prisma.agent.delete({ where: { id: agentId } });
     });
     this.bus.publishRemoved(projectId, agentId);
+    // The project's last agent: its network and egress relay go too.
+    if (!(await this.prisma.agent.count({ where: { projectId } }))) await this.opts.networks.release(projectId);
     return { volumesKept: keepVolumes };
   }
 

@@ -16,6 +16,17 @@ export const LABELS = {
 export const AGENT_UID = 1000;
 export const WORKSPACE_DIR = "/workspace";
 export const SESSION_DIR = "/home/agent/.claude";
+export const HOME_DIR = "/home/agent";
+
+/**
+ * Writable places on the read-only root: tmpfs (in the container's memory limit) for /tmp and
+ * the home directory (~/.claude.json, ~/.gitconfig, caches); /workspace and ~/.claude are volumes
+ * mounted over them, so what must survive a re-create does.
+ */
+export const AGENT_TMPFS: Record<string, string> = {
+  "/tmp": "rw,nosuid,nodev,exec,mode=1777",
+  [HOME_DIR]: `rw,nosuid,nodev,exec,uid=${AGENT_UID},gid=${AGENT_UID},mode=0755`,
+};
 
 export interface AgentContainerSpec {
   agentId: string;
@@ -56,7 +67,10 @@ export function agentLabels(spec: Pick<AgentContainerSpec, "agentId" | "projectI
   };
 }
 
-/** The container config: non-root, no capabilities, no privilege escalation, limits, init, own volumes. */
+/**
+ * The container config: non-root, no capabilities, no privilege escalation, read-only root
+ * filesystem, limits, init, own volumes, and the project's own network (spec.network).
+ */
 export function agentContainerOptions(spec: AgentContainerSpec): Docker.ContainerCreateOptions {
   const memoryBytes = spec.memoryMb * 1024 * 1024;
   return {
@@ -73,6 +87,8 @@ export function agentContainerOptions(spec: AgentContainerSpec): Docker.Containe
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges:true"],
       Privileged: false,
+      ReadonlyRootfs: true,
+      Tmpfs: AGENT_TMPFS,
       Memory: memoryBytes,
       MemorySwap: memoryBytes, // no swap beyond the memory limit
       NanoCpus: Math.round(spec.cpus * 1e9),
@@ -106,7 +122,7 @@ export async function removeVolume(docker: Docker, name: string): Promise<void> 
   }
 }
 
-/** Creates the user network agents share (so they can reach Armory's gateway) when missing. */
+/** Creates the uplink network (Armory's gateway and the project relays meet there) when missing. */
 export async function ensureNetwork(docker: Docker, name: string): Promise<void> {
   if (name === "host" || name === "none" || name === "bridge") return;
   try {

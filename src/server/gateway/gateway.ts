@@ -5,10 +5,12 @@
 // agent. An agent whose template names a provider (a base URL and the project secret holding its
 // key) is forwarded there instead. Without either, the built-in demo model answers.
 //
-// Reachability: Armory's HTTP server usually binds 127.0.0.1, which containers cannot reach. The
-// gateway therefore also listens on the agent network's gateway address (the host's side of the
-// Docker bridge, e.g. 172.18.0.1), serving only the gateway path. ARMORY_GATEWAY_URL overrides
-// the URL agents get (Armory in a container on the agent network, or behind a proxy).
+// Reachability: agents sit on their project's internal network with no host address on it
+// (src/server/docker/project-network.ts). They reach the gateway at http://armory-gateway:8080,
+// the project's relay container, which copies bytes to this gateway's listener on the uplink
+// network (ARMORY_AGENT_NETWORK; the host's side of that bridge, e.g. 172.18.0.1), serving only
+// the gateway path and the egress proxy (CONNECT, ./egress.ts). ARMORY_GATEWAY_URL names another
+// address for the relays to forward to (Armory in a container on the uplink network).
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type Docker from "dockerode";
@@ -21,6 +23,8 @@ import type { Logger } from "../logger";
 import type { SecretStore } from "../secrets/store";
 import { LineSplitter } from "../streams/ndjson";
 import { readJsonBody, serveDemoMessages, type MessagesRequest } from "./demo-model";
+import { EgressProxy } from "./egress";
+import { RELAY_ALIAS, RELAY_PORT } from "../docker/project-network";
 
 export const GATEWAY_PATH = "/api/gateway/anthropic";
 const TOKEN_RE = /^armgw_([0-9a-f-]{36})_([A-Za-z0-9_-]{43})$/;
@@ -66,10 +70,25 @@ function anthropicError(res: http.ServerResponse, status: number, type: string, 
 export class ModelGateway {
   private listener: http.Server | null = null;
   private listening: Promise<string> | null = null;
+  /** Makes sure the agent's project network and relay exist (set by services.ts). */
+  private relays: ((agentId: string) => Promise<void>) | null = null;
+  /** HTTP CONNECT from agents (through their project's relay): the per-template egress allowlist. */
+  readonly egress: EgressProxy;
   private verified = new Map<string, { agentId: string; until: number }>();
   private routes = new Map<string, { route: ModelRoute; until: number }>();
 
-  constructor(private readonly opts: GatewayOptions) {}
+  constructor(private readonly opts: GatewayOptions) {
+    this.egress = new EgressProxy({
+      prisma: opts.prisma,
+      log: opts.log.child({ component: "egress" }),
+      verifyToken: (token) => this.verifyToken(token),
+      allowPrivate: opts.config.egressAllowPrivate,
+      ownPorts: () => {
+        const bound = this.listener?.address();
+        return [opts.config.port, ...(bound && typeof bound === "object" ? [bound.port] : [])];
+      },
+    });
+  }
 
   /** True when no upstream key is configured: agents without a provider of their own get the demo model. */
   get demo(): boolean {
@@ -120,8 +139,31 @@ export class ModelGateway {
 
   /** The environment an agent needs to reach the model through the gateway. */
   async agentEnv(agentId: string): Promise<Record<string, string>> {
-    const [baseUrl, token, demo] = await Promise.all([this.baseUrl(), this.ensureAgentToken(agentId), this.demoFor(agentId)]);
-    return { ANTHROPIC_BASE_URL: baseUrl, ANTHROPIC_API_KEY: token, ARMORY_DEMO_MODEL: demo ? "1" : "0" };
+    const [baseUrl, token, demo] = await Promise.all([
+      this.baseUrl(),
+      this.ensureAgentToken(agentId),
+      this.demoFor(agentId),
+      this.relays?.(agentId),
+    ]);
+    // Everything beyond the gateway goes through the egress proxy, authenticated by the same token.
+    const proxy = `http://agent:${token}@${RELAY_ALIAS}:${RELAY_PORT}`;
+    const noProxy = `${RELAY_ALIAS},localhost,127.0.0.1`;
+    return {
+      ANTHROPIC_BASE_URL: baseUrl,
+      ANTHROPIC_API_KEY: token,
+      ARMORY_DEMO_MODEL: demo ? "1" : "0",
+      HTTPS_PROXY: proxy,
+      HTTP_PROXY: proxy,
+      https_proxy: proxy,
+      http_proxy: proxy,
+      NO_PROXY: noProxy,
+      no_proxy: noProxy,
+    };
+  }
+
+  /** Called before an agent's env is handed out: ensures its project's network and relay. */
+  useRelays(ensure: (agentId: string) => Promise<void>): void {
+    this.relays = ensure;
   }
 
   async usage(agentId: string): Promise<GatewayUsage> {
@@ -131,8 +173,21 @@ export class ModelGateway {
 
   // ------------------------------------------------------------------ reachability
 
-  /** The URL agents use for ANTHROPIC_BASE_URL (starting the gateway listener if needed). */
-  baseUrl(): Promise<string> {
+  /** The URL agents use for ANTHROPIC_BASE_URL: their project's relay, on the gateway's path. */
+  async baseUrl(): Promise<string> {
+    const configured = this.opts.config.gateway.url;
+    const path = configured ? new URL(configured).pathname.replace(/\/+$/, "") : GATEWAY_PATH;
+    return `http://${RELAY_ALIAS}:${RELAY_PORT}${path}`;
+  }
+
+  /** Where the project relays forward to (starting the gateway listener if needed). */
+  async relayTarget(): Promise<{ host: string; port: number }> {
+    const u = new URL(await this.listenUrl());
+    return { host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || (u.protocol === "https:" ? 443 : 80)) };
+  }
+
+  /** The gateway's own URL on the uplink network (the listener's, or ARMORY_GATEWAY_URL). */
+  listenUrl(): Promise<string> {
     if (this.opts.config.gateway.url) return Promise.resolve(this.opts.config.gateway.url);
     this.listening ??= this.listen().catch((err: unknown) => {
       this.listening = null;
@@ -143,22 +198,17 @@ export class ModelGateway {
 
   private async listen(): Promise<string> {
     const { config, docker, log } = this.opts;
-    let host: string;
-    if (config.agentNetwork === "host") host = "127.0.0.1";
-    else {
-      await ensureNetwork(docker, config.agentNetwork);
-      let info: Docker.NetworkInspectInfo;
-      try {
-        info = (await docker.getNetwork(config.agentNetwork).inspect()) as Docker.NetworkInspectInfo;
-      } catch (err) {
-        throw dockerError(err, `inspect network ${config.agentNetwork}`);
-      }
-      const gw = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
-      if (!gw) throw new Error(`The Docker network ${config.agentNetwork} has no gateway address; set ARMORY_GATEWAY_URL.`);
-      host = gw;
+    await ensureNetwork(docker, config.agentNetwork);
+    let info: Docker.NetworkInspectInfo;
+    try {
+      info = (await docker.getNetwork(config.agentNetwork).inspect()) as Docker.NetworkInspectInfo;
+    } catch (err) {
+      throw dockerError(err, `inspect network ${config.agentNetwork}`);
     }
+    const host = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
+    if (!host) throw new Error(`The Docker network ${config.agentNetwork} has no gateway address; set ARMORY_GATEWAY_URL.`);
     const wildcard = config.bindAddress === "0.0.0.0" || config.bindAddress === "::";
-    const port = config.gateway.port ?? (config.agentNetwork === "host" ? 0 : config.port);
+    const port = config.gateway.port ?? config.port;
     if (wildcard && port === config.port) {
       // Armory's own server already listens on every address, the bridge's included.
       return `http://${host}:${port}${GATEWAY_PATH}`;
@@ -167,6 +217,7 @@ export class ModelGateway {
       if (!this.handles(req.url)) return anthropicError(res, 404, "not_found_error", "Only the model gateway is served here.");
       void this.handle(req, res);
     });
+    server.on("connect", (req, socket, head) => this.egress.handle(req, socket, head));
     server.requestTimeout = 0;
     const listenOn = (p: number) =>
       new Promise<void>((resolve, reject) => {
@@ -196,6 +247,7 @@ export class ModelGateway {
     const server = this.listener;
     this.listener = null;
     this.listening = null;
+    this.egress.closeAll();
     if (server) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -212,6 +264,11 @@ export class ModelGateway {
     const auth = req.headers.authorization;
     const key = req.headers["x-api-key"];
     const token = typeof key === "string" && key ? key : auth?.startsWith("Bearer ") ? auth.slice(7) : "";
+    return this.verifyToken(token);
+  }
+
+  /** The agent an Armory gateway token belongs to, or null (constant-time hash comparison). */
+  async verifyToken(token: string): Promise<string | null> {
     const m = TOKEN_RE.exec(token);
     if (!m) return null;
     const agentId = m[1]!;

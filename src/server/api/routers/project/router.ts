@@ -72,6 +72,8 @@ export const projectRouter = router({
     .output(projectDeleteOutput)
     .mutation(async ({ ctx, input }) => {
       await projects.deleteProject(ctx.services.db.prisma, input.projectId);
+      // Its network and egress relay (left for the start-up sweep if containers still hold the network).
+      await ctx.services.projectNetworks.release(input.projectId);
       return { id: input.projectId, deleted: true as const };
     }),
 
