@@ -120,7 +120,9 @@ describe("model gateway", () => {
       const caller = await callerFor(armory2.services, await signUp(armory2.services));
       const projectId = (await caller.project.create({ name: "Provider" })).id;
       const builtin = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!;
-      const template = await caller.template.create({ projectId, copyFrom: builtin.id, name: "via-provider", providerBaseUrl: `${provider.url}/`, providerKeySecret: "LLM_KEY" });
+      // Registered by the instance admin (on 127.0.0.1 exactly, so the loopback address is allowed).
+      await armory2.services.db.prisma.provider.create({ data: { name: "scripted", baseUrl: provider.url, keySecret: "LLM_KEY" } });
+      const template = await caller.template.create({ projectId, copyFrom: builtin.id, name: "via-provider", provider: "scripted" });
       const id = await makeAgent(armory2, { projectId, templateId: template.id });
       const env = await armory2.services.gateway.agentEnv(id);
       expect(env.ARMORY_DEMO_MODEL).toBe("0");

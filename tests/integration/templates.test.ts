@@ -79,6 +79,13 @@ describe.each(DB_KINDS)("templates on %s", (kind) => {
     ]);
     // The built-ins, whether or not start-up synced them already.
     await syncTemplates(prisma(), { dir: REPO_TEMPLATES, log: memoryLog() });
+    // Providers are instance configuration (provider.* is tested in providers.test.ts).
+    await prisma().provider.createMany({
+      data: [
+        { name: "llm-example", baseUrl: "https://llm.example.com", keySecret: "LLM_KEY" },
+        { name: "opus-only", baseUrl: "https://opus.example.com", allowedModels: ["claude-opus-4-1"] },
+      ],
+    });
   });
   afterAll(async () => {
     await armory?.close();
@@ -203,6 +210,38 @@ describe.each(DB_KINDS)("templates on %s", (kind) => {
       expect(await builtIn("tmp-good")).toMatchObject({ id: good.id, memoryMb: 512, updatedAt: good.updatedAt });
     });
 
+    it("names a registered provider by name; a file naming an unknown provider is skipped with a warning", async () => {
+      const dir = tempDir();
+      fs.writeFileSync(path.join(dir, "a.yaml"), templateYaml("tmp-provided", { body: "provider: llm-example\negressAllowlist: [api.github.com, '*.npmjs.org']\n" }));
+      fs.writeFileSync(path.join(dir, "b.yaml"), templateYaml("tmp-unregistered", { body: "provider: nobody-registered-this\n" }));
+      fs.writeFileSync(path.join(dir, "c.yaml"), templateYaml("tmp-old-style", { body: "provider:\n  baseUrl: http://169.254.169.254\n  keySecret: K\n" }));
+      fs.writeFileSync(path.join(dir, "d.yaml"), templateYaml("tmp-wrong-model", { body: "provider: opus-only\n" }));
+      fs.writeFileSync(path.join(dir, "e.yaml"), templateYaml("tmp-egress-ip", { body: "egressAllowlist: [10.0.0.1]\n" }));
+      const log = memoryLog();
+      const result = await syncTemplates(prisma(), { dir, log });
+      expect(result.created).toEqual(["tmp-provided"]);
+      expect(result.skipped.sort()).toEqual(["b.yaml", "c.yaml", "d.yaml", "e.yaml"].map((f) => path.join(dir, f)));
+      const provided = await prisma().template.findFirstOrThrow({ where: { name: "tmp-provided" }, include: { provider: true } });
+      expect(provided.provider?.name).toBe("llm-example");
+      expect(provided.egressAllowlist).toEqual(["api.github.com", "*.npmjs.org"]);
+      const warnings = log.warnings().join("\n");
+      expect(warnings).toContain(
+        `Skipped template file ${path.join(dir, "b.yaml")}: provider: Provider nobody-registered-this is not registered; an instance admin registers providers under Admin → Providers`,
+      );
+      expect(warnings).toMatch(/c\.yaml: provider: provider is now the name of a registered provider/);
+      expect(warnings).toMatch(/d\.yaml: provider: Model claude-sonnet-4-5 is not allowed with provider opus-only/);
+      expect(warnings).toMatch(/e\.yaml: egressAllowlist\[0\]: 10\.0\.0\.1 is an IP address/);
+      for (const name of ["tmp-unregistered", "tmp-old-style", "tmp-wrong-model", "tmp-egress-ip"]) {
+        expect(await prisma().template.count({ where: { name } })).toBe(0);
+      }
+
+      // Once the admin registers it, the next sync (the next start) picks the file up.
+      await prisma().provider.create({ data: { name: "nobody-registered-this", baseUrl: "https://late.example.com" } });
+      const later = await syncTemplates(prisma(), { dir, log: memoryLog() });
+      expect(later.created).toEqual(["tmp-unregistered"]);
+      expect(later.unchanged).toEqual(["tmp-provided"]);
+    });
+
     it("starts without a templates directory (or an unreadable one), with a warning", async () => {
       const log = memoryLog();
       const result = await syncTemplates(prisma(), { dir: path.join(tempDir(), "missing"), log });
@@ -270,8 +309,8 @@ describe.each(DB_KINDS)("templates on %s", (kind) => {
         env: { PIPELINE_STAGE: "dev" },
         allowedTools: ["Read", "Bash(npm test:*)"],
         volumes: [{ name: "cache", mountPath: "/cache" }],
-        providerBaseUrl: "https://llm.example.com",
-        providerKeySecret: "LLM_KEY",
+        provider: "llm-example",
+        egressAllowlist: ["api.github.com", "*.NPMJS.org "],
         instructions: "# Pipeline\nRun the pipeline.",
       });
       expect(created).toMatchObject({
@@ -289,8 +328,8 @@ describe.each(DB_KINDS)("templates on %s", (kind) => {
         env: { PIPELINE_STAGE: "dev" },
         allowedTools: ["Read", "Bash(npm test:*)"],
         volumes: [{ name: "cache", mountPath: "/cache" }],
-        providerBaseUrl: "https://llm.example.com",
-        providerKeySecret: "LLM_KEY",
+        provider: "llm-example",
+        egressAllowlist: ["api.github.com", "*.npmjs.org"],
         personality: "",
         source: "api",
         sourceFile: null,
@@ -304,8 +343,8 @@ describe.each(DB_KINDS)("templates on %s", (kind) => {
         name: "pipeline",
         displayName: "Data pipeline",
         permissionMode: "plan",
-        providerBaseUrl: null,
-        providerKeySecret: null,
+        provider: null,
+        egressAllowlist: [],
         env: {},
       });
       expect(updated).toMatchObject({
@@ -313,8 +352,8 @@ describe.each(DB_KINDS)("templates on %s", (kind) => {
         name: "pipeline",
         displayName: "Data pipeline",
         permissionMode: "plan",
-        providerBaseUrl: null,
-        providerKeySecret: null,
+        provider: null,
+        egressAllowlist: [],
         env: {},
         // Untouched fields stay.
         memoryMb: 4096,
@@ -434,7 +473,17 @@ describe.each(DB_KINDS)("templates on %s", (kind) => {
       await bad({ name: "x".repeat(41) }, /Template name must be at most 40 characters/);
       await bad({ permissionMode: "yolo" }, /permissionMode must be one of default, acceptEdits, plan, bypassPermissions/);
       await bad({ image: "Not An Image" }, /image must be a Docker image reference/);
-      await bad({ providerBaseUrl: "ftp://example.com" }, /Provider base URL must be an http\(s\) URL/);
+      // A template names a registered provider; base URLs are not template input.
+      await bad({ provider: "not-registered" }, /^Provider not-registered is not registered; an instance admin registers providers under Admin → Providers$/);
+      await bad({ provider: "opus-only" }, /^Model m is not allowed with provider opus-only \(allowed: claude-opus-4-1\)$/);
+      await bad({ provider: "https://evil.example.com" }, /provider must be the name of a registered provider/);
+      await bad({ egressAllowlist: ["10.0.0.1"] }, /10\.0\.0\.1 is an IP address/);
+      await bad({ egressAllowlist: ["api.github.com:443"] }, /give no port/);
+      await bad({ egressAllowlist: ["localhost"] }, /localhost is not a host name/);
+      await bad({ egressAllowlist: ["https://api.github.com/"] }, /not a host name/);
+      await bad({ egressAllowlist: [`${"a".repeat(250)}.com`] }, /at most 253 characters/);
+      await bad({ egressAllowlist: Array.from({ length: 101 }, (_, i) => `h${i}.example.com`) }, /At most 100 egress hosts/);
+      await bad({ egressAllowlist: ["a.example.com", "A.example.com"] }, /lists a\.example\.com twice/);
       await bad({ allowedTools: ["Read", "Read"] }, /allowedTools lists Read twice/);
       await bad({ volumes: [{ name: "ws", mountPath: "/workspace" }] }, /\/workspace is mounted by Armory/);
       await bad({ volumes: [{ name: "rel", mountPath: "data" }] }, /Mount path must be an absolute path/);

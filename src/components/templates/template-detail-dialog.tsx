@@ -63,17 +63,23 @@ export function TemplateDetailDialog({
                 <span className="font-mono text-xs">{t.model}</span>
               </Row>
               <Row label="Provider">
-                {t.providerBaseUrl ? (
-                  <span className="font-mono text-xs break-all">{t.providerBaseUrl}</span>
+                {t.provider ? (
+                  <span className="font-mono text-xs">{t.provider}</span>
                 ) : (
-                  <span className="text-muted-foreground">Claude Code&apos;s default (Anthropic API)</span>
+                  <span className="text-muted-foreground">Armory&apos;s own model upstream</span>
                 )}
               </Row>
-              <Row label="API key secret">
-                {t.providerKeySecret ? (
-                  <span className="font-mono text-xs">{t.providerKeySecret}</span>
+              <Row label="Egress allowed to">
+                {t.egressAllowlist.length ? (
+                  <ul className="flex flex-wrap gap-1.5" aria-label="Egress allowlist">
+                    {t.egressAllowlist.map((host) => (
+                      <li key={host} className="bg-muted rounded px-1.5 py-0.5 font-mono text-xs">
+                        {host}
+                      </li>
+                    ))}
+                  </ul>
                 ) : (
-                  <span className="text-muted-foreground">Not set</span>
+                  <span className="text-muted-foreground">No host beyond Armory&apos;s model gateway</span>
                 )}
               </Row>
               <Row label="Memory">{formatMemory(t.memoryMb)}</Row>

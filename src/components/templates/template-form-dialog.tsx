@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Plus, X } from "lucide-react";
 import { toast } from "sonner";
 import { FormError } from "@/components/auth/form-error";
@@ -237,33 +237,11 @@ export function TemplateFormDialog({
                   {...field("image")}
                   disabled={pending}
                 />
-                <TextField
-                  id={`${idPrefix}-provider-url`}
-                  label={
-                    <>
-                      Provider base URL <Optional />
-                    </>
-                  }
-                  type="url"
-                  autoComplete="off"
-                  spellCheck={false}
-                  placeholder="Anthropic API"
-                  {...field("providerBaseUrl")}
-                  disabled={pending}
-                />
-                <TextField
-                  id={`${idPrefix}-provider-secret`}
-                  label={
-                    <>
-                      API key secret <Optional />
-                    </>
-                  }
-                  autoComplete="off"
-                  spellCheck={false}
-                  placeholder="e.g. ANTHROPIC_API_KEY"
-                  className="[&_input]:font-mono"
-                  description="The name of a project secret, never the key itself."
-                  {...field("providerKeySecret")}
+                <ProviderField
+                  id={`${idPrefix}-provider`}
+                  value={values.provider}
+                  onChange={(provider) => change({ provider })}
+                  error={errors.provider}
                   disabled={pending}
                 />
               </div>
@@ -311,6 +289,25 @@ export function TemplateFormDialog({
                 className="[&_textarea]:max-h-56 [&_textarea]:font-mono"
                 description="One per line; a rule in parentheses narrows a tool, e.g. Bash(npm test:*)."
                 {...field("allowedTools")}
+                disabled={pending}
+              />
+            </FieldSet>
+
+            <FieldSet className="gap-4">
+              <FieldLegend>Network</FieldLegend>
+              <TextareaField
+                id={`${idPrefix}-egress`}
+                label={
+                  <>
+                    Egress allowlist <Optional />
+                  </>
+                }
+                rows={3}
+                spellCheck={false}
+                placeholder={"api.github.com\n*.npmjs.org"}
+                className="[&_textarea]:max-h-48 [&_textarea]:font-mono"
+                description="Host names agents may reach besides Armory's model gateway, one per line; *.example.com allows its subdomains. Empty: none."
+                {...field("egressAllowlist")}
                 disabled={pending}
               />
             </FieldSet>
@@ -404,6 +401,68 @@ function PermissionModeField({
         ))}
       </select>
       <FieldDescription id={`${id}-description`}>{PERMISSION_MODE_INFO[value]?.description}</FieldDescription>
+      {error ? <FieldError id={`${id}-error`}>{error}</FieldError> : null}
+    </Field>
+  );
+}
+
+/**
+ * The registered provider agents of this template talk to (through Armory's gateway), from
+ * provider.list: Armory's own upstream or one an instance admin registered.
+ */
+function ProviderField({
+  id,
+  value,
+  onChange,
+  error,
+  disabled,
+}: {
+  id: string;
+  value: string;
+  onChange: (provider: string) => void;
+  error?: string;
+  disabled?: boolean;
+}) {
+  const trpc = useTRPC();
+  const providers = useQuery(trpc.provider.list.queryOptions());
+  const registered = (providers.data ?? []).filter((p) => !p.builtIn);
+  const builtIn = providers.data?.find((p) => p.builtIn);
+  const chosen = registered.find((p) => p.name === value);
+  // A template may name a provider that is no longer listed (renamed): keep it selectable.
+  const unknown = value && providers.data && !chosen ? value : null;
+  let description: React.ReactNode = "Providers are registered by an instance admin (Admin → Providers).";
+  if (chosen && !chosen.confirmed) {
+    description = "Needs confirmation by an instance admin: model requests are refused until then.";
+  } else if (chosen?.allowedModels.length) {
+    description = `Allowed models: ${chosen.allowedModels.join(", ")}`;
+  } else if (!value && builtIn) {
+    description = builtIn.demo ? "Armory has no model key: the built-in demo model answers." : `Armory's own upstream: ${builtIn.baseUrl}`;
+  }
+  return (
+    <Field data-invalid={error ? true : undefined} className="gap-2">
+      <FieldLabel htmlFor={id}>Provider</FieldLabel>
+      <select
+        id={id}
+        name="provider"
+        className={selectClass}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={`${id}-description${error ? ` ${id}-error` : ""}`}
+        disabled={disabled || providers.isPending}
+      >
+        <option value="">Armory&apos;s upstream (default)</option>
+        {registered.map((p) => (
+          <option key={p.id} value={p.name}>
+            {p.name}
+            {p.confirmed ? "" : " (needs confirmation)"}
+          </option>
+        ))}
+        {unknown ? <option value={unknown}>{unknown} (not registered)</option> : null}
+      </select>
+      <FieldDescription id={`${id}-description`}>
+        {providers.isError ? "Could not load the providers." : description}
+      </FieldDescription>
       {error ? <FieldError id={`${id}-error`}>{error}</FieldError> : null}
     </Field>
   );

@@ -27,8 +27,10 @@ export interface TemplateFormValues {
   env: EnvRow[];
   instructions: string;
   personality: string;
-  providerBaseUrl: string;
-  providerKeySecret: string;
+  /** A registered provider's name; "" is Armory's own upstream. */
+  provider: string;
+  /** One host name per line. */
+  egressAllowlist: string;
 }
 
 export type TemplateFormField = keyof TemplateFormValues;
@@ -48,8 +50,8 @@ export interface TemplatePayload {
   env: Record<string, string>;
   instructions: string;
   personality: string;
-  providerBaseUrl: string | null;
-  providerKeySecret: string | null;
+  provider: string | null;
+  egressAllowlist: string[];
 }
 
 let rowCounter = 0;
@@ -73,8 +75,8 @@ export function emptyTemplateForm(): TemplateFormValues {
     env: [],
     instructions: "",
     personality: "",
-    providerBaseUrl: "",
-    providerKeySecret: "",
+    provider: "",
+    egressAllowlist: "",
   };
 }
 
@@ -93,8 +95,8 @@ export function templateToForm(t: Template, name = t.name): TemplateFormValues {
     env: Object.entries(t.env).map(([k, v]) => envRow(k, v)),
     instructions: t.instructions,
     personality: t.personality,
-    providerBaseUrl: t.providerBaseUrl ?? "",
-    providerKeySecret: t.providerKeySecret ?? "",
+    provider: t.provider ?? "",
+    egressAllowlist: t.egressAllowlist.join("\n"),
   };
 }
 
@@ -107,6 +109,14 @@ export function copyName(name: string, taken: ReadonlySet<string>): string {
     const candidate = `${base.slice(0, 40 - String(i).length - 1)}-${i}`;
     if (!taken.has(candidate)) return candidate;
   }
+}
+
+/** The non-empty lines of a one-per-line field, trimmed. */
+function lines(text: string): string[] {
+  return text
+    .split("\n")
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 const NUMBER_FIELDS = {
@@ -162,15 +172,12 @@ export function checkTemplateForm(
       cpus: numbers.cpus!,
       pidsLimit: numbers.pidsLimit!,
       permissionMode: values.permissionMode,
-      allowedTools: values.allowedTools
-        .split("\n")
-        .map((t) => t.trim())
-        .filter(Boolean),
+      allowedTools: lines(values.allowedTools),
       env,
       instructions: values.instructions,
       personality: values.personality,
-      providerBaseUrl: values.providerBaseUrl.trim() || null,
-      providerKeySecret: values.providerKeySecret.trim() || null,
+      provider: values.provider.trim() || null,
+      egressAllowlist: lines(values.egressAllowlist),
     },
   };
 }
@@ -208,8 +215,8 @@ const FORM_FIELDS: TemplateFormField[] = [
   "env",
   "instructions",
   "personality",
-  "providerBaseUrl",
-  "providerKeySecret",
+  "provider",
+  "egressAllowlist",
 ];
 
 /** Field errors the API reported for a bad input (zod on the server), if any. */
@@ -217,6 +224,10 @@ export function apiTemplateFieldErrors(err: unknown): TemplateFormErrors | null 
   if (!(err instanceof TRPCClientError)) return null;
   const data = err.data as { code?: string; fieldErrors?: Record<string, string[] | undefined> } | undefined;
   if (data?.code === "CONFLICT" && /template named/i.test(err.message)) return { name: err.message };
+  // The provider checks happen past validation (is it registered, does it allow the model).
+  if (data?.code === "BAD_REQUEST" && /is not registered;|is not allowed with provider/.test(err.message)) {
+    return /^Model /.test(err.message) ? { model: err.message } : { provider: err.message };
+  }
   const fieldErrors = data?.fieldErrors;
   if (!fieldErrors) return null;
   const out: TemplateFormErrors = {};

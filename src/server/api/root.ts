@@ -13,6 +13,7 @@ import { chatRouter } from "./routers/chat/router";
 import { instanceRouter } from "./routers/instance/router";
 import { invitationRouter } from "./routers/invitation/router";
 import { projectRouter } from "./routers/project/router";
+import { providerRouter } from "./routers/provider/router";
 import { templateRouter } from "./routers/template/router";
 import { tokenRouter } from "./routers/token/router";
 import { trustRouter } from "./routers/trust/router";
@@ -24,6 +25,7 @@ export const appRouter = router({
   invitation: invitationRouter,
   project: projectRouter,
   template: templateRouter,
+  provider: providerRouter,
   agent: agentRouter,
   token: tokenRouter,
   trust: trustRouter,

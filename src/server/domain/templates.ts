@@ -19,8 +19,8 @@ import {
   permissionMode,
   personality,
   pidsLimit,
-  providerBaseUrl,
-  providerKeySecret,
+  egressAllowlist,
+  providerName,
   templateDescription,
   templateEnv,
   templateName,
@@ -32,6 +32,7 @@ import {
 } from "../api/routers/template/schemas";
 import type { PrismaClient } from "../db";
 import type { Prisma, Template } from "../db/generated/client";
+import { ADMIN_REGISTERS_PROVIDERS, BUILTIN_PROVIDER, resolveTemplateProvider } from "../providers/service";
 import { DomainError, forbidden, notFound } from "./errors";
 
 export type { TemplateView, VolumeMount };
@@ -49,8 +50,8 @@ export interface TemplateFields {
   description: string;
   image: string;
   model: string;
-  providerBaseUrl: string | null;
-  providerKeySecret: string | null;
+  /** The registered provider's name; null: Armory's own upstream (stored as providerId). */
+  provider: string | null;
   memoryMb: number;
   cpus: number;
   pidsLimit: number;
@@ -60,6 +61,7 @@ export interface TemplateFields {
   permissionMode: TemplateView["permissionMode"];
   allowedTools: string[];
   volumes: VolumeMount[];
+  egressAllowlist: string[];
 }
 
 // ---------- template files ----------
@@ -78,6 +80,7 @@ const FILE_FIELDS = [
   "instructions",
   "personality",
   "volumes",
+  "egressAllowlist",
 ] as const;
 
 function unknownKeysMessage(keys: PropertyKey[], known: readonly string[]): string {
@@ -94,7 +97,6 @@ function envScalarsToStrings(value: unknown): unknown {
 }
 
 const RESOURCE_FIELDS = ["memoryMb", "cpus", "pidsLimit"] as const;
-const PROVIDER_FIELDS = ["baseUrl", "keySecret"] as const;
 
 /** One templates/*.yaml file. Field rules are the API's (see routers/template/schemas.ts). */
 export const templateFileSchema = z.strictObject(
@@ -104,16 +106,14 @@ export const templateFileSchema = z.strictObject(
     description: templateDescription.default(""),
     image: image.default(DEFAULT_IMAGE),
     model,
+    // The name of a registered provider (Admin → Providers): base URLs are not template input.
     provider: z
-      .strictObject(
-        { baseUrl: providerBaseUrl.optional(), keySecret: providerKeySecret.optional() },
-        {
-          error: (iss) =>
-            iss.code === "unrecognized_keys"
-              ? unknownKeysMessage(iss.keys, PROVIDER_FIELDS)
-              : "provider must be a mapping with baseUrl and keySecret",
-        },
-      )
+      .any()
+      .refine((v) => v === null || v === undefined || typeof v !== "object", {
+        message: `provider is now the name of a registered provider (e.g. provider: openrouter), not a base URL and key secret; ${ADMIN_REGISTERS_PROVIDERS}`,
+        abort: true,
+      })
+      .pipe(providerName.nullable())
       .optional(),
     resources: z.strictObject(
       { memoryMb, cpus, pidsLimit },
@@ -130,6 +130,7 @@ export const templateFileSchema = z.strictObject(
     instructions: instructions.default(""),
     personality: personality.default(""),
     volumes: volumes.default([]),
+    egressAllowlist: egressAllowlist.default([]),
   },
   {
     error: (iss) =>
@@ -147,8 +148,7 @@ function fieldsFromFile(t: TemplateFile): TemplateFields {
     description: t.description,
     image: t.image,
     model: t.model,
-    providerBaseUrl: t.provider?.baseUrl ?? null,
-    providerKeySecret: t.provider?.keySecret ?? null,
+    provider: t.provider && t.provider !== BUILTIN_PROVIDER ? t.provider : null,
     memoryMb: t.resources.memoryMb,
     cpus: t.resources.cpus,
     pidsLimit: t.resources.pidsLimit,
@@ -158,6 +158,7 @@ function fieldsFromFile(t: TemplateFile): TemplateFields {
     permissionMode: t.permissionMode,
     allowedTools: t.allowedTools,
     volumes: t.volumes,
+    egressAllowlist: t.egressAllowlist,
   };
 }
 
@@ -298,9 +299,12 @@ export interface SyncTemplatesResult {
 // not covered by the (projectId, name) unique index, since NULLs are distinct).
 const SYNC_LOCK_KEY = 0x41524d_01; // "ARM" 01
 
-function toStored(fields: TemplateFields) {
+/** The row's columns: the provider by id (resolved and checked by resolveTemplateProvider). */
+function toStored(fields: TemplateFields, providerId: string | null) {
+  const { provider: _name, ...rest } = fields;
   return {
-    ...fields,
+    ...rest,
+    providerId,
     env: fields.env as Prisma.InputJsonObject,
     volumes: fields.volumes as Prisma.InputJsonArray,
   };
@@ -350,22 +354,37 @@ export async function syncTemplates(
         byName.set(row.name, row);
       }
 
+      const unresolved = new Set<string>();
       for (const t of loaded.templates) {
         const row = byName.get(t.fields.name);
-        const data = { ...toStored(t.fields), source: "file", sourceFile: t.file, sourceHash: t.hash };
+        if (row && row.sourceHash === t.hash && row.sourceFile === t.file && row.source === "file") {
+          result.unchanged.push(t.fields.name);
+          continue;
+        }
+        // The provider a file names must be registered (and allow its model): else the file is
+        // skipped like an invalid one, and a template synced before keeps its last version.
+        let providerId: string | null;
+        try {
+          providerId = await resolveTemplateProvider(tx, t.fields.provider, t.fields.model);
+        } catch (err) {
+          if (!(err instanceof DomainError)) throw err;
+          log.warn({ file: t.file, provider: t.fields.provider }, `Skipped template file ${t.file}: provider: ${err.message}`);
+          result.skipped.push(t.file);
+          unresolved.add(t.file);
+          continue;
+        }
+        const data = { ...toStored(t.fields, providerId), source: "file", sourceFile: t.file, sourceHash: t.hash };
         if (!row) {
           await tx.template.create({ data: { ...data, projectId: null } });
           result.created.push(t.fields.name);
-        } else if (row.sourceHash === t.hash && row.sourceFile === t.file && row.source === "file") {
-          result.unchanged.push(t.fields.name);
         } else {
           await tx.template.update({ where: { id: row.id }, data });
           result.updated.push(t.fields.name);
         }
       }
 
-      const onDisk = new Set(loaded.templates.map((t) => t.fields.name));
-      const invalidFiles = new Set(loaded.errors.map((e) => e.file));
+      const onDisk = new Set(loaded.templates.filter((t) => !unresolved.has(t.file)).map((t) => t.fields.name));
+      const invalidFiles = new Set([...loaded.errors.map((e) => e.file), ...unresolved]);
       for (const row of byName.values()) {
         if (onDisk.has(row.name)) continue;
         if (row.sourceFile && invalidFiles.has(row.sourceFile)) {
@@ -415,7 +434,11 @@ function volumesFrom(value: Prisma.JsonValue): VolumeMount[] {
   });
 }
 
-export function toTemplateView(row: Template): TemplateView {
+/** A template row with its provider's name (what views show and templates name). */
+export type TemplateRow = Template & { provider: { name: string } | null };
+const withProvider = { provider: { select: { name: true } } } as const;
+
+export function toTemplateView(row: TemplateRow): TemplateView {
   return {
     id: row.id,
     projectId: row.projectId,
@@ -425,8 +448,7 @@ export function toTemplateView(row: Template): TemplateView {
     description: row.description,
     image: row.image,
     model: row.model,
-    providerBaseUrl: row.providerBaseUrl,
-    providerKeySecret: row.providerKeySecret,
+    provider: row.provider?.name ?? null,
     memoryMb: row.memoryMb,
     cpus: row.cpus,
     pidsLimit: row.pidsLimit,
@@ -436,6 +458,7 @@ export function toTemplateView(row: Template): TemplateView {
     permissionMode: row.permissionMode as TemplateView["permissionMode"],
     allowedTools: row.allowedTools,
     volumes: volumesFrom(row.volumes),
+    egressAllowlist: row.egressAllowlist,
     source: row.source === "file" ? "file" : "api",
     sourceFile: row.sourceFile,
     sourceHash: row.sourceHash,
@@ -454,13 +477,13 @@ function compareTemplates(a: Template, b: Template): number {
 
 /** The built-in templates plus the project's own (built-ins first, then by name). */
 export async function listTemplates(prisma: PrismaClient, projectId: string): Promise<TemplateView[]> {
-  const rows = await prisma.template.findMany({ where: { OR: [{ projectId: null }, { projectId }] } });
+  const rows = await prisma.template.findMany({ where: { OR: [{ projectId: null }, { projectId }] }, include: withProvider });
   return rows.sort(compareTemplates).map(toTemplateView);
 }
 
 /** A template the project can use: a built-in or its own. Anything else is NOT_FOUND. */
-async function findVisible(prisma: PrismaClient, projectId: string, templateId: string): Promise<Template> {
-  const row = await prisma.template.findUnique({ where: { id: templateId } });
+async function findVisible(prisma: PrismaClient, projectId: string, templateId: string): Promise<TemplateRow> {
+  const row = await prisma.template.findUnique({ where: { id: templateId }, include: withProvider });
   if (!row || (row.projectId !== null && row.projectId !== projectId)) throw notFound("Template");
   return row;
 }
@@ -494,10 +517,11 @@ function definedFields(patch: TemplatePatch): Partial<TemplateFields> {
   return out as Partial<TemplateFields>;
 }
 
-function storedPatch(patch: Partial<TemplateFields>) {
-  const { env, volumes: vols, ...rest } = patch;
+function storedPatch(patch: Partial<TemplateFields>, providerId: string | null | undefined) {
+  const { env, volumes: vols, provider: _name, ...rest } = patch;
   return {
     ...rest,
+    ...(providerId !== undefined ? { providerId } : {}),
     ...(env !== undefined ? { env: env as Prisma.InputJsonObject } : {}),
     ...(vols !== undefined ? { volumes: vols as Prisma.InputJsonArray } : {}),
   };
@@ -523,8 +547,7 @@ export async function createTemplate(
       description: source.description,
       image: source.image,
       model: source.model,
-      providerBaseUrl: source.providerBaseUrl,
-      providerKeySecret: source.providerKeySecret,
+      provider: source.provider,
       memoryMb: source.memoryMb,
       cpus: source.cpus,
       pidsLimit: source.pidsLimit,
@@ -534,6 +557,7 @@ export async function createTemplate(
       permissionMode: source.permissionMode,
       allowedTools: source.allowedTools,
       volumes: source.volumes,
+      egressAllowlist: source.egressAllowlist,
     };
   } else {
     const missing = (["model", "memoryMb", "cpus", "pidsLimit"] as const).filter((f) => given[f] === undefined);
@@ -546,8 +570,7 @@ export async function createTemplate(
       description: "",
       image: DEFAULT_IMAGE,
       model: given.model!,
-      providerBaseUrl: null,
-      providerKeySecret: null,
+      provider: null,
       memoryMb: given.memoryMb!,
       cpus: given.cpus!,
       pidsLimit: given.pidsLimit!,
@@ -557,14 +580,17 @@ export async function createTemplate(
       permissionMode: "acceptEdits",
       allowedTools: [],
       volumes: [],
+      egressAllowlist: [],
     };
   }
   const fields: TemplateFields = { ...base, ...given, name };
 
   await assertNameFree(prisma, projectId, name);
+  const providerId = await resolveTemplateProvider(prisma, fields.provider, fields.model);
   try {
     const row = await prisma.template.create({
-      data: { ...toStored(fields), projectId, source: "api", sourceFile: null, sourceHash: null },
+      data: { ...toStored(fields, providerId), projectId, source: "api", sourceFile: null, sourceHash: null },
+      include: withProvider,
     });
     return toTemplateView(row);
   } catch (err) {
@@ -585,8 +611,13 @@ export async function updateTemplate(
   const given = definedFields(patch);
   if (!Object.keys(given).length) throw new DomainError("BAD_REQUEST", "Nothing to update: give at least one field to change");
   if (given.name !== undefined && given.name !== row.name) await assertNameFree(prisma, projectId, given.name, row.id);
+  // A new provider, or a new model for the current one: checked against the registered providers.
+  const providerId =
+    given.provider !== undefined || given.model !== undefined
+      ? await resolveTemplateProvider(prisma, given.provider !== undefined ? given.provider : (row.provider?.name ?? null), given.model ?? row.model)
+      : undefined;
   try {
-    const updated = await prisma.template.update({ where: { id: row.id }, data: storedPatch(given) });
+    const updated = await prisma.template.update({ where: { id: row.id }, data: storedPatch(given, providerId), include: withProvider });
     return toTemplateView(updated);
   } catch (err) {
     if (isUniqueViolation(err) && given.name) throw nameClash(given.name);

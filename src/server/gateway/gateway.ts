@@ -44,7 +44,17 @@ export interface GatewayOptions {
 export type ModelRoute =
   | { kind: "demo" }
   | { kind: "armory"; baseUrl: string }
-  | { kind: "provider"; baseUrl: string; keySecret: string | null; projectId: string };
+  | {
+      kind: "provider";
+      /** The registered provider's name (Admin → Providers). */
+      name: string;
+      baseUrl: string;
+      keySecret: string | null;
+      /** false: migrated from a template's free-form URL and not yet confirmed by an admin (refused). */
+      confirmed: boolean;
+      allowedModels: string[];
+      projectId: string;
+    };
 
 /** How long a route is reused before the agent's template is read again (template edits apply within this). */
 const ROUTE_TTL_MS = 5_000;
@@ -101,17 +111,30 @@ export class ModelGateway {
     if (cached && cached.until > Date.now()) return cached.route;
     const row = await this.opts.prisma.agent.findUnique({
       where: { id: agentId },
-      select: { projectId: true, template: { select: { providerBaseUrl: true, providerKeySecret: true } } },
+      select: { projectId: true, template: { select: { provider: true } } },
     });
-    const provider = row?.template.providerBaseUrl;
+    const provider = row?.template.provider;
     const route: ModelRoute = provider
-      ? { kind: "provider", baseUrl: provider.replace(/\/+$/, ""), keySecret: row.template.providerKeySecret, projectId: row.projectId }
+      ? {
+          kind: "provider",
+          name: provider.name,
+          baseUrl: provider.baseUrl.replace(/\/+$/, ""),
+          keySecret: provider.keySecret,
+          confirmed: provider.confirmed,
+          allowedModels: provider.allowedModels,
+          projectId: row.projectId,
+        }
       : this.demo
         ? { kind: "demo" }
         : { kind: "armory", baseUrl: this.opts.config.model.baseUrl };
     if (this.routes.size > 10_000) this.routes.clear();
     this.routes.set(agentId, { route, until: Date.now() + ROUTE_TTL_MS });
     return route;
+  }
+
+  /** Drops every cached route: a provider was registered, changed, confirmed or deleted. */
+  forgetRoutes(): void {
+    this.routes.clear();
   }
 
   /** True when this agent's turns are answered by the built-in demo model. */

@@ -30,8 +30,9 @@ export const TEMPLATE_TEXT_LIMITS = {
   description: 2_000,
   image: 255,
   model: 200,
-  providerBaseUrl: 2_048,
-  providerKeySecret: 200,
+  provider: 63,
+  egressHost: 253,
+  egressAllowlist: 100,
   instructions: 65_536,
   personality: 32_768,
   allowedTool: 200,
@@ -90,24 +91,50 @@ export const model = z
   .max(TEMPLATE_TEXT_LIMITS.model, `model must be at most ${TEMPLATE_TEXT_LIMITS.model} characters`)
   .regex(/^\S+$/, "model must be a model id without spaces (e.g. claude-sonnet-4-5)");
 
-export const providerBaseUrl = z
-  .string({ error: "Provider base URL must be text" })
+/**
+ * The registered provider a template's agents use, by name (Admin → Providers); whether it exists
+ * is checked by the domain. "armory" (or null) is Armory's own upstream.
+ */
+export const providerName = z
+  .string({ error: "provider must be the name of a registered provider" })
   .trim()
-  .max(TEMPLATE_TEXT_LIMITS.providerBaseUrl, `Provider base URL must be at most ${TEMPLATE_TEXT_LIMITS.providerBaseUrl} characters`)
-  .pipe(z.url({ protocol: /^https?$/, error: "Provider base URL must be an http(s) URL such as https://llm.example.com" }));
-
-export const providerKeySecret = z
-  .string({ error: "Provider key secret must be text" })
-  .trim()
-  .min(1, "Provider key secret cannot be empty")
-  .max(
-    TEMPLATE_TEXT_LIMITS.providerKeySecret,
-    `Provider key secret must be at most ${TEMPLATE_TEXT_LIMITS.providerKeySecret} characters`,
-  )
+  .min(1, "provider cannot be empty (leave it out, or null, for Armory's own upstream)")
+  .max(TEMPLATE_TEXT_LIMITS.provider, `provider must be at most ${TEMPLATE_TEXT_LIMITS.provider} characters`)
   .regex(
-    ENV_KEY_RE,
-    "Provider key secret must be the name of a project secret: letters, digits and _, not starting with a digit (e.g. ANTHROPIC_API_KEY)",
+    /^[a-z][a-z0-9-]*$/,
+    "provider must be the name of a registered provider: lower-case letters, digits and hyphens (e.g. openrouter)",
   );
+
+// api.github.com, *.example.com: DNS names only (no IPs, ports, schemes or paths).
+const HOST_LABEL = "(?!-)[a-z0-9-]{1,63}(?<!-)";
+const EGRESS_HOST_RE = new RegExp(`^(?:\\*\\.)?${HOST_LABEL}(?:\\.${HOST_LABEL})+$`);
+
+export const egressHost = z
+  .string({ error: "Each egress host must be text" })
+  .trim()
+  .toLowerCase()
+  .min(1, "An egress host cannot be empty")
+  .max(TEMPLATE_TEXT_LIMITS.egressHost, `An egress host must be at most ${TEMPLATE_TEXT_LIMITS.egressHost} characters`)
+  .superRefine((h, ctx) => {
+    const fail = (message: string) => ctx.addIssue({ code: "custom", message });
+    if (h.includes(":") || /^\[/.test(h)) return fail(`${h} is not a host name: give no port, scheme or IPv6 address (e.g. api.github.com)`);
+    if (/^[0-9.]+$/.test(h.replace(/^\*\./, ""))) return fail(`${h} is an IP address; the egress allowlist takes host names (e.g. api.github.com)`);
+    if (!EGRESS_HOST_RE.test(h)) {
+      return fail(`${h} is not a host name: use a name such as api.github.com, or *.example.com for every subdomain`);
+    }
+    if (/\.[0-9]+$/.test(h)) return fail(`${h} is not a host name (the last label cannot be a number)`);
+  });
+
+export const egressAllowlist = z
+  .array(egressHost, { error: "egressAllowlist must be a list of host names" })
+  .max(TEMPLATE_TEXT_LIMITS.egressAllowlist, `At most ${TEMPLATE_TEXT_LIMITS.egressAllowlist} egress hosts`)
+  .superRefine((hosts, ctx) => {
+    const seen = new Set<string>();
+    hosts.forEach((host, i) => {
+      if (seen.has(host)) ctx.addIssue({ code: "custom", path: [i], message: `egressAllowlist lists ${host} twice` });
+      seen.add(host);
+    });
+  });
 
 export const instructions = z
   .string({ error: "instructions must be text" })
@@ -220,10 +247,9 @@ const templateFieldsShape = {
   description: templateDescription.optional(),
   image: image.optional(),
   model: model.optional(),
-  /** null clears it. */
-  providerBaseUrl: providerBaseUrl.nullable().optional(),
-  /** null clears it. */
-  providerKeySecret: providerKeySecret.nullable().optional(),
+  /** A registered provider's name; null (or "armory") is Armory's own upstream. */
+  provider: providerName.nullable().optional(),
+  egressAllowlist: egressAllowlist.optional(),
   memoryMb: memoryMb.optional(),
   cpus: cpus.optional(),
   pidsLimit: pidsLimit.optional(),
@@ -283,9 +309,8 @@ export const templateOutput = z.object({
   /** A Docker image reference, or "default" for Armory's agent image (current version). */
   image: z.string(),
   model: z.string(),
-  providerBaseUrl: z.string().nullable(),
-  /** The name of the project secret holding the provider's API key (never the key itself). */
-  providerKeySecret: z.string().nullable(),
+  /** The registered provider's name (Admin → Providers); null: Armory's own upstream (or the demo model). */
+  provider: z.string().nullable(),
   memoryMb: z.number(),
   cpus: z.number(),
   pidsLimit: z.number(),
@@ -295,6 +320,8 @@ export const templateOutput = z.object({
   permissionMode: z.enum(PERMISSION_MODES),
   allowedTools: z.array(z.string()),
   volumes: z.array(z.object({ name: z.string(), mountPath: z.string() })),
+  /** Host names (exact, or *.suffix) the agents may reach through the egress proxy; empty: none. */
+  egressAllowlist: z.array(z.string()),
   source: z.enum(TEMPLATE_SOURCES),
   /** The YAML file a built-in template was synced from. */
   sourceFile: z.string().nullable(),
