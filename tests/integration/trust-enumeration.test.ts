@@ -17,7 +17,10 @@ import { expectTrpcError } from "../support/trpc-errors";
 
 type Caller = ReturnType<typeof createCaller>;
 
-const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, AnyProcedure>).sort(([a], [b]) => a.localeCompare(b));
+const allProcedures = Object.entries(appRouter._def.procedures as unknown as Record<string, AnyProcedure>).sort(([a], [b]) => a.localeCompare(b));
+/** The only procedures anyone may call: what the sign-up page needs. Adding one here is a deliberate act. */
+const PUBLIC = ["instance.signUp", "invitation.preview"];
+const procedures = allProcedures.filter(([p]) => !PUBLIC.includes(p));
 
 function typeOf(p: AnyProcedure): "query" | "mutation" | "subscription" {
   return p._def.type;
@@ -48,6 +51,8 @@ describe("every procedure refuses callers without the right (postgres)", () => {
   let input: { projectId: string; agentId: string };
   let readOnly: string;
   let writeOnly: string;
+  let disabled: TestUser;
+  let disabledToken: string;
 
   beforeAll(async () => {
     armory = await startTestArmory("postgres");
@@ -58,6 +63,12 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     input = { projectId: project.id, agentId: agent.id };
     readOnly = (await makeToken(armory.services, owner.id, { scopes: ["read"] })).token;
     writeOnly = (await makeToken(armory.services, owner.id, { scopes: ["write"] })).token;
+    // A member (owner of the project) whose account is then disabled. Set directly, keeping the
+    // session: createContext itself must refuse it (admin.disableUser also deletes the sessions).
+    disabled = await signUp(armory.services, { name: "Disabled" });
+    await armory.services.db.prisma.projectMember.create({ data: { projectId: project.id, userId: disabled.id, role: "owner" } });
+    disabledToken = (await makeToken(armory.services, disabled.id)).token;
+    await armory.services.db.prisma.user.update({ where: { id: disabled.id }, data: { disabledAt: new Date() } });
   });
   afterAll(async () => {
     await armory?.close();
@@ -83,8 +94,38 @@ describe("every procedure refuses callers without the right (postgres)", () => {
 
   it("finds the procedures of every router", () => {
     const paths = procedures.map(([p]) => p);
-    expect(paths).toEqual(expect.arrayContaining(["agent.stop", "project.members.add", "token.create", "trust.check", "audit.list"]));
+    expect(paths).toEqual(
+      expect.arrayContaining(["agent.stop", "project.members.add", "token.create", "trust.check", "audit.list", "admin.disableUser", "invitation.create", "invitation.accept"]),
+    );
     expect(procedures.length).toBeGreaterThanOrEqual(30);
+    expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
+  });
+
+  it.each(PUBLIC)("%s is public and answers an anonymous caller", async (path) => {
+    await expect(call(await callerWith(new Headers(), `public-${crypto.randomUUID()}`), path, { token: "inv_unknown" })).resolves.toBeDefined();
+  });
+
+  it.each(procedures)("%s refuses a disabled user's session with 401", async (path) => {
+    const rid = `disabled-${path}-${crypto.randomUUID()}`;
+    // One client address per procedure: the security log is rate-limited per address.
+    const headers = new Headers(disabled.headers);
+    headers.set("x-armory-client-ip", `10.3.${procedures.findIndex(([p]) => p === path)}.1`);
+    await expectTrpcError(call(await callerWith(headers, rid), path, input), "UNAUTHORIZED", /This account is disabled/);
+    await expectSecurityLogged(rid, path, "UNAUTHORIZED");
+  });
+
+  it.each(procedures)("%s refuses a disabled user's machine token with 401", async (path) => {
+    const rid = `disabledtoken-${path}-${crypto.randomUUID()}`;
+    const headers = new Headers({ authorization: `Bearer ${disabledToken}`, "x-armory-client-ip": `10.4.${procedures.findIndex(([p]) => p === path)}.1` });
+    await expectTrpcError(call(await callerWith(headers, rid), path, input), "UNAUTHORIZED", /This account is disabled/);
+    await expectSecurityLogged(rid, path, "UNAUTHORIZED");
+  });
+
+  const adminOnly = procedures.filter(([p]) => p.startsWith("admin."));
+  it.each(adminOnly)("%s refuses a signed-in user who is not the instance admin with 403, audited", async (path) => {
+    const rid = `notadmin-${path}-${crypto.randomUUID()}`;
+    await expectTrpcError(call(await callerWith(outsider.headers, rid), path, { userId: owner.id, isAdmin: false }), "FORBIDDEN", /instance admin/);
+    await expectAuditedRefusal(rid, path, "FORBIDDEN");
   });
 
   it.each(procedures)("%s refuses an anonymous caller with 401, in the security log", async (path) => {
