@@ -40,7 +40,7 @@ async function benchDatabase(kind: "pglite" | "postgres", options: OpenDatabaseO
   const openStarted = performance.now();
   const db = await openDatabase(options);
   const services = await createServices({
-    config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000" }),
+    config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open" }),
     db,
     log: createLogger({ level: "silent", format: "json" }),
     authSecret: "bench-secret-bench-secret-bench-secret-0123",
@@ -95,7 +95,7 @@ async function benchAgents(pgUrl: string) {
   const tag = await ensureAgentImage({ docker });
   const db = await openDatabase({ databaseUrl: pgUrl });
   const services = await createServices({
-    config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_AGENT_IMAGE_AUTOBUILD: "false" }),
+    config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open", ARMORY_AGENT_IMAGE_AUTOBUILD: "false" }),
     db,
     log: createLogger({ level: "silent", format: "json" }),
     authSecret: "bench-secret-bench-secret-bench-secret-0123",

@@ -34,7 +34,7 @@ export const filesBench: BenchSection = {
     await ensureAgentImage({ docker });
     const db = await openDatabase({ pgliteDir: "memory://" });
     const services = await createServices({
-      config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_AGENT_IMAGE_AUTOBUILD: "false", ARMORY_SIGN_IN_RATE_LIMIT: "10000" }),
+      config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_AGENT_IMAGE_AUTOBUILD: "false", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open" }),
       db,
       log: createLogger({ level: "silent", format: "json" }),
       authSecret: "bench-secret-bench-secret-bench-secret-0123",

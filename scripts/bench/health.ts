@@ -47,7 +47,7 @@ async function run() {
   await admin.end();
   const db = await openDatabase({ databaseUrl: cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_health") });
   const services = await createServices({
-    config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_AGENT_IMAGE_AUTOBUILD: "false" }),
+    config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open", ARMORY_AGENT_IMAGE_AUTOBUILD: "false" }),
     db,
     log: createLogger({ level: "silent", format: "json" }),
     authSecret: "bench-secret-bench-secret-bench-secret-0123",

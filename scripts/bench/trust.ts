@@ -53,7 +53,7 @@ export const trustBench: BenchSection = {
       await admin.query("CREATE DATABASE armory_bench_trust");
       await admin.end();
       const services = await createServices({
-        config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_AGENT_IMAGE_AUTOBUILD: "false" }),
+        config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open", ARMORY_AGENT_IMAGE_AUTOBUILD: "false" }),
         db: await openDatabase({ databaseUrl: cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_trust") }),
         log: createLogger({ level: "silent", format: "json" }),
         authSecret: "bench-secret-bench-secret-bench-secret-0123",

@@ -34,7 +34,7 @@ export const versionsBench: BenchSection = {
     const docker = createDockerClient();
     await ensureAgentImage({ docker });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armory-bench-versions-"));
-    const config = loadConfig({ ARMORY_DATA_DIR: dir, ARMORY_AGENT_IMAGE_AUTOBUILD: "false", LOG_LEVEL: "warn", ARMORY_AGENT_NETWORK: `armory-bench-versions-${process.pid}` });
+    const config = loadConfig({ ARMORY_DATA_DIR: dir, ARMORY_SIGN_UP: "open", ARMORY_AGENT_IMAGE_AUTOBUILD: "false", LOG_LEVEL: "warn", ARMORY_AGENT_NETWORK: `armory-bench-versions-${process.pid}` });
     const services = await createServices({
       config,
       db: await openDatabase({ pgliteDir: path.join(dir, "pglite") }),
