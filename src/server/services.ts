@@ -133,9 +133,11 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       relayImage: () => agentImage.ensureDefault(),
       relayTarget: () => gateway.relayTarget(),
     });
+    // Before a chat turn hands out the gateway URL: the agent's relay is there (and forwards to this
+    // gateway's current address). Agents without a container have no use for it yet.
     gateway.useRelays(async (agentId) => {
-      const row = await db.prisma.agent.findUnique({ where: { id: agentId }, select: { projectId: true } });
-      if (row) await projectNetworks.ensure(row.projectId);
+      const row = await db.prisma.agent.findUnique({ where: { id: agentId }, select: { projectId: true, containerId: true } });
+      if (row?.containerId) await projectNetworks.ensure(row.projectId);
     });
     const agents = new AgentManager({
       prisma: db.prisma,

@@ -94,6 +94,9 @@ export function agentContainerOptions(spec: AgentContainerSpec): Docker.Containe
       NanoCpus: Math.round(spec.cpus * 1e9),
       PidsLimit: spec.pidsLimit,
       NetworkMode: spec.network,
+      // The project network resolves only its own containers' names; a lookup of anything else
+      // fails (no way out), and fails fast instead of after glibc's 20 s of retries.
+      DnsOptions: ["timeout:1", "attempts:2"],
       RestartPolicy: { Name: "no" }, // Armory decides about restarts
       Mounts: [
         { Type: "volume", Source: spec.workspaceVolume, Target: WORKSPACE_DIR },
