@@ -7,6 +7,8 @@ import { UserMenu } from "@/components/app-shell/user-menu";
 export interface ShellUser {
   name: string;
   email: string;
+  /** The instance admin sees the Admin section. */
+  isAdmin?: boolean;
 }
 
 /** The signed-in frame: a sticky top bar (wordmark, account menu) over the page. */
@@ -24,7 +26,7 @@ export function AppShell({ user, children }: { user: ShellUser; children: ReactN
           <Link href="/" className="focus-visible:ring-ring/50 rounded-md outline-none focus-visible:ring-[3px]">
             <Wordmark />
           </Link>
-          <MainNav />
+          <MainNav isAdmin={!!user.isAdmin} />
           <div className="ml-auto flex items-center gap-2">
             <UserMenu user={user} />
           </div>

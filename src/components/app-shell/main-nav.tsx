@@ -8,12 +8,15 @@ const LINKS = [
   { href: "/agents", label: "Agents", active: (p: string) => p.startsWith("/agents") },
 ];
 
+/** Only the instance admin's nav shows it (the pages check for themselves). */
+const ADMIN_LINK = { href: "/admin/users", label: "Admin", active: (p: string) => p.startsWith("/admin") };
+
 /** The app's top-level sections. */
-export function MainNav() {
+export function MainNav({ isAdmin = false }: { isAdmin?: boolean }) {
   const pathname = usePathname() ?? "/";
   return (
     <nav aria-label="Main" className="flex items-center gap-1 text-sm">
-      {LINKS.map((l) => {
+      {(isAdmin ? [...LINKS, ADMIN_LINK] : LINKS).map((l) => {
         const active = l.active(pathname);
         return (
           <Link

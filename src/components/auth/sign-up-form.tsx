@@ -11,16 +11,18 @@ import { TextField } from "@/components/forms/text-field";
 import { FieldGroup } from "@/components/ui/field";
 import { authClient } from "@/lib/auth-client";
 
-export function SignUpForm({ next }: { next: string }) {
+/** `invitation`: the token of the invitation link, sent with the sign-up (the server checks it). */
+export function SignUpForm({ next, invitation, signInHref: signInOverride }: { next: string; invitation?: string; signInHref?: string }) {
   const { formRef, errors, serverError, field, pending, authError, onSubmit } = useAuthForm({
     schema: signUpSchema,
     initial: { name: "", email: "", password: "" },
     action: "sign-up",
     next,
-    send: (data) => authClient.signUp.email(data),
+    // `invitation` is Armory's own sign-up field (src/server/instance/door.ts), unknown to better-auth's types.
+    send: (data) => authClient.signUp.email({ ...data, ...(invitation ? { invitation } : {}) } as typeof data),
   });
   const accountExists = authError ? isExistingAccount(authError) : false;
-  const signInHref = authPageHref("/sign-in", next);
+  const signInHref = signInOverride ?? authPageHref("/sign-in", next);
 
   return (
     <form ref={formRef} onSubmit={onSubmit} noValidate aria-label="Create account" className="flex flex-col gap-5">

@@ -5,10 +5,11 @@ import Link from "next/link";
 import { useTRPC } from "@/lib/trpc/client";
 import { CheckAccess } from "./check-access";
 import { GrantsSection } from "./grants-section";
+import { InvitationsSection } from "./invitations-section";
 import { MembersSection } from "./members-section";
 
 /** The project's Tokens & access page: members, trust grants, and where tokens live. */
-export function AccessView({ projectId }: { projectId: string }) {
+export function AccessView({ projectId, isAdmin = false }: { projectId: string; isAdmin?: boolean }) {
   const trpc = useTRPC();
   const project = useQuery(trpc.project.get.queryOptions({ projectId }));
   // The project shell shows loading and error states.
@@ -26,6 +27,8 @@ export function AccessView({ projectId }: { projectId: string }) {
         </Link>
       </div>
       <MembersSection projectId={projectId} myRole={project.data.role} />
+      {/* Project owners and the instance admin (who acts as an owner here) invite people. */}
+      {project.data.role === "owner" || isAdmin ? <InvitationsSection projectId={projectId} myRole={isAdmin ? "owner" : project.data.role} /> : null}
       <GrantsSection projectId={projectId} myRole={project.data.role} />
       <CheckAccess projectId={projectId} myRole={project.data.role} />
     </div>

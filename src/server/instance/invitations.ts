@@ -138,6 +138,8 @@ export async function revokeInvitation(prisma: PrismaClient, projectId: string, 
 }
 
 export interface InvitationPreview {
+  /** For server pages only (the public preview procedure does not return it). */
+  projectId: string;
   projectName: string;
   role: ProjectRole;
   expiresAt: Date;
@@ -155,9 +157,9 @@ export async function previewInvitation(prisma: PrismaClient, token: string): Pr
   if (!tokenHash) return null;
   const row = await prisma.invitation.findFirst({
     where: usableWhere(tokenHash),
-    select: { role: true, expiresAt: true, email: true, project: { select: { name: true } } },
+    select: { role: true, expiresAt: true, email: true, project: { select: { id: true, name: true } } },
   });
-  return row ? { projectName: row.project.name, role: row.role, expiresAt: row.expiresAt, emailRestricted: !!row.email } : null;
+  return row ? { projectId: row.project.id, projectName: row.project.name, role: row.role, expiresAt: row.expiresAt, emailRestricted: !!row.email } : null;
 }
 
 /**

@@ -63,6 +63,8 @@ export const invitationRouter = router({
     .output(invitationPreviewOutput)
     .query(async ({ ctx, input }) => {
       const preview = await invitations.previewInvitation(ctx.services.db.prisma, input.token);
-      return preview ? { valid: true as const, ...preview } : { valid: false as const, message: invitations.INVALID_INVITATION };
+      if (!preview) return { valid: false as const, message: invitations.INVALID_INVITATION };
+      const { projectName, role, expiresAt, emailRestricted } = preview;
+      return { valid: true as const, projectName, role, expiresAt, emailRestricted };
     }),
 });
