@@ -1,8 +1,12 @@
-// Agent files on a real Docker engine: bytes in and out through the archive API, ownership,
-// listing a 10,000-entry directory, and the path rules (traversal, NUL, symlink escapes, size).
+// Agent files on a real Docker engine: bytes in and out as the agent user, ownership, listing a
+// 10,000-entry directory, the path rules (traversal, NUL, symlink escapes, size), and that no
+// write runs as root: a symlink swapped in during a write never places a file outside the roots.
 import { randomBytes } from "node:crypto";
+import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAgentImage } from "@/server/docker/agent-image";
+import { ContainerFiles } from "@/server/docker/files";
+import { DomainError } from "@/server/domain/errors";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
@@ -11,9 +15,12 @@ type Caller = Awaited<ReturnType<typeof callerFor>>;
 
 const MAX_BYTES = 2 * 1024 * 1024;
 
-/** Runs a shell command in the container as the agent user; returns stdout. */
-async function sh(containerId: string, script: string): Promise<string> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: ["bash", "-c", script], AttachStdout: true, AttachStderr: true });
+/**
+ * Runs a shell command in the container as the agent user (or as root: uid 0 without capabilities,
+ * like every process in an agent container); returns stdout.
+ */
+async function sh(containerId: string, script: string, user: "agent" | "root" = "agent"): Promise<string> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: ["bash", "-c", script], AttachStdout: true, AttachStderr: true, User: user === "root" ? "0:0" : "1000:1000" });
   const stream = await exec.start({});
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -204,5 +211,93 @@ describe("agent files on a real Docker engine", () => {
     await expectTrpcError(caller.files.list({ ...ref }), "PRECONDITION_FAILED", /not running/);
     await caller.agent.start(ref);
     expect((await caller.files.read({ ...ref, path: "/workspace/cas.txt" })).content).toBe("two\n");
+  });
+
+  describe("never as root", () => {
+    /** The failure a call ended with (or null when it succeeded). */
+    const outcome = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e);
+
+    it("writes as the agent user: a file replacing a root-owned one is owned by uid 1000", async () => {
+      // Root (without capabilities) can only create files where everyone may: a 0777 directory.
+      await sh(containerId, "mkdir -p /workspace/shared && chmod 0777 /workspace/shared");
+      await sh(containerId, "echo root > /workspace/shared/was-root.txt && chmod 0644 /workspace/shared/was-root.txt && stat -c %u /workspace/shared/was-root.txt", "root");
+      await caller.files.write({ ...ref, path: "/workspace/shared/was-root.txt", content: "agent\n" });
+      expect(await sh(containerId, "stat -c '%u:%g %a' /workspace/shared/was-root.txt; cat /workspace/shared/was-root.txt")).toBe("1000:1000 644\nagent\n");
+      // No temp file is left behind.
+      expect(await sh(containerId, "ls -A /workspace | grep -c armory-write || true")).toBe("0\n");
+    });
+
+    it("refuses root-owned files and directories with a clear 403, never a 500 (reads too: /etc/shadow-like files stay unread)", async () => {
+      await sh(containerId, "mkdir -p /workspace/shared && chmod 0777 /workspace/shared");
+      await sh(
+        containerId,
+        "cd /workspace/shared && mkdir rootdir && echo secret > rootdir/secret && echo only-root > rootonly.txt && chmod 0600 rootonly.txt rootdir/secret && stat -c %u rootdir",
+        "root",
+      );
+      const dir = "/workspace/shared";
+      await expectTrpcError(caller.files.write({ ...ref, path: `${dir}/rootdir/new.txt`, content: "x" }), "FORBIDDEN", /agent user \(uid 1000\) may not write .*permission denied/);
+      await expectTrpcError(caller.files.write({ ...ref, path: `${dir}/rootdir/sub/new.txt`, content: "x", createDirs: true }), "FORBIDDEN", /permission denied/);
+      await expectTrpcError(caller.files.write({ ...ref, path: `${dir}/rootdir/secret`, content: "x" }), "FORBIDDEN", /permission denied/);
+      await expectTrpcError(caller.files.read({ ...ref, path: `${dir}/rootonly.txt` }), "FORBIDDEN", /may not read \/workspace\/shared\/rootonly\.txt: permission denied/);
+      await expectTrpcError(caller.files.delete({ ...ref, path: `${dir}/rootdir/secret` }), "FORBIDDEN", /permission denied/);
+      expect(await sh(containerId, `cat ${dir}/rootdir/secret ${dir}/rootonly.txt; ls -A ${dir}/rootdir`, "root")).toBe("secret\nonly-root\nsecret\n");
+    });
+
+    it("never follows a symlink in the path, even one swapped in after Armory's checks (the write primitive)", async () => {
+      // What the agent can swap in between Armory's resolve and its write: a parent that became a
+      // link to a root-owned directory (/etc) or to one the agent may write outside its roots
+      // (/tmp), and a final name that became a link to a root-owned file.
+      await sh(containerId, "mkdir -p /tmp/outside && ln -sfn /etc /workspace/swapped-etc && ln -sfn /tmp/outside /workspace/swapped-tmp && ln -sfn /etc/passwd /workspace/swapped-passwd && ln -sfn /etc/shadow /workspace/swapped-shadow");
+      const before = await sh(containerId, "sha256sum /etc/passwd /etc/shadow", "root");
+      const files = new ContainerFiles(docker, containerId, "files");
+      const write = (path: string, createDirs = false) =>
+        files.write({ root: "/workspace", path, content: Buffer.from("pwned\n"), mode: 0o644, mtime: new Date(), createDirs });
+      for (const path of ["/workspace/swapped-etc/passwd", "/workspace/swapped-etc/armory-new", "/workspace/swapped-tmp/x.txt", "/workspace/swapped-tmp/deep/x.txt"]) {
+        const err = await outcome(write(path, true));
+        expect(err, path).toBeInstanceOf(DomainError);
+        expect((err as DomainError).code, path).toBe("CONFLICT");
+        expect((err as DomainError).message, path).toMatch(/is a symbolic link now.*does not follow it/);
+      }
+      // Reads refuse the same way (no reading root-only files through a swapped link).
+      for (const path of ["/workspace/swapped-etc/shadow", "/workspace/swapped-shadow", "/workspace/swapped-passwd"]) {
+        const err = await outcome(files.read("/workspace", path, 1 << 20, () => new DomainError("PAYLOAD_TOO_LARGE", "big")));
+        expect((err as DomainError).code, path).toBe("CONFLICT");
+      }
+      // A final name that is a link is replaced (rename does not follow it), not written through.
+      await write("/workspace/swapped-passwd");
+      expect(await sh(containerId, "stat -c '%F %u' /workspace/swapped-passwd; cat /workspace/swapped-passwd")).toBe("regular file 1000\npwned\n");
+      // Deleting through a swapped parent is refused too.
+      expect(((await outcome(files.remove("/workspace", "/workspace/swapped-tmp/victim", false))) as DomainError).code).toBe("CONFLICT");
+      expect(await sh(containerId, "sha256sum /etc/passwd /etc/shadow", "root")).toBe(before);
+      expect(await sh(containerId, "ls -A /tmp/outside; ls /etc | grep -c armory-new || true")).toBe("0\n");
+    });
+
+    it("a symlink swapped in and out while Armory writes many times never places a file outside the roots", async () => {
+      // The agent flips /workspace/race/d between a directory and links to /etc (root-owned) and
+      // /tmp/escape (writable by the agent, outside its roots), as fast as it can, until told to stop.
+      await sh(containerId, "rm -rf /workspace/race /tmp/escape && mkdir -p /workspace/race /tmp/escape");
+      const swapper = sh(
+        containerId,
+        `cd /workspace/race; for i in $(seq 1 20000); do
+           [ -e stop ] && break
+           rm -rf d; mkdir d; rm -rf d; ln -s /etc d; rm -f d; mkdir d; rm -rf d; ln -s /tmp/escape d; rm -f d
+         done; echo "$i"`,
+      );
+      const WRITES = 30;
+      const codes: string[] = [];
+      for (let i = 0; i < WRITES; i++) {
+        const err = await outcome(caller.files.write({ ...ref, path: `/workspace/race/d/race-${i}.txt`, content: `write ${i}\n`, createDirs: true }));
+        codes.push(err === null ? "ok" : err instanceof TRPCError ? err.code : String(err));
+      }
+      await sh(containerId, "touch /workspace/race/stop");
+      const swaps = Number((await swapper).trim());
+      const tally: Record<string, number> = {};
+      for (const c of codes) tally[c] = (tally[c] ?? 0) + 1;
+      console.log(`race: ${swaps} swap rounds during ${WRITES} writes; outcomes ${JSON.stringify(tally)}`);
+      // Every write either landed inside the roots or was refused with a 4xx; never a 500.
+      for (const code of codes) expect(["ok", "CONFLICT", "FORBIDDEN", "NOT_FOUND", "BAD_REQUEST"]).toContain(code);
+      // Nothing written anywhere outside /workspace (the whole container file system, as root).
+      expect(await sh(containerId, "find / \\( -path /proc -o -path /sys -o -path /workspace \\) -prune -o -name 'race-*.txt' -print 2>/dev/null; ls -A /tmp/escape", "root")).toBe("");
+    });
   });
 });

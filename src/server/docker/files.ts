@@ -1,14 +1,18 @@
-// Files inside a running agent container. Contents move through Docker's archive API (getArchive
-// / putArchive, tar via tar-stream), so entries get exact owner, mode and bytes; what the archive
-// API cannot do cheaply — resolve symlinks the way the container's kernel does, list a directory
-// without packing every file in it, remove — runs as tiny exec'd coreutils/findutils commands as
-// the agent user. Callers pass paths already checked by src/server/files/paths.ts.
-import { Readable } from "node:stream";
+// Files inside a running agent container, always as the agent user (uid 1000), never as root:
+// contents move through one small exec'd program (./file-ops: walks the path without following
+// symlinks, writes a temp file and renames it, reads with O_NOFOLLOW); listing and resolving
+// symlinks the way the container's kernel does run as tiny exec'd coreutils/findutils commands.
+// Docker's archive API is not used: it extracts and packs as root and follows a symlink the
+// agent swapped in after Armory's checks. Callers pass paths already checked by
+// src/server/files/paths.ts.
 import type Docker from "dockerode";
-import tar from "tar-stream";
 import { DomainError } from "../domain/errors";
 import { dockerError, statusOf } from "./client";
 import { AGENT_UID } from "./containers";
+import { FILE_OP_SCRIPT, fileOpError } from "./file-ops";
+
+/** Every exec of this module runs as the agent user. */
+const AGENT_USER = `${AGENT_UID}:${AGENT_UID}`;
 
 export type FileType = "file" | "directory" | "symlink" | "other";
 
@@ -59,13 +63,16 @@ interface ExecResult {
   exitCode: number;
 }
 
-/** Runs a command in the container (non-TTY, demultiplexed) and collects its output and exit code. */
-async function execCollect(container: Docker.Container, cmd: string[], action: string): Promise<ExecResult> {
+/**
+ * Runs a command in the container as the agent user (non-TTY, demultiplexed), feeding it `stdin`
+ * when given, and collects its output and exit code.
+ */
+async function execCollect(container: Docker.Container, cmd: string[], action: string, stdin?: Buffer): Promise<ExecResult> {
   let exec: Docker.Exec;
-  let stream: NodeJS.ReadableStream;
+  let stream: NodeJS.ReadWriteStream;
   try {
-    exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, WorkingDir: "/" });
-    stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream;
+    exec = await container.exec({ Cmd: cmd, User: AGENT_USER, AttachStdin: !!stdin, AttachStdout: true, AttachStderr: true, WorkingDir: "/" });
+    stream = (await exec.start({ hijack: true, stdin: !!stdin })) as NodeJS.ReadWriteStream;
   } catch (err) {
     if (notRunning(err)) throw new DomainError("PRECONDITION_FAILED", "not running");
     throw dockerError(err, action);
@@ -87,6 +94,10 @@ async function execCollect(container: Docker.Container, cmd: string[], action: s
     stream.once("end", () => resolve());
     stream.once("close", () => resolve());
     stream.once("error", reject);
+    if (stdin) {
+      stream.write(stdin);
+      stream.end();
+    }
   });
   let exitCode = -1;
   for (let i = 0; i < 50; i++) {
@@ -132,9 +143,9 @@ export class ContainerFiles {
     this.container = docker.getContainer(containerId);
   }
 
-  private async exec(cmd: string[], action: string): Promise<ExecResult> {
+  private async exec(cmd: string[], action: string, stdin?: Buffer): Promise<ExecResult> {
     try {
-      return await execCollect(this.container, cmd, action);
+      return await execCollect(this.container, cmd, action, stdin);
     } catch (err) {
       if (err instanceof DomainError && err.message === "not running") throw agentNotRunning(this.agentName);
       throw err;
@@ -201,67 +212,33 @@ export class ContainerFiles {
     return { entries, truncated };
   }
 
-  /** The bytes of a regular file (resolved path), through the archive API. */
-  async read(path: string): Promise<Buffer> {
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = await this.container.getArchive({ path });
-    } catch (err) {
-      if (statusOf(err) === 404) throw new DomainError("NOT_FOUND", `${path} does not exist.`);
-      throw dockerError(err, `read ${path}`);
-    }
-    const extract = tar.extract();
-    let content: Buffer | null = null;
-    const done = (async () => {
-      for await (const entry of extract) {
-        if (content === null && entry.header.type === "file") {
-          const chunks: Buffer[] = [];
-          for await (const c of entry) chunks.push(c as Buffer);
-          content = Buffer.concat(chunks);
-        } else {
-          entry.resume();
-        }
-      }
-    })();
-    (stream as Readable).pipe(extract);
-    await done;
-    if (content === null) throw new DomainError("BAD_REQUEST", `${path} is not a regular file.`);
-    return content;
+  /**
+   * The bytes of the regular file at `path` (resolved, inside `root`), read as the agent user
+   * without following a symlink anywhere in the path. Over `maxBytes`: `onTooLarge(size)`.
+   */
+  async read(root: string, path: string, maxBytes: number, onTooLarge: (size: number) => DomainError): Promise<Buffer> {
+    const res = await this.exec(["perl", "-e", FILE_OP_SCRIPT, "--", "read", root, path, String(maxBytes)], `read ${path}`);
+    if (res.exitCode !== 0) throw fileOpError("read", path, res.stderr, res.exitCode, onTooLarge);
+    return res.stdout;
   }
 
   /**
-   * Writes a file through putArchive into `ancestor` (an existing directory): the missing
-   * directories between them (when `dirs` lists them, relative to ancestor, owner agent, 0755)
-   * and the file (relative name, owner agent, `mode`).
+   * Writes `content` to `path` (resolved, inside `root`) as the agent user: a temp file in the
+   * same directory, mode and mtime set, renamed over the name. With `createDirs`, missing
+   * directories below `root` are made (owner agent, 0755). A symlink in the path is refused.
    */
-  async write(opts: { ancestor: string; dirs: string[]; name: string; content: Buffer; mode: number; mtime: Date }): Promise<void> {
-    const pack = tar.pack();
-    const mtime = opts.mtime;
-    const owner = { uid: AGENT_UID, gid: AGENT_UID, uname: "agent", gname: "agent" };
-    for (const d of opts.dirs) pack.entry({ name: d, type: "directory", mode: 0o755, mtime, ...owner });
-    pack.entry({ name: opts.name, type: "file", mode: opts.mode, size: opts.content.length, mtime, ...owner }, opts.content);
-    pack.finalize();
-    const chunks: Buffer[] = [];
-    for await (const c of pack) chunks.push(c as Buffer);
-    try {
-      const res = await this.container.putArchive(Buffer.concat(chunks), { path: opts.ancestor, noOverwriteDirNonDir: "true" });
-      (res as unknown as Readable | undefined)?.resume?.();
-    } catch (err) {
-      const status = statusOf(err);
-      if (status === 404) throw new DomainError("NOT_FOUND", `The directory ${opts.ancestor} does not exist.`);
-      if (status === 400 || status === 403 || status === 500) {
-        const msg = String((err as { json?: { message?: string } }).json?.message ?? (err as Error).message);
-        if (/not a directory|cannot overwrite|read-only/i.test(msg)) throw new DomainError("BAD_REQUEST", `Cannot write ${opts.ancestor}/${opts.name}: ${msg}`);
-      }
-      throw dockerError(err, `write ${opts.ancestor}/${opts.name}`);
-    }
+  async write(opts: { root: string; path: string; content: Buffer; mode: number; mtime: Date; createDirs: boolean }): Promise<void> {
+    const args = ["write", opts.root, opts.path, String(opts.mode), String(Math.floor(opts.mtime.getTime() / 1000)), String(opts.content.length), opts.createDirs ? "1" : "0"];
+    const res = await this.exec(["perl", "-e", FILE_OP_SCRIPT, "--", ...args], `write ${opts.path}`, opts.content);
+    if (res.exitCode !== 0) throw fileOpError("write", opts.path, res.stderr, res.exitCode);
   }
 
-  /** Removes a file, symlink or (recursive) directory, as the agent user. */
-  async remove(path: string, recursive: boolean): Promise<void> {
-    const res = await this.exec(recursive ? ["rm", "-rf", "--", path] : ["rm", "-f", "--", path], `delete ${path}`);
-    if (res.exitCode !== 0) {
-      throw new DomainError(/Permission denied/i.test(res.stderr) ? "FORBIDDEN" : "BAD_REQUEST", `Cannot delete ${path}: ${res.stderr || `exit code ${res.exitCode}`}`);
-    }
+  /**
+   * Removes the file, symlink or (recursive) directory named `path` (its parent resolved, inside
+   * `root`), as the agent user; a link is removed, never followed.
+   */
+  async remove(root: string, path: string, recursive: boolean): Promise<void> {
+    const res = await this.exec(["perl", "-e", FILE_OP_SCRIPT, "--", "delete", root, path, recursive ? "1" : "0"], `delete ${path}`);
+    if (res.exitCode !== 0) throw fileOpError("delete", path, res.stderr, res.exitCode);
   }
 }

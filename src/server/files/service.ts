@@ -122,6 +122,13 @@ export class AgentFiles {
     return r!;
   }
 
+  /** The root a confined (resolved) path lies in: file operations in the container start there. */
+  private rootOf(path: string): string {
+    const root = [...this.roots].sort((a, b) => b.length - a.length).find((r) => isWithinRoots(path, [r]));
+    if (!root) throw new DomainError("FORBIDDEN", `${path} is outside the agent's files (allowed: ${this.roots.join(", ")}).`);
+    return root;
+  }
+
   private tooLarge(path: string, size: number): DomainError {
     return new DomainError(
       "PAYLOAD_TOO_LARGE",
@@ -151,8 +158,7 @@ export class AgentFiles {
     if (r.type === null) throw new DomainError("NOT_FOUND", `${path} does not exist.`);
     if (r.type !== "file") throw new DomainError("BAD_REQUEST", `${path} is ${describeType(r.type)}, not a file.`);
     if (r.size > this.maxBytes) throw this.tooLarge(path, r.size);
-    const buf = await files.read(r.resolved);
-    if (buf.length > this.maxBytes) throw this.tooLarge(path, buf.length);
+    const buf = await files.read(this.rootOf(r.resolved), r.resolved, this.maxBytes, (size) => this.tooLarge(path, size));
     return { path, resolvedPath: r.resolved, ...encodeContent(buf), size: buf.length, mode: r.mode, modifiedAt: r.modifiedAt!, sha256: sha256(buf) };
   }
 
@@ -165,7 +171,7 @@ export class AgentFiles {
     const r = await this.resolve(files, path, guard);
     if (r.type !== null && r.type !== "file") throw new DomainError("BAD_REQUEST", `${path} is ${describeType(r.type)}; only files can be written.`);
     if (input.expectedSha256 !== undefined) {
-      const current = r.type === "file" ? sha256(await files.read(r.resolved)) : null;
+      const current = r.type === "file" ? sha256(await files.read(this.rootOf(r.resolved), r.resolved, this.maxBytes, (size) => this.tooLarge(path, size))) : null;
       if (current !== input.expectedSha256) {
         throw new DomainError(
           "CONFLICT",
@@ -174,12 +180,9 @@ export class AgentFiles {
       }
     }
     const target = r.resolved;
-    let ancestor: string;
-    let dirs: string[] = [];
-    if (r.type === "file") {
-      ancestor = parentOf(target);
-    } else {
-      ancestor = r.existingAncestor;
+    let createDirs = false;
+    if (r.type !== "file") {
+      const ancestor = r.existingAncestor;
       if (r.ancestorType !== "directory") {
         throw new DomainError("BAD_REQUEST", `Cannot write ${path}: ${ancestor} is ${describeType(r.ancestorType)}, not a directory.`);
       }
@@ -190,11 +193,10 @@ export class AgentFiles {
       if (!isWithinRoots(ancestor, this.roots)) {
         throw new DomainError("BAD_REQUEST", `Cannot write ${path}: its root directory does not exist in the container.`);
       }
-      dirs = missing.map((_, i) => missing.slice(0, i + 1).join("/"));
+      createDirs = missing.length > 0;
     }
-    const rel = ancestor === "/" ? target.slice(1) : target.slice(ancestor.length + 1);
     const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
-    await files.write({ ancestor, dirs, name: rel, content, mode: input.mode, mtime });
+    await files.write({ root: this.rootOf(target), path: target, content, mode: input.mode, mtime, createDirs });
     const hash = sha256(content);
     this.events.publish({ type: "agent-file-changed", ...ref, path, change: "written", source: "armory", sha256: hash, size: content.length, at: new Date() });
     if (target !== path) {
@@ -219,7 +221,7 @@ export class AgentFiles {
     confineResolved(path, target, this.roots);
     if (target !== path) await guard(target);
     if (this.roots.includes(target)) throw new DomainError("BAD_REQUEST", `${path} is one of the agent's root directories and cannot be deleted.`);
-    await files.remove(target, recursive);
+    await files.remove(this.rootOf(target), target, recursive);
     this.events.publish({ type: "agent-file-changed", ...ref, path, change: "deleted", source: "armory", sha256: null, size: null, at: new Date() });
     return { path, deleted: true, type };
   }
