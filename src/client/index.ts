@@ -65,6 +65,8 @@ export function createArmoryClient(opts: ArmoryClientOptions): ArmoryClient {
         false: httpBatchLink({
           url: endpoint,
           transformer: superjson,
+          // Armory refuses batches of more than 20 procedures (413).
+          maxItems: 20,
           fetch: baseFetch,
           headers: () => ({ authorization }),
         }),

@@ -76,6 +76,11 @@ const configSchema = z.object({
     .transform((v) => (v ? v : undefined))
     .refine((v) => v === undefined || v.length >= 16, { message: "must be at least 16 characters" }),
   ARMORY_HEALTH_CHECK_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  ARMORY_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  ARMORY_HTTP_BODY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  ARMORY_TRPC_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(20),
+  ARMORY_MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(64),
+  ARMORY_MAX_SUBSCRIPTIONS_PER_TOKEN: z.coerce.number().int().min(1).max(100_000).default(32),
   ARMORY_FILES_MAX_BYTES: z.coerce
     .number({ error: "must be a number of bytes" })
     .int("must be a whole number of bytes")
@@ -146,6 +151,19 @@ export interface Config {
   metricsToken: string | undefined;
   /** How often running agents are health-checked (armory-supervisor health). */
   healthCheckIntervalSeconds: number;
+  /** Limits at the HTTP and tRPC boundary (issue 12 item 7). */
+  limits: {
+    /** Time to receive a request's headers / its whole body (a slow body is cut with 408). */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    /** Procedures per tRPC batch (413 beyond). */
+    maxBatch: number;
+    /** Largest tRPC request body: a files.write of ARMORY_FILES_MAX_BYTES in base64 plus 1 MiB (413 beyond). */
+    maxBodyBytes: number;
+    /** Open subscriptions per user and per machine token (429 beyond). */
+    subscriptionsPerUser: number;
+    subscriptionsPerToken: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -196,6 +214,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "json"),
     metricsToken: c.ARMORY_METRICS_TOKEN,
     healthCheckIntervalSeconds: c.ARMORY_HEALTH_CHECK_INTERVAL_SECONDS,
+    limits: {
+      headersTimeoutMs: Math.min(c.ARMORY_HTTP_HEADERS_TIMEOUT_SECONDS, c.ARMORY_HTTP_BODY_TIMEOUT_SECONDS) * 1000,
+      requestTimeoutMs: c.ARMORY_HTTP_BODY_TIMEOUT_SECONDS * 1000,
+      maxBatch: c.ARMORY_TRPC_MAX_BATCH,
+      maxBodyBytes: Math.ceil(c.ARMORY_FILES_MAX_BYTES / 3) * 4 + 1024 * 1024,
+      subscriptionsPerUser: c.ARMORY_MAX_SUBSCRIPTIONS_PER_USER,
+      subscriptionsPerToken: c.ARMORY_MAX_SUBSCRIPTIONS_PER_TOKEN,
+    },
   };
 }
 

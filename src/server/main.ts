@@ -8,6 +8,7 @@ import { CLIENT_IP_HEADER } from "./auth";
 import { buildApp, buildIsCurrent } from "./build";
 import { describeDatabase, type Config } from "./config";
 import type { Database } from "./db";
+import { httpServerOptions } from "./http-boundary";
 import { createLogger, setLogger, type Logger } from "./logger";
 import { metricsResponse, observeHttpRequest } from "./metrics";
 import { createServices, type Services } from "./services";
@@ -83,7 +84,8 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
   const handle = app.getRequestHandler();
   await app.prepare();
 
-  const server = http.createServer((req, res) => {
+  // Slow headers or bodies are cut (408); SSE responses are not (these time only the request).
+  const server = http.createServer(httpServerOptions(config.limits), (req, res) => {
     const started = performance.now();
     const incoming = req.headers["x-request-id"];
     const requestId = typeof incoming === "string" && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
@@ -121,8 +123,6 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
       }
     });
   });
-  // SSE subscriptions are long-lived; don't let Node's request timeout cut them.
-  server.requestTimeout = 0;
   // Agents' egress proxy (HTTP CONNECT through their project's relay) when the relays reach Armory
   // on this server (ARMORY_GATEWAY_URL, or the gateway sharing Armory's port on 0.0.0.0).
   server.on("connect", (req, socket, head) => services.gateway.egress.handle(req, socket, head));

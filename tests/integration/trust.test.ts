@@ -185,7 +185,7 @@ describe("trust, tokens and audit (postgres)", () => {
       expect(anonText).not.toContain('"engine"');
     });
 
-    it("rate-limits failed token attempts per client address (429), even for a good token", async () => {
+    it("rate-limits failed token attempts per client address (429), but never a good token", async () => {
       const { token } = await makeToken(armory.services, alice.id);
       const headers = (t: string) => new Headers({ authorization: `Bearer ${t}`, "x-armory-client-ip": "203.0.113.77" });
       const bad = `arm_abcdefabcdef_${"y".repeat(43)}`;
@@ -193,8 +193,11 @@ describe("trust, tokens and audit (postgres)", () => {
         const c = (await import("@/server/api/root")).createCaller(await createContext({ services: armory.services, headers: headers(bad) }));
         await expectTrpcError(c.project.list(), "UNAUTHORIZED");
       }
-      const limited = (await import("@/server/api/root")).createCaller(await createContext({ services: armory.services, headers: headers(token) }));
+      const limited = (await import("@/server/api/root")).createCaller(await createContext({ services: armory.services, headers: headers(bad) }));
       await expectTrpcError(limited.project.list(), "TOO_MANY_REQUESTS");
+      // A valid token from the locked-out address still authenticates (issue 12: a lockout never blocks valid tokens).
+      const good = (await import("@/server/api/root")).createCaller(await createContext({ services: armory.services, headers: headers(token) }));
+      expect(await good.project.get({ projectId })).toMatchObject({ id: projectId });
       // Another address is not affected.
       expect(await (await tokenCaller(armory.services, token)).project.get({ projectId })).toMatchObject({ id: projectId });
     });

@@ -8,12 +8,14 @@ import type { AppRouter } from "../../src/server/api/root";
 import { handleTrpcRequest } from "../../src/server/api/http";
 import { CLIENT_IP_HEADER } from "../../src/server/auth";
 import { healthResponse } from "../../src/server/health";
+import { httpServerOptions } from "../../src/server/http-boundary";
 import { metricsResponse, observeHttpRequest } from "../../src/server/metrics";
 import type { Services } from "../../src/server/services";
 
 /** Serves /api/trpc, /api/auth, /api/health and /metrics (recording request durations as Armory's server does), setting the client address header as Armory's server does. */
 export async function startHttp(getServices: () => Services): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer(async (req, res) => {
+  // The same header/body timeouts as Armory's server (from the services' config).
+  const server = http.createServer(httpServerOptions(getServices().config.limits), async (req, res) => {
     const started = performance.now();
     res.on("finish", () =>
       observeHttpRequest(req.method ?? "GET", (req.url ?? "/").split("?")[0] ?? "/", res.statusCode, (performance.now() - started) / 1000),
@@ -89,7 +91,8 @@ export function httpClient(baseUrl: string, cookie?: string) {
             fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
           },
         }),
-        false: httpBatchLink({ url: `${baseUrl}/api/trpc`, transformer: superjson, headers: () => headers }),
+        // Armory refuses batches of more than 20 (ARMORY_TRPC_MAX_BATCH): the web app's client splits them the same way.
+        false: httpBatchLink({ url: `${baseUrl}/api/trpc`, transformer: superjson, headers: () => headers, maxItems: 20 }),
       }),
     ],
   });

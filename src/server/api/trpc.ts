@@ -6,6 +6,7 @@ import { z } from "zod";
 import { CLIENT_IP_HEADER, type SessionUser } from "../auth";
 import { DomainError, forbidden, toTrpcError } from "../domain/errors";
 import { AuditTrail, beginAuditEvent, finishAuditEvent, writeAuditEvent } from "../trust/audit";
+import { findUnstorableString } from "../http-boundary";
 import { writeSecurityEvent } from "../trust/security-log";
 import { ACCOUNT_DISABLED } from "../instance/door";
 import { authenticateToken, parseBearer, type TokenIdentity } from "../trust/tokens";
@@ -244,41 +245,6 @@ function field(input: unknown, key: string): string | null {
   if (typeof input !== "object" || input === null) return null;
   const v = (input as Record<string, unknown>)[key];
   return typeof v === "string" ? v.slice(0, 500) : null;
-}
-
-/**
- * Where a value (a decoded tRPC input) holds a string PostgreSQL cannot store: a NUL character
- * (U+0000) or a lone UTF-16 surrogate, in a value or an object key, at any depth (keys zod would
- * strip included). Returns the path of the first one, or null. Iterative, so a deeply nested
- * input cannot overflow the stack.
- */
-export function findUnstorableString(value: unknown): { path: string; what: string } | null {
-  const bad = (s: string): string | null => (s.includes("\u0000") ? "a NUL character (U+0000)" : s.isWellFormed() ? null : "invalid Unicode (a lone surrogate)");
-  const stack: { v: unknown; path: string }[] = [{ v: value, path: "" }];
-  const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
-  while (stack.length) {
-    const { v, path } = stack.pop()!;
-    if (typeof v === "string") {
-      const what = bad(v);
-      if (what) return { path, what };
-    } else if (Array.isArray(v)) {
-      v.forEach((item, i) => stack.push({ v: item, path: join(path, String(i)) }));
-    } else if (v instanceof Map) {
-      for (const [k, item] of v) {
-        stack.push({ v: k, path: join(path, "(key)") });
-        stack.push({ v: item, path: join(path, typeof k === "string" ? k : "(value)") });
-      }
-    } else if (v instanceof Set) {
-      for (const item of v) stack.push({ v: item, path: join(path, "(item)") });
-    } else if (v && typeof v === "object" && !(v instanceof Date)) {
-      for (const [k, item] of Object.entries(v)) {
-        const what = bad(k);
-        if (what) return { path: join(path, JSON.stringify(k).slice(1, -1)), what: `${what} in a key` };
-        stack.push({ v: item, path: join(path, k) });
-      }
-    }
-  }
-  return null;
 }
 
 /**

@@ -4,7 +4,9 @@ import { prismaAdapter } from "better-auth/adapters/prisma";
 import type { Config } from "../config";
 import type { PrismaClient } from "../db";
 import type { Logger } from "../logger";
+import { trustedOriginsFor } from "../http-boundary";
 import { INSTANCE_USER_FIELDS, instanceDoor } from "../instance/door";
+import { authBoundary } from "./boundary";
 
 /** Header the HTTP server sets from the socket's address (or a trusted proxy's header). */
 export const CLIENT_IP_HEADER = "x-armory-client-ip";
@@ -29,8 +31,12 @@ export function createAuth({ prisma, config, secret, log }: CreateAuthOptions) {
     appName: "Armory",
     secret,
     // A fixed public URL when one is configured (behind a proxy); otherwise the URL is taken
-    // from each request, so auth works on whatever host and port Armory is served.
-    baseURL: config.publicUrl ?? { allowedHosts: ["*"], protocol: "auto", fallback: `http://127.0.0.1:${config.port}` },
+    // from each request, so auth works on whatever host and port Armory is served. Trusted
+    // origins: that URL and the request's own origin, no wildcard (a dynamic baseURL with
+    // allowedHosts ["*"] would trust every origin).
+    baseURL: config.publicUrl,
+    trustedOrigins: (request) => trustedOriginsFor(request?.headers, config.publicUrl),
+    plugins: [authBoundary({ publicUrl: config.publicUrl })],
     basePath: "/api/auth",
     database: prismaAdapter(prisma, { provider: "postgresql" }),
     emailAndPassword: {
@@ -60,12 +66,16 @@ export function createAuth({ prisma, config, secret, log }: CreateAuthOptions) {
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
       // The server decides which proxy headers to believe (ARMORY_TRUST_PROXY).
       trustedProxyHeaders: false,
+      // Secure cookies when people reach Armory over https (its own listener is plain http).
+      useSecureCookies: config.publicUrl?.startsWith("https://") ?? false,
     },
     telemetry: { enabled: false },
     logger: authLog
       ? {
           level: "info",
           log: (level, message, ...args) => {
+            // Expected without ARMORY_PUBLIC_URL: the URL is taken from each request on purpose.
+            if (message.includes("Base URL is not set")) return;
             // Only the message: arguments can carry request bodies.
             authLog[level === "debug" ? "debug" : level](args.length ? { details: args.length } : {}, message);
           },

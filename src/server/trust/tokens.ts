@@ -173,13 +173,15 @@ async function recordFailure(prisma: PrismaClient, ip: string | null, opts: Toke
 /**
  * Verifies a presented token. Malformed, unknown, revoked and expired tokens are 401 (with a
  * message that says which, except that unknown and wrong secrets look the same); past the
- * failed-attempt limit for the client address, 429 before any lookup.
+ * failed-attempt limit for the client address, a failing token is 429. A valid token always
+ * authenticates, whatever others sent from the same address (a lockout must not lock out the
+ * people behind a shared address; guessing a 256-bit secret is not what the limit stops).
  */
 export async function authenticateToken(prisma: PrismaClient, presented: string, opts: TokenAuthOptions): Promise<TokenAuthResult> {
-  if (await tooManyFailures(prisma, opts.ip, opts.rateLimit)) {
-    return { ok: false, status: 429, message: "Too many failed token attempts from this address; try again later." };
-  }
   const fail = async (message: string): Promise<TokenAuthResult> => {
+    if (await tooManyFailures(prisma, opts.ip, opts.rateLimit)) {
+      return { ok: false, status: 429, message: "Too many failed token attempts from this address; try again later." };
+    }
     await recordFailure(prisma, opts.ip, opts.rateLimit);
     return { ok: false, status: 401, message };
   };
