@@ -2,6 +2,7 @@
 // agents on their own internal network with no host address on it, the project's relay as the
 // only way out (to Armory's model gateway and its egress proxy), and a read-only root filesystem.
 // Few containers, reused across cases: agents a1, a2 (project A) and b1 (project B).
+import { createHash } from "node:crypto";
 import net from "node:net";
 import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -122,9 +123,9 @@ describe("projects are isolated on the network", () => {
     expect(await networkOf(agents.a1.container)).toEqual([projectNetworkName(projectA)]);
     expect(await networkOf(agents.a2.container)).toEqual([projectNetworkName(projectA)]);
     expect(await networkOf(agents.b1.container)).toEqual([projectNetworkName(projectB)]);
-    const net = await docker.getNetwork(projectNetworkName(projectA)).inspect();
-    expect(net.Internal).toBe(true);
-    expect(net.Options["com.docker.network.bridge.inhibit_ipv4"]).toBe("true");
+    const network = await docker.getNetwork(projectNetworkName(projectA)).inspect();
+    expect(network.Internal).toBe(true);
+    expect(network.Options?.["com.docker.network.bridge.inhibit_ipv4"]).toBe("true");
     // The relay is the one container on both the project network and the uplink.
     const relay = await docker.getContainer(relayContainerName(projectA)).inspect();
     expect(Object.keys(relay.NetworkSettings.Networks).sort()).toEqual(["armory-test", projectNetworkName(projectA)].sort());
@@ -247,6 +248,28 @@ describe("projects are isolated on the network", () => {
       "/home/agent/.claude.json ok",
       "/home/agent/.claude/x ok",
     ]);
+  });
+
+  it("an agent created on the old shared network shows restartRequired and moves to its project network on restart", async () => {
+    // What an agent created before isolation looks like: its container on the shared network,
+    // labelled with the hash of that time (the same fields, without the container layout).
+    const row = await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agents.b1.id } });
+    const env = Object.entries(row.env as Record<string, string>).sort(([x], [y]) => x.localeCompare(y));
+    const legacyHash = createHash("sha256")
+      .update(JSON.stringify({ image: row.image, env, model: row.model, permissionMode: row.permissionMode }))
+      .digest("hex")
+      .slice(0, 16);
+    expect(legacyHash).not.toBe(row.containerConfigHash);
+    await docker.getNetwork("armory-test").connect({ Container: agents.b1.container });
+    await docker.getNetwork(projectNetworkName(projectB)).disconnect({ Container: agents.b1.container });
+    await armory.services.db.prisma.agent.update({ where: { id: agents.b1.id }, data: { containerConfigHash: legacyHash } });
+    expect((await caller.agent.get({ projectId: projectB, agentId: agents.b1.id })).restartRequired).toBe(true);
+    const after = await caller.agent.restart({ projectId: projectB, agentId: agents.b1.id });
+    expect(after.restartRequired).toBe(false);
+    const moved = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agents.b1.id } })).containerId!;
+    expect(moved).not.toBe(agents.b1.container);
+    expect(await networkOf(moved)).toEqual([projectNetworkName(projectB)]);
+    agents.b1.container = moved;
   });
 
   it("removing a project's last agent removes its relay and its network", async () => {

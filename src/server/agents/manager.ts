@@ -115,10 +115,17 @@ function volumesOf(json: Prisma.JsonValue): { name: string; mountPath: string }[
 }
 
 /** What a re-created container would differ in (limits are applied live, so they are not part of it). */
+/**
+ * The shape of the containers Armory creates; bump it when existing containers must be re-created
+ * to get a change. 2: the project's own network and a read-only root filesystem (containers on the
+ * old shared network show restartRequired and move on their next start, restart or update).
+ */
+export const CONTAINER_LAYOUT = 2;
+
 export function agentConfigHash(a: { image: string; env: Record<string, string>; model: string; permissionMode: string }): string {
   const env = Object.entries(a.env).sort(([x], [y]) => x.localeCompare(y));
   return createHash("sha256")
-    .update(JSON.stringify({ image: a.image, env, model: a.model, permissionMode: a.permissionMode }))
+    .update(JSON.stringify({ image: a.image, env, model: a.model, permissionMode: a.permissionMode, layout: CONTAINER_LAYOUT }))
     .digest("hex")
     .slice(0, 16);
 }
