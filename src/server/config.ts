@@ -81,6 +81,7 @@ const configSchema = z.object({
   ARMORY_TRPC_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(20),
   ARMORY_MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(64),
   ARMORY_MAX_SUBSCRIPTIONS_PER_TOKEN: z.coerce.number().int().min(1).max(100_000).default(32),
+  ARMORY_DOCKER_MAX_SOCKETS: z.coerce.number().int().min(2).max(1024).default(32),
   ARMORY_FILES_MAX_BYTES: z.coerce
     .number({ error: "must be a number of bytes" })
     .int("must be a whole number of bytes")
@@ -163,6 +164,8 @@ export interface Config {
     /** Open subscriptions per user and per machine token (429 beyond). */
     subscriptionsPerUser: number;
     subscriptionsPerToken: number;
+    /** Connections to the Docker engine at once for ordinary calls (more queue); streams have their own. */
+    dockerMaxSockets: number;
   };
 }
 
@@ -221,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyBytes: Math.ceil(c.ARMORY_FILES_MAX_BYTES / 3) * 4 + 1024 * 1024,
       subscriptionsPerUser: c.ARMORY_MAX_SUBSCRIPTIONS_PER_USER,
       subscriptionsPerToken: c.ARMORY_MAX_SUBSCRIPTIONS_PER_TOKEN,
+      dockerMaxSockets: c.ARMORY_DOCKER_MAX_SOCKETS,
     },
   };
 }

@@ -113,7 +113,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     await syncTemplates(db.prisma, { dir: opts.templatesDir, log });
     const secret = opts.authSecret ?? resolveAuthSecret(config, log);
     const auth = createAuth({ prisma: db.prisma, config, secret, log });
-    const docker = opts.docker ?? createDockerClient();
+    const docker = opts.docker ?? createDockerClient(undefined, config.limits.dockerMaxSockets);
     const agentImage = new DefaultAgentImage(docker, log);
     const secrets = new SecretStore(db.prisma, resolveMasterKey(config, log));
     const foreign = await secrets.foreignKeyCount();

@@ -1,17 +1,74 @@
 // The Docker engine connection and the translation of engine errors into clear domain errors.
 // All Docker knowledge lives under src/server/docker/.
+import http from "node:http";
+import https from "node:https";
 import Docker from "dockerode";
 import { DomainError } from "../domain/errors";
 import { metrics } from "../metrics";
 
 export type { Docker };
 
-/** DOCKER_HOST (unix://, tcp://, http(s)://) or the local socket. */
-export function createDockerClient(dockerHost = process.env.DOCKER_HOST): Docker {
-  if (!dockerHost) return new Docker({ socketPath: "/var/run/docker.sock" });
-  if (dockerHost.startsWith("unix://")) return new Docker({ socketPath: dockerHost.slice("unix://".length) });
-  const url = new URL(dockerHost.replace(/^tcp:/, "http:"));
-  return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === "https:" ? "https" : "http" });
+/** Sockets Armory opens to the engine at once for ordinary (request/response) calls; more calls queue. */
+export const DOCKER_MAX_SOCKETS = 32;
+
+export interface DockerAgents {
+  /** Request/response calls (inspect, create, start, stop, list, ...): bounded, kept alive. */
+  calls: http.Agent;
+  /** Calls whose answer is a stream (events, logs, stats, exec and attach streams, archives, builds): they hold their socket for as long as they live, so they must not take the calls' slots. */
+  streams: http.Agent;
+}
+
+const agentsOf = new WeakMap<Docker, DockerAgents>();
+
+/** The connection pools of a client made by createDockerClient (for tests and metrics). */
+export function dockerAgents(docker: Docker): DockerAgents | undefined {
+  return agentsOf.get(docker);
+}
+
+interface DialOptions {
+  isStream?: boolean;
+  hijack?: boolean;
+  openStdin?: boolean;
+}
+interface PooledModem {
+  agent?: http.Agent;
+  dial(options: DialOptions, callback: unknown): unknown;
+}
+
+/**
+ * DOCKER_HOST (unix://, tcp://, http(s)://) or the local socket. Engine calls go through a bounded
+ * pool (`maxSockets` at once, the rest queue), so a burst of calls never opens hundreds of
+ * sockets (EAGAIN on the engine's socket); streaming calls use a pool of their own, so open
+ * streams never starve ordinary calls.
+ */
+export function createDockerClient(dockerHost = process.env.DOCKER_HOST, maxSockets = DOCKER_MAX_SOCKETS): Docker {
+  const secure = !!dockerHost && /^https:/.test(dockerHost);
+  const Agent = secure ? https.Agent : http.Agent;
+  const agents: DockerAgents = {
+    calls: new Agent({ keepAlive: true, maxSockets, maxFreeSockets: Math.min(maxSockets, 8) }),
+    streams: new Agent({ keepAlive: false }),
+  };
+  let docker: Docker;
+  if (!dockerHost) docker = new Docker({ socketPath: "/var/run/docker.sock" });
+  else if (dockerHost.startsWith("unix://")) docker = new Docker({ socketPath: dockerHost.slice("unix://".length) });
+  else {
+    const url = new URL(dockerHost.replace(/^tcp:/, "http:"));
+    docker = new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: secure ? "https" : "http" });
+  }
+  // docker-modem reads `modem.agent` synchronously while building each request: pick the pool per call.
+  const modem = docker.modem as unknown as PooledModem;
+  const dial = modem.dial.bind(modem);
+  modem.dial = (options, callback) => {
+    modem.agent = options.isStream || options.hijack || options.openStdin ? agents.streams : agents.calls;
+    try {
+      return dial(options, callback);
+    } finally {
+      modem.agent = agents.calls;
+    }
+  };
+  modem.agent = agents.calls;
+  agentsOf.set(docker, agents);
+  return docker;
 }
 
 export function describeEngine(dockerHost = process.env.DOCKER_HOST): string {
