@@ -97,6 +97,21 @@ const configSchema = z.object({
     .optional()
     .transform((v) => (v ? v : undefined)),
   ARMORY_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  ARMORY_GATEWAY_CONNECT_TIMEOUT_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).int().min(1).max(300).default(10),
+  ARMORY_GATEWAY_UPSTREAM_TIMEOUT_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).int().min(1).max(86_400).default(600),
+  ARMORY_GATEWAY_IDLE_TIMEOUT_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).int().min(1).max(3600).default(300),
+  ARMORY_GATEWAY_MAX_RESPONSE_BYTES: z.coerce
+    .number({ error: "must be a number of bytes" })
+    .int("must be a whole number of bytes")
+    .min(1024, "must be at least 1024 bytes")
+    .max(1024 * 1024 * 1024, "must be at most 1073741824 (1 GiB)")
+    .default(64 * 1024 * 1024),
+  ARMORY_GATEWAY_MAX_REQUEST_BYTES: z.coerce
+    .number({ error: "must be a number of bytes" })
+    .int("must be a whole number of bytes")
+    .min(1024, "must be at least 1024 bytes")
+    .max(256 * 1024 * 1024, "must be at most 268435456 (256 MiB)")
+    .default(64 * 1024 * 1024),
   ARMORY_GATEWAY_URL: z
     .url({ protocol: /^https?$/, error: "must be an http(s) URL agents can reach, e.g. http://armory:3000/api/gateway/anthropic" })
     .optional(),
@@ -144,7 +159,17 @@ export interface Config {
   /** Where the model gateway forwards agents' requests; apiKey unset means the built-in demo model answers. */
   model: { baseUrl: string; apiKey: string | undefined };
   /** Gateway listener on the agent network's gateway address (port; undefined = PORT) and the URL override. */
-  gateway: { port: number | undefined; url: string | undefined };
+  gateway: {
+    port: number | undefined;
+    url: string | undefined;
+    /** Upstream bounds: connecting (DNS, TCP, TLS), the whole exchange, silence before headers or between chunks. */
+    connectTimeoutMs: number;
+    upstreamTimeoutMs: number;
+    idleTimeoutMs: number;
+    /** Largest upstream response body forwarded (cut beyond) and largest agent request body read (413 beyond). */
+    maxResponseBytes: number;
+    maxRequestBytes: number;
+  };
   chat: { warm: boolean; idleSeconds: number; turnTimeoutSeconds: number };
   logLevel: RawConfig["LOG_LEVEL"];
   logFormat: "json" | "pretty";
@@ -211,7 +236,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     updateHealthTimeoutMs: c.ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS * 1000,
     filesMaxBytes: c.ARMORY_FILES_MAX_BYTES,
     model: { baseUrl: c.ANTHROPIC_BASE_URL.replace(/\/+$/, ""), apiKey: c.ANTHROPIC_API_KEY },
-    gateway: { port: c.ARMORY_GATEWAY_PORT, url: c.ARMORY_GATEWAY_URL?.replace(/\/+$/, "") },
+    gateway: {
+      port: c.ARMORY_GATEWAY_PORT,
+      url: c.ARMORY_GATEWAY_URL?.replace(/\/+$/, ""),
+      connectTimeoutMs: c.ARMORY_GATEWAY_CONNECT_TIMEOUT_SECONDS * 1000,
+      upstreamTimeoutMs: c.ARMORY_GATEWAY_UPSTREAM_TIMEOUT_SECONDS * 1000,
+      idleTimeoutMs: c.ARMORY_GATEWAY_IDLE_TIMEOUT_SECONDS * 1000,
+      maxResponseBytes: c.ARMORY_GATEWAY_MAX_RESPONSE_BYTES,
+      maxRequestBytes: c.ARMORY_GATEWAY_MAX_REQUEST_BYTES,
+    },
     chat: { warm: c.ARMORY_CHAT_WARM, idleSeconds: c.ARMORY_CHAT_IDLE_SECONDS, turnTimeoutSeconds: c.ARMORY_CHAT_TURN_TIMEOUT_SECONDS },
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "json"),

@@ -2,8 +2,12 @@
 // ANTHROPIC_BASE_URL pointing here and its own token as ANTHROPIC_API_KEY; the gateway checks the
 // token (only its sha256 is stored), forwards the request to the configured upstream with
 // Armory's key, streams the answer back chunk by chunk (no buffering), and counts tokens per
-// agent. An agent whose template names a provider (a base URL and the project secret holding its
-// key) is forwarded there instead. Without either, the built-in demo model answers.
+// agent. An agent whose template names a provider an instance admin registered (Admin →
+// Providers: a base URL and the name of the project secret holding its key) is forwarded there
+// instead, once the provider is confirmed. Without either, the built-in demo model answers.
+// Forwarding (./upstream.ts) resolves the host once and connects to the checked address, refuses
+// loopback/link-local/own-listener targets not registered as that exact address, never follows
+// redirects, sends a hop header (and refuses requests carrying one), and bounds time and size.
 //
 // Reachability: agents sit on their project's internal network with no host address on it
 // (src/server/docker/project-network.ts). They reach the gateway at http://armory-gateway:8080,
@@ -23,6 +27,7 @@ import type { Logger } from "../logger";
 import type { SecretStore } from "../secrets/store";
 import { LineSplitter } from "../streams/ndjson";
 import { readJsonBody, serveDemoMessages, type MessagesRequest } from "./demo-model";
+import { checkedAddress, HOP_HEADER, postUpstream, UpstreamRefused, type Listener, type UpstreamFailure, type UpstreamResponse } from "./upstream";
 import { EgressProxy } from "./egress";
 import { RELAY_ALIAS, RELAY_PORT } from "../docker/project-network";
 
@@ -312,6 +317,11 @@ export class ModelGateway {
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const { log } = this.opts;
     try {
+      // Armory sends this header upstream: receiving it means a provider points back at a gateway.
+      if (req.headers[HOP_HEADER] !== undefined) {
+        log.warn({ hop: String(req.headers[HOP_HEADER]).slice(0, 20) }, "model gateway refused a looped request");
+        return anthropicError(res, 508, "invalid_request_error", `This request already passed through an Armory model gateway (${HOP_HEADER}); refused to prevent a forwarding loop.`);
+      }
       const agentId = await this.authenticate(req);
       if (!agentId) return anthropicError(res, 401, "authentication_error", "Invalid or missing Armory gateway token.");
       const sub = (req.url ?? "").slice(GATEWAY_PATH.length);
@@ -319,8 +329,17 @@ export class ModelGateway {
       if (req.method !== "POST" || path !== "/v1/messages") {
         return anthropicError(res, 404, "not_found_error", "The gateway serves POST /v1/messages.");
       }
-      const { raw, json } = await readJsonBody(req);
+      const { raw, json } = await readJsonBody(req, this.opts.config.gateway.maxRequestBytes);
       const route = await this.routeFor(agentId);
+      if (route.kind === "provider" && !route.confirmed) {
+        return anthropicError(res, 403, "permission_error", `The agent's template uses provider ${route.name}, which was migrated from a free-form base URL and awaits confirmation: an instance admin confirms it under Admin → Providers.`);
+      }
+      if (route.kind === "provider" && route.allowedModels.length) {
+        const model = (json as { model?: unknown }).model;
+        if (typeof model !== "string" || !route.allowedModels.includes(model)) {
+          return anthropicError(res, 400, "invalid_request_error", `Provider ${route.name} allows the models ${route.allowedModels.join(", ")}; this request asked for ${typeof model === "string" ? model.slice(0, 200) : "none"}.`);
+        }
+      }
       let key: string | null = null;
       if (route.kind === "armory") key = this.opts.config.model.apiKey!;
       else if (route.kind === "provider" && route.keySecret) {
@@ -332,7 +351,7 @@ export class ModelGateway {
           throw err;
         }
         if (key === null) {
-          return anthropicError(res, 403, "permission_error", `The agent's template sends its model requests to ${route.baseUrl}, but the secret ${route.keySecret} that holds the key is not set in its project. Set it under the project's Secrets.`);
+          return anthropicError(res, 403, "permission_error", `The agent's template sends its model requests to provider ${route.name}, but the secret ${route.keySecret} that holds the key is not set in its project. Set it under the project's Secrets.`);
         }
       }
       const counter = new UsageCounter();
@@ -351,7 +370,7 @@ export class ModelGateway {
         await serveDemoMessages(json as MessagesRequest, res);
         return;
       }
-      await this.forward(route.baseUrl, key, sub, req, raw, res, counter);
+      await this.forward(route, key, sub, req, raw, res, counter);
     } catch (err) {
       const status = (err as { status?: number }).status;
       if (status) return anthropicError(res, status, "invalid_request_error", (err as Error).message);
@@ -360,8 +379,21 @@ export class ModelGateway {
     }
   }
 
+  /** Armory's own listeners: the gateway must never be pointed back at them (only by an exact registration). */
+  private ownListeners(): Listener[] {
+    const out: Listener[] = [{ address: this.opts.config.bindAddress, port: this.opts.config.port }];
+    const bound = this.listener?.address();
+    if (bound && typeof bound === "object") out.push({ address: bound.address, port: bound.port });
+    return out;
+  }
+
+  /**
+   * Forwards to the route's upstream: a registered (confirmed) provider or the operator's upstream.
+   * Resolved once and connected to the checked address; never follows a redirect; bounded in time
+   * and size; streamed chunk by chunk.
+   */
   private async forward(
-    upstreamUrl: string,
+    route: Extract<ModelRoute, { kind: "armory" | "provider" }>,
     key: string | null,
     sub: string,
     req: http.IncomingMessage,
@@ -369,7 +401,21 @@ export class ModelGateway {
     res: http.ServerResponse,
     counter: UsageCounter,
   ) {
-    const { log } = this.opts;
+    const { log, config } = this.opts;
+    const who = route.kind === "provider" ? `provider ${route.name}` : "Armory's model upstream";
+    const url = new URL(route.baseUrl);
+    const [path, query] = [sub.split("?")[0]!, sub.includes("?") ? sub.slice(sub.indexOf("?")) : ""];
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}${path}`;
+    url.search = query;
+    let pinned: { address: string; family: 4 | 6 };
+    try {
+      pinned = await checkedAddress(url, { operator: route.kind === "armory", ownListeners: this.ownListeners() });
+    } catch (err) {
+      if (!(err instanceof UpstreamRefused)) throw err;
+      log.warn({ provider: route.kind === "provider" ? route.name : null, host: url.hostname, reason: err.message }, "model gateway refused an upstream");
+      // 403, not 5xx: retrying cannot change the registration.
+      return anthropicError(res, 403, "permission_error", `Armory's model gateway refused to forward to ${who}: ${err.message}.`);
+    }
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (key) headers["x-api-key"] = key;
     for (const h of ["anthropic-version", "anthropic-beta", "accept"]) {
@@ -379,31 +425,69 @@ export class ModelGateway {
     headers["anthropic-version"] ??= "2023-06-01";
     const abort = new AbortController();
     res.on("close", () => abort.abort());
-    let upstream: Response;
+    const g = config.gateway;
+    const limits = { connectTimeoutMs: g.connectTimeoutMs, totalTimeoutMs: g.upstreamTimeoutMs, idleTimeoutMs: g.idleTimeoutMs, maxResponseBytes: g.maxResponseBytes };
+    let upstream: UpstreamResponse;
     try {
-      upstream = await fetch(`${upstreamUrl}${sub}`, { method: "POST", headers, body: new Uint8Array(body), signal: abort.signal });
+      upstream = await postUpstream(url, pinned, headers, body, limits, abort.signal);
     } catch (err) {
-      if (abort.signal.aborted) return;
-      log.warn({ upstream: upstreamUrl, err: (err as Error).message }, "model upstream unreachable");
-      return anthropicError(res, 502, "api_error", `Armory's model gateway could not reach the model upstream (${(err as Error).message}).`);
+      const f = err as UpstreamFailure;
+      if (f.kind === "aborted") return;
+      if (f.kind === "connect-timeout" || f.kind === "timeout") {
+        log.warn({ host: url.hostname, failure: f }, "model upstream timed out");
+        const what = f.kind === "connect-timeout" ? `connecting took longer than ${g.connectTimeoutMs / 1000} s` : f.idle ? `it sent nothing for ${g.idleTimeoutMs / 1000} s` : `it took longer than ${g.upstreamTimeoutMs / 1000} s`;
+        return anthropicError(res, 504, "api_error", `Armory's model gateway gave up on ${who}: ${what}.`);
+      }
+      const message = f.kind === "network" ? f.message : f.kind;
+      log.warn({ host: url.hostname, err: message }, "model upstream unreachable");
+      return anthropicError(res, 502, "api_error", `Armory's model gateway could not reach the model upstream (${message}).`);
+    }
+    if (upstream.status >= 300 && upstream.status < 400) {
+      upstream.discard();
+      let target = "elsewhere";
+      try {
+        target = new URL(String(upstream.headers.location ?? ""), url).host || target;
+      } catch {
+        // no usable Location
+      }
+      log.warn({ host: url.hostname, status: upstream.status, redirectHost: target }, "model upstream answered with a redirect; not followed");
+      return anthropicError(res, 502, "api_error", `${who} answered with a redirect (${upstream.status}); Armory's model gateway never follows redirects. An instance admin can register the provider's final URL instead.`);
     }
     const outHeaders: Record<string, string> = {};
-    upstream.headers.forEach((v, k) => {
-      if (["content-type", "request-id", "anthropic-ratelimit-requests-remaining", "retry-after"].includes(k) || k.startsWith("anthropic-")) outHeaders[k] = v;
-    });
+    for (const [k, v] of Object.entries(upstream.headers)) {
+      if (typeof v !== "string") continue;
+      if (["content-type", "content-encoding", "request-id", "retry-after"].includes(k) || k.startsWith("anthropic-")) outHeaders[k] = v;
+    }
     outHeaders["x-accel-buffering"] = "no";
     res.writeHead(upstream.status, outHeaders);
     res.flushHeaders();
-    const sse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
-    if (!upstream.body) return void res.end();
-    try {
-      for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
-        res.write(chunk); // straight through, chunk by chunk
-        if (sse) counter.feed(Buffer.from(chunk));
-        else counter.body.push(Buffer.from(chunk));
+    const sse = String(upstream.headers["content-type"] ?? "").includes("text/event-stream");
+    for await (const chunk of upstream.chunks) {
+      // Straight through, chunk by chunk (waiting when the agent reads slower than the upstream sends).
+      if (!res.write(chunk) && !res.destroyed) await new Promise((r) => res.once("drain", r).once("close", r));
+      if (sse) counter.feed(chunk);
+      else counter.body.push(chunk);
+    }
+    const failure = upstream.failure();
+    if (failure && failure.kind !== "aborted") {
+      const reason =
+        failure.kind === "too-large"
+          ? `the response passed ${g.maxResponseBytes} bytes (ARMORY_GATEWAY_MAX_RESPONSE_BYTES)`
+          : failure.kind === "timeout"
+            ? failure.idle
+              ? `it sent nothing for ${g.idleTimeoutMs / 1000} s`
+              : `it took longer than ${g.upstreamTimeoutMs / 1000} s`
+            : `the connection broke (${failure.kind === "network" ? failure.message : failure.kind})`;
+      log.warn({ host: url.hostname, failure }, "model upstream response cut");
+      if (sse) {
+        // The stream's own error event: the CLI reports it as the turn's error.
+        const event = { type: "error", error: { type: "api_error", message: `Armory's model gateway cut the reply from ${who}: ${reason}.` } };
+        res.end(`event: error\ndata: ${JSON.stringify(event)}\n\n`);
+      } else {
+        // A cut JSON body must not look complete.
+        res.destroy();
       }
-    } catch (err) {
-      if (!abort.signal.aborted) log.warn({ err: (err as Error).message }, "model upstream stream broke");
+      return;
     }
     if (!sse) counter.feedJson(Buffer.concat(counter.body));
     res.end();
