@@ -54,7 +54,7 @@ export const pidsLimit = z
 
 export const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const envMap = z
-  .record(z.string(), z.string().max(32_768, "Environment values must be at most 32 KiB"))
+  .record(z.string().max(256, "Environment variable names must be at most 256 characters"), z.string().max(32_768, "Environment values must be at most 32 KiB"))
   .superRefine((m, ctx) => {
     const keys = Object.keys(m);
     if (keys.length > 200) ctx.addIssue({ code: "custom", message: "At most 200 environment variables" });

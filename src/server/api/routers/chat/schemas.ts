@@ -96,7 +96,7 @@ export const chatStreamInput = z.object({
   /** Events with seq > afterSeq are sent (0: from the start). */
   afterSeq: z.number().int().min(0).default(0),
   /** Set by the SSE client on automatic reconnects (the last seq it received). */
-  lastEventId: z.string().regex(/^\d+$/).nullish(),
+  lastEventId: z.string().max(20).regex(/^\d+$/).nullish(),
 });
 
 export const chatInterruptOutput = z.object({ interrupted: z.boolean(), runId: z.string().nullable() });

@@ -55,7 +55,7 @@ export const filesWriteInput = z
     /** Permission bits (default 0644); no setuid/setgid/sticky bits. */
     mode: z.number().int().min(0, "mode must be between 0 and 0o777").max(0o777, "mode must be between 0 and 0o777").default(0o644),
     /** Write only if the file still has this content hash (from files.read); else 409. */
-    expectedSha256: z.string().regex(/^[0-9a-f]{64}$/, "expectedSha256 must be a sha256 hex digest").optional(),
+    expectedSha256: z.string().max(64).regex(/^[0-9a-f]{64}$/, "expectedSha256 must be a sha256 hex digest").optional(),
   })
   .refine((v) => v.encoding !== "base64" || base64.test(v.content), { message: "content is not valid base64", path: ["content"] });
 export const filesWriteOutput = z.object({

@@ -8,7 +8,8 @@ export const tokenCreateInput = z.object({
   name: z.string({ error: "Token name is required" }).trim().min(1, "Token name is required").max(100, "Token name must be at most 100 characters"),
   scopes: z
     .array(z.enum(TOKEN_SCOPES, { error: "scopes: each scope is read or write" }))
-    .min(1, "Pick at least one scope (read, write)"),
+    .min(1, "Pick at least one scope (read, write)")
+    .max(10, "At most 10 scopes"),
   /** Limit the token to these projects; empty or absent: every project you are a member of. */
   projectIds: z.array(projectIdSchema).max(100).optional(),
   /** When the token stops working; absent: never. */
