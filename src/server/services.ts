@@ -12,6 +12,7 @@ import type { Config } from "./config";
 import { openDatabase, type Database } from "./db";
 import { applyMigrations } from "./db/migrate";
 import { createDockerClient, type Docker } from "./docker/client";
+import { ensurePrivateDir } from "./private-dir";
 import { syncTemplates } from "./domain/templates";
 import { StatsCollector } from "./health/collector";
 import { HealthMonitor, type SelfHealSettings } from "./health/monitor";
@@ -69,7 +70,7 @@ export function resolveAuthSecret(config: Config, log: Logger): string {
   if (config.authSecret) return config.authSecret;
   const file = path.join(config.dataDir, "auth-secret");
   if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
   const secret = randomBytes(32).toString("base64url");
   fs.writeFileSync(file, secret + "\n", { mode: 0o600 });
   log.warn(
@@ -218,11 +219,12 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         }
         // Project relays reach the model gateway on the uplink network's gateway address.
         void gateway.listenUrl().catch((err: unknown) => log.warn({ err: (err as Error).message }, "model gateway listener not started"));
-        // Networks and relays of projects that have no agents any more (deleted projects included).
+        // Networks and relays of this instance's projects that have no agents any more. (Unknown
+        // projects are left alone: another Armory may share the engine.)
         void projectNetworks
           .sweep(async (ids) => {
-            const rows = await db.prisma.agent.groupBy({ by: ["projectId"], where: { projectId: { in: ids } } });
-            return new Set(rows.map((r) => r.projectId));
+            const rows = await db.prisma.project.findMany({ where: { id: { in: ids }, agents: { none: {} } }, select: { id: true } });
+            return rows.map((r) => r.id);
           })
           .catch((err: unknown) => log.warn({ err: (err as Error).message }, "could not sweep project networks"));
         if (config.agentImageAutobuild) void agentImage.buildInBackground().catch(() => {});

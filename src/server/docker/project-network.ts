@@ -141,8 +141,12 @@ export class ProjectNetworks {
     });
   }
 
-  /** Releases the networks and relays of projects for which `hasAgents` says no (start-up clean-up). */
-  async sweep(hasAgents: (projectIds: string[]) => Promise<Set<string>>): Promise<number> {
+  /**
+   * Start-up clean-up: releases the networks and relays of the projects `releasable` picks among
+   * those found on the engine (it must pick only projects its own database knows to have no
+   * agents: another Armory, e.g. a test run, may share the engine).
+   */
+  async sweep(releasable: (projectIds: string[]) => Promise<string[]>): Promise<number> {
     let nets: Docker.NetworkInspectInfo[];
     try {
       nets = await this.opts.docker.listNetworks({ filters: { label: [`${NETWORK_LABELS.role}=project-network`] } });
@@ -151,8 +155,7 @@ export class ProjectNetworks {
     }
     const ids = [...new Set(nets.map((n) => n.Labels?.[NETWORK_LABELS.projectId]).filter((x): x is string => !!x))];
     if (!ids.length) return 0;
-    const keep = await hasAgents(ids);
-    const gone = ids.filter((id) => !keep.has(id));
+    const gone = await releasable(ids);
     for (const id of gone) await this.release(id);
     return gone.length;
   }
