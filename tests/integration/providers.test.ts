@@ -199,7 +199,7 @@ describe("model providers", () => {
       expect((await a.provider.update({ providerId: p.id, allowedModels: [] })).allowedModels).toEqual([]);
     });
 
-    it("refuses a template naming an unregistered provider, over HTTP too (400)", async () => {
+    it("refuses a template naming an unregistered provider (400; over HTTP in templates.test.ts)", async () => {
       const owner = await callerFor(armory.services, member);
       await expectTrpcError(
         owner.template.create({ projectId, copyFrom: baseTemplateId, name: "rogue", provider: "not-registered" }),

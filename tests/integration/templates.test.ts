@@ -525,6 +525,12 @@ describe.each(DB_KINDS)("templates on %s", (kind) => {
         expect(readOnly.data?.httpStatus).toBe(403);
         expect(readOnly.message).toBe("Built-in templates come from templates/*.yaml. Copy it into the project to change it.");
 
+        const unregistered = await failure(
+          trpc.template.create.mutate({ projectId: project.id, name: "rogue", model: "m", memoryMb: 512, cpus: 1, pidsLimit: 64, provider: "not-registered" }),
+        );
+        expect(unregistered.data?.httpStatus).toBe(400);
+        expect(unregistered.message).toBe("Provider not-registered is not registered; an instance admin registers providers under Admin → Providers");
+
         const missing = await failure(trpc.template.get.query({ projectId: project.id, templateId: crypto.randomUUID() }));
         expect(missing.data?.httpStatus).toBe(404);
 
