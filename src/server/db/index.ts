@@ -6,6 +6,7 @@ import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { describePostgresUrl } from "../config";
+import { ensurePrivateDir } from "../private-dir";
 import { PrismaClient } from "./generated/client";
 
 export type { PrismaClient };
@@ -160,7 +161,7 @@ async function openPglite(dir: string): Promise<Database> {
   const inMemory = dir.startsWith("memory://");
   let release = () => {};
   if (!inMemory) {
-    fs.mkdirSync(dir, { recursive: true });
+    ensurePrivateDir(dir);
     release = acquireDirLock(dir);
   }
   let db: InstanceType<typeof PGlite>;

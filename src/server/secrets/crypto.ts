@@ -5,6 +5,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:
 import fs from "node:fs";
 import path from "node:path";
 import { DomainError } from "../domain/errors";
+import { ensurePrivateDir } from "../private-dir";
 import type { Logger } from "../logger";
 
 const IV_BYTES = 12;
@@ -80,7 +81,7 @@ export function resolveMasterKey(
   const file = path.join(config.dataDir, SECRET_KEY_FILE);
   const existing = readKeyFile(file);
   if (existing) return existing;
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
   const generated = generateMasterKey();
   // Written whole to a private temp file, then linked into place: two processes starting at
   // once (test workers) agree on the first key linked, and nobody reads a half-written file.
