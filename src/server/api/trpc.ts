@@ -12,6 +12,7 @@ import { ACCOUNT_DISABLED } from "../instance/door";
 import { authenticateToken, parseBearer, type TokenIdentity } from "../trust/tokens";
 import type { Logger } from "../logger";
 import { countedSubscription } from "../metrics";
+import { identityCheck, StreamGuard } from "./middleware/stream-guard";
 import type { Services } from "../services";
 
 export interface Context {
@@ -22,6 +23,8 @@ export interface Context {
   token: TokenIdentity | null;
   /** A presented token that did not authenticate (401) or was rate-limited (429); authed procedures throw it. */
   authFailure: TRPCError | null;
+  /** The cookie session the call authenticated with (open streams end when it is revoked or expires). */
+  session?: { id: string; expiresAt: Date } | null;
   requestId: string;
   ip: string | null;
   userAgent: string | null;
@@ -47,6 +50,7 @@ export async function createContext({ services, headers, requestId, connectionPa
   let user: SessionUser | null = null;
   let token: TokenIdentity | null = null;
   let authFailure: TRPCError | null = null;
+  let sessionRef: Context["session"] = null;
   if (presented) {
     const result = await authenticateToken(services.db.prisma, presented, { ip, rateLimit: services.config.tokenFailRateLimit });
     if (result.ok) {
@@ -59,6 +63,7 @@ export async function createContext({ services, headers, requestId, connectionPa
   } else {
     const session = await services.auth.api.getSession({ headers });
     user = session?.user ?? null;
+    sessionRef = session ? { id: session.session.id, expiresAt: new Date(session.session.expiresAt) } : null;
   }
   // A disabled account is refused on every path (cookie and token) from the moment it is disabled.
   if (user?.disabledAt && !authFailure) authFailure = new TRPCError({ code: "UNAUTHORIZED", message: ACCOUNT_DISABLED });
@@ -68,6 +73,7 @@ export async function createContext({ services, headers, requestId, connectionPa
     user: authFailure ? null : user,
     token: authFailure ? null : token,
     authFailure,
+    session: authFailure ? null : sessionRef,
     requestId: rid,
     ip,
     userAgent: headers.get("user-agent"),
@@ -380,7 +386,7 @@ export const publicProcedure = t.procedure.use(inputGuard).use(auditMiddleware).
  * A signed-in caller (cookie session or machine token). A token's scopes decide what kind of
  * call it may make: `read` for queries and subscriptions, `write` for mutations.
  */
-export const authedProcedure = publicProcedure.use(({ ctx, next, type }) => {
+export const authedProcedure = publicProcedure.use(async ({ ctx, next, type }) => {
   if (ctx.authFailure) throw ctx.authFailure;
   if (!ctx.user) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to do this." });
@@ -391,7 +397,17 @@ export const authedProcedure = publicProcedure.use(({ ctx, next, type }) => {
       throw forbidden(`This token lacks the ${needed} scope (it has: ${ctx.token.scopes.join(", ") || "none"}).`);
     }
   }
-  return next({ ctx: { ...ctx, user: ctx.user } });
+  if (type !== "subscription") return next({ ctx: { ...ctx, user: ctx.user, streamGuard: null as StreamGuard | null } });
+  // A subscription's permission is re-checked for as long as it runs (middleware/stream-guard.ts):
+  // the identity here, the project role and agent permission where those are checked.
+  const streamGuard = new StreamGuard(ctx.log);
+  streamGuard.add(identityCheck({ ...ctx, user: ctx.user }));
+  const result = await next({ ctx: { ...ctx, user: ctx.user, streamGuard: streamGuard as StreamGuard | null } });
+  if (!result.ok) {
+    streamGuard.dispose();
+    return result;
+  }
+  return { ...result, data: streamGuard.wrap(result.data) };
 });
 
 /** Only for a person's own session: machine tokens cannot manage tokens (no token minting tokens). */

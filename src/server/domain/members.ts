@@ -1,6 +1,7 @@
 // Project members and their roles. Rules: admins manage members up to their own rank; only an
 // owner can make, change or remove an owner; a project always keeps at least one owner.
 import type { PrismaClient } from "../db";
+import { publishAccessChange } from "../trust/access-events";
 import { DomainError, forbidden, notFound } from "./errors";
 import { roleAtLeast, type ProjectRole } from "./roles";
 
@@ -61,6 +62,8 @@ export async function updateMemberRole(
   requireCanAssign(actorRole, role);
   if (current.role === "owner" && role !== "owner") await requireAnotherOwner(prisma, projectId, "demoted");
   const row = await prisma.projectMember.update({ where: { projectId_userId: { projectId, userId } }, data: { role }, select: memberSelect });
+  // Their open streams re-check: a role below what a stream needs ends it.
+  publishAccessChange({ kind: "member", projectId, userId });
   return toMember(row);
 }
 
@@ -68,5 +71,15 @@ export async function removeMember(prisma: PrismaClient, projectId: string, acto
   const current = await target(prisma, projectId, userId);
   if (current.role === "owner" && actorRole !== "owner") throw forbidden("Only an owner can remove an owner.");
   if (current.role === "owner") await requireAnotherOwner(prisma, projectId, "removed");
-  await prisma.projectMember.delete({ where: { projectId_userId: { projectId, userId } } });
+  // The member's trust grants in this project go with them, in the same transaction: grants to
+  // the user, and grants to machine tokens the user owns (a token acts as its owner).
+  const tokenIds = (await prisma.apiToken.findMany({ where: { userId }, select: { id: true } })).map((t) => t.id);
+  await prisma.$transaction([
+    prisma.trustGrant.deleteMany({
+      where: { projectId, OR: [{ callerType: "user", callerId: userId }, ...(tokenIds.length ? [{ callerType: "token" as const, callerId: { in: tokenIds } }] : [])] },
+    }),
+    prisma.projectMember.delete({ where: { projectId_userId: { projectId, userId } } }),
+  ]);
+  // Their open streams of this project end.
+  publishAccessChange({ kind: "member", projectId, userId });
 }

@@ -46,9 +46,10 @@ interface HealthRow {
  * Agents (of the user's projects, one project, or one agent) in ONE query: joined with their
  * project and template names and their newest activity entry.
  */
-function findHealthRows(prisma: PrismaClient, where: { userId?: string; projectId?: string; agentId?: string }): Promise<HealthRow[]> {
+function findHealthRows(prisma: PrismaClient, where: { userId?: string; projectId?: string; agentId?: string; projectIds?: string[] }): Promise<HealthRow[]> {
   const conditions = [
     where.userId ? Prisma.sql`EXISTS (SELECT 1 FROM "project_member" m WHERE m."projectId" = a."projectId" AND m."userId" = ${where.userId})` : null,
+    where.projectIds?.length ? Prisma.sql`a."projectId" IN (${Prisma.join(where.projectIds)})` : null,
     where.projectId ? Prisma.sql`a."projectId" = ${where.projectId}` : null,
     where.agentId ? Prisma.sql`a."id" = ${where.agentId}` : null,
   ].filter((c): c is Prisma.Sql => c !== null);
@@ -119,13 +120,16 @@ export class HealthService {
     };
   }
 
-  private rows(where: { userId?: string; projectId?: string; agentId?: string }) {
+  private rows(where: { userId?: string; projectId?: string; agentId?: string; projectIds?: string[] }) {
     return findHealthRows(this.prisma, where);
   }
 
-  /** Every agent in the projects the user is a member of (optionally one project). */
-  async summary(userId: string, projectId?: string, opts: { labels?: boolean } = {}) {
-    const rows = await this.rows({ userId, projectId });
+  /**
+   * Every agent in the projects the user is a member of (optionally one project); `projectIds`
+   * (a machine token's project limit, when it has one) narrows that to those projects.
+   */
+  async summary(userId: string, projectId?: string, opts: { labels?: boolean; projectIds?: string[] } = {}) {
+    const rows = await this.rows({ userId, projectId, projectIds: opts.projectIds });
     const now = Date.now();
     const agents = rows.map((r) => this.view(r, now, opts.labels ?? true));
     const totals = { agents: agents.length, running: 0, healthy: 0, unhealthy: 0, cpuPercent: 0, memoryUsageMB: 0, memoryLimitMB: 0 };

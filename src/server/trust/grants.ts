@@ -17,6 +17,7 @@ import { pathMatchesGlobs } from "../files/paths";
 import { imageMatches } from "../versions/allowed-images";
 import type { ProjectRole } from "../domain/roles";
 
+import { publishAccessChange } from "./access-events";
 import { GRANT_FLAGS, type GrantFlag, type TrustCallerType, type TrustTargetType } from "./vocabulary";
 
 export { GRANT_FLAGS, TRUST_CALLER_TYPES, TRUST_TARGET_TYPES, type GrantFlag, type TrustCallerType, type TrustTargetType } from "./vocabulary";
@@ -245,6 +246,7 @@ export async function createGrant(prisma: PrismaClient, projectId: string, userI
       createdById: userId,
     },
   });
+  publishAccessChange({ kind: "grant", projectId });
   return toGrant(row);
 }
 
@@ -264,10 +266,12 @@ export async function updateGrant(prisma: PrismaClient, projectId: string, grant
       description: patch.description,
     },
   });
+  publishAccessChange({ kind: "grant", projectId });
   return toGrant(row);
 }
 
 export async function deleteGrant(prisma: PrismaClient, projectId: string, grantId: string): Promise<void> {
   const { count } = await prisma.trustGrant.deleteMany({ where: { id: grantId, projectId } });
   if (count === 0) throw notFound("Grant");
+  publishAccessChange({ kind: "grant", projectId });
 }

@@ -5,6 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { PrismaClient } from "../db";
 import { DomainError, notFound } from "../domain/errors";
+import { publishAccessChange } from "./access-events";
 
 import { TOKEN_SCOPES, type TokenScope } from "./vocabulary";
 
@@ -20,6 +21,8 @@ export interface TokenIdentity {
   scopes: TokenScope[];
   /** Empty: every project of the owner. */
   projectIds: string[];
+  /** When the token stops working by itself (open streams end then). */
+  expiresAt: Date | null;
 }
 
 export interface TokenSummary {
@@ -112,6 +115,7 @@ export async function rotateToken(prisma: PrismaClient, userId: string, tokenId:
     data: { prefix, hash, rotatedAt: new Date() },
     select: summarySelect,
   });
+  publishAccessChange({ kind: "token", tokenId, userId });
   return { token, summary: summarize(row) };
 }
 
@@ -123,6 +127,7 @@ export async function revokeToken(prisma: PrismaClient, userId: string, tokenId:
     data: { revokedAt: existing.revokedAt ?? new Date() },
     select: summarySelect,
   });
+  publishAccessChange({ kind: "token", tokenId, userId });
   return summarize(row);
 }
 
@@ -207,6 +212,6 @@ export async function authenticateToken(prisma: PrismaClient, presented: string,
   return {
     ok: true,
     userId: row.userId,
-    token: { id: row.id, name: row.name, prefix: row.prefix, scopes, projectIds: row.projectIds },
+    token: { id: row.id, name: row.name, prefix: row.prefix, scopes, projectIds: row.projectIds, expiresAt: row.expiresAt },
   };
 }

@@ -11,7 +11,8 @@ import type { AuditTrail } from "../../trust/audit";
 import { decideAgentPermission, normalizeAgentPath, type TrustCaller, type TrustDecision } from "../../trust/grants";
 import type { TokenIdentity } from "../../trust/tokens";
 import { agentIdSchema } from "../schemas/ids";
-import { projectProcedure } from "./project-access";
+import { checkProjectAccess, projectProcedure } from "./project-access";
+import { streamGuardOf } from "./stream-guard";
 
 export interface AgentAccess {
   permission: AgentPermission;
@@ -68,6 +69,19 @@ export function agentProcedure(permission: AgentPermission) {
       });
       if (!agent) throw notFound("Agent");
       const decision = await enforce(ctx, agent, permission);
+      // A subscription keeps this check for as long as it runs: the same decision with the
+      // caller's current role and grants (a deleted, changed or expiring grant ends the stream).
+      streamGuardOf(ctx)?.add({
+        name: "agent permission",
+        concerns: (c) => (c.kind === "grant" || (c.kind === "member" && c.userId === ctx.user.id)) && c.projectId === input.projectId,
+        expiresAt: decision.grant?.expiresAt ?? null,
+        check: async () => {
+          const role = await checkProjectAccess(ctx, input.projectId, "viewer");
+          const now = await decideAgentPermission(ctx.services.db.prisma, callerOf({ ...ctx, projectRole: role }), agent, permission);
+          if (!now.allowed) throw forbidden(now.reason);
+          return now.grant?.expiresAt ?? null;
+        },
+      });
       const access: AgentAccess = { permission, agent, decision };
       return next({ ctx: { ...ctx, agentAccess: access } });
     });

@@ -1,7 +1,7 @@
 // health.*: live resources and health of agents. The summary spans every project the caller is
 // a member of; agent-targeted procedures go through agentProcedure.
-import { requireProjectRole } from "../../../domain/projects";
 import { agentProcedure } from "../../middleware/agent-access";
+import { checkProjectAccess } from "../../middleware/project-access";
 import { authedProcedure, router } from "../../trpc";
 import { agentRef } from "../agent/schemas";
 import type { ResourceSampleView } from "./schemas";
@@ -26,8 +26,9 @@ export const healthRouter = router({
     .input(healthSummaryInput)
     .output(healthSummaryOutput)
     .query(async ({ ctx, input }) => {
-      if (input?.projectId) await requireProjectRole(ctx.services.db.prisma, input.projectId, ctx.user.id, "viewer");
-      return ctx.services.health.summary(ctx.user.id, input?.projectId, { labels: input?.labels ?? true });
+      // The same check as every project procedure (a token limited to some projects sees only those).
+      if (input?.projectId) await checkProjectAccess(ctx, input.projectId, "viewer");
+      return ctx.services.health.summary(ctx.user.id, input?.projectId, { labels: input?.labels ?? true, projectIds: ctx.token?.projectIds });
     }),
 
   /** One agent: health, recent resource samples, the last health check and its activity log. */
