@@ -409,11 +409,16 @@ export class ModelGateway {
     url.search = query;
     let pinned: { address: string; family: 4 | 6 };
     try {
-      pinned = await checkedAddress(url, { operator: route.kind === "armory", ownListeners: this.ownListeners() });
+      pinned = await checkedAddress(url, {
+        operator: route.kind === "armory",
+        ownListeners: this.ownListeners(),
+        resolveTimeoutMs: config.gateway.connectTimeoutMs,
+      });
     } catch (err) {
       if (!(err instanceof UpstreamRefused)) throw err;
       log.warn({ provider: route.kind === "provider" ? route.name : null, host: url.hostname, reason: err.message }, "model gateway refused an upstream");
-      // 403, not 5xx: retrying cannot change the registration.
+      // A DNS hiccup may pass (502: the CLI retries); a refusal is 403: retrying cannot change the registration.
+      if (err.transient) return anthropicError(res, 502, "api_error", `Armory's model gateway could not reach the model upstream (${err.message}).`);
       return anthropicError(res, 403, "permission_error", `Armory's model gateway refused to forward to ${who}: ${err.message}.`);
     }
     const headers: Record<string, string> = { "content-type": "application/json" };

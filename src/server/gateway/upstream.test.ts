@@ -69,6 +69,15 @@ describe("checkedAddress", () => {
     expect(await refusal("http://gw.internal.test:8080/api/gateway/anthropic", bridge)).toMatch(/own listeners \(172\.18\.0\.1:8080\)/);
   });
 
+  it("bounds resolving by the connect timeout; a lookup that hangs or fails transiently is not a refusal", async () => {
+    const hang: UpstreamPolicy = { operator: false, ownListeners: [], resolve: () => new Promise(() => {}), resolveTimeoutMs: 50 };
+    const err = await checkedAddress(new URL("http://slow.example.test"), hang).catch((e: unknown) => e as UpstreamRefused);
+    expect(err).toBeInstanceOf(UpstreamRefused);
+    expect(err).toMatchObject({ transient: true, message: expect.stringMatching(/does not resolve \(ETIMEOUT\)/) });
+    const missing = await checkedAddress(new URL("http://nowhere.example.test"), policy({})).catch((e: unknown) => e as UpstreamRefused);
+    expect(missing).toMatchObject({ transient: false });
+  });
+
   it("trusts the operator's upstream as configured (ANTHROPIC_BASE_URL counts as registered)", async () => {
     const p = policy({ localhost: ["127.0.0.1"] }, { operator: true });
     expect(await checkedAddress(new URL("http://localhost:9000"), p)).toEqual({ address: "127.0.0.1", family: 4 });

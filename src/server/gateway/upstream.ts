@@ -32,10 +32,16 @@ export interface UpstreamPolicy {
   ownListeners: Listener[];
   /** Resolver (tests may pass one); default: the system's, every address. */
   resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
+  /** How long resolving may take (part of the connect timeout). */
+  resolveTimeoutMs?: number;
 }
 
 export class UpstreamRefused extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** A DNS failure that may pass (answered 502, which the CLI retries); else a refusal (403). */
+    readonly transient = false,
+  ) {
     super(message);
     this.name = "UpstreamRefused";
   }
@@ -76,10 +82,18 @@ export async function checkedAddress(url: URL, policy: UpstreamPolicy): Promise<
   let found: { address: string; family: number }[];
   if (literal) found = [{ address: host, family: literal }];
   else {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      found = await (policy.resolve ?? ((h: string) => dnsLookup(h, { all: true, verbatim: true })))(host);
+      const resolving = (policy.resolve ?? ((h: string) => dnsLookup(h, { all: true, verbatim: true })))(host);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error("timeout"), { code: "ETIMEOUT" })), policy.resolveTimeoutMs ?? 10_000);
+      });
+      found = await Promise.race([resolving, timeout]);
     } catch (err) {
-      throw new UpstreamRefused(`the model provider's host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+      const code = (err as NodeJS.ErrnoException).code ?? "error";
+      throw new UpstreamRefused(`the model provider's host ${host} does not resolve (${code})`, code !== "ENOTFOUND");
+    } finally {
+      clearTimeout(timer);
     }
     if (!found.length) throw new UpstreamRefused(`the model provider's host ${host} does not resolve`);
   }
@@ -218,7 +232,10 @@ export function postUpstream(
               fail({ kind: "too-large", bytes });
               return;
             }
+            // Silence is the upstream's only while we wait on it, not while the agent reads slowly.
+            if (idle) clearTimeout(idle);
             yield chunk;
+            touch();
           }
         } catch (err) {
           if (!failure) fail({ kind: "network", message: (err as Error).message, afterHeaders: true });
