@@ -13,7 +13,7 @@ import { createContext } from "@/server/api/trpc";
 import { startHttp, startTestArmory, uniqueEmail, type TestArmory } from "../support/armory";
 import { httpClient } from "../support/http-server";
 import { expectTrpcError } from "../support/trpc-errors";
-import { makeToken } from "../support/trust";
+import { insertAgentRow, makeToken } from "../support/trust";
 
 const PUBLIC_URL = "https://armory.example.test";
 
@@ -240,6 +240,27 @@ describe("the HTTP boundary (pglite)", () => {
       const statuses = await Promise.all(flood);
       expect(statuses[0]).toBe(413);
       expect(statuses.slice(1).every((s) => s === 200)).toBe(true);
+    });
+  });
+
+  describe("chat.stream", () => {
+    it("is a 404 for an unknown session, before any stream starts (createCaller and SSE)", async () => {
+      const caller = createCaller(await createContext({ services: armory.services, headers: new Headers({ cookie }) }));
+      const project = await caller.project.create({ name: "Chat 404" });
+      const agent = await insertAgentRow(armory.services, project.id, "chat-404");
+      const input = { projectId: project.id, agentId: agent.id, sessionId: crypto.randomUUID() };
+      await expectTrpcError(caller.chat.stream(input), "NOT_FOUND", /Chat session/);
+      const err = await new Promise<unknown>((resolve) => {
+        const sub = httpClient(http.url, cookie).chat.stream.subscribe(input, {
+          onData: () => resolve(new Error("unknown session streamed data")),
+          onError: (e) => {
+            sub.unsubscribe();
+            resolve(e);
+          },
+        });
+      });
+      expect((err as TRPCClientError<AppRouter>).data?.code).toBe("NOT_FOUND");
+      expect((err as TRPCClientError<AppRouter>).data?.httpStatus).toBe(404);
     });
   });
 

@@ -18,6 +18,7 @@ import { ChatEventBus } from "./bus";
 import { composeSystemPrompt, loadSoul } from "./prompt";
 import { ClaudeProcess, PID_GLOB, type ProcessLine } from "./runner";
 import { ChatStore, titleFor, type ChatEventRecord } from "./store";
+import { classifyLostTurn } from "./turn-end";
 import { AGENT_UID } from "../docker/containers";
 import type { ChatSession, Prisma } from "../db/generated/client";
 
@@ -332,22 +333,13 @@ export class ChatService {
     // The process ended without a result: find out why.
     void this.dropWarm(turn.sessionId);
     const { exitCode } = await proc.exited;
-    const after = await inspectContainer(this.opts.docker, containerId).catch(() => null);
-    let message: string;
-    let reason: string;
-    if (!after || after.state !== "running") {
-      reason = after?.oomKilled ? "container_oom" : "container_stopped";
-      message = after?.oomKilled
-        ? `The agent's container was killed for running out of memory (limit ${agent.memoryMb} MB) during the turn.`
-        : `The agent's container stopped during the turn (${after ? after.detail ?? after.state : "it was removed"}).`;
-    } else if (exitCode === 137) {
-      reason = "process_killed";
-      message = `Claude Code was killed (exit code 137), most likely for running out of memory (the agent's limit is ${agent.memoryMb} MB).`;
-    } else {
-      reason = "cli_exit";
-      const tail = stderr.slice(-3).join(" | ");
-      message = `Claude Code exited with code ${exitCode ?? "unknown"} without finishing the turn${tail ? `: ${tail}` : "."}`;
-    }
+    let inspectError: unknown;
+    const after = await inspectContainer(this.opts.docker, containerId).catch((err: unknown) => {
+      inspectError = err ?? new Error("inspect failed");
+      return null;
+    });
+    // An engine that went away mid-turn is reported as such, not as a removed container.
+    const { reason, message } = classifyLostTurn({ after, inspectError, exitCode, memoryMb: agent.memoryMb, stderrTail: stderr.slice(-3) });
     return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", reason, message, firstTokenMs });
   }
 

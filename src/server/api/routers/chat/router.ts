@@ -71,10 +71,13 @@ export const chatRouter = router({
   /** Every event after afterSeq (or the SSE lastEventId), then live ones; each tracked by its seq. */
   stream: agentProcedure("inspect")
     .input(chatStreamInput)
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(async ({ ctx, input, signal }) => {
       const after = input.lastEventId ? Math.max(input.afterSeq, Number(input.lastEventId)) : input.afterSeq;
+      // Awaited before the stream starts, so an unknown session is a 404 for the call itself.
       const events = await ctx.services.chat.stream(input.projectId, input.agentId, input.sessionId, after, signal);
-      for await (const e of events) yield tracked(String(e.seq), e);
+      return (async function* () {
+        for await (const e of events) yield tracked(String(e.seq), e);
+      })();
     }),
 
   interrupt: agentProcedure("chat")
