@@ -19,13 +19,13 @@ type Caller = Awaited<ReturnType<typeof callerFor>>;
 
 /** perl (perl-base is in the image): for each HOST:PORT, OPEN <first line> or FAIL <why>, all at once. */
 const PROBE = String.raw`
-use IO::Socket::INET;
+use IO::Socket::IP;
 my @pids;
 for my $t (@ARGV) {
   my $pid = fork();
   if (!$pid) {
-    my ($h, $p) = $t =~ /^(.*):(\d+)$/;
-    my $s = IO::Socket::INET->new(PeerAddr => $h, PeerPort => $p, Proto => 'tcp', Timeout => 2);
+    my ($h, $p) = $t =~ /^\[?(.*?)\]?:(\d+)$/;
+    my $s = IO::Socket::IP->new(PeerHost => $h, PeerPort => $p, Proto => 'tcp', Timeout => 2);
     if ($s) { $s->timeout(2); my $l = <$s> // ''; chomp $l; print "$t OPEN $l\n"; } else { print "$t FAIL $!\n"; }
     exit 0;
   }
@@ -58,6 +58,8 @@ describe("projects are isolated on the network", () => {
   const agents: Record<"a1" | "a2" | "b1", { id: string; container: string }> = {} as never;
   let hostListener: net.Server;
   let hostPort: number;
+  let hostListener6: net.Server;
+  let hostPort6: number;
 
   async function sh(container: string, cmd: string[]) {
     return runExec(docker, container, { cmd, user: "1000:1000" });
@@ -88,6 +90,10 @@ describe("projects are isolated on the network", () => {
     hostListener = net.createServer((s) => s.end("HOST-SERVICE\n"));
     await new Promise<void>((resolve) => hostListener.listen(0, "0.0.0.0", resolve));
     hostPort = (hostListener.address() as net.AddressInfo).port;
+    // And one on [::] (IPv6, dual-stack): the host side of every bridge has an IPv6 link-local address.
+    hostListener6 = net.createServer((s) => s.end("HOST-SERVICE\n"));
+    await new Promise<void>((resolve) => hostListener6.listen(0, "::", resolve));
+    hostPort6 = (hostListener6.address() as net.AddressInfo).port;
     armory = await startTestArmory("pglite", {
       ANTHROPIC_BASE_URL: model.url,
       ANTHROPIC_API_KEY: "sk-upstream-test-key",
@@ -117,6 +123,7 @@ describe("projects are isolated on the network", () => {
     await removeProjectDockerObjects(projectB);
     await model?.close();
     await new Promise((resolve) => hostListener?.close(resolve));
+    await new Promise((resolve) => hostListener6?.close(resolve));
   });
 
   it("puts each project's agents on the project's own internal network, with no host address on it", async () => {
@@ -168,8 +175,27 @@ describe("projects are isolated on the network", () => {
       });
       expect(said).toBe("HOST-SERVICE");
     }
-    const results = await probe(agents.a1.container, candidates.map((ip) => `${ip}:${hostPort}`));
+    const results = await probe(agents.a1.container, candidates.flatMap((ip) => [`${ip}:${hostPort}`, `${ip}:${hostPort6}`]));
     for (const [target, r] of results) expect(r, target).toMatch(/^FAIL/);
+  });
+
+  it("an agent has no IPv6: the host's link-local address on the project bridge is out of reach too", async () => {
+    const info = await docker.getContainer(agents.a1.container).inspect();
+    expect(info.HostConfig.Sysctls).toMatchObject({ "net.ipv6.conf.all.disable_ipv6": "1" });
+    expect((await sh(agents.a1.container, ["cat", "/proc/sys/net/ipv6/conf/all/disable_ipv6"])).stdout.trim()).toBe("1");
+    const project = await docker.getNetwork(projectNetworkName(projectA)).inspect();
+    const bridge = `br-${project.Id.slice(0, 12)}`;
+    const linkLocal = (os.networkInterfaces()[bridge] ?? []).find((a) => a.family === "IPv6" && a.address.startsWith("fe80"));
+    if (!linkLocal) return; // the host has IPv6 off: nothing to reach
+    // The positive control: from the host, the [::] listener answers on that address.
+    const said = await new Promise<string>((resolve, reject) => {
+      const s = net.connect({ host: `${linkLocal.address}%${bridge}`, port: hostPort6 });
+      s.once("data", (d) => resolve(d.toString().trim()));
+      s.once("error", reject);
+    });
+    expect(said).toBe("HOST-SERVICE");
+    const r = await probe(agents.a1.container, [`[${linkLocal.address}%eth0]:${hostPort6}`]);
+    expect([...r.values()][0]).toMatch(/^FAIL/);
   });
 
   it("an agent can still chat through the gateway (via its project's relay)", async () => {

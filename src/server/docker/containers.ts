@@ -97,6 +97,9 @@ export function agentContainerOptions(spec: AgentContainerSpec): Docker.Containe
       // The project network resolves only its own containers' names; a lookup of anything else
       // fails (no way out), and fails fast instead of after glibc's 20 s of retries.
       DnsOptions: ["timeout:1", "attempts:2"],
+      // No IPv6 at all: the host's side of the project bridge still has an IPv6 link-local
+      // address, and a listener on [::] would answer there.
+      Sysctls: { "net.ipv6.conf.all.disable_ipv6": "1", "net.ipv6.conf.default.disable_ipv6": "1" },
       RestartPolicy: { Name: "no" }, // Armory decides about restarts
       Mounts: [
         { Type: "volume", Source: spec.workspaceVolume, Target: WORKSPACE_DIR },
