@@ -12,7 +12,7 @@ import { runExec } from "@/server/docker/exec";
 import { projectNetworkName, relayContainerName } from "@/server/docker/project-network";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
 import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
-import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { callerFor, signUp, startTestArmory, testConfig, type TestArmory } from "../support/armory";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
@@ -296,6 +296,12 @@ describe("projects are isolated on the network", () => {
     expect(moved).not.toBe(agents.b1.container);
     expect(await networkOf(moved)).toEqual([projectNetworkName(projectB)]);
     agents.b1.container = moved;
+  });
+
+  it("refuses to start with agents on the host network (it cannot isolate them)", () => {
+    for (const network of ["host", "none", "bridge"]) {
+      expect(() => testConfig({ ARMORY_AGENT_NETWORK: network })).toThrow(/ARMORY_AGENT_NETWORK: .*cannot isolate projects/);
+    }
   });
 
   it("removing a project's last agent removes its relay and its network", async () => {
