@@ -34,6 +34,8 @@ export const NETWORK_LABELS = {
 } as const;
 
 export const RELAY_ALIAS = "armory-gateway";
+/** How old an empty project network must be before the start-up sweep removes it. */
+const EMPTY_NETWORK_GRACE_MS = 10 * 60_000;
 export const RELAY_PORT = 8080;
 const RELAY_BIN = "/usr/local/bin/armory-relay";
 
@@ -157,7 +159,25 @@ export class ProjectNetworks {
     if (!ids.length) return 0;
     const gone = await releasable(ids);
     for (const id of gone) await this.release(id);
-    return gone.length;
+    // Whoever owns them: project networks nothing is attached to any more (not even a relay),
+    // older than a few minutes (so one being set up right now is never taken away).
+    let empty = 0;
+    for (const n of nets) {
+      const id = n.Labels?.[NETWORK_LABELS.projectId];
+      if (!id || gone.includes(id) || Date.now() - new Date(n.Created).getTime() < EMPTY_NETWORK_GRACE_MS) continue;
+      try {
+        const info = await this.opts.docker.getNetwork(n.Id).inspect();
+        if (Object.keys(info.Containers ?? {}).length) continue;
+        await this.lock.run(id, async () => {
+          this.ready.delete(id);
+          await this.opts.docker.getNetwork(n.Id).remove();
+        });
+        empty++;
+      } catch (err) {
+        if (statusOf(err) !== 404) this.opts.log.warn({ network: n.Name, err: (err as Error).message }, "could not remove an empty project network");
+      }
+    }
+    return gone.length + empty;
   }
 
   private async ensureNetwork(projectId: string, name: string): Promise<void> {
