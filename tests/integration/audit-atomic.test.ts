@@ -12,7 +12,8 @@ describe("audit that cannot be skipped (pglite)", () => {
   let owner: TestUser;
 
   beforeAll(async () => {
-    armory = await startTestArmory("pglite");
+    armory = await startTestArmory("pglite", { ARMORY_SIGN_UP: "open" });
+    // The first account is the instance admin (it reads the security log below).
     owner = await signUp(armory.services, { name: "Auditor" });
   });
   afterAll(async () => {
@@ -101,6 +102,21 @@ describe("audit that cannot be skipped (pglite)", () => {
     await expectTrpcError(withBadToken.project.list(), "UNAUTHORIZED");
     const all = await prisma().securityEvent.findMany();
     expect(JSON.stringify(all)).not.toContain(bad);
+  });
+
+  it("lets the instance admin read the security log (security.log), and nobody else", async () => {
+    const admin = await callerFor(armory.services, owner);
+    const page = await admin.security.log({ action: "project.", limit: 5 });
+    expect(page.items.length).toBeGreaterThan(0);
+    expect(page.items.every((e) => e.action.startsWith("project."))).toBe(true);
+    const member = await callerFor(armory.services, await signUp(armory.services, { name: "Not admin" }));
+    await expectTrpcError(member.security.log({}), "FORBIDDEN");
+    // The project's audit log does not show them.
+    const project = await admin.project.create({ name: "Audit list" });
+    const anonymous = await callerFor(armory.services, null);
+    await expectTrpcError(anonymous.project.delete({ projectId: project.id }), "UNAUTHORIZED");
+    const audit = await admin.audit.list({ projectId: project.id });
+    expect(audit.items.map((e) => e.outcome)).not.toContain("UNAUTHORIZED");
   });
 
   it("rate-limits the security log per client address", async () => {

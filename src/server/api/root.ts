@@ -1,5 +1,6 @@
 // The app router: one sub-router per domain. Procedure names are Armory's public API.
 import { adminRouter } from "./routers/admin/router";
+import { securityRouter } from "./routers/security/router";
 import { agentRouter } from "./routers/agent/router";
 import { auditRouter } from "./routers/audit/router";
 import { envRouter } from "./routers/env/router";
@@ -22,6 +23,7 @@ import { createCallerFactory, router } from "./trpc";
 export const appRouter = router({
   instance: instanceRouter,
   admin: adminRouter,
+  security: securityRouter,
   invitation: invitationRouter,
   project: projectRouter,
   template: templateRouter,
