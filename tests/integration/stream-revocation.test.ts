@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createArmoryClient } from "@/client";
 import { agentProcedure } from "@/server/api/middleware/agent-access";
 import { projectProcedure } from "@/server/api/middleware/project-access";
-import { createContext, router } from "@/server/api/trpc";
+import { appRouter } from "@/server/api/root";
+import { authedProcedure, createContext, router } from "@/server/api/trpc";
 import { onAccessChange, type AccessChange } from "@/server/trust/access-events";
 import { callerFor, signUp, startHttp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { httpClient } from "../support/http-server";
@@ -215,13 +216,21 @@ describe("streams end when their permission does (real HTTP, SSE)", () => {
     const baseline = armory.services.agents.bus.subscriberCount;
     const status = onStatus({ cookie: m.cookie });
     const files = onFiles({ cookie: m.cookie });
+    const c = appClient({ cookie: m.cookie });
+    const ref = { projectId, agentId };
+    const more = {
+      "agentConfig.onReload": track(watch((h) => c.agentConfig.onReload.subscribe(ref, h))),
+      "version.onUpdate": track(watch((h) => c.version.onUpdate.subscribe(ref, h))),
+      "health.statsStream": track(watch((h) => c.health.statsStream.subscribe(ref, h))),
+    };
     const other = onFiles({ cookie: bystander.cookie });
-    await Promise.all([status.started, files.started, other.started]);
+    await Promise.all([status.started, files.started, other.started, ...Object.values(more).map((w) => w.started)]);
     expect(armory.services.agents.bus.subscriberCount).toBe(baseline + 1);
     const changed = nextAccessChange((c) => c.kind === "member" && c.userId === m.id);
     await adminCaller.project.members.remove({ projectId, userId: m.id });
     await expectEndedWithin(status, "FORBIDDEN", changed, "member removed (agent.onStatus)");
     await expectEndedWithin(files, "FORBIDDEN", changed, "member removed (files.onChange)");
+    for (const [name, w] of Object.entries(more)) await expectEndedWithin(w, "FORBIDDEN", changed, `member removed (${name})`);
     expect((await status.ended).error?.message).toMatch(/not a member|member/i);
     // The procedure's generator was returned: its bus listener is gone.
     await expect.poll(() => armory.services.agents.bus.subscriberCount, { timeout: 2000 }).toBe(baseline);
@@ -344,6 +353,15 @@ describe("streams end when their permission does (real HTTP, SSE)", () => {
     await adminCaller.admin.revokeSessions({ userId: s.id });
     await expectEndedWithin(sStream, "UNAUTHORIZED", signedOut, "sessions revoked");
     expect((await sStream.ended).error?.message).toMatch(/session/);
+  });
+
+  it("every subscription of the API is guarded (built on authedProcedure, whose middleware wraps the stream)", () => {
+    const authed = authedProcedure._def.middlewares.at(-1);
+    const subscriptions = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string; middlewares: unknown[] } }>).filter(
+      ([, p]) => p._def.type === "subscription",
+    );
+    expect(subscriptions.map(([name]) => name)).toEqual(expect.arrayContaining(["agent.onStatus", "chat.stream", "logs.follow", "files.onChange", "health.statsStream", "version.onUpdate", "agentConfig.onReload"]));
+    for (const [name, p] of subscriptions) expect(p._def.middlewares, name).toContain(authed);
   });
 
   it("health.summary honours a token's project limit", async () => {
