@@ -34,6 +34,8 @@ export const NETWORK_LABELS = {
 } as const;
 
 export const RELAY_ALIAS = "armory-gateway";
+/** How long an ensured network and relay are trusted before the engine is asked again. */
+const READY_TTL_MS = 60_000;
 /** How old an empty project network must be before the start-up sweep removes it. */
 const EMPTY_NETWORK_GRACE_MS = 10 * 60_000;
 export const RELAY_PORT = 8080;
@@ -97,7 +99,7 @@ function overlaps(a: string, b: string): boolean {
 export class ProjectNetworks {
   private readonly lock = new KeyedLock();
   /** Projects whose network and relay were ensured in this process, with the relay's target. */
-  private ready = new Map<string, string>();
+  private ready = new Map<string, { target: string; until: number }>();
 
   constructor(private readonly opts: ProjectNetworkOptions) {}
 
@@ -109,12 +111,17 @@ export class ProjectNetworks {
     const name = projectNetworkName(projectId);
     const target = await this.opts.relayTarget();
     const targetKey = `${target.host}:${target.port}`;
-    if (this.ready.get(projectId) === targetKey) return name;
+    const fresh = () => {
+      const r = this.ready.get(projectId);
+      return !!r && r.target === targetKey && r.until > Date.now();
+    };
+    if (fresh()) return name;
     return this.lock.run(projectId, async () => {
-      if (this.ready.get(projectId) === targetKey) return name;
+      if (fresh()) return name;
       await this.ensureNetwork(projectId, name);
       await this.ensureRelay(projectId, name, target);
-      this.ready.set(projectId, targetKey);
+      // Checked again after a while: a relay stopped or removed behind Armory's back comes back.
+      this.ready.set(projectId, { target: targetKey, until: Date.now() + READY_TTL_MS });
       return name;
     });
   }
