@@ -219,6 +219,23 @@ describe("projects are isolated on the network", () => {
     expect(text).toContain('You said: "Hello across the relay"');
   }, 120_000);
 
+  it("a relay removed behind Armory's back is back for the next chat turn", async () => {
+    await docker.getContainer(relayContainerName(projectA)).remove({ force: true });
+    armory.services.projectNetworks.invalidate(projectA); // what a minute's wait does
+    const sent = await caller.chat.send({ projectId: projectA, agentId: agents.a1.id, message: "Still there?" });
+    const iterable = (await caller.chat.stream({ projectId: projectA, agentId: agents.a1.id, sessionId: sent.sessionId, afterSeq: 0 })) as AsyncIterable<unknown>;
+    let end = "";
+    for await (const raw of iterable) {
+      const e = Array.isArray(raw) ? (raw as [string, ChatStreamEvent])[1] : (raw as { data: ChatStreamEvent }).data;
+      if (e.runId === sent.runId && ["run_completed", "run_failed", "run_interrupted"].includes(e.type)) {
+        end = e.type;
+        break;
+      }
+    }
+    expect(end).toBe("run_completed");
+    expect((await docker.getContainer(relayContainerName(projectA)).inspect()).State.Running).toBe(true);
+  }, 120_000);
+
   it("egress: the proxy wants the agent's token, refuses hosts off the allowlist and names that resolve to loopback", async () => {
     const connect = async (target: string, auth: "token" | "none" | "wrong" = "token") =>
       (await sh(agents.a1.container, ["perl", "-e", CONNECT, target, auth])).stdout;
