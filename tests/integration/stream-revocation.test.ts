@@ -151,7 +151,7 @@ function nextAccessChange(match: (c: AccessChange) => boolean): Promise<number> 
 const codeOf = (e: TRPCClientError<never> | null) => (e?.data as { code?: string } | undefined)?.code ?? (e ? "no code" : "completed without error");
 
 /** Asserts the stream ended with `code` within a second of `since`; returns the measured ms. */
-async function expectEndedWithin(w: Watched, code: "FORBIDDEN" | "UNAUTHORIZED", since: Promise<number> | number, label: string): Promise<number> {
+async function expectEndedWithin(w: Watched, code: "FORBIDDEN" | "UNAUTHORIZED" | "NOT_FOUND", since: Promise<number> | number, label: string): Promise<number> {
   const { error, at } = await w.ended;
   const ms = at - (await since);
   expect(codeOf(error), label).toBe(code);
@@ -353,6 +353,19 @@ describe("streams end when their permission does (real HTTP, SSE)", () => {
     await adminCaller.admin.revokeSessions({ userId: s.id });
     await expectEndedWithin(sStream, "UNAUTHORIZED", signedOut, "sessions revoked");
     expect((await sStream.ended).error?.message).toMatch(/session/);
+  });
+
+  it("deleting a project ends its members' streams of it (404: the project is gone); their streams of other projects stay open", async () => {
+    const doomed = (await adminCaller.project.create({ name: "Doomed" })).id;
+    const m = await member("viewer");
+    await adminCaller.project.members.add({ projectId: doomed, email: m.email, role: "viewer" });
+    const there = track(watch((h) => appClient({ cookie: m.cookie }).agent.onStatus.subscribe({ projectId: doomed }, h)));
+    const here = onFiles({ cookie: m.cookie });
+    await Promise.all([there.started, here.started]);
+    const changed = nextAccessChange((c) => c.kind === "member" && c.projectId === doomed && c.userId === m.id);
+    await adminCaller.project.delete({ projectId: doomed });
+    await expectEndedWithin(there, "NOT_FOUND", changed, "project deleted");
+    await expectDelivers(here, "other-project-stream");
   });
 
   it("every subscription of the API is guarded (built on authedProcedure, whose middleware wraps the stream)", () => {

@@ -1,6 +1,7 @@
 // Project logic shared by the API, the UI's server components and tests. Plain async functions
 // over Prisma; authorization has already happened in the procedure's middleware.
 import type { PrismaClient } from "../db";
+import { publishAccessChange } from "../trust/access-events";
 import { forbidden, notFound } from "./errors";
 import { roleAtLeast, type ProjectRole } from "./roles";
 
@@ -114,5 +115,8 @@ export async function updateProject(
 }
 
 export async function deleteProject(prisma: PrismaClient, projectId: string): Promise<void> {
+  const members = await prisma.projectMember.findMany({ where: { projectId }, select: { userId: true } });
   await prisma.project.delete({ where: { id: projectId } });
+  // Every member lost the project: their open streams of it end.
+  for (const m of members) publishAccessChange({ kind: "member", projectId, userId: m.userId });
 }
