@@ -3,7 +3,7 @@
 // whoever made the change, across container restarts; capabilities reported on start.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AgentConfigReloadedEvent } from "@/server/agent-config/watch";
-import { ensureAgentImage } from "@/server/docker/agent-image";
+import { AGENT_IMAGE_VERSION, ensureAgentImage } from "@/server/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 
@@ -57,7 +57,7 @@ describe("config hot-reload on a real agent container", () => {
     await vi.waitFor(async () => expect((await caller.agentConfig.capabilities(ref)).capabilities).not.toBeNull(), { timeout: 10_000 });
     const res = await caller.agentConfig.capabilities(ref);
     expect(res.capabilities).toMatchObject({
-      agentVersion: "2.1.330-r2",
+      agentVersion: AGENT_IMAGE_VERSION,
       claudeVersion: "2.1.330",
       writablePaths: ["/workspace", "/home/agent/.claude"],
       configDir: "/home/agent/.claude",

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
 import { createDockerClient } from "../../src/server/docker/client";
+import { AGENT_IMAGE_VERSION } from "../../src/server/docker/agent-image";
 import { LABELS } from "../../src/server/docker/containers";
 
 const SHOTS = "test-results/screenshots";
@@ -91,7 +92,7 @@ test("open, edit, save and reload a file; preview markdown; CLAUDE.md edits anno
     await expect(tree.getByRole("treeitem", { name: /CLAUDE\.md/ })).toBeVisible();
     await expect(tree.getByText("Capabilities")).toHaveCount(0); // capabilities are outside the tree
     await expect(page.getByRole("heading", { name: "Capabilities" })).toBeVisible();
-    await expect(page.getByText("2.1.330-r2")).toBeVisible();
+    await expect(page.getByText(AGENT_IMAGE_VERSION)).toBeVisible();
     await tree.getByRole("treeitem", { name: /hello\.md/ }).click();
     await expect(editorLines(page)).toContainText("First line.", { timeout: 30_000 });
     await shot(page, "01-open");
