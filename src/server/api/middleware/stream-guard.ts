@@ -86,9 +86,14 @@ export class StreamGuard {
 
   private async *guarded<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
     const inner = source[Symbol.asyncIterator]();
-    let revoke!: (err: TRPCError) => void;
-    const revoked = new Promise<never>((_, reject) => (revoke = reject));
-    revoked.catch(() => {});
+    // The error that ends the stream, and the waiting step to reject with it (one promise per
+    // step: racing every step against one long-lived promise would pile up reactions on it).
+    let revokedWith: TRPCError | null = null;
+    let rejectStep: ((err: TRPCError) => void) | null = null;
+    const revoke = (err: TRPCError) => {
+      revokedWith ??= err;
+      rejectStep?.(revokedWith);
+    };
     let ended = false;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let running: Promise<void> | null = null;
@@ -134,7 +139,12 @@ export class StreamGuard {
     if (this.pending) void recheck();
     try {
       while (true) {
-        const r = await Promise.race([inner.next(), revoked]);
+        if (revokedWith) throw revokedWith;
+        const r = await new Promise<IteratorResult<T>>((resolve, reject) => {
+          rejectStep = reject;
+          inner.next().then(resolve, reject);
+        });
+        rejectStep = null;
         if (r.done) return;
         yield r.value;
       }
