@@ -231,6 +231,13 @@ describe("streams end when their permission does (real HTTP, SSE)", () => {
     await expectEndedWithin(status, "FORBIDDEN", changed, "member removed (agent.onStatus)");
     await expectEndedWithin(files, "FORBIDDEN", changed, "member removed (files.onChange)");
     for (const [name, w] of Object.entries(more)) await expectEndedWithin(w, "FORBIDDEN", changed, `member removed (${name})`);
+    // Each ending is a refusal in the audit log, like any refused call.
+    const ended = () =>
+      armory.services.db.prisma.auditEvent.findMany({ where: { userId: m.id, type: "subscription", allowed: false }, select: { action: true, reason: true, outcome: true, projectId: true } });
+    await expect.poll(async () => (await ended()).map((e) => e.action).sort(), { timeout: 2000 }).toEqual(
+      ["agent.onStatus", "agentConfig.onReload", "files.onChange", "health.statsStream", "version.onUpdate"],
+    );
+    expect((await ended())[0]).toMatchObject({ outcome: "FORBIDDEN", projectId, reason: expect.stringMatching(/^Stream ended: .*member/) });
     expect((await status.ended).error?.message).toMatch(/not a member|member/i);
     // The procedure's generator was returned: its bus listener is gone.
     await expect.poll(() => armory.services.agents.bus.subscriberCount, { timeout: 2000 }).toBe(baseline);

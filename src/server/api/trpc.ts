@@ -7,12 +7,13 @@ import { CLIENT_IP_HEADER, type SessionUser } from "../auth";
 import { DomainError, forbidden, toTrpcError } from "../domain/errors";
 import { AuditTrail, beginAuditEvent, finishAuditEvent, writeAuditEvent } from "../trust/audit";
 import { findUnstorableString } from "../http-boundary";
+import { fairShare } from "./fair-share";
 import { writeSecurityEvent } from "../trust/security-log";
 import { ACCOUNT_DISABLED } from "../instance/door";
 import { authenticateToken, parseBearer, type TokenIdentity } from "../trust/tokens";
 import type { Logger } from "../logger";
 import { countedSubscription } from "../metrics";
-import { identityCheck, StreamGuard } from "./middleware/stream-guard";
+import { streamGuardFor, type StreamGuard } from "./middleware/stream-guard";
 import type { Services } from "../services";
 
 export interface Context {
@@ -380,13 +381,33 @@ const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput
   return result;
 });
 
-export const publicProcedure = t.procedure.use(inputGuard).use(auditMiddleware).use(errorMapping).use(subscriptionGauge);
+/**
+ * At most ARMORY_MAX_CONCURRENT_CALLS_PER_USER calls of one caller run at once (the rest wait in
+ * the caller's own queue; 429 when that is full), so a burst from one caller cannot starve the
+ * others. Subscriptions are not counted here (see subscriptionGauge).
+ */
+const fairShareGate = t.middleware(async ({ ctx, next, type }) => {
+  if (type === "subscription") return next();
+  const { callsPerUser, queuedCallsPerUser } = ctx.services.config.limits;
+  const caller = ctx.user ? `user:${ctx.user.id}` : `ip:${ctx.ip ?? "unknown"}`;
+  const release = await fairShare(callsPerUser, queuedCallsPerUser).acquire(caller);
+  if (!release) {
+    throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `Too many calls at once: at most ${callsPerUser} run and ${queuedCallsPerUser} wait per caller. Slow down and try again.` });
+  }
+  try {
+    return await next();
+  } finally {
+    release();
+  }
+});
+
+export const publicProcedure = t.procedure.use(inputGuard).use(fairShareGate).use(auditMiddleware).use(errorMapping).use(subscriptionGauge);
 
 /**
  * A signed-in caller (cookie session or machine token). A token's scopes decide what kind of
  * call it may make: `read` for queries and subscriptions, `write` for mutations.
  */
-export const authedProcedure = publicProcedure.use(async ({ ctx, next, type }) => {
+export const authedProcedure = publicProcedure.use(async ({ ctx, next, type, path, getRawInput }) => {
   if (ctx.authFailure) throw ctx.authFailure;
   if (!ctx.user) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to do this." });
@@ -400,8 +421,7 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next, type }) =
   if (type !== "subscription") return next({ ctx: { ...ctx, user: ctx.user, streamGuard: null as StreamGuard | null } });
   // A subscription's permission is re-checked for as long as it runs (middleware/stream-guard.ts):
   // the identity here, the project role and agent permission where those are checked.
-  const streamGuard = new StreamGuard(ctx.log);
-  streamGuard.add(identityCheck({ ...ctx, user: ctx.user }));
+  const streamGuard = streamGuardFor({ ...ctx, user: ctx.user }, path, getRawInput);
   const result = await next({ ctx: { ...ctx, user: ctx.user, streamGuard: streamGuard as StreamGuard | null } });
   if (!result.ok) {
     streamGuard.dispose();

@@ -13,6 +13,7 @@ import { toTrpcError } from "../../domain/errors";
 import { ACCOUNT_DISABLED } from "../../instance/door";
 import type { Logger } from "../../logger";
 import { onAccessChange, type AccessChange } from "../../trust/access-events";
+import { writeAuditEvent } from "../../trust/audit";
 import type { TokenIdentity } from "../../trust/tokens";
 
 export interface StreamCheck {
@@ -57,7 +58,11 @@ export class StreamGuard {
   private pending = false;
   private onChange: (() => void) | null = null;
 
-  constructor(private readonly log?: Logger) {
+  constructor(
+    private readonly log?: Logger,
+    /** Told once when a re-check ends the stream (before the client sees the error). */
+    private readonly onEnd?: (err: TRPCError) => void,
+  ) {
     this.off = onAccessChange((change) => {
       if (!this.checks.some((c) => c.concerns(change))) return;
       if (this.onChange) this.onChange();
@@ -126,6 +131,7 @@ export class StreamGuard {
         } catch (err) {
           const e = endingError(err);
           this.log?.info({ code: e.code, reason: e.message }, "stream ended: its permission no longer holds");
+          if (!revokedWith) this.onEnd?.(e);
           revoke(e);
         } finally {
           running = null;
@@ -206,4 +212,50 @@ export function identityCheck(ctx: IdentityContext): StreamCheck {
       return null;
     },
   };
+}
+
+/** What authedProcedure knows of a subscription call, for its guard and the audit entry of its end. */
+export interface GuardedCallContext extends IdentityContext {
+  user: { id: string; email: string };
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+  log: Logger;
+}
+
+const inputField = (input: unknown, key: string): string | null => {
+  const v = typeof input === "object" && input !== null ? (input as Record<string, unknown>)[key] : null;
+  return typeof v === "string" ? v.slice(0, 500) : null;
+};
+
+/**
+ * The guard of one subscription call, with the identity check in place; when a re-check ends the
+ * stream for lack of permission, that refusal goes to the audit log like any refused call.
+ */
+export function streamGuardFor(ctx: GuardedCallContext, path: string, getRawInput: () => Promise<unknown>): StreamGuard {
+  const guard = new StreamGuard(ctx.log, (err) => {
+    if (err.code === "SERVICE_UNAVAILABLE") return;
+    void (async () => {
+      const input = await getRawInput().catch(() => undefined);
+      await writeAuditEvent(ctx.services.db.prisma, {
+        userId: ctx.user.id,
+        userEmail: ctx.user.email,
+        tokenId: ctx.token?.id ?? null,
+        tokenPrefix: ctx.token?.prefix ?? null,
+        action: path,
+        type: "subscription",
+        projectId: inputField(input, "projectId"),
+        agentId: inputField(input, "agentId"),
+        allowed: false,
+        reason: `Stream ended: ${err.message}`,
+        outcome: err.code,
+        requestId: ctx.requestId,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        input,
+      });
+    })().catch((e: unknown) => ctx.log.error({ err: e, path }, "could not write the audit entry of an ended stream"));
+  });
+  guard.add(identityCheck(ctx));
+  return guard;
 }
