@@ -163,7 +163,8 @@ describe("projects are isolated on the network", () => {
       .flat()
       .filter((a) => a && a.family === "IPv4" && !a.internal)
       .map((a) => a!.address);
-    const candidates = [...new Set([...gatewayOf(uplink), ...gatewayOf(project), ...hostIps, "172.17.0.1", "127.0.0.1"])];
+    // Plus docker0's usual address and the cloud metadata address.
+    const candidates = [...new Set([...gatewayOf(uplink), ...gatewayOf(project), ...hostIps, "172.17.0.1", "169.254.169.254", "127.0.0.1"])];
     expect(candidates.length).toBeGreaterThan(2);
     // The positive control: the listener answers on each of these addresses from the host itself
     // (127.0.0.1 inside a container is the container's own loopback).
