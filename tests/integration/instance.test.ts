@@ -371,8 +371,10 @@ describe("the instance admin manages users", () => {
     await expectTrpcError(caller.admin.setAdmin({ userId: admin.id, isAdmin: false }), "FORBIDDEN");
   });
 
-  it("disabling a user refuses their cookie and their token at once (401), ends their streams, and refuses sign-in", async () => {
+  it("disabling a user refuses their cookie and their token at once (401), ends their streams, refuses sign-in, revokes their invitations", async () => {
     const { token } = await makeToken(services, user.id);
+    const projectId = (await services.db.prisma.projectMember.findFirstOrThrow({ where: { userId: user.id } })).projectId;
+    const handedOut = await (await callerFor(services, user)).invitation.create({ projectId, role: "viewer" });
     const cookieClient = httpClient(http.url, user.cookie);
     expect(await cookieClient.project.list.query()).toHaveLength(1);
     expect(await (await tokenCaller(services, token)).project.list()).toHaveLength(1);
@@ -397,6 +399,7 @@ describe("the instance admin manages users", () => {
     const listed = (await (await callerFor(services, admin)).admin.users()).find((r) => r.id === user.id)!;
     expect(listed.disabledAt).toBeInstanceOf(Date);
     expect(listed.activeSessions).toBe(0);
+    expect(await (await callerFor(services)).invitation.preview({ token: handedOut.token })).toMatchObject({ valid: false });
 
     // Enabled again: sign-in and the token work.
     await (await callerFor(services, admin)).admin.enableUser({ userId: user.id });

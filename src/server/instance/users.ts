@@ -70,7 +70,7 @@ async function requireAnotherAdmin(tx: Parameters<Parameters<PrismaClient["$tran
   if (others === 0) throw new DomainError("PRECONDITION_FAILED", `The last instance admin cannot be ${what}: make someone else an admin first.`);
 }
 
-/** Disables an account: sessions deleted, tokens and streams refused from now on. */
+/** Disables an account: sessions deleted, tokens and streams refused from now on, its pending invitations revoked. */
 export async function disableUser(prisma: PrismaClient, actorId: string, userId: string): Promise<{ sessionsRevoked: number }> {
   if (actorId === userId) throw forbidden("You cannot disable your own account.");
   const target = await userById(prisma, userId);
@@ -79,6 +79,8 @@ export async function disableUser(prisma: PrismaClient, actorId: string, userId:
     if (target.isAdmin) await requireAnotherAdmin(tx, userId, "disabled");
     await tx.user.update({ where: { id: userId }, data: { disabledAt: target.disabledAt ?? new Date() } });
     const { count } = await tx.session.deleteMany({ where: { userId } });
+    // Links the account handed out stop letting people in with it.
+    await tx.invitation.updateMany({ where: { createdById: userId, usedAt: null, revokedAt: null }, data: { revokedAt: new Date() } });
     return count;
   });
   publishAccessChange({ kind: "user", userId });
