@@ -247,6 +247,9 @@ describe("projects are isolated on the network", () => {
     expect(await connect(`localhost:${hostPort}`)).toMatch(/^HTTP\/1\.1 403 /);
     // IP literals are never on an allowlist of names.
     expect(await connect(`127.0.0.1:${hostPort}`)).toMatch(/^HTTP\/1\.1 403 /);
+    // Plain http:// through HTTP_PROXY is not proxied at all (HTTPS only, through CONNECT).
+    const plain = String.raw`use IO::Socket::INET; my $s = IO::Socket::INET->new("armory-gateway:8080") or die "$!\n"; print $s "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"; print scalar <$s>;`;
+    expect((await sh(agents.a1.container, ["perl", "-e", plain])).stdout).toMatch(/^HTTP\/1\.1 403 /);
     // Project B's template allows nothing.
     expect((await sh(agents.b1.container, ["perl", "-e", CONNECT, `localhost:${hostPort}`, "token"])).stdout).toMatch(/^HTTP\/1\.1 403 /);
   });

@@ -242,6 +242,10 @@ export class ModelGateway {
       return `http://${host}:${port}${GATEWAY_PATH}`;
     }
     const server = http.createServer((req, res) => {
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? "")) {
+        // An agent's HTTP_PROXY request for a plain http:// URL: only HTTPS is tunnelled (CONNECT).
+        return anthropicError(res, 403, "permission_error", "Armory's egress proxy only tunnels HTTPS (CONNECT host:443); plain http:// is not proxied.");
+      }
       if (!this.handles(req.url)) return anthropicError(res, 404, "not_found_error", "Only the model gateway is served here.");
       void this.handle(req, res);
     });
