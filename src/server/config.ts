@@ -113,7 +113,8 @@ const configSchema = z.object({
     .max(256 * 1024 * 1024, "must be at most 268435456 (256 MiB)")
     .default(64 * 1024 * 1024),
   ARMORY_GATEWAY_URL: z
-    .url({ protocol: /^https?$/, error: "must be an http(s) URL agents can reach, e.g. http://armory:3000/api/gateway/anthropic" })
+    // http only: the project relays copy the agents' plain-http bytes to it unchanged.
+    .url({ protocol: /^http$/, error: "must be an http:// URL the project relays can reach on the uplink network, e.g. http://armory:3000/api/gateway/anthropic" })
     .optional(),
   ARMORY_CHAT_WARM: booleanFlag.default(true),
   ARMORY_CHAT_IDLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),

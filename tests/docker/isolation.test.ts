@@ -323,6 +323,8 @@ describe("projects are isolated on the network", () => {
     for (const network of ["host", "none", "bridge"]) {
       expect(() => testConfig({ ARMORY_AGENT_NETWORK: network })).toThrow(/ARMORY_AGENT_NETWORK: .*cannot isolate projects/);
     }
+    // The relays copy plain http bytes: a TLS gateway URL could never work behind them.
+    expect(() => testConfig({ ARMORY_GATEWAY_URL: "https://armory:3000/api/gateway/anthropic" })).toThrow(/ARMORY_GATEWAY_URL: must be an http:\/\//);
   });
 
   it("removing a project's last agent removes its relay and its network", async () => {
