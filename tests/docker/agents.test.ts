@@ -158,6 +158,22 @@ describe("agents on a real Docker engine", () => {
     await docker.getVolume(rowB.sessionVolume).remove();
   });
 
+  it("deleting a project removes its agents' containers and volumes (nothing keeps running unowned)", async () => {
+    const other = (await caller.project.create({ name: "Doomed" })).id;
+    try {
+      const agent = await caller.agent.create({ projectId: other, templateId, name: "doomed", start: true });
+      const row = await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
+      await caller.project.delete({ projectId: other });
+      const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.agentId}=${agent.id}`] } });
+      expect(left).toEqual([]);
+      const volumes = (await docker.listVolumes()).Volumes ?? [];
+      expect(volumes.map((v) => v.Name)).not.toContain(row.workspaceVolume);
+      expect(await armory.services.db.prisma.project.findUnique({ where: { id: other } })).toBeNull();
+    } finally {
+      await removeProjectDockerObjects(other);
+    }
+  });
+
   it("applies new limits to a running container and flags env changes for the next restart", async () => {
     const agent = await caller.agent.create({ projectId, templateId, name: "updated", start: true });
     const updated = await caller.agent.update({ projectId, agentId: agent.id, memoryMb: 384, env: { ...agent.env, NEW_VAR: "1" } });

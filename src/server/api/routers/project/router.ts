@@ -71,6 +71,10 @@ export const projectRouter = router({
   delete: projectProcedure("owner")
     .output(projectDeleteOutput)
     .mutation(async ({ ctx, input }) => {
+      // Its agents first (containers and volumes): a project's rows go with it, and a container
+      // nobody owns any more must not keep running. An unreachable engine stops the delete (412).
+      const agents = await ctx.services.db.prisma.agent.findMany({ where: { projectId: input.projectId }, select: { id: true } });
+      for (const agent of agents) await ctx.services.agents.remove(input.projectId, agent.id, false);
       await projects.deleteProject(ctx.services.db.prisma, input.projectId);
       // Its network and egress relay (left for the start-up sweep if containers still hold the network).
       await ctx.services.projectNetworks.release(input.projectId);
