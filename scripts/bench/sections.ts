@@ -6,6 +6,7 @@ import { versionsBench } from "./versions";
 import { filesBench } from "./files";
 import { healthBench } from "./health";
 import { chatBench } from "./chat";
+import { fairnessBench } from "./fairness";
 
 export interface BenchSectionResult {
   /** Goes into bench/results.json under the section's name. */
@@ -25,4 +26,5 @@ export const BENCH_SECTIONS: BenchSection[] = [
   filesBench,
   healthBench,
   chatBench,
+  fairnessBench,
 ];

@@ -82,6 +82,9 @@ const configSchema = z.object({
   ARMORY_MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(64),
   ARMORY_MAX_SUBSCRIPTIONS_PER_TOKEN: z.coerce.number().int().min(1).max(100_000).default(32),
   ARMORY_DOCKER_MAX_SOCKETS: z.coerce.number().int().min(2).max(1024).default(32),
+  ARMORY_MAX_CONCURRENT_REQUESTS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(4),
+  ARMORY_MAX_CONCURRENT_CALLS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(8),
+  ARMORY_MAX_QUEUED_CALLS_PER_USER: z.coerce.number().int().min(0).max(100_000).default(1000),
   ARMORY_FILES_MAX_BYTES: z.coerce
     .number({ error: "must be a number of bytes" })
     .int("must be a whole number of bytes")
@@ -192,6 +195,10 @@ export interface Config {
     subscriptionsPerToken: number;
     /** Connections to the Docker engine at once for ordinary calls (more queue); streams have their own. */
     dockerMaxSockets: number;
+    /** tRPC HTTP requests (batches) and procedure calls one caller has served at once; more wait (up to queuedCallsPerUser, then 429). */
+    requestsPerUser: number;
+    callsPerUser: number;
+    queuedCallsPerUser: number;
   };
 }
 
@@ -259,6 +266,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       subscriptionsPerUser: c.ARMORY_MAX_SUBSCRIPTIONS_PER_USER,
       subscriptionsPerToken: c.ARMORY_MAX_SUBSCRIPTIONS_PER_TOKEN,
       dockerMaxSockets: c.ARMORY_DOCKER_MAX_SOCKETS,
+      requestsPerUser: c.ARMORY_MAX_CONCURRENT_REQUESTS_PER_USER,
+      callsPerUser: c.ARMORY_MAX_CONCURRENT_CALLS_PER_USER,
+      queuedCallsPerUser: c.ARMORY_MAX_QUEUED_CALLS_PER_USER,
     },
   };
 }

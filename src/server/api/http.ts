@@ -5,7 +5,9 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { BodyTooLarge, batchSize, isForeignOrigin, readBodyLimited, trpcErrorResponse } from "../http-boundary";
 import type { Services } from "../services";
+import { CLIENT_IP_HEADER } from "../auth";
 import { parseBearer } from "../trust/tokens";
+import { fairShare } from "./fair-share";
 import { appRouter } from "./root";
 import { createContext } from "./trpc";
 
@@ -46,6 +48,39 @@ export async function handleTrpcRequest(req: Request, services: Services): Promi
     request = new Request(req.url, { method: req.method, headers: req.headers, body: body as BodyInit | null, signal: req.signal });
   }
 
+  // One caller's requests take turns (a few at once, the rest wait before any work, even before
+  // the session lookup), so a caller's burst cannot fill the event loop and the database queue
+  // ahead of everybody else. Subscriptions (long-lived) are not counted.
+  const release = isSubscriptionRequest(req.url) ? null : await fairShare("requests", limits.requestsPerUser, limits.queuedCallsPerUser).acquire(callerKey(req.headers));
+  if (release === null && !isSubscriptionRequest(req.url)) {
+    return trpcErrorResponse("TOO_MANY_REQUESTS", 429, "Too many requests at once from this caller; slow down and try again.", baseHeaders);
+  }
+  try {
+    return await serve(request, services, requestId, baseHeaders);
+  } finally {
+    release?.();
+  }
+}
+
+/** Who a request is from, without a database lookup: its token or session cookie (else its address). */
+function callerKey(headers: Headers): string {
+  const bearer = parseBearer(headers.get("authorization"));
+  if (bearer) return `http-token:${bearer.slice(0, 64)}`;
+  const session = /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=([^;]{1,512})/.exec(headers.get("cookie") ?? "")?.[1];
+  if (session) return `http-session:${session}`;
+  return `http-ip:${headers.get(CLIENT_IP_HEADER) ?? "unknown"}`;
+}
+
+function isSubscriptionRequest(url: string): boolean {
+  const u = new URL(url);
+  if (u.searchParams.get("batch") === "1") return false;
+  const path = decodeURIComponent(u.pathname.slice(TRPC_ENDPOINT.length + 1));
+  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: string } } | undefined>;
+  return procedures[path]?._def.type === "subscription";
+}
+
+function serve(request: Request, services: Services, requestId: string, baseHeaders: Record<string, string>): Promise<Response> {
+  const req = request;
   return fetchRequestHandler({
     endpoint: TRPC_ENDPOINT,
     req: request,

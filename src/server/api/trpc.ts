@@ -7,6 +7,7 @@ import { CLIENT_IP_HEADER, type SessionUser } from "../auth";
 import { DomainError, forbidden, toTrpcError } from "../domain/errors";
 import { AuditTrail, beginAuditEvent, finishAuditEvent, writeAuditEvent } from "../trust/audit";
 import { findUnstorableString } from "../http-boundary";
+import { fairShare } from "./fair-share";
 import { writeSecurityEvent } from "../trust/security-log";
 import { ACCOUNT_DISABLED } from "../instance/door";
 import { authenticateToken, parseBearer, type TokenIdentity } from "../trust/tokens";
@@ -380,7 +381,27 @@ const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput
   return result;
 });
 
-export const publicProcedure = t.procedure.use(inputGuard).use(auditMiddleware).use(errorMapping).use(subscriptionGauge);
+/**
+ * At most ARMORY_MAX_CONCURRENT_CALLS_PER_USER calls of one caller run at once (the rest wait in
+ * the caller's own queue; 429 when that is full), so a burst from one caller cannot starve the
+ * others. Subscriptions are not counted here (see subscriptionGauge).
+ */
+const fairShareGate = t.middleware(async ({ ctx, next, type }) => {
+  if (type === "subscription") return next();
+  const { callsPerUser, queuedCallsPerUser } = ctx.services.config.limits;
+  const caller = ctx.user ? `user:${ctx.user.id}` : `ip:${ctx.ip ?? "unknown"}`;
+  const release = await fairShare("calls", callsPerUser, queuedCallsPerUser).acquire(caller);
+  if (!release) {
+    throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `Too many calls at once: at most ${callsPerUser} run and ${queuedCallsPerUser} wait per caller. Slow down and try again.` });
+  }
+  try {
+    return await next();
+  } finally {
+    release();
+  }
+});
+
+export const publicProcedure = t.procedure.use(inputGuard).use(fairShareGate).use(auditMiddleware).use(errorMapping).use(subscriptionGauge);
 
 /**
  * A signed-in caller (cookie session or machine token). A token's scopes decide what kind of
