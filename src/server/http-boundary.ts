@@ -31,9 +31,13 @@ export function batchSize(url: URL, endpoint: string): number {
   return rest ? decodeURIComponent(rest).split(",").length : 0;
 }
 
-/** The request's own origin host (what the browser addressed), from the Host header. */
-function ownHost(headers: Headers): string | null {
-  return headers.get("host")?.toLowerCase() ?? null;
+/**
+ * The request's own origin host (what the browser addressed): the Host header, or behind a proxy
+ * Armory trusts (ARMORY_TRUST_PROXY) its X-Forwarded-Host.
+ */
+function ownHost(headers: Headers, trustProxy = false): string | null {
+  const forwarded = trustProxy ? headers.get("x-forwarded-host")?.split(",")[0]?.trim() : undefined;
+  return (forwarded || headers.get("host"))?.toLowerCase() ?? null;
 }
 
 /**
@@ -42,7 +46,7 @@ function ownHost(headers: Headers): string | null {
  * origin (same host and port). A request without both headers (curl, server-side clients) is not
  * foreign: browsers always send `Origin` on a cross-origin POST.
  */
-export function isForeignOrigin(headers: Headers, publicUrl: string | undefined): boolean {
+export function isForeignOrigin(headers: Headers, publicUrl: string | undefined, trustProxy = false): boolean {
   if (headers.get("sec-fetch-site")?.toLowerCase() === "cross-site") return true;
   const origin = headers.get("origin");
   if (origin === null) return false;
@@ -53,14 +57,14 @@ export function isForeignOrigin(headers: Headers, publicUrl: string | undefined)
     return true; // "null" (sandboxed frames, file:) and garbage
   }
   if (publicUrl && parsed.origin === new URL(publicUrl).origin) return false;
-  return parsed.host.toLowerCase() !== ownHost(headers);
+  return parsed.host.toLowerCase() !== ownHost(headers, trustProxy);
 }
 
 /** The origins better-auth trusts for a request: the public URL and the request's own origin. */
-export function trustedOriginsFor(headers: Headers | undefined, publicUrl: string | undefined): string[] {
+export function trustedOriginsFor(headers: Headers | undefined, publicUrl: string | undefined, trustProxy = false): string[] {
   const out: string[] = [];
   if (publicUrl) out.push(new URL(publicUrl).origin);
-  const host = headers ? ownHost(headers) : null;
+  const host = headers ? ownHost(headers, trustProxy) : null;
   // The request's own origin, in either scheme (behind a TLS proxy Armory sees http).
   if (host && /^[a-z0-9.:[\]-]+$/.test(host)) out.push(`http://${host}`, `https://${host}`);
   return out;

@@ -331,6 +331,9 @@ describe("the HTTP boundary (pglite)", () => {
       expect(crossSite.status).toBe(403);
       const nullOrigin = await post("/api/trpc/project.create", { json: { name: "csrf" } }, { cookie, origin: "null" });
       expect(nullOrigin.status).toBe(403);
+      // X-Forwarded-Host counts only behind a trusted proxy (ARMORY_TRUST_PROXY, off here).
+      const forwarded = await post("/api/trpc/project.create", { json: { name: "csrf" } }, { cookie, origin: "https://evil.example", "x-forwarded-host": "evil.example" });
+      expect(forwarded.status).toBe(403);
       expect(await projects()).toBe(before);
 
       // The configured public URL and the request's own origin are trusted.

@@ -28,7 +28,7 @@ export async function handleTrpcRequest(req: Request, services: Services): Promi
     );
   }
   // Cookies ride along on cross-site requests; machine tokens do not (a page cannot set them).
-  if (req.method === "POST" && !parseBearer(req.headers.get("authorization")) && isForeignOrigin(req.headers, publicUrl)) {
+  if (req.method === "POST" && !parseBearer(req.headers.get("authorization")) && isForeignOrigin(req.headers, publicUrl, services.config.trustProxy)) {
     return trpcErrorResponse("FORBIDDEN", 403, "Cross-site requests cannot change anything: this request came from another origin.", baseHeaders);
   }
   let request = req;

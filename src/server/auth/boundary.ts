@@ -30,12 +30,12 @@ export function authBodyProblem(body: unknown): string | null {
   return null;
 }
 
-export function authBoundary(opts: { publicUrl: string | undefined }): BetterAuthPlugin {
+export function authBoundary(opts: { publicUrl: string | undefined; trustProxy?: boolean }): BetterAuthPlugin {
   return {
     id: "armory-boundary",
     async onRequest(request) {
       if (!STATE_CHANGING.has(request.method)) return;
-      if (isForeignOrigin(request.headers, opts.publicUrl)) {
+      if (isForeignOrigin(request.headers, opts.publicUrl, opts.trustProxy)) {
         return refusal(403, "FORBIDDEN", "Cross-site requests cannot change anything: this request came from another origin.");
       }
       if (!request.headers.get("content-type")?.toLowerCase().includes("json")) return;

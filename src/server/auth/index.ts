@@ -16,7 +16,7 @@ export const PASSWORD_MAX_LENGTH = 128;
 
 export interface CreateAuthOptions {
   prisma: PrismaClient;
-  config: Pick<Config, "publicUrl" | "signInRateLimit" | "port" | "signUp">;
+  config: Pick<Config, "publicUrl" | "signInRateLimit" | "port" | "signUp"> & Partial<Pick<Config, "trustProxy">>;
   secret: string;
   /** better-auth's own messages go to Armory's structured log. */
   log?: Logger;
@@ -35,8 +35,8 @@ export function createAuth({ prisma, config, secret, log }: CreateAuthOptions) {
     // origins: that URL and the request's own origin, no wildcard (a dynamic baseURL with
     // allowedHosts ["*"] would trust every origin).
     baseURL: config.publicUrl,
-    trustedOrigins: (request) => trustedOriginsFor(request?.headers, config.publicUrl),
-    plugins: [authBoundary({ publicUrl: config.publicUrl })],
+    trustedOrigins: (request) => trustedOriginsFor(request?.headers, config.publicUrl, config.trustProxy),
+    plugins: [authBoundary({ publicUrl: config.publicUrl, trustProxy: config.trustProxy })],
     basePath: "/api/auth",
     database: prismaAdapter(prisma, { provider: "postgresql" }),
     emailAndPassword: {
