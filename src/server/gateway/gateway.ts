@@ -23,6 +23,7 @@ import type { PrismaClient } from "../db";
 import { ensureNetwork } from "../docker/containers";
 import { dockerError } from "../docker/client";
 import { DomainError } from "../domain/errors";
+import { httpServerOptions } from "../http-boundary";
 import type { Logger } from "../logger";
 import type { SecretStore } from "../secrets/store";
 import { LineSplitter } from "../streams/ndjson";
@@ -241,7 +242,8 @@ export class ModelGateway {
       // Armory's own server already listens on every address, the bridge's included.
       return `http://${host}:${port}${GATEWAY_PATH}`;
     }
-    const server = http.createServer((req, res) => {
+    // The same header/body timeouts as Armory's own server (a slow body is cut; tunnels and streamed replies are not).
+    const server = http.createServer(httpServerOptions(config.limits), (req, res) => {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? "")) {
         // An agent's HTTP_PROXY request for a plain http:// URL: only HTTPS is tunnelled (CONNECT).
         return anthropicError(res, 403, "permission_error", "Armory's egress proxy only tunnels HTTPS (CONNECT host:443); plain http:// is not proxied.");
