@@ -16,7 +16,7 @@ export function InvitationNotice({ kind, invitation, signInHref }: { kind: "vali
     return (
       <Alert variant="destructive" className="border-destructive/30 bg-destructive/5" data-testid="invitation-invalid">
         <CircleAlert aria-hidden="true" />
-        <AlertTitle>This invitation is invalid or has expired.</AlertTitle>
+        <AlertTitle className="line-clamp-none">This invitation is invalid or has expired.</AlertTitle>
         <AlertDescription>
           Invitations work once and for a limited time.
           {signInHref ? (
@@ -31,7 +31,7 @@ export function InvitationNotice({ kind, invitation, signInHref }: { kind: "vali
   return (
     <Alert className="mb-5" data-testid="invitation-notice">
       <MailPlus aria-hidden="true" />
-      <AlertTitle>
+      <AlertTitle className="line-clamp-none">
         You are invited to {invitation.projectName} as {roleLabel(invitation.role).toLowerCase()}.
       </AlertTitle>
       {invitation.emailRestricted ? <AlertDescription>Use the email address the invitation was sent to.</AlertDescription> : null}
@@ -63,7 +63,7 @@ export function SignUpNotice({ kind }: { kind: keyof typeof TEXT }) {
   return (
     <Alert className={kind === "first" ? "mb-5" : undefined} data-testid={`sign-up-${kind}`}>
       <Icon aria-hidden="true" />
-      <AlertTitle>{TEXT[kind].title}</AlertTitle>
+      <AlertTitle className="line-clamp-none">{TEXT[kind].title}</AlertTitle>
       <AlertDescription>{TEXT[kind].body}</AlertDescription>
     </Alert>
   );

@@ -26,7 +26,7 @@ export default async function AdminLayout({ children }: { children: ReactNode })
       ) : (
         <Alert variant="destructive" data-testid="admin-only">
           <ShieldAlert aria-hidden="true" />
-          <AlertTitle>Only the instance admin can open this page.</AlertTitle>
+          <AlertTitle className="line-clamp-none">Only the instance admin can open this page.</AlertTitle>
           <AlertDescription>Ask an admin if you need a user disabled, a session revoked or a model provider registered.</AlertDescription>
         </Alert>
       )}
