@@ -435,6 +435,26 @@ describe("the instance admin manages users", () => {
   });
 });
 
+describe("npm run admin on PostgreSQL (Armory may keep running)", () => {
+  it("reset-password reaches the same database through DATABASE_URL", async () => {
+    const armory = await startTestArmory("postgres");
+    try {
+      const user = await signUp(armory.services);
+      const databaseUrl = armory.target.options.databaseUrl!;
+      const out = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/admin.ts", "reset-password", user.email], {
+        env: { ...process.env, DATABASE_URL: databaseUrl, ARMORY_NEW_PASSWORD: "postgres-new-password", LOG_LEVEL: "silent" },
+        timeout: 120_000,
+      });
+      expect(out.stdout).toContain("1 session(s) signed out");
+      expect(await armory.services.auth.api.getSession({ headers: user.headers })).toBeNull();
+      const res = await armory.services.auth.api.signInEmail({ body: { email: user.email, password: "postgres-new-password" }, asResponse: true });
+      expect(res.status).toBe(200);
+    } finally {
+      await armory.close();
+    }
+  }, 200_000);
+});
+
 describe("npm run admin (a locked-out instance, embedded database)", () => {
   it("reset-password sets a new password through better-auth's hasher and signs the user out; list-admins and make-admin work", async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "armory-admin-cli-"));
