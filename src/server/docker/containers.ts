@@ -23,6 +23,15 @@ export const HOME_DIR = "/home/agent";
  * the home directory (~/.claude.json, ~/.gitconfig, caches); /workspace and ~/.claude are volumes
  * mounted over them, so what must survive a re-create does.
  */
+/** What every container Armory makes shares (agents and project relays): an init, no capabilities, no privilege escalation, a read-only root. */
+export const HARDENED_HOST_CONFIG = {
+  Init: true,
+  CapDrop: ["ALL"],
+  SecurityOpt: ["no-new-privileges:true"],
+  Privileged: false,
+  ReadonlyRootfs: true,
+} satisfies Docker.HostConfig;
+
 export const AGENT_TMPFS: Record<string, string> = {
   "/tmp": "rw,nosuid,nodev,exec,mode=1777",
   [HOME_DIR]: `rw,nosuid,nodev,exec,uid=${AGENT_UID},gid=${AGENT_UID},mode=0755`,
@@ -83,11 +92,7 @@ export function agentContainerOptions(spec: AgentContainerSpec): Docker.Containe
     Labels: agentLabels(spec),
     Hostname: spec.agentName,
     HostConfig: {
-      Init: true,
-      CapDrop: ["ALL"],
-      SecurityOpt: ["no-new-privileges:true"],
-      Privileged: false,
-      ReadonlyRootfs: true,
+      ...HARDENED_HOST_CONFIG,
       Tmpfs: AGENT_TMPFS,
       Memory: memoryBytes,
       MemorySwap: memoryBytes, // no swap beyond the memory limit

@@ -23,7 +23,7 @@ import type Docker from "dockerode";
 import type { Logger } from "../logger";
 import { KeyedLock } from "../agents/keyed-lock";
 import { dockerError, statusOf } from "./client";
-import { ensureNetwork, LABELS } from "./containers";
+import { AGENT_UID, ensureNetwork, HARDENED_HOST_CONFIG, LABELS } from "./containers";
 
 /** Labels of the per-project objects (no `dev.armory.managed`: they are not agent containers). */
 export const NETWORK_LABELS = {
@@ -275,17 +275,13 @@ export class ProjectNetworks {
       const c = await docker.createContainer({
         name,
         Image: image,
-        User: "1000:1000",
+        User: `${AGENT_UID}:${AGENT_UID}`,
         Entrypoint: [RELAY_BIN],
         Cmd: [String(RELAY_PORT), target.host, String(target.port)],
         Labels: { [NETWORK_LABELS.role]: "egress-relay", [NETWORK_LABELS.projectId]: projectId, [NETWORK_LABELS.target]: targetKey },
         Hostname: "armory-gateway",
         HostConfig: {
-          Init: true,
-          CapDrop: ["ALL"],
-          SecurityOpt: ["no-new-privileges:true"],
-          Privileged: false,
-          ReadonlyRootfs: true,
+          ...HARDENED_HOST_CONFIG,
           Memory: 64 * 1024 * 1024,
           MemorySwap: 64 * 1024 * 1024,
           NanoCpus: 500_000_000,
