@@ -4,11 +4,27 @@
 // then no longer works; the admin sees them in Admin → Users and disables them, which signs them
 // out and refuses their sign-in.
 //
-// This file's name sorts first among the specs on purpose: its first sign-up must be the
-// instance's first account (the e2e server runs with ARMORY_SIGN_UP=open, see
-// playwright.config.ts; invite mode itself is proven over HTTP in tests/integration/instance.test.ts).
+// It runs on an Armory of its own (tests/support/own-armory.ts) in the default mode, invite:
+// its first sign-up is that instance's first account, and a stranger without the link is
+// turned away.
 import { randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
+import { startOwnArmory, type OwnArmory } from "../support/own-armory";
+
+const PORT = Number(process.env.ARMORY_E2E_DOOR_PORT ?? 3109);
+let armory: OwnArmory | null = null;
+let BASE = "";
+
+test.beforeAll(async () => {
+  test.setTimeout(240_000);
+  // No ARMORY_SIGN_UP: the default (invite), as on a fresh start.
+  armory = await startOwnArmory({ name: "door", port: PORT });
+  BASE = armory.url;
+});
+
+test.afterAll(async () => {
+  await armory?.stop();
+});
 
 const SHOTS = "test-results/screenshots";
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
@@ -31,7 +47,7 @@ test("first account is the admin; an invitation brings a new person into the pro
   let link = "";
 
   await test.step("the first account is told it becomes the instance admin", async () => {
-    await page.goto("/sign-up");
+    await page.goto(`${BASE}/sign-up`);
     await expect(page.getByTestId("sign-up-first")).toContainText("This first account becomes the instance admin.");
     await shot(page, "door-01-first-account");
     await fillSignUp(page, "Ada Admin", adminEmail);
@@ -46,7 +62,7 @@ test("first account is the admin; an invitation brings a new person into the pro
     await dialog.getByRole("button", { name: "Create project" }).click();
     await expect(page).toHaveURL(/\/projects\/[0-9a-f-]{36}\/agents$/);
     projectId = /\/projects\/([0-9a-f-]{36})\//.exec(page.url())![1]!;
-    await page.goto(`/projects/${projectId}/access`);
+    await page.goto(`${BASE}/projects/${projectId}/access`);
     const form = page.getByRole("form", { name: "New invitation" });
     await form.getByLabel("Role").selectOption("operator");
     await form.getByRole("button", { name: "Create link" }).click();
@@ -57,6 +73,16 @@ test("first account is the admin; an invitation brings a new person into the pro
     await page.getByRole("button", { name: "Done" }).click();
     await expect(page.getByText(link)).toHaveCount(0);
     await expect(page.getByTestId("invitation-row").filter({ hasText: "Operator" })).toContainText("Pending");
+  });
+
+  await test.step("a stranger without the link is told sign-up is by invitation, and gets no form", async () => {
+    const strangerContext = await browser.newContext();
+    const stranger = await strangerContext.newPage();
+    await stranger.goto(`${BASE}/sign-up`);
+    await expect(stranger.getByTestId("sign-up-invite")).toContainText("Sign-up is by invitation.");
+    await expect(stranger.getByRole("button", { name: "Create account" })).toHaveCount(0);
+    await shot(stranger, "door-02b-stranger");
+    await strangerContext.close();
   });
 
   const invitee = await browser.newContext();
@@ -71,7 +97,7 @@ test("first account is the admin; an invitation brings a new person into the pro
     await expect(other.getByTitle("Your role: Operator")).toBeVisible();
     // Not an admin: no Admin link, and the admin page says so.
     await expect(other.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" })).toHaveCount(0);
-    await other.goto("/admin/users");
+    await other.goto(`${BASE}/admin/users`);
     await expect(other.getByTestId("admin-only")).toBeVisible();
   });
 
@@ -97,7 +123,7 @@ test("first account is the admin; an invitation brings a new person into the pro
     await page.getByRole("alertdialog").getByRole("button", { name: "Disable account" }).click();
     await expect(row).toContainText("Disabled");
 
-    await other.goto(`/projects/${projectId}/agents`);
+    await other.goto(`${BASE}/projects/${projectId}/agents`);
     await expect(other).toHaveURL(/\/sign-in/);
     await other.getByLabel("Email").fill(inviteeEmail);
     await other.getByLabel("Password").fill(PASSWORD);

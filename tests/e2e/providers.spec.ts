@@ -4,52 +4,25 @@
 // an egress allowlist; the admin page then shows which template uses the provider, and deleting
 // it is not offered while it is in use.
 //
-// The suite's shared server already has its instance admin (admin-invitations.spec.ts signs up
-// first), so this spec starts its own Armory on the build that server made (never rebuilding it)
-// with a fresh data directory: its first sign-up is that instance's admin.
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import path from "node:path";
+// The suite's shared server already has its first account (some other spec's), so this spec
+// starts its own Armory (tests/support/own-armory.ts): its first sign-up is that instance's admin.
 import { expect, test, type Page } from "@playwright/test";
+import { startOwnArmory, type OwnArmory } from "../support/own-armory";
 
 const PORT = Number(process.env.ARMORY_E2E_PROVIDERS_PORT ?? 3108);
 const BASE = `http://127.0.0.1:${PORT}`;
 const SHOTS = "test-results/screenshots";
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 
-let server: ChildProcess | null = null;
-let stderr = "";
+let armory: OwnArmory | null = null;
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  server = spawn(process.execPath, ["--import", "tsx", "tests/support/armory-prebuilt.ts"], {
-    env: {
-      ...process.env,
-      PORT: String(PORT),
-      ARMORY_BIND_ADDRESS: "127.0.0.1",
-      ARMORY_DATA_DIR: path.join("test-results", `e2e-providers-${Date.now()}`),
-      ARMORY_SIGN_UP: "open",
-      ARMORY_AGENT_IMAGE_AUTOBUILD: "false",
-      LOG_LEVEL: "warn",
-      NEXT_TELEMETRY_DISABLED: "1",
-    },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  server.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-  const deadline = Date.now() + 220_000;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`Armory exited (${server.exitCode}): ${stderr}`);
-    const ok = await fetch(`${BASE}/api/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`Armory did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 250)); // polling a process's readiness, not synchronising the test
-  }
+  armory = await startOwnArmory({ name: "providers", port: PORT, env: { ARMORY_SIGN_UP: "open" } });
 });
 
 test.afterAll(async () => {
-  if (!server || server.exitCode !== null) return;
-  server.kill("SIGTERM");
-  await once(server, "exit");
+  await armory?.stop();
 });
 
 test("the admin registers a provider; a template picks it; the admin sees who uses it", async ({ page }) => {

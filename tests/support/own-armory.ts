@@ -1,0 +1,49 @@
+// An Armory of a browser spec's own, beside Playwright's shared server: started on the build that
+// server made (tests/support/armory-prebuilt.ts, never rebuilding it), on a fresh data directory,
+// so its first sign-up is that instance's first account (the instance admin). Call from
+// test.beforeAll / test.afterAll.
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+
+export interface OwnArmory {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startOwnArmory(opts: { name: string; port: number; env?: Record<string, string> }): Promise<OwnArmory> {
+  const url = `http://127.0.0.1:${opts.port}`;
+  let stderr = "";
+  // The instance's sign-up mode is the spec's to choose (unset: the default, invite).
+  const { ARMORY_SIGN_UP: _inherited, ...inherited } = process.env;
+  const server: ChildProcess = spawn(process.execPath, ["--import", "tsx", "tests/support/armory-prebuilt.ts"], {
+    env: {
+      ...inherited,
+      PORT: String(opts.port),
+      ARMORY_BIND_ADDRESS: "127.0.0.1",
+      ARMORY_DATA_DIR: path.join("test-results", `e2e-${opts.name}-${Date.now()}`),
+      ARMORY_AGENT_IMAGE_AUTOBUILD: "false",
+      LOG_LEVEL: "warn",
+      NEXT_TELEMETRY_DISABLED: "1",
+      ...opts.env,
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  server.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  const deadline = Date.now() + 220_000;
+  for (;;) {
+    if (server.exitCode !== null) throw new Error(`Armory exited (${server.exitCode}): ${stderr}`);
+    const ok = await fetch(`${url}/api/health`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`Armory did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 250)); // polling a process's readiness, not synchronising the test
+  }
+  return {
+    url,
+    async stop() {
+      if (server.exitCode !== null) return;
+      server.kill("SIGTERM");
+      await once(server, "exit");
+    },
+  };
+}
