@@ -45,8 +45,8 @@ export default defineConfig({
       ARMORY_BIND_ADDRESS: "127.0.0.1",
       LOG_LEVEL: "warn",
       NEXT_TELEMETRY_DISABLED: "1",
-      // The specs sign up several people each; the invitation flow is its own spec
-      // (invitations.spec.ts), and invite mode is proven over HTTP (tests/integration/instance.test.ts).
+      // The specs sign up several people each. The door (invite mode, the default) is proven on an
+      // Armory of its own by admin-invitations.spec.ts, and over HTTP by tests/integration/instance.test.ts.
       ARMORY_SIGN_UP: "open",
     },
     url: `${BASE_URL}/api/health`,
