@@ -51,8 +51,9 @@ export async function handleTrpcRequest(req: Request, services: Services): Promi
   // One caller's requests take turns (a few at once, the rest wait before any work, even before
   // the session lookup), so a caller's burst cannot fill the event loop and the database queue
   // ahead of everybody else. Subscriptions (long-lived) are not counted.
-  const release = isSubscriptionRequest(req.url) ? null : await fairShare("requests", limits.requestsPerUser, limits.queuedCallsPerUser).acquire(callerKey(req.headers));
-  if (release === null && !isSubscriptionRequest(req.url)) {
+  const subscription = isSubscriptionRequest(req.url);
+  const release = subscription ? null : await fairShare("requests", limits.requestsPerUser, limits.queuedCallsPerUser).acquire(callerKey(req.headers));
+  if (release === null && !subscription) {
     return trpcErrorResponse("TOO_MANY_REQUESTS", 429, "Too many requests at once from this caller; slow down and try again.", baseHeaders);
   }
   try {

@@ -5,7 +5,7 @@ import superjson from "superjson";
 import { z } from "zod";
 import { CLIENT_IP_HEADER, type SessionUser } from "../auth";
 import { DomainError, forbidden, toTrpcError } from "../domain/errors";
-import { AuditTrail, beginAuditEvent, finishAuditEvent, writeAuditEvent } from "../trust/audit";
+import { AuditTrail, auditCaller, beginAuditEvent, finishAuditEvent, inputField, writeAuditEvent } from "../trust/audit";
 import { findUnstorableString } from "../http-boundary";
 import { fairShare } from "./fair-share";
 import { writeSecurityEvent } from "../trust/security-log";
@@ -248,11 +248,6 @@ const subscriptionGauge = t.middleware(async ({ ctx, next, path, type }) => {
   return { ...result, data: releasing(countedSubscription(path, data), release) };
 });
 
-function field(input: unknown, key: string): string | null {
-  if (typeof input !== "object" || input === null) return null;
-  const v = (input as Record<string, unknown>)[key];
-  return typeof v === "string" ? v.slice(0, 500) : null;
-}
 
 /**
  * The first check of every call (queries, mutations, subscriptions; HTTP and createCaller): an
@@ -296,18 +291,7 @@ const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput
       return undefined;
     }
   };
-  const base = (input: unknown) => ({
-    userId: ctx.user?.id ?? null,
-    userEmail: ctx.user?.email ?? null,
-    tokenId: ctx.token?.id ?? null,
-    tokenPrefix: ctx.token?.prefix ?? null,
-    action: path,
-    type,
-    requestId: ctx.requestId,
-    ip: ctx.ip,
-    userAgent: ctx.userAgent,
-    input,
-  });
+  const base = (input: unknown) => ({ ...auditCaller(ctx), action: path, type, input });
 
   let pendingId: string | null = null;
   if (type === "mutation" && ctx.user) {
@@ -315,10 +299,10 @@ const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput
     try {
       pendingId = await beginAuditEvent(prisma, {
         ...base(input),
-        projectId: field(input, "projectId"),
-        agentId: field(input, "agentId"),
-        filePath: field(input, "path"),
-        image: field(input, "image"),
+        projectId: inputField(input, "projectId"),
+        agentId: inputField(input, "agentId"),
+        filePath: inputField(input, "path"),
+        image: inputField(input, "image"),
         allowed: true,
         reason: "The call is running.",
         outcome: "pending",
@@ -361,12 +345,12 @@ const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput
   const entry = {
     ...base(input),
     permission: decision?.permission ?? null,
-    projectId: field(input, "projectId"),
-    agentId: decision?.agentId ?? field(input, "agentId"),
+    projectId: inputField(input, "projectId"),
+    agentId: decision?.agentId ?? inputField(input, "agentId"),
     agentName: decision?.agentName ?? null,
     // A denial names what was denied (e.g. the file a symlink leads to); else the requested one.
-    filePath: (decision?.allowed === false ? decision.filePath : undefined) ?? audit.decisions.find((d) => d.filePath)?.filePath ?? field(input, "path"),
-    image: (decision?.allowed === false ? decision.image : undefined) ?? audit.decisions.find((d) => d.image)?.image ?? field(input, "image"),
+    filePath: (decision?.allowed === false ? decision.filePath : undefined) ?? audit.decisions.find((d) => d.filePath)?.filePath ?? inputField(input, "path"),
+    image: (decision?.allowed === false ? decision.image : undefined) ?? audit.decisions.find((d) => d.image)?.image ?? inputField(input, "image"),
     allowed,
     reason,
     grantId: decision?.grantId ?? null,

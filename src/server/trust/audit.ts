@@ -86,6 +86,32 @@ export interface AuditEntryInput {
   input?: unknown;
 }
 
+/** Who made a call, as its audit entry records it (copied, not referenced). */
+export function auditCaller(ctx: {
+  user: { id: string; email: string } | null;
+  token: { id: string; prefix: string } | null;
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+}): Pick<AuditEntryInput, "userId" | "userEmail" | "tokenId" | "tokenPrefix" | "requestId" | "ip" | "userAgent"> {
+  return {
+    userId: ctx.user?.id ?? null,
+    userEmail: ctx.user?.email ?? null,
+    tokenId: ctx.token?.id ?? null,
+    tokenPrefix: ctx.token?.prefix ?? null,
+    requestId: ctx.requestId,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+  };
+}
+
+/** A string field of a call's raw input (e.g. projectId), bounded, for its audit entry; else null. */
+export function inputField(input: unknown, key: string): string | null {
+  if (typeof input !== "object" || input === null) return null;
+  const v = (input as Record<string, unknown>)[key];
+  return typeof v === "string" ? v.slice(0, 500) : null;
+}
+
 function auditData(entry: AuditEntryInput) {
   const input = redactInput(entry.input, { strict: STRICT_ACTION_RE.test(entry.action) });
   return { ...entry, reason: entry.reason.slice(0, 1000), input: input === null ? undefined : input };

@@ -13,7 +13,7 @@ import { toTrpcError } from "../../domain/errors";
 import { ACCOUNT_DISABLED } from "../../instance/door";
 import type { Logger } from "../../logger";
 import { onAccessChange, type AccessChange } from "../../trust/access-events";
-import { writeAuditEvent } from "../../trust/audit";
+import { auditCaller, inputField, writeAuditEvent } from "../../trust/audit";
 import type { TokenIdentity } from "../../trust/tokens";
 
 export interface StreamCheck {
@@ -223,11 +223,6 @@ export interface GuardedCallContext extends IdentityContext {
   log: Logger;
 }
 
-const inputField = (input: unknown, key: string): string | null => {
-  const v = typeof input === "object" && input !== null ? (input as Record<string, unknown>)[key] : null;
-  return typeof v === "string" ? v.slice(0, 500) : null;
-};
-
 /**
  * The guard of one subscription call, with the identity check in place; when a re-check ends the
  * stream for lack of permission, that refusal goes to the audit log like any refused call.
@@ -238,10 +233,7 @@ export function streamGuardFor(ctx: GuardedCallContext, path: string, getRawInpu
     void (async () => {
       const input = await getRawInput().catch(() => undefined);
       await writeAuditEvent(ctx.services.db.prisma, {
-        userId: ctx.user.id,
-        userEmail: ctx.user.email,
-        tokenId: ctx.token?.id ?? null,
-        tokenPrefix: ctx.token?.prefix ?? null,
+        ...auditCaller(ctx),
         action: path,
         type: "subscription",
         projectId: inputField(input, "projectId"),
@@ -249,9 +241,6 @@ export function streamGuardFor(ctx: GuardedCallContext, path: string, getRawInpu
         allowed: false,
         reason: `Stream ended: ${err.message}`,
         outcome: err.code,
-        requestId: ctx.requestId,
-        ip: ctx.ip,
-        userAgent: ctx.userAgent,
         input,
       });
     })().catch((e: unknown) => ctx.log.error({ err: e, path }, "could not write the audit entry of an ended stream"));
