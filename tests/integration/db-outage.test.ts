@@ -42,7 +42,7 @@ describe("database outage on postgres", () => {
         outcomes.push(err instanceof TRPCError ? err.code : String(err));
       }
     }
-    expect(outcomes.every((o) => o === "ok" || o === "SERVICE_UNAVAILABLE")).toBe(true);
+    expect(outcomes.every((o) => o === "ok" || o === "SERVICE_UNAVAILABLE"), outcomes.join(", ")).toBe(true);
     expect(outcomes.at(-1)).toBe("ok");
     expect((await checkHealth(armory.services)).status).toBe("ok");
   });

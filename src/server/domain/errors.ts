@@ -51,7 +51,7 @@ export function toTrpcError(err: unknown): TRPCError {
   if (e?.code === "P2025") return new TRPCError({ code: "NOT_FOUND", message: "Not found." });
   if (e?.code === "P2002") return new TRPCError({ code: "CONFLICT", message: "That already exists." });
   const connCode = e?.code ?? (e?.cause as { code?: string } | undefined)?.code;
-  if ((connCode && PG_UNAVAILABLE.has(connCode)) || e?.name === "DatabaseUnavailableError" || /Can't reach database|connection terminated|Connection terminated/i.test(e?.message ?? "")) {
+  if ((connCode && PG_UNAVAILABLE.has(connCode)) || e?.name === "DatabaseUnavailableError" || /Can't reach database|connection terminated|is not queryable/i.test(e?.message ?? "")) {
     return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "The database is unavailable right now. Try again shortly." });
   }
   return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Internal error", cause: err });
