@@ -13,7 +13,7 @@ import { createServices } from "../src/server/services";
 import { startHttp } from "../tests/support/http-server";
 import { startPostgresCluster } from "../tests/support/postgres-cluster";
 import pg from "pg";
-import { BENCH_SECTIONS } from "./bench/sections";
+import { BENCH_SECTIONS, type BenchGoal } from "./bench/sections";
 import { stats, time, type Stats } from "./bench/stats";
 import { BENCH_PASSWORD, signedUpClient } from "./bench/client";
 
@@ -190,12 +190,20 @@ try {
 
   const sections: Record<string, unknown> = {};
   const sectionRows: Record<string, string>[][] = [];
+  const goals: BenchGoal[] = [];
+  if (agents.provisioning && agents.agentList1000) {
+    const ratio = agents.provisioning.ratio;
+    goals.push({ name: "provisioning: agent.create+start vs docker run (p50 ratio)", value: ratio, unit: "x", goal: agents.provisioning.goal, met: ratio < 1.2 });
+    const p50 = agents.agentList1000.p50;
+    goals.push({ name: "dashboard: agent.list with 1,000 agents (PostgreSQL)", value: p50, unit: "ms", goal: agents.agentList1000.goal, met: p50 < 50 });
+  }
   for (const section of BENCH_SECTIONS) {
     if (only && !only.includes(section.name)) continue;
     process.stdout.write(`bench: ${section.name}...\n`);
     const r = await section.run();
     sections[section.name] = r.report;
     sectionRows.push(r.rows);
+    goals.push(...(r.goals ?? []));
   }
 
   const report = {
@@ -205,6 +213,7 @@ try {
     agents,
     results,
     ...sections,
+    goals,
   };
   fs.mkdirSync("bench", { recursive: true });
   const file = path.join("bench", "results.json");

@@ -96,6 +96,9 @@ export const fairnessBench: BenchSection = {
       const fmt = (s: { p50: number; p99: number }) => `${s.p50.toFixed(1)} / ${s.p99.toFixed(1)} ms`;
       return {
         report,
+        goals: [
+          { name: "fairness: another user's project.list p99 under a 300-call flood", value: loaded.p99, unit: "ms", goal: `< ${FAIR_P99_GOAL_MS} ms (no flood: ${idle.p99.toFixed(1)} ms)`, met: report.goalMet },
+        ],
         rows: [
           {
             measure: "another user's project.list under a 300-call flood (HTTP)",

@@ -8,9 +8,21 @@ import { healthBench } from "./health";
 import { chatBench } from "./chat";
 import { fairnessBench } from "./fairness";
 
+/** One entry of results.json's closing `goals` array. */
+export interface BenchGoal {
+  name: string;
+  value: number;
+  unit: string;
+  /** The goal as a sentence, e.g. "p99 < 250 ms". */
+  goal: string;
+  met: boolean;
+}
+
 export interface BenchSectionResult {
   /** Goes into bench/results.json under the section's name. */
   report: unknown;
+  /** The section's speed goals, measured in this run (collected into results.json's `goals`). */
+  goals?: BenchGoal[];
   /** Printed with console.table: measure, "p50 / p99", baseline, ratio/goal, as strings. */
   rows: Record<string, string>[];
 }
