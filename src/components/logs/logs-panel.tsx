@@ -159,8 +159,6 @@ export function LogsPanel({ projectId, agentId }: { projectId: string; agentId: 
   const [connected, setConnected] = useState(false);
   const [buffer] = useState(() => new LineBuffer());
   const scroller = useRef<HTMLDivElement>(null);
-  // Set while the view scrolls itself, so that scroll does not switch following off.
-  const autoScrolling = useRef(false);
 
   useEffect(() => {
     buffer.connect((batch, heldCount) => {
@@ -206,19 +204,13 @@ export function LogsPanel({ projectId, agentId }: { projectId: string; agentId: 
 
   useEffect(() => {
     const el = scroller.current;
-    if (el && follow) {
-      autoScrolling.current = true;
-      el.scrollTop = el.scrollHeight;
-    }
+    if (el && follow) el.scrollTop = el.scrollHeight;
   }, [visible, follow]);
 
   function jumpToLatest() {
     setFollow(true);
     const el = scroller.current;
-    if (el) {
-      autoScrolling.current = true;
-      el.scrollTop = el.scrollHeight;
-    }
+    if (el) el.scrollTop = el.scrollHeight;
   }
 
   return (
@@ -281,10 +273,7 @@ export function LogsPanel({ projectId, agentId }: { projectId: string; agentId: 
       <div
         ref={scroller}
         onScroll={(e) => {
-          if (autoScrolling.current) {
-            autoScrolling.current = false;
-            return;
-          }
+          // Scrolling up stops following; scrolling back to the bottom follows again.
           const el = e.currentTarget;
           const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
           if (atBottom !== follow) setFollow(atBottom);
