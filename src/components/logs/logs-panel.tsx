@@ -119,7 +119,7 @@ class LineBuffer {
 
 /** Local time of day with milliseconds; the date too when it is not today. */
 function time(d: Date, now = new Date()) {
-  const clock = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  const clock = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
   const ms = String(d.getMilliseconds()).padStart(3, "0");
   const sameDay = d.toDateString() === now.toDateString();
   return `${sameDay ? "" : `${d.toLocaleDateString(undefined, { month: "short", day: "numeric" })} `}${clock}.${ms}`;
