@@ -123,7 +123,7 @@ const configSchema = z.object({
   ARMORY_CHAT_IDLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   ARMORY_CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(1800),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  LOG_FORMAT: z.enum(["json", "pretty", "auto"]).optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -176,7 +176,8 @@ export interface Config {
   };
   chat: { warm: boolean; idleSeconds: number; turnTimeoutSeconds: number };
   logLevel: RawConfig["LOG_LEVEL"];
-  logFormat: "json" | "pretty";
+  /** `auto`: pretty when stdout is a terminal, JSON otherwise. */
+  logFormat: "json" | "pretty" | "auto";
   /** Bearer token /metrics requires; unset: /metrics is open. */
   metricsToken: string | undefined;
   /** How often running agents are health-checked (armory-supervisor health). */
@@ -255,7 +256,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     chat: { warm: c.ARMORY_CHAT_WARM, idleSeconds: c.ARMORY_CHAT_IDLE_SECONDS, turnTimeoutSeconds: c.ARMORY_CHAT_TURN_TIMEOUT_SECONDS },
     logLevel: c.LOG_LEVEL,
-    logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "json"),
+    logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "auto"),
     metricsToken: c.ARMORY_METRICS_TOKEN,
     healthCheckIntervalSeconds: c.ARMORY_HEALTH_CHECK_INTERVAL_SECONDS,
     limits: {

@@ -1,6 +1,7 @@
 "use client";
-// Live steps of an agent's update (version.onUpdate over SSE), shared by the version picker and
-// the env editor: both apply changes by the same safe re-create.
+// Live steps of an agent's update (version.onUpdate), one subscription per Settings tab shared by
+// the version picker, the env editor and "Restart required": all apply changes by the same safe
+// re-create.
 import { useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { CheckCircle2, Circle, Loader2, Undo2 } from "lucide-react";

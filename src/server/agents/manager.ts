@@ -122,12 +122,53 @@ function volumesOf(json: Prisma.JsonValue): { name: string; mountPath: string }[
  */
 export const CONTAINER_LAYOUT = 2;
 
+/** One field's share of the config hash. */
+function hashPart(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 8);
+}
+
+function sortedEnv(env: Record<string, string>): [string, string][] {
+  return Object.entries(env).sort(([x], [y]) => x.localeCompare(y));
+}
+
+/**
+ * What a container was made from, field by field (`L<layout>:<image>.<env>.<model>.<permission>`,
+ * each a short hash), so a difference says which change needs a re-create.
+ */
 export function agentConfigHash(a: { image: string; env: Record<string, string>; model: string; permissionMode: string }): string {
-  const env = Object.entries(a.env).sort(([x], [y]) => x.localeCompare(y));
+  return `L${CONTAINER_LAYOUT}:${[a.image, sortedEnv(a.env), a.model, a.permissionMode].map(hashPart).join(".")}`;
+}
+
+/** The single hash Armory stored before the field-wise one (containers made then are not re-created for it). */
+function legacyConfigHash(a: { image: string; env: Record<string, string>; model: string; permissionMode: string }): string {
   return createHash("sha256")
-    .update(JSON.stringify({ image: a.image, env, model: a.model, permissionMode: a.permissionMode, layout: CONTAINER_LAYOUT }))
+    .update(JSON.stringify({ image: a.image, env: sortedEnv(a.env), model: a.model, permissionMode: a.permissionMode, layout: 2 }))
     .digest("hex")
     .slice(0, 16);
+}
+
+export const RESTART_REASONS = ["image", "env", "model", "permissionMode", "secrets", "layout", "config"] as const;
+export type RestartReason = (typeof RESTART_REASONS)[number];
+
+/** Why the agent's container must be re-created to run its current config (empty: it need not). */
+export function restartReasons(row: Pick<AgentRow, "containerId" | "containerConfigHash" | "secretsStale" | "image" | "model" | "permissionMode">, env: Record<string, string>): RestartReason[] {
+  if (!row.containerId) return [];
+  const reasons: RestartReason[] = [];
+  const stored = row.containerConfigHash;
+  const now = { image: row.image, env, model: row.model, permissionMode: row.permissionMode };
+  const m = stored ? /^L(\d+):([0-9a-f]{8})\.([0-9a-f]{8})\.([0-9a-f]{8})\.([0-9a-f]{8})$/.exec(stored) : null;
+  if (m) {
+    const [image, envPart, model, permissionMode] = [now.image, sortedEnv(now.env), now.model, now.permissionMode].map(hashPart);
+    if (m[2] !== image) reasons.push("image");
+    if (m[3] !== envPart) reasons.push("env");
+    if (m[4] !== model) reasons.push("model");
+    if (m[5] !== permissionMode) reasons.push("permissionMode");
+    if (Number(m[1]) !== CONTAINER_LAYOUT) reasons.push("layout");
+  } else if (stored && stored !== legacyConfigHash(now)) {
+    reasons.push("config");
+  }
+  if (row.secretsStale) reasons.push("secrets");
+  return reasons;
 }
 
 function versionOf(image: string): string {
@@ -138,6 +179,7 @@ function versionOf(image: string): string {
 /** `secretNames`: env keys backed by a secret; their values are masked (secrets override them in the container). */
 export function toAgentView(row: AgentRow, secretNames?: Set<string>): AgentView {
   const env = envOf(row.env);
+  const reasons = restartReasons(row, env);
   return {
     id: row.id,
     projectId: row.projectId,
@@ -158,11 +200,8 @@ export function toAgentView(row: AgentRow, secretNames?: Set<string>): AgentView
     exitCode: row.exitCode,
     oomKilled: row.oomKilled,
     containerId: row.containerId ? row.containerId.slice(0, 12) : null,
-    restartRequired:
-      !!row.containerId &&
-      (row.secretsStale ||
-        (!!row.containerConfigHash &&
-          row.containerConfigHash !== agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode }))),
+    restartRequired: reasons.length > 0,
+    restartReasons: reasons,
     lastMessageAt: row.lastMessageAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
