@@ -337,8 +337,9 @@ export class ChatService {
 
     const r = result as ResultSummary | null;
     if (r) {
-      // A warm process reports running cost totals; a turn's cost is the difference.
-      const costUsd = Math.max(0, r.totalCostUsd - proc.costSoFar);
+      // A warm process reports running cost totals; a turn's cost is the difference. The demo
+      // model costs nothing (the CLI prices its tokens as if a real model had answered).
+      const costUsd = demoModel ? 0 : Math.max(0, r.totalCostUsd - proc.costSoFar);
       proc.costSoFar = r.totalCostUsd;
       const usage = { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens, cacheCreationTokens: r.cacheCreationTokens, costUsd };
       if (config.chat.warm && proc.alive) this.parkWarm(turn.sessionId);
