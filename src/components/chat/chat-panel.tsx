@@ -29,7 +29,9 @@ export function ChatPanel({ projectId, agentId, agentName, observedState, canCha
   const [selected, setSelected] = useState<string | null>(null);
   const [draftNew, setDraftNew] = useState(false);
   const [listOpen, setListOpen] = useState(false);
-  const list = sessions.data?.sessions ?? [];
+  // Deleted here: gone at once, before the list is fetched again.
+  const [deleted, setDeleted] = useState<string[]>([]);
+  const list = (sessions.data?.sessions ?? []).filter((s) => !deleted.includes(s.id));
   const known = selected && list.some((s) => s.id === selected) ? selected : null;
   const sessionId = draftNew ? null : (known ?? list[0]?.id ?? null);
   const current = list.find((s) => s.id === sessionId);
@@ -55,7 +57,8 @@ export function ChatPanel({ projectId, agentId, agentName, observedState, canCha
     onSelect: select,
     onNew: startNew,
     onDeleted: (id: string) => {
-      if (id === sessionId) setSelected(null);
+      setDeleted((d) => [...d, id]);
+      if (id === selected) setSelected(null);
     },
   };
 

@@ -248,7 +248,6 @@ function DeleteDialog({
   onDeleted: (id: string) => void;
 }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const refresh = useRefreshSessions(projectId, agentId);
   const [error, setError] = useState<string | null>(null);
   const [prev, setPrev] = useState<Session | null>(null);
@@ -259,7 +258,6 @@ function DeleteDialog({
   const remove = useMutation(
     trpc.chat.deleteSession.mutationOptions({
       onSuccess: (res) => {
-        queryClient.removeQueries({ queryKey: trpc.chat.history.queryKey({ projectId, agentId, sessionId: res.sessionId }) });
         void refresh();
         onDeleted(res.sessionId);
         toast.success("Conversation deleted");
