@@ -114,10 +114,10 @@ export function ChatPanel({ projectId, agentId, agentName, observedState, canCha
 
 function DemoNotice() {
   return (
-    <p className="text-muted-foreground flex items-start gap-2 rounded-md border border-sky-500/30 bg-sky-500/5 px-3 py-1.5 text-xs" data-testid="demo-model-notice">
+    <p className="flex items-start gap-2 rounded-md border border-sky-500/30 bg-sky-500/5 px-3 py-1.5 text-xs text-sky-950 dark:text-sky-100" data-testid="demo-model-notice">
       <FlaskConical className="mt-0.5 size-3.5 shrink-0 text-sky-700 dark:text-sky-300" aria-hidden="true" />
       <span>
-        <strong className="text-foreground font-medium">The demo model is answering:</strong> no model key is configured (ANTHROPIC_API_KEY), so
+        <strong className="font-medium">The demo model is answering:</strong> no model key is configured (ANTHROPIC_API_KEY), so
         Armory&apos;s scripted model replies instead of Claude. Try &ldquo;show me some markdown&rdquo; or &ldquo;write a file hello.txt with hi&rdquo;.
       </span>
     </p>

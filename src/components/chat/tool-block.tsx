@@ -15,7 +15,7 @@ type ToolItem = Extract<TurnItem, { kind: "tool" }>;
 function DiffView({ diff }: { diff: ToolDiff }) {
   return (
     <div className="overflow-hidden rounded border" data-testid="tool-diff">
-      <pre tabIndex={0} className="max-h-80 overflow-auto py-1 font-mono text-xs leading-5" aria-label={`Changes to ${diff.path}`}>
+      <pre tabIndex={0} className="max-h-80 overflow-auto py-1 font-mono text-xs leading-5">
         {diff.lines.map((l, i) => (
           <div
             key={i}
@@ -42,7 +42,7 @@ function DiffView({ diff }: { diff: ToolDiff }) {
 
 function Output({ text, error }: { text: string; error: boolean }) {
   return (
-    <pre tabIndex={0} className={cn("max-h-64 overflow-auto rounded p-2 font-mono text-xs whitespace-pre-wrap break-words", error ? "bg-destructive/10" : "bg-muted")} aria-label={error ? "Error output" : "Output"}>
+    <pre tabIndex={0} className={cn("max-h-64 overflow-auto rounded p-2 font-mono text-xs whitespace-pre-wrap break-words", error ? "bg-destructive/10" : "bg-muted")}>
       {text || "(no output)"}
     </pre>
   );
@@ -63,9 +63,12 @@ export function ToolBlock({ item }: { item: ToolItem }) {
           {diff ? diff.path : item.inputPreview}
         </span>
         {diff ? (
-          <span className="shrink-0 font-mono text-xs" aria-label={`${diff.added} lines added, ${diff.removed} removed`}>
-            <span className="text-emerald-700 dark:text-emerald-300">+{diff.added}</span>{" "}
-            <span className="text-red-700 dark:text-red-300">−{diff.removed}</span>
+          <span className="shrink-0 font-mono text-xs">
+            <span className="text-emerald-700 dark:text-emerald-300" aria-hidden="true">+{diff.added}</span>{" "}
+            <span className="text-red-700 dark:text-red-300" aria-hidden="true">−{diff.removed}</span>
+            <span className="sr-only">
+              {diff.added} lines added, {diff.removed} removed
+            </span>
           </span>
         ) : null}
         <span className="ml-auto shrink-0">
@@ -87,7 +90,7 @@ export function ToolBlock({ item }: { item: ToolItem }) {
             {command}
           </pre>
         ) : (
-          <pre tabIndex={0} className="bg-muted max-h-64 overflow-auto rounded p-2 font-mono text-xs" aria-label="Input">
+          <pre tabIndex={0} className="bg-muted max-h-64 overflow-auto rounded p-2 font-mono text-xs">
             {JSON.stringify(item.input, null, 2)}
           </pre>
         )}

@@ -13,6 +13,8 @@ const GAP_PX = 8;
 export function useFitToViewport<T extends HTMLElement>({ minHeight }: { minHeight: number }) {
   const ref = useRef<T>(null);
   const [height, setHeight] = useState<number | null>(null);
+  /** Where to scroll the page once the panel has its height (phone: the panel under the top bar). */
+  const scrollTo = useRef<number | null>(null);
 
   useLayoutEffect(() => {
     const el = ref.current;
@@ -31,7 +33,7 @@ export function useFitToViewport<T extends HTMLElement>({ minHeight }: { minHeig
       return { fits, top };
     };
     const first = measure();
-    if (!first.fits) window.scrollTo({ top: Math.max(0, first.top - STICKY_TOP_PX - GAP_PX) });
+    if (!first.fits) scrollTo.current = Math.max(0, first.top - STICKY_TOP_PX - GAP_PX);
     let frame = 0;
     const onChange = () => {
       cancelAnimationFrame(frame);
@@ -47,6 +49,13 @@ export function useFitToViewport<T extends HTMLElement>({ minHeight }: { minHeig
       observer.disconnect();
     };
   }, [minHeight]);
+
+  // After the height is applied (before, the page may be too short to scroll that far).
+  useLayoutEffect(() => {
+    if (height === null || scrollTo.current === null) return;
+    window.scrollTo({ top: scrollTo.current });
+    scrollTo.current = null;
+  }, [height]);
 
   return { ref, height };
 }
