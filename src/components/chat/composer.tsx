@@ -43,7 +43,6 @@ export function Composer({
   return (
     <form
       className="flex items-end gap-2"
-      aria-label="Send a message"
       onSubmit={(e) => {
         e.preventDefault();
         if (!running) onSend();
