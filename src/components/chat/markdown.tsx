@@ -1,38 +1,20 @@
 "use client";
 // An agent's reply rendered as Markdown (GitHub flavoured: tables, task lists, strikethrough).
-// Code blocks are syntax-highlighted (highlight.js through rehype-highlight, a fixed set of
-// common languages) and have a Copy button. Links open in a new tab without access to this page
+// Code blocks are syntax-highlighted (highlight.js through lowlight, a fixed set of common
+// languages: ./highlight-code.ts) and have a Copy button. Links open in a new tab without access to this page
 // (rel="noopener noreferrer"); react-markdown's URL filter drops javascript:, data: and other
 // unsafe schemes. Raw HTML in a reply is shown as text, never rendered; images are shown as links
 // (a reply must not make the browser fetch from arbitrary hosts).
 import "./highlight-theme.css";
-import bash from "highlight.js/lib/languages/bash";
-import css from "highlight.js/lib/languages/css";
-import diff from "highlight.js/lib/languages/diff";
-import dockerfile from "highlight.js/lib/languages/dockerfile";
-import go from "highlight.js/lib/languages/go";
-import ini from "highlight.js/lib/languages/ini";
-import javascript from "highlight.js/lib/languages/javascript";
-import json from "highlight.js/lib/languages/json";
-import markdown from "highlight.js/lib/languages/markdown";
-import python from "highlight.js/lib/languages/python";
-import rust from "highlight.js/lib/languages/rust";
-import shell from "highlight.js/lib/languages/shell";
-import sql from "highlight.js/lib/languages/sql";
-import typescript from "highlight.js/lib/languages/typescript";
-import xml from "highlight.js/lib/languages/xml";
-import yaml from "highlight.js/lib/languages/yaml";
 import { Check, Copy } from "lucide-react";
 import { memo, useRef, useState, type ComponentProps, type ReactNode } from "react";
 import ReactMarkdown, { type Components } from "react-markdown";
-import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/lib/utils";
+import { rehypeHighlightCode } from "./highlight-code";
 
-const LANGUAGES = { bash, css, diff, dockerfile, go, ini, javascript, json, markdown, python, rust, shell, sql, typescript, xml, yaml };
-const ALIASES = { bash: ["sh", "zsh"], javascript: ["js", "jsx", "mjs", "cjs"], typescript: ["ts", "tsx"], python: ["py"], yaml: ["yml"], ini: ["toml"], xml: ["html", "svg"], shell: ["console"], markdown: ["md"], rust: ["rs"], dockerfile: ["docker"] };
-const REHYPE = [[rehypeHighlight, { languages: LANGUAGES, aliases: ALIASES, detect: false }]] as NonNullable<ComponentProps<typeof ReactMarkdown>["rehypePlugins"]>;
+const REHYPE = [rehypeHighlightCode];
 const REMARK = [remarkGfm];
 
 const PROSE = [
