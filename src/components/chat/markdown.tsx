@@ -7,7 +7,7 @@
 // (a reply must not make the browser fetch from arbitrary hosts).
 import "./highlight-theme.css";
 import { Check, Copy } from "lucide-react";
-import { memo, useRef, useState, type ComponentProps, type ReactNode } from "react";
+import { memo, useRef, useState, type ReactNode } from "react";
 import ReactMarkdown, { type Components } from "react-markdown";
 import remarkGfm from "remark-gfm";
 import { Button } from "@/components/ui/button";
