@@ -121,6 +121,7 @@ export function AgentDetail({
           engineDown={engine?.state === "down"}
           size="default"
           describedBy="agent-name"
+          confirmStop
           className="lg:flex-nowrap lg:[&>button:last-of-type]:ml-2"
           onRemoved={() => router.push(agentsHref)}
         />
