@@ -72,7 +72,7 @@ test.afterAll(async () => {
 });
 
 test("open, edit, save and reload a file; preview markdown; CLAUDE.md edits announce a reload", async ({ page }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(600_000);
   const browserErrors: string[] = [];
   const external: string[] = [];
   page.on("pageerror", (err) => browserErrors.push(err.message));

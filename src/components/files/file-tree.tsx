@@ -209,8 +209,9 @@ function FileNode(props: Shared & { entry: FileEntry; depth: number }) {
             <span className="sr-only">(draft not saved)</span>
           </>
         ) : null}
-        {entry.type === "symlink" ? <span className="text-muted-foreground truncate text-xs">→ {entry.symlinkTarget}</span> : null}
-        <span className="text-muted-foreground ml-auto shrink-0 pl-2 text-xs tabular-nums">{entry.type === "file" ? formatSize(entry.size) : ""}</span>
+        {/* On the selected (muted) row the secondary text takes the full foreground colour: contrast. */}
+        {entry.type === "symlink" ? <span className={cn("truncate text-xs", selected ? "text-foreground" : "text-muted-foreground")}>→ {entry.symlinkTarget}</span> : null}
+        <span className={cn("ml-auto shrink-0 pl-2 text-xs tabular-nums", selected ? "text-foreground" : "text-muted-foreground")}>{entry.type === "file" ? formatSize(entry.size) : ""}</span>
       </button>
       {openable || canWrite ? <RowMenu name={entry.name}>
         {openable ? (
