@@ -24,6 +24,8 @@ import {
   type AgentContainerSpec,
 } from "../docker/containers";
 import { DockerEventsFollower, type DockerContainerEvent } from "../docker/events";
+import { ContainerFiles } from "../docker/files";
+import { WORKSPACE_ROOT } from "../files/paths";
 import { MASKED_VALUE } from "../domain/env";
 import { DomainError, notFound } from "../domain/errors";
 import type { Logger } from "../logger";
@@ -84,6 +86,8 @@ export interface CreateAgentInput {
     env: Record<string, string>;
     permissionMode: string;
     volumes: { name: string; mountPath: string }[];
+    /** Written to the new agent's /workspace/CLAUDE.md on its first start. */
+    instructions?: string;
   };
   overrides?: {
     memoryMb?: number;
@@ -463,6 +467,7 @@ export class AgentManager {
           observedState: "creating",
           workspaceVolume: `armory-workspace-${id}`,
           sessionVolume: `armory-claude-${id}`,
+          pendingInstructions: template.instructions?.trim() ? template.instructions : null,
           createdById: input.userId,
         },
         include: agentInclude,
@@ -589,8 +594,38 @@ export class AgentManager {
 
   /** Starts the container; when it no longer exists (or there is none), re-creates it once and starts that. */
   private async startOrRecreate(row: AgentRow, containerId: string | null): Promise<void> {
-    if (containerId && (await startContainer(this.docker, containerId))) return;
-    await startContainer(this.docker, await this.createContainer(row));
+    let started = containerId;
+    if (!started || !(await startContainer(this.docker, started))) {
+      started = await this.createContainer(row);
+      await startContainer(this.docker, started);
+    }
+    await this.writePendingInstructions(row, started);
+  }
+
+  /**
+   * The template's instructions reach a new agent once: on its first start (its workspace volume
+   * is new) they become /workspace/CLAUDE.md, created as the agent user only if no such name
+   * exists (atomic in the container), and the pending copy is cleared. So a re-created container
+   * or a restart never writes it again, and a CLAUDE.md the user deleted stays deleted. A failed
+   * write (e.g. an image without perl) is logged and tried again on the next start.
+   */
+  private async writePendingInstructions(row: AgentRow, containerId: string): Promise<void> {
+    if (row.pendingInstructions === null) return;
+    const path = `${WORKSPACE_ROOT}/CLAUDE.md`;
+    const files = new ContainerFiles(this.docker, containerId, row.name);
+    let outcome: "written" | "exists" = "written";
+    try {
+      const content = Buffer.from(row.pendingInstructions, "utf8");
+      await files.write({ root: WORKSPACE_ROOT, path, content, mode: 0o644, mtime: new Date(Math.floor(Date.now() / 1000) * 1000), createDirs: false, exclusive: true });
+    } catch (err) {
+      if (!(err instanceof DomainError && err.code === "CONFLICT" && /already exists/.test(err.message))) {
+        this.opts.log.warn({ agentId: row.id, err: (err as Error).message }, "could not write the template's instructions to CLAUDE.md; trying again on the next start");
+        return;
+      }
+      outcome = "exists";
+    }
+    await this.prisma.agent.update({ where: { id: row.id }, data: { pendingInstructions: null } });
+    this.opts.log.info({ agentId: row.id, path, outcome }, outcome === "written" ? "template instructions written to CLAUDE.md" : "CLAUDE.md already existed: template instructions not written");
   }
 
   private needsRecreate(row: AgentRow): boolean {
