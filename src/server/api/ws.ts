@@ -18,7 +18,7 @@
 import type http from "node:http";
 import { randomUUID } from "node:crypto";
 import type { Duplex } from "node:stream";
-import { TRPCError } from "@trpc/server";
+import { TRPCError, type AnyTRPCProcedure } from "@trpc/server";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import { CLIENT_IP_HEADER } from "../auth";
@@ -89,6 +89,72 @@ class Counts {
   }
 }
 
+/** Calls `done` once when iteration ends, fails or is abandoned. */
+function onEnd<T>(source: AsyncIterable<T>, done: () => void): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = source[Symbol.asyncIterator]();
+      return {
+        async next() {
+          try {
+            const r = await it.next();
+            if (r.done) done();
+            return r;
+          } catch (err) {
+            done();
+            throw err;
+          }
+        },
+        async return(value?: unknown) {
+          done();
+          return (await it.return?.(value)) ?? { done: true as const, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The app router with a signal of its own for every subscription served on a socket: aborted
+ * when the client stops it (the adapter's signal) and also when the stream ends any other way
+ * (the stream guard ended it, an error), so the procedure's generator and what it holds (bus
+ * listeners, Docker log streams) are released at once, as over SSE, where the response ending
+ * aborts the request. (The adapter aborts a subscription's signal only on a stop or a close.)
+ */
+function withOwnSignals(router: typeof appRouter): typeof appRouter {
+  const procedures: Record<string, AnyTRPCProcedure> = {};
+  for (const [path, proc] of Object.entries(router._def.procedures as unknown as Record<string, AnyTRPCProcedure>)) {
+    if (proc._def.type !== "subscription") {
+      procedures[path] = proc;
+      continue;
+    }
+    const wrapped = async (opts: { signal: AbortSignal | undefined }) => {
+      const own = new AbortController();
+      const abort = () => own.abort();
+      if (opts.signal?.aborted) own.abort();
+      else opts.signal?.addEventListener("abort", abort, { once: true });
+      const release = () => {
+        opts.signal?.removeEventListener("abort", abort);
+        own.abort();
+      };
+      let result: unknown;
+      try {
+        result = await (proc as unknown as (o: typeof opts) => Promise<unknown>)({ ...opts, signal: own.signal });
+      } catch (err) {
+        release();
+        throw err;
+      }
+      if (!result || typeof result !== "object" || !(Symbol.asyncIterator in result)) {
+        release();
+        return result;
+      }
+      return onEnd(result as AsyncIterable<unknown>, release);
+    };
+    procedures[path] = Object.assign(wrapped, { _def: proc._def }) as unknown as AnyTRPCProcedure;
+  }
+  return { ...router, _def: { ...router._def, procedures } } as unknown as typeof appRouter;
+}
+
 interface SocketInfo {
   id: string;
   openedAt: number;
@@ -124,7 +190,7 @@ export function createLiveConnections(getServices: () => Services, opts: LiveCon
 
   applyWSSHandler({
     wss,
-    router: appRouter,
+    router: withOwnSignals(appRouter),
     keepAlive: { enabled: true, pingMs: opts.pingMs ?? 30_000, pongWaitMs: opts.pongWaitMs ?? 10_000 },
     async createContext({ req, res: ws, info: call }): Promise<Context> {
       const services = getServices();
