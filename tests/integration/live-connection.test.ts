@@ -217,10 +217,13 @@ describe("the live connection (tRPC over WebSocket)", () => {
     await armory?.close();
   });
 
-  it("the defaults fit ten tabs of four live streams each, one socket per tab", () => {
+  it("the defaults fit ten tabs of four live streams each, one socket per tab; the socket cap is validated", () => {
     const { limits } = testConfig();
     expect(limits.liveConnectionsPerUser).toBeGreaterThanOrEqual(10);
     expect(limits.subscriptionsPerUser).toBeGreaterThanOrEqual(10 * 4);
+    // The setting is validated like every other: a bad value stops Armory naming it.
+    for (const bad of ["0", "-1", "many", "1.5"]) expect(() => testConfig({ ARMORY_MAX_LIVE_CONNECTIONS_PER_USER: bad }), bad).toThrow(/ARMORY_MAX_LIVE_CONNECTIONS_PER_USER/);
+    expect(testConfig({ ARMORY_MAX_LIVE_CONNECTIONS_PER_USER: "5" }).limits.liveConnectionsPerUser).toBe(5);
   });
 
   it("refuses an upgrade from a foreign Origin (or Sec-Fetch-Site: cross-site) with 403 before the handshake; its own origin and origin-less clients connect", async () => {
