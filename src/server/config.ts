@@ -81,6 +81,7 @@ const configSchema = z.object({
   ARMORY_TRPC_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(20),
   ARMORY_MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(64),
   ARMORY_MAX_SUBSCRIPTIONS_PER_TOKEN: z.coerce.number().int().min(1).max(100_000).default(32),
+  ARMORY_MAX_LIVE_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(32),
   ARMORY_DOCKER_MAX_SOCKETS: z.coerce.number().int().min(2).max(1024).default(32),
   ARMORY_MAX_CONCURRENT_REQUESTS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(4),
   ARMORY_MAX_CONCURRENT_CALLS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(8),
@@ -194,6 +195,8 @@ export interface Config {
     /** Open subscriptions per user and per machine token (429 beyond). */
     subscriptionsPerUser: number;
     subscriptionsPerToken: number;
+    /** Open live connections (WebSockets at /api/trpc-ws, one per browser tab) per caller (refused beyond). */
+    liveConnectionsPerUser: number;
     /** Connections to the Docker engine at once for ordinary calls (more queue); streams have their own. */
     dockerMaxSockets: number;
     /** tRPC HTTP requests (batches) and procedure calls one caller has served at once; more wait (up to queuedCallsPerUser, then 429). */
@@ -266,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyBytes: Math.ceil(c.ARMORY_FILES_MAX_BYTES / 3) * 4 + 1024 * 1024,
       subscriptionsPerUser: c.ARMORY_MAX_SUBSCRIPTIONS_PER_USER,
       subscriptionsPerToken: c.ARMORY_MAX_SUBSCRIPTIONS_PER_TOKEN,
+      liveConnectionsPerUser: c.ARMORY_MAX_LIVE_CONNECTIONS_PER_USER,
       dockerMaxSockets: c.ARMORY_DOCKER_MAX_SOCKETS,
       requestsPerUser: c.ARMORY_MAX_CONCURRENT_REQUESTS_PER_USER,
       callsPerUser: c.ARMORY_MAX_CONCURRENT_CALLS_PER_USER,

@@ -29,7 +29,8 @@ export function useUpdateSteps(projectId: string, agentId: string): UpdateStepEv
       { projectId, agentId },
       {
         onData: (e) => {
-          setSteps((prev) => (prev[0] && prev[0].updateId !== e.updateId ? [e] : [...prev, e]));
+          // A (re)connection replays the running update's steps first: keep each step once.
+          setSteps((prev) => (prev[0] && prev[0].updateId !== e.updateId ? [e] : prev.some((p) => p.step === e.step && p.at.getTime() === e.at.getTime()) ? prev : [...prev, e]));
           if (e.step === "done" || e.step === "rolled-back") {
             void queryClient.invalidateQueries({ queryKey: trpc.version.history.queryKey({ projectId, agentId }) });
             void queryClient.invalidateQueries({ queryKey: trpc.version.list.queryKey({ projectId, agentId }) });
