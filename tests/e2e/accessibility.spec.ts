@@ -9,7 +9,7 @@
 // agent is a real container answered by Armory's built-in demo model; afterAll removes it.
 import { randomUUID } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type BrowserContext, type Locator, type Page } from "@playwright/test";
+import { expect, test, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
 import { createDockerClient } from "../../src/server/docker/client";
 import { LABELS } from "../../src/server/docker/containers";
 import { startOwnArmory, type OwnArmory } from "../support/own-armory";
@@ -27,6 +27,7 @@ let context: BrowserContext;
 let page: Page;
 const email = `a11y-${Date.now()}-${randomUUID().slice(0, 8)}@example.com`;
 let projectId = "";
+let emptyProjectId = "";
 let agentId = "";
 let tokenName = "";
 
@@ -66,12 +67,15 @@ const findings: Finding[] = [];
 async function scan(where: string, include?: string) {
   // The WCAG 2.0/2.1 A and AA rules, plus label-content-name-mismatch (WCAG 2.5.3, which axe
   // still ships as experimental): a control's accessible name must contain its visible label.
-  let builder = new AxeBuilder({ page }).options({
+  // Legacy mode runs axe in the page itself (no extra blank page per scan; this app has no iframes).
+  let builder = new AxeBuilder({ page }).setLegacyMode(true).options({
     runOnly: { type: "tag", values: TAGS },
     rules: { "label-content-name-mismatch": { enabled: true } },
   });
   if (include) builder = builder.include(include);
+  const started = Date.now();
   const { violations } = await builder.analyze();
+  const before = findings.length;
   for (const v of violations) {
     if (v.impact !== "critical" && v.impact !== "serious") continue;
     const nodes = v.nodes
@@ -81,6 +85,9 @@ async function scan(where: string, include?: string) {
     const more = v.nodes.length > 5 ? `\n    … and ${v.nodes.length - 5} more` : "";
     findings.push({ where, text: `[${v.impact}] ${v.id}: ${v.help}\n${nodes}${more}` });
   }
+  // Progress on the console, so a slow run still shows what it found so far.
+  console.log(`axe ${where}: ${findings.length - before} critical/serious (${Date.now() - started} ms)`);
+  for (const f of findings.slice(before)) console.log(`  ${f.text}`);
 }
 
 function report(): string {
@@ -111,71 +118,102 @@ async function closeDialog(dialog: Locator) {
   await expect(dialog).toBeHidden();
 }
 
-test.describe.configure({ mode: "serial" });
+/** Scans the signed-out pages in a browser context of their own. */
+async function scanSignedOut(browser: Browser, colorScheme: "light" | "dark") {
+  const signedOut = await browser.newContext({ colorScheme });
+  const saved = page;
+  page = await signedOut.newPage();
+  try {
+    for (const path of ["/sign-in", "/sign-up"]) {
+      await visit(path);
+      if (colorScheme === "dark") await expect(page.locator("html")).toHaveClass(/\bdark\b/);
+      await scan(`${path}${colorScheme === "dark" ? " (dark)" : ""}`);
+    }
+  } finally {
+    page = saved;
+    await signedOut.close();
+  }
+}
 
+// One instance, account, project and running agent for the whole file. The tests do not depend on
+// each other: after a failure Playwright starts a fresh worker, and this runs again.
 test.beforeAll(async ({ browser }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(420_000);
   armory = await startOwnArmory({ name: "a11y", port: PORT, env: { ARMORY_SIGN_UP: "open" } });
   context = await browser.newContext({ colorScheme: "light" });
   page = await context.newPage();
+
+  await page.goto(`${BASE}/sign-up`);
+  await page.getByLabel("Name").fill("Ada Lovelace");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Projects" })).toBeVisible({ timeout: 30_000 });
+
+  const newProject = async (name: string) => {
+    await page.goto(`${BASE}/`);
+    await page.getByRole("button", { name: "New project" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "New project" });
+    await dialog.getByLabel("Name").fill(name);
+    await dialog.getByRole("button", { name: "Create project" }).click();
+    await expect(page).toHaveURL(/\/projects\/[0-9a-f-]{36}\/agents$/);
+    return /\/projects\/([0-9a-f-]{36})\//.exec(page.url())![1]!;
+  };
+  emptyProjectId = await newProject("Empty project");
+  projectId = await newProject("Accessible project");
+
+  // A running agent (the demo model answers it) with one finished chat turn that used tools.
+  await page.getByRole("button", { name: "Create your first agent" }).click();
+  const create = page.getByRole("dialog", { name: "New agent" });
+  await create.getByLabel("Name", { exact: true }).fill("reader");
+  await create.getByRole("button", { name: "Create agent" }).click();
+  await expect(create).toBeHidden({ timeout: 60_000 });
+  const card = page.getByRole("article", { name: "reader" });
+  await expect(card.getByTestId("agent-status")).toHaveText("Running", { timeout: 30_000 });
+  agentId = /\/agents\/([0-9a-f-]{36})/.exec((await card.getByRole("link", { name: "reader" }).getAttribute("href"))!)![1]!;
+  await card.getByRole("link", { name: "reader" }).click();
+  await expect(page.getByRole("tab", { name: "Chat" })).toHaveAttribute("aria-selected", "true");
+  await page.getByLabel("Message").fill("write a file notes.md with # Notes");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByTestId("chat-turn").first()).toHaveAttribute("data-status", "completed", { timeout: 90_000 });
+});
+
+test.beforeEach(() => {
+  findings.length = 0;
 });
 
 test.afterAll(async () => {
   await context?.close();
-  if (projectId) {
-    const label = `${LABELS.projectId}=${projectId}`;
+  for (const id of [projectId, emptyProjectId].filter(Boolean)) {
+    const label = `${LABELS.projectId}=${id}`;
     for (const c of await docker.listContainers({ all: true, filters: { label: [label] } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
     for (const v of (await docker.listVolumes({ filters: { label: [label] } })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
   }
   await armory?.stop();
 });
 
-test("axe finds no critical or serious violation on any page or dialog (light mode)", async () => {
-  test.setTimeout(420_000);
+test("axe finds no critical or serious violation on any page or dialog (light mode)", async ({ browser }) => {
+  test.setTimeout(900_000);
 
   await test.step("sign-in and sign-up pages", async () => {
-    await visit("/sign-in");
-    await scan("sign-in");
-    await visit("/sign-up");
-    await scan("sign-up");
+    await scanSignedOut(browser, "light");
   });
 
-  await test.step("sign up (the instance admin), the empty projects page, the new-project dialog", async () => {
-    await page.getByLabel("Name").fill("Ada Lovelace");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Create account" }).click();
-    await expect(page.getByRole("heading", { level: 1, name: "Projects" })).toBeVisible({ timeout: 30_000 });
-    await settle();
-    await scan("projects (empty)");
-    await page.getByRole("button", { name: "New project" }).click();
+  await test.step("the new-project dialog; an empty project; the new-agent dialog", async () => {
+    await visit("/");
+    await page.getByRole("button", { name: "New project" }).first().click();
     const dialog = page.getByRole("dialog", { name: "New project" });
     await scanDialog("new project", dialog);
-    await dialog.getByLabel("Name").fill("Accessible project");
-    await dialog.getByRole("button", { name: "Create project" }).click();
-    await expect(page).toHaveURL(/\/projects\/[0-9a-f-]{36}\/agents$/);
-    projectId = /\/projects\/([0-9a-f-]{36})\//.exec(page.url())![1]!;
-    await settle();
+    await closeDialog(dialog);
+    await visit(`/projects/${emptyProjectId}/agents`);
+    await expect(page.getByRole("heading", { name: "No agents yet" })).toBeVisible();
     await scan("project agents (empty)");
-  });
-
-  await test.step("the new-agent dialog; a running agent with one chat turn", async () => {
     await page.getByRole("button", { name: "Create your first agent" }).click();
     const create = page.getByRole("dialog", { name: "New agent" });
     await scanDialog("new agent", create);
     await create.getByRole("button", { name: /Advanced/ }).click();
     await scanDialog("new agent, advanced open", create);
-    await create.getByLabel("Name", { exact: true }).fill("reader");
-    await create.getByRole("button", { name: "Create agent" }).click();
-    await expect(create).toBeHidden({ timeout: 60_000 });
-    const card = page.getByRole("article", { name: "reader" });
-    await expect(card.getByTestId("agent-status")).toHaveText("Running", { timeout: 30_000 });
-    agentId = /\/agents\/([0-9a-f-]{36})/.exec((await card.getByRole("link", { name: "reader" }).getAttribute("href"))!)![1]!;
-    await card.getByRole("link", { name: "reader" }).click();
-    await expect(page.getByRole("tab", { name: "Chat" })).toHaveAttribute("aria-selected", "true");
-    await page.getByLabel("Message").fill("write a file notes.md with # Notes");
-    await page.getByRole("button", { name: "Send" }).click();
-    await expect(page.getByTestId("chat-turn").first()).toHaveAttribute("data-status", "completed", { timeout: 90_000 });
+    await closeDialog(create);
   });
 
   await test.step("every page", async () => {
@@ -282,9 +320,7 @@ test("axe finds no critical or serious violation on any page or dialog (light mo
 });
 
 test("axe finds no critical or serious violation on the main pages in dark mode", async ({ browser }) => {
-  test.setTimeout(240_000);
-  findings.length = 0;
-  expect(agentId, "the light-mode test creates the agent").not.toBe("");
+  test.setTimeout(600_000);
   await page.emulateMedia({ colorScheme: "dark" });
   const main = routes().filter((r) => !r.name.includes("(/projects)") && !r.name.includes("metrics"));
   for (const r of main) {
@@ -299,27 +335,12 @@ test("axe finds no critical or serious violation on the main pages in dark mode"
   await closeDialog(create);
   await page.emulateMedia({ colorScheme: "light" });
 
-  // The signed-out pages, in a browser of their own.
-  const signedOut = await browser.newContext({ colorScheme: "dark" });
-  const other = await signedOut.newPage();
-  const saved = page;
-  page = other;
-  try {
-    for (const path of ["/sign-in", "/sign-up"]) {
-      await visit(path);
-      await expect(page.locator("html")).toHaveClass(/\bdark\b/);
-      await scan(`${path} (dark)`);
-    }
-  } finally {
-    page = saved;
-    await signedOut.close();
-  }
+  await scanSignedOut(browser, "dark");
   expect(findings, `axe found critical or serious violations in dark mode:\n\n${report()}`).toEqual([]);
 });
 
 test("at 390 px no page is wider than the screen; tab bars scroll with visible scroll buttons", async () => {
-  test.setTimeout(240_000);
-  expect(agentId, "the light-mode test creates the agent").not.toBe("");
+  test.setTimeout(300_000);
   await page.setViewportSize(PHONE);
   const overflowing: string[] = [];
   for (const r of routes()) {
