@@ -59,15 +59,18 @@ export function UserMenu({ user }: { user: ShellUser }) {
         <Button
           variant="ghost"
           className="h-9 gap-2 px-1.5 sm:pr-2"
-          aria-label={`Account menu for ${displayName}`}
           disabled={signingOut}
         >
+          {/* The name comes from the text (the visible name first, then "account menu"), so the
+              button's accessible name contains its visible label (WCAG 2.5.3). */}
           <Avatar className="size-7" aria-hidden="true">
             <AvatarFallback className="bg-primary text-primary-foreground text-[11px] font-semibold">
               {initials(user.name, user.email)}
             </AvatarFallback>
           </Avatar>
           <span className="hidden max-w-40 truncate text-sm font-medium sm:inline">{displayName}</span>
+          <span className="sr-only sm:hidden">{displayName}</span>
+          <span className="sr-only">, account menu</span>
           <ChevronsUpDown className="text-muted-foreground hidden sm:block" aria-hidden="true" />
         </Button>
       </DropdownMenuTrigger>

@@ -95,7 +95,7 @@ function ProjectCard({ project }: { project: Project }) {
         <RoleBadge role={project.role} />
       </div>
       <p className="text-muted-foreground line-clamp-2 min-h-10 text-sm">
-        {project.description || <span className="italic opacity-70">No description</span>}
+        {project.description || <span className="italic">No description</span>}
       </p>
       <div className="text-muted-foreground mt-auto flex items-center gap-4 border-t pt-3 text-xs">
         <span className="inline-flex items-center gap-1.5">

@@ -49,7 +49,13 @@ export function TemplateDetailDialog({
           </DialogDescription>
         </DialogHeader>
 
-        <div className="flex flex-col gap-6 overflow-y-auto p-6">
+        {/* Focusable so the keyboard can scroll a long template (it may have no link or button inside). */}
+        <div
+          tabIndex={0}
+          role="region"
+          aria-label={`Details of ${t.displayName}`}
+          className="focus-visible:ring-ring/50 flex flex-col gap-6 overflow-y-auto p-6 outline-none focus-visible:ring-[3px] focus-visible:ring-inset"
+        >
           <section aria-labelledby="template-detail-runtime" className="flex flex-col gap-3">
             <SectionTitle id="template-detail-runtime">Runtime</SectionTitle>
             <dl className="grid gap-x-6 gap-y-3 text-sm sm:grid-cols-[10rem_1fr]">
@@ -131,7 +137,7 @@ export function TemplateDetailDialog({
           <section aria-labelledby="template-detail-env" className="flex flex-col gap-3">
             <SectionTitle id="template-detail-env">Environment</SectionTitle>
             {envEntries.length ? (
-              <div className="overflow-x-auto rounded-md border">
+              <div tabIndex={0} role="region" aria-labelledby="template-detail-env" className="focus-visible:ring-ring/50 outline-none focus-visible:ring-[3px] overflow-x-auto rounded-md border">
                 <table className="w-full table-fixed text-sm">
                   <thead className="bg-muted/50 text-muted-foreground text-left text-xs">
                     <tr>
@@ -228,7 +234,11 @@ function TextBlock({ id, title, text }: { id: string; title: string; text: strin
     <section aria-labelledby={id} className="flex flex-col gap-3">
       <SectionTitle id={id}>{title}</SectionTitle>
       {text.trim() ? (
-        <pre className="bg-muted/40 max-h-80 overflow-auto rounded-md border p-3 font-mono text-xs leading-relaxed whitespace-pre-wrap">
+        <pre
+          tabIndex={0}
+          aria-labelledby={id}
+          className="bg-muted/40 focus-visible:ring-ring/50 outline-none focus-visible:ring-[3px] max-h-80 overflow-auto rounded-md border p-3 font-mono text-xs leading-relaxed whitespace-pre-wrap"
+        >
           {text}
         </pre>
       ) : (

@@ -184,7 +184,7 @@ function TemplateCard({
         </div>
 
         <p className="text-muted-foreground line-clamp-2 min-h-10 text-sm">
-          {t.description || <span className="italic opacity-70">No description</span>}
+          {t.description || <span className="italic">No description</span>}
         </p>
 
         <dl className="grid grid-cols-[5.5rem_1fr] gap-x-3 gap-y-1.5 text-sm">
@@ -208,7 +208,7 @@ function TemplateCard({
           </Button>
           {canEdit ? (
             t.builtIn ? (
-              <Button variant="outline" size="sm" className="ml-auto" onClick={() => onCopy(t)} aria-label={`Copy ${t.displayName} to project`}>
+              <Button variant="outline" size="sm" className="ml-auto" onClick={() => onCopy(t)} aria-label={`Copy to project: ${t.displayName}`}>
                 <Copy aria-hidden="true" />
                 Copy to project
               </Button>

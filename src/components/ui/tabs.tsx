@@ -3,22 +3,33 @@
 import * as React from "react";
 import { Tabs as TabsPrimitive } from "radix-ui";
 
+import { ScrollAffordance } from "@/components/ui/scroll-row";
 import { cn } from "@/lib/utils";
 
 function Tabs({ className, ...props }: React.ComponentProps<typeof TabsPrimitive.Root>) {
   return <TabsPrimitive.Root data-slot="tabs" className={cn("flex flex-col gap-2", className)} {...props} />;
 }
 
+/**
+ * The row of tabs. When it does not fit (a phone), it scrolls sideways with a fade and a scroll
+ * button at each edge that has more; arrow keys move along the tabs and scroll them into view.
+ */
 function TabsList({ className, ...props }: React.ComponentProps<typeof TabsPrimitive.List>) {
+  const scroller = React.useRef<HTMLDivElement>(null);
+  const label = typeof props["aria-label"] === "string" ? `${props["aria-label"]} tabs` : "tabs";
   return (
-    <TabsPrimitive.List
-      data-slot="tabs-list"
-      className={cn(
-        "bg-muted text-muted-foreground inline-flex h-9 w-fit items-center justify-center rounded-lg p-[3px]",
-        className,
-      )}
-      {...props}
-    />
+    <div data-slot="tabs-list-frame" className="relative flex max-w-full min-w-0">
+      <TabsPrimitive.List
+        ref={scroller}
+        data-slot="tabs-list"
+        className={cn(
+          "bg-muted text-muted-foreground inline-flex h-9 w-fit max-w-full items-center justify-center overflow-x-auto rounded-lg p-[3px] [scrollbar-width:none] [&::-webkit-scrollbar]:hidden",
+          className,
+        )}
+        {...props}
+      />
+      <ScrollAffordance scroller={scroller} label={label} className="from-muted rounded-lg" />
+    </div>
   );
 }
 
