@@ -219,7 +219,7 @@ function AuditRow({ entry: e }: { entry: Entry }) {
           )}
         </div>
       </td>
-      <td className="px-3 py-2 text-xs break-all">{target || "—"}</td>
+      <td className="min-w-28 px-3 py-2 text-xs break-words">{target || "—"}</td>
       <td className="px-3 py-2">
         {e.allowed ? (
           <Badge variant="outline" className="border-emerald-500/30 bg-emerald-500/10 text-emerald-700 dark:text-emerald-300">Allowed</Badge>
