@@ -26,7 +26,7 @@ test.afterAll(async () => {
 });
 
 test("set secrets, see them masked, apply them to the container with live progress", async ({ page }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(360_000);
   const projectValue = `p-${randomUUID()}`;
   const agentValue = `a-${randomUUID()}`;
   const browserErrors: string[] = [];

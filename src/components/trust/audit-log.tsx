@@ -196,9 +196,9 @@ function AuditRow({ entry: e }: { entry: Entry }) {
           </div>
         ) : null}
       </td>
-      <td className="px-3 py-2">
+      <td className="min-w-48 px-3 py-2">
         <div className="flex flex-col">
-          <span>{e.userEmail ?? "anonymous"}</span>
+          <span className="break-all">{e.userEmail ?? "anonymous"}</span>
           {e.tokenPrefix ? <span className="text-muted-foreground font-mono text-xs">token arm_{e.tokenPrefix}</span> : null}
         </div>
       </td>
@@ -219,7 +219,7 @@ function AuditRow({ entry: e }: { entry: Entry }) {
           )}
         </div>
       </td>
-      <td className="px-3 py-2 text-xs break-all">{target || "—"}</td>
+      <td className="min-w-28 px-3 py-2 text-xs break-words">{target || "—"}</td>
       <td className="px-3 py-2">
         {e.allowed ? (
           <Badge variant="outline" className="border-emerald-500/30 bg-emerald-500/10 text-emerald-700 dark:text-emerald-300">Allowed</Badge>
@@ -228,7 +228,7 @@ function AuditRow({ entry: e }: { entry: Entry }) {
         )}
         {e.outcome !== "ok" ? <div className="text-muted-foreground mt-1 text-xs">{e.outcome}</div> : null}
       </td>
-      <td className="max-w-sm px-3 py-2 text-xs">{e.reason}</td>
+      <td className="max-w-sm min-w-64 px-3 py-2 text-xs">{e.reason}</td>
       <td className="text-muted-foreground px-3 py-2 text-xs" title={e.userAgent ?? undefined}>
         {e.ip ?? "—"}
         <div className="font-mono">{e.requestId.slice(0, 8)}</div>
