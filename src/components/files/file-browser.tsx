@@ -338,7 +338,7 @@ export function FileBrowser({
             <ul aria-label="Uploads" className="flex flex-col gap-1 text-xs">
               {uploads.map((u) => (
                 <li key={u.id} className="flex flex-col gap-0.5">
-                  <span className={cn("truncate", u.error && "text-destructive")} role={u.error ? "alert" : undefined}>
+                  <span className={cn(u.error ? "text-destructive break-words" : "truncate")} role={u.error ? "alert" : undefined}>
                     {u.error ?? `Uploading ${u.name}: ${formatSize(u.sent)} of ${formatSize(u.size)}`}
                   </span>
                   {u.error ? (

@@ -33,7 +33,7 @@ import { DomainError } from "../domain/errors";
 
 export const FILE_OP_SCRIPT = String.raw`
 use strict; use warnings;
-use Fcntl qw(O_RDONLY O_WRONLY O_CREAT O_EXCL O_NOFOLLOW O_DIRECTORY O_NONBLOCK);
+use Fcntl qw(O_RDONLY O_WRONLY O_CREAT O_EXCL O_NOFOLLOW O_DIRECTORY O_NONBLOCK O_APPEND);
 use POSIX ();
 my ($op, $root, $path, @a) = @ARGV;
 sub fail { my ($kind, $what, $detail) = @_; $detail = "" unless defined $detail; print STDERR "ARMORY\t$kind\t$what\t$detail\n"; exit 3; }
