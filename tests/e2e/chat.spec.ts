@@ -22,6 +22,8 @@ let agentUrl = "";
 
 test.describe.configure({ mode: "serial" });
 test.use({ permissions: ["clipboard-read", "clipboard-write"] });
+// The machine running these is shared and busy: page loads can take longer than the default.
+const slow = { timeout: 30_000 };
 
 async function shot(page: Page, step: string) {
   await page.screenshot({ path: `${SHOTS}/chat-${step}.png` });
@@ -59,13 +61,13 @@ test("chat with the demo model: streaming text, tool blocks, stop, reload", asyn
     const card = page.getByRole("article", { name: "talker" });
     await expect(card.getByTestId("agent-status")).toHaveText("Running", { timeout: 30_000 });
     await card.getByRole("link", { name: "talker" }).click();
-    await expect(page.getByRole("tab", { name: "Chat" })).toHaveAttribute("aria-selected", "true");
+    await expect(page.getByRole("tab", { name: "Chat" })).toHaveAttribute("aria-selected", "true", { timeout: 30_000 });
     agentUrl = page.url();
   });
 
   await test.step("the demo model notice is shown; tokens stream in", async () => {
     await expect(page.getByTestId("demo-model-notice")).toContainText("The demo model is answering");
-    await page.getByLabel("Message").fill("Hello from the browser [[delay=60]]");
+    await page.getByLabel("Message").fill("Hello from the browser [[delay=150]]");
     await page.getByRole("button", { name: "Send" }).click();
     const text = page.getByTestId("assistant-text").first();
     // Part of the answer is on screen while the rest is still streaming.
@@ -155,10 +157,10 @@ test("chat layout: markdown and code, sticky transcript, sessions, agent stop, p
     await page.getByLabel("Email").fill(account.email);
     await page.getByLabel("Password").fill(account.password);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page).not.toHaveURL(/sign-in/);
+    await expect(page).not.toHaveURL(/sign-in/, { timeout: 30_000 });
     await page.goto(agentUrl);
     await expect(page.getByTestId("chat-turn").first()).toBeVisible({ timeout: 30_000 });
-    await expect(composer).toBeFocused();
+    await expect(composer).toBeFocused(slow);
     await expect(composer).toBeInViewport({ ratio: 1 });
     await expect(page.getByRole("button", { name: "Send" })).toBeInViewport({ ratio: 1 });
     // The transcript scrolls itself: the page does not grow with the conversation.
@@ -249,7 +251,7 @@ test("chat layout: markdown and code, sticky transcript, sessions, agent stop, p
     await search.fill("tour");
     await expect(titles).toHaveText(["Markdown tour"]);
     await search.fill("hello from the BROWSER"); // a message of the first conversation
-    await expect(titles).toHaveText(["Hello from the browser [[delay=60]]"]);
+    await expect(titles).toHaveText(["Hello from the browser [[delay=150]]"]);
     await search.fill("flour"); // nowhere
     await expect(sessions.getByRole("status")).toContainText("No conversation matches");
     await search.fill("What it does"); // only in the agent's reply (the table)
@@ -267,7 +269,7 @@ test("chat layout: markdown and code, sticky transcript, sessions, agent stop, p
     await page.getByRole("menuitem", { name: "Delete" }).click();
     await confirm.getByRole("button", { name: "Delete conversation" }).click();
     await expect(confirm).toBeHidden();
-    await expect(titles).toHaveText(["Hello from the browser [[delay=60]]"]);
+    await expect(titles).toHaveText(["Hello from the browser [[delay=150]]"]);
     // The remaining conversation is shown.
     await expect(page.getByTestId("chat-turn")).toHaveCount(3);
   });
@@ -283,14 +285,14 @@ test("chat layout: markdown and code, sticky transcript, sessions, agent stop, p
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
     await expect(page.getByTestId("chat-turn").first()).toBeVisible({ timeout: 30_000 });
-    await expect(composer).toBeFocused();
+    await expect(composer).toBeFocused(slow);
     await expect(composer).toBeInViewport({ ratio: 1 });
     await expect(page.getByRole("button", { name: "Send" })).toBeInViewport({ ratio: 1 });
     await expect(transcript).toBeInViewport();
     // Conversations are behind a button.
     await page.getByRole("button", { name: /Hello from the browser/ }).click();
     const list = page.getByRole("dialog", { name: "Conversations" });
-    await expect(list.getByTestId("chat-session-title")).toHaveText(["Hello from the browser [[delay=60]]"]);
+    await expect(list.getByTestId("chat-session-title")).toHaveText(["Hello from the browser [[delay=150]]"]);
     await list.getByRole("button", { name: "Close" }).click();
     await page.screenshot({ path: `${SHOTS}/chat-layout-390x844.png` });
     await page.setViewportSize({ width: 1440, height: 900 });
