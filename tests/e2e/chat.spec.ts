@@ -215,7 +215,8 @@ test("chat layout: markdown and code, sticky transcript, sessions, agent stop, p
       .toBe(true);
     await expect(turn).toHaveAttribute("data-status", "running");
     await expect.poll(async () => (await transcript.evaluate((el) => el.scrollHeight)) > heights[0]!).toBe(true);
-    expect((await scrollState(transcript)).distance).toBeLessThanOrEqual(32);
+    // Grown, and still at the end (the follow runs with the next frame's layout).
+    await expect.poll(async () => (await scrollState(transcript)).distance).toBeLessThanOrEqual(32);
     await expect(transcript).toHaveAttribute("data-stuck", "true");
     await expect(page.getByRole("button", { name: "Jump to latest" })).toHaveCount(0);
 
@@ -225,7 +226,17 @@ test("chat layout: markdown and code, sticky transcript, sessions, agent stop, p
     await expect(transcript).toHaveAttribute("data-stuck", "false");
     const jump = page.getByRole("button", { name: "Jump to latest" });
     await expect(jump).toBeVisible();
-    const parked = (await scrollState(transcript)).top;
+    // Where the wheel left it, once the (possibly animated) scroll has settled.
+    let previous = -1;
+    await expect
+      .poll(async () => {
+        const top = (await scrollState(transcript)).top;
+        const settled = top === previous;
+        previous = top;
+        return settled;
+      })
+      .toBe(true);
+    const parked = previous;
     await expect(turn).toHaveAttribute("data-status", "completed", { timeout: 60_000 });
     expect(Math.abs((await scrollState(transcript)).top - parked)).toBeLessThanOrEqual(2);
     expect((await scrollState(transcript)).distance).toBeGreaterThan(32);
@@ -276,6 +287,7 @@ test("chat layout: markdown and code, sticky transcript, sessions, agent stop, p
 
   await test.step("no serious accessibility violation in the chat", async () => {
     await page.getByTestId("tool-call").first().locator("summary").click();
+    await page.mouse.move(0, 0);
     const results = await new AxeBuilder({ page }).include('[data-testid="chat-panel"]').withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
     const bad = results.violations.filter((v) => v.impact === "critical" || v.impact === "serious");
     expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
