@@ -97,6 +97,8 @@ test("chat with the demo model: streaming text, tool blocks, stop, reload", asyn
     await expect(tools.nth(1)).toContainText("done", { timeout: 30_000 });
     await tools.nth(1).locator("summary").click();
     await expect(tools.nth(1)).toContainText("hi from the browser");
+    // The demo model's summary of the tool output quotes no <system-reminder>.
+    await expect(page.getByTestId("chat-turn").nth(1)).not.toContainText("system-reminder", { timeout: 30_000 });
     // Write: one line summary with the path and the line counts; expanded, its diff.
     await expect(tools.nth(0).getByTestId("tool-summary")).toHaveText("/workspace/hello.txt");
     await expect(tools.nth(0).locator("summary")).toContainText("+1");
@@ -306,6 +308,7 @@ test("chat layout: markdown and code, sticky transcript, sessions, agent stop, p
     const list = page.getByRole("dialog", { name: "Conversations" });
     await expect(list.getByTestId("chat-session-title")).toHaveText(["Hello from the browser [[delay=150]]"]);
     await list.getByRole("button", { name: "Close" }).click();
+    await expect(list).toBeHidden();
     await page.screenshot({ path: `${SHOTS}/chat-layout-390x844.png` });
     await page.setViewportSize({ width: 1440, height: 900 });
   });
