@@ -32,8 +32,9 @@ export function ChatPanel({ projectId, agentId, agentName, observedState, canCha
   // Deleted here: gone at once, before the list is fetched again.
   const [deleted, setDeleted] = useState<string[]>([]);
   const list = (sessions.data?.sessions ?? []).filter((s) => !deleted.includes(s.id));
-  const known = selected && list.some((s) => s.id === selected) ? selected : null;
-  const sessionId = draftNew ? null : (known ?? list[0]?.id ?? null);
+  // A session just created is selected before the list is fetched again: follow it at once.
+  const chosen = selected && !deleted.includes(selected) ? selected : null;
+  const sessionId = draftNew ? null : (chosen ?? list[0]?.id ?? null);
   const current = list.find((s) => s.id === sessionId);
   const refreshSessions = () => void queryClient.invalidateQueries({ queryKey: trpc.chat.sessions.queryKey({ projectId, agentId }) });
   const { ref, height } = useFitToViewport<HTMLDivElement>({ minHeight: 380 });

@@ -120,7 +120,8 @@ export function SessionList({
                 <span className="line-clamp-1 font-medium break-all" data-testid="chat-session-title">
                   {s.title}
                 </span>
-                <span className="text-muted-foreground text-xs">
+                {/* Not muted-foreground: on the selected row's muted background that is 4.34:1. */}
+                <span className="text-foreground/70 text-xs">
                   {s.running ? "answering… · " : ""}
                   {s.turns} {s.turns === 1 ? "turn" : "turns"} · {formatCost(s.costUsd, { demo })} · {relativeTime(s.updatedAt)}
                 </span>

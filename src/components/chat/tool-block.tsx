@@ -24,7 +24,7 @@ function DiffView({ diff }: { diff: ToolDiff }) {
               "px-2 whitespace-pre",
               l.kind === "add" && "bg-emerald-500/15 text-emerald-900 dark:text-emerald-200",
               l.kind === "del" && "bg-red-500/15 text-red-900 dark:text-red-200",
-              l.kind === "hunk" && "text-muted-foreground bg-muted",
+              l.kind === "hunk" && "text-foreground/70 bg-muted",
             )}
           >
             <span aria-hidden="true" className="inline-block w-4 select-none">
@@ -86,7 +86,7 @@ export function ToolBlock({ item }: { item: ToolItem }) {
           <DiffView diff={diff} />
         ) : command !== null ? (
           <pre className="bg-muted overflow-x-auto rounded p-2 font-mono text-xs whitespace-pre-wrap">
-            <span aria-hidden="true" className="text-muted-foreground select-none">$ </span>
+            <span aria-hidden="true" className="text-foreground/70 select-none">$ </span>
             {command}
           </pre>
         ) : (

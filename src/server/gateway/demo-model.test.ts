@@ -44,6 +44,20 @@ describe("demo model", () => {
     expect(text).not.toContain("SECRET-ISH CONTEXT");
   });
 
+  it("does not quote the reminders Claude Code appends to a tool result", () => {
+    const text = replyText({
+      tools: [{}],
+      messages: [
+        { role: "user", content: [{ type: "text", text: "run `ls`" }] },
+        { role: "assistant", content: [{ type: "tool_use", name: "Bash", input: { command: "ls" } }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: `hello.txt\n${REMINDER}` }] },
+      ],
+    });
+    expect(text).toContain("Done. The Bash call returned:\nhello.txt");
+    expect(text).not.toContain("system-reminder");
+    expect(text).not.toContain("SECRET-ISH CONTEXT");
+  });
+
   it("answers a message about markdown with a heading, a fenced code block with a language, a table and a link", () => {
     const text = replyText({ messages: [{ role: "user", content: [{ type: "text", text: "Show me some Markdown please" }] }] });
     expect(text).toBe(MARKDOWN_SAMPLE);

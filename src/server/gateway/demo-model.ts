@@ -67,8 +67,9 @@ function toolResultsOf(content: Message["content"]): string[] {
     .filter((b) => b.type === "tool_result")
     .map((b) => {
       const c = b.content;
-      if (typeof c === "string") return c;
-      if (Array.isArray(c)) return c.map((x: { text?: string }) => x.text ?? "").join("");
+      // Claude Code appends <system-reminder> blocks to tool results too: never quoted back.
+      if (typeof c === "string") return stripSystemReminders(c);
+      if (Array.isArray(c)) return stripSystemReminders(c.map((x: { text?: string }) => x.text ?? "").join(""));
       return JSON.stringify(c ?? "");
     });
 }
