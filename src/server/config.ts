@@ -81,6 +81,7 @@ const configSchema = z.object({
   ARMORY_TRPC_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(20),
   ARMORY_MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(64),
   ARMORY_MAX_SUBSCRIPTIONS_PER_TOKEN: z.coerce.number().int().min(1).max(100_000).default(32),
+  ARMORY_MAX_LIVE_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(32),
   ARMORY_DOCKER_MAX_SOCKETS: z.coerce.number().int().min(2).max(1024).default(32),
   ARMORY_MAX_CONCURRENT_REQUESTS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(4),
   ARMORY_MAX_CONCURRENT_CALLS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(8),
@@ -123,7 +124,7 @@ const configSchema = z.object({
   ARMORY_CHAT_IDLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   ARMORY_CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(1800),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  LOG_FORMAT: z.enum(["json", "pretty", "auto"]).optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -176,7 +177,8 @@ export interface Config {
   };
   chat: { warm: boolean; idleSeconds: number; turnTimeoutSeconds: number };
   logLevel: RawConfig["LOG_LEVEL"];
-  logFormat: "json" | "pretty";
+  /** `auto`: pretty when stdout is a terminal, JSON otherwise. */
+  logFormat: "json" | "pretty" | "auto";
   /** Bearer token /metrics requires; unset: /metrics is open. */
   metricsToken: string | undefined;
   /** How often running agents are health-checked (armory-supervisor health). */
@@ -193,6 +195,8 @@ export interface Config {
     /** Open subscriptions per user and per machine token (429 beyond). */
     subscriptionsPerUser: number;
     subscriptionsPerToken: number;
+    /** Open live connections (WebSockets at /api/trpc-ws, one per browser tab) per caller (refused beyond). */
+    liveConnectionsPerUser: number;
     /** Connections to the Docker engine at once for ordinary calls (more queue); streams have their own. */
     dockerMaxSockets: number;
     /** tRPC HTTP requests (batches) and procedure calls one caller has served at once; more wait (up to queuedCallsPerUser, then 429). */
@@ -255,7 +259,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     chat: { warm: c.ARMORY_CHAT_WARM, idleSeconds: c.ARMORY_CHAT_IDLE_SECONDS, turnTimeoutSeconds: c.ARMORY_CHAT_TURN_TIMEOUT_SECONDS },
     logLevel: c.LOG_LEVEL,
-    logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "json"),
+    logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "auto"),
     metricsToken: c.ARMORY_METRICS_TOKEN,
     healthCheckIntervalSeconds: c.ARMORY_HEALTH_CHECK_INTERVAL_SECONDS,
     limits: {
@@ -265,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyBytes: Math.ceil(c.ARMORY_FILES_MAX_BYTES / 3) * 4 + 1024 * 1024,
       subscriptionsPerUser: c.ARMORY_MAX_SUBSCRIPTIONS_PER_USER,
       subscriptionsPerToken: c.ARMORY_MAX_SUBSCRIPTIONS_PER_TOKEN,
+      liveConnectionsPerUser: c.ARMORY_MAX_LIVE_CONNECTIONS_PER_USER,
       dockerMaxSockets: c.ARMORY_DOCKER_MAX_SOCKETS,
       requestsPerUser: c.ARMORY_MAX_CONCURRENT_REQUESTS_PER_USER,
       callsPerUser: c.ARMORY_MAX_CONCURRENT_CALLS_PER_USER,

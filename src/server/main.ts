@@ -11,6 +11,7 @@ import type { Database } from "./db";
 import { httpServerOptions } from "./http-boundary";
 import { createLogger, setLogger, type Logger } from "./logger";
 import { metricsResponse, observeHttpRequest } from "./metrics";
+import { createLiveConnections, upgradeListener } from "./api/ws";
 import { createServices, type Services } from "./services";
 import { setServices } from "./services-registry";
 
@@ -123,6 +124,11 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
       }
     });
   });
+  // The browser's live connection (tRPC subscriptions over one WebSocket per tab) at
+  // /api/trpc-ws. In development Next attaches its own upgrade listener to this server on the
+  // first request (hot reload under /_next/); every other upgrade is refused.
+  const live = createLiveConnections(() => services);
+  server.on("upgrade", upgradeListener(live, { clientIp: (req) => clientIp(req, config.trustProxy), passThrough: (path) => dev && path.startsWith("/_next/") }));
   // Agents' egress proxy (HTTP CONNECT through their project's relay) when the relays reach Armory
   // on this server (ARMORY_GATEWAY_URL, or the gateway sharing Armory's port on 0.0.0.0).
   server.on("connect", (req, socket, head) => services.gateway.egress.handle(req, socket, head));
@@ -150,6 +156,9 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
     server,
     close() {
       closing ??= (async () => {
+        // Live connections first: upgraded sockets are not the HTTP server's to close, and an
+        // open one would hold server.close() forever.
+        await live.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

@@ -161,7 +161,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       settings: { checkIntervalMs: config.healthCheckIntervalSeconds * 1000, ...opts.selfHeal },
     });
     const health = new HealthService(db.prisma, collector, monitor);
-    const logs = new LogService(db.prisma, docker, agents.bus);
+    const logs = new LogService(db.prisma, docker, agents.bus, undefined, log.child({ component: "logs" }));
     const m = metrics();
     m.sources.agentStates = async () => {
       const groups = await db.prisma.agent.groupBy({ by: ["observedState"], _count: { _all: true } });
@@ -179,6 +179,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       onMessageSent: (agentId, at) => agents.messageSent(agentId, at),
     });
     await chat.recover();
+    // Chat turns leave their start and end in the agent's logs (the "armory" stream).
+    logs.watchChat(chat.bus);
     // Warm chat processes read the instructions at start: a reload ends them (next turn resumes).
     agentConfig.onReload(({ agentId }) => chat.recycleAgent(agentId));
     let background = false;

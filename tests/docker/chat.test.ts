@@ -241,6 +241,31 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     expect(text(ev2)).toContain("still there?");
   }, 120_000);
 
+  it("refuses deleting a conversation while its turn runs (409); once stopped it is deleted with its warm process", async () => {
+    const sent = await caller.chat.send({ projectId, agentId, message: "A slow one to delete [[delay=300]]" });
+    const it = await stream(sent.sessionId);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) throw new Error("stream ended");
+      if (r.value.data.type === "stream_event" && JSON.stringify(r.value.data.data).includes("text_delta")) break;
+    }
+    await expectTrpcError(caller.chat.deleteSession({ projectId, agentId, sessionId: sent.sessionId }), "CONFLICT", /turn is running/);
+    await caller.chat.interrupt({ projectId, agentId, sessionId: sent.sessionId });
+    const stopped = (await untilEnd(it, sent.runId)).at(-1)!;
+    expect(stopped.type).toBe("run_interrupted");
+    // A finished turn leaves a warm process for the session; deleting the session ends it.
+    const again = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "one more" });
+    expect((await untilEnd(await stream(sent.sessionId, stopped.seq), again.runId)).at(-1)!.type).toBe("run_completed");
+    const warm = (armory.services.chat as unknown as { warm: Map<string, { proc: { alive: boolean } }> }).warm.get(sent.sessionId);
+    expect(warm?.proc.alive).toBe(true);
+    expect(await caller.chat.deleteSession({ projectId, agentId, sessionId: sent.sessionId })).toEqual({ deleted: true, sessionId: sent.sessionId });
+    expect(warm!.proc.alive).toBe(false);
+    const prisma = armory.services.db.prisma;
+    expect(await prisma.chatEvent.count({ where: { sessionId: sent.sessionId } })).toBe(0);
+    expect(await prisma.chatRun.count({ where: { sessionId: sent.sessionId } })).toBe(0);
+    await expectTrpcError(caller.chat.history({ projectId, agentId, sessionId: sent.sessionId }), "NOT_FOUND");
+  }, 120_000);
+
   it("falls back to one process per turn when warm processes are off", async () => {
     armory.services.config.chat.warm = false;
     try {

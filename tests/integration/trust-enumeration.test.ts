@@ -95,8 +95,10 @@ describe("every procedure refuses callers without the right (postgres)", () => {
   it("finds the procedures of every router", () => {
     const paths = procedures.map(([p]) => p);
     expect(paths).toEqual(
-      expect.arrayContaining(["agent.stop", "project.members.add", "token.create", "trust.check", "audit.list", "admin.disableUser", "invitation.create", "invitation.accept"]),
+      expect.arrayContaining(["agent.stop", "project.members.add", "token.create", "trust.check", "audit.list", "admin.disableUser", "invitation.create", "invitation.accept", "files.mkdir", "files.rename", "files.append"]),
     );
+    // Conversation management (rename, delete) is enumerated like every other procedure.
+    expect(paths).toEqual(expect.arrayContaining(["chat.renameSession", "chat.deleteSession", "chat.sessions"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });

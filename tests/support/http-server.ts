@@ -6,14 +6,22 @@ import { EventSource } from "eventsource";
 import superjson from "superjson";
 import type { AppRouter } from "../../src/server/api/root";
 import { handleTrpcRequest } from "../../src/server/api/http";
+import { createLiveConnections, upgradeListener, type LiveConnections } from "../../src/server/api/ws";
 import { CLIENT_IP_HEADER } from "../../src/server/auth";
 import { healthResponse } from "../../src/server/health";
 import { httpServerOptions } from "../../src/server/http-boundary";
 import { metricsResponse, observeHttpRequest } from "../../src/server/metrics";
 import type { Services } from "../../src/server/services";
 
-/** Serves /api/trpc, /api/auth, /api/health and /metrics (recording request durations as Armory's server does), setting the client address header as Armory's server does. */
-export async function startHttp(getServices: () => Services): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * Serves /api/trpc, /api/auth, /api/health and /metrics (recording request durations as Armory's
+ * server does), setting the client address header as Armory's server does, and the live
+ * connection (/api/trpc-ws) through the same upgrade listener as Armory's server.
+ */
+export async function startHttp(
+  getServices: () => Services,
+  liveOptions?: Parameters<typeof createLiveConnections>[1],
+): Promise<{ url: string; live: LiveConnections; close(): Promise<void> }> {
   // The same header/body timeouts as Armory's server (from the services' config).
   const server = http.createServer(httpServerOptions(getServices().config.limits), async (req, res) => {
     const started = performance.now();
@@ -61,15 +69,20 @@ export async function startHttp(getServices: () => Services): Promise<{ url: str
       res.end(String(err));
     }
   });
+  const live = createLiveConnections(getServices, liveOptions);
+  server.on("upgrade", upgradeListener(live, { clientIp: (req) => req.socket.remoteAddress ?? "unknown" }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const addr = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${addr.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    live,
+    close: async () => {
+      await live.close();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import { AgentControls } from "@/components/agents/agent-controls";
 import { formatLimits, type Agent } from "@/components/agents/agent-format";
 import { AgentLastMessage, AgentStatusBadge, AgentStatusDetail, AgentUptime } from "@/components/agents/agent-status";
 import { AgentCardResources } from "@/components/health/agent-card-resources";
+import { restartReasonText } from "@/components/versions/restart-reasons";
 import type { ProjectRole } from "@/server/domain/roles";
 
 export function agentHref(agent: Pick<Agent, "projectId" | "id">, tab?: string) {
@@ -85,7 +86,7 @@ export function AgentCard({ agent, role, engineDown }: { agent: Agent; role: Pro
       {agent.restartRequired ? (
         <p className="flex items-start gap-2 rounded-md bg-amber-500/10 px-2.5 py-1.5 text-xs text-amber-800 dark:text-amber-300">
           <RotateCw className="mt-0.5 size-3.5 shrink-0" aria-hidden="true" />
-          Restart required: settings changed since the container was created.
+          Restart required: {restartReasonText(agent.restartReasons)} since the container was created.
         </p>
       ) : null}
 

@@ -49,7 +49,8 @@ export function useAgentAction(agent: Pick<Agent, "id" | "projectId" | "name">) 
 
 /**
  * The lifecycle buttons a role may use, disabled where the state does not allow them; the
- * clicked one shows its progress. Remove (admins) asks first.
+ * clicked one shows its progress. Remove (admins) asks first; with `confirmStop` (the agent
+ * page's header) Stop asks first too, saying that it stops the container.
  */
 export function AgentControls({
   agent,
@@ -58,6 +59,7 @@ export function AgentControls({
   size = "sm",
   describedBy,
   compact = false,
+  confirmStop = false,
   onRemoved,
   className,
 }: {
@@ -67,6 +69,8 @@ export function AgentControls({
   size?: "sm" | "default";
   /** Remove as an icon button (cards). */
   compact?: boolean;
+  /** Stop asks for confirmation first. */
+  confirmStop?: boolean;
   /** The id of the element naming the agent, so "Start" is announced as "Start, <agent>". */
   describedBy?: string;
   onRemoved?: () => void;
@@ -74,6 +78,7 @@ export function AgentControls({
 }) {
   const { pending, run } = useAgentAction(agent);
   const [removeOpen, setRemoveOpen] = useState(false);
+  const [stopOpen, setStopOpen] = useState(false);
   const allowed = availableActions(agent);
   const canOperate = roleAtLeast(role, "operator");
   const canRemove = roleAtLeast(role, "admin");
@@ -94,13 +99,24 @@ export function AgentControls({
             disabled={pending !== null || !allowed[action] || engineDown}
             title={engineTitle}
             aria-describedby={describedBy}
-            onClick={() => run(action)}
+            onClick={() => (action === "stop" && confirmStop ? setStopOpen(true) : run(action))}
           >
             {isPending ? <Loader2 className="animate-spin" aria-hidden="true" /> : <Icon aria-hidden="true" />}
             {isPending ? busy : idle}
           </Button>
         );
       })}
+      {confirmStop ? (
+        <StopAgentDialog
+          agent={agent}
+          open={stopOpen}
+          onOpenChange={setStopOpen}
+          onConfirm={() => {
+            setStopOpen(false);
+            run("stop");
+          }}
+        />
+      ) : null}
       {canRemove ? (
         <>
           <Button
@@ -120,6 +136,40 @@ export function AgentControls({
         </>
       ) : null}
     </div>
+  );
+}
+
+/** Asks before stopping: Stop stops the agent's container (and whatever runs in it). */
+function StopAgentDialog({
+  agent,
+  open,
+  onOpenChange,
+  onConfirm,
+}: {
+  agent: Agent;
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  onConfirm: () => void;
+}) {
+  return (
+    <AlertDialog open={open} onOpenChange={onOpenChange}>
+      <AlertDialogContent>
+        <AlertDialogHeader>
+          <AlertDialogTitle>Stop {agent.name}&apos;s container?</AlertDialogTitle>
+          <AlertDialogDescription>
+            This stops the agent&apos;s Docker container: a chat turn that is running ends, and so does every process in the
+            container. Its files in <code>/workspace</code> and its Claude sessions are kept; Start runs it again.
+          </AlertDialogDescription>
+        </AlertDialogHeader>
+        <AlertDialogFooter>
+          <AlertDialogCancel type="button">Cancel</AlertDialogCancel>
+          <Button type="button" variant="destructive" onClick={onConfirm}>
+            <Square aria-hidden="true" />
+            Stop container
+          </Button>
+        </AlertDialogFooter>
+      </AlertDialogContent>
+    </AlertDialog>
   );
 }
 

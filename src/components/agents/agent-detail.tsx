@@ -23,6 +23,7 @@ import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { useTRPC } from "@/lib/trpc/client";
+import { restartReasonText } from "@/components/versions/restart-reasons";
 
 const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
   chat: { label: "Chat", icon: MessagesSquare },
@@ -99,7 +100,7 @@ export function AgentDetail({
                 <Badge
                   variant="outline"
                   className="border-amber-500/30 bg-amber-500/10 text-amber-700 dark:text-amber-300"
-                  title="Settings changed since the container was created; restart to apply them"
+                  title={`Since the container was created, ${restartReasonText(a.restartReasons)}; the Settings tab re-creates it`}
                 >
                   <RotateCw aria-hidden="true" />
                   Restart required
@@ -120,6 +121,7 @@ export function AgentDetail({
           engineDown={engine?.state === "down"}
           size="default"
           describedBy="agent-name"
+          confirmStop
           className="lg:flex-nowrap lg:[&>button:last-of-type]:ml-2"
           onRemoved={() => router.push(agentsHref)}
         />

@@ -44,12 +44,6 @@ export function envRow(key = "", value = ""): EnvRow {
   return { id: nextRowId++, key, value };
 }
 
-export function envRows(env: Record<string, string>): EnvRow[] {
-  return Object.entries(env)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, value]) => envRow(key, value));
-}
-
 /** The resource and runtime fields both forms share, as typed (empty = keep the default). */
 export interface RuntimeValues {
   memoryMb: string;

@@ -1,4 +1,7 @@
 "use client";
+// The agent's Settings tab: why it needs a re-create (and the button that does it), its runtime
+// (limits, model, permission mode), its version, its environment (one editor: variables and
+// secrets, one Apply) and what Docker reports about its container.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Loader2, RotateCw } from "lucide-react";
 import { toast } from "sonner";
@@ -6,7 +9,6 @@ import { useAgentAction } from "@/components/agents/agent-controls";
 import { formatLimits, STATE_LABELS, type Agent } from "@/components/agents/agent-format";
 import {
   apiFieldErrors,
-  envRows,
   permissionModeLabel,
   RUNTIME_FIELDS,
   validateRuntime,
@@ -15,8 +17,9 @@ import {
   type RuntimeValues,
 } from "@/components/agents/agent-form";
 import { RuntimeFields } from "@/components/agents/runtime-fields";
-import { SecretsManager } from "@/components/secrets/secrets-manager";
 import { EnvEditor } from "@/components/versions/env-editor";
+import { restartReasonText } from "@/components/versions/restart-reasons";
+import { UpdateProgress, useUpdateSteps } from "@/components/versions/update-progress";
 import { VersionPanel } from "@/components/versions/version-panel";
 import { storeAgent } from "@/components/agents/use-agent-status";
 import { FormError } from "@/components/auth/form-error";
@@ -26,20 +29,14 @@ import { AdminOnlyNotice } from "@/components/projects/role-badge";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "@/components/ui/card";
-import { useTRPC } from "@/lib/trpc/client";
+import { errorMessage, useTRPC } from "@/lib/trpc/client";
 import { timeAgo } from "@/lib/utils";
 import { roleAtLeast, type ProjectRole } from "@/server/domain/roles";
 
-type Config = Pick<Agent, "memoryMb" | "cpus" | "pidsLimit" | "model" | "permissionMode" | "env">;
+type Config = Pick<Agent, "memoryMb" | "cpus" | "pidsLimit" | "model" | "permissionMode">;
 
 function configKey(c: Config): string {
-  const env = Object.entries(c.env).sort(([a], [b]) => a.localeCompare(b));
-  return JSON.stringify([c.memoryMb, c.cpus, c.pidsLimit, c.model, c.permissionMode, env]);
-}
-
-function sameEnv(a: Record<string, string>, b: Record<string, string>): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => k in b && a[k] === b[k]);
+  return JSON.stringify([c.memoryMb, c.cpus, c.pidsLimit, c.model, c.permissionMode]);
 }
 
 function valuesOf(c: Config): RuntimeValues {
@@ -49,7 +46,8 @@ function valuesOf(c: Config): RuntimeValues {
     pidsLimit: String(c.pidsLimit),
     model: c.model,
     permissionMode: c.permissionMode,
-    env: envRows(c.env),
+    // The environment has its own editor (EnvEditor); this form leaves it alone.
+    env: [],
   };
 }
 
@@ -61,7 +59,7 @@ function runtimeFieldErrors(err: unknown): RuntimeErrors | null {
     : null;
 }
 
-/** What changed between the agent's config and the checked form: only those fields are sent. */
+/** What changed between the agent's config and the checked form: only those fields are sent (never env). */
 function patchOf(agent: Config, data: RuntimeData): RuntimeData {
   const patch: RuntimeData = {};
   if (data.memoryMb !== undefined && data.memoryMb !== agent.memoryMb) patch.memoryMb = data.memoryMb;
@@ -71,47 +69,67 @@ function patchOf(agent: Config, data: RuntimeData): RuntimeData {
   if (data.permissionMode !== undefined && data.permissionMode !== agent.permissionMode) {
     patch.permissionMode = data.permissionMode;
   }
-  if (data.env && !sameEnv(data.env, agent.env)) patch.env = data.env;
   return patch;
 }
 
 /** The agent's Settings tab: what it runs, and (for admins) its limits, model, permissions and env. */
 export function AgentSettings({ agent, role, engineDown }: { agent: Agent; role: ProjectRole; engineDown: boolean }) {
+  // One subscription to the agent's updates for the whole tab.
+  const steps = useUpdateSteps(agent.projectId, agent.id);
   return (
     <div className="flex max-w-3xl flex-col gap-6">
-      {agent.restartRequired ? <RestartRequired agent={agent} role={role} engineDown={engineDown} /> : null}
+      {agent.restartRequired ? <RestartRequired agent={agent} role={role} engineDown={engineDown} steps={steps} /> : null}
       {/* Re-mounts (fresh values) when the configuration changes, not on every status change. */}
       <RuntimeSettings key={configKey(agent)} agent={agent} role={role} />
-      <VersionPanel projectId={agent.projectId} agentId={agent.id} role={role} engineDown={engineDown} />
-      <EnvEditor projectId={agent.projectId} agentId={agent.id} role={role} engineDown={engineDown} />
-      <SecretsManager projectId={agent.projectId} agentId={agent.id} role={role} />
+      <VersionPanel projectId={agent.projectId} agentId={agent.id} role={role} engineDown={engineDown} steps={steps} />
+      <EnvEditor projectId={agent.projectId} agentId={agent.id} role={role} engineDown={engineDown} steps={steps} />
       <AgentFacts agent={agent} />
     </div>
   );
 }
 
-function RestartRequired({ agent, role, engineDown }: { agent: Agent; role: ProjectRole; engineDown: boolean }) {
+/**
+ * Why the container must be re-created, and the button that does it: for admins on a running
+ * agent the safe re-create (the same rollout as Apply, with its steps); otherwise a restart
+ * (operators) or a start, which re-creates it too.
+ */
+function RestartRequired({ agent, role, engineDown, steps }: { agent: Agent; role: ProjectRole; engineDown: boolean; steps: Parameters<typeof UpdateProgress>[0]["steps"] }) {
+  const trpc = useTRPC();
   const { pending, run } = useAgentAction(agent);
   const running = agent.observedState === "running";
+  const safe = running && roleAtLeast(role, "admin");
+  const recreate = useMutation(
+    trpc.env.patch.mutationOptions({
+      onSuccess: (r) => toast.success("Re-created with the current settings", { description: `Took ${((r.update.durationMs ?? 0) / 1000).toFixed(1)} s; the workspace was kept.` }),
+      onError: (err) => toast.error("The re-create was rolled back", { description: errorMessage(err) }),
+    }),
+  );
+  const busy = recreate.isPending || pending !== null;
   return (
     <Alert className="border-amber-500/40 bg-amber-500/5" data-testid="restart-required">
       <RotateCw aria-hidden="true" className="text-amber-600 dark:text-amber-400" />
       <AlertTitle>Restart required</AlertTitle>
       <AlertDescription>
-        <p>
-          The model, permission mode, environment or secrets changed since this agent&apos;s container was created. They apply when
-          it is {running ? "restarted" : "started"} (the container is re-created; /workspace and sessions are kept).
+        <p data-testid="restart-reasons">
+          Since this agent&apos;s container was created, {restartReasonText(agent.restartReasons)}. The container still runs the
+          old settings; they apply when it is re-created{running ? "" : " at its next start"} (the workspace and chat sessions
+          are kept).
         </p>
         {roleAtLeast(role, "operator") ? (
           <Button
             size="sm"
             className="mt-2"
-            disabled={pending !== null || engineDown}
-            onClick={() => run(running ? "restart" : "start")}
+            disabled={busy || engineDown}
+            onClick={() => (safe ? recreate.mutate({ projectId: agent.projectId, agentId: agent.id }) : run(running ? "restart" : "start"))}
           >
-            {pending ? <Loader2 className="animate-spin" aria-hidden="true" /> : <RotateCw aria-hidden="true" />}
-            {pending ? (running ? "Restarting…" : "Starting…") : running ? "Restart now" : "Start now"}
+            {busy ? <Loader2 className="animate-spin" aria-hidden="true" /> : <RotateCw aria-hidden="true" />}
+            {busy ? (safe ? "Re-creating…" : running ? "Restarting…" : "Starting…") : safe ? "Re-create now" : running ? "Restart now" : "Start now"}
           </Button>
+        ) : null}
+        {recreate.isPending ? (
+          <div className="mt-2 w-full">
+            <UpdateProgress steps={steps.filter((s) => s.kind === "env")} />
+          </div>
         ) : null}
       </AlertDescription>
     </Alert>
@@ -136,7 +154,7 @@ function RuntimeSettings({ agent, role }: { agent: Agent; role: ProjectRole }) {
         const live = patch.memoryMb !== undefined || patch.cpus !== undefined || patch.pidsLimit !== undefined;
         toast.success("Agent settings saved", {
           description: saved.restartRequired
-            ? "Restart the agent to apply the model, permission mode or environment."
+            ? "Re-create the container to apply the model or permission mode (see Restart required above)."
             : live && saved.observedState === "running"
               ? "The new limits apply to the running container now."
               : undefined,
@@ -165,8 +183,8 @@ function RuntimeSettings({ agent, role }: { agent: Agent; role: ProjectRole }) {
           <h3>Runtime</h3>
         </CardTitle>
         <CardDescription>
-          Memory, CPU and process limits apply to the running container at once. Model, permission mode and environment
-          apply at the next restart.
+          Memory, CPU and process limits apply to the running container at once. Model and permission mode apply when the
+          container is re-created (Restart required above offers it).
         </CardDescription>
       </CardHeader>
       <form ref={formRef} onSubmit={onSubmit} noValidate aria-label="Agent settings" className="flex flex-col gap-6">
@@ -181,7 +199,7 @@ function RuntimeSettings({ agent, role }: { agent: Agent; role: ProjectRole }) {
             errors={errors}
             onChange={change}
             disabled={!canEdit || update.isPending}
-            envDescription="The agent's full environment (the template's variables and its own), applied at the next restart. Armory adds its own ARMORY_* variables and the model. The Environment section below applies changes at once, with rollback, and shows secrets."
+            withEnv={false}
           />
         </CardContent>
         <CardFooter className="bg-muted/40 justify-between gap-4 border-t py-4 [.border-t]:pt-4">

@@ -5,6 +5,7 @@ import { useNow } from "@/components/agents/use-now";
 import type { LiveConnection } from "@/components/agents/use-agent-status";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
+import { useLiveConnection } from "@/lib/trpc/client";
 import { cn, timeAgo } from "@/lib/utils";
 import type { EngineState } from "@/server/api/routers/agent/schemas";
 
@@ -87,13 +88,17 @@ export function EngineBanner({ engine }: { engine: EngineState | null }) {
 }
 
 /** A small "Live" / "Reconnecting…" marker for the status stream. */
-export function LiveIndicator({ connection }: { connection: LiveConnection }) {
+export function LiveIndicator({ connection: stream }: { connection: LiveConnection }) {
+  // The tab's one live connection (every stream of the tab rides on it): when it dropped, say so.
+  const socket = useLiveConnection();
+  const connection: LiveConnection = stream !== "off" && socket === "reconnecting" ? "reconnecting" : stream;
   if (connection === "off") return null;
   const label =
     connection === "live" ? "Live" : connection === "reconnecting" ? "Reconnecting…" : "Connecting…";
   return (
     <span
       role="status"
+      data-testid="live-indicator"
       className="text-muted-foreground inline-flex items-center gap-1.5 text-xs"
       title={connection === "live" ? "Status changes appear here as they happen" : "Waiting for live status updates"}
     >

@@ -28,7 +28,7 @@ export function RuntimeFields({
   onChange,
   disabled,
   placeholders,
-  envDescription,
+  withEnv = true,
 }: {
   idPrefix: string;
   values: RuntimeValues;
@@ -37,7 +37,8 @@ export function RuntimeFields({
   disabled?: boolean;
   /** The template's values, shown as placeholders (create) — absent in settings. */
   placeholders?: Pick<Template, "memoryMb" | "cpus" | "pidsLimit" | "model" | "permissionMode" | "env">;
-  envDescription?: React.ReactNode;
+  /** The env rows (the create dialog); the agent's Settings has its own environment editor. */
+  withEnv?: boolean;
 }) {
   const templateEnv = placeholders ? Object.keys(placeholders.env).sort() : [];
   const field = fieldBinder(values, errors, onChange);
@@ -87,6 +88,7 @@ export function RuntimeFields({
           </option>
         ))}
       </SelectField>
+      {withEnv ? (
       <EnvEditor
         id={`${idPrefix}-env`}
         rows={values.env}
@@ -95,12 +97,12 @@ export function RuntimeFields({
         error={errors.env}
         disabled={disabled}
         description={
-          envDescription ??
-          (templateEnv.length
+          templateEnv.length
             ? `Added to the template's ${templateEnv.length} variable${templateEnv.length === 1 ? "" : "s"} (${templateEnv.join(", ")}); a name the template sets too takes your value.`
-            : undefined)
+            : undefined
         }
       />
+      ) : null}
     </FieldGroup>
   );
 }

@@ -5,7 +5,18 @@ import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
 
 export type TurnItem =
   | { kind: "text"; key: string; text: string }
-  | { kind: "tool"; key: string; id: string; name: string; input: unknown; inputPreview: string; result: string | null; isError: boolean }
+  | {
+      kind: "tool";
+      key: string;
+      id: string;
+      name: string;
+      input: unknown;
+      inputPreview: string;
+      result: string | null;
+      isError: boolean;
+      /** Claude Code's structured result of the call (for Write: the file's previous content as originalFile). */
+      toolUseResult: unknown;
+    }
   | { kind: "notice"; key: string; tone: "warn" | "muted"; text: string };
 
 export type TurnStatus = "running" | "completed" | "failed" | "interrupted";
@@ -97,7 +108,7 @@ export function buildTranscript(events: ChatStreamEvent[]): Turn[] {
             t.items.push({ kind: "text", key: `${id}:full:${i}:${e.seq}`, text: b.text });
           } else if (b.type === "tool_use" && typeof b.id === "string" && !tools.has(b.id)) {
             const name = typeof b.name === "string" ? b.name : "tool";
-            const item: Extract<TurnItem, { kind: "tool" }> = { kind: "tool", key: b.id, id: b.id, name, input: b.input, inputPreview: toolPreview(name, b.input), result: null, isError: false };
+            const item: Extract<TurnItem, { kind: "tool" }> = { kind: "tool", key: b.id, id: b.id, name, input: b.input, inputPreview: toolPreview(name, b.input), result: null, isError: false, toolUseResult: null };
             tools.set(b.id, item);
             t.items.push(item);
           }
@@ -107,12 +118,14 @@ export function buildTranscript(events: ChatStreamEvent[]): Turn[] {
       case "user": {
         const msg = isObj(d.message) ? d.message : {};
         const content = Array.isArray(msg.content) ? msg.content : [];
-        for (const b of content) {
-          if (!isObj(b) || b.type !== "tool_result" || typeof b.tool_use_id !== "string") continue;
-          const tool = tools.get(b.tool_use_id);
+        const results = content.filter((b): b is Obj => isObj(b) && b.type === "tool_result" && typeof b.tool_use_id === "string");
+        for (const b of results) {
+          const tool = tools.get(b.tool_use_id as string);
           if (tool) {
             tool.result = resultText(b.content);
             tool.isError = b.is_error === true;
+            // The structured result belongs to the message's one tool result.
+            if (results.length === 1 && d.tool_use_result !== undefined) tool.toolUseResult = d.tool_use_result;
           }
         }
         break;
@@ -149,7 +162,9 @@ export function formatDuration(ms: number | null): string {
   return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-export function formatCost(usd: number | null): string {
+/** What a cost reads as; with the demo model (which costs nothing) "demo, no cost" rather than $0. */
+export function formatCost(usd: number | null, opts: { demo?: boolean } = {}): string {
+  if (opts.demo && !usd) return "demo, no cost";
   if (usd == null) return "";
   if (usd === 0) return "$0";
   if (usd < 0.01) return `$${usd.toFixed(4)}`;

@@ -1,21 +1,33 @@
 "use client";
-// One open file: Monaco (lazy), Save / Revert / Preview (markdown), and what happens when the
-// file changes underneath — taken over silently while there are no local edits, otherwise a
-// notice offering to reload (drop mine) or overwrite (keep mine). Saves are conditional on the
-// content the edit started from (expectedSha256), so nothing is lost to a concurrent change.
+// One open file: Monaco (lazy), Save / Discard / Close / Preview (markdown), and what happens when
+// the file changes underneath — taken over silently while there are no local edits, otherwise a
+// notice offering to keep mine or take theirs. Saves are conditional on the content the edit
+// started from (expectedSha256), so nothing is lost to a concurrent change. Unsaved edits live in
+// the draft store (./draft-store): they survive this editor unmounting, and dropping them asks.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { TRPCClientError } from "@trpc/client";
-import { Eye, FileWarning, Pencil, RotateCcw, Save, Upload } from "lucide-react";
+import { Eye, FileWarning, Pencil, RotateCcw, Save, Upload, X } from "lucide-react";
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { toast } from "sonner";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
+import {
+  AlertDialog,
+  AlertDialogAction,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+} from "@/components/ui/alert-dialog";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
 import { errorMessage, useTRPC } from "@/lib/trpc/client";
 import { CodeEditor, languageFor, MarkdownPreview } from "./code-editor";
+import { clearDraft, getDraft, saveDraft } from "./draft-store";
 import { formatMode, formatSize, isMarkdown, type FileRead } from "./file-format";
 
 function subscribeDark(cb: () => void) {
@@ -43,30 +55,39 @@ export function FileEditor({
   agentId,
   path,
   canWrite,
-  onDirtyChange,
+  onClose,
 }: {
   projectId: string;
   agentId: string;
   path: string;
   canWrite: boolean;
-  onDirtyChange(dirty: boolean): void;
+  onClose(): void;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const dark = useDark();
   const readKey = { projectId, agentId, path };
   const read = useQuery(trpc.files.read.queryOptions(readKey, { staleTime: 0 }));
-  const [baseline, setBaseline] = useState<Baseline | null>(null);
-  const [draft, setDraft] = useState("");
+  // A draft kept from an earlier visit comes back as it was (text and the version it started from).
+  const [stored] = useState(() => getDraft(agentId, path));
+  const [baseline, setBaseline] = useState<Baseline | null>(stored?.baseline ?? null);
+  const [draft, setDraft] = useState(stored?.text ?? "");
   /** What the editor is told to show; a new object only when the text is set from outside typing. */
-  const [shown, setShown] = useState({ text: "" });
+  const [shown, setShown] = useState({ text: stored?.text ?? "" });
+  /** Which discard is being confirmed. */
+  const [confirm, setConfirm] = useState<null | "discard" | "close" | "theirs">(null);
   const [underneath, setUnderneath] = useState<null | "changed" | "deleted">(null);
   const [updatedFromContainer, setUpdatedFromContainer] = useState(false);
   const [preview, setPreview] = useState(false);
   const [seenSha, setSeenSha] = useState<string | null>(null);
   const dirty = !!baseline && draft !== baseline.content;
 
-  useEffect(() => onDirtyChange(dirty), [dirty, onDirtyChange]);
+  // Unsaved edits go to the draft store (kept when this editor unmounts); a clean file has none.
+  useEffect(() => {
+    if (!baseline) return;
+    if (dirty) saveDraft({ projectId, agentId, path, baseline, text: draft });
+    else clearDraft(agentId, path);
+  }, [projectId, agentId, path, baseline, draft, dirty]);
 
   const showText = (text: string) => {
     setDraft(text);
@@ -108,17 +129,6 @@ export function FileEditor({
     ),
   );
 
-  // The unsaved-change guard for leaving the page.
-  useEffect(() => {
-    if (!dirty) return;
-    const onBeforeUnload = (e: BeforeUnloadEvent) => {
-      e.preventDefault();
-      e.returnValue = "";
-    };
-    window.addEventListener("beforeunload", onBeforeUnload);
-    return () => window.removeEventListener("beforeunload", onBeforeUnload);
-  }, [dirty]);
-
   const write = useMutation(
     trpc.files.write.mutationOptions({
       onSuccess: (res, vars) => {
@@ -149,10 +159,27 @@ export function FileEditor({
   });
   const onSaveKey = useCallback(() => saveRef.current(), []);
 
+  /** Take theirs: the server's version replaces the draft. */
   const reload = async () => {
     const res = await read.refetch();
     if (res.data) adopt(res.data);
   };
+  /** Keep mine: the draft stays, now based on the server's version (a save replaces theirs). */
+  const keepMine = () => {
+    const latest = read.data;
+    if (latest && latest.encoding === "utf-8") setBaseline({ content: latest.content, sha256: latest.sha256 });
+    setUnderneath(null);
+  };
+  const confirmed = () => {
+    const what = confirm;
+    setConfirm(null);
+    if (what === "discard") showText(baseline?.content ?? "");
+    else if (what === "close") {
+      clearDraft(agentId, path);
+      onClose();
+    } else if (what === "theirs") void reload();
+  };
+  const close = () => (dirty ? setConfirm("close") : onClose());
 
   if (read.isError) {
     return (
@@ -202,9 +229,9 @@ export function FileEditor({
           ) : null}
           {canWrite && !binary ? (
             <>
-              <Button variant="outline" size="sm" onClick={() => showText(baseline.content)} disabled={!dirty}>
+              <Button variant="outline" size="sm" onClick={() => setConfirm("discard")} disabled={!dirty}>
                 <RotateCcw aria-hidden="true" />
-                Revert
+                Discard
               </Button>
               <Button size="sm" onClick={() => save()} disabled={!dirty || write.isPending}>
                 <Save aria-hidden="true" />
@@ -212,6 +239,9 @@ export function FileEditor({
               </Button>
             </>
           ) : null}
+          <Button variant="ghost" size="icon" className="size-8" onClick={close} aria-label={`Close ${path}`} title="Close the file">
+            <X aria-hidden="true" />
+          </Button>
         </div>
       </div>
 
@@ -223,19 +253,25 @@ export function FileEditor({
             <p>
               {underneath === "deleted"
                 ? "It no longer exists in the container. Save to create it again with your text."
-                : "Someone (or the agent) changed it since you opened it. Reload to see their version and drop your edits, or overwrite it with yours."}
+                : "Someone (or the agent) changed it on the server since your unsaved edits began. Keep mine (your text stays; saving replaces their version) or take theirs (your edits are dropped)."}
             </p>
-            <div className="mt-2 flex gap-2">
+            <div className="mt-2 flex flex-wrap gap-2">
               {underneath === "changed" ? (
-                <Button variant="outline" size="sm" onClick={() => void reload()}>
-                  <RotateCcw aria-hidden="true" />
-                  Reload
-                </Button>
+                <>
+                  <Button variant="outline" size="sm" onClick={keepMine}>
+                    <Pencil aria-hidden="true" />
+                    Keep mine
+                  </Button>
+                  <Button variant="outline" size="sm" onClick={() => setConfirm("theirs")}>
+                    <RotateCcw aria-hidden="true" />
+                    Take theirs
+                  </Button>
+                </>
               ) : null}
               {canWrite ? (
                 <Button variant="outline" size="sm" onClick={() => save(true)} disabled={write.isPending}>
                   <Upload aria-hidden="true" />
-                  Overwrite with mine
+                  {underneath === "deleted" ? "Save mine again" : "Overwrite with mine now"}
                 </Button>
               ) : null}
             </div>
@@ -256,6 +292,25 @@ export function FileEditor({
           </>
         )}
       </div>
+
+      <AlertDialog open={confirm !== null} onOpenChange={(open) => !open && setConfirm(null)}>
+        <AlertDialogContent>
+          <AlertDialogHeader>
+            <AlertDialogTitle>{confirm === "theirs" ? "Take their version?" : confirm === "close" ? "Close and discard your changes?" : "Discard your changes?"}</AlertDialogTitle>
+            <AlertDialogDescription>
+              {confirm === "theirs"
+                ? `Your unsaved edits to ${path} are dropped and the editor shows the version on the server.`
+                : `Your unsaved edits to ${path} are lost; the file stays as it is on the server.`}
+            </AlertDialogDescription>
+          </AlertDialogHeader>
+          <AlertDialogFooter>
+            <AlertDialogCancel>Keep editing</AlertDialogCancel>
+            <AlertDialogAction className="bg-destructive text-white hover:bg-destructive/90" onClick={confirmed}>
+              {confirm === "theirs" ? "Take theirs" : "Discard changes"}
+            </AlertDialogAction>
+          </AlertDialogFooter>
+        </AlertDialogContent>
+      </AlertDialog>
     </div>
   );
 }

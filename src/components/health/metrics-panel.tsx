@@ -73,7 +73,8 @@ export function MetricsPanel({ projectId, agentId, role }: { projectId: string; 
   useSubscription(
     trpc.health.statsStream.subscriptionOptions(
       { projectId, agentId },
-      { onData: (s) => setLive((prev) => (prev.length >= WINDOW ? [...prev.slice(1 - WINDOW), s] : [...prev, s])) },
+      // A (re)connection starts with the newest sample, which may be one already shown.
+      { onData: (s) => setLive((prev) => ((prev.at(-1)?.time.getTime() ?? 0) >= s.time.getTime() ? prev : prev.length >= WINDOW ? [...prev.slice(1 - WINDOW), s] : [...prev, s])) },
     ),
   );
   const policy = useMutation(

@@ -1,6 +1,7 @@
 "use client";
-// Secrets of a project or of one agent: names, sizes and times only (values are write-only), a
-// form to set or replace one, and delete with confirmation.
+// Secrets of a project: names, sizes and times only (values are write-only), a form to set or
+// replace one, and delete with confirmation. (An agent's own secrets are in its Settings' one
+// environment editor, components/versions/env-editor.tsx.)
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { KeyRound, Loader2, Trash2 } from "lucide-react";
 import { useState } from "react";
@@ -37,29 +38,24 @@ function problems(name: string, value: string): { name?: string; value?: string 
   return out;
 }
 
-export function SecretsManager({ projectId, agentId, role }: { projectId: string; agentId?: string; role: ProjectRole }) {
+export function SecretsManager({ projectId, role }: { projectId: string; role: ProjectRole }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  // Project secrets need admin; an agent's own need update_env (admin by default).
+  // Project secrets need admin.
   const canManage = roleAtLeast(role, "admin");
-  const listOptions = agentId ? trpc.secret.agent.list.queryOptions({ projectId, agentId }) : trpc.secret.list.queryOptions({ projectId });
+  const listOptions = trpc.secret.list.queryOptions({ projectId });
   const list = useQuery({ ...listOptions, enabled: canManage });
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [touched, setTouched] = useState(false);
   const [confirming, setConfirming] = useState<string | null>(null);
 
-  const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: listOptions.queryKey });
-    if (agentId) void queryClient.invalidateQueries({ queryKey: trpc.env.get.queryKey({ projectId, agentId }) });
-  };
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: listOptions.queryKey });
   const onError = (err: unknown) => toast.error("The secret was not changed", { description: errorMessage(err) });
   const setProject = useMutation(trpc.secret.set.mutationOptions({ onError }));
-  const setAgent = useMutation(trpc.secret.agent.set.mutationOptions({ onError }));
   const delProject = useMutation(trpc.secret.delete.mutationOptions({ onError }));
-  const delAgent = useMutation(trpc.secret.agent.delete.mutationOptions({ onError }));
-  const saving = setProject.isPending || setAgent.isPending;
-  const deleting = delProject.isPending || delAgent.isPending;
+  const saving = setProject.isPending;
+  const deleting = delProject.isPending;
 
   const found = problems(name, value);
   const invalid = Object.keys(found).length > 0;
@@ -70,10 +66,9 @@ export function SecretsManager({ projectId, agentId, role }: { projectId: string
     if (invalid || saving) return;
     const input = { projectId, name: name.trim(), value };
     const replaced = list.data?.some((s) => s.name === input.name);
-    if (agentId) await setAgent.mutateAsync({ ...input, agentId });
-    else await setProject.mutateAsync(input);
+    await setProject.mutateAsync(input);
     toast.success(`Secret ${input.name} ${replaced ? "replaced" : "saved"}`, {
-      description: agentId ? "It reaches the container when the agent is next re-created (apply the environment below)." : "Agents get it when their containers are next re-created.",
+      description: "Agents get it when their containers are next re-created (their Settings say so and offer it).",
     });
     setName("");
     setValue("");
@@ -82,23 +77,21 @@ export function SecretsManager({ projectId, agentId, role }: { projectId: string
   }
 
   async function remove(secret: string) {
-    if (agentId) await delAgent.mutateAsync({ projectId, agentId, name: secret });
-    else await delProject.mutateAsync({ projectId, name: secret });
+    await delProject.mutateAsync({ projectId, name: secret });
     setConfirming(null);
     toast.success(`Secret ${secret} deleted`);
     refresh();
   }
 
   return (
-    <Card data-testid={agentId ? "agent-secrets" : "project-secrets"}>
+    <Card data-testid="project-secrets">
       <CardHeader>
         <CardTitle>
-          <h3>{agentId ? "Agent secrets" : "Project secrets"}</h3>
+          <h3>Project secrets</h3>
         </CardTitle>
         <CardDescription>
-          {agentId
-            ? "Encrypted values injected into this agent's container as environment variables; they override project secrets of the same name."
-            : "Encrypted values every agent of this project gets as environment variables. Values are never shown again, returned by the API or logged."}
+          Encrypted values every agent of this project gets as environment variables. Values are never shown again, returned
+          by the API or logged.
         </CardDescription>
       </CardHeader>
       <CardContent className="flex flex-col gap-5">
@@ -148,12 +141,12 @@ export function SecretsManager({ projectId, agentId, role }: { projectId: string
           </ul>
         ) : null}
         {canManage ? (
-          <form onSubmit={(e) => void save(e).catch(() => {})} noValidate aria-label={agentId ? "Set an agent secret" : "Set a project secret"} className="flex flex-col gap-3">
+          <form onSubmit={(e) => void save(e).catch(() => {})} noValidate aria-label="Set a project secret" className="flex flex-col gap-3">
             <div className="grid gap-3 sm:grid-cols-[14rem_1fr]">
               <div className="flex flex-col gap-1.5">
-                <Label htmlFor={`secret-name-${agentId ?? "project"}`}>Name</Label>
+                <Label htmlFor={"secret-name-project"}>Name</Label>
                 <Input
-                  id={`secret-name-${agentId ?? "project"}`}
+                  id={"secret-name-project"}
                   value={name}
                   onChange={(e) => setName(e.target.value)}
                   placeholder="ANTHROPIC_API_KEY"
@@ -164,9 +157,9 @@ export function SecretsManager({ projectId, agentId, role }: { projectId: string
                 {touched && found.name ? <p className="text-destructive text-xs">{found.name}</p> : null}
               </div>
               <div className="flex flex-col gap-1.5">
-                <Label htmlFor={`secret-value-${agentId ?? "project"}`}>Value</Label>
+                <Label htmlFor={"secret-value-project"}>Value</Label>
                 <Textarea
-                  id={`secret-value-${agentId ?? "project"}`}
+                  id={"secret-value-project"}
                   value={value}
                   onChange={(e) => setValue(e.target.value)}
                   rows={1}

@@ -1,7 +1,7 @@
 "use client";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { ScrollText } from "lucide-react";
+import { Check, ScrollText } from "lucide-react";
 import { useState } from "react";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { AdminOnlyNotice } from "@/components/projects/role-badge";
@@ -26,16 +26,29 @@ interface Filters {
 }
 const EMPTY: Filters = { caller: "", target: "", action: "", allowed: "", from: "", to: "" };
 
-/** The project's audit log (admins): filters, newest first, live, "Load older" paging. */
+type View = "changes" | "reads" | "all";
+const VIEWS: { value: View; label: string; hint: string }[] = [
+  { value: "changes", label: "Changes and denials", hint: "Every change and every refused call" },
+  { value: "reads", label: "Reads", hint: "Allowed reads; repeated reads by one caller of one agent are folded" },
+  { value: "all", label: "Everything", hint: "Changes, denials and folded reads" },
+];
+
+/**
+ * The project's audit log (admins): opens on changes and denials; reads are one click away, folded
+ * by the server (same caller, same agent, close together) so paging stays exact. Newest first,
+ * live, "Load older" paging.
+ */
 export function AuditLog({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
   const project = useQuery(trpc.project.get.queryOptions({ projectId }));
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
+  const [view, setView] = useState<View>("changes");
   const canRead = !!project.data && roleAtLeast(project.data.role, "admin");
   const input = {
     projectId,
     limit: 50,
+    show: view,
     caller: filters.caller || undefined,
     target: filters.target || undefined,
     action: filters.action || undefined,
@@ -60,13 +73,29 @@ export function AuditLog({ projectId }: { projectId: string }) {
         <h2 id="audit-title" className="text-lg font-semibold tracking-tight">Audit log</h2>
         <p className="text-muted-foreground text-sm">
           Every change, every permission decision and every refused call in this project: who, what, on which agent,
-          allowed or denied, and why.
+          allowed or denied, and why. Opens on changes and denials; reads are one click away.
         </p>
       </div>
       {!canRead ? (
         <AdminOnlyNotice role={project.data.role} what="nothing here, and only they can read the audit log" />
       ) : (
         <>
+          <div role="group" aria-label="Show" className="flex flex-wrap items-center gap-2">
+            {VIEWS.map((v) => (
+              <Button
+                key={v.value}
+                type="button"
+                size="sm"
+                variant={view === v.value ? "default" : "outline"}
+                aria-pressed={view === v.value}
+                title={v.hint}
+                onClick={() => setView(v.value)}
+              >
+                {view === v.value ? <Check aria-hidden="true" /> : null}
+                {v.label}
+              </Button>
+            ))}
+          </div>
           <form
             aria-label="Audit filters"
             className="grid gap-3 sm:grid-cols-3 lg:grid-cols-6"
@@ -105,10 +134,15 @@ export function AuditLog({ projectId }: { projectId: string }) {
           ) : entries.length === 0 ? (
             <div className="text-muted-foreground flex flex-col items-center gap-2 rounded-xl border border-dashed px-6 py-12 text-center text-sm">
               <ScrollText className="size-6" aria-hidden="true" />
-              {filters === EMPTY ? "Nothing recorded yet." : "No entries match these filters."}
+              {filters !== EMPTY
+                ? "No entries match these filters."
+                : view === "changes"
+                  ? "No changes or denials yet. Reads are under “Reads”."
+                  : "Nothing recorded yet."}
             </div>
           ) : (
-            <div className="overflow-x-auto rounded-md border">
+            // Focusable: the table scrolls sideways on narrow screens, and keyboards must reach it.
+            <div className="overflow-x-auto rounded-md border" role="region" aria-label="Audit entries, scrollable" tabIndex={0}>
               <table className="w-full text-left text-sm" aria-label="Audit entries">
                 <thead className="bg-muted/50 text-muted-foreground text-xs">
                   <tr>
@@ -151,9 +185,17 @@ function FilterInput({ id, label, ...props }: { id: string; label: string } & Re
 
 function AuditRow({ entry: e }: { entry: Entry }) {
   const target = [e.agentName ?? e.agentId, e.filePath, e.image].filter(Boolean).join(" · ");
+  const folded = e.count > 1;
   return (
-    <tr className="align-top">
-      <td className="px-3 py-2 whitespace-nowrap" title={fullTime(e.at)}>{relative(e.at)}</td>
+    <tr className="align-top" data-testid="audit-row" data-count={e.count}>
+      <td className="px-3 py-2 whitespace-nowrap">
+        <time dateTime={e.at.toISOString()} title={fullTime(e.at)}>{relative(e.at)}</time>
+        {folded ? (
+          <div className="text-muted-foreground text-xs" title={`${fullTime(e.firstAt)} – ${fullTime(e.at)}`}>
+            first {relative(e.firstAt)}
+          </div>
+        ) : null}
+      </td>
       <td className="px-3 py-2">
         <div className="flex flex-col">
           <span>{e.userEmail ?? "anonymous"}</span>
@@ -161,9 +203,20 @@ function AuditRow({ entry: e }: { entry: Entry }) {
         </div>
       </td>
       <td className="px-3 py-2">
-        <div className="flex flex-col">
-          <code className="text-xs">{e.action}</code>
-          <span className="text-muted-foreground text-xs">{e.permission ?? e.type}</span>
+        <div className="flex flex-col items-start gap-0.5">
+          {folded ? (
+            <>
+              <Badge variant="secondary" className="font-normal" data-testid="audit-fold">
+                {e.count} reads
+              </Badge>
+              <code className="text-xs">{e.actions.slice(0, 3).join(", ")}{e.actions.length > 3 ? ` +${e.actions.length - 3}` : ""}</code>
+            </>
+          ) : (
+            <>
+              <code className="text-xs">{e.action}</code>
+              <span className="text-muted-foreground text-xs">{e.permission ?? e.type}</span>
+            </>
+          )}
         </div>
       </td>
       <td className="px-3 py-2 text-xs break-all">{target || "—"}</td>

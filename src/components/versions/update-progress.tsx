@@ -1,6 +1,7 @@
 "use client";
-// Live steps of an agent's update (version.onUpdate over SSE), shared by the version picker and
-// the env editor: both apply changes by the same safe re-create.
+// Live steps of an agent's update (version.onUpdate), one subscription per Settings tab shared by
+// the version picker, the env editor and "Restart required": all apply changes by the same safe
+// re-create.
 import { useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { CheckCircle2, Circle, Loader2, Undo2 } from "lucide-react";
@@ -28,7 +29,8 @@ export function useUpdateSteps(projectId: string, agentId: string): UpdateStepEv
       { projectId, agentId },
       {
         onData: (e) => {
-          setSteps((prev) => (prev[0] && prev[0].updateId !== e.updateId ? [e] : [...prev, e]));
+          // A (re)connection replays the running update's steps first: keep each step once.
+          setSteps((prev) => (prev[0] && prev[0].updateId !== e.updateId ? [e] : prev.some((p) => p.step === e.step && p.at.getTime() === e.at.getTime()) ? prev : [...prev, e]));
           if (e.step === "done" || e.step === "rolled-back") {
             void queryClient.invalidateQueries({ queryKey: trpc.version.history.queryKey({ projectId, agentId }) });
             void queryClient.invalidateQueries({ queryKey: trpc.version.list.queryKey({ projectId, agentId }) });

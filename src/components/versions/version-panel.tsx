@@ -12,9 +12,10 @@ import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Label } from "@/components/ui/label";
 import { Skeleton } from "@/components/ui/skeleton";
-import { UpdateProgress, useUpdateSteps } from "@/components/versions/update-progress";
+import { UpdateProgress } from "@/components/versions/update-progress";
 import { errorMessage, useTRPC } from "@/lib/trpc/client";
 import { timeAgo } from "@/lib/utils";
+import type { UpdateStepEventView } from "@/server/api/routers/version/schemas";
 import { roleAtLeast, type ProjectRole } from "@/server/domain/roles";
 
 function duration(ms: number | null): string {
@@ -22,12 +23,24 @@ function duration(ms: number | null): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-export function VersionPanel({ projectId, agentId, role, engineDown }: { projectId: string; agentId: string; role: ProjectRole; engineDown: boolean }) {
+export function VersionPanel({
+  projectId,
+  agentId,
+  role,
+  engineDown,
+  steps,
+}: {
+  projectId: string;
+  agentId: string;
+  role: ProjectRole;
+  engineDown: boolean;
+  /** Live steps of this agent's latest update (the env editor shows those of env changes). */
+  steps: UpdateStepEventView[];
+}) {
   const trpc = useTRPC();
   const canUpdate = roleAtLeast(role, "admin");
   const versions = useQuery(trpc.version.list.queryOptions({ projectId, agentId }));
   const history = useQuery(trpc.version.history.queryOptions({ projectId, agentId }));
-  const steps = useUpdateSteps(projectId, agentId);
   const [picked, setPicked] = useState<string>("");
   const update = useMutation(
     trpc.version.update.mutationOptions({
@@ -105,7 +118,7 @@ export function VersionPanel({ projectId, agentId, role, engineDown }: { project
             )}
           </>
         ) : null}
-        <UpdateProgress steps={steps} />
+        <UpdateProgress steps={steps.filter((s) => s.kind === "image")} />
         <div className="flex flex-col gap-2">
           <h4 className="text-sm font-medium">History</h4>
           {history.isPending ? <Skeleton className="h-16 w-full" /> : null}

@@ -24,6 +24,8 @@ import {
   type AgentContainerSpec,
 } from "../docker/containers";
 import { DockerEventsFollower, type DockerContainerEvent } from "../docker/events";
+import { ContainerFiles } from "../docker/files";
+import { WORKSPACE_ROOT } from "../files/paths";
 import { MASKED_VALUE } from "../domain/env";
 import { DomainError, notFound } from "../domain/errors";
 import type { Logger } from "../logger";
@@ -84,6 +86,8 @@ export interface CreateAgentInput {
     env: Record<string, string>;
     permissionMode: string;
     volumes: { name: string; mountPath: string }[];
+    /** Written to the new agent's /workspace/CLAUDE.md on its first start. */
+    instructions?: string;
   };
   overrides?: {
     memoryMb?: number;
@@ -122,12 +126,53 @@ function volumesOf(json: Prisma.JsonValue): { name: string; mountPath: string }[
  */
 export const CONTAINER_LAYOUT = 2;
 
+/** One field's share of the config hash. */
+function hashPart(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 8);
+}
+
+function sortedEnv(env: Record<string, string>): [string, string][] {
+  return Object.entries(env).sort(([x], [y]) => x.localeCompare(y));
+}
+
+/**
+ * What a container was made from, field by field (`L<layout>:<image>.<env>.<model>.<permission>`,
+ * each a short hash), so a difference says which change needs a re-create.
+ */
 export function agentConfigHash(a: { image: string; env: Record<string, string>; model: string; permissionMode: string }): string {
-  const env = Object.entries(a.env).sort(([x], [y]) => x.localeCompare(y));
+  return `L${CONTAINER_LAYOUT}:${[a.image, sortedEnv(a.env), a.model, a.permissionMode].map(hashPart).join(".")}`;
+}
+
+/** The single hash Armory stored before the field-wise one (containers made then are not re-created for it). */
+function legacyConfigHash(a: { image: string; env: Record<string, string>; model: string; permissionMode: string }): string {
   return createHash("sha256")
-    .update(JSON.stringify({ image: a.image, env, model: a.model, permissionMode: a.permissionMode, layout: CONTAINER_LAYOUT }))
+    .update(JSON.stringify({ image: a.image, env: sortedEnv(a.env), model: a.model, permissionMode: a.permissionMode, layout: 2 }))
     .digest("hex")
     .slice(0, 16);
+}
+
+export const RESTART_REASONS = ["image", "env", "model", "permissionMode", "secrets", "layout", "config"] as const;
+export type RestartReason = (typeof RESTART_REASONS)[number];
+
+/** Why the agent's container must be re-created to run its current config (empty: it need not). */
+export function restartReasons(row: Pick<AgentRow, "containerId" | "containerConfigHash" | "secretsStale" | "image" | "model" | "permissionMode">, env: Record<string, string>): RestartReason[] {
+  if (!row.containerId) return [];
+  const reasons: RestartReason[] = [];
+  const stored = row.containerConfigHash;
+  const now = { image: row.image, env, model: row.model, permissionMode: row.permissionMode };
+  const m = stored ? /^L(\d+):([0-9a-f]{8})\.([0-9a-f]{8})\.([0-9a-f]{8})\.([0-9a-f]{8})$/.exec(stored) : null;
+  if (m) {
+    const [image, envPart, model, permissionMode] = [now.image, sortedEnv(now.env), now.model, now.permissionMode].map(hashPart);
+    if (m[2] !== image) reasons.push("image");
+    if (m[3] !== envPart) reasons.push("env");
+    if (m[4] !== model) reasons.push("model");
+    if (m[5] !== permissionMode) reasons.push("permissionMode");
+    if (Number(m[1]) !== CONTAINER_LAYOUT) reasons.push("layout");
+  } else if (stored && stored !== legacyConfigHash(now)) {
+    reasons.push("config");
+  }
+  if (row.secretsStale) reasons.push("secrets");
+  return reasons;
 }
 
 function versionOf(image: string): string {
@@ -138,6 +183,7 @@ function versionOf(image: string): string {
 /** `secretNames`: env keys backed by a secret; their values are masked (secrets override them in the container). */
 export function toAgentView(row: AgentRow, secretNames?: Set<string>): AgentView {
   const env = envOf(row.env);
+  const reasons = restartReasons(row, env);
   return {
     id: row.id,
     projectId: row.projectId,
@@ -158,11 +204,8 @@ export function toAgentView(row: AgentRow, secretNames?: Set<string>): AgentView
     exitCode: row.exitCode,
     oomKilled: row.oomKilled,
     containerId: row.containerId ? row.containerId.slice(0, 12) : null,
-    restartRequired:
-      !!row.containerId &&
-      (row.secretsStale ||
-        (!!row.containerConfigHash &&
-          row.containerConfigHash !== agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode }))),
+    restartRequired: reasons.length > 0,
+    restartReasons: reasons,
     lastMessageAt: row.lastMessageAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
@@ -424,6 +467,7 @@ export class AgentManager {
           observedState: "creating",
           workspaceVolume: `armory-workspace-${id}`,
           sessionVolume: `armory-claude-${id}`,
+          pendingInstructions: template.instructions?.trim() ? template.instructions : null,
           createdById: input.userId,
         },
         include: agentInclude,
@@ -550,8 +594,38 @@ export class AgentManager {
 
   /** Starts the container; when it no longer exists (or there is none), re-creates it once and starts that. */
   private async startOrRecreate(row: AgentRow, containerId: string | null): Promise<void> {
-    if (containerId && (await startContainer(this.docker, containerId))) return;
-    await startContainer(this.docker, await this.createContainer(row));
+    let started = containerId;
+    if (!started || !(await startContainer(this.docker, started))) {
+      started = await this.createContainer(row);
+      await startContainer(this.docker, started);
+    }
+    await this.writePendingInstructions(row, started);
+  }
+
+  /**
+   * The template's instructions reach a new agent once: on its first start (its workspace volume
+   * is new) they become /workspace/CLAUDE.md, created as the agent user only if no such name
+   * exists (atomic in the container), and the pending copy is cleared. So a re-created container
+   * or a restart never writes it again, and a CLAUDE.md the user deleted stays deleted. A failed
+   * write (e.g. an image without perl) is logged and tried again on the next start.
+   */
+  private async writePendingInstructions(row: AgentRow, containerId: string): Promise<void> {
+    if (row.pendingInstructions === null) return;
+    const path = `${WORKSPACE_ROOT}/CLAUDE.md`;
+    const files = new ContainerFiles(this.docker, containerId, row.name);
+    let outcome: "written" | "exists" = "written";
+    try {
+      const content = Buffer.from(row.pendingInstructions, "utf8");
+      await files.write({ root: WORKSPACE_ROOT, path, content, mode: 0o644, mtime: new Date(Math.floor(Date.now() / 1000) * 1000), createDirs: false, exclusive: true });
+    } catch (err) {
+      if (!(err instanceof DomainError && err.code === "CONFLICT" && /already exists/.test(err.message))) {
+        this.opts.log.warn({ agentId: row.id, err: (err as Error).message }, "could not write the template's instructions to CLAUDE.md; trying again on the next start");
+        return;
+      }
+      outcome = "exists";
+    }
+    await this.prisma.agent.update({ where: { id: row.id }, data: { pendingInstructions: null } });
+    this.opts.log.info({ agentId: row.id, path, outcome }, outcome === "written" ? "template instructions written to CLAUDE.md" : "CLAUDE.md already existed: template instructions not written");
   }
 
   private needsRecreate(row: AgentRow): boolean {

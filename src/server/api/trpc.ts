@@ -13,7 +13,7 @@ import { ACCOUNT_DISABLED } from "../instance/door";
 import { authenticateToken, parseBearer, type TokenIdentity } from "../trust/tokens";
 import type { Logger } from "../logger";
 import { countedSubscription } from "../metrics";
-import { streamGuardFor, type StreamGuard } from "./middleware/stream-guard";
+import { identityCheck, streamGuardFor, type StreamGuard } from "./middleware/stream-guard";
 import type { Services } from "../services";
 
 export interface Context {
@@ -30,6 +30,11 @@ export interface Context {
   ip: string | null;
   userAgent: string | null;
   log: Logger;
+  /**
+   * How the call arrived: "ws" for the browser's live connection (/api/trpc-ws, subscriptions
+   * only, one context per connection); undefined for HTTP and in-process callers.
+   */
+  transport?: "ws";
 }
 
 export interface CreateContextOptions {
@@ -38,13 +43,14 @@ export interface CreateContextOptions {
   requestId?: string;
   /** tRPC connection params (SSE subscriptions from browsers, whose EventSource cannot set headers). */
   connectionParams?: Record<string, string | undefined> | null;
+  transport?: Context["transport"];
 }
 
 /**
  * Who is calling: `Authorization: Bearer <token>` (or the `token` connection param of an SSE
  * subscription) wins over the session cookie; a bad token never falls back to the cookie.
  */
-export async function createContext({ services, headers, requestId, connectionParams }: CreateContextOptions): Promise<Context> {
+export async function createContext({ services, headers, requestId, connectionParams, transport }: CreateContextOptions): Promise<Context> {
   const rid = requestId ?? headers.get("x-request-id") ?? crypto.randomUUID();
   const ip = headers.get(CLIENT_IP_HEADER);
   const presented = parseBearer(headers.get("authorization")) ?? connectionParams?.token ?? null;
@@ -79,6 +85,7 @@ export async function createContext({ services, headers, requestId, connectionPa
     ip,
     userAgent: headers.get("user-agent"),
     log: services.log.child({ requestId: rid, userId: user?.id, tokenPrefix: token?.prefix }),
+    ...(transport ? { transport } : {}),
   };
 }
 
@@ -385,7 +392,22 @@ const fairShareGate = t.middleware(async ({ ctx, next, type }) => {
   }
 });
 
-export const publicProcedure = t.procedure.use(inputGuard).use(fairShareGate).use(auditMiddleware).use(errorMapping).use(subscriptionGauge);
+/**
+ * The live connection (WebSocket) carries subscriptions only: a query or mutation sent over it is
+ * refused before anything runs, so every call that reads or changes state once goes through the
+ * HTTP boundary (batch and body limits, fair share, the cross-site check).
+ */
+const liveConnectionGate = t.middleware(({ ctx, next, type }) => {
+  if (ctx.transport === "ws" && type !== "subscription") {
+    throw new TRPCError({
+      code: "METHOD_NOT_SUPPORTED",
+      message: `The live connection carries subscriptions only; send ${type === "mutation" ? "mutations" : "queries"} over HTTP (/api/trpc).`,
+    });
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(liveConnectionGate).use(inputGuard).use(fairShareGate).use(auditMiddleware).use(errorMapping).use(subscriptionGauge);
 
 /**
  * A signed-in caller (cookie session or machine token). A token's scopes decide what kind of
@@ -406,6 +428,16 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next, type, pat
   // A subscription's permission is re-checked for as long as it runs (middleware/stream-guard.ts):
   // the identity here, the project role and agent permission where those are checked.
   const streamGuard = streamGuardFor({ ...ctx, user: ctx.user }, path, getRawInput);
+  // A live connection authenticated once, when it opened: each subscription it starts checks
+  // again that the session (or token) and the account still hold.
+  if (ctx.transport === "ws") {
+    try {
+      await identityCheck({ ...ctx, user: ctx.user }).check();
+    } catch (err) {
+      streamGuard.dispose();
+      throw err;
+    }
+  }
   const result = await next({ ctx: { ...ctx, user: ctx.user, streamGuard: streamGuard as StreamGuard | null } });
   if (!result.ok) {
     streamGuard.dispose();

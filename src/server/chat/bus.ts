@@ -16,6 +16,7 @@ interface Pending {
 
 export class ChatEventBus {
   private listeners = new Map<string, Set<Listener>>();
+  private readonly taps = new Set<(sessionId: string, e: ChatEventRecord) => void>();
   /** One writer for all sessions: each batch is one statement, whatever sessions it spans. */
   private queue: (Pending & { sessionId: string })[] = [];
   private writing = false;
@@ -71,6 +72,13 @@ export class ChatEventBus {
   private publish(sessionId: string, e: ChatEventRecord): void {
     const set = this.listeners.get(sessionId);
     if (set) for (const l of set) l(e);
+    for (const t of this.taps) t(sessionId, e);
+  }
+
+  /** Every stored event of every session, as published (Armory's log lines use it); returns the undo. */
+  tap(listener: (sessionId: string, e: ChatEventRecord) => void): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
   }
 
   subscriberCount(sessionId?: string): number {

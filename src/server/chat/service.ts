@@ -79,8 +79,39 @@ export class ChatService {
 
   // ------------------------------------------------------------------ queries
 
-  sessions(agentId: string) {
-    return this.store.sessions(agentId);
+  sessions(agentId: string, search?: string) {
+    return this.store.sessions(agentId, { search });
+  }
+
+  // ------------------------------------------------------------------ session management
+
+  async renameSession(projectId: string, agentId: string, sessionId: string, title: string) {
+    const session = await this.store.session(projectId, agentId, sessionId);
+    const clean = title.trim().replace(/\s+/g, " ");
+    if (!clean) throw new DomainError("BAD_REQUEST", "title: the title is empty.");
+    return this.store.renameSession(session.id, clean, session.updatedAt);
+  }
+
+  /**
+   * Deletes a session, its turns and events. Refused (409) while a turn runs in it: stop the turn
+   * first. The session is claimed while it is deleted, so a message sent meanwhile is refused too.
+   */
+  async deleteSession(projectId: string, agentId: string, sessionId: string): Promise<{ deleted: true; sessionId: string }> {
+    await this.store.session(projectId, agentId, sessionId);
+    const busy = () => new DomainError("CONFLICT", "A turn is running in this conversation: stop it or wait for it to finish, then delete the conversation.");
+    if (this.active.has(sessionId)) throw busy();
+    const claim: ActiveTurn = { runId: "", sessionId, proc: null, stopReason: null, done: Promise.resolve() };
+    this.active.set(sessionId, claim);
+    try {
+      // A run an earlier Armory process left running counts as running until recover() ends it.
+      if (await this.store.runningRun(sessionId)) throw busy();
+      await this.dropWarm(sessionId);
+      await this.store.deleteSession(sessionId);
+    } finally {
+      if (this.active.get(sessionId) === claim) this.active.delete(sessionId);
+    }
+    this.log.info({ sessionId, agentId }, "chat session deleted");
+    return { deleted: true, sessionId };
   }
 
   async history(projectId: string, agentId: string, sessionId: string, afterSeq = 0, limit = 5000) {
@@ -306,8 +337,9 @@ export class ChatService {
 
     const r = result as ResultSummary | null;
     if (r) {
-      // A warm process reports running cost totals; a turn's cost is the difference.
-      const costUsd = Math.max(0, r.totalCostUsd - proc.costSoFar);
+      // A warm process reports running cost totals; a turn's cost is the difference. The demo
+      // model costs nothing (the CLI prices its tokens as if a real model had answered).
+      const costUsd = demoModel ? 0 : Math.max(0, r.totalCostUsd - proc.costSoFar);
       proc.costSoFar = r.totalCostUsd;
       const usage = { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens, cacheCreationTokens: r.cacheCreationTokens, costUsd };
       if (config.chat.warm && proc.alive) this.parkWarm(turn.sessionId);

@@ -3,7 +3,7 @@
 // so numbering is gap-free and survives restarts. Events are written before anyone sees them:
 // what a subscriber has seen is always in the database.
 import type { PrismaClient } from "../db";
-import type { ChatRunStatus } from "../db/generated/client";
+import type { ChatRunStatus, ChatSession, Prisma } from "../db/generated/client";
 import { notFound } from "../domain/errors";
 
 /** One persisted event as subscribers and history see it. */
@@ -69,6 +69,29 @@ const runSelect = {
   endedAt: true,
 } as const;
 
+/** `s` with LIKE's wildcards and escape character escaped (the default escape is a backslash). */
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function toSessionRecord(r: ChatSession, running: boolean): ChatSessionRecord {
+  return {
+    id: r.id,
+    agentId: r.agentId,
+    projectId: r.projectId,
+    title: r.title,
+    claudeSessionId: r.claudeSessionId,
+    lastSeq: r.lastSeq,
+    turns: r.turns,
+    inputTokens: r.inputTokens,
+    outputTokens: r.outputTokens,
+    costUsd: r.costUsd,
+    running,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
 export function titleFor(message: string): string {
   const line = message.trim().split("\n")[0]!.replace(/\s+/g, " ");
   return line.length > 60 ? `${line.slice(0, 57)}…` : line || "New conversation";
@@ -89,28 +112,65 @@ export class ChatStore {
     return s;
   }
 
-  async sessions(agentId: string, limit = 100): Promise<ChatSessionRecord[]> {
+  async sessions(agentId: string, opts: { search?: string; limit?: number } = {}): Promise<ChatSessionRecord[]> {
+    const limit = opts.limit ?? 100;
+    const q = opts.search?.trim();
+    let where: Prisma.ChatSessionWhereInput = { agentId };
+    if (q) {
+      // Title or one of the user's messages (each run keeps its message), or a reply of the agent.
+      const replied = await this.sessionsWithReplyText(agentId, q);
+      // Prisma's contains is LIKE '%q%' without escaping: LIKE's wildcards in q must be literal.
+      const literal = escapeLike(q);
+      where = {
+        agentId,
+        OR: [
+          { title: { contains: literal, mode: "insensitive" } },
+          { runs: { some: { message: { contains: literal, mode: "insensitive" } } } },
+          ...(replied.length ? [{ id: { in: replied } }] : []),
+        ],
+      };
+    }
     const rows = await this.prisma.chatSession.findMany({
-      where: { agentId },
+      where,
       orderBy: { updatedAt: "desc" },
       take: limit,
       include: { runs: { where: { status: "running" }, select: { id: true }, take: 1 } },
     });
-    return rows.map((r) => ({
-      id: r.id,
-      agentId: r.agentId,
-      projectId: r.projectId,
-      title: r.title,
-      claudeSessionId: r.claudeSessionId,
-      lastSeq: r.lastSeq,
-      turns: r.turns,
-      inputTokens: r.inputTokens,
-      outputTokens: r.outputTokens,
-      costUsd: r.costUsd,
-      running: r.runs.length > 0,
-      createdAt: r.createdAt,
-      updatedAt: r.updatedAt,
-    }));
+    return rows.map((r) => toSessionRecord(r, r.runs.length > 0));
+  }
+
+  /** Sessions of an agent where one of the agent's full replies (assistant text blocks) contains `q`. */
+  private async sessionsWithReplyText(agentId: string, q: string): Promise<string[]> {
+    const pattern = `%${escapeLike(q)}%`;
+    const rows = await this.prisma.$queryRawUnsafe<{ sessionId: string }[]>(
+      `SELECT DISTINCT e."sessionId" FROM chat_event e
+         JOIN chat_session s ON s.id = e."sessionId"
+        WHERE s."agentId" = $1 AND e.type = 'assistant'
+          AND jsonb_typeof(e.data->'message'->'content') = 'array'
+          AND EXISTS (
+            SELECT 1 FROM jsonb_array_elements(e.data->'message'->'content') b
+             WHERE b->>'type' = 'text' AND b->>'text' ILIKE $2
+          )
+        LIMIT 500`,
+      agentId,
+      pattern,
+    );
+    return rows.map((r) => r.sessionId);
+  }
+
+  /** Renames a session; its place in the list (updatedAt: its last activity) stays. */
+  async renameSession(sessionId: string, title: string, updatedAt: Date): Promise<ChatSessionRecord> {
+    const r = await this.prisma.chatSession.update({
+      where: { id: sessionId },
+      data: { title, updatedAt },
+      include: { runs: { where: { status: "running" }, select: { id: true }, take: 1 } },
+    });
+    return toSessionRecord(r, r.runs.length > 0);
+  }
+
+  /** Deletes a session with its runs and events (the foreign keys cascade). */
+  async deleteSession(sessionId: string): Promise<void> {
+    await this.prisma.chatSession.delete({ where: { id: sessionId } });
   }
 
   /** Totals of the sessions' usage (from each turn's result event) for one agent or a whole project. */

@@ -17,6 +17,16 @@
 //          at most maxBytes and prints its bytes.
 //   delete <root> <path> <recursive>: removes the name in the pinned directory (a link is removed,
 //          not followed; a directory with `rm -rf` from inside it, which never follows links).
+//   (write's 7th argument <exclusive>: 1 links the temp file to the name instead of renaming it,
+//          so an existing name is never replaced: an atomic create-if-absent.)
+//   append <root> <path> <offset> <size> <maxBytes>: appends exactly <size> bytes from stdin to
+//          the existing regular file (O_NOFOLLOW|O_APPEND) whose size must be <offset> (chunked
+//          uploads: a lost or repeated chunk is refused, never written twice) and stay <= maxBytes.
+//   mkdir  <root> <path> <mode> <createDirs>: makes the directory (an existing name: "exists").
+//   rename <root> <path> <toRoot> <toPath> <overwrite>: walks to the destination's directory and
+//          keeps it open, then to the source's, and renames the name there into the pinned
+//          destination directory (renameat2 with RENAME_NOREPLACE unless <overwrite>, so an
+//          existing destination is never replaced by accident; the last names are not followed).
 // Failures print one line `ARMORY\t<kind>\t<path>\t<detail>` to stderr and exit 3;
 // fileOpError turns it into a 4xx DomainError.
 import { DomainError } from "../domain/errors";
@@ -35,17 +45,13 @@ sub kind_of { my ($errno, $name) = @_;
   return "readonly" if $errno == POSIX::EROFS;
   return "isdir" if $errno == POSIX::EISDIR;
   return "nospace" if $errno == POSIX::ENOSPC || $errno == POSIX::EDQUOT;
+  return "exists" if $errno == POSIX::EEXIST || $errno == POSIX::ENOTEMPTY;
+  return "crossdev" if $errno == POSIX::EXDEV;
+  return "invalid" if $errno == POSIX::EINVAL;
   return "io";
 }
 sub failed { my ($name, $what) = @_; my $errno = $! + 0; my $msg = "$!"; fail(kind_of($errno, $name), $what, $msg); }
 umask 022;
-my $prefix = $root eq "/" ? "/" : "$root/";
-substr($path, 0, length($prefix)) eq $prefix or fail("io", $path, "not inside $root");
-my @rootParts = grep { length } split m{/}, $root;
-my @rest = grep { length } split m{/}, substr($path, length($prefix));
-my $name = pop @rest;
-defined $name or fail("io", $path, "no name");
-for (@rootParts, @rest, $name) { fail("io", $path, "dot segment") if $_ eq "." || $_ eq ".."; }
 my $shown = "";
 sub enter { my ($c, $create) = @_;
   my $at = "$shown/$c";
@@ -60,12 +66,32 @@ sub enter { my ($c, $create) = @_;
   close($d);
   $shown = $at;
 }
-chdir("/") or failed("/", "/");
-enter($_, 0) for @rootParts;
-my $rootDev = (stat("."))[0];
-my $create = $op eq "write" && $a[3];
-enter($_, $create) for @rest;
-(stat("."))[0] == $rootDev or fail("escaped", $shown, "left $root");
+# Walks from / to the directory holding the last name of $p (inside $r), entering each directory
+# without following links; returns that last name. The process's cwd is then that directory.
+sub walk { my ($r, $p, $create) = @_;
+  my $prefix = $r eq "/" ? "/" : "$r/";
+  substr($p, 0, length($prefix)) eq $prefix or fail("io", $p, "not inside $r");
+  my @rootParts = grep { length } split m{/}, $r;
+  my @rest = grep { length } split m{/}, substr($p, length($prefix));
+  my $n = pop @rest;
+  defined $n or fail("io", $p, "no name");
+  for (@rootParts, @rest, $n) { fail("io", $p, "dot segment") if $_ eq "." || $_ eq ".."; }
+  $shown = "";
+  chdir("/") or failed("/", "/");
+  enter($_, 0) for @rootParts;
+  my $rootDev = (stat("."))[0];
+  enter($_, $create) for @rest;
+  (stat("."))[0] == $rootDev or fail("escaped", $shown, "left $r");
+  return $n;
+}
+my ($toName, $toDir, $toTarget);
+if ($op eq "rename") {
+  $toName = walk($a[0], $a[1], 0);
+  $toTarget = "$shown/$toName";
+  sysopen($toDir, ".", O_RDONLY | O_DIRECTORY) or failed(".", $shown);
+}
+my $create = ($op eq "write" && $a[3]) || ($op eq "mkdir" && $a[1]);
+my $name = walk($root, $path, $create);
 my $target = "$shown/$name";
 if ($op eq "write") {
   my ($mode, $mtime, $size) = @a;
@@ -84,7 +110,57 @@ if ($op eq "write") {
   chmod($mode, $fh) or $bail->();
   utime($mtime, $mtime, $fh) or $bail->();
   close($fh) or $bail->();
-  rename($tmp, $name) or $bail->();
+  if ($a[4]) {
+    # Exclusive: link() never replaces an existing name; the temp name goes either way.
+    if (!link($tmp, $name)) { my $errno = $! + 0; my $msg = "$!"; unlink($tmp); fail(kind_of($errno, $name), $target, $msg); }
+    unlink($tmp);
+  } else {
+    rename($tmp, $name) or $bail->();
+  }
+} elsif ($op eq "append") {
+  my ($offset, $size, $max) = @a;
+  sysopen(my $fh, $name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK) or failed($name, $target);
+  my @st = stat($fh);
+  -f _ or fail("notfile", $target);
+  $st[7] == $offset or fail("offset", $target, $st[7]);
+  $offset + $size <= $max or fail("toolarge", $target, $offset + $size);
+  binmode(STDIN); binmode($fh);
+  my $left = $size;
+  while ($left > 0) {
+    my $n = sysread(STDIN, my $buf, $left > 262144 ? 262144 : $left);
+    fail("io", $target, "short input") if !$n;
+    my $off = 0;
+    while ($off < $n) { my $w = syswrite($fh, $buf, $n - $off, $off); defined $w or failed($name, $target); $off += $w; }
+    $left -= $n;
+  }
+  close($fh) or failed($name, $target);
+} elsif ($op eq "mkdir") {
+  my ($mode) = @a;
+  mkdir($name, 0700) or failed($name, $target);
+  sysopen(my $dh, $name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) or failed($name, $target);
+  chmod($mode & 0777, $dh) or failed($name, $target);
+} elsif ($op eq "rename") {
+  my $overwrite = $a[2];
+  lstat($name) or failed($name, $target);
+  my ($from, $to) = ($name, $toName);
+  my $nr = { x86_64 => 316, aarch64 => 276 }->{(POSIX::uname())[4]};
+  my $done = 0;
+  if (!$overwrite && defined $nr) {
+    # renameat2(AT_FDCWD, name, destination dir, toName, RENAME_NOREPLACE)
+    if (syscall($nr, -100, $from, fileno($toDir), $to, 1) == 0) { $done = 1; }
+    elsif ($! == POSIX::EEXIST) { fail("exists", $toTarget); }
+    elsif ($! != POSIX::ENOSYS && $! != POSIX::EINVAL) { failed($name, $target); }
+  }
+  if (!$done) {
+    # No renameat2 (another architecture or file system): the pinned directory through /proc.
+    my $dest = "/proc/self/fd/" . fileno($toDir) . "/$toName";
+    !$overwrite && lstat($dest) and fail("exists", $toTarget);
+    if (!rename($name, $dest)) {
+      fail("exists", $toTarget, "$!") if $! == POSIX::EEXIST || $! == POSIX::ENOTEMPTY;
+      fail("invalid", $target, "$!") if $! == POSIX::EINVAL;
+      failed($name, $target);
+    }
+  }
 } elsif ($op eq "read") {
   my ($max) = @a;
   sysopen(my $fh, $name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) or failed($name, $target);
@@ -113,9 +189,9 @@ if ($op eq "write") {
 } else { fail("io", $path, "unknown operation"); }
 `;
 
-export type FileOp = "write" | "read" | "delete";
+export type FileOp = "write" | "read" | "delete" | "append" | "mkdir" | "rename";
 
-const VERB: Record<FileOp, string> = { write: "write", read: "read", delete: "delete" };
+const VERB: Record<FileOp, string> = { write: "write", read: "read", delete: "delete", append: "append to", mkdir: "create", rename: "rename" };
 
 /** A failure the script reported (stderr line `ARMORY\t<kind>\t<path>\t<detail>`), or null. */
 export function parseFileOpFailure(stderr: string): { kind: string; path: string; detail: string } | null {
@@ -154,6 +230,14 @@ export function fileOpError(op: FileOp, requested: string, stderr: string, exitC
       return new DomainError("BAD_REQUEST", `Cannot ${verb} ${what}: read-only file system.`);
     case "nospace":
       return new DomainError("PRECONDITION_FAILED", `Cannot ${verb} ${what}: no space left on the agent's volume.`);
+    case "exists":
+      return new DomainError("CONFLICT", `${what} already exists.`);
+    case "offset":
+      return new DomainError("CONFLICT", `Cannot ${verb} ${requested}: it is ${Number(f.detail).toLocaleString("en")} bytes now, not the size this chunk continues from (another upload or the agent changed it).`);
+    case "crossdev":
+      return new DomainError("BAD_REQUEST", `Cannot ${verb} ${requested}: the destination is on another volume (move it by copying instead).`);
+    case "invalid":
+      return new DomainError("BAD_REQUEST", `Cannot ${verb} ${requested}: a directory cannot be moved into itself.`);
     case "toolarge":
       return onTooLarge?.(Number(f.detail)) ?? new DomainError("PAYLOAD_TOO_LARGE", `${what} is too large.`);
     default:

@@ -227,10 +227,37 @@ export class ContainerFiles {
    * same directory, mode and mtime set, renamed over the name. With `createDirs`, missing
    * directories below `root` are made (owner agent, 0755). A symlink in the path is refused.
    */
-  async write(opts: { root: string; path: string; content: Buffer; mode: number; mtime: Date; createDirs: boolean }): Promise<void> {
-    const args = ["write", opts.root, opts.path, String(opts.mode), String(Math.floor(opts.mtime.getTime() / 1000)), String(opts.content.length), opts.createDirs ? "1" : "0"];
+  async write(opts: { root: string; path: string; content: Buffer; mode: number; mtime: Date; createDirs: boolean; exclusive?: boolean }): Promise<void> {
+    const args = ["write", opts.root, opts.path, String(opts.mode), String(Math.floor(opts.mtime.getTime() / 1000)), String(opts.content.length), opts.createDirs ? "1" : "0", opts.exclusive ? "1" : "0"];
     const res = await this.exec(["perl", "-e", FILE_OP_SCRIPT, "--", ...args], `write ${opts.path}`, opts.content);
     if (res.exitCode !== 0) throw fileOpError("write", opts.path, res.stderr, res.exitCode);
+  }
+
+  /**
+   * Appends `content` to the regular file `path` (resolved, inside `root`) as the agent user,
+   * only when its size is `offset` now and stays within `maxBytes` (chunked uploads).
+   */
+  async append(opts: { root: string; path: string; content: Buffer; offset: number; maxBytes: number; onTooLarge: (size: number) => DomainError }): Promise<void> {
+    const args = ["append", opts.root, opts.path, String(opts.offset), String(opts.content.length), String(opts.maxBytes)];
+    const res = await this.exec(["perl", "-e", FILE_OP_SCRIPT, "--", ...args], `append to ${opts.path}`, opts.content);
+    if (res.exitCode !== 0) throw fileOpError("append", opts.path, res.stderr, res.exitCode, opts.onTooLarge);
+  }
+
+  /** Makes the directory `path` (inside `root`) as the agent user; with `createDirs`, its missing parents too. */
+  async mkdir(opts: { root: string; path: string; mode: number; createDirs: boolean }): Promise<void> {
+    const args = ["mkdir", opts.root, opts.path, String(opts.mode), opts.createDirs ? "1" : "0"];
+    const res = await this.exec(["perl", "-e", FILE_OP_SCRIPT, "--", ...args], `create ${opts.path}`);
+    if (res.exitCode !== 0) throw fileOpError("mkdir", opts.path, res.stderr, res.exitCode);
+  }
+
+  /**
+   * Renames (moves) the name `path` (inside `root`) to `to` (inside `toRoot`), both parents
+   * walked without following links; an existing destination is refused unless `overwrite`.
+   */
+  async rename(opts: { root: string; path: string; toRoot: string; to: string; overwrite: boolean }): Promise<void> {
+    const args = ["rename", opts.root, opts.path, opts.toRoot, opts.to, opts.overwrite ? "1" : "0"];
+    const res = await this.exec(["perl", "-e", FILE_OP_SCRIPT, "--", ...args], `rename ${opts.path}`);
+    if (res.exitCode !== 0) throw fileOpError("rename", opts.path, res.stderr, res.exitCode);
   }
 
   /**

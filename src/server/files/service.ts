@@ -55,6 +55,16 @@ export interface WriteInput {
   mode: number;
   /** When set, the write only happens if the file's current content has this hash (else CONFLICT). */
   expectedSha256?: string;
+  /** Create only: CONFLICT when anything exists at the path (atomic in the container). */
+  ifAbsent?: boolean;
+}
+
+export interface AppendInput {
+  path: string;
+  /** base64 bytes to add at the end. */
+  content: string;
+  /** The file's size the chunk continues from (CONFLICT otherwise). */
+  offset: number;
 }
 
 export interface WriteResult {
@@ -179,30 +189,101 @@ export class AgentFiles {
         );
       }
     }
+    if (input.ifAbsent && r.ownType !== null) throw new DomainError("CONFLICT", `${path} already exists.`);
     const target = r.resolved;
-    let createDirs = false;
-    if (r.type !== "file") {
-      const ancestor = r.existingAncestor;
-      if (r.ancestorType !== "directory") {
-        throw new DomainError("BAD_REQUEST", `Cannot write ${path}: ${ancestor} is ${describeType(r.ancestorType)}, not a directory.`);
-      }
-      const missing = parentOf(target) === ancestor ? [] : parentOf(target).slice(ancestor === "/" ? 1 : ancestor.length + 1).split("/");
-      if (missing.length && !input.createDirs) {
-        throw new DomainError("NOT_FOUND", `The directory ${parentOf(path)} does not exist (pass createDirs to create it).`);
-      }
-      if (!isWithinRoots(ancestor, this.roots)) {
-        throw new DomainError("BAD_REQUEST", `Cannot write ${path}: its root directory does not exist in the container.`);
-      }
-      createDirs = missing.length > 0;
-    }
+    const createDirs = r.type !== "file" && this.missingParents(path, r, input.createDirs, "write");
     const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
-    await files.write({ root: this.rootOf(target), path: target, content, mode: input.mode, mtime, createDirs });
+    await files.write({ root: this.rootOf(target), path: target, content, mode: input.mode, mtime, createDirs, exclusive: !!input.ifAbsent });
     const hash = sha256(content);
     this.events.publish({ type: "agent-file-changed", ...ref, path, change: "written", source: "armory", sha256: hash, size: content.length, at: new Date() });
     if (target !== path) {
       this.events.publish({ type: "agent-file-changed", ...ref, path: target, change: "written", source: "armory", sha256: hash, size: content.length, at: new Date() });
     }
     return { path, resolvedPath: target, size: content.length, mode: input.mode, modifiedAt: mtime, sha256: hash, created: r.type === null };
+  }
+
+  /**
+   * For a path where nothing exists yet: whether directories above it must be made (throws when
+   * they are missing and `createDirs` is false, or when an ancestor is not a directory).
+   */
+  private missingParents(path: string, r: ResolvedPath, createDirs: boolean, verb: string): boolean {
+    const ancestor = r.existingAncestor;
+    if (r.ancestorType !== "directory") {
+      throw new DomainError("BAD_REQUEST", `Cannot ${verb} ${path}: ${ancestor} is ${describeType(r.ancestorType)}, not a directory.`);
+    }
+    const target = r.resolved;
+    const missing = parentOf(target) === ancestor ? [] : parentOf(target).slice(ancestor === "/" ? 1 : ancestor.length + 1).split("/");
+    if (missing.length && !createDirs) {
+      throw new DomainError("NOT_FOUND", `The directory ${parentOf(path)} does not exist (pass createDirs to create it).`);
+    }
+    if (!isWithinRoots(ancestor, this.roots)) {
+      throw new DomainError("BAD_REQUEST", `Cannot ${verb} ${path}: its root directory does not exist in the container.`);
+    }
+    return missing.length > 0;
+  }
+
+  /** Adds a chunk at the end of an existing file (chunked uploads); the size limit applies to the whole file. */
+  async append(ref: AgentRef, input: AppendInput, guard: PathGuard): Promise<{ path: string; size: number }> {
+    const path = await guard(input.path);
+    const content = Buffer.from(input.content, "base64");
+    const size = input.offset + content.length;
+    if (size > this.maxBytes) throw this.tooLarge(path, size);
+    const files = await this.container(ref);
+    const r = await this.resolve(files, path, guard);
+    if (r.type === null) throw new DomainError("NOT_FOUND", `${path} does not exist.`);
+    if (r.type !== "file") throw new DomainError("BAD_REQUEST", `${path} is ${describeType(r.type)}, not a file.`);
+    await files.append({ root: this.rootOf(r.resolved), path: r.resolved, content, offset: input.offset, maxBytes: this.maxBytes, onTooLarge: (n) => this.tooLarge(path, n) });
+    this.events.publish({ type: "agent-file-changed", ...ref, path, change: "written", source: "armory", sha256: null, size, at: new Date() });
+    return { path, size };
+  }
+
+  /** Makes a directory (409 when something exists there; missing parents only with createDirs). */
+  async mkdir(ref: AgentRef, requested: string, createDirs: boolean, guard: PathGuard): Promise<{ path: string; created: true }> {
+    const path = await guard(requested);
+    const files = await this.container(ref);
+    const r = await this.resolve(files, path, guard);
+    if (r.ownType !== null || r.type !== null) throw new DomainError("CONFLICT", `${path} already exists.`);
+    const parents = this.missingParents(path, r, createDirs, "create");
+    await files.mkdir({ root: this.rootOf(r.resolved), path: r.resolved, mode: 0o755, createDirs: parents });
+    this.events.publish({ type: "agent-file-changed", ...ref, path, change: "written", source: "armory", sha256: null, size: null, at: new Date() });
+    return { path, created: true };
+  }
+
+  /**
+   * Renames or moves a file, directory or link (a link is moved, not followed). The destination's
+   * directory must exist; an existing destination is a CONFLICT unless `overwrite`.
+   */
+  async rename(ref: AgentRef, input: { from: string; to: string; overwrite: boolean }, guard: PathGuard): Promise<{ from: string; to: string; type: FileType }> {
+    const from = await guard(input.from);
+    const to = await guard(input.to);
+    for (const p of [from, to]) {
+      if (this.roots.includes(p)) throw new DomainError("BAD_REQUEST", `${p} is one of the agent's root directories and cannot be renamed or replaced.`);
+    }
+    if (from === to) throw new DomainError("BAD_REQUEST", `${from} already has that name.`);
+    if (isWithinRoots(to, [from])) throw new DomainError("BAD_REQUEST", `Cannot move ${from} into itself (${to}).`);
+    const files = await this.container(ref);
+    const [srcParent, src, dstParent, dst] = await files.resolve([parentOf(from), from, parentOf(to), to]);
+    confineResolved(parentOf(from), srcParent!.resolved, this.roots);
+    confineResolved(parentOf(to), dstParent!.resolved, this.roots);
+    const type = src!.ownType;
+    if (type === null) throw new DomainError("NOT_FOUND", `${from} does not exist.`);
+    if (dstParent!.type === null) throw new DomainError("NOT_FOUND", `The directory ${parentOf(to)} does not exist.`);
+    if (dstParent!.type !== "directory") throw new DomainError("BAD_REQUEST", `${parentOf(to)} is ${describeType(dstParent!.type)}, not a directory.`);
+    if (dst!.ownType !== null && !input.overwrite) throw new DomainError("CONFLICT", `${to} already exists.`);
+    const join = (dir: string, p: string) => `${dir === "/" ? "" : dir}/${baseName(p)}`;
+    const source = join(srcParent!.resolved, from);
+    const target = join(dstParent!.resolved, to);
+    confineResolved(from, source, this.roots);
+    confineResolved(to, target, this.roots);
+    if (source !== from) await guard(source);
+    if (target !== to) await guard(target);
+    if (this.roots.includes(source) || this.roots.includes(target)) throw new DomainError("BAD_REQUEST", `The agent's root directories cannot be renamed or replaced.`);
+    if (isWithinRoots(target, [source])) throw new DomainError("BAD_REQUEST", `Cannot move ${from} into itself (${to}).`);
+    await files.rename({ root: this.rootOf(source), path: source, toRoot: this.rootOf(target), to: target, overwrite: input.overwrite });
+    const at = new Date();
+    this.events.publish({ type: "agent-file-changed", ...ref, path: from, change: "deleted", source: "armory", sha256: null, size: null, at });
+    this.events.publish({ type: "agent-file-changed", ...ref, path: to, change: "written", source: "armory", sha256: null, size: null, at });
+    return { from, to, type };
   }
 
   async delete(ref: AgentRef, requested: string, recursive: boolean, guard: PathGuard): Promise<{ path: string; deleted: true; type: FileType }> {

@@ -4,8 +4,11 @@
 //   - "write a file NAME [with|containing TEXT]" -> a Write tool call, then a Bash tool call that
 //     lists and prints the file, then a short summary of what the tool printed;
 //   - "run `COMMAND`"                            -> a Bash tool call, then a summary of its output;
+//   - a message that mentions "markdown"         -> a Markdown sample: a heading, a list, a fenced
+//                                                   code block with a language, a table and a link;
 //   - anything else                              -> a text reply that quotes the message and the
 //                                                   previous one (so a resumed turn shows history).
+// Claude Code's <system-reminder> blocks in user turns are never quoted back.
 // Directives in the message steer it (used by tests and the benchmark): [[delay=MS]] waits MS
 // before each streamed chunk, [[fail=STATUS]] answers with that HTTP error, [[hang]] never answers.
 // The same server drives Armory's tests (startDemoModelServer).
@@ -41,11 +44,20 @@ export interface DemoReply {
 
 const DIRECTIVE = /\[\[(delay|fail|hang)(?:=(\d+))?\]\]/g;
 
+/** `<system-reminder>` blocks Claude Code adds to user turns: context for a model, never the user's words. */
+const SYSTEM_REMINDER = /<system-reminder>[\s\S]*?(?:<\/system-reminder>|$)/g;
+
+/** Text with every `<system-reminder>` block removed (an unclosed one runs to the end). */
+export function stripSystemReminders(text: string): string {
+  return text.replace(SYSTEM_REMINDER, "").replace(/\n{3,}/g, "\n\n").trim();
+}
+
 function textOf(content: Message["content"]): string {
-  if (typeof content === "string") return content;
+  if (typeof content === "string") return stripSystemReminders(content);
   const texts = content
-    .filter((b) => b.type === "text" && typeof b.text === "string" && !b.text.trimStart().startsWith("<system-reminder>"))
-    .map((b) => b.text!);
+    .filter((b) => b.type === "text" && typeof b.text === "string")
+    .map((b) => stripSystemReminders(b.text!))
+    .filter(Boolean);
   return texts.join("\n");
 }
 
@@ -131,12 +143,40 @@ export function demoReply(req: MessagesRequest): DemoReply {
       blocks: [{ type: "tool_use", id: toolId(), name: "Bash", input: { command: run[1], description: "Run the requested command" } }],
     };
   }
+  if (/\bmarkdown\b/i.test(text)) {
+    return { ...base, stopReason: "end_turn", blocks: [{ type: "text", text: MARKDOWN_SAMPLE }] };
+  }
   const earlier = userTexts.slice(0, -1).map((t) => t.replace(DIRECTIVE, "").trim()).filter(Boolean);
   let reply = `Hello from Armory's demo model (no model key is configured, so this is a scripted reply). You said: "${clip(text)}".`;
   if (earlier.length) reply += ` Earlier in this conversation you said: "${clip(earlier[earlier.length - 1]!)}" (${earlier.length + 1} messages from you so far).`;
   else reply += " This is the first message of the conversation.";
   return { ...base, stopReason: "end_turn", blocks: [{ type: "text", text: reply }] };
 }
+
+/** The demo model's answer to a message that mentions markdown (shows how replies are rendered). */
+export const MARKDOWN_SAMPLE = [
+  "## Markdown from the demo model",
+  "",
+  "Replies are rendered as **Markdown**: headings, *emphasis*, `inline code`, lists, code blocks, tables and links.",
+  "",
+  "- one item",
+  "- another item",
+  "",
+  "```python",
+  "def greet(name: str) -> str:",
+  '    """Say hello."""',
+  '    return f"Hello, {name}!"',
+  "",
+  'print(greet("Armory"))',
+  "```",
+  "",
+  "| Tool | What it does |",
+  "| --- | --- |",
+  "| Write | creates a file |",
+  "| Bash | runs a command |",
+  "",
+  "Read more in the [Claude Code docs](https://docs.anthropic.com/en/docs/claude-code).",
+].join("\n");
 
 function clip(s: string, n = 200): string {
   const one = s.replace(/\s+/g, " ");

@@ -1,7 +1,7 @@
 // The audit log: one entry per trust decision and per mutation (and per refused call), written
 // by the audit middleware on the tRPC base procedure. Inputs are stored with secrets redacted.
 import type { PrismaClient } from "../db";
-import type { AuditEvent, Prisma } from "../db/generated/client";
+import { Prisma, type AuditEvent } from "../db/generated/client";
 
 /** A trust decision taken while serving one call (agent permission, file path, image). */
 export interface AuditDecision {
@@ -147,6 +147,15 @@ export async function pruneAuditEvents(prisma: PrismaClient, retentionDays: numb
   return count;
 }
 
+/**
+ * Which entries a listing shows: `changes` (mutations, and every refused call: what changed and
+ * what was stopped), `reads` (allowed queries and subscriptions) or `all`.
+ */
+export type AuditView = "changes" | "reads" | "all";
+
+/** Reads by the same caller of the same agent (same outcome) at most this far apart fold into one row. */
+export const AUDIT_FOLD_GAP_MS = 15 * 60_000;
+
 export interface AuditFilter {
   projectId?: string;
   /** Matches the caller's email, user id, token id or token prefix. */
@@ -158,13 +167,61 @@ export interface AuditFilter {
   allowed?: boolean;
   from?: Date;
   to?: Date;
-  /** The id of the last entry of the previous page. */
+  /** Default `all` here; the API defaults to `changes`. */
+  view?: AuditView;
+  /** Fold repeated reads (see AUDIT_FOLD_GAP_MS) into one row with a count. */
+  fold?: boolean;
+  /** The id of the last entry of the previous page (for a folded row: its latest entry). */
   cursor?: string;
   limit?: number;
 }
 
-/** Newest first, `limit` per page; `nextCursor` is null on the last page. */
-export async function listAuditEvents(prisma: PrismaClient, filter: AuditFilter): Promise<{ items: AuditEvent[]; nextCursor: string | null }> {
+/** One row of a listing: an entry, or the latest entry of a run of folded reads. */
+export type AuditListItem = AuditEvent & {
+  /** Entries this row stands for (1 unless reads were folded). */
+  count: number;
+  /** The earliest of them (`at` is the latest). */
+  firstAt: Date;
+  /** The procedures among them, most frequent first. */
+  actions: string[];
+};
+
+const READ_TYPES = ["query", "subscription"];
+
+function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** The filter as SQL conditions over audit_event (the same rules as the Prisma where below). */
+function sqlConditions(filter: AuditFilter): Prisma.Sql[] {
+  const c: Prisma.Sql[] = [];
+  if (filter.projectId) c.push(Prisma.sql`"projectId" = ${filter.projectId}`);
+  if (filter.allowed !== undefined) c.push(Prisma.sql`allowed = ${filter.allowed}`);
+  if (filter.from) c.push(Prisma.sql`at >= ${filter.from}`);
+  if (filter.to) c.push(Prisma.sql`at <= ${filter.to}`);
+  if (filter.action) {
+    c.push(filter.action.endsWith(".") ? Prisma.sql`action LIKE ${`${likeEscape(filter.action)}%`}` : Prisma.sql`action = ${filter.action}`);
+  }
+  if (filter.caller) {
+    const v = filter.caller;
+    c.push(
+      Prisma.sql`("userEmail" ILIKE ${`%${likeEscape(v)}%`} OR "userId" = ${v} OR "tokenId" = ${v} OR "tokenPrefix" LIKE ${`${likeEscape(v.replace(/^arm_/, ""))}%`})`,
+    );
+  }
+  if (filter.target) c.push(Prisma.sql`("agentId" = ${filter.target} OR "agentName" = ${filter.target})`);
+  if (filter.view === "changes") c.push(Prisma.sql`(type = 'mutation' OR NOT allowed)`);
+  if (filter.view === "reads") c.push(Prisma.sql`(type <> 'mutation' AND allowed)`);
+  return c;
+}
+
+function single(e: AuditEvent): AuditListItem {
+  return { ...e, count: 1, firstAt: e.at, actions: [e.action] };
+}
+
+/** Newest first, `limit` rows per page; `nextCursor` is null on the last page. */
+export async function listAuditEvents(prisma: PrismaClient, filter: AuditFilter): Promise<{ items: AuditListItem[]; nextCursor: string | null }> {
+  const view = filter.view ?? "all";
+  if (filter.fold && view !== "changes") return listFolded(prisma, { ...filter, view });
   const limit = filter.limit ?? 50;
   const where: Prisma.AuditEventWhereInput = {
     projectId: filter.projectId,
@@ -180,6 +237,8 @@ export async function listAuditEvents(prisma: PrismaClient, filter: AuditFilter)
   if (filter.target) {
     and.push({ OR: [{ agentId: filter.target }, { agentName: filter.target }] });
   }
+  if (view === "changes") and.push({ OR: [{ type: "mutation" }, { allowed: false }] });
+  if (view === "reads") and.push({ type: { in: READ_TYPES }, allowed: true });
   if (and.length) where.AND = and;
   const rows = await prisma.auditEvent.findMany({
     where,
@@ -187,6 +246,58 @@ export async function listAuditEvents(prisma: PrismaClient, filter: AuditFilter)
     take: limit + 1,
     ...(filter.cursor ? { cursor: { id: filter.cursor }, skip: 1 } : {}),
   });
-  const items = rows.slice(0, limit);
+  const items = rows.slice(0, limit).map(single);
   return { items, nextCursor: rows.length > limit ? items.at(-1)!.id : null };
+}
+
+/**
+ * The same listing with reads folded, in the database: reads are grouped per caller (token, else
+ * user, else address), agent and outcome into runs whose entries lie at most AUDIT_FOLD_GAP_MS
+ * apart; every other entry is a group of one. Groups are ordered by their latest entry exactly as
+ * entries are (at, id descending), and that latest entry's id is the cursor, so paging never
+ * splits, repeats or skips a group.
+ */
+async function listFolded(prisma: PrismaClient, filter: AuditFilter): Promise<{ items: AuditListItem[]; nextCursor: string | null }> {
+  const limit = filter.limit ?? 50;
+  const conds = sqlConditions(filter);
+  const where = conds.length ? Prisma.sql`WHERE ${Prisma.join(conds, " AND ")}` : Prisma.empty;
+  const after = filter.cursor
+    ? Prisma.sql`WHERE (last_at, rep) < (SELECT at, id FROM audit_event WHERE id = ${filter.cursor})`
+    : Prisma.empty;
+  const gap = `${AUDIT_FOLD_GAP_MS / 1000} seconds`;
+  const groups = await prisma.$queryRaw<{ rep: string; first_at: Date; n: number; actions: string[] }[]>`
+    WITH f AS (
+      SELECT id, at, action, (type <> 'mutation' AND allowed) AS is_read,
+             COALESCE("tokenId", "userId", ip, '') || '|' || COALESCE("agentId", '') || '|' || outcome AS k
+      FROM audit_event ${where}
+    ), b AS (
+      SELECT id, at, action, is_read, k,
+             CASE WHEN NOT is_read THEN 1
+                  WHEN at - LAG(at) OVER (PARTITION BY k, is_read ORDER BY at, id) <= ${gap}::interval THEN 0
+                  ELSE 1 END AS brk
+      FROM f
+    ), g AS (
+      SELECT id, at, action, is_read, k, SUM(brk) OVER (PARTITION BY k, is_read ORDER BY at, id ROWS UNBOUNDED PRECEDING) AS grp
+      FROM b
+    ), agg AS (
+      SELECT (array_agg(id ORDER BY at DESC, id DESC))[1] AS rep, MAX(at) AS last_at, MIN(at) AS first_at,
+             COUNT(*)::int AS n, array_agg(action) AS actions
+      FROM g GROUP BY k, is_read, grp
+    )
+    SELECT rep, first_at, n, actions FROM agg ${after}
+    ORDER BY last_at DESC, rep DESC
+    LIMIT ${limit + 1}`;
+  const page = groups.slice(0, limit);
+  const rows = await prisma.auditEvent.findMany({ where: { id: { in: page.map((g) => g.rep) } } });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const items: AuditListItem[] = [];
+  for (const g of page) {
+    const row = byId.get(g.rep);
+    if (!row) continue; // pruned meanwhile
+    const counts = new Map<string, number>();
+    for (const a of g.actions) counts.set(a, (counts.get(a) ?? 0) + 1);
+    const actions = [...counts.entries()].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([a]) => a);
+    items.push({ ...row, count: Number(g.n), firstAt: new Date(g.first_at), actions });
+  }
+  return { items, nextCursor: groups.length > limit ? page.at(-1)!.rep : null };
 }

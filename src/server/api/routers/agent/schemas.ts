@@ -128,6 +128,11 @@ export const agentOutput = z.object({
   containerId: z.string().nullable(),
   /** The agent's config changed in a way only a re-created container applies (on next start/restart). */
   restartRequired: z.boolean(),
+  /**
+   * Which changes need that re-create: image, env, model, permissionMode, secrets, layout (a newer
+   * Armory makes containers differently), config (made by an older Armory with other settings).
+   */
+  restartReasons: z.array(z.enum(["image", "env", "model", "permissionMode", "secrets", "layout", "config"])),
   /** When the agent was last sent a chat message (null: never). */
   lastMessageAt: z.date().nullable(),
   startedAt: z.date().nullable(),

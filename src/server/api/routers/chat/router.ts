@@ -2,24 +2,31 @@ import { tracked } from "@trpc/server";
 import { agentProcedure } from "../../middleware/agent-access";
 import { router } from "../../trpc";
 import {
+  chatDeleteOutput,
   chatHistoryInput,
   chatHistoryOutput,
   chatInterruptOutput,
+  chatRenameInput,
+  chatRenameOutput,
   chatSendInput,
   chatSendOutput,
   chatSessionRef,
+  chatSessionsInput,
   chatSessionsOutput,
   chatStreamInput,
 } from "./schemas";
 
-// Reading a conversation needs "inspect"; sending and stopping turns need "chat".
+// Reading a conversation needs "inspect"; sending and stopping turns, renaming and deleting
+// conversations need "chat".
 export const chatRouter = router({
+  /** This agent's conversations (newest activity first), optionally only those matching `search`; usage totals. */
   sessions: agentProcedure("inspect")
+    .input(chatSessionsInput)
     .output(chatSessionsOutput)
     .query(async ({ ctx, input }) => {
       const { chat, gateway } = ctx.services;
       const [sessions, agent, project, gw, demoModel] = await Promise.all([
-        chat.sessions(input.agentId),
+        chat.sessions(input.agentId, input.search || undefined),
         chat.store.usage({ projectId: input.projectId, agentId: input.agentId }),
         chat.store.usage({ projectId: input.projectId }),
         gateway.usage(input.agentId),
@@ -86,4 +93,15 @@ export const chatRouter = router({
     .mutation(({ ctx, input }) =>
       ctx.services.chat.interrupt(input.projectId, input.agentId, input.sessionId, ctx.user.name || ctx.user.email),
     ),
+
+  renameSession: agentProcedure("chat")
+    .input(chatRenameInput)
+    .output(chatRenameOutput)
+    .mutation(({ ctx, input }) => ctx.services.chat.renameSession(input.projectId, input.agentId, input.sessionId, input.title)),
+
+  /** Deletes a conversation with its turns and events; 409 while a turn runs in it. */
+  deleteSession: agentProcedure("chat")
+    .input(chatSessionRef)
+    .output(chatDeleteOutput)
+    .mutation(({ ctx, input }) => ctx.services.chat.deleteSession(input.projectId, input.agentId, input.sessionId)),
 });

@@ -91,6 +91,27 @@ export const chatSessionsOutput = z.object({
   }),
 });
 
+export const SESSION_TITLE_MAX_CHARS = 200;
+export const SESSION_SEARCH_MAX_CHARS = 200;
+
+export const chatSessionsInput = z.object({
+  /** Only sessions whose title, one of the user's messages or one of the agent's replies contains this (case-insensitive). */
+  search: z.string().trim().max(SESSION_SEARCH_MAX_CHARS, `search must be at most ${SESSION_SEARCH_MAX_CHARS} characters`).optional(),
+});
+
+export const chatRenameInput = z.object({
+  sessionId: sessionIdSchema,
+  title: z
+    .string({ error: "title is required" })
+    .trim()
+    .min(1, "title is empty")
+    .max(SESSION_TITLE_MAX_CHARS, `title must be at most ${SESSION_TITLE_MAX_CHARS} characters`)
+    .refine((t) => ![...t].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127), "title must be one line without control characters"),
+});
+export const chatRenameOutput = chatSessionView;
+
+export const chatDeleteOutput = z.object({ deleted: z.literal(true), sessionId: z.string() });
+
 export const chatStreamInput = z.object({
   sessionId: sessionIdSchema,
   /** Events with seq > afterSeq are sent (0: from the start). */

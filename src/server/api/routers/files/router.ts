@@ -6,12 +6,18 @@ import type { AgentFileChangedEvent } from "../../../files/service";
 import { agentProcedure } from "../../middleware/agent-access";
 import { router } from "../../trpc";
 import {
+  filesAppendInput,
+  filesAppendOutput,
   filesDeleteInput,
   filesDeleteOutput,
   filesListInput,
   filesListOutput,
+  filesMkdirInput,
+  filesMkdirOutput,
   filesReadInput,
   filesReadOutput,
+  filesRenameInput,
+  filesRenameOutput,
   filesWriteInput,
   filesWriteOutput,
 } from "./schemas";
@@ -23,7 +29,7 @@ export const filesRouter = router({
     .query(async ({ ctx, input }) => {
       const files = ctx.services.files;
       const res = await files.list(input, input.path, filePathGuard(ctx, "file_read"));
-      return { ...res, roots: [...files.roots] };
+      return { ...res, roots: [...files.roots], maxBytes: files.maxBytes };
     }),
 
   read: agentProcedure("file_read")
@@ -38,6 +44,29 @@ export const filesRouter = router({
     .output(filesWriteOutput)
     .mutation(async ({ ctx, input }) => {
       return ctx.services.files.write(input, input, filePathGuard(ctx, "file_write"));
+    }),
+
+  /** A chunk added at the end of a file: uploads larger than one request, with progress. */
+  append: agentProcedure("file_write")
+    .input(filesAppendInput)
+    .output(filesAppendOutput)
+    .mutation(async ({ ctx, input }) => {
+      return ctx.services.files.append(input, input, filePathGuard(ctx, "file_write"));
+    }),
+
+  mkdir: agentProcedure("file_write")
+    .input(filesMkdirInput)
+    .output(filesMkdirOutput)
+    .mutation(async ({ ctx, input }) => {
+      return ctx.services.files.mkdir(input, input.path, input.createDirs, filePathGuard(ctx, "file_write"));
+    }),
+
+  /** Rename or move; the caller needs file_write on both paths. */
+  rename: agentProcedure("file_write")
+    .input(filesRenameInput)
+    .output(filesRenameOutput)
+    .mutation(async ({ ctx, input }) => {
+      return ctx.services.files.rename(input, { from: input.path, to: input.to, overwrite: input.overwrite }, filePathGuard(ctx, "file_write"));
     }),
 
   delete: agentProcedure("file_write")

@@ -30,6 +30,8 @@ export const filesListOutput = z.object({
   truncated: z.boolean(),
   /** The roots this agent's files live under (for the file tree). */
   roots: z.array(z.string()),
+  /** The largest file read, written or uploaded (ARMORY_FILES_MAX_BYTES). */
+  maxBytes: z.number().int().positive(),
 });
 
 export const filesReadInput = z.object({ path: filePath });
@@ -56,6 +58,8 @@ export const filesWriteInput = z
     mode: z.number().int().min(0, "mode must be between 0 and 0o777").max(0o777, "mode must be between 0 and 0o777").default(0o644),
     /** Write only if the file still has this content hash (from files.read); else 409. */
     expectedSha256: z.string().max(64).regex(/^[0-9a-f]{64}$/, "expectedSha256 must be a sha256 hex digest").optional(),
+    /** Create only: 409 when anything exists at the path (new files, uploads that must not replace). */
+    ifAbsent: z.boolean().default(false),
   })
   .refine((v) => v.encoding !== "base64" || base64.test(v.content), { message: "content is not valid base64", path: ["content"] });
 export const filesWriteOutput = z.object({
@@ -70,6 +74,24 @@ export const filesWriteOutput = z.object({
 
 export const filesDeleteInput = z.object({ path: filePath, recursive: z.boolean().default(false) });
 export const filesDeleteOutput = z.object({ path: z.string(), deleted: z.literal(true), type: z.enum(FILE_TYPES) });
+
+export const filesAppendInput = z
+  .object({
+    path: filePath,
+    /** base64 bytes added at the end of the file. */
+    content: z.string().min(1, "content is empty").max(MAX_CONTENT_CHARS, "content is too large"),
+    /** The file's current size: the chunk continues from there (409 when it is not). */
+    offset: z.number().int("offset must be a whole number").nonnegative("offset must not be negative"),
+  })
+  .refine((v) => base64.test(v.content), { message: "content is not valid base64", path: ["content"] });
+export const filesAppendOutput = z.object({ path: z.string(), size: z.number().int().nonnegative() });
+
+export const filesMkdirInput = z.object({ path: filePath, createDirs: z.boolean().default(false) });
+export const filesMkdirOutput = z.object({ path: z.string(), created: z.literal(true) });
+
+/** `path` (the source, so the audit log names it like every files call) moves to `to`. */
+export const filesRenameInput = z.object({ path: filePath, to: filePath, overwrite: z.boolean().default(false) });
+export const filesRenameOutput = z.object({ from: z.string(), to: z.string(), type: z.enum(FILE_TYPES) });
 
 export const fileChangedEvent = z.object({
   type: z.literal("agent-file-changed"),

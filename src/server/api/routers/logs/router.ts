@@ -1,4 +1,5 @@
-// logs.*: an agent's container output (stdout and stderr, with timestamps).
+// logs.*: an agent's container output (stdout and stderr, with timestamps) and Armory's own
+// lines about it ("armory": chat turns' starts and ends), merged by time.
 import { agentProcedure } from "../../middleware/agent-access";
 import { router } from "../../trpc";
 import { logsFollowInput, logsTailInput, logsTailOutput, type LogLineView } from "./schemas";

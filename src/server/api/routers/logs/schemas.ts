@@ -6,7 +6,8 @@ export const LOG_LINES_MAX = 10_000;
 
 export const logLine = z.object({
   timestamp: z.date(),
-  stream: z.enum(["stdout", "stderr"]),
+  /** The container's stdout or stderr, or "armory": Armory's own lines about the agent (chat turns). */
+  stream: z.enum(["stdout", "stderr", "armory"]),
   message: z.string(),
 });
 export type LogLineView = z.infer<typeof logLine>;
