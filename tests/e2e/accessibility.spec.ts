@@ -19,6 +19,8 @@ const BASE = `http://127.0.0.1:${PORT}`;
 const SHOTS = "test-results/screenshots";
 const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1440, height: 900 };
+const shotName = (name: string) => name.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "");
 const PASSWORD = "correct horse battery";
 
 const docker = createDockerClient();
@@ -105,6 +107,23 @@ async function visit(path: string) {
   await settle();
 }
 
+/** The first elements that reach past the right edge of the screen without a scroller clipping them. */
+function stickingOut(): Promise<string> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of Array.from(document.body.querySelectorAll("*"))) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.right <= window.innerWidth + 0.5) continue;
+      const parentOut = el.parentElement && el.parentElement.getBoundingClientRect().right > window.innerWidth + 0.5;
+      if (parentOut) continue; // report the outermost element only
+      const classes = Array.from(el.classList).slice(0, 4).join(".");
+      out.push(`${el.tagName.toLowerCase()}${classes ? "." + classes : ""} (right edge ${Math.round(r.right)}px)`);
+      if (out.length === 5) break;
+    }
+    return out.join(", ") || "nothing visible (an absolutely positioned element?)";
+  });
+}
+
 /** Scans an open dialog (only the dialog: the page behind it was scanned on its own). */
 async function scanDialog(where: string, dialog: Locator) {
   await expect(dialog).toBeVisible();
@@ -140,7 +159,7 @@ async function scanSignedOut(browser: Browser, colorScheme: "light" | "dark") {
 test.beforeAll(async ({ browser }) => {
   test.setTimeout(420_000);
   armory = await startOwnArmory({ name: "a11y", port: PORT, env: { ARMORY_SIGN_UP: "open" } });
-  context = await browser.newContext({ colorScheme: "light" });
+  context = await browser.newContext({ colorScheme: "light", viewport: DESKTOP });
   page = await context.newPage();
 
   await page.goto(`${BASE}/sign-up`);
@@ -222,6 +241,7 @@ test("axe finds no critical or serious violation on any page or dialog (light mo
       if (r.path.includes("tab=logs")) await expect(page.getByRole("tab", { name: "Logs" })).toHaveAttribute("aria-selected", "true");
       if (r.name === "agent chat") await expect(page.getByTestId("chat-turn").first()).toBeVisible();
       await scan(r.name);
+      await page.screenshot({ path: `${SHOTS}/a11y-desktop-${shotName(r.name)}.png` });
     }
   });
 
@@ -346,8 +366,8 @@ test("at 390 px no page is wider than the screen; tab bars scroll with visible s
   for (const r of routes()) {
     await visit(r.path);
     const width = await page.evaluate(() => document.scrollingElement!.scrollWidth);
-    if (width > PHONE.width) overflowing.push(`${r.name} (${r.path}): ${width}px`);
-    await page.screenshot({ path: `${SHOTS}/a11y-phone-${r.name.replace(/[^a-z0-9]+/gi, "-")}.png` });
+    if (width > PHONE.width) overflowing.push(`${r.name} (${r.path}): ${width}px; sticking out: ${await stickingOut()}`);
+    await page.screenshot({ path: `${SHOTS}/a11y-phone-${shotName(r.name)}.png` });
   }
   expect(overflowing, `pages wider than ${PHONE.width}px:\n${overflowing.join("\n")}`).toEqual([]);
 
@@ -394,5 +414,5 @@ test("at 390 px no page is wider than the screen; tab bars scroll with visible s
       await expect(link).toBeInViewport({ ratio: 1 });
     }
   });
-  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.setViewportSize(DESKTOP);
 });

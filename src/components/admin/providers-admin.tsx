@@ -106,7 +106,7 @@ export function ProvidersAdmin() {
         </Button>
       </div>
 
-      <div tabIndex={0} role="region" aria-label="Providers table" className="focus-visible:ring-ring/50 outline-none focus-visible:ring-[3px] overflow-x-auto rounded-md border">
+      <div tabIndex={0} role="region" aria-label="Providers table" className="focus-visible:ring-ring/50 outline-none relative overflow-x-auto rounded-md border focus-visible:ring-[3px]">
         <table className="w-full text-sm" aria-label="Providers">
           <thead className="bg-muted/50 text-muted-foreground text-left text-xs">
             <tr>

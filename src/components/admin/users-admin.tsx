@@ -76,7 +76,7 @@ export function UsersAdmin({ meId }: { meId: string }) {
         {users.data.length} account{users.data.length === 1 ? "" : "s"}. Disabling an account ends its sessions and refuses its
         machine tokens and live streams at once; enabling it again restores its tokens.
       </p>
-      <div tabIndex={0} role="region" aria-label="Users table" className="focus-visible:ring-ring/50 outline-none focus-visible:ring-[3px] overflow-x-auto rounded-md border">
+      <div tabIndex={0} role="region" aria-label="Users table" className="focus-visible:ring-ring/50 outline-none relative overflow-x-auto rounded-md border focus-visible:ring-[3px]">
         <table className="w-full text-sm" aria-label="Users">
           <thead className="bg-muted/50 text-muted-foreground text-left text-xs">
             <tr>

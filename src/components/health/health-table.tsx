@@ -168,7 +168,7 @@ export function HealthTable() {
         </label>
       </div>
 
-      <div tabIndex={0} role="region" aria-label="Agents' health table" className="focus-visible:ring-ring/50 outline-none focus-visible:ring-[3px] overflow-x-auto rounded-xl border">
+      <div tabIndex={0} role="region" aria-label="Agents' health table" className="focus-visible:ring-ring/50 outline-none relative overflow-x-auto rounded-xl border focus-visible:ring-[3px]">
         <table className="w-full text-sm" aria-label="Agents' health">
           <thead className="bg-muted/50 text-muted-foreground text-left text-xs">
             <tr>

@@ -137,7 +137,7 @@ export function TemplateDetailDialog({
           <section aria-labelledby="template-detail-env" className="flex flex-col gap-3">
             <SectionTitle id="template-detail-env">Environment</SectionTitle>
             {envEntries.length ? (
-              <div tabIndex={0} role="region" aria-labelledby="template-detail-env" className="focus-visible:ring-ring/50 outline-none focus-visible:ring-[3px] overflow-x-auto rounded-md border">
+              <div tabIndex={0} role="region" aria-labelledby="template-detail-env" className="focus-visible:ring-ring/50 outline-none relative overflow-x-auto rounded-md border focus-visible:ring-[3px]">
                 <table className="w-full table-fixed text-sm">
                   <thead className="bg-muted/50 text-muted-foreground text-left text-xs">
                     <tr>

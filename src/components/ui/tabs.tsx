@@ -14,7 +14,7 @@ function Tabs({ className, ...props }: React.ComponentProps<typeof TabsPrimitive
  * The row of tabs. When it does not fit (a phone), it scrolls sideways with a fade and a scroll
  * button at each edge that has more; arrow keys move along the tabs and scroll them into view.
  */
-function TabsList({ className, ...props }: React.ComponentProps<typeof TabsPrimitive.List>) {
+function TabsList({ className, onFocus, ...props }: React.ComponentProps<typeof TabsPrimitive.List>) {
   const scroller = React.useRef<HTMLDivElement>(null);
   const label = typeof props["aria-label"] === "string" ? `${props["aria-label"]} tabs` : "tabs";
   return (
@@ -27,6 +27,11 @@ function TabsList({ className, ...props }: React.ComponentProps<typeof TabsPrimi
           className,
         )}
         {...props}
+        onFocus={(e) => {
+          onFocus?.(e);
+          // A tab reached by the keyboard (arrows, Home, End) is brought fully into the row's view.
+          if (e.target instanceof HTMLElement && e.target.getAttribute("role") === "tab") e.target.scrollIntoView({ block: "nearest", inline: "nearest" });
+        }}
       />
       <ScrollAffordance scroller={scroller} label={label} className="from-muted rounded-lg" />
     </div>
