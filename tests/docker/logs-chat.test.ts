@@ -37,6 +37,8 @@ describe("chat turns in the agent's logs (real Docker, real CLI, demo model)", (
       const start = await nextMatching(follow, (l) => l.stream === "armory" && l.message.startsWith("chat turn started"), 30_000);
       expect(start.message).toContain("by Log Watcher");
       expect(start.message).toContain(`session ${sent.sessionId.slice(0, 8)}`);
+      // Who and which session, never what was said.
+      expect(start.message).not.toContain("Hello, logs");
       const end = await nextMatching(follow, (l) => l.stream === "armory" && l.message.startsWith("chat turn "), 120_000);
       expect(end.message).toMatch(/^chat turn completed in [\d.]+ m?s \(\d+ tokens in, \d+ out\)$/);
       expect(end.timestamp.getTime()).toBeGreaterThanOrEqual(start.timestamp.getTime());
