@@ -375,34 +375,37 @@ test("at 390 px no page is wider than the screen; tab bars scroll with visible s
     await visit(`/projects/${projectId}/agents/${agentId}`);
     const tabs = page.getByRole("tablist", { name: "Agent" });
     const settings = tabs.getByRole("tab", { name: "Settings" });
-    await expect(settings).not.toBeInViewport({ ratio: 1 });
+    await expect(settings).not.toBeInViewport({ ratio: 0.95 });
     const right = page.getByRole("button", { name: "Scroll Agent tabs right" });
     await expect(right).toBeVisible();
     await expect(page.getByRole("button", { name: "Scroll Agent tabs left" })).toBeHidden();
     await right.click();
-    await expect(settings).toBeInViewport({ ratio: 1 });
+    await expect(settings).toBeInViewport({ ratio: 0.95 });
     await expect(page.getByRole("button", { name: "Scroll Agent tabs left" })).toBeVisible();
     await expect(right).toBeHidden();
     // The keyboard reaches every tab too: arrows move along the tab list and scroll it.
     await tabs.getByRole("tab", { name: "Chat" }).focus();
     await page.keyboard.press("End");
     await expect(settings).toBeFocused();
-    await expect(settings).toBeInViewport({ ratio: 1 });
+    await expect(settings).toBeInViewport({ ratio: 0.95 });
   });
 
   await test.step("the project's tabs: the same affordance", async () => {
     await visit(`/projects/${projectId}/agents`);
     const nav = page.getByRole("navigation", { name: "Project" });
     const last = nav.getByRole("link", { name: "Settings" });
-    await expect(last).not.toBeInViewport({ ratio: 1 });
+    await expect(last).not.toBeInViewport({ ratio: 0.95 });
     const right = page.getByRole("button", { name: "Scroll Project tabs right" });
     await expect(right).toBeVisible();
     await right.click();
     await expect(page.getByRole("button", { name: "Scroll Project tabs left" })).toBeVisible();
     // Each click scrolls most of a screen; the button goes away at the end of the row.
-    for (let i = 0; i < 5 && (await right.isVisible()); i++) await right.click();
-    await expect(right).toBeHidden();
-    await expect(last).toBeInViewport({ ratio: 1 });
+    // (The button leaves the DOM when the row reaches its end, possibly mid-click: hence toPass.)
+    await expect(async () => {
+      if (await right.isVisible()) await right.click({ timeout: 1_000 });
+      await expect(right).toBeHidden({ timeout: 1_000 });
+    }).toPass({ timeout: 20_000 });
+    await expect(last).toBeInViewport({ ratio: 0.95 });
     await page.screenshot({ path: `${SHOTS}/a11y-phone-project-tabs-scrolled.png` });
   });
 
@@ -411,7 +414,7 @@ test("at 390 px no page is wider than the screen; tab bars scroll with visible s
     for (const name of ["Projects", "Agents", "Admin"]) {
       const link = nav.getByRole("link", { name });
       await link.scrollIntoViewIfNeeded();
-      await expect(link).toBeInViewport({ ratio: 1 });
+      await expect(link).toBeInViewport({ ratio: 0.95 });
     }
   });
   await page.setViewportSize(DESKTOP);
