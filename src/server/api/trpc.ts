@@ -14,6 +14,8 @@ import { authenticateToken, parseBearer, type TokenIdentity } from "../trust/tok
 import type { Logger } from "../logger";
 import { countedSubscription } from "../metrics";
 import { identityCheck, streamGuardFor, type StreamGuard } from "./middleware/stream-guard";
+import { OpenCounts } from "./open-counts";
+import { releasing } from "../streams/releasing";
 import type { Services } from "../services";
 
 export interface Context {
@@ -160,58 +162,10 @@ const errorMapping = t.middleware(async ({ next, ctx, path, type }) => {
 });
 
 const REFUSALS = new Set<TRPCError["code"]>(["UNAUTHORIZED", "FORBIDDEN", "TOO_MANY_REQUESTS"]);
-/** Open subscriptions per user and per token, for the caps (one process's count). */
-class SubscriptionSlots {
-  private readonly open = new Map<string, number>();
-  /** Takes one slot under every key, or none when any key is at its limit (returns that key). */
-  take(keys: [string, number][]): string | null {
-    const full = keys.find(([key, max]) => (this.open.get(key) ?? 0) >= max);
-    if (full) return full[0];
-    for (const [key] of keys) this.open.set(key, (this.open.get(key) ?? 0) + 1);
-    return null;
-  }
-  release(keys: [string, number][]): void {
-    for (const [key] of keys) {
-      const n = (this.open.get(key) ?? 1) - 1;
-      if (n > 0) this.open.set(key, n);
-      else this.open.delete(key);
-    }
-  }
-}
 const SLOTS_KEY = Symbol.for("armory.subscriptionSlots");
-function subscriptionSlots(): SubscriptionSlots {
-  const g = globalThis as typeof globalThis & { [SLOTS_KEY]?: SubscriptionSlots };
-  return (g[SLOTS_KEY] ??= new SubscriptionSlots());
-}
-
-/** An iterable that calls `release` once when iteration ends, fails or is abandoned (even before it started). */
-function releasing<T>(source: AsyncIterable<T>, release: () => void): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator]() {
-      const it = source[Symbol.asyncIterator]();
-      return {
-        async next() {
-          try {
-            const r = await it.next();
-            if (r.done) release();
-            return r;
-          } catch (err) {
-            release();
-            throw err;
-          }
-        },
-        async return(value?: unknown) {
-          release();
-          return (await it.return?.(value)) ?? { done: true as const, value: undefined };
-        },
-        async throw(err?: unknown) {
-          release();
-          if (it.throw) return it.throw(err);
-          throw err;
-        },
-      };
-    },
-  };
+function subscriptionSlots(): OpenCounts {
+  const g = globalThis as typeof globalThis & { [SLOTS_KEY]?: OpenCounts };
+  return (g[SLOTS_KEY] ??= new OpenCounts());
 }
 
 /**

@@ -26,6 +26,8 @@ import { isForeignOrigin } from "../http-boundary";
 import type { Services } from "../services";
 import { appRouter } from "./root";
 import { createContext, type Context } from "./trpc";
+import { OpenCounts } from "./open-counts";
+import { releasing } from "../streams/releasing";
 
 export const LIVE_ENDPOINT = "/api/trpc-ws";
 /**
@@ -73,47 +75,6 @@ function headersOf(req: http.IncomingMessage): Headers {
   return headers;
 }
 
-/** Sockets per caller, for ARMORY_MAX_LIVE_CONNECTIONS_PER_USER. */
-class Counts {
-  private readonly open = new Map<string, number>();
-  take(key: string, max: number): boolean {
-    const n = this.open.get(key) ?? 0;
-    if (n >= max) return false;
-    this.open.set(key, n + 1);
-    return true;
-  }
-  release(key: string): void {
-    const n = (this.open.get(key) ?? 1) - 1;
-    if (n > 0) this.open.set(key, n);
-    else this.open.delete(key);
-  }
-}
-
-/** Calls `done` once when iteration ends, fails or is abandoned. */
-function onEnd<T>(source: AsyncIterable<T>, done: () => void): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator]() {
-      const it = source[Symbol.asyncIterator]();
-      return {
-        async next() {
-          try {
-            const r = await it.next();
-            if (r.done) done();
-            return r;
-          } catch (err) {
-            done();
-            throw err;
-          }
-        },
-        async return(value?: unknown) {
-          done();
-          return (await it.return?.(value)) ?? { done: true as const, value: undefined };
-        },
-      };
-    },
-  };
-}
-
 /**
  * The app router with a signal of its own for every subscription served on a socket: aborted
  * when the client stops it (the adapter's signal) and also when the stream ends any other way
@@ -148,7 +109,7 @@ function withOwnSignals(router: typeof appRouter): typeof appRouter {
         release();
         return result;
       }
-      return onEnd(result as AsyncIterable<unknown>, release);
+      return releasing(result as AsyncIterable<unknown>, release);
     };
     procedures[path] = Object.assign(wrapped, { _def: proc._def }) as unknown as AnyTRPCProcedure;
   }
@@ -165,7 +126,7 @@ interface SocketInfo {
 
 export function createLiveConnections(getServices: () => Services, opts: LiveConnectionOptions = {}): LiveConnections {
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIVE_MAX_MESSAGE_BYTES, perMessageDeflate: false });
-  const counts = new Counts();
+  const counts = new OpenCounts(); // sockets per caller, for ARMORY_MAX_LIVE_CONNECTIONS_PER_USER
   const info = new WeakMap<WebSocket, SocketInfo>();
   let closing = false;
 
@@ -180,7 +141,7 @@ export function createLiveConnections(getServices: () => Services, opts: LiveCon
       ws.once("close", () => clearTimeout(timer));
     }
     ws.once("close", (code: number) => {
-      if (s.counted) counts.release(s.counted);
+      if (s.counted) counts.release([[s.counted, 0]]);
       getServices().log.info(
         { connectionId: s.id, userId: s.userId, ip: s.ip, code, durationMs: Date.now() - s.openedAt },
         "live connection closed",
@@ -205,7 +166,7 @@ export function createLiveConnections(getServices: () => Services, opts: LiveCon
       if (ws.readyState !== ws.OPEN) return ctx; // gone while authenticating
       const key = ctx.user ? `user:${ctx.user.id}` : `ip:${s.ip}`;
       const max = services.config.limits.liveConnectionsPerUser;
-      if (!counts.take(key, max)) {
+      if (counts.take([[key, max]]) !== null) {
         const message = `Too many live connections: at most ${max} at a time (one per browser tab). Close some tabs and reload.`;
         ws.close(LIVE_CLOSE.tooMany, "Too many live connections");
         services.log.info({ connectionId: s.id, userId: ctx.user?.id ?? null, ip: s.ip, max }, "live connection refused: too many open");
