@@ -40,6 +40,9 @@ describe("config hot-reload on a real agent container", () => {
     caller = await callerFor(armory.services, owner);
     projectId = (await caller.project.create({ name: "Config" })).id;
     const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
+    // An empty workspace: no template CLAUDE.md written at the first start, whose change the watcher
+    // could report (or not) while this test runs. files-manage.test.ts proves that write.
+    await armory.services.db.prisma.template.update({ where: { id: templateId }, data: { instructions: "" } });
     const agentId = (await caller.agent.create({ projectId, templateId, name: "watched", start: true })).id;
     ref = { projectId, agentId };
     containerId = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;

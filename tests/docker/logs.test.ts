@@ -23,6 +23,9 @@ describe("agent logs on a real Docker engine", () => {
     caller = await callerFor(armory.services, await signUp(armory.services, { name: "Log Reader" }));
     projectId = (await caller.project.create({ name: "Logs" })).id;
     const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
+    // An empty workspace: no template CLAUDE.md written at the first start, whose change the watcher
+    // could report (or not) while this test runs. files-manage.test.ts proves that write.
+    await armory.services.db.prisma.template.update({ where: { id: templateId }, data: { instructions: "" } });
     agentId = (await caller.agent.create({ projectId, templateId, name: "chatty", overrides: { memoryMb: 128 }, start: true })).id;
     cid = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
     // The supervisor prints "ready", then "config-watch" once its watcher is up: wait for that
