@@ -29,7 +29,8 @@ export function useFitToViewport<T extends HTMLElement>({ minHeight }: { minHeig
       const fit = vh - top - below;
       const fits = fit >= Math.min(minHeight, full);
       const h = Math.round(fits ? fit : full);
-      setHeight((prev) => (prev === h ? prev : h));
+      // A pixel or two either way is rounding: following it could make layout and measure chase each other.
+      setHeight((prev) => (prev !== null && Math.abs(prev - h) <= 2 ? prev : h));
       return { fits, top };
     };
     const first = measure();
