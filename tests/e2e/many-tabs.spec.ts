@@ -110,7 +110,7 @@ test("ten tabs on one agent stay live over one WebSocket each, and a send from t
     await mutate(page.request, "files.write", { projectId, agentId, path: "/workspace/from-tab-test.md", content: "# written while ten tabs watch\n" });
     for (const [i, t] of tabs.entries()) {
       if (t.kind !== "files") continue;
-      await expect(t.page.getByRole("navigation", { name: "Files" }).getByRole("treeitem", { name: /from-tab-test\.md/ }), `tab ${i + 1}`).toBeVisible({ timeout: 30_000 });
+      await expect(t.page.getByRole("navigation", { name: "Files" }).getByRole("button", { name: /^from-tab-test\.md/ }), `tab ${i + 1}`).toBeVisible({ timeout: 30_000 });
     }
   });
 
