@@ -3,10 +3,10 @@
 // a re-created container), and the file operations beyond read/write: create-only writes, mkdir,
 // rename and move, chunked uploads (append) — each as the agent user, with its refusals as 4xx.
 import { randomBytes } from "node:crypto";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAgentImage } from "@/server/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { sh } from "../support/agent-exec";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
 
@@ -14,23 +14,6 @@ type Caller = Awaited<ReturnType<typeof callerFor>>;
 
 const MAX_BYTES = 1024 * 1024;
 const INSTRUCTIONS = "# House rules\n\nAnswer briefly. Ünïcödé ✓\n";
-
-/** Runs a shell command in the container (as the agent user unless root); stdout, or throws on a non-zero exit. */
-async function sh(containerId: string, script: string, user: "agent" | "root" = "agent"): Promise<string> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: ["bash", "-c", script], AttachStdout: true, AttachStderr: true, User: user === "root" ? "0:0" : "1000:1000" });
-  const stream = await exec.start({});
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on("data", (d: Buffer) => out.push(d));
-  stderr.on("data", (d: Buffer) => err.push(d));
-  docker.modem.demuxStream(stream, stdout, stderr);
-  await new Promise((resolve) => stream.on("end", resolve));
-  const info = await exec.inspect();
-  if (info.ExitCode !== 0) throw new Error(`${script} exited ${info.ExitCode}: ${Buffer.concat(err).toString()}`);
-  return Buffer.concat(out).toString("utf8");
-}
 
 describe("managing agent files on a real Docker engine", () => {
   let armory: TestArmory;

@@ -8,32 +8,13 @@ import { ensureAgentImage } from "@/server/docker/agent-image";
 import { ContainerFiles } from "@/server/docker/files";
 import { DomainError } from "@/server/domain/errors";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { sh } from "../support/agent-exec";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
 
 const MAX_BYTES = 2 * 1024 * 1024;
-
-/**
- * Runs a shell command in the container as the agent user (or as root: uid 0 without capabilities,
- * like every process in an agent container); returns stdout.
- */
-async function sh(containerId: string, script: string, user: "agent" | "root" = "agent"): Promise<string> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: ["bash", "-c", script], AttachStdout: true, AttachStderr: true, User: user === "root" ? "0:0" : "1000:1000" });
-  const stream = await exec.start({});
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new (await import("node:stream")).PassThrough();
-  const stderr = new (await import("node:stream")).PassThrough();
-  stdout.on("data", (d: Buffer) => out.push(d));
-  stderr.on("data", (d: Buffer) => err.push(d));
-  docker.modem.demuxStream(stream, stdout, stderr);
-  await new Promise((resolve) => stream.on("end", resolve));
-  const info = await exec.inspect();
-  if (info.ExitCode !== 0) throw new Error(`${script} exited ${info.ExitCode}: ${Buffer.concat(err).toString()}`);
-  return Buffer.concat(out).toString("utf8");
-}
 
 describe("agent files on a real Docker engine", () => {
   let armory: TestArmory;

@@ -1,4 +1,5 @@
 // Running commands inside an agent's container from tests (as the agent user, like its own processes).
+import { PassThrough } from "node:stream";
 import { docker } from "./docker";
 
 /** Runs a bash script in the container; resolves with its output when it ends (or at once with detach). */
@@ -32,3 +33,23 @@ export const writeContainerLog = (containerId: string, script: string) =>
 export const oomScript = (hogs = 4, mb = 60) =>
   `echo 1000 > /proc/$(cat /tmp/armory-supervisor.pid)/oom_score_adj; echo 1000 > /proc/1/oom_score_adj;
 for i in $(seq 1 ${hogs}); do (x=$(head -c ${mb}m /dev/zero | tr "\\0" a); sleep 30) & done; wait`;
+
+/**
+ * Runs a shell command in the container as the agent user (or as root: uid 0 without capabilities,
+ * like every process in an agent container); returns stdout.
+ */
+export async function sh(containerId: string, script: string, user: "agent" | "root" = "agent"): Promise<string> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: ["bash", "-c", script], AttachStdout: true, AttachStderr: true, User: user === "root" ? "0:0" : "1000:1000" });
+  const stream = await exec.start({});
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on("data", (d: Buffer) => out.push(d));
+  stderr.on("data", (d: Buffer) => err.push(d));
+  docker.modem.demuxStream(stream, stdout, stderr);
+  await new Promise((resolve) => stream.on("end", resolve));
+  const info = await exec.inspect();
+  if (info.ExitCode !== 0) throw new Error(`${script} exited ${info.ExitCode}: ${Buffer.concat(err).toString()}`);
+  return Buffer.concat(out).toString("utf8");
+}
