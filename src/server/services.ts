@@ -11,7 +11,7 @@ import { createAuth, type Auth } from "./auth";
 import type { Config } from "./config";
 import { openDatabase, type Database } from "./db";
 import { applyMigrations } from "./db/migrate";
-import { createDockerClient, type Docker } from "./docker/client";
+import { createDockerClient, type Docker } from "./runtime/docker/client";
 import { ensurePrivateDir } from "./private-dir";
 import { syncTemplates } from "./domain/templates";
 import { StatsCollector } from "./health/collector";
@@ -27,7 +27,7 @@ import { SecretStore } from "./secrets/store";
 import { Rollouts } from "./versions/rollout";
 import { ChatService } from "./chat/service";
 import { ModelGateway } from "./gateway/gateway";
-import { ProjectNetworks } from "./docker/project-network";
+import { ProjectNetworks } from "./runtime/docker/project-network";
 
 export interface Services {
   config: Config;

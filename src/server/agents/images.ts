@@ -1,8 +1,8 @@
 // The default agent image as the agent manager sees it: present, being built (with progress),
 // or missing (then a build starts in the background and the caller is told to come back).
 import type Docker from "dockerode";
-import { agentImageProgressPrinter, agentImageStatus, agentImageTag, ensureAgentImage } from "../docker/agent-image";
-import { engineUnavailable, isEngineUnreachable } from "../docker/client";
+import { agentImageProgressPrinter, agentImageStatus, agentImageTag, ensureAgentImage } from "../runtime/docker/agent-image";
+import { engineUnavailable, isEngineUnreachable } from "../runtime/docker/client";
 import { DomainError } from "../domain/errors";
 import type { Logger } from "../logger";
 import type { AgentImageProvider } from "./manager";

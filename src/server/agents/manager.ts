@@ -6,7 +6,7 @@ import type Docker from "dockerode";
 import type { AgentView } from "../api/routers/agent/schemas";
 import type { PrismaClient } from "../db";
 import type { Agent, Prisma } from "../db/generated/client";
-import { dockerError, engineMessage, engineUnavailable } from "../docker/client";
+import { dockerError, engineMessage, engineUnavailable } from "../runtime/docker/client";
 import {
   createAgentContainer,
   ensureVolume,
@@ -22,9 +22,9 @@ import {
   updateContainerLimits,
   type ObservedContainer,
   type AgentContainerSpec,
-} from "../docker/containers";
-import { DockerEventsFollower, type DockerContainerEvent } from "../docker/events";
-import { ContainerFiles } from "../docker/files";
+} from "../runtime/docker/containers";
+import { DockerEventsFollower, type DockerContainerEvent } from "../runtime/docker/events";
+import { ContainerFiles } from "../runtime/docker/files";
 import { WORKSPACE_ROOT } from "../files/paths";
 import { MASKED_VALUE } from "../domain/env";
 import { DomainError, notFound } from "../domain/errors";
@@ -44,7 +44,7 @@ export interface AgentManagerOptions {
   docker: Docker;
   log: Logger;
   images: AgentImageProvider;
-  /** Each project's own network (and its egress relay): src/server/docker/project-network.ts. */
+  /** Each project's own network (and its egress relay): src/server/runtime/docker/project-network.ts. */
   networks: AgentNetworks;
   reconcileIntervalMs?: number;
   stopTimeoutSeconds?: number;

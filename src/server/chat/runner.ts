@@ -6,8 +6,8 @@
 // every child it started (Bash tool commands included).
 import { randomUUID } from "node:crypto";
 import type Docker from "dockerode";
-import { AGENT_UID, WORKSPACE_DIR } from "../docker/containers";
-import { killSession, sessionLeaderCmd, startExec, type ExecProcess } from "../docker/exec";
+import { AGENT_UID, WORKSPACE_DIR } from "../runtime/docker/containers";
+import { killSession, sessionLeaderCmd, startExec, type ExecProcess } from "../runtime/docker/exec";
 import { jsonLines } from "../streams/ndjson";
 import { parseStreamJsonEvent, type StreamJsonEvent } from "../streams/stream-json";
 import { LineSplitter } from "../streams/ndjson";

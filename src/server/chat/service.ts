@@ -7,8 +7,8 @@
 import type Docker from "dockerode";
 import type { Config } from "../config";
 import type { PrismaClient } from "../db";
-import { inspectContainer } from "../docker/containers";
-import { killSessionsMatching } from "../docker/exec";
+import { inspectContainer } from "../runtime/docker/containers";
+import { killSessionsMatching } from "../runtime/docker/exec";
 import { DomainError, notFound } from "../domain/errors";
 import type { ModelGateway } from "../gateway/gateway";
 import type { Logger } from "../logger";
@@ -19,7 +19,7 @@ import { composeSystemPrompt, loadSoul } from "./prompt";
 import { ClaudeProcess, PID_GLOB, type ProcessLine } from "./runner";
 import { ChatStore, titleFor, type ChatEventRecord } from "./store";
 import { classifyLostTurn } from "./turn-end";
-import { AGENT_UID } from "../docker/containers";
+import { AGENT_UID } from "../runtime/docker/containers";
 import type { ChatSession, Prisma } from "../db/generated/client";
 
 /** The agent fields a turn uses (its container, CLI flags and system prompt). */

@@ -4,8 +4,8 @@
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { createDockerClient } from "../docker/client";
-import { inspectContainer } from "../docker/containers";
+import { createDockerClient } from "../runtime/docker/client";
+import { inspectContainer } from "../runtime/docker/containers";
 import { classifyLostTurn, engineWentAway } from "./turn-end";
 
 describe("why a turn ended without a result", () => {

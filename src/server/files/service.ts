@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import type { PrismaClient } from "../db";
-import { agentNotRunning, ContainerFiles, type FileEntry, type FileType, type ResolvedPath } from "../docker/files";
+import { agentNotRunning, ContainerFiles, type FileEntry, type FileType, type ResolvedPath } from "../runtime/docker/files";
 import { DomainError, notFound } from "../domain/errors";
 import { AgentEventBus } from "../events/agent-event-bus";
 import { baseName, confineResolved, DEFAULT_FILE_ROOTS, isWithinRoots, parentOf } from "./paths";

@@ -1,6 +1,6 @@
 // The egress proxy: the only way an agent reaches anything beyond Armory's model gateway.
 //
-// Agents sit on an internal project network with no route out (src/server/docker/project-network.ts);
+// Agents sit on an internal project network with no route out (src/server/runtime/docker/project-network.ts);
 // their HTTPS_PROXY points at the project's relay, which copies bytes to Armory's gateway listener,
 // where HTTP CONNECT requests land here. A tunnel opens only when
 //   1. Proxy-Authorization carries the agent's own gateway token (Basic, any user name),

@@ -10,7 +10,7 @@
 // redirects, sends a hop header (and refuses requests carrying one), and bounds time and size.
 //
 // Reachability: agents sit on their project's internal network with no host address on it
-// (src/server/docker/project-network.ts). They reach the gateway at http://armory-gateway:8080,
+// (src/server/runtime/docker/project-network.ts). They reach the gateway at http://armory-gateway:8080,
 // the project's relay container, which copies bytes to this gateway's listener on the uplink
 // network (ARMORY_AGENT_NETWORK; the host's side of that bridge, e.g. 172.18.0.1), serving only
 // the gateway path and the egress proxy (CONNECT, ./egress.ts). ARMORY_GATEWAY_URL names another
@@ -20,8 +20,8 @@ import http from "node:http";
 import type Docker from "dockerode";
 import type { Config } from "../config";
 import type { PrismaClient } from "../db";
-import { ensureNetwork } from "../docker/containers";
-import { dockerError } from "../docker/client";
+import { ensureNetwork } from "../runtime/docker/containers";
+import { dockerError } from "../runtime/docker/client";
 import { DomainError } from "../domain/errors";
 import { httpServerOptions } from "../http-boundary";
 import type { Logger } from "../logger";
@@ -30,7 +30,7 @@ import { LineSplitter } from "../streams/ndjson";
 import { readJsonBody, serveDemoMessages, type MessagesRequest } from "./demo-model";
 import { checkedAddress, HOP_HEADER, postUpstream, UpstreamRefused, type Listener, type UpstreamFailure, type UpstreamResponse } from "./upstream";
 import { EgressProxy } from "./egress";
-import { RELAY_ALIAS, RELAY_PORT } from "../docker/project-network";
+import { RELAY_ALIAS, RELAY_PORT } from "../runtime/docker/project-network";
 
 export const GATEWAY_PATH = "/api/gateway/anthropic";
 const TOKEN_RE = /^armgw_([0-9a-f-]{36})_([A-Za-z0-9_-]{43})$/;

@@ -5,8 +5,8 @@
 import type Docker from "dockerode";
 import type { AgentStatusBus } from "../agents/status-bus";
 import type { PrismaClient } from "../db";
-import { engineMessage } from "../docker/client";
-import { streamContainerStats, type ResourceSample, type StatsStreamHandle } from "../docker/stats";
+import { engineMessage } from "../runtime/docker/client";
+import { streamContainerStats, type ResourceSample, type StatsStreamHandle } from "../runtime/docker/stats";
 import type { Logger } from "../logger";
 import { listenerStream } from "../streams/listener-stream";
 

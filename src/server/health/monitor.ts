@@ -8,9 +8,9 @@ import type { AgentView } from "../api/routers/agent/schemas";
 import type { AgentManager } from "../agents/manager";
 import type { PrismaClient } from "../db";
 import type { Prisma } from "../db/generated/client";
-import { engineMessage } from "../docker/client";
-import { inspectContainer } from "../docker/containers";
-import { probeSupervisor } from "../docker/health-probe";
+import { engineMessage } from "../runtime/docker/client";
+import { inspectContainer } from "../runtime/docker/containers";
+import { probeSupervisor } from "../runtime/docker/health-probe";
 import type { Logger } from "../logger";
 import { metrics } from "../metrics";
 

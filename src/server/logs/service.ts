@@ -7,7 +7,7 @@ import { EventEmitter } from "node:events";
 import type Docker from "dockerode";
 import type { AgentStatusBus } from "../agents/status-bus";
 import type { PrismaClient } from "../db";
-import { compareRawTime, followContainerLogs, sinceAfter, tailContainerLogs, type LogLine as ContainerLogLine } from "../docker/logs";
+import { compareRawTime, followContainerLogs, sinceAfter, tailContainerLogs, type LogLine as ContainerLogLine } from "../runtime/docker/logs";
 import { notFound } from "../domain/errors";
 import type { Logger } from "../logger";
 

@@ -10,7 +10,7 @@ import type Docker from "dockerode";
 import type { AgentImageProvider, AgentManager, AgentRow } from "../agents/manager";
 import type { PrismaClient } from "../db";
 import type { Prisma } from "../db/generated/client";
-import { engineMessage, engineUnavailable } from "../docker/client";
+import { engineMessage, engineUnavailable } from "../runtime/docker/client";
 import {
   containerName,
   imageExists,
@@ -18,8 +18,8 @@ import {
   removeContainer,
   startContainer,
   stopContainer,
-} from "../docker/containers";
-import { containerLogTail, listRepositoryTags, probeSupervisorHealth, renameContainer, imageRepository } from "../docker/versions";
+} from "../runtime/docker/containers";
+import { containerLogTail, listRepositoryTags, probeSupervisorHealth, renameContainer, imageRepository } from "../runtime/docker/versions";
 import { envNameProblem, MASKED_VALUE } from "../domain/env";
 import { DomainError } from "../domain/errors";
 import type { Logger } from "../logger";

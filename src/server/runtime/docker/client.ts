@@ -1,10 +1,10 @@
 // The Docker engine connection and the translation of engine errors into clear domain errors.
-// All Docker knowledge lives under src/server/docker/.
+// All Docker knowledge lives under src/server/runtime/docker/.
 import http from "node:http";
 import https from "node:https";
 import Docker from "dockerode";
-import { DomainError } from "../domain/errors";
-import { metrics } from "../metrics";
+import { DomainError } from "../../domain/errors";
+import { metrics } from "../../metrics";
 
 export type { Docker };
 

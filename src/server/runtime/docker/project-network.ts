@@ -20,8 +20,8 @@
 // pools (about 30 networks in all). With no host address on these bridges, a subnet that overlaps
 // a LAN changes no host route; agents merely cannot reach that LAN (they reach none anyway).
 import type Docker from "dockerode";
-import type { Logger } from "../logger";
-import { KeyedLock } from "../agents/keyed-lock";
+import type { Logger } from "../../logger";
+import { KeyedLock } from "../../agents/keyed-lock";
 import { dockerError, statusOf } from "./client";
 import { AGENT_UID, ensureNetwork, HARDENED_HOST_CONFIG, LABELS } from "./containers";
 

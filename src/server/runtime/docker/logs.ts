@@ -1,8 +1,8 @@
 // Container logs: Docker's json-file log, read with timestamps and demultiplexed into lines of
 // stdout and stderr (agent containers run without a TTY).
 import type Docker from "dockerode";
-import { MultiplexedLineSplitter, type OutputStream } from "../streams/docker-frames";
-import { listenerStream } from "../streams/listener-stream";
+import { MultiplexedLineSplitter, type OutputStream } from "../../streams/docker-frames";
+import { listenerStream } from "../../streams/listener-stream";
 import { dockerError, statusOf } from "./client";
 
 export interface LogLine {

@@ -3,8 +3,8 @@
 // a network blip or a container restart — resumes where it stopped without repeats.
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
-import { LineSplitter } from "../streams/ndjson";
-import { splitDockerTimestamp, dockerSince } from "../streams/supervisor";
+import { LineSplitter } from "../../streams/ndjson";
+import { splitDockerTimestamp, dockerSince } from "../../streams/supervisor";
 import { dockerError, statusOf } from "./client";
 
 export interface OutputLine {

@@ -1,7 +1,7 @@
 // Container resource usage from the Docker stats API: one streaming request per container (the
 // engine pushes a JSON document about every second), turned into Armory's resource sample.
 import type Docker from "dockerode";
-import { jsonLines } from "../streams/ndjson";
+import { jsonLines } from "../../streams/ndjson";
 import { dockerError } from "./client";
 
 export interface ResourceSample {

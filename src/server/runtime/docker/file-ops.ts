@@ -29,7 +29,7 @@
 //          existing destination is never replaced by accident; the last names are not followed).
 // Failures print one line `ARMORY\t<kind>\t<path>\t<detail>` to stderr and exit 3;
 // fileOpError turns it into a 4xx DomainError.
-import { DomainError } from "../domain/errors";
+import { DomainError } from "../../domain/errors";
 
 export const FILE_OP_SCRIPT = String.raw`
 use strict; use warnings;

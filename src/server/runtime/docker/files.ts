@@ -6,7 +6,7 @@
 // agent swapped in after Armory's checks. Callers pass paths already checked by
 // src/server/files/paths.ts.
 import type Docker from "dockerode";
-import { DomainError } from "../domain/errors";
+import { DomainError } from "../../domain/errors";
 import { dockerError, statusOf } from "./client";
 import { AGENT_UID } from "./containers";
 import { FILE_OP_SCRIPT, fileOpError } from "./file-ops";

@@ -1,8 +1,8 @@
 // One Docker events stream for all of Armory's containers (filtered by its label), reconnecting
 // with back-off when the engine goes away, and reporting the engine's state as it changes.
 import type Docker from "dockerode";
-import type { Logger } from "../logger";
-import { jsonLines } from "../streams/ndjson";
+import type { Logger } from "../../logger";
+import { jsonLines } from "../../streams/ndjson";
 import { engineMessage } from "./client";
 import { LABELS } from "./containers";
 
