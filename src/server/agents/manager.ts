@@ -24,7 +24,8 @@ import {
   type AgentContainerSpec,
 } from "../runtime/docker/containers";
 import { DockerEventsFollower, type DockerContainerEvent } from "../runtime/docker/events";
-import { ContainerFiles } from "../runtime/docker/files";
+import { AgentFileSystem } from "../files/agent-fs";
+import type { DaemonHub } from "../agentd/hub";
 import { WORKSPACE_ROOT } from "../files/paths";
 import { MASKED_VALUE } from "../domain/env";
 import { DomainError, notFound } from "../domain/errors";
@@ -52,6 +53,8 @@ export interface AgentManagerOptions {
   secrets?: AgentSecretSource;
   /** Env added to every container Armory creates (e.g. the model gateway's URL and the agent's token). */
   extraEnv?: (agentId: string) => Promise<Record<string, string>>;
+  /** The agent daemons (the first start writes the template's instructions through the agent's armoryd). */
+  hub?: DaemonHub;
 }
 
 /** The per-project networks agents join (ProjectNetworks). */
@@ -605,16 +608,19 @@ export class AgentManager {
   /**
    * The template's instructions reach a new agent once: on its first start (its workspace volume
    * is new) they become /workspace/CLAUDE.md, created as the agent user only if no such name
-   * exists (atomic in the container), and the pending copy is cleared. So a re-created container
-   * or a restart never writes it again, and a CLAUDE.md the user deleted stays deleted. A failed
-   * write (e.g. an image without perl) is logged and tried again on the next start.
+   * exists (atomic, by the agent's daemon once it has dialled home), and the pending copy is
+   * cleared. So a re-created container or a restart never writes it again, and a CLAUDE.md the
+   * user deleted stays deleted. A failed write (e.g. the daemon did not connect) is logged and
+   * tried again on the next start.
    */
   private async writePendingInstructions(row: AgentRow, containerId: string): Promise<void> {
-    if (row.pendingInstructions === null) return;
+    const hub = this.opts.hub;
+    if (row.pendingInstructions === null || !hub) return;
     const path = `${WORKSPACE_ROOT}/CLAUDE.md`;
-    const files = new ContainerFiles(this.docker, containerId, row.name);
+    const files = new AgentFileSystem(hub, row.id, row.name);
     let outcome: "written" | "exists" = "written";
     try {
+      await hub.waitFor(row.id, { timeoutMs: 30_000, containerId });
       const content = Buffer.from(row.pendingInstructions, "utf8");
       await files.write({ root: WORKSPACE_ROOT, path, content, mode: 0o644, mtime: new Date(Math.floor(Date.now() / 1000) * 1000), createDirs: false, exclusive: true });
     } catch (err) {
