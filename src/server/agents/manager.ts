@@ -184,7 +184,10 @@ function versionOf(image: string): string {
 }
 
 /** `secretNames`: env keys backed by a secret; their values are masked (secrets override them in the container). */
-export function toAgentView(row: AgentRow, secretNames?: Set<string>): AgentView {
+export type DaemonView = AgentView["daemon"];
+const NO_DAEMON: DaemonView = { state: "disconnected", since: null, agentVersion: null };
+
+export function toAgentView(row: AgentRow, secretNames?: Set<string>, daemon: DaemonView = NO_DAEMON): AgentView {
   const env = envOf(row.env);
   const reasons = restartReasons(row, env);
   return {
@@ -209,6 +212,8 @@ export function toAgentView(row: AgentRow, secretNames?: Set<string>): AgentView
     containerId: row.containerId ? row.containerId.slice(0, 12) : null,
     restartRequired: reasons.length > 0,
     restartReasons: reasons,
+    // A daemon of a container the agent no longer has (or of a stopped agent) does not count.
+    daemon: row.containerId && row.observedState === "running" ? daemon : { ...daemon, state: "disconnected" },
     lastMessageAt: row.lastMessageAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
@@ -225,7 +230,10 @@ export class AgentManager {
   private follower: DockerEventsFollower | null = null;
   private reconcileTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly opts: AgentManagerOptions) {}
+  constructor(private readonly opts: AgentManagerOptions) {
+    // The status stream shows each daemon connecting and disconnecting.
+    opts.hub?.onState((info) => void this.publish(info.agentId).catch(() => {}));
+  }
 
   private get prisma() {
     return this.opts.prisma;
@@ -381,7 +389,7 @@ export class AgentManager {
   private async publish(agentId: string): Promise<AgentView | null> {
     const row = await this.prisma.agent.findUnique({ where: { id: agentId }, include: agentInclude });
     if (!row) return null;
-    const view = toAgentView(row, await this.opts.secrets?.namesFor(row.projectId, row.id));
+    const view = toAgentView(row, await this.opts.secrets?.namesFor(row.projectId, row.id), this.daemonOf(row.id));
     this.bus.publishAgent(view);
     return view;
   }
@@ -398,11 +406,22 @@ export class AgentManager {
       this.prisma.agent.findMany({ where: { ...where, projectId }, include: agentInclude, orderBy: { name: "asc" } }),
       this.opts.secrets?.namesByAgent(projectId),
     ]);
-    return rows.map((r) => toAgentView(r, names ? new Set([...names.project, ...(names.agents.get(r.id) ?? [])]) : undefined));
+    return rows.map((r) => toAgentView(r, names ? new Set([...names.project, ...(names.agents.get(r.id) ?? [])]) : undefined, this.daemonOf(r.id)));
   }
 
   async get(projectId: string, agentId: string): Promise<AgentView> {
-    return toAgentView(await this.row(projectId, agentId), await this.opts.secrets?.namesFor(projectId, agentId));
+    return toAgentView(await this.row(projectId, agentId), await this.opts.secrets?.namesFor(projectId, agentId), this.daemonOf(agentId));
+  }
+
+  /** The agent's daemon connection as the hub knows it. */
+  private daemonOf(agentId: string): DaemonView {
+    const info = this.opts.hub?.info(agentId);
+    if (!info) return NO_DAEMON;
+    return {
+      state: info.state,
+      since: info.state === "connected" ? info.connectedAt : info.disconnectedAt,
+      agentVersion: info.hello.capabilities.agentVersion,
+    };
   }
 
   /** Runs `fn` holding the agent's lock: nothing else (start, stop, another re-create) interleaves. */
