@@ -1,5 +1,5 @@
-// Self-heal: a health check per running agent (container state plus `armory-supervisor health`
-// answering through docker exec) and the per-agent restart policy. Crashes, OOM kills and
+// Self-heal: a health check per running agent (container state plus its daemon, armoryd, connected
+// with a fresh heartbeat: src/server/agentd/health.ts) and the per-agent restart policy. Crashes, OOM kills and
 // failed health checks restart the agent with exponential back-off up to a cap; repeated
 // restarts are reported as a crash loop (never hidden), and every crash, restart and reason goes
 // into the agent's activity log. Uses only the agent manager's public methods.
@@ -211,7 +211,7 @@ export class HealthMonitor {
       }
       return;
     }
-    // Exit code 0 is a clean stop (the supervisor's answer to SIGTERM, e.g. during a restart): not a failure.
+    // Exit code 0 is a clean stop (armoryd's answer to SIGTERM, e.g. during a restart): not a failure.
     const failed = a.oomKilled || (a.exitCode !== null && a.exitCode !== 0);
     if ((a.observedState === "exited" || a.observedState === "dead") && failed && a.desiredState === "running" && a.finishedAt) {
       const key = `${a.containerId}@${a.finishedAt.toISOString()}`;

@@ -392,7 +392,7 @@ export class Rollouts {
       if (oldRunning) {
         emit("starting", "starting the new container");
         if (!(await startContainer(this.docker, newId))) throw new DomainError("ENGINE_ERROR", "The new container vanished before it started.");
-        emit("health-check", `waiting up to ${Math.round(this.opts.healthTimeoutMs / 1000)} s for armory-supervisor to answer`);
+        emit("health-check", `waiting up to ${Math.round(this.opts.healthTimeoutMs / 1000)} s for the new container's daemon (armoryd) to dial home`);
         await this.waitHealthy(agentId, newId!, redact);
       }
 
