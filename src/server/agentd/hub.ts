@@ -49,6 +49,8 @@ export interface DaemonInfo {
   connectedAt: Date;
   /** When the connection ended (null while connected). */
   disconnectedAt: Date | null;
+  /** The WebSocket close code of the last disconnect (1001: the daemon is going away, its processes with it). */
+  closeCode: number | null;
   /** The daemon's last self-report and when it arrived (its heartbeat). */
   report: SelfReport | null;
   lastHeartbeatAt: Date | null;
@@ -284,7 +286,7 @@ export class DaemonHub {
       }
       this.onMessage(conn, msg);
     });
-    ws.on("close", () => this.onClose(conn));
+    ws.on("close", (code) => this.onClose(conn, code));
     ws.on("error", (err) => this.log.debug({ agentId, err }, "armoryd socket error"));
   }
 
@@ -352,6 +354,7 @@ export class DaemonHub {
       hello,
       connectedAt: new Date(),
       disconnectedAt: null,
+      closeCode: null,
       report: null,
       lastHeartbeatAt: new Date(),
     };
@@ -364,7 +367,7 @@ export class DaemonHub {
     for (const l of this.stateListeners) this.safe(() => l(info));
   }
 
-  private onClose(conn: Connection): void {
+  private onClose(conn: Connection, code: number): void {
     this.stopTimers(conn);
     this.failPending(conn, "the connection to the agent's daemon was lost");
     if (conn.closed || this.conns.get(conn.agentId) !== conn) return;
@@ -373,6 +376,7 @@ export class DaemonHub {
     if (!conn.info) return;
     conn.info.state = "disconnected";
     conn.info.disconnectedAt = new Date();
+    conn.info.closeCode = code;
     this.log.info({ agentId: conn.agentId, daemonId: conn.info.daemonId }, "armoryd disconnected");
     for (const l of this.stateListeners) this.safe(() => l(conn.info!));
   }
@@ -420,6 +424,17 @@ export class DaemonHub {
     } catch (err) {
       this.log.error({ err }, "armoryd listener failed");
     }
+  }
+
+  /**
+   * Cuts the agent's daemon connection as a network failure would (no close handshake); the daemon
+   * reconnects and resumes. For fault drills and tests.
+   */
+  disconnect(agentId: string): boolean {
+    const conn = this.conns.get(agentId);
+    if (!conn) return false;
+    conn.ws.terminate();
+    return true;
   }
 
   /** Closes every daemon connection (1001: Armory is going away; the daemons reconnect to the next one). */

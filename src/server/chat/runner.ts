@@ -59,6 +59,9 @@ export function userMessageLine(text: string): string {
   return JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text }] }, parent_tool_use_id: null, session_id: "" }) + "\n";
 }
 
+/** How long a process's daemon may stay disconnected (a network cut) before the process counts as lost. */
+export const LOST_AFTER_MS = 10_000;
+
 export class ClaudeProcess {
   readonly procId = `chat-${randomUUID()}`;
   private started = false;
@@ -66,6 +69,10 @@ export class ClaudeProcess {
   private resolveExit!: (e: ProcessExit) => void;
   private offEvents: (() => void) | null = null;
   private offDaemon: (() => void) | null = null;
+  private offState: (() => void) | null = null;
+  private lostTimer: NodeJS.Timeout | null = null;
+  /** The process's pid in the container (its process group's id too). */
+  pid: number | null = null;
   /** Receives every line of the current turn; null between turns. */
   onLine: ((line: ProcessLine) => void) | null = null;
   /** Cumulative total_cost_usd of this process (a warm process reports running totals). */
@@ -87,6 +94,8 @@ export class ClaudeProcess {
     this.exitInfo = e;
     this.offEvents?.();
     this.offDaemon?.();
+    this.offState?.();
+    if (this.lostTimer) clearTimeout(this.lostTimer);
     this.resolveExit(e);
   }
 
@@ -125,8 +134,21 @@ export class ClaudeProcess {
     this.offDaemon = this.hub.onDaemon((info) => {
       if (info.agentId === o.agentId && info.daemonId !== daemon?.daemonId) this.exit({ exitCode: null, oomKilled: false, daemonLost: true });
     });
+    // A daemon that goes away (1001: the container stops) takes the process with it; one whose
+    // connection broke has LOST_AFTER_MS to come back (then it replays what the process wrote).
+    this.offState = this.hub.onState((info) => {
+      if (info.agentId !== o.agentId || info.daemonId !== daemon?.daemonId) return;
+      if (info.state === "connected") {
+        if (this.lostTimer) clearTimeout(this.lostTimer);
+        this.lostTimer = null;
+        return;
+      }
+      const lost = () => this.exit({ exitCode: null, oomKilled: false, daemonLost: true });
+      if (info.closeCode === 1001) lost();
+      else this.lostTimer ??= setTimeout(lost, LOST_AFTER_MS);
+    });
     try {
-      await this.hub.request(o.agentId, "proc.spawn", {
+      const { pid } = await this.hub.request(o.agentId, "proc.spawn", {
         procId: this.procId,
         argv: [o.cli ?? "claude", ...claudeArgs(o)],
         env: {
@@ -142,9 +164,11 @@ export class ClaudeProcess {
         memoryFile: MEMORY_FILE,
         oneShot: !o.warm,
       });
+      this.pid = pid;
     } catch (err) {
       this.offEvents();
       this.offDaemon();
+      this.offState();
       throw err;
     }
     this.started = true;
