@@ -230,7 +230,15 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
           auditPrune.unref();
         }
         // Project relays reach the model gateway on the uplink network's gateway address.
-        void gateway.listenUrl().catch((err: unknown) => log.warn({ err: (err as Error).message }, "model gateway listener not started"));
+        // Agents' daemons dial home through them too: point the relays of projects with running
+        // agents at this gateway now (its address can differ from the previous start's).
+        void gateway
+          .listenUrl()
+          .then(async () => {
+            const rows = await db.prisma.agent.findMany({ where: { observedState: "running", containerId: { not: null } }, distinct: ["projectId"], select: { projectId: true } });
+            await Promise.all(rows.map((r) => projectNetworks.ensure(r.projectId)));
+          })
+          .catch((err: unknown) => log.warn({ err: (err as Error).message }, "model gateway listener or project relays not started"));
         // Networks and relays of this instance's projects that have no agents any more. (Unknown
         // projects are left alone: another Armory may share the engine.)
         void projectNetworks

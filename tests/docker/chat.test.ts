@@ -11,6 +11,7 @@ import { execIn, oomScript } from "../support/agent-exec";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
+import { chatStreams, contiguous, streamedText } from "../support/chat-stream";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
 
@@ -23,56 +24,9 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
   let agentId: string;
   let containerId: string;
 
-  /** chat.stream as an iterator of events (unwrapping the tracked envelopes that carry the seq as SSE id). */
-  async function stream(sessionId: string, afterSeq = 0) {
-    const iterable = (await caller.chat.stream({ projectId, agentId, sessionId, afterSeq })) as AsyncIterable<unknown>;
-    const inner = iterable[Symbol.asyncIterator]();
-    const it: AsyncIterator<{ id: string; data: ChatStreamEvent }> = {
-      next: async () => {
-        const r = await inner.next();
-        if (r.done) return { done: true, value: undefined };
-        const v = r.value as [string, ChatStreamEvent] | { id: string; data: ChatStreamEvent };
-        const value = Array.isArray(v) ? { id: v[0], data: v[1] } : v;
-        expect(value.id).toBe(String(value.data.seq));
-        return { done: false, value };
-      },
-      return: async () => {
-        await inner.return?.();
-        return { done: true, value: undefined };
-      },
-    };
-    return it;
-  }
-  const lastSeq = async (sessionId: string) =>
-    (await caller.chat.sessions({ projectId, agentId })).sessions.find((s) => s.id === sessionId)!.lastSeq;
-
-  /** Reads events until the run's terminal event; returns them all (in order). */
-  async function untilEnd(it: AsyncIterator<{ id: string; data: ChatStreamEvent }>, runId: string, limitMs = 60_000) {
-    const seen: ChatStreamEvent[] = [];
-    const guard = setTimeout(() => void it.return?.(), limitMs);
-    try {
-      for (;;) {
-        const r = await it.next();
-        if (r.done) throw new Error(`stream ended early; last: ${JSON.stringify(seen.slice(-3)).slice(0, 2000)}`);
-        seen.push(r.value.data);
-        if (r.value.data.runId === runId && ["run_completed", "run_failed", "run_interrupted"].includes(r.value.data.type)) return seen;
-      }
-    } finally {
-      clearTimeout(guard);
-    }
-  }
-
-  const text = (events: ChatStreamEvent[]) =>
-    events
-      .filter((e) => e.type === "stream_event")
-      .map((e) => {
-        const d = e.data as { event?: { type?: string; delta?: { type?: string; text?: string } } };
-        return d.event?.type === "content_block_delta" && d.event.delta?.type === "text_delta" ? d.event.delta.text ?? "" : "";
-      })
-      .join("");
-
+  const { stream, lastSeq, untilEnd } = chatStreams(() => ({ caller, projectId, agentId }));
+  const text = streamedText;
   const seqsOf = (events: ChatStreamEvent[]) => events.map((e) => e.seq);
-  const contiguous = (seqs: number[]) => seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1);
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });

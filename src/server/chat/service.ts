@@ -230,6 +230,9 @@ export class ChatService {
         return fail(`The agent ${agent.name} is not running (${state}). Start it, then send the message again.`, "agent_not_running");
       }
       try {
+        // The relay the daemon dials through forwards to this gateway's current address (it moves
+        // when the gateway's port had to change): make sure of that first.
+        await this.opts.gateway.agentEnv(agent.id).catch(() => {});
         await this.opts.hub.waitFor(agent.id, { timeoutMs: DAEMON_WAIT_MS, containerId: agent.containerId });
       } catch {
         return fail(
