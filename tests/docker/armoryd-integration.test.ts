@@ -113,7 +113,7 @@ describe("armoryd with Armory on real parts", () => {
       await caller.files.write({ projectId, agentId, path: "/workspace/CLAUDE.md", content: "# Be brief.\n", createDirs: false });
       const reloaded = await nextMatching(reload, () => true, 15_000);
       expect(reloaded.files).toContain("/workspace/CLAUDE.md");
-      await reload.return?.();
+      await reload.return?.(undefined);
 
       // A sentinel of the test's own proves the event stream is live up to here.
       await runExec(docker, containerId, { cmd: ["true", "sentinel-armoryd"] });
