@@ -153,12 +153,14 @@ export class Connection {
     this.ready = false;
     this.connectedAt = 0;
     this.stopHeartbeat();
-    this.scheduleRedial();
+    // Another daemon of this agent holds the connection (a safe re-create's new container), or
+    // Armory refused this protocol: try again slowly, not at once.
+    this.scheduleRedial(code === CLOSE_REPLACED || code === CLOSE_SUPERSEDED || code === CLOSE_PROTOCOL ? RECONNECT_MAX_MS : 0);
   }
 
-  private scheduleRedial(): void {
+  private scheduleRedial(atLeastMs = 0): void {
     if (this.stopped || this.redial) return;
-    const delay = backoffMs(this.attempt++);
+    const delay = Math.max(atLeastMs, backoffMs(this.attempt++));
     this.redial = setTimeout(() => this.dial(), delay);
   }
 
