@@ -1,14 +1,14 @@
 // `npm run agent-image [-- --force] [-- --rebuild-base]`: builds the default agent image
 // (docker/agent/) with no registry access, unless the engine already has it. --force rebuilds
 // the image; --rebuild-base also re-creates the Debian base (debootstrap).
-import { createDockerClient, describeEngine, engineMessage, isEngineUnreachable } from "../src/server/docker/client";
+import { createDockerClient, describeEngine, engineMessage, isEngineUnreachable } from "../src/server/runtime/docker/client";
 import {
   AgentImageBuildError,
   agentImageProgressPrinter,
   agentImageStatus,
   agentImageTag,
   buildAgentImage,
-} from "../src/server/docker/agent-image";
+} from "../src/server/runtime/docker/agent-image";
 
 const USAGE = "usage: npm run agent-image [-- --force] [-- --rebuild-base]";
 

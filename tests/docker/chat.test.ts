@@ -3,8 +3,8 @@
 // scripted demo model running as the upstream. Events are read through chat.stream exactly as a
 // client would, including reconnects with afterSeq and an Armory restart mid-turn.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ensureAgentImage } from "@/server/docker/agent-image";
-import { runExec } from "@/server/docker/exec";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
+import { runExec } from "@/server/runtime/docker/exec";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
 import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
 import { execIn, oomScript } from "../support/agent-exec";

@@ -4,8 +4,8 @@
 import { randomBytes } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureAgentImage } from "@/server/docker/agent-image";
-import { ContainerFiles } from "@/server/docker/files";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
+import { ContainerFiles } from "@/server/runtime/docker/files";
 import { DomainError } from "@/server/domain/errors";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { sh } from "../support/agent-exec";

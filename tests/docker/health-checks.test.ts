@@ -2,7 +2,7 @@
 // reported unhealthy and restarted per its policy, with the reason in its activity; a restart
 // done by someone else (a clean stop or a quick kill-and-start) is not taken for a crash.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureAgentImage } from "@/server/docker/agent-image";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { followStatus } from "../support/status";
