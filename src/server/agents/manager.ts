@@ -2,30 +2,11 @@
 // and this manager keeps them in step — through explicit operations, the Docker events stream
 // (observed state within a second) and a periodic reconcile (anything the stream missed).
 import { createHash } from "node:crypto";
-import type Docker from "dockerode";
 import type { AgentView } from "../api/routers/agent/schemas";
 import type { PrismaClient } from "../db";
 import type { Agent, Prisma } from "../db/generated/client";
-import { dockerError, engineMessage, engineUnavailable } from "../runtime/docker/client";
-import {
-  createAgentContainer,
-  ensureVolume,
-  imageExists,
-  inspectContainer,
-  LABELS,
-  listManagedContainers,
-  removeContainer,
-  removeVolume,
-  restartContainer,
-  startContainer,
-  stopContainer,
-  updateContainerLimits,
-  type ObservedContainer,
-  type AgentContainerSpec,
-} from "../runtime/docker/containers";
-import { DockerEventsFollower, type DockerContainerEvent } from "../runtime/docker/events";
-import { ContainerFiles } from "../runtime/docker/files";
-import { WORKSPACE_ROOT } from "../files/paths";
+import { engineMessage, engineUnavailable, LABELS, type AgentContainerSpec, type AgentRuntime, type ContainerEvent, type EventsFollower, type ObservedContainer } from "../runtime";
+import { WORKSPACE_DIR } from "../../contracts/armoryd";
 import { MASKED_VALUE } from "../domain/env";
 import { DomainError, notFound } from "../domain/errors";
 import type { Logger } from "../logger";
@@ -41,10 +22,15 @@ export interface AgentImageProvider {
 
 export interface AgentManagerOptions {
   prisma: PrismaClient;
-  docker: Docker;
+  runtime: AgentRuntime;
   log: Logger;
   images: AgentImageProvider;
-  /** Each project's own network (and its egress relay): src/server/runtime/docker/project-network.ts. */
+  /**
+   * Creates a file in the agent's running container as the agent user, only if nothing has that
+   * name (a DomainError CONFLICT "already exists" otherwise): the template's instructions.
+   */
+  writeNewFile: (agent: { containerId: string; name: string }, file: { root: string; path: string; content: Buffer; mode: number; mtime: Date }) => Promise<void>;
+  /** Each project's own network (and its egress relay): AgentRuntime.projectNetworks. */
   networks: AgentNetworks;
   reconcileIntervalMs?: number;
   stopTimeoutSeconds?: number;
@@ -219,7 +205,7 @@ export class AgentManager {
   readonly bus = new AgentStatusBus();
   private readonly lock = new KeyedLock();
   private readonly observing = new Map<string, { dirty: boolean; done: Promise<void> }>();
-  private follower: DockerEventsFollower | null = null;
+  private follower: EventsFollower | null = null;
   private reconcileTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: AgentManagerOptions) {}
@@ -227,8 +213,8 @@ export class AgentManager {
   private get prisma() {
     return this.opts.prisma;
   }
-  private get docker() {
-    return this.opts.docker;
+  private get runtime() {
+    return this.opts.runtime;
   }
 
   // ---------------------------------------------------------------- background work
@@ -236,7 +222,7 @@ export class AgentManager {
   /** Follows Docker events and reconciles periodically; call once per process. */
   startBackground(): void {
     if (this.follower) return;
-    this.follower = new DockerEventsFollower(this.docker, {
+    this.follower = this.runtime.followEvents({
       log: this.opts.log,
       onEvent: (e) => this.onDockerEvent(e),
       onEngineState: (state, reason) => {
@@ -267,7 +253,7 @@ export class AgentManager {
     await Promise.allSettled([...this.observing.values()].map((o) => o.done));
   }
 
-  private onDockerEvent(e: DockerContainerEvent): void {
+  private onDockerEvent(e: ContainerEvent): void {
     // exec_* events are chat turns and health probes: they don't change the container's state.
     if (e.action.startsWith("exec_")) return;
     const observe = e.agentId ? this.observe(e.agentId) : this.observeByContainer(e.containerId);
@@ -307,7 +293,7 @@ export class AgentManager {
   private async observeOnce(agentId: string, known?: ObservedContainer | null): Promise<void> {
     const row = await this.prisma.agent.findUnique({ where: { id: agentId }, select: { containerId: true } });
     if (!row?.containerId) return;
-    const observed = known !== undefined ? known : await inspectContainer(this.docker, row.containerId);
+    const observed = known !== undefined ? known : await this.runtime.inspectContainer(row.containerId);
     await this.record(agentId, row.containerId, observed);
   }
 
@@ -334,7 +320,7 @@ export class AgentManager {
 
   /** Brings every agent's observed state in line with Docker (start-up, reconnect, every 30 s). */
   async reconcileAll(): Promise<{ checked: number; missing: number }> {
-    const containers = await listManagedContainers(this.docker);
+    const containers = await this.runtime.listContainers();
     const agents = await this.prisma.agent.findMany({
       where: { containerId: { not: null } },
       select: { id: true, containerId: true, observedState: true },
@@ -421,17 +407,13 @@ export class AgentManager {
   // ---------------------------------------------------------------- operations
 
   private async requireEngine(): Promise<void> {
-    try {
-      await this.docker.ping();
-    } catch (err) {
-      throw engineUnavailable(err);
-    }
+    await this.runtime.ping();
     this.follower?.nudge();
   }
 
   private async resolveImage(templateImage: string): Promise<string> {
     if (templateImage === "default") return this.opts.images.ensureDefault();
-    if (!(await imageExists(this.docker, templateImage))) {
+    if (!(await this.runtime.imageExists(templateImage))) {
       throw new DomainError(
         "PRECONDITION_FAILED",
         `The image ${templateImage} is not on the Docker engine. Build or load it there first (docker build / docker load).`,
@@ -530,13 +512,13 @@ export class AgentManager {
   /** Creates a container from a prepared spec (re-making the agent network once if it vanished). */
   async createFromSpec(spec: AgentContainerSpec): Promise<string> {
     try {
-      return await createAgentContainer(this.docker, spec);
+      return await this.runtime.createContainer(spec);
     } catch (err) {
       // The network was removed behind our back: make it again, once.
       if (!(err instanceof DomainError && err.code === "NOT_FOUND" && /network/i.test(err.message))) throw err;
       this.opts.networks.invalidate(spec.projectId);
       await this.opts.networks.ensure(spec.projectId);
-      return createAgentContainer(this.docker, spec);
+      return this.runtime.createContainer(spec);
     }
   }
 
@@ -564,8 +546,8 @@ export class AgentManager {
     // Independent engine calls, done together: network, volumes, and the old container's removal.
     const [network] = await Promise.all([
       this.opts.networks.ensure(row.projectId),
-      ...volumes.map(([name, role]) => ensureVolume(this.docker, name, { ...volumeLabels, [LABELS.volumeRole]: role })),
-      row.containerId && !keepOld ? removeContainer(this.docker, row.containerId) : null,
+      ...volumes.map(([name, role]) => this.runtime.ensureVolume(name, { ...volumeLabels, [LABELS.volumeRole]: role })),
+      row.containerId && !keepOld ? this.runtime.removeContainer(row.containerId) : null,
     ]);
     const env = envOf(row.env);
     const configHash = agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode });
@@ -595,9 +577,9 @@ export class AgentManager {
   /** Starts the container; when it no longer exists (or there is none), re-creates it once and starts that. */
   private async startOrRecreate(row: AgentRow, containerId: string | null): Promise<void> {
     let started = containerId;
-    if (!started || !(await startContainer(this.docker, started))) {
+    if (!started || !(await this.runtime.startContainer(started))) {
       started = await this.createContainer(row);
-      await startContainer(this.docker, started);
+      await this.runtime.startContainer(started);
     }
     await this.writePendingInstructions(row, started);
   }
@@ -611,12 +593,12 @@ export class AgentManager {
    */
   private async writePendingInstructions(row: AgentRow, containerId: string): Promise<void> {
     if (row.pendingInstructions === null) return;
-    const path = `${WORKSPACE_ROOT}/CLAUDE.md`;
-    const files = new ContainerFiles(this.docker, containerId, row.name);
+    const path = `${WORKSPACE_DIR}/CLAUDE.md`;
     let outcome: "written" | "exists" = "written";
     try {
       const content = Buffer.from(row.pendingInstructions, "utf8");
-      await files.write({ root: WORKSPACE_ROOT, path, content, mode: 0o644, mtime: new Date(Math.floor(Date.now() / 1000) * 1000), createDirs: false, exclusive: true });
+      const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
+      await this.opts.writeNewFile({ containerId, name: row.name }, { root: WORKSPACE_DIR, path, content, mode: 0o644, mtime });
     } catch (err) {
       if (!(err instanceof DomainError && err.code === "CONFLICT" && /already exists/.test(err.message))) {
         this.opts.log.warn({ agentId: row.id, err: (err as Error).message }, "could not write the template's instructions to CLAUDE.md; trying again on the next start");
@@ -648,7 +630,7 @@ export class AgentManager {
       const observed = hints.justCreated
         ? ({ state: "created" } as Pick<ObservedContainer, "state">)
         : row.containerId
-          ? await inspectContainer(this.docker, row.containerId)
+          ? await this.runtime.inspectContainer(row.containerId)
           : null;
       if (observed?.state === "running" && !this.needsRecreate(row)) return; // already running: nothing to do
       const containerId =
@@ -666,7 +648,7 @@ export class AgentManager {
       const row = await this.row(projectId, agentId);
       await this.prisma.agent.update({ where: { id: agentId }, data: { desiredState: "stopped" } });
       if (row.containerId) {
-        await stopContainer(this.docker, row.containerId, this.opts.stopTimeoutSeconds ?? 10);
+        await this.runtime.stopContainer(row.containerId, this.opts.stopTimeoutSeconds ?? 10);
         await this.observeOnce(agentId);
       }
     });
@@ -675,7 +657,7 @@ export class AgentManager {
 
   async restart(projectId: string, agentId: string): Promise<AgentView> {
     const row = await this.row(projectId, agentId);
-    const observed = row.containerId ? await inspectContainer(this.docker, row.containerId) : null;
+    const observed = row.containerId ? await this.runtime.inspectContainer(row.containerId) : null;
     // A container that isn't running (or needs re-creating) is simply started.
     if (!observed || observed.state !== "running" || this.needsRecreate(row)) {
       if (observed?.state === "running") await this.stop(projectId, agentId);
@@ -683,7 +665,7 @@ export class AgentManager {
     }
     await this.lock.run(agentId, async () => {
       await this.prisma.agent.update({ where: { id: agentId }, data: { desiredState: "running" } });
-      if (!(await restartContainer(this.docker, row.containerId!, this.opts.stopTimeoutSeconds ?? 10))) {
+      if (!(await this.runtime.restartContainer(row.containerId!, this.opts.stopTimeoutSeconds ?? 10))) {
         await this.startOrRecreate(await this.row(projectId, agentId), null); // removed behind our back: re-create it
       }
       await this.observeOnce(agentId);
@@ -719,7 +701,7 @@ export class AgentManager {
       if (limitsChanged && row.containerId) {
         // Limits apply to the live container at once; the rest waits for the next (re)start.
         try {
-          await updateContainerLimits(this.docker, row.containerId, row);
+          await this.runtime.updateContainerLimits(row.containerId, row);
         } catch (err) {
           // Engine down: the new limits are stored and apply when the container is next created.
           if (err instanceof DomainError && err.code === "PRECONDITION_FAILED") return;
@@ -745,19 +727,14 @@ export class AgentManager {
   }
 
   private async removeDockerObjects(row: AgentRow, keepVolumes: boolean): Promise<void> {
-    if (row.containerId) await removeContainer(this.docker, row.containerId);
+    if (row.containerId) await this.runtime.removeContainer(row.containerId);
     else {
       // A create that failed half-way may have left a container without recording it.
-      const leftovers = await this.docker
-        .listContainers({ all: true, filters: { label: [`${LABELS.agentId}=${row.id}`] } })
-        .catch((err: unknown) => {
-          throw dockerError(err, "list containers");
-        });
-      for (const c of leftovers) await removeContainer(this.docker, c.Id);
+      for (const id of (await this.runtime.listContainers({ agentId: row.id })).keys()) await this.runtime.removeContainer(id);
     }
     if (!keepVolumes) {
       for (const name of [row.workspaceVolume, row.sessionVolume, ...this.extraVolumes(row).map((v) => v.name)]) {
-        await removeVolume(this.docker, name);
+        await this.runtime.removeVolume(name);
       }
     }
   }

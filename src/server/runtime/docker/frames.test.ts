@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FrameDemuxer, MultiplexedLineSplitter } from "./docker-frames";
+import { FrameDemuxer, MultiplexedLineSplitter } from "./frames";
 
 function frame(stream: 1 | 2, text: string): Buffer {
   const payload = Buffer.from(text, "utf8");

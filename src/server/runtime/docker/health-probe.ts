@@ -1,7 +1,7 @@
 // The agent's health probe: `armory-supervisor health` run in the container through docker exec.
 // It prints one JSON line and exits 0 while the supervisor runs (see docker/agent/armory-supervisor).
 import type Docker from "dockerode";
-import { MultiplexedLineSplitter } from "../../streams/docker-frames";
+import { MultiplexedLineSplitter } from "./frames";
 import { dockerError } from "./client";
 
 export interface ProbeResult {
