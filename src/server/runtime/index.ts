@@ -8,7 +8,7 @@ export type * from "./port";
 export { DockerRuntime };
 export type { EngineEndpoint } from "./docker/host";
 // Engine-neutral parts of the container contract and helpers (uid, gid and paths: src/contracts/armoryd.ts).
-export { containerName, LABELS } from "./docker/containers";
+export { agentLabels, containerName, LABELS } from "./docker/containers";
 export { RELAY_ALIAS, RELAY_PORT } from "./docker/project-network";
 export { agentImageProgressPrinter, agentImageTag } from "./docker/agent-image";
 export { imageRepository } from "./docker/versions";
