@@ -112,12 +112,10 @@ export function statusOf(err: unknown): number | undefined {
   return (err as DockerodeError | undefined)?.statusCode;
 }
 
-export function engineUnavailable(err?: unknown): DomainError {
+/** `where`: the engine's description (default: the environment's DOCKER_HOST). */
+export function engineUnavailable(err?: unknown, where = describeEngine()): DomainError {
   const why = err ? ` (${(err as DockerodeError).code ?? engineMessage(err)})` : "";
-  return new DomainError(
-    "PRECONDITION_FAILED",
-    `The Docker engine is not reachable at ${describeEngine()}${why}. Start Docker (or fix DOCKER_HOST) and try again.`,
-  );
+  return new DomainError("PRECONDITION_FAILED", `The Docker engine is not reachable at ${where}${why}. Start Docker (or fix DOCKER_HOST) and try again.`);
 }
 
 /** Turns an engine failure during `action` into a DomainError with a message a person can act on. */

@@ -68,7 +68,7 @@ export class DockerRuntime implements AgentRuntime {
     try {
       await this.docker.ping();
     } catch (err) {
-      throw engineUnavailable(err);
+      throw engineUnavailable(err, this.endpoint);
     }
   }
 
