@@ -1,13 +1,15 @@
 // The runtime port against an engine that is not the local socket: DOCKER_HOST=tcp:// through a
-// TCP-to-unix forwarder, and tcp:// with TLS (a throwaway CA made by openssl; the forwarder
-// terminates TLS and demands a client certificate signed by it). Everything Armory asks goes over
-// those connections: the forwarders count them.
+// TCP-to-unix forwarder, tcp:// with TLS (a throwaway CA made by openssl; the forwarder
+// terminates TLS and demands a client certificate signed by it), and ssh:// (an SSH server made
+// with ssh2 that runs `docker system dial-stdio` by connecting the channel to the engine's
+// socket). Everything Armory asks goes over those connections: the forwarders count them.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
+import { Server as SshServer, utils as sshUtils, type Connection as SshConnection } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "@/server/config";
 import { createRuntime, type AgentRuntime, type ContainerEvent, type ResourceSample } from "@/server/runtime";
@@ -207,5 +209,74 @@ describe("the runtime port on a remote engine (DOCKER_HOST=tcp://)", () => {
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).message).toMatch(/not reachable at tcp:\/\/localhost:\d+ \(TLS\)/);
     expect(forwarder.connections).toBe(trusted);
+  }, 180_000);
+
+  it("goes through ssh:// with a key from ~/.ssh, and refuses a host whose key known_hosts does not list", async () => {
+    const hostKey = sshUtils.generateKeyPairSync("ed25519");
+    const clientKey = sshUtils.generateKeyPairSync("ed25519");
+    const clientPublic = sshUtils.parseKey(clientKey.public);
+    if (clientPublic instanceof Error) throw clientPublic;
+    let channels = 0;
+    const conns = new Set<SshConnection>();
+    const server = new SshServer({ hostKeys: [hostKey.private] }, (client) => {
+      conns.add(client);
+      client.on("close", () => conns.delete(client));
+      client.on("error", () => {});
+      client.on("authentication", (ctx) => {
+        const ok =
+          ctx.method === "publickey" &&
+          ctx.username === "deploy" &&
+          ctx.key.algo === clientPublic.type &&
+          ctx.key.data.equals(clientPublic.getPublicSSH()) &&
+          (!ctx.signature || clientPublic.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true);
+        if (ok) ctx.accept();
+        else ctx.reject(["publickey"]);
+      });
+      client.on("ready", () => {
+        client.on("session", (acceptSession) => {
+          acceptSession().on("exec", (accept, reject, info) => {
+            if (info.command !== "docker system dial-stdio") return reject();
+            channels++;
+            const channel = accept();
+            const upstream = net.connect(ENGINE_SOCKET);
+            channel.pipe(upstream).pipe(channel);
+            upstream.on("error", () => channel.close()).on("close", () => channel.close());
+            channel.on("close", () => upstream.destroy());
+          });
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "armory-ssh-home-"));
+    dirs.push(home);
+    fs.mkdirSync(path.join(home, ".ssh"), { mode: 0o700 });
+    fs.writeFileSync(path.join(home, ".ssh", "id_ed25519"), clientKey.private, { mode: 0o600 });
+    const hostPublic = sshUtils.parseKey(hostKey.public);
+    if (hostPublic instanceof Error) throw hostPublic;
+    const knownHosts = path.join(home, ".ssh", "known_hosts");
+    const saved = { HOME: process.env.HOME, SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK };
+    process.env.HOME = home;
+    delete process.env.SSH_AUTH_SOCK;
+    try {
+      // A known_hosts that lists another key for this host: no request reaches the engine.
+      fs.writeFileSync(knownHosts, `[127.0.0.1]:${port} ssh-ed25519 ${sshUtils.generateKeyPairSync("ed25519").public.split(" ")[1]}\n`);
+      const spoofed = createRuntime(loadConfig({ DOCKER_HOST: `ssh://deploy@127.0.0.1:${port}` }));
+      await expect(spoofed.ping()).rejects.toThrow(/not reachable at ssh:\/\/deploy@127\.0\.0\.1:\d+/);
+      expect(channels).toBe(0);
+
+      fs.writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostPublic.type} ${hostPublic.getPublicSSH().toString("base64")}\n`);
+      const runtime = createRuntime(loadConfig({ DOCKER_HOST: `ssh://deploy@127.0.0.1:${port}` }));
+      expect(runtime.endpoint).toBe(`ssh://deploy@127.0.0.1:${port}`);
+      await runtime.ping();
+      expect(await runtime.imageExists(image)).toBe(true);
+      await exerciseLifecycle(runtime, image, "ssh");
+      expect(channels).toBeGreaterThanOrEqual(3);
+    } finally {
+      process.env.HOME = saved.HOME;
+      if (saved.SSH_AUTH_SOCK !== undefined) process.env.SSH_AUTH_SOCK = saved.SSH_AUTH_SOCK;
+      for (const c of conns) c.end();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }, 180_000);
 });
