@@ -37,8 +37,6 @@ export interface Services {
   auth: Auth;
   /** The container engine, through the runtime port (src/server/runtime/). */
   runtime: AgentRuntime;
-  /** The engine's client, for chat, files, config and the health monitor until armoryd does their work. */
-  docker: Docker;
   agentImage: DefaultAgentImage;
   agents: AgentManager;
   /** Encrypted project and agent secrets (injected into containers at create time). */
@@ -122,7 +120,6 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const secret = opts.authSecret ?? resolveAuthSecret(config, log);
     const auth = createAuth({ prisma: db.prisma, config, secret, log });
     const runtime = opts.docker ? new DockerRuntime(opts.docker) : createRuntime(config);
-    const docker = runtime.docker;
     const agentImage = new DefaultAgentImage(runtime, log);
     const secrets = new SecretStore(db.prisma, resolveMasterKey(config, log));
     const foreign = await secrets.foreignKeyCount();
@@ -166,7 +163,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const collector = new StatsCollector({ runtime, prisma: db.prisma, bus: agents.bus, log });
     const monitor = new HealthMonitor({
       prisma: db.prisma,
-      docker,
+      runtime,
       hub,
       agents,
       log,
@@ -184,7 +181,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const agentConfig = new AgentConfigWatch({ prisma: db.prisma, hub, log, files });
     const chat = new ChatService({
       prisma: db.prisma,
-      docker,
+      runtime,
       hub,
       log: log.child({ component: "chat" }),
       config,
@@ -208,7 +205,6 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       db,
       auth,
       runtime,
-      docker,
       agentImage,
       agents,
       secrets,
