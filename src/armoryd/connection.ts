@@ -219,6 +219,8 @@ export class Connection {
         this.ready = true;
         this.attempt = 0;
         for (const e of replay) this.send(e.frame);
+        // The self-report at once (Armory's health check reads it), then every HEARTBEAT_MS.
+        this.sendMessage({ type: "ping", at: Date.now(), report: this.opts.report() });
         if (replay.length) log(`replayed ${replay.length} events after seq ${after}`);
         if (!this.welcomed) {
           this.welcomed = true;
