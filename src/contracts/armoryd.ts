@@ -147,6 +147,8 @@ export const selfReport = z.object({
   /** 1-minute load average of the container's host. */
   load1: z.number(),
   uptimeMs: z.number(),
+  /** What stops the agent from working (e.g. the Claude Code CLI is not on PATH); empty when healthy. */
+  problems: z.array(z.string()).default([]),
 });
 export type SelfReport = z.infer<typeof selfReport>;
 
