@@ -16,6 +16,7 @@ import { ChatEventBus } from "./bus";
 import { composeSystemPrompt, loadSoul } from "./prompt";
 import { ClaudeProcess, type ProcessLine } from "./runner";
 import type { DaemonHub } from "../agentd/hub";
+import { isPreDaemonVersion } from "../../contracts/armoryd";
 import { ChatStore, titleFor, type ChatEventRecord } from "./store";
 import { classifyLostTurn } from "./turn-end";
 import type { ChatSession, Prisma } from "../db/generated/client";
@@ -235,8 +236,11 @@ export class ChatService {
         await this.opts.gateway.agentEnv(agent.id).catch(() => {});
         await this.opts.hub.waitFor(agent.id, { timeoutMs: DAEMON_WAIT_MS, containerId: agent.containerId });
       } catch {
+        const tag = agent.image.slice(agent.image.lastIndexOf(":") + 1);
         return fail(
-          `The agent ${agent.name} is running but its daemon (armoryd) has not connected to Armory within ${DAEMON_WAIT_MS / 1000} s. Restart the agent; if it persists, re-create it with the current image.`,
+          isPreDaemonVersion(tag)
+            ? `The agent ${agent.name} runs image ${tag}, which has no daemon (armoryd): update it to the current image on its Versions tab (a safe re-create that keeps its files and conversations), then send the message again.`
+            : `The agent ${agent.name} is running but its daemon (armoryd) has not connected to Armory within ${DAEMON_WAIT_MS / 1000} s. Restart the agent; if it persists, update it to the current image.`,
           "daemon_unavailable",
         );
       }
