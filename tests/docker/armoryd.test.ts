@@ -53,6 +53,8 @@ class FakeArmory {
   readonly events: EventFrame[] = [];
   readonly pings: { at: number; report: SelfReport }[] = [];
   readonly closes: number[] = [];
+  /** While set, frames are counted here and otherwise ignored (as if lost on the way). */
+  deaf: { frames: number } | null = null;
   private nextId = 1;
   private pending = new Map<number, (r: Response) => void>();
   /** The welcome's resumeAfter: null for the first connection, then the highest seq held. */
@@ -82,6 +84,10 @@ class FakeArmory {
   }
 
   private onFrame(ws: WebSocket, text: string): void {
+    if (this.deaf) {
+      this.deaf.frames++;
+      return;
+    }
     const raw = JSON.parse(text) as unknown;
     const parsed = daemonMessage.safeParse(raw);
     if (!parsed.success) throw new Error(`invalid frame from the daemon: ${text.slice(0, 300)}`);
@@ -209,6 +215,7 @@ describe("armoryd in a real agent container", () => {
         NetworkMode: `armoryd-test-${suffix}`,
         Binds: [`${ws}:/workspace`, `${home}:/home/agent/.claude`],
         Memory: 512 * 1024 * 1024,
+        MemorySwap: 512 * 1024 * 1024,
       },
     });
     containers.push(c);
@@ -481,17 +488,35 @@ describe("armoryd in a real agent container", () => {
       oneShot: true,
     });
     await until("the first lines", () => (armory.eventsOf("proc.line", from).length >= 20 ? true : undefined));
-    armory.socket!.terminate(); // cut, no close handshake: frames in flight are lost
+    // Frames lost on the way: the daemon sent them, Armory never got them; then the cut.
+    const deaf = (armory.deaf = { frames: 0 });
+    await until("frames to be lost", () => (deaf.frames >= 20 ? true : undefined));
+    armory.socket!.terminate();
     armory.socket = null;
+    armory.deaf = null;
+    const heldBeforeCut = armory.lastSeq;
     await until("the reconnect", () => (armory.hellos.length > helloCount && armory.socket ? true : undefined));
     expect(armory.hellos.at(-1)!.daemonId).toBe(armory.hellos[0]!.daemonId);
     expect(armory.upgrades.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
+    // The first event after the reconnect is the one after the last Armory held: a replay.
+    await until("the replay", () => (armory.lastSeq > heldBeforeCut ? true : undefined));
+    expect(armory.events.find((e) => e.seq > heldBeforeCut)!.seq).toBe(heldBeforeCut + 1);
+    expect(await containerLogs(container)).toMatch(/replayed \d+ events after seq \d+/);
     await until("the counter to end", () => armory.eventsOf("proc.exit", from).find((e) => e.procId === "counter"), 20_000);
     const seqs = armory.events.slice(from).map((e) => e.seq);
     expect(new Set(seqs).size).toBe(seqs.length);
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(seqs[i - 1]! + 1);
     const lines = armory.eventsOf("proc.line", from).filter((e) => e.procId === "counter").map((e) => e.line);
     expect(lines).toEqual(Array.from({ length: 400 }, (_, i) => `n${i + 1}`));
+  });
+
+  it("reports a process the kernel's OOM killer ended as oomKilled", async () => {
+    const from = armory.events.length;
+    // Grows 16 MiB at a time in a container limited to 512 MiB (no swap).
+    await armory.ok("proc.spawn", { procId: "hog", argv: ["bash", "-c", `exec perl -e 'my @a; push @a, "a" x (16 * 1024 * 1024) while 1'`], env: {}, cwd: "/", systemPrompt: "", memoryFile: null, oneShot: true });
+    const exit = await until("the hog to end", () => armory.eventsOf("proc.exit", from).find((e) => e.procId === "hog"), 20_000);
+    expect(exit).toMatchObject({ signal: "SIGKILL", oomKilled: true });
+    expect((await container.inspect()).State.Running).toBe(true);
   });
 
   it("without Armory's variables it says why and idles", async () => {
