@@ -376,6 +376,9 @@ describe("armoryd in a real agent container", () => {
     await armory.ok("fs.rename", { root: W, path: `${W}/dir/sub/a.txt`, toRoot: W, to: `${W}/made/deep/c.txt`, overwrite: false });
     await armory.ok("fs.rename", { root: W, path: `${W}/dir/sub/b.txt`, toRoot: W, to: `${W}/made/deep/c.txt`, overwrite: true });
     expect(unb64((await armory.ok("fs.read", { root: W, path: `${W}/made/deep/c.txt`, maxBytes: 100 })).content)).toBe("new");
+    expect(await containerLogs(container)).not.toContain("renameat2 is not reachable"); // the no-replace rename is atomic
+    expect((await armory.fails("fs.rename", { root: W, path: `${W}/made`, toRoot: W, to: `${W}/made/deep/inside`, overwrite: false })).code).toBe("invalid");
+    expect((await armory.fails("fs.rename", { root: W, path: `${W}/made/nothing`, toRoot: W, to: `${W}/made/other`, overwrite: false })).code).toBe("missing");
     expect((await armory.fails("fs.rename", { root: W, path: `${W}/made/deep/c.txt`, toRoot: "/home/agent/.claude", to: "/home/agent/.claude/c.txt", overwrite: false })).code).toBe("crossdev");
 
     // A symlink pointing outside the roots: listed as a link, never followed by any operation.
