@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocketServer, type WebSocket } from "ws";
 import {
   AGENTD_PATH,
+  DEAD_AFTER_MS,
+  HEARTBEAT_MS,
   ENV_AGENT_TOKEN,
   ENV_DAEMON_URL,
   PROTOCOL_VERSION,
@@ -52,6 +54,7 @@ class FakeArmory {
   /** Every event frame received, in arrival order (duplicates would show here). */
   readonly events: EventFrame[] = [];
   readonly pings: { at: number; report: SelfReport }[] = [];
+  pongs = 0;
   readonly closes: number[] = [];
   /** While set, frames are counted here and otherwise ignored (as if lost on the way). */
   deaf: { frames: number } | null = null;
@@ -66,11 +69,12 @@ class FakeArmory {
     this.wss.on("connection", (ws, req) => {
       this.upgrades.push(req.headers);
       this.socket = ws;
+      this.deaf = null;
       ws.on("close", (code) => this.closes.push(code));
       ws.on("message", (data) => this.onFrame(ws, String(data)));
     });
     this.ackTimer = setInterval(() => {
-      if (this.socket && this.lastSeq) this.socket.send(JSON.stringify({ type: "ack", seq: this.lastSeq }));
+      if (this.socket && this.lastSeq && !this.deaf) this.socket.send(JSON.stringify({ type: "ack", seq: this.lastSeq }));
     }, 200);
   }
 
@@ -112,6 +116,7 @@ class FakeArmory {
         ws.send(JSON.stringify({ type: "pong", at: Date.now() }));
         return;
       case "pong":
+        this.pongs++;
         return;
     }
   }
@@ -461,6 +466,8 @@ describe("armoryd in a real agent container", () => {
   });
 
   it("sends heartbeats with its self-report; nothing listens in the container", async () => {
+    armory.socket!.send(JSON.stringify({ type: "ping", at: Date.now() }));
+    await until("a pong", () => (armory.pongs > 0 ? true : undefined));
     const ping = await until("a ping", () => armory.pings.at(-1), 12_000);
     expect(ping.report.rssBytes).toBeGreaterThan(1_000_000);
     expect(ping.report.uptimeMs).toBeGreaterThan(0);
@@ -483,7 +490,7 @@ describe("armoryd in a real agent container", () => {
     const helloCount = armory.hellos.length;
     await armory.ok("proc.spawn", {
       procId: "counter",
-      argv: ["bash", "-c", "for i in $(seq 1 400); do echo n$i; sleep 0.005; done"],
+      argv: ["bash", "-c", "for i in $(seq 1 400); do echo n$i; sleep 0.01; done"],
       env: {},
       cwd: "/",
       systemPrompt: "",
@@ -500,6 +507,7 @@ describe("armoryd in a real agent container", () => {
     const heldBeforeCut = armory.lastSeq;
     await until("the reconnect", () => (armory.hellos.length > helloCount && armory.socket ? true : undefined));
     expect(armory.hellos.at(-1)!.daemonId).toBe(armory.hellos[0]!.daemonId);
+    expect(armory.hellos.at(-1)!.processes).toContainEqual({ procId: "counter", pid: expect.any(Number), alive: true });
     expect(armory.upgrades.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
     // The first event after the reconnect is the one after the last Armory held: a replay.
     await until("the replay", () => (armory.lastSeq > heldBeforeCut ? true : undefined));
@@ -533,6 +541,17 @@ describe("armoryd in a real agent container", () => {
     expect(logs).toContain("ARMORY_DAEMON_URL and ARMORY_AGENT_TOKEN not set");
     expect((await idle.inspect()).State.Running).toBe(true);
   });
+
+  it("drops a connection on which it hears nothing for DEAD_AFTER_MS, and dials again", async () => {
+    const hellos = armory.hellos.length;
+    const closes = armory.closes.length;
+    const deafSince = Date.now();
+    armory.deaf = { frames: 0 }; // hears the daemon's pings, answers nothing
+    await until("a new hello", () => (armory.hellos.length > hellos ? true : undefined), DEAD_AFTER_MS + HEARTBEAT_MS + 10_000);
+    expect(Date.now() - deafSince).toBeGreaterThanOrEqual(DEAD_AFTER_MS);
+    expect(armory.closes.slice(closes)).toContain(4000);
+    expect(armory.hellos.at(-1)!.daemonId).toBe(armory.hellos[0]!.daemonId);
+  }, 60_000);
 
   it("stops at once on SIGTERM, closing the connection with 1001", async () => {
     const started = Date.now();
