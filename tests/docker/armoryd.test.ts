@@ -426,6 +426,37 @@ describe("armoryd in a real agent container", () => {
     expect((await armory.call("fs.read", { root: W } as unknown as RequestParams<"fs.read">)).error?.code).toBe("bad_request");
   });
 
+  it("moves big files in big frames and lists big directories (timings for the report)", async () => {
+    const W = "/workspace";
+    const mib = randomBytes(1024 * 1024);
+    const params = { root: W, path: `${W}/big/one.bin`, content: mib.toString("base64"), mode: 0o644, mtime: Date.now(), createDirs: true, exclusive: false };
+    await armory.ok("fs.write", params); // warm-up
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await armory.ok("fs.write", params);
+      const back = await armory.ok("fs.read", { root: W, path: `${W}/big/one.bin`, maxBytes: 2 * 1024 * 1024 });
+      times.push(performance.now() - t0);
+      expect(Buffer.from(back.content, "base64").equals(mib)).toBe(true);
+    }
+    // 40 MiB: a frame of about 53 MiB each way.
+    const big = randomBytes(40 * 1024 * 1024);
+    expect(await armory.ok("fs.write", { ...params, path: `${W}/big/forty.bin`, content: big.toString("base64") })).toEqual({ size: big.length });
+    const bigBack = await armory.ok("fs.read", { root: W, path: `${W}/big/forty.bin`, maxBytes: 64 * 1024 * 1024 });
+    expect(Buffer.from(bigBack.content, "base64").equals(big)).toBe(true);
+    await armory.ok("fs.delete", { root: W, path: `${W}/big`, recursive: true });
+
+    await run("mkdir /workspace/many && cd /workspace/many && seq 1 10000 | sed 's/^/entry-/' | xargs touch");
+    const t0 = performance.now();
+    const listed = await armory.ok("fs.list", { path: `${W}/many`, limit: 20_000, shownPath: `${W}/many` });
+    const listMs = performance.now() - t0;
+    expect(listed.entries).toHaveLength(10_000);
+    expect(listed.truncated).toBe(false);
+    await armory.ok("fs.delete", { root: W, path: `${W}/many`, recursive: true });
+    times.sort((a, b) => a - b);
+    console.log(`fs.write+fs.read 1 MiB: median ${times[2]!.toFixed(1)} ms (${times.map((t) => t.toFixed(1)).join(", ")}); fs.list 10,000 entries: ${listMs.toFixed(1)} ms`);
+  }, 120_000);
+
   it("reports a config.reload after /workspace/CLAUDE.md is written", async () => {
     const from = armory.events.length;
     await armory.ok("fs.write", { root: "/workspace", path: "/workspace/CLAUDE.md", content: b64("# Be brief"), mode: 0o644, mtime: Date.now(), createDirs: false, exclusive: false });
