@@ -13,14 +13,16 @@
 //            links it instead, so an existing name is never replaced (atomic create-if-absent).
 //   append   to an existing regular file whose size must be `offset`, staying <= maxBytes.
 //   mkdir    an existing name is "exists".
-//   rename   both directories pinned; no-replace unless `overwrite`. Without renameat2 (not
-//            reachable from this runtime), no-replace is an existence check under the pinned
-//            destination directory followed by rename(2): a name created in between by the agent
-//            itself could be replaced.
+//   rename   both directories pinned; no-replace unless `overwrite`: renameat2(RENAME_NOREPLACE)
+//            on the two directory descriptors, called in libc through bun:ffi. Where that is not
+//            reachable (not under Bun, no glibc, a file system without the flag), an existence
+//            check under the pinned destination directory followed by rename(2): a name the agent
+//            creates in between could then be replaced.
 //   delete   a link is removed, not followed; a directory (recursive) is emptied through
 //            descriptors opened with O_NOFOLLOW at every level.
 // fs.resolve and fs.list answer what `realpath -m` / `find -printf` answered before.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import {
   FILE_ROOTS,
@@ -32,6 +34,7 @@ import {
   type WireFileEntry,
   type WireResolvedPath,
 } from "../contracts/armoryd";
+import { errorText, log } from "./log";
 
 const C = fs.constants;
 const DIR_FLAGS = C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW;
@@ -328,37 +331,104 @@ export function mkdir(p: RequestParams<"fs.mkdir">): RequestResult<"fs.mkdir"> {
   });
 }
 
-export function rename(p: RequestParams<"fs.rename">): RequestResult<"fs.rename"> {
-  return withPinned(p.toRoot, p.to, false, (to) =>
-    withPinned(p.root, p.path, false, (from) => {
-      try {
-        fs.lstatSync(fdPath(from.dirFd, from.name));
-      } catch (err) {
-        throw failed(err, from.shown);
-      }
-      const dest = fdPath(to.dirFd, to.name);
-      if (!p.overwrite) {
-        let exists = true;
-        try {
-          fs.lstatSync(dest);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw failed(err, to.shown);
-          exists = false;
-        }
-        if (exists) throw new FileOpError("exists", to.shown, `${to.shown} already exists`);
-      }
-      try {
-        fs.renameSync(fdPath(from.dirFd, from.name), dest);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === "EEXIST" || code === "ENOTEMPTY") throw new FileOpError("exists", to.shown, `${to.shown} already exists`);
-        if (code === "EINVAL") throw new FileOpError("invalid", from.shown, `${from.shown} cannot be moved into itself`);
-        if (code === "EXDEV") throw new FileOpError("crossdev", from.shown, `${from.shown} and ${to.shown} are on different volumes`);
-        throw failed(err, from.shown);
-      }
-      return {};
-    }),
-  );
+interface Libc {
+  renameat2(olddirfd: number, oldpath: Buffer, newdirfd: number, newpath: Buffer, flags: number): number;
+  errno(): number;
+}
+let libc: Libc | null | undefined;
+
+/** glibc's renameat2 through bun:ffi, loaded on first use; null when not reachable. */
+async function loadLibc(): Promise<Libc | null> {
+  if (libc !== undefined) return libc;
+  libc = null;
+  try {
+    const ffi = (await import("bun:ffi" as string)) as {
+      dlopen(lib: string, symbols: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, (...a: unknown[]) => unknown> };
+      read: { i32(ptr: unknown, offset: number): number };
+    };
+    const { symbols } = ffi.dlopen("libc.so.6", {
+      renameat2: { args: ["i32", "ptr", "i32", "ptr", "u32"], returns: "i32" },
+      __errno_location: { args: [], returns: "ptr" },
+    });
+    libc = {
+      renameat2: (a, b, c, d, f) => symbols.renameat2!(a, b, c, d, f) as number,
+      errno: () => ffi.read.i32(symbols.__errno_location!(), 0),
+    };
+  } catch (err) {
+    log(`renameat2 is not reachable (${errorText(err)}): a no-replace rename checks the destination first`);
+  }
+  return libc;
+}
+
+const ERRNO_NAME = new Map(Object.entries(os.constants.errno).map(([k, v]) => [v, k]));
+const RENAME_NOREPLACE = 1;
+
+/**
+ * renameat2(from, to, RENAME_NOREPLACE) on the pinned directories: "done", or "unsupported"
+ * (no libc access, or the file system lacks the flag); other failures throw.
+ */
+async function renameNoReplace(from: Pinned, to: Pinned): Promise<"done" | "unsupported"> {
+  const c = await loadLibc();
+  if (!c) return "unsupported";
+  const cstr = (s: string) => Buffer.from(`${s}\0`);
+  if (c.renameat2(from.dirFd, cstr(from.name), to.dirFd, cstr(to.name), RENAME_NOREPLACE) === 0) return "done";
+  const errno = c.errno();
+  const code = ERRNO_NAME.get(errno) ?? `E${errno}`;
+  // EINVAL: the file system lacks the flag, or a directory into itself (rename(2) then says so).
+  if (code === "ENOSYS" || code === "EINVAL") return "unsupported";
+  throw Object.assign(new Error(`${code}: rename ${from.shown} -> ${to.shown}`), { code, errno: -errno });
+}
+
+export async function rename(p: RequestParams<"fs.rename">): Promise<RequestResult<"fs.rename">> {
+  const to = walk(p.toRoot, p.to, false);
+  try {
+    const from = walk(p.root, p.path, false);
+    try {
+      return await renamePinned(p, from, to);
+    } finally {
+      closeQuietly(from.dirFd);
+    }
+  } finally {
+    closeQuietly(to.dirFd);
+  }
+}
+
+function renameError(err: unknown, from: Pinned, to: Pinned): FileOpError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "EEXIST" || code === "ENOTEMPTY") return new FileOpError("exists", to.shown, `${to.shown} already exists`);
+  if (code === "EINVAL") return new FileOpError("invalid", from.shown, `${from.shown} cannot be moved into itself`);
+  if (code === "EXDEV") return new FileOpError("crossdev", from.shown, `${from.shown} and ${to.shown} are on different volumes`);
+  return failed(err, from.shown);
+}
+
+async function renamePinned(p: RequestParams<"fs.rename">, from: Pinned, to: Pinned): Promise<RequestResult<"fs.rename">> {
+  try {
+    fs.lstatSync(fdPath(from.dirFd, from.name));
+  } catch (err) {
+    throw failed(err, from.shown);
+  }
+  const dest = fdPath(to.dirFd, to.name);
+  if (!p.overwrite) {
+    try {
+      if ((await renameNoReplace(from, to)) === "done") return {};
+    } catch (err) {
+      throw renameError(err, from, to);
+    }
+    let exists = true;
+    try {
+      fs.lstatSync(dest);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw failed(err, to.shown);
+      exists = false;
+    }
+    if (exists) throw new FileOpError("exists", to.shown, `${to.shown} already exists`);
+  }
+  try {
+    fs.renameSync(fdPath(from.dirFd, from.name), dest);
+  } catch (err) {
+    throw renameError(err, from, to);
+  }
+  return {};
 }
 
 /** Empties the directory open as `fd` (its entries opened with O_NOFOLLOW), then nothing else. */

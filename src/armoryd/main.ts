@@ -4,7 +4,6 @@
 // config watcher, terminals, and heartbeats with its self-report. Nothing listens inside the
 // container. Without the two variables it says why and idles (the container stays up).
 // SIGTERM/SIGINT: children killed, socket closed (1001), exit 0 at once.
-import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -26,7 +25,7 @@ import { Terminals } from "./terminal";
 import { CONFIG_DIR, ConfigWatcher, INSTRUCTIONS_DIR, INSTRUCTION_FILES } from "./watch";
 
 const startedAt = Date.now();
-const daemonId = randomUUID();
+const daemonId = crypto.randomUUID();
 
 // Armory's connection details are the daemon's alone: no child ever sees them.
 const url = process.env[ENV_DAEMON_URL] ?? "";

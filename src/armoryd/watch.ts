@@ -40,7 +40,11 @@ const DYNAMIC_DIRS = [
 ];
 const WATCH_DIRS = [INSTRUCTIONS_DIR, ...DYNAMIC_DIRS.slice(0, 3), CONFIG_DIR, ...DYNAMIC_DIRS.slice(3)];
 
+/** armoryd's own temp files (fs.write writes one beside its target, then renames it). */
+const OWN_TEMP = /\/\.armory-write-\d+-[0-9a-f]{8}\.tmp$/;
+
 export function isInstructionPath(p: string): boolean {
+  if (OWN_TEMP.test(p)) return false;
   for (const f of INSTRUCTION_FILES) {
     if (f.endsWith("/*") ? p.startsWith(f.slice(0, -1)) && p.length > f.length - 1 : p === f) return true;
   }
