@@ -26,6 +26,7 @@ import { resolveMasterKey } from "./secrets/crypto";
 import { SecretStore } from "./secrets/store";
 import { Rollouts } from "./versions/rollout";
 import { ChatService } from "./chat/service";
+import { TerminalService } from "./terminal/service";
 import { ModelGateway } from "./gateway/gateway";
 import { ProjectNetworks } from "./runtime/docker/project-network";
 
@@ -52,6 +53,8 @@ export interface Services {
   /** Per-project internal networks and their egress relays (network isolation). */
   projectNetworks: ProjectNetworks;
   chat: ChatService;
+  /** Terminals (a PTY in an agent's container through its daemon), each as long as its subscription. */
+  terminal: TerminalService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
