@@ -1,7 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import type { LucideIcon } from "lucide-react";
-import { ArrowLeft, Bot, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings } from "lucide-react";
+import { ArrowLeft, Bot, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
@@ -11,6 +11,7 @@ import { EngineBanner, AgentStatusBadge, AgentStatusDetail, AgentUptime, LiveInd
 import { AgentSettings } from "@/components/agents/agent-settings";
 import { FileBrowser } from "@/components/files/file-browser";
 import { ChatPanel } from "@/components/chat/chat-panel";
+import { TerminalPanel } from "@/components/terminal/terminal-panel";
 import { roleAllows } from "@/server/domain/agent-permissions";
 import { useAgentStatus } from "@/components/agents/use-agent-status";
 import { MetricsPanel } from "@/components/health/metrics-panel";
@@ -28,12 +29,13 @@ import { restartReasonText } from "@/components/versions/restart-reasons";
 const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
   chat: { label: "Chat", icon: MessagesSquare },
   files: { label: "Files", icon: FolderTree },
+  terminal: { label: "Terminal", icon: SquareTerminal },
   logs: { label: "Logs", icon: ScrollText },
   metrics: { label: "Metrics", icon: ChartLine },
   settings: { label: "Settings", icon: Settings },
 };
 
-/** One agent: live header with controls, and its Chat / Files / Logs / Settings tabs. */
+/** One agent: live header with controls, and its Chat / Files / Terminal / Logs / Metrics / Settings tabs. */
 export function AgentDetail({
   projectId,
   agentId,
@@ -149,6 +151,9 @@ export function AgentDetail({
           <Link href={`/projects/${projectId}/agents/${agentId}/files`} className="text-muted-foreground hover:text-foreground mt-2 inline-block text-xs underline">
             Open the full-page editor
           </Link>
+        </TabsContent>
+        <TabsContent value="terminal">
+          <TerminalPanel projectId={projectId} agentId={agentId} agentName={a.name} observedState={a.observedState} canExec={roleAllows(role, "exec")} />
         </TabsContent>
         <TabsContent value="logs">
           <LogsPanel projectId={projectId} agentId={agentId} />
