@@ -13,11 +13,23 @@ import type { Logger } from "../logger";
 import { writeAuditEvent, type AuditEntryInput } from "../trust/audit";
 import { WORKSPACE_DIR, type DaemonEvent, type RequestMethod, type RequestParams, type RequestResult } from "../../contracts/armoryd";
 
+/** A daemon's connection as the hub reports it (DaemonInfo in src/server/agentd/hub.ts). */
+export interface TerminalDaemonInfo {
+  agentId: string;
+  state: "connected" | "disconnected";
+  daemonId: string;
+  /** What the daemon said when it connected: among others, the terminals it still runs. */
+  hello: { terminals: string[] };
+}
+
 /** What the service needs of the daemon hub (src/server/agentd/hub.ts implements it). */
 export interface TerminalHub {
   request<M extends RequestMethod>(agentId: string, method: M, params: RequestParams<M>, opts?: { timeoutMs?: number }): Promise<RequestResult<M>>;
   onEvent(agentId: string, listener: (event: DaemonEvent, meta: { seq: number; at: number; daemonId: string }) => void): () => void;
   state(agentId: string): "connected" | "disconnected";
+  info(agentId: string): TerminalDaemonInfo | null;
+  /** Connected / disconnected changes of every agent's daemon. */
+  onState(listener: (info: TerminalDaemonInfo) => void): () => void;
 }
 
 /** Agent status changes (AgentManager.bus): a terminal ends when its agent stops or goes. */
@@ -34,8 +46,6 @@ export interface TerminalLimits {
   inputMaxBytes: number;
   /** Output waiting for a browser that does not read it; beyond this the terminal ends. */
   maxQueuedBytes: number;
-  /** How often the daemon's connection is checked while a terminal is open. */
-  daemonCheckMs: number;
 }
 
 export const DEFAULT_TERMINAL_LIMITS: TerminalLimits = {
@@ -43,7 +53,6 @@ export const DEFAULT_TERMINAL_LIMITS: TerminalLimits = {
   perAgent: 16,
   inputMaxBytes: 64 * 1024,
   maxQueuedBytes: 8 * 1024 * 1024,
-  daemonCheckMs: 1_000,
 };
 
 /** Who opens and types: the user, and the machine token when the call carries one. */
@@ -74,9 +83,13 @@ interface OpenTerminal {
   agentId: string;
   agentName: string;
   caller: TerminalCaller;
+  /** The daemon that runs the PTY (another daemonId later means armoryd restarted: the PTY is gone). */
+  daemonId: string | null;
   openedAt: number;
   bytesIn: number;
   bytesOut: number;
+  /** Ends the terminal's stream with this reason (the agent stopped, the daemon went away). */
+  end(reason: string): void;
 }
 
 const callerKey = (agentId: string, c: Pick<TerminalCaller, "userId" | "tokenId">) => `${agentId}:${c.userId}:${c.tokenId ?? ""}`;
@@ -85,6 +98,12 @@ const callerKey = (agentId: string, c: Pick<TerminalCaller, "userId" | "tokenId"
 function base64Bytes(b64: string): number {
   const pad = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0;
   return Math.max(0, Math.floor((b64.length * 3) / 4) - pad);
+}
+
+/** "the shell exited" -> "The shell exited." */
+function sentence(text: string): string {
+  const t = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 function describeBytes(n: number): string {
@@ -96,6 +115,7 @@ function describeBytes(n: number): string {
 export class TerminalService {
   private readonly terminals = new Map<string, OpenTerminal>();
   private readonly limits: TerminalLimits;
+  private readonly unlisten: (() => void)[] = [];
 
   constructor(
     private readonly opts: {
@@ -107,6 +127,39 @@ export class TerminalService {
     },
   ) {
     this.limits = { ...DEFAULT_TERMINAL_LIMITS, ...opts.limits };
+    const { hub } = opts;
+    this.unlisten.push(
+      hub.onState((info) => {
+        const mine = [...this.terminals.values()].filter((t) => t.agentId === info.agentId);
+        if (info.state === "disconnected") {
+          for (const t of mine) t.end(`Lost the connection to agent ${t.agentName}'s daemon.`);
+          return;
+        }
+        for (const t of mine) if (t.daemonId && t.daemonId !== info.daemonId) t.end(`Agent ${t.agentName}'s daemon restarted: this terminal's shell is gone.`);
+        // Shells the daemon still runs that no stream here holds (their stream ended while the
+        // daemon was away, or Armory restarted): nobody can reach them any more, so they go.
+        for (const termId of info.hello.terminals) {
+          if (this.terminals.has(termId)) continue;
+          hub.request(info.agentId, "term.close", { termId }, { timeoutMs: 5_000 }).catch((err: unknown) => {
+            opts.log.debug({ err: (err as Error).message, agentId: info.agentId, termId }, "could not close an orphaned terminal");
+          });
+        }
+      }),
+      opts.status.watch((e) => {
+        if (e.type !== "agent" && e.type !== "removed") return;
+        const agentId = e.type === "agent" ? e.agent.id : e.agentId;
+        for (const t of this.terminals.values()) {
+          if (t.agentId !== agentId) continue;
+          if (e.type === "removed") t.end(`Agent ${t.agentName} was removed.`);
+          else if (e.agent.observedState !== "running") t.end(`Agent ${t.agentName} stopped (it is ${e.agent.observedState}).`);
+        }
+      }),
+    );
+  }
+
+  /** Stops listening to the hub and the agents (Armory shuts down; open streams end with their connections). */
+  close(): void {
+    for (const off of this.unlisten.splice(0)) off();
   }
 
   get limitsInEffect(): Readonly<TerminalLimits> {
@@ -146,46 +199,51 @@ export class TerminalService {
       throw new DomainError("CONFLICT", `Agent ${agent.name} already has ${onAgent} terminals open (at most ${this.limits.perAgent}): close one first.`);
     }
 
-    const term: OpenTerminal = {
-      termId: randomUUID(),
-      projectId: ref.projectId,
-      agentId: agent.id,
-      agentName: agent.name,
-      caller,
-      openedAt: Date.now(),
-      bytesIn: 0,
-      bytesOut: 0,
-    };
-    // Reserved before the first await below, so concurrent opens count it.
-    this.terminals.set(term.termId, term);
-
+    const termId = randomUUID();
     // The queue between the daemon's events and the subscriber.
-    const queue: TerminalEvent[] = [{ type: "opened", termId: term.termId }];
+    const queue: TerminalEvent[] = [{ type: "opened", termId }];
     let queuedBytes = 0;
     let finished: { reason: string; exitCode?: number | null } | null = null;
     let wake: (() => void) | null = null;
+    /** term.open succeeded (before that, a failure to open cleans up instead). */
+    let opened = false;
     const notify = () => {
       const w = wake;
       wake = null;
       w?.();
     };
+    // The last event: queued for the subscriber (who still gets everything before it), and the
+    // terminal closed at once, whether or not the subscriber reads on.
     const finish = (event: TerminalEvent & { type: "exit" | "ended" }) => {
       if (finished) return;
       finished = event.type === "exit" ? { reason: `the shell exited with ${event.exitCode ?? "a signal"}`, exitCode: event.exitCode } : { reason: event.reason };
       queue.push(event);
       notify();
+      if (opened) close(finished.reason);
     };
 
-    // The daemon that runs the PTY: a different daemonId means armoryd restarted and the PTY is gone.
-    let daemonId: string | null = null;
+    const term: OpenTerminal = {
+      termId,
+      projectId: ref.projectId,
+      agentId: agent.id,
+      agentName: agent.name,
+      caller,
+      daemonId: hub.info(agent.id)?.daemonId ?? null,
+      openedAt: Date.now(),
+      bytesIn: 0,
+      bytesOut: 0,
+      end: (reason) => finish({ type: "ended", reason }),
+    };
+    // Reserved before the first await below, so concurrent opens count it.
+    this.terminals.set(term.termId, term);
+
     const offEvents = hub.onEvent(agent.id, (event, meta) => {
       if (finished) return;
-      if (daemonId && meta.daemonId !== daemonId) {
-        finish({ type: "ended", reason: "The agent's daemon restarted: this terminal's shell is gone." });
+      if (term.daemonId && meta.daemonId !== term.daemonId) {
+        finish({ type: "ended", reason: `Agent ${agent.name}'s daemon restarted: this terminal's shell is gone.` });
         return;
       }
       if ((event.type !== "term.data" && event.type !== "term.exit") || event.termId !== term.termId) return;
-      daemonId ??= meta.daemonId;
       if (event.type === "term.exit") {
         finish({ type: "exit", exitCode: event.exitCode });
         return;
@@ -200,24 +258,12 @@ export class TerminalService {
       queue.push({ type: "data", data: event.data });
       notify();
     });
-    const offStatus = this.opts.status.watch((e) => {
-      if (e.type === "removed" && e.agentId === agent.id) finish({ type: "ended", reason: `Agent ${agent.name} was removed.` });
-      else if (e.type === "agent" && e.agent.id === agent.id && e.agent.observedState !== "running") {
-        finish({ type: "ended", reason: `Agent ${agent.name} stopped (it is ${e.agent.observedState}).` });
-      }
-    });
-    const daemonCheck = setInterval(() => {
-      if (hub.state(agent.id) !== "connected") finish({ type: "ended", reason: `Lost the connection to agent ${agent.name}'s daemon.` });
-    }, this.limits.daemonCheckMs);
-    daemonCheck.unref?.();
 
     let closed = false;
     const close = (endedBy: string) => {
       if (closed) return;
       closed = true;
       offEvents();
-      offStatus();
-      clearInterval(daemonCheck);
       signal?.removeEventListener("abort", onAbort);
       this.terminals.delete(term.termId);
       notify();
@@ -240,12 +286,13 @@ export class TerminalService {
       finished = { reason: "it could not be opened" };
       closed = true;
       offEvents();
-      offStatus();
-      clearInterval(daemonCheck);
       signal?.removeEventListener("abort", onAbort);
       this.terminals.delete(term.termId);
       throw daemonRefusal(err, agent.name);
     }
+    opened = true;
+    // Ended while it opened (the agent stopped, the daemon went away): close it now.
+    if (finished) close(finished.reason);
     log.info({ agentId: agent.id, termId: term.termId, userId: caller.userId }, "terminal opened");
 
     async function* stream(): AsyncGenerator<TerminalEvent> {
@@ -316,7 +363,7 @@ export class TerminalService {
         agentId: term.agentId,
         agentName: term.agentName,
         allowed: true,
-        reason: `Terminal closed (${reason}) after ${Math.round(durationMs / 1000)} s: ${describeBytes(term.bytesIn)} typed, ${describeBytes(term.bytesOut)} shown.`,
+        reason: `Terminal closed after ${(durationMs / 1000).toFixed(1)} s (${describeBytes(term.bytesIn)} typed, ${describeBytes(term.bytesOut)} shown): ${sentence(reason)}`,
         outcome: "ok",
         input: { termId: term.termId, durationMs, bytesIn: term.bytesIn, bytesOut: term.bytesOut, exitCode: exitCode ?? null },
       });
