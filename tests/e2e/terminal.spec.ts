@@ -1,7 +1,7 @@
 // The Terminal tab in a real browser against the production server, the real Docker engine and
 // the real agent image (armoryd runs the PTY): an owner opens the tab, the terminal connects and
-// has the keyboard focus, a typed command runs in the container and its output appears; closing
-// the tab's terminal and pressing Reconnect opens a new shell. A viewer (no exec) sees the tab
+// has the keyboard focus, a typed command runs in the container and its output appears; another
+// tab and back keeps the shell; `exit` ends it (with its code) and Reconnect opens a new shell. A viewer (no exec) sees the tab
 // disabled with the reason, and the API refuses their terminal calls (403) over HTTP.
 import { randomUUID } from "node:crypto";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
@@ -83,6 +83,15 @@ test("an owner runs a command in the Terminal tab; Reconnect opens a new shell",
     await page.keyboard.press("Enter");
     await expect(terminalRows(page)).toContainText("armory-42", { timeout: 15_000 });
     await page.screenshot({ path: `${SHOTS}/terminal-01-command.png` });
+  });
+
+  await test.step("another tab and back: the same shell, with its output, has the keyboard again", async () => {
+    await page.getByRole("tab", { name: "Files" }).click();
+    await expect(page.getByTestId("terminal")).toBeHidden();
+    await page.getByRole("tab", { name: "Terminal" }).click();
+    await expect(page.getByTestId("terminal-state")).toHaveAttribute("data-state", "connected");
+    await expect(terminalRows(page)).toContainText("armory-42");
+    await expect(page.getByTestId("terminal").locator("textarea.xterm-helper-textarea")).toBeFocused();
   });
 
   await test.step("exit ends the shell (with its code); Reconnect opens a new one", async () => {

@@ -51,6 +51,9 @@ export function AgentDetail({
   const agent = useQuery(trpc.agent.get.queryOptions({ projectId, agentId }));
   const { engine, connection } = useAgentStatus({ projectId, agentId, enabled: !!agent.data && !agent.isError });
   const [tab, setTab] = useState<AgentTab>(initialTab);
+  // The terminal opens on the first visit to its tab and then stays open (hidden) while the page
+  // is, so switching to another tab and back keeps the shell.
+  const [terminalVisited, setTerminalVisited] = useState(initialTab === "terminal");
   const agentsHref = `/projects/${projectId}/agents`;
 
   if (!project.data) return null; // the project shell shows loading and error states
@@ -73,6 +76,7 @@ export function AgentDetail({
   function changeTab(value: string) {
     if (!isAgentTab(value)) return;
     setTab(value);
+    if (value === "terminal") setTerminalVisited(true);
     // Keep the tab in the address (shareable, survives a reload) without a navigation.
     const url = new URL(window.location.href);
     if (value === "chat") url.searchParams.delete("tab");
@@ -152,8 +156,10 @@ export function AgentDetail({
             Open the full-page editor
           </Link>
         </TabsContent>
-        <TabsContent value="terminal">
-          <TerminalPanel projectId={projectId} agentId={agentId} agentName={a.name} observedState={a.observedState} canExec={roleAllows(role, "exec")} />
+        <TabsContent value="terminal" forceMount className="data-[state=inactive]:hidden">
+          {terminalVisited ? (
+            <TerminalPanel projectId={projectId} agentId={agentId} agentName={a.name} observedState={a.observedState} canExec={roleAllows(role, "exec")} />
+          ) : null}
         </TabsContent>
         <TabsContent value="logs">
           <LogsPanel projectId={projectId} agentId={agentId} />

@@ -1,7 +1,8 @@
 "use client";
 // The agent page's Terminal tab: a shell in the agent's container (as the agent user, in
 // /workspace), for callers with the exec permission while the agent runs. The terminal itself
-// (xterm.js) loads on demand; this panel shows its state and offers Reconnect once it ended.
+// (xterm.js) loads on demand; this panel shows its state and offers Reconnect once it ended. The
+// agent page mounts it on the first visit to the tab and keeps it while the page is open.
 import { RotateCw, SquareTerminal } from "lucide-react";
 import dynamic from "next/dynamic";
 import { useCallback, useState } from "react";

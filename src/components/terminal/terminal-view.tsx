@@ -134,9 +134,17 @@ export default function TerminalView({
         sentSize = { cols: 0, rows: 0 };
       });
     };
+    let hidden = false;
     const observer = new ResizeObserver(() => {
-      // A hidden tab measures 0: keep the last size.
-      if (!el.clientWidth || !el.clientHeight) return;
+      // A hidden tab measures 0: keep the last size; shown again, the terminal has the keyboard.
+      if (!el.clientWidth || !el.clientHeight) {
+        hidden = true;
+        return;
+      }
+      if (hidden) {
+        hidden = false;
+        term.focus();
+      }
       fit.fit();
       if (resizeTimer) clearTimeout(resizeTimer);
       resizeTimer = setTimeout(sendSize, 100);
