@@ -292,7 +292,7 @@ export class TerminalService {
     }
     opened = true;
     // Ended while it opened (the agent stopped, the daemon went away): close it now.
-    if (finished) close(finished.reason);
+    if (finished) close("it ended while it opened");
     log.info({ agentId: agent.id, termId: term.termId, userId: caller.userId }, "terminal opened");
 
     async function* stream(): AsyncGenerator<TerminalEvent> {
