@@ -1,14 +1,14 @@
 // `npm run agent-image [-- --force] [-- --rebuild-base]`: builds the default agent image
 // (docker/agent/) with no registry access, unless the engine already has it. --force rebuilds
 // the image; --rebuild-base also re-creates the Debian base (debootstrap).
-import { createDockerClient, describeEngine, engineMessage, isEngineUnreachable } from "../src/server/docker/client";
+import { createDockerClient, describeEngine, engineMessage, isEngineUnreachable } from "../src/server/runtime/docker/client";
 import {
   AgentImageBuildError,
   agentImageProgressPrinter,
   agentImageStatus,
   agentImageTag,
   buildAgentImage,
-} from "../src/server/docker/agent-image";
+} from "../src/server/runtime/docker/agent-image";
 
 const USAGE = "usage: npm run agent-image [-- --force] [-- --rebuild-base]";
 
@@ -52,13 +52,13 @@ async function main(argv: string[]): Promise<number> {
     skipIfCurrent: !force,
     onProgress: agentImageProgressPrinter((line) => console.log(line)),
   });
-  const { base, cli, image } = result.steps;
+  const { base, cli, daemon, image } = result.steps;
   if (image === "cached") {
     console.log(`Agent image ${result.tag} is present (${mb(result.sizeBytes)}): another process built it meanwhile.`);
     return 0;
   }
   console.log(
-    `Agent image ${result.tag} built in ${secs(result.durationMs)} (base ${secs(base)}, cli ${secs(cli)}, image ${secs(image)}); size ${mb(result.sizeBytes)}`,
+    `Agent image ${result.tag} built in ${secs(result.durationMs)} (base ${secs(base)}, cli ${secs(cli)}, armoryd ${secs(daemon)}, image ${secs(image)}); size ${mb(result.sizeBytes)}`,
   );
   return 0;
 }

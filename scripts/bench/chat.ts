@@ -9,9 +9,9 @@
 // Real parts: Docker engine, agent container, Claude Code CLI (latency), model gateway, demo
 // model as upstream, PGlite, HTTP + SSE.
 import type { ChatStreamEvent } from "../../src/server/api/routers/chat/schemas";
-import { ensureAgentImage } from "../../src/server/docker/agent-image";
-import { AGENT_UID } from "../../src/server/docker/containers";
-import { runExec, startExec } from "../../src/server/docker/exec";
+import { ensureAgentImage } from "../../src/server/runtime/docker/agent-image";
+import { AGENT_UID } from "../../src/server/runtime/docker/containers";
+import { runExec, startExec } from "../../tests/support/agent-exec";
 import { startDemoModelServer } from "../../src/server/gateway/demo-model";
 import { jsonLines } from "../../src/server/streams/ndjson";
 import { callerFor, signUp, startTestArmory } from "../../tests/support/armory";

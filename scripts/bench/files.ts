@@ -3,9 +3,9 @@
 // run: write+read of 1 MiB, listing a 10,000-entry directory, and change → agent-config-reloaded.
 import { loadConfig } from "../../src/server/config";
 import { openDatabase } from "../../src/server/db";
-import { ensureAgentImage } from "../../src/server/docker/agent-image";
-import { createDockerClient } from "../../src/server/docker/client";
-import { LABELS } from "../../src/server/docker/containers";
+import { ensureAgentImage } from "../../src/server/runtime/docker/agent-image";
+import { createDockerClient } from "../../src/server/runtime/docker/client";
+import { LABELS } from "../../src/server/runtime/docker/containers";
 import { createLogger } from "../../src/server/logger";
 import { createServices } from "../../src/server/services";
 import { startHttp } from "../../tests/support/http-server";

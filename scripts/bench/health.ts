@@ -4,9 +4,9 @@
 import pg from "pg";
 import { loadConfig } from "../../src/server/config";
 import { openDatabase } from "../../src/server/db";
-import { ensureAgentImage } from "../../src/server/docker/agent-image";
-import { createDockerClient } from "../../src/server/docker/client";
-import { LABELS } from "../../src/server/docker/containers";
+import { ensureAgentImage } from "../../src/server/runtime/docker/agent-image";
+import { createDockerClient } from "../../src/server/runtime/docker/client";
+import { LABELS } from "../../src/server/runtime/docker/containers";
 import { createLogger } from "../../src/server/logger";
 import { createServices } from "../../src/server/services";
 import { startHttp } from "../../tests/support/http-server";

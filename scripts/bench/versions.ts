@@ -7,9 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../src/server/config";
 import { openDatabase } from "../../src/server/db";
-import { ensureAgentImage } from "../../src/server/docker/agent-image";
-import { createDockerClient } from "../../src/server/docker/client";
-import { probeSupervisorHealth } from "../../src/server/docker/versions";
+import { ensureAgentImage } from "../../src/server/runtime/docker/agent-image";
+import { createDockerClient } from "../../src/server/runtime/docker/client";
+import { waitHealthy } from "../../src/server/agentd/health";
 import { getTemplate } from "../../src/server/domain/templates";
 import { createLogger } from "../../src/server/logger";
 import { createServices } from "../../src/server/services";
@@ -22,11 +22,6 @@ function p50(xs: number[]): number {
   return Math.round(s[Math.floor(s.length / 2)] ?? 0);
 }
 
-async function untilHealthy(docker: ReturnType<typeof createDockerClient>, id: string): Promise<void> {
-  for (let delay = 20; !(await probeSupervisorHealth(docker, id)).ok; delay = Math.min(delay * 2, 200)) {
-    await new Promise((r) => setTimeout(r, delay));
-  }
-}
 
 export const versionsBench: BenchSection = {
   name: "versions",
@@ -63,7 +58,7 @@ export const versionsBench: BenchSection = {
         await services.agents.update(project.id, agent.id, { env: { BENCH_ITER: `s${i}` } });
         await services.agents.restart(project.id, agent.id);
         const row = await prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
-        await untilHealthy(docker, row.containerId!);
+        await waitHealthy(services.hub, agent.id, row.containerId!, 60_000);
         recreate.push(performance.now() - t1);
       }
       await services.agents.remove(project.id, agent.id, false);

@@ -34,6 +34,14 @@ export const ACK_INTERVAL_MS = 200;
 /** Reconnect back-off of the daemon: from MIN to MAX, doubling, with jitter. */
 export const RECONNECT_MIN_MS = 250;
 export const RECONNECT_MAX_MS = 10_000;
+/**
+ * Close codes Armory uses besides 1001 (going away) and 1002 (protocol error): a daemon closed
+ * with one of these retries at RECONNECT_MAX_MS, not at once (another daemon of the same agent,
+ * e.g. a safe re-create's new container, holds the connection). 4002: protocol version refused.
+ */
+export const CLOSE_REPLACED = 4000;
+export const CLOSE_SUPERSEDED = 4009;
+export const CLOSE_PROTOCOL = 4002;
 /** Largest frame either side sends or accepts (a files.write of ARMORY_FILES_MAX_BYTES in base64 fits). */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /** Longest stdout line of a process kept whole; longer ones become one `proc.overflow` event. */

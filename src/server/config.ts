@@ -181,7 +181,7 @@ export interface Config {
   logFormat: "json" | "pretty" | "auto";
   /** Bearer token /metrics requires; unset: /metrics is open. */
   metricsToken: string | undefined;
-  /** How often running agents are health-checked (armory-supervisor health). */
+  /** How often running agents are health-checked (their daemon's connection and heartbeat). */
   healthCheckIntervalSeconds: number;
   /** Limits at the HTTP and tRPC boundary (issue 12 item 7). */
   limits: {

@@ -128,7 +128,11 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
   // /api/trpc-ws. In development Next attaches its own upgrade listener to this server on the
   // first request (hot reload under /_next/); every other upgrade is refused.
   const live = createLiveConnections(() => services);
-  server.on("upgrade", upgradeListener(live, { clientIp: (req) => clientIp(req, config.trustProxy), passThrough: (path) => dev && path.startsWith("/_next/") }));
+  // Agent daemons dial /api/agentd here when the relays reach Armory on this server.
+  server.on(
+    "upgrade",
+    upgradeListener(live, { clientIp: (req) => clientIp(req, config.trustProxy), passThrough: (path) => dev && path.startsWith("/_next/"), others: [services.hub] }),
+  );
   // Agents' egress proxy (HTTP CONNECT through their project's relay) when the relays reach Armory
   // on this server (ARMORY_GATEWAY_URL, or the gateway sharing Armory's port on 0.0.0.0).
   server.on("connect", (req, socket, head) => services.gateway.egress.handle(req, socket, head));

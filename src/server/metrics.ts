@@ -62,7 +62,7 @@ function create() {
     }),
     healthChecks: new client.Counter({
       name: "armory_agent_health_checks_total",
-      help: "Agent health checks (armory-supervisor health) by result",
+      help: "Agent health checks (the daemon's connection and heartbeat) by result",
       labelNames: ["result"] as const,
       registers: [registry],
     }),

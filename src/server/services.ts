@@ -28,6 +28,7 @@ import { Rollouts } from "./versions/rollout";
 import { ChatService } from "./chat/service";
 import { TerminalService } from "./terminal/service";
 import { ModelGateway } from "./gateway/gateway";
+import { DaemonHub } from "./agentd/hub";
 import { ProjectNetworks } from "./runtime/docker/project-network";
 
 export interface Services {
@@ -47,9 +48,11 @@ export interface Services {
   logs: LogService;
   /** Agent files (files.*) and their agent-file-changed events. */
   files: AgentFiles;
-  /** Config hot-reload: follows agents' supervisors; `onReload(listener)` is the hook for other code. */
+  /** Config hot-reload: listens to the agents' daemons; `onReload(listener)` is the hook for other code. */
   agentConfig: AgentConfigWatch;
   gateway: ModelGateway;
+  /** The agent daemons' connections (armoryd): chat, files, config and the terminal go through it. */
+  hub: DaemonHub;
   /** Per-project internal networks and their egress relays (network isolation). */
   projectNetworks: ProjectNetworks;
   chat: ChatService;
@@ -128,6 +131,9 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       );
     }
     const gateway = new ModelGateway({ prisma: db.prisma, config, log: log.child({ component: "gateway" }), docker, secret, secrets });
+    // Every agent's daemon dials home to the gateway listener, authenticated by the agent's token.
+    const hub = new DaemonHub({ log: log.child({ component: "agentd" }), verifyToken: (token) => gateway.verifyToken(token) });
+    gateway.upgrades = (req, socket, head) => hub.handleUpgrade(req, socket, head);
     // Each project's agents on their own internal network; its relay is their only way out.
     const projectNetworks = new ProjectNetworks({
       docker,
@@ -151,14 +157,16 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       networks: projectNetworks,
       secrets,
       extraEnv: (agentId) => gateway.agentEnv(agentId),
+      hub,
     });
     // A secret change flags the containers made from the old values (restartRequired).
     secrets.onChange((scope) => agents.secretsChanged(scope.projectId, scope.agentId ?? undefined));
-    const rollouts = new Rollouts({ prisma: db.prisma, docker, log, agents, images: agentImage, healthTimeoutMs: config.updateHealthTimeoutMs });
+    const rollouts = new Rollouts({ prisma: db.prisma, hub, docker, log, agents, images: agentImage, healthTimeoutMs: config.updateHealthTimeoutMs });
     const collector = new StatsCollector({ docker, prisma: db.prisma, bus: agents.bus, log });
     const monitor = new HealthMonitor({
       prisma: db.prisma,
       docker,
+      hub,
       agents,
       log,
       settings: { checkIntervalMs: config.healthCheckIntervalSeconds * 1000, ...opts.selfHeal },
@@ -171,11 +179,12 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       return Object.fromEntries(groups.map((g) => [g.observedState, g._count._all]));
     };
     m.sources.statsStreams = () => collector.streamCount;
-    const files = new AgentFiles({ prisma: db.prisma, docker, maxBytes: config.filesMaxBytes });
-    const agentConfig = new AgentConfigWatch({ prisma: db.prisma, docker, log, agents, files });
+    const files = new AgentFiles({ prisma: db.prisma, hub, maxBytes: config.filesMaxBytes });
+    const agentConfig = new AgentConfigWatch({ prisma: db.prisma, hub, log, files });
     const chat = new ChatService({
       prisma: db.prisma,
       docker,
+      hub,
       log: log.child({ component: "chat" }),
       config,
       gateway,
@@ -207,6 +216,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       files,
       agentConfig,
       gateway,
+      hub,
       projectNetworks,
       chat,
       startedAt: new Date(),
@@ -223,7 +233,15 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
           auditPrune.unref();
         }
         // Project relays reach the model gateway on the uplink network's gateway address.
-        void gateway.listenUrl().catch((err: unknown) => log.warn({ err: (err as Error).message }, "model gateway listener not started"));
+        // Agents' daemons dial home through them too: point the relays of projects with running
+        // agents at this gateway now (its address can differ from the previous start's).
+        void gateway
+          .listenUrl()
+          .then(async () => {
+            const rows = await db.prisma.agent.findMany({ where: { observedState: "running", containerId: { not: null } }, distinct: ["projectId"], select: { projectId: true } });
+            await Promise.all(rows.map((r) => projectNetworks.ensure(r.projectId)));
+          })
+          .catch((err: unknown) => log.warn({ err: (err as Error).message }, "model gateway listener or project relays not started"));
         // Networks and relays of this instance's projects that have no agents any more. (Unknown
         // projects are left alone: another Armory may share the engine.)
         void projectNetworks
@@ -238,6 +256,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         if (auditPrune) clearInterval(auditPrune);
         await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
         await chat.close();
+        await hub.close();
         await gateway.close();
         await agents.stopBackground();
         await db.close();

@@ -16,8 +16,8 @@ import {
   agentImageTag,
   debianMirrorFromHost,
   ensureAgentImage,
-} from "@/server/docker/agent-image";
-import { createDockerClient } from "@/server/docker/client";
+} from "@/server/runtime/docker/agent-image";
+import { createDockerClient } from "@/server/runtime/docker/client";
 
 const docker = createDockerClient();
 const created: Docker.Container[] = [];

@@ -1,8 +1,8 @@
 // Agent lifecycle against the real Docker engine: containers, their hardening, live status
 // through the Docker events stream, things done behind Armory's back, and engine outages.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureAgentImage } from "@/server/docker/agent-image";
-import { LABELS } from "@/server/docker/containers";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
+import { LABELS } from "@/server/runtime/docker/containers";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { BreakableDockerSocket, docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { agentEvent, followStatus } from "../support/status";

@@ -3,14 +3,15 @@
 // scripted demo model running as the upstream. Events are read through chat.stream exactly as a
 // client would, including reconnects with afterSeq and an Armory restart mid-turn.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ensureAgentImage } from "@/server/docker/agent-image";
-import { runExec } from "@/server/docker/exec";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
+import { runExec } from "../support/agent-exec";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
 import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
 import { execIn, oomScript } from "../support/agent-exec";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
+import { chatStreams, contiguous, streamedText } from "../support/chat-stream";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
 
@@ -23,56 +24,9 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
   let agentId: string;
   let containerId: string;
 
-  /** chat.stream as an iterator of events (unwrapping the tracked envelopes that carry the seq as SSE id). */
-  async function stream(sessionId: string, afterSeq = 0) {
-    const iterable = (await caller.chat.stream({ projectId, agentId, sessionId, afterSeq })) as AsyncIterable<unknown>;
-    const inner = iterable[Symbol.asyncIterator]();
-    const it: AsyncIterator<{ id: string; data: ChatStreamEvent }> = {
-      next: async () => {
-        const r = await inner.next();
-        if (r.done) return { done: true, value: undefined };
-        const v = r.value as [string, ChatStreamEvent] | { id: string; data: ChatStreamEvent };
-        const value = Array.isArray(v) ? { id: v[0], data: v[1] } : v;
-        expect(value.id).toBe(String(value.data.seq));
-        return { done: false, value };
-      },
-      return: async () => {
-        await inner.return?.();
-        return { done: true, value: undefined };
-      },
-    };
-    return it;
-  }
-  const lastSeq = async (sessionId: string) =>
-    (await caller.chat.sessions({ projectId, agentId })).sessions.find((s) => s.id === sessionId)!.lastSeq;
-
-  /** Reads events until the run's terminal event; returns them all (in order). */
-  async function untilEnd(it: AsyncIterator<{ id: string; data: ChatStreamEvent }>, runId: string, limitMs = 60_000) {
-    const seen: ChatStreamEvent[] = [];
-    const guard = setTimeout(() => void it.return?.(), limitMs);
-    try {
-      for (;;) {
-        const r = await it.next();
-        if (r.done) throw new Error(`stream ended early; last: ${JSON.stringify(seen.slice(-3)).slice(0, 2000)}`);
-        seen.push(r.value.data);
-        if (r.value.data.runId === runId && ["run_completed", "run_failed", "run_interrupted"].includes(r.value.data.type)) return seen;
-      }
-    } finally {
-      clearTimeout(guard);
-    }
-  }
-
-  const text = (events: ChatStreamEvent[]) =>
-    events
-      .filter((e) => e.type === "stream_event")
-      .map((e) => {
-        const d = e.data as { event?: { type?: string; delta?: { type?: string; text?: string } } };
-        return d.event?.type === "content_block_delta" && d.event.delta?.type === "text_delta" ? d.event.delta.text ?? "" : "";
-      })
-      .join("");
-
+  const { stream, lastSeq, untilEnd } = chatStreams(() => ({ caller, projectId, agentId }));
+  const text = streamedText;
   const seqsOf = (events: ChatStreamEvent[]) => events.map((e) => e.seq);
-  const contiguous = (seqs: number[]) => seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1);
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
@@ -165,7 +119,7 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
   }, 120_000);
 
   it("recycles the warm process when the agent's instructions change: the next turn starts fresh and resumes", async () => {
-    armory.services.agentConfig.start(); // follow the supervisors' config-reload lines
+    armory.services.agentConfig.start(); // listen to the daemons' config-reload events
     const warmBefore = armory.services.chat.warmCount;
     expect(warmBefore).toBeGreaterThanOrEqual(1);
     const reloaded = new Promise<void>((resolve) => {
@@ -220,11 +174,12 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
       if (r.done) throw new Error("stream ended");
       if (r.value.data.type === "stream_event" && JSON.stringify(r.value.data.data).includes("text_delta")) break;
     }
-    // This turn's process session (other sessions keep their warm processes).
-    const turnProc = (armory.services.chat as unknown as { active: Map<string, { proc: { pidFile: string } }> }).active.get(sent.sessionId)!.proc;
-    const sid = (await runExec(armory.services.docker, containerId, { cmd: ["cat", turnProc.pidFile] })).stdout.trim();
-    expect(sid).toMatch(/^\d+$/);
-    const running = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -s ${sid} | wc -l`] });
+    // This turn's process group (armoryd starts each Claude Code process as a group leader; other
+    // sessions keep their warm processes).
+    const turnProc = (armory.services.chat as unknown as { active: Map<string, { proc: { pid: number } }> }).active.get(sent.sessionId)!.proc;
+    const pgid = turnProc.pid;
+    expect(pgid).toBeGreaterThan(1);
+    const running = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -g ${pgid} | wc -l`] });
     expect(Number(running.stdout.trim())).toBeGreaterThan(0);
     const res = await caller.chat.interrupt({ projectId, agentId, sessionId: sent.sessionId });
     expect(res).toEqual({ interrupted: true, runId: sent.runId });
@@ -232,8 +187,8 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     const last = events.at(-1)!;
     expect(last.type).toBe("run_interrupted");
     expect((last.data as { message: string }).message).toMatch(/Stopped by Chat Owner/);
-    const after = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -s ${sid} | wc -l; ls ${turnProc.pidFile} 2>/dev/null | wc -l`] });
-    expect(after.stdout.trim().split("\n").map(Number)).toEqual([0, 0]);
+    const after = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -g ${pgid} | wc -l`] });
+    expect(Number(after.stdout.trim())).toBe(0);
     // The session is still usable.
     const again = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "still there?" });
     const ev2 = await untilEnd(await stream(sent.sessionId, last.seq), again.runId);
@@ -297,12 +252,12 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
       const quick = await caller.chat.send({ projectId, agentId, sessionId: hung.sessionId, message: "quick one" });
       const ev = await untilEnd(await stream(hung.sessionId, events.at(-1)!.seq), quick.runId);
       expect(ev.at(-1)!.type).toBe("run_completed");
-      const warm = (armory.services.chat as unknown as { warm: Map<string, { proc: { pidFile: string } }> }).warm;
-      const pidFile = warm.get(hung.sessionId)!.proc.pidFile;
+      const warm = (armory.services.chat as unknown as { warm: Map<string, { proc: { pid: number } }> }).warm;
+      const pgid = warm.get(hung.sessionId)!.proc.pid;
       await vi.waitFor(() => expect(warm.has(hung.sessionId)).toBe(false), { timeout: 15_000, interval: 100 });
       await vi.waitFor(
         async () => {
-          const r = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `ls ${pidFile} 2>/dev/null | wc -l`] });
+          const r = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -g ${pgid} | wc -l`] });
           expect(r.stdout.trim()).toBe("0");
         },
         { timeout: 15_000, interval: 200 },
@@ -432,9 +387,9 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     await armory.restart();
     caller = await callerFor(armory.services, owner);
     const { runs: runs2, events } = await caller.chat.history({ projectId, agentId, sessionId: sent.sessionId });
-    expect(runs2.find((r) => r.id === crashedRun.id)!.status).toBe("failed");
+    expect(runs2.find((r) => r.id === crashedRun.id)!.status).toBe("interrupted");
     const ended = events.filter((e) => e.runId === crashedRun.id);
-    expect(ended.map((e) => e.type)).toEqual(["run_failed"]);
+    expect(ended.map((e) => e.type)).toEqual(["run_interrupted"]);
     expect((ended[0]!.data as { reason: string }).reason).toBe("armory_restarted");
     // And chat works after the restarts.
     const next = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "after the restart" });

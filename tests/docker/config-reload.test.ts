@@ -3,7 +3,7 @@
 // whoever made the change, across container restarts; capabilities reported on start.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AgentConfigReloadedEvent } from "@/server/agent-config/watch";
-import { AGENT_IMAGE_VERSION, ensureAgentImage } from "@/server/docker/agent-image";
+import { AGENT_IMAGE_VERSION, ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 

@@ -7,7 +7,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DOCKER_MAX_SOCKETS, createDockerClient, dockerAgents } from "@/server/docker/client";
+import { DOCKER_MAX_SOCKETS, createDockerClient, dockerAgents } from "@/server/runtime/docker/client";
 import { docker as engine } from "../support/docker";
 
 /** A unix socket forwarding to the engine that counts connections open at once. */

@@ -4,7 +4,7 @@
 // rename and move, chunked uploads (append) — each as the agent user, with its refusals as 4xx.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureAgentImage } from "@/server/docker/agent-image";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { sh } from "../support/agent-exec";
 import { docker, removeProjectDockerObjects } from "../support/docker";

@@ -4,8 +4,8 @@
 import { randomBytes } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureAgentImage } from "@/server/docker/agent-image";
-import { ContainerFiles } from "@/server/docker/files";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
+import { AgentFileSystem } from "@/server/files/agent-fs";
 import { DomainError } from "@/server/domain/errors";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { sh } from "../support/agent-exec";
@@ -230,7 +230,7 @@ describe("agent files on a real Docker engine", () => {
       // (/tmp), and a final name that became a link to a root-owned file.
       await sh(containerId, "mkdir -p /tmp/outside && ln -sfn /etc /workspace/swapped-etc && ln -sfn /tmp/outside /workspace/swapped-tmp && ln -sfn /etc/passwd /workspace/swapped-passwd && ln -sfn /etc/shadow /workspace/swapped-shadow");
       const before = await sh(containerId, "sha256sum /etc/passwd /etc/shadow", "root");
-      const files = new ContainerFiles(docker, containerId, "files");
+      const files = new AgentFileSystem(armory.services.hub, agentId, "files");
       const write = (path: string, createDirs = false) =>
         files.write({ root: "/workspace", path, content: Buffer.from("pwned\n"), mode: 0o644, mtime: new Date(), createDirs });
       for (const path of ["/workspace/swapped-etc/passwd", "/workspace/swapped-etc/armory-new", "/workspace/swapped-tmp/x.txt", "/workspace/swapped-tmp/deep/x.txt"]) {

@@ -2,10 +2,11 @@
 // reported unhealthy and restarted per its policy, with the reason in its activity; a restart
 // done by someone else (a clean stop or a quick kill-and-start) is not taken for a crash.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureAgentImage } from "@/server/docker/agent-image";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { followStatus } from "../support/status";
+import { sh } from "../support/agent-exec";
 
 describe("agent health checks on a real Docker engine", () => {
   let armory: TestArmory;
@@ -18,8 +19,6 @@ describe("agent health checks on a real Docker engine", () => {
     await ensureAgentImage({ docker });
     armory = await startTestArmory("pglite", {}, {
       selfHeal: {
-        // Every probe "times out": the supervisor cannot answer within 1 ms.
-        probeTimeoutMs: 1,
         unhealthyAfter: 2,
         // Only the checks this test asks for run.
         checkIntervalMs: 600_000,
@@ -46,12 +45,23 @@ describe("agent health checks on a real Docker engine", () => {
   it("reports an agent whose health check keeps failing as unhealthy and restarts it", async () => {
     const agent = await caller.agent.create({ projectId, templateId, name: "silent", overrides: { memoryMb: 128 }, start: true });
     const monitor = armory.services.health.monitor;
+    const hub = armory.services.hub;
+    const row = await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
+    await hub.waitFor(agent.id, { timeoutMs: 30_000, containerId: row.containerId! });
+    await monitor.checkAgent(agent.id);
+    expect((await caller.health.agent({ projectId, agentId: agent.id })).agent.healthDetail).toMatch(/armoryd answers/);
     const stream = await events(agent.id);
 
+    // The daemon freezes (SIGSTOP): its heartbeat stops and Armory closes the silent connection.
+    await sh(row.containerId!, "kill -STOP $(pgrep -x armoryd)", "root");
+    const gone = await new Promise<string>((resolve) => {
+      const off = hub.onState((i) => i.agentId === agent.id && i.state === "disconnected" && (off(), resolve(i.state)));
+    });
+    expect(gone).toBe("disconnected");
     await monitor.checkAgent(agent.id);
     let h = (await caller.health.agent({ projectId, agentId: agent.id })).agent;
     expect(h.health).toBe("starting"); // one failure is not yet unhealthy
-    expect(h.healthDetail).toMatch(/did not answer within 1 ms/);
+    expect(h.healthDetail).toMatch(/daemon \(armoryd\) is not connected/);
 
     await monitor.checkAgent(agent.id);
     h = (await caller.health.agent({ projectId, agentId: agent.id })).agent;
@@ -67,7 +77,7 @@ describe("agent health checks on a real Docker engine", () => {
     expect(kinds).not.toContain("crashed"); // the restart's own stop is not a crash
     const { activity } = await caller.health.agent({ projectId, agentId: agent.id });
     expect(activity.find((a) => a.kind === "restarted")!.message).toMatch(/health check failed 2 times/);
-  }, 60_000);
+  }, 90_000);
 
   it("does not take a restart done by someone else for a crash", async () => {
     const agent = await caller.agent.create({ projectId, templateId, name: "bounced", overrides: { memoryMb: 128 }, start: true });

@@ -1,7 +1,7 @@
 // health.summary for 50 running agents: one call answers with every agent's health and live
 // resources from the collector (no Docker calls per request).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureAgentImage } from "@/server/docker/agent-image";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { BreakableDockerSocket, docker, removeProjectDockerObjects } from "../support/docker";
 

@@ -3,7 +3,7 @@
 // agent's activity log says what happened and why.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ResourceSampleView } from "@/server/api/routers/health/schemas";
-import { ensureAgentImage } from "@/server/docker/agent-image";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { execIn, oomScript } from "../support/agent-exec";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";

@@ -4,7 +4,7 @@
 // container, the real Claude Code CLI, Armory's built-in demo model.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogLineView } from "@/server/api/routers/logs/schemas";
-import { ensureAgentImage } from "@/server/docker/agent-image";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 

@@ -2,7 +2,7 @@
 // time; follow delivers new lines within a second and keeps going across a restart.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogLineView } from "@/server/api/routers/logs/schemas";
-import { ensureAgentImage } from "@/server/docker/agent-image";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { writeContainerLog as writeLog } from "../support/agent-exec";

@@ -5,7 +5,7 @@
 import type { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogLineView } from "@/server/api/routers/logs/schemas";
-import { ensureAgentImage } from "@/server/docker/agent-image";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { onAccessChange } from "@/server/trust/access-events";
 import { writeContainerLog } from "../support/agent-exec";
 import { callerFor, signUp, startHttp, startTestArmory, type TestArmory } from "../support/armory";

@@ -2,7 +2,7 @@
 // env changes) that keep /workspace and the network, roll back on every kind of failure leaving
 // the old container untouched, and secrets that reach the container's environment and nowhere else.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agentImageTag, ensureAgentImage } from "@/server/docker/agent-image";
+import { agentImageTag, ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import type { UpdateStepEvent } from "@/server/versions/rollout";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";

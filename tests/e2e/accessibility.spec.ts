@@ -10,8 +10,8 @@
 import { randomUUID } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
-import { createDockerClient } from "../../src/server/docker/client";
-import { LABELS } from "../../src/server/docker/containers";
+import { createDockerClient } from "../../src/server/runtime/docker/client";
+import { LABELS } from "../../src/server/runtime/docker/containers";
 import { startOwnArmory, type OwnArmory } from "../support/own-armory";
 
 const PORT = Number(process.env.ARMORY_E2E_A11Y_PORT ?? Number(process.env.ARMORY_E2E_PORT ?? 3107) + 20);

@@ -5,8 +5,8 @@
 // The agent image (armory-agent:<version>) must already exist on the engine (`npm run agent-image`).
 import { randomUUID } from "node:crypto";
 import { expect, test, type Locator, type Page } from "@playwright/test";
-import { createDockerClient } from "../../src/server/docker/client";
-import { LABELS } from "../../src/server/docker/containers";
+import { createDockerClient } from "../../src/server/runtime/docker/client";
+import { LABELS } from "../../src/server/runtime/docker/containers";
 
 const SHOTS = "test-results/screenshots";
 const AGENT = "e2e-agent";

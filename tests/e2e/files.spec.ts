@@ -10,9 +10,9 @@ import { createHash, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { createDockerClient } from "../../src/server/docker/client";
-import { AGENT_IMAGE_VERSION } from "../../src/server/docker/agent-image";
-import { LABELS } from "../../src/server/docker/containers";
+import { createDockerClient } from "../../src/server/runtime/docker/client";
+import { AGENT_IMAGE_VERSION } from "../../src/server/runtime/docker/agent-image";
+import { LABELS } from "../../src/server/runtime/docker/containers";
 
 const SHOTS = "test-results/screenshots";
 const docker = createDockerClient();

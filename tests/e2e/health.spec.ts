@@ -4,7 +4,7 @@
 // /metrics counts the requests the server just served.
 import { randomUUID } from "node:crypto";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { LABELS } from "../../src/server/docker/containers";
+import { LABELS } from "../../src/server/runtime/docker/containers";
 import { writeContainerLog } from "../support/agent-exec";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 

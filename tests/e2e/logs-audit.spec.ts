@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { LABELS } from "../../src/server/docker/containers";
+import { LABELS } from "../../src/server/runtime/docker/containers";
 import { writeContainerLog } from "../support/agent-exec";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 

@@ -5,8 +5,8 @@
 // browser's six HTTP/1.1 connections per host ran out by the third tab and later tabs hung.
 import { randomUUID } from "node:crypto";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { createDockerClient } from "../../src/server/docker/client";
-import { LABELS } from "../../src/server/docker/containers";
+import { createDockerClient } from "../../src/server/runtime/docker/client";
+import { LABELS } from "../../src/server/runtime/docker/containers";
 
 const SHOTS = "test-results/screenshots";
 const TABS = 10;

@@ -7,8 +7,8 @@
 import { randomUUID } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { createDockerClient } from "../../src/server/docker/client";
-import { LABELS } from "../../src/server/docker/containers";
+import { createDockerClient } from "../../src/server/runtime/docker/client";
+import { LABELS } from "../../src/server/runtime/docker/containers";
 
 const SHOTS = "test-results/screenshots";
 const docker = createDockerClient();

@@ -1,5 +1,6 @@
 // Running commands inside an agent's container from tests (as the agent user, like its own processes).
-import { PassThrough } from "node:stream";
+import { PassThrough, type Readable, type Writable } from "node:stream";
+import type Docker from "dockerode";
 import { docker } from "./docker";
 
 /** Runs a bash script in the container; resolves with its output when it ends (or at once with detach). */
@@ -53,3 +54,105 @@ export async function sh(containerId: string, script: string, user: "agent" | "r
   if (info.ExitCode !== 0) throw new Error(`${script} exited ${info.ExitCode}: ${Buffer.concat(err).toString()}`);
   return Buffer.concat(out).toString("utf8");
 }
+
+// ---- docker exec for tests and the bench (Armory itself never execs into an agent's container:
+// everything goes through the agent's daemon).
+
+export interface ExecOptions {
+  cmd: string[];
+  env?: Record<string, string>;
+  user?: string;
+  workingDir?: string;
+  /** Attach stdin (the process reads until stdin is ended). */
+  stdin?: boolean;
+}
+
+export interface ExecProcess {
+  id: string;
+  stdout: Readable;
+  stderr: Readable;
+  /** Present when opened with stdin: true; end() closes the process's stdin. */
+  stdin: Writable | null;
+  /** Resolves when the output ends, with the exit code (null when the engine cannot tell). */
+  exited: Promise<{ exitCode: number | null }>;
+  /** Drops the connection (the process keeps running: kill it separately). */
+  detach(): void;
+}
+
+export async function startExec(docker: Docker, containerId: string, opts: ExecOptions): Promise<ExecProcess> {
+  const container = docker.getContainer(containerId);
+  let exec: Docker.Exec;
+  try {
+    exec = await container.exec({
+      Cmd: opts.cmd,
+      Env: opts.env ? Object.entries(opts.env).map(([k, v]) => `${k}=${v}`) : undefined,
+      User: opts.user,
+      WorkingDir: opts.workingDir,
+      AttachStdin: !!opts.stdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    });
+  } catch (err) {
+    throw err;
+  }
+  let stream: NodeJS.ReadWriteStream & { destroy?: () => void };
+  try {
+    stream = (await exec.start({ hijack: !!opts.stdin, stdin: !!opts.stdin, Detach: false })) as typeof stream;
+  } catch (err) {
+    throw err;
+  }
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  docker.modem.demuxStream(stream, stdout, stderr);
+  const ended = new Promise<void>((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      // demuxStream never ends its outputs.
+      stdout.end();
+      stderr.end();
+      resolve();
+    };
+    stream.on("end", finish);
+    stream.on("close", finish);
+    stream.on("error", finish);
+  });
+  const exited = ended.then(async () => {
+    for (let i = 0; i < 50; i++) {
+      try {
+        const info = await exec.inspect();
+        if (!info.Running) return { exitCode: info.ExitCode ?? null };
+      } catch {
+        return { exitCode: null };
+      }
+      await new Promise((r) => setTimeout(r, 20 + i * 10));
+    }
+    return { exitCode: null };
+  });
+  return {
+    id: exec.id,
+    stdout,
+    stderr,
+    stdin: opts.stdin ? (stream as unknown as Writable) : null,
+    exited,
+    detach: () => stream.destroy?.(),
+  };
+}
+
+/** Runs a short command and collects its output. */
+export async function runExec(
+  docker: Docker,
+  containerId: string,
+  opts: Omit<ExecOptions, "stdin">,
+): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  const p = await startExec(docker, containerId, opts);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  p.stdout.on("data", (d: Buffer) => out.push(d));
+  p.stderr.on("data", (d: Buffer) => err.push(d));
+  const { exitCode } = await p.exited;
+  return { exitCode, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
+}
+

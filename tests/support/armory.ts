@@ -5,7 +5,7 @@ import { createCaller } from "@/server/api/root";
 import { createContext } from "@/server/api/trpc";
 import { loadConfig, type Config } from "@/server/config";
 import { openDatabase } from "@/server/db";
-import type { Docker } from "@/server/docker/client";
+import type { Docker } from "@/server/runtime/docker/client";
 import { createLogger } from "@/server/logger";
 import type { SelfHealSettings } from "@/server/health/monitor";
 import { createServices, type Services } from "@/server/services";

@@ -5,7 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
-import { LABELS } from "../../src/server/docker/containers";
+import { LABELS } from "../../src/server/runtime/docker/containers";
 
 export const docker = new Docker({ socketPath: process.env.ARMORY_TEST_DOCKER_SOCKET ?? "/var/run/docker.sock" });
 

@@ -70,7 +70,9 @@ export async function startHttp(
     }
   });
   const live = createLiveConnections(getServices, liveOptions);
-  server.on("upgrade", upgradeListener(live, { clientIp: (req) => req.socket.remoteAddress ?? "unknown" }));
+  // The agent daemons' endpoint too, as on Armory's own server (the current services' hub).
+  const hub = { handles: (url: string | undefined) => getServices().hub.handles(url), handleUpgrade: (...a: Parameters<Services["hub"]["handleUpgrade"]>) => getServices().hub.handleUpgrade(...a) };
+  server.on("upgrade", upgradeListener(live, { clientIp: (req) => req.socket.remoteAddress ?? "unknown", others: [hub] }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const addr = server.address() as { port: number };
   return {

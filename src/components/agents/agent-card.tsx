@@ -3,7 +3,7 @@ import { Bot, Clock, Cpu, MessageSquare, RotateCw, Sparkles } from "lucide-react
 import Link from "next/link";
 import { AgentControls } from "@/components/agents/agent-controls";
 import { formatLimits, type Agent } from "@/components/agents/agent-format";
-import { AgentLastMessage, AgentStatusBadge, AgentStatusDetail, AgentUptime } from "@/components/agents/agent-status";
+import { AgentLastMessage, AgentStatusBadge, AgentStatusDetail, AgentUptime, DaemonIndicator } from "@/components/agents/agent-status";
 import { AgentCardResources } from "@/components/health/agent-card-resources";
 import { restartReasonText } from "@/components/versions/restart-reasons";
 import type { ProjectRole } from "@/server/domain/roles";
@@ -68,6 +68,12 @@ export function AgentCard({ agent, role, engineDown }: { agent: Agent; role: Pro
           </dt>
           <dd>
             <AgentUptime agent={agent} />
+            {agent.observedState === "running" ? (
+              <>
+                {" · "}
+                <DaemonIndicator agent={agent} />
+              </>
+            ) : null}
           </dd>
         </div>
         <div className="flex items-center gap-2">

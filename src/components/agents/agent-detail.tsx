@@ -7,7 +7,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { AgentControls } from "@/components/agents/agent-controls";
 import { AGENT_TABS, isAgentTab, type AgentTab } from "@/components/agents/agent-format";
-import { EngineBanner, AgentStatusBadge, AgentStatusDetail, AgentUptime, LiveIndicator } from "@/components/agents/agent-status";
+import { EngineBanner, AgentStatusBadge, AgentStatusDetail, AgentUptime, DaemonIndicator, LiveIndicator } from "@/components/agents/agent-status";
 import { AgentSettings } from "@/components/agents/agent-settings";
 import { FileBrowser } from "@/components/files/file-browser";
 import { ChatPanel } from "@/components/chat/chat-panel";
@@ -117,6 +117,12 @@ export function AgentDetail({
             <p className="text-muted-foreground text-sm">
               {a.templateName} · <span title={a.image}>v{a.version}</span> · <span className="font-mono">{a.model}</span>{" "}
               · <AgentUptime agent={a} />
+              {a.observedState === "running" ? (
+                <>
+                  {" "}
+                  · <DaemonIndicator agent={a} />
+                </>
+              ) : null}
             </p>
             <AgentStatusDetail agent={a} />
           </div>

@@ -60,6 +60,25 @@ export function AgentUptime({ agent }: { agent: Agent }) {
   return <span>never started</span>;
 }
 
+/**
+ * The agent's daemon (armoryd) while the container runs: "daemon connected" or, in amber,
+ * "daemon disconnected" (chat, files and the terminal wait for it). Nothing for a stopped agent.
+ */
+export function DaemonIndicator({ agent }: { agent: Pick<Agent, "observedState" | "daemon"> }) {
+  if (agent.observedState !== "running") return null;
+  const up = agent.daemon.state === "connected";
+  const since = agent.daemon.since;
+  const title = up
+    ? `armoryd${agent.daemon.agentVersion ? ` ${agent.daemon.agentVersion}` : ""} connected${since ? ` ${timeAgo(since)}` : ""}: chat, files and the terminal work`
+    : `armoryd is not connected${since ? ` (since ${timeAgo(since)})` : ""}: chat, files and the terminal wait for it`;
+  return (
+    <span data-testid="daemon-state" data-state={agent.daemon.state} title={title} className={cn("inline-flex items-center gap-1", up ? "" : "text-amber-700 dark:text-amber-300")}>
+      <span aria-hidden="true" className={cn("size-1.5 rounded-full", up ? "bg-emerald-500" : "bg-amber-500 animate-pulse")} />
+      {up ? "daemon connected" : "daemon disconnected"}
+    </span>
+  );
+}
+
 function RunningFor({ since }: { since: Date }) {
   const now = useNow();
   return (

@@ -55,7 +55,7 @@ export function ConfigReloadNotice({ projectId, agentId }: { projectId: string; 
   );
 }
 
-/** What the agent's supervisor reported on start: versions, config dir, writable paths, actions. */
+/** What the agent's daemon (armoryd) reported when it connected: versions, config dir, writable paths, actions. */
 export function AgentCapabilities({ projectId, agentId }: { projectId: string; agentId: string }) {
   const trpc = useTRPC();
   // Until the agent has reported (it does within a second of starting), look again now and then.

@@ -129,7 +129,7 @@ export function MetricsPanel({ projectId, agentId, role }: { projectId: string; 
           {h.healthDetail ? <p className="text-muted-foreground text-xs">{h.healthDetail}</p> : null}
           {lastCheck ? (
             <p className="text-muted-foreground text-xs">
-              Last check {timeAgo(lastCheck.checkedAt)}: {lastCheck.ok ? "the supervisor answered" : lastCheck.message}
+              Last check {timeAgo(lastCheck.checkedAt)}: {lastCheck.ok ? "its daemon answered" : lastCheck.message}
             </p>
           ) : null}
           {pendingRestart ? <p className="text-xs text-amber-700 dark:text-amber-300">Restart planned {clock(pendingRestart.at.getTime())}: {pendingRestart.reason}</p> : null}

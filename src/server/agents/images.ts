@@ -31,7 +31,7 @@ export class DefaultAgentImage implements AgentImageProvider {
     this.building ??= (async () => {
       const tag = agentImageTag();
       try {
-        // "stale": the image's Dockerfile or supervisor changed since it was built.
+        // "stale": the image's Dockerfile or its daemon (armoryd) changed since it was built.
         const current = await agentImageStatus(this.docker, { tag });
         if (current === "current") {
           this.status = { state: "present", message: null, percent: 100 };

@@ -24,7 +24,8 @@ import {
   type AgentContainerSpec,
 } from "../runtime/docker/containers";
 import { DockerEventsFollower, type DockerContainerEvent } from "../runtime/docker/events";
-import { ContainerFiles } from "../runtime/docker/files";
+import { AgentFileSystem } from "../files/agent-fs";
+import type { DaemonHub } from "../agentd/hub";
 import { WORKSPACE_ROOT } from "../files/paths";
 import { MASKED_VALUE } from "../domain/env";
 import { DomainError, notFound } from "../domain/errors";
@@ -52,6 +53,8 @@ export interface AgentManagerOptions {
   secrets?: AgentSecretSource;
   /** Env added to every container Armory creates (e.g. the model gateway's URL and the agent's token). */
   extraEnv?: (agentId: string) => Promise<Record<string, string>>;
+  /** The agent daemons (the first start writes the template's instructions through the agent's armoryd). */
+  hub?: DaemonHub;
 }
 
 /** The per-project networks agents join (ProjectNetworks). */
@@ -181,7 +184,10 @@ function versionOf(image: string): string {
 }
 
 /** `secretNames`: env keys backed by a secret; their values are masked (secrets override them in the container). */
-export function toAgentView(row: AgentRow, secretNames?: Set<string>): AgentView {
+export type DaemonView = AgentView["daemon"];
+const NO_DAEMON: DaemonView = { state: "disconnected", since: null, agentVersion: null };
+
+export function toAgentView(row: AgentRow, secretNames?: Set<string>, daemon: DaemonView = NO_DAEMON): AgentView {
   const env = envOf(row.env);
   const reasons = restartReasons(row, env);
   return {
@@ -206,6 +212,8 @@ export function toAgentView(row: AgentRow, secretNames?: Set<string>): AgentView
     containerId: row.containerId ? row.containerId.slice(0, 12) : null,
     restartRequired: reasons.length > 0,
     restartReasons: reasons,
+    // A daemon of a container the agent no longer has (or of a stopped agent) does not count.
+    daemon: row.containerId && row.observedState === "running" ? daemon : { ...daemon, state: "disconnected" },
     lastMessageAt: row.lastMessageAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
@@ -222,7 +230,10 @@ export class AgentManager {
   private follower: DockerEventsFollower | null = null;
   private reconcileTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly opts: AgentManagerOptions) {}
+  constructor(private readonly opts: AgentManagerOptions) {
+    // The status stream shows each daemon connecting and disconnecting.
+    opts.hub?.onState((info) => void this.publish(info.agentId).catch(() => {}));
+  }
 
   private get prisma() {
     return this.opts.prisma;
@@ -378,7 +389,7 @@ export class AgentManager {
   private async publish(agentId: string): Promise<AgentView | null> {
     const row = await this.prisma.agent.findUnique({ where: { id: agentId }, include: agentInclude });
     if (!row) return null;
-    const view = toAgentView(row, await this.opts.secrets?.namesFor(row.projectId, row.id));
+    const view = toAgentView(row, await this.opts.secrets?.namesFor(row.projectId, row.id), this.daemonOf(row.id));
     this.bus.publishAgent(view);
     return view;
   }
@@ -395,11 +406,22 @@ export class AgentManager {
       this.prisma.agent.findMany({ where: { ...where, projectId }, include: agentInclude, orderBy: { name: "asc" } }),
       this.opts.secrets?.namesByAgent(projectId),
     ]);
-    return rows.map((r) => toAgentView(r, names ? new Set([...names.project, ...(names.agents.get(r.id) ?? [])]) : undefined));
+    return rows.map((r) => toAgentView(r, names ? new Set([...names.project, ...(names.agents.get(r.id) ?? [])]) : undefined, this.daemonOf(r.id)));
   }
 
   async get(projectId: string, agentId: string): Promise<AgentView> {
-    return toAgentView(await this.row(projectId, agentId), await this.opts.secrets?.namesFor(projectId, agentId));
+    return toAgentView(await this.row(projectId, agentId), await this.opts.secrets?.namesFor(projectId, agentId), this.daemonOf(agentId));
+  }
+
+  /** The agent's daemon connection as the hub knows it. */
+  private daemonOf(agentId: string): DaemonView {
+    const info = this.opts.hub?.info(agentId);
+    if (!info) return NO_DAEMON;
+    return {
+      state: info.state,
+      since: info.state === "connected" ? info.connectedAt : info.disconnectedAt,
+      agentVersion: info.hello.capabilities.agentVersion,
+    };
   }
 
   /** Runs `fn` holding the agent's lock: nothing else (start, stop, another re-create) interleaves. */
@@ -605,16 +627,19 @@ export class AgentManager {
   /**
    * The template's instructions reach a new agent once: on its first start (its workspace volume
    * is new) they become /workspace/CLAUDE.md, created as the agent user only if no such name
-   * exists (atomic in the container), and the pending copy is cleared. So a re-created container
-   * or a restart never writes it again, and a CLAUDE.md the user deleted stays deleted. A failed
-   * write (e.g. an image without perl) is logged and tried again on the next start.
+   * exists (atomic, by the agent's daemon once it has dialled home), and the pending copy is
+   * cleared. So a re-created container or a restart never writes it again, and a CLAUDE.md the
+   * user deleted stays deleted. A failed write (e.g. the daemon did not connect) is logged and
+   * tried again on the next start.
    */
   private async writePendingInstructions(row: AgentRow, containerId: string): Promise<void> {
-    if (row.pendingInstructions === null) return;
+    const hub = this.opts.hub;
+    if (row.pendingInstructions === null || !hub) return;
     const path = `${WORKSPACE_ROOT}/CLAUDE.md`;
-    const files = new ContainerFiles(this.docker, containerId, row.name);
+    const files = new AgentFileSystem(hub, row.id, row.name);
     let outcome: "written" | "exists" = "written";
     try {
+      await hub.waitFor(row.id, { timeoutMs: 30_000, containerId });
       const content = Buffer.from(row.pendingInstructions, "utf8");
       await files.write({ root: WORKSPACE_ROOT, path, content, mode: 0o644, mtime: new Date(Math.floor(Date.now() / 1000) * 1000), createDirs: false, exclusive: true });
     } catch (err) {

@@ -238,9 +238,16 @@ export function createLiveConnections(getServices: () => Services, opts: LiveCon
  */
 export function upgradeListener(
   live: LiveConnections,
-  opts: { clientIp: (req: http.IncomingMessage) => string; passThrough?: (path: string) => boolean },
+  opts: {
+    clientIp: (req: http.IncomingMessage) => string;
+    passThrough?: (path: string) => boolean;
+    /** Other WebSocket endpoints on this server (the agent daemons' one), tried first. */
+    others?: { handles(url: string | undefined): boolean; handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void }[];
+  },
 ): (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void {
   return (req, socket, head) => {
+    const other = opts.others?.find((o) => o.handles(req.url));
+    if (other) return other.handleUpgrade(req, socket, head);
     if (live.handles(req.url)) {
       live.handleUpgrade(req, socket, head, opts.clientIp(req));
       return;

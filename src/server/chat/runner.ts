@@ -1,19 +1,14 @@
-// One Claude Code CLI process in an agent's container, speaking stream-json both ways:
-// `claude -p --input-format stream-json --output-format stream-json --verbose
-// --include-partial-messages`. A warm process keeps stdin open and takes one turn after another;
-// a one-shot process gets one message and its stdin closed. The process runs as the agent user
-// in its own session (setsid) and records the session id in a pid file, so kill() stops it and
-// every child it started (Bash tool commands included).
+// One Claude Code CLI process in an agent's container, run by the agent's daemon (armoryd) and
+// speaking stream-json both ways: `claude -p --input-format stream-json --output-format
+// stream-json --verbose --include-partial-messages`. A warm process keeps stdin open and takes one
+// turn after another; a one-shot process gets one message and its stdin closed. armoryd runs it as
+// the agent user in its own process group (so kill() stops it and every child it started, Bash
+// tool commands included), appends the memory notes to the system prompt, and relays its stdout
+// lines as sequenced events (src/contracts/armoryd.ts): no engine call on a turn's path.
 import { randomUUID } from "node:crypto";
-import type Docker from "dockerode";
-import { AGENT_UID, WORKSPACE_DIR } from "../runtime/docker/containers";
-import { killSession, sessionLeaderCmd, startExec, type ExecProcess } from "../runtime/docker/exec";
-import { jsonLines } from "../streams/ndjson";
+import { MEMORY_FILE, WORKSPACE_DIR, type DaemonEvent } from "../../contracts/armoryd";
+import type { DaemonHub } from "../agentd/hub";
 import { parseStreamJsonEvent, type StreamJsonEvent } from "../streams/stream-json";
-import { LineSplitter } from "../streams/ndjson";
-
-export const PID_GLOB = "/tmp/armory-chat-*.pid";
-export const MEMORY_FILE = "/home/agent/.claude/memory.md";
 
 export type ProcessLine =
   | { kind: "cli"; event: StreamJsonEvent }
@@ -21,8 +16,16 @@ export type ProcessLine =
   | { kind: "overflow"; length: number }
   | { kind: "stderr"; text: string };
 
+export interface ProcessExit {
+  exitCode: number | null;
+  /** The kernel's OOM killer ended it. */
+  oomKilled: boolean;
+  /** The daemon that ran it restarted (or was killed), so the process is gone with it. */
+  daemonLost: boolean;
+}
+
 export interface ClaudeProcessOptions {
-  containerId: string;
+  agentId: string;
   warm: boolean;
   permissionMode: string;
   allowedTools: string[];
@@ -33,13 +36,6 @@ export interface ClaudeProcessOptions {
   /** The CLI binary in the container (the benchmark substitutes a fake NDJSON emitter). */
   cli?: string;
 }
-
-const SCRIPT = `p="$ARMORY_SYSTEM_PROMPT"
-if [ -s "$ARMORY_MEMORY_FILE" ]; then p="$p
-
-## Your memory notes ($ARMORY_MEMORY_FILE)
-$(head -c 65536 "$ARMORY_MEMORY_FILE")"; fi
-exec "$ARMORY_CLI" "$@" --append-system-prompt "$p"`;
 
 export function claudeArgs(o: Pick<ClaudeProcessOptions, "permissionMode" | "allowedTools" | "model" | "resume">): string[] {
   return [
@@ -63,91 +59,145 @@ export function userMessageLine(text: string): string {
   return JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text }] }, parent_tool_use_id: null, session_id: "" }) + "\n";
 }
 
+/** How long a process's daemon may stay disconnected (a network cut) before the process counts as lost. */
+export const LOST_AFTER_MS = 10_000;
+
 export class ClaudeProcess {
-  readonly pidFile = `/tmp/armory-chat-${randomUUID()}.pid`;
-  private exec: ExecProcess | null = null;
-  private exitInfo: { exitCode: number | null } | null = null;
+  readonly procId = `chat-${randomUUID()}`;
+  private started = false;
+  private exitInfo: ProcessExit | null = null;
+  private resolveExit!: (e: ProcessExit) => void;
+  private offEvents: (() => void) | null = null;
+  private offDaemon: (() => void) | null = null;
+  private offState: (() => void) | null = null;
+  private lostTimer: NodeJS.Timeout | null = null;
+  /** The process's pid in the container (its process group's id too). */
+  pid: number | null = null;
   /** Receives every line of the current turn; null between turns. */
   onLine: ((line: ProcessLine) => void) | null = null;
   /** Cumulative total_cost_usd of this process (a warm process reports running totals). */
   costSoFar = 0;
   turns = 0;
-  exited!: Promise<{ exitCode: number | null }>;
+  readonly exited: Promise<ProcessExit> = new Promise((r) => (this.resolveExit = r));
 
   constructor(
-    private readonly docker: Docker,
+    private readonly hub: DaemonHub,
     readonly opts: ClaudeProcessOptions,
   ) {}
 
   get alive(): boolean {
-    return !!this.exec && !this.exitInfo;
+    return this.started && !this.exitInfo;
   }
 
+  private exit(e: ProcessExit): void {
+    if (this.exitInfo) return;
+    this.exitInfo = e;
+    this.offEvents?.();
+    this.offDaemon?.();
+    this.offState?.();
+    if (this.lostTimer) clearTimeout(this.lostTimer);
+    this.resolveExit(e);
+  }
+
+  private onEvent(e: DaemonEvent): void {
+    if (!("procId" in e) || e.procId !== this.procId) return;
+    switch (e.type) {
+      case "proc.line": {
+        let value: unknown;
+        try {
+          value = JSON.parse(e.line);
+        } catch (err) {
+          this.onLine?.({ kind: "invalid_line", line: e.line.slice(0, 4096), error: (err as Error).message });
+          return;
+        }
+        this.onLine?.({ kind: "cli", event: parseStreamJsonEvent(value) });
+        return;
+      }
+      case "proc.overflow":
+        this.onLine?.({ kind: "overflow", length: e.length });
+        return;
+      case "proc.stderr":
+        if (e.text.trim()) this.onLine?.({ kind: "stderr", text: e.text });
+        return;
+      case "proc.exit":
+        this.exit({ exitCode: e.exitCode, oomKilled: e.oomKilled, daemonLost: false });
+        return;
+    }
+  }
+
+  /** Starts the process through the agent's daemon (throws when the daemon is not connected or refuses). */
   async start(): Promise<void> {
     const o = this.opts;
-    this.exec = await startExec(this.docker, o.containerId, {
-      cmd: sessionLeaderCmd(this.pidFile, SCRIPT, claudeArgs(o)),
-      env: {
-        ...o.env,
-        ANTHROPIC_MODEL: o.model,
-        ARMORY_SYSTEM_PROMPT: o.systemPrompt,
-        ARMORY_MEMORY_FILE: MEMORY_FILE,
-        ARMORY_CLI: o.cli ?? "claude",
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-        DISABLE_TELEMETRY: "1",
-        DISABLE_AUTOUPDATER: "1",
-        DISABLE_ERROR_REPORTING: "1",
-      },
-      user: `${AGENT_UID}:${AGENT_UID}`,
-      workingDir: WORKSPACE_DIR,
-      stdin: true,
+    const daemon = this.hub.info(o.agentId);
+    this.offEvents = this.hub.onEvent(o.agentId, (e) => this.onEvent(e));
+    // A different daemon connecting means the one running this process restarted: it is gone.
+    this.offDaemon = this.hub.onDaemon((info) => {
+      if (info.agentId === o.agentId && info.daemonId !== daemon?.daemonId) this.exit({ exitCode: null, oomKilled: false, daemonLost: true });
     });
-    const emit = (l: ProcessLine) => this.onLine?.(l);
-    const parser = jsonLines<unknown>({
-      onValue: (v) => emit({ kind: "cli", event: parseStreamJsonEvent(v) }),
-      onInvalid: (line, err) => emit({ kind: "invalid_line", line, error: err.message }),
-      onOverflow: (length) => emit({ kind: "overflow", length }),
+    // A daemon that goes away (1001: the container stops) takes the process with it; one whose
+    // connection broke has LOST_AFTER_MS to come back (then it replays what the process wrote).
+    this.offState = this.hub.onState((info) => {
+      if (info.agentId !== o.agentId || info.daemonId !== daemon?.daemonId) return;
+      if (info.state === "connected") {
+        if (this.lostTimer) clearTimeout(this.lostTimer);
+        this.lostTimer = null;
+        return;
+      }
+      const lost = () => this.exit({ exitCode: null, oomKilled: false, daemonLost: true });
+      if (info.closeCode === 1001) lost();
+      else this.lostTimer ??= setTimeout(lost, LOST_AFTER_MS);
     });
-    this.exec.stdout.on("data", (d: Buffer) => parser.push(d));
-    this.exec.stdout.on("end", () => parser.end());
-    const errLines = new LineSplitter({ maxLineLength: 64 * 1024 });
-    this.exec.stderr.on("data", (d: Buffer) => {
-      for (const text of errLines.push(d)) if (text.trim()) emit({ kind: "stderr", text });
-    });
-    this.exec.stderr.on("end", () => {
-      for (const text of errLines.end()) if (text.trim()) emit({ kind: "stderr", text });
-    });
-    this.exited = this.exec.exited.then((info) => {
-      this.exitInfo = info;
-      return info;
-    });
+    try {
+      const { pid } = await this.hub.request(o.agentId, "proc.spawn", {
+        procId: this.procId,
+        argv: [o.cli ?? "claude", ...claudeArgs(o)],
+        env: {
+          ...o.env,
+          ANTHROPIC_MODEL: o.model,
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+          DISABLE_TELEMETRY: "1",
+          DISABLE_AUTOUPDATER: "1",
+          DISABLE_ERROR_REPORTING: "1",
+        },
+        cwd: WORKSPACE_DIR,
+        systemPrompt: o.systemPrompt,
+        memoryFile: MEMORY_FILE,
+        oneShot: !o.warm,
+      });
+      this.pid = pid;
+    } catch (err) {
+      this.offEvents();
+      this.offDaemon();
+      this.offState();
+      throw err;
+    }
+    this.started = true;
   }
 
-  /** Sends one user message; a one-shot process then gets its stdin closed. */
+  /** Sends one user message; a one-shot process then gets its stdin closed (by the daemon). */
   send(message: string): void {
-    const stdin = this.exec?.stdin;
-    if (!stdin) throw new Error("process not started");
+    if (!this.started) throw new Error("process not started");
     this.turns++;
-    stdin.write(userMessageLine(message));
-    if (!this.opts.warm) this.closeInput();
+    this.hub.request(this.opts.agentId, "proc.write", { procId: this.procId, data: userMessageLine(message) }).catch(() => {
+      // The daemon is gone or the process ended: the turn learns it from the exit.
+    });
   }
 
   closeInput(): void {
-    try {
-      this.exec?.stdin?.end();
-    } catch {
-      // already closed
-    }
+    if (!this.alive) return;
+    this.hub.request(this.opts.agentId, "proc.closeInput", { procId: this.procId }).catch(() => {});
   }
 
-  /** Stops the process and all its children; resolves when its output has ended. */
+  /** Stops the process and all its children; resolves when it has ended (or the daemon cannot be asked). */
   async kill(): Promise<void> {
-    if (!this.exec) return;
-    if (this.alive) {
-      await killSession(this.docker, this.opts.containerId, this.pidFile, `${AGENT_UID}:${AGENT_UID}`).catch(() => {});
-      // The exec ends when the process is gone; don't wait forever if the engine says nothing.
-      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000))]);
-      this.exec.detach();
+    if (!this.alive) return;
+    try {
+      await this.hub.request(this.opts.agentId, "proc.kill", { procId: this.procId, graceMs: 500 }, { timeoutMs: 5000 });
+    } catch {
+      // Not connected: the process cannot be asked; the daemon kills what Armory no longer knows when it reconnects.
     }
+    // The exit event follows the kill's answer; do not wait forever if it never comes.
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);
+    this.exit({ exitCode: null, oomKilled: false, daemonLost: false });
   }
 }

@@ -8,7 +8,6 @@ import type Docker from "dockerode";
 import type { Config } from "../config";
 import type { PrismaClient } from "../db";
 import { inspectContainer } from "../runtime/docker/containers";
-import { killSessionsMatching } from "../runtime/docker/exec";
 import { DomainError, notFound } from "../domain/errors";
 import type { ModelGateway } from "../gateway/gateway";
 import type { Logger } from "../logger";
@@ -16,10 +15,10 @@ import { metrics } from "../metrics";
 import { summarizeResult, textDelta, type ResultSummary } from "../streams/stream-json";
 import { ChatEventBus } from "./bus";
 import { composeSystemPrompt, loadSoul } from "./prompt";
-import { ClaudeProcess, PID_GLOB, type ProcessLine } from "./runner";
+import { ClaudeProcess, type ProcessLine } from "./runner";
+import type { DaemonHub } from "../agentd/hub";
 import { ChatStore, titleFor, type ChatEventRecord } from "./store";
 import { classifyLostTurn } from "./turn-end";
-import { AGENT_UID } from "../runtime/docker/containers";
 import type { ChatSession, Prisma } from "../db/generated/client";
 
 /** The agent fields a turn uses (its container, CLI flags and system prompt). */
@@ -27,6 +26,8 @@ const turnAgentInclude = { template: { select: { personality: true, allowedTools
 type TurnAgent = Prisma.AgentGetPayload<{ include: typeof turnAgentInclude }>;
 
 export const MAX_MESSAGE_CHARS = 1024 * 1024;
+/** How long a turn waits for a just-started container's daemon to connect. */
+const DAEMON_WAIT_MS = 20_000;
 
 /** Armory's own event types (the CLI's are system, assistant, user, stream_event, result, unknown). */
 export const TERMINAL_EVENTS = ["run_completed", "run_failed", "run_interrupted"] as const;
@@ -34,6 +35,8 @@ export const TERMINAL_EVENTS = ["run_completed", "run_failed", "run_interrupted"
 export interface ChatServiceOptions {
   prisma: PrismaClient;
   docker: Docker;
+  /** The agent daemons: every Claude Code process runs in the agent's armoryd. */
+  hub: DaemonHub;
   log: Logger;
   config: Config;
   gateway: ModelGateway;
@@ -71,7 +74,19 @@ export class ChatService {
   constructor(private readonly opts: ChatServiceOptions) {
     this.store = new ChatStore(opts.prisma);
     this.bus = new ChatEventBus(this.store, opts.log);
+    // A daemon that (re)connects may still run processes this Armory does not know (it restarted,
+    // or a kill did not reach the daemon): end them, keep the ones turns and warm sessions use.
+    this.offDaemonState = opts.hub.onState((info) => {
+      if (info.state !== "connected") return;
+      const keep = [...this.warm.values()].filter((w) => w.agentId === info.agentId).map((w) => w.proc.procId);
+      for (const t of this.active.values()) if (t.proc && t.proc.opts.agentId === info.agentId) keep.push(t.proc.procId);
+      opts.hub
+        .request(info.agentId, "proc.killOthers", { keep })
+        .then((r) => r.killed.length && this.log.warn({ agentId: info.agentId, killed: r.killed.length }, "ended chat processes no turn of this Armory owns"))
+        .catch(() => {});
+    });
   }
+  private readonly offDaemonState: () => void;
 
   private get log() {
     return this.opts.log;
@@ -201,19 +216,32 @@ export class ChatService {
     const { agent, session, demoModel } = t;
     const elapsed = () => performance.now() - t.started;
     const fail = (message: string, reason: string) => this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", message, reason });
-    // A live warm process in the agent's current container proves the container runs: no engine call.
+    // A live warm process, or the agent's daemon connected from its current container, proves the
+    // container runs: no engine call. Otherwise ask the engine, and give a just-started container's
+    // daemon a moment to dial home.
     const warmNow = this.warm.get(turn.sessionId);
     const warmUsable = !!warmNow && warmNow.proc.alive && warmNow.containerId === agent.containerId && config.chat.warm;
-    const observed = warmUsable
-      ? ({ state: "running", detail: null } as const)
-      : agent.containerId
-        ? await inspectContainer(this.opts.docker, agent.containerId).catch(() => null)
-        : null;
-    if (!agent.containerId || !observed || observed.state !== "running") {
-      const state = observed ? observed.detail ?? observed.state : "no container";
-      return fail(`The agent ${agent.name} is not running (${state}). Start it, then send the message again.`, "agent_not_running");
+    const daemon = this.opts.hub.info(agent.id);
+    const daemonHere = !!agent.containerId && daemon?.state === "connected" && (!daemon.containerId || daemon.containerId === agent.containerId);
+    if (!warmUsable && !daemonHere) {
+      const observed = agent.containerId ? await inspectContainer(this.opts.docker, agent.containerId).catch(() => null) : null;
+      if (!agent.containerId || !observed || observed.state !== "running") {
+        const state = observed ? observed.detail ?? observed.state : "no container";
+        return fail(`The agent ${agent.name} is not running (${state}). Start it, then send the message again.`, "agent_not_running");
+      }
+      try {
+        // The relay the daemon dials through forwards to this gateway's current address (it moves
+        // when the gateway's port had to change): make sure of that first.
+        await this.opts.gateway.agentEnv(agent.id).catch(() => {});
+        await this.opts.hub.waitFor(agent.id, { timeoutMs: DAEMON_WAIT_MS, containerId: agent.containerId });
+      } catch {
+        return fail(
+          `The agent ${agent.name} is running but its daemon (armoryd) has not connected to Armory within ${DAEMON_WAIT_MS / 1000} s. Restart the agent; if it persists, re-create it with the current image.`,
+          "daemon_unavailable",
+        );
+      }
     }
-    const containerId = agent.containerId;
+    const containerId = agent.containerId!;
 
     // A warm process for this session in this container, or a new one.
     let proc: ClaudeProcess;
@@ -232,8 +260,8 @@ export class ChatService {
       } catch (err) {
         return fail(`The model gateway is not reachable for agents: ${(err as Error).message}`, "gateway_unavailable");
       }
-      proc = new ClaudeProcess(this.opts.docker, {
-        containerId,
+      proc = new ClaudeProcess(this.opts.hub, {
+        agentId: agent.id,
         warm: config.chat.warm,
         permissionMode: agent.permissionMode,
         allowedTools: agent.template.allowedTools,
@@ -246,7 +274,7 @@ export class ChatService {
       try {
         await proc.start();
       } catch (err) {
-        return fail(`Could not start Claude Code in the agent's container: ${(err as Error).message}`, "exec_failed");
+        return fail(`Could not start Claude Code in the agent's container: ${(err as Error).message}`, "spawn_failed");
       }
       if (config.chat.warm) this.warm.set(turn.sessionId, { proc, agentId: agent.id, containerId, idleTimer: null, stale: false });
     }
@@ -310,7 +338,7 @@ export class ChatService {
           proc.send(t.message);
         } catch (err) {
           await proc.kill();
-          return fail(`Could not send the message to Claude Code: ${(err as Error).message}`, "exec_failed");
+          return fail(`Could not send the message to Claude Code: ${(err as Error).message}`, "spawn_failed");
         }
         // After the message is on its way: the turn never waits for this.
         void this.opts.onMessageSent?.(agent.id, new Date()).catch((err: unknown) => this.log.warn({ err, agentId: agent.id }, "could not note the message time"));
@@ -364,14 +392,14 @@ export class ChatService {
 
     // The process ended without a result: find out why.
     void this.dropWarm(turn.sessionId);
-    const { exitCode } = await proc.exited;
+    const { exitCode, oomKilled, daemonLost } = await proc.exited;
     let inspectError: unknown;
     const after = await inspectContainer(this.opts.docker, containerId).catch((err: unknown) => {
       inspectError = err ?? new Error("inspect failed");
       return null;
     });
     // An engine that went away mid-turn is reported as such, not as a removed container.
-    const { reason, message } = classifyLostTurn({ after, inspectError, exitCode, memoryMb: agent.memoryMb, stderrTail: stderr.slice(-3) });
+    const { reason, message } = classifyLostTurn({ after, inspectError, exitCode, oomKilled, daemonLost, memoryMb: agent.memoryMb, stderrTail: stderr.slice(-3) });
     return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", reason, message, firstTokenMs });
   }
 
@@ -468,31 +496,27 @@ export class ChatService {
   // ------------------------------------------------------------------ start-up and shut-down
 
   /**
-   * Runs an earlier Armory process left running (it crashed or was killed): end them with a
-   * persisted event and kill what they left in the containers.
+   * Runs an earlier Armory process left running (it crashed, was killed or restarted): end them
+   * as interrupted with a persisted event (every event stored before stays). Their processes are
+   * ended by the agents' daemons when they reconnect (proc.killOthers, above).
    */
   async recover(): Promise<number> {
     const stale = await this.store.staleRuns();
-    const agents = new Set<string>();
     for (const r of stale) {
       if (this.active.has(r.sessionId)) continue;
-      agents.add(r.agentId);
       await this.endRun(r.sessionId, r.id, Date.now() - r.startedAt.getTime(), {
-        status: "failed",
+        status: "interrupted",
         reason: "armory_restarted",
-        message: "Armory restarted during this turn; the turn was stopped. Events up to the restart are kept.",
+        message: "Armory restarted during this turn; the turn was stopped. Events up to the restart are kept; send the message again to continue.",
       });
     }
-    if (agents.size) {
-      const rows = await this.opts.prisma.agent.findMany({ where: { id: { in: [...agents] }, containerId: { not: null } }, select: { containerId: true } });
-      void Promise.all(rows.map((a) => killSessionsMatching(this.opts.docker, a.containerId!, PID_GLOB, `${AGENT_UID}:${AGENT_UID}`))).catch(() => {});
-      this.log.warn({ runs: stale.length }, "chat turns left running by a previous start were ended");
-    }
+    if (stale.length) this.log.warn({ runs: stale.length }, "chat turns left running by a previous start were ended");
     return stale.length;
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    this.offDaemonState();
     const turns = [...this.active.values()];
     for (const t of turns) t.stopReason ??= { kind: "shutdown" };
     await Promise.allSettled(turns.map((t) => t.proc?.kill()));

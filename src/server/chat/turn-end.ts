@@ -6,7 +6,7 @@ import { isEngineUnreachable } from "../runtime/docker/client";
 import { DomainError } from "../domain/errors";
 
 export interface LostTurn {
-  reason: "engine_unreachable" | "container_oom" | "container_stopped" | "process_killed" | "cli_exit";
+  reason: "engine_unreachable" | "container_oom" | "container_stopped" | "process_killed" | "process_oom" | "daemon_lost" | "cli_exit";
   message: string;
 }
 
@@ -23,6 +23,10 @@ export function classifyLostTurn(opts: {
   /** Set when inspecting failed. */
   inspectError?: unknown;
   exitCode: number | null;
+  /** armoryd saw the kernel's OOM killer end the process. */
+  oomKilled?: boolean;
+  /** The daemon running the process restarted or was killed (the process went with it). */
+  daemonLost?: boolean;
   memoryMb: number;
   stderrTail: string[];
 }): LostTurn {
@@ -40,6 +44,15 @@ export function classifyLostTurn(opts: {
     return after?.oomKilled
       ? { reason: "container_oom", message: `The agent's container was killed for running out of memory (limit ${memoryMb} MB) during the turn.` }
       : { reason: "container_stopped", message: `The agent's container stopped during the turn (${after ? after.detail ?? after.state : "it was removed"}).` };
+  }
+  if (opts.oomKilled) {
+    return { reason: "process_oom", message: `Claude Code was killed by the kernel for running out of memory (the agent's limit is ${memoryMb} MB).` };
+  }
+  if (opts.daemonLost) {
+    return {
+      reason: "daemon_lost",
+      message: "The agent's daemon (armoryd) restarted during the turn, and Claude Code with it. The conversation is kept: send the message again to continue.",
+    };
   }
   if (exitCode === 137) {
     return { reason: "process_killed", message: `Claude Code was killed (exit code 137), most likely for running out of memory (the agent's limit is ${memoryMb} MB).` };

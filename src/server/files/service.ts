@@ -1,10 +1,10 @@
 // Files of a running agent: list, read, write, delete — the path rules (paths.ts), symlink
-// resolution in the container, size limits, optimistic concurrency (expectedSha256), and an
+// resolution in the container (by the agent's daemon), size limits, optimistic concurrency (expectedSha256), and an
 // `agent-file-changed` event for every change made through Armory.
 import { createHash } from "node:crypto";
-import type Docker from "dockerode";
 import type { PrismaClient } from "../db";
-import { agentNotRunning, ContainerFiles, type FileEntry, type FileType, type ResolvedPath } from "../runtime/docker/files";
+import type { DaemonHub } from "../agentd/hub";
+import { agentNotRunning, AgentFileSystem, type FileEntry, type FileType, type ResolvedPath } from "./agent-fs";
 import { DomainError, notFound } from "../domain/errors";
 import { AgentEventBus } from "../events/agent-event-bus";
 import { baseName, confineResolved, DEFAULT_FILE_ROOTS, isWithinRoots, parentOf } from "./paths";
@@ -79,7 +79,8 @@ export interface WriteResult {
 
 export interface AgentFilesOptions {
   prisma: PrismaClient;
-  docker: Docker;
+  /** The agent daemons: every file operation is done by the agent's armoryd, as the agent user. */
+  hub: DaemonHub;
   maxBytes: number;
   roots?: readonly string[];
   /** Most entries one list returns (default 50,000). */
@@ -114,18 +115,18 @@ export class AgentFiles {
     this.listLimit = opts.listLimit ?? 50_000;
   }
 
-  private async container(ref: AgentRef): Promise<ContainerFiles> {
+  private async container(ref: AgentRef): Promise<AgentFileSystem> {
     const row = await this.opts.prisma.agent.findFirst({
       where: { id: ref.agentId, projectId: ref.projectId },
       select: { name: true, containerId: true, observedState: true },
     });
     if (!row) throw notFound("Agent");
     if (!row.containerId || row.observedState === "missing") throw agentNotRunning(row.name);
-    return new ContainerFiles(this.opts.docker, row.containerId, row.name);
+    return new AgentFileSystem(this.opts.hub, ref.agentId, row.name);
   }
 
   /** Resolves `path` in the container and checks the result against the roots and the guard. */
-  private async resolve(files: ContainerFiles, path: string, guard: PathGuard): Promise<ResolvedPath> {
+  private async resolve(files: AgentFileSystem, path: string, guard: PathGuard): Promise<ResolvedPath> {
     const [r] = await files.resolve([path]);
     confineResolved(path, r!.resolved, this.roots);
     if (r!.resolved !== path) await guard(r!.resolved);

@@ -31,6 +31,7 @@ import { readJsonBody, serveDemoMessages, type MessagesRequest } from "./demo-mo
 import { checkedAddress, HOP_HEADER, postUpstream, UpstreamRefused, type Listener, type UpstreamFailure, type UpstreamResponse } from "./upstream";
 import { EgressProxy } from "./egress";
 import { RELAY_ALIAS, RELAY_PORT } from "../runtime/docker/project-network";
+import { AGENTD_PATH, ENV_AGENT_TOKEN, ENV_DAEMON_URL } from "../../contracts/armoryd";
 
 export const GATEWAY_PATH = "/api/gateway/anthropic";
 const TOKEN_RE = /^armgw_([0-9a-f-]{36})_([A-Za-z0-9_-]{43})$/;
@@ -181,6 +182,9 @@ export class ModelGateway {
       ANTHROPIC_BASE_URL: baseUrl,
       ANTHROPIC_API_KEY: token,
       ARMORY_DEMO_MODEL: demo ? "1" : "0",
+      // armoryd dials home through the same relay, authenticated by the same token.
+      [ENV_DAEMON_URL]: `ws://${RELAY_ALIAS}:${RELAY_PORT}${AGENTD_PATH}`,
+      [ENV_AGENT_TOKEN]: token,
       HTTPS_PROXY: proxy,
       HTTP_PROXY: proxy,
       https_proxy: proxy,
@@ -189,6 +193,9 @@ export class ModelGateway {
       no_proxy: noProxy,
     };
   }
+
+  /** Serves WebSocket upgrades on the gateway listener (the agent daemons' endpoint, DaemonHub.handleUpgrade). */
+  upgrades: ((req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => void) | null = null;
 
   /** Called before an agent's env is handed out: ensures its project's network and relay. */
   useRelays(ensure: (agentId: string) => Promise<void>): void {
@@ -252,6 +259,11 @@ export class ModelGateway {
       void this.handle(req, res);
     });
     server.on("connect", (req, socket, head) => this.egress.handle(req, socket, head));
+    // Agent daemons dial home here (through their project's relay): the WebSocket at AGENTD_PATH.
+    server.on("upgrade", (req, socket, head) => {
+      if (this.upgrades) return this.upgrades(req, socket, head);
+      socket.destroy();
+    });
     server.requestTimeout = 0;
     const listenOn = (p: number) =>
       new Promise<void>((resolve, reject) => {

@@ -1,5 +1,5 @@
-// Self-heal: a health check per running agent (container state plus `armory-supervisor health`
-// answering through docker exec) and the per-agent restart policy. Crashes, OOM kills and
+// Self-heal: a health check per running agent (container state plus its daemon, armoryd, connected
+// with a fresh heartbeat: src/server/agentd/health.ts) and the per-agent restart policy. Crashes, OOM kills and
 // failed health checks restart the agent with exponential back-off up to a cap; repeated
 // restarts are reported as a crash loop (never hidden), and every crash, restart and reason goes
 // into the agent's activity log. Uses only the agent manager's public methods.
@@ -10,7 +10,8 @@ import type { PrismaClient } from "../db";
 import type { Prisma } from "../db/generated/client";
 import { engineMessage } from "../runtime/docker/client";
 import { inspectContainer } from "../runtime/docker/containers";
-import { probeSupervisor } from "../runtime/docker/health-probe";
+import { daemonHealth } from "../agentd/health";
+import type { DaemonHub } from "../agentd/hub";
 import type { Logger } from "../logger";
 import { metrics } from "../metrics";
 
@@ -19,9 +20,8 @@ import type { HealthState, RestartPolicy } from "./states";
 export { HEALTH_STATES, RESTART_POLICIES, type HealthState, type RestartPolicy } from "./states";
 
 export interface SelfHealSettings {
-  /** How often running agents are probed. */
+  /** How often running agents are checked (their daemon's connection and heartbeat). */
   checkIntervalMs: number;
-  probeTimeoutMs: number;
   /** Consecutive failed probes before the agent counts as unhealthy (and is restarted). */
   unhealthyAfter: number;
   /** A just-started agent is "starting" (not probed) this long. */
@@ -41,7 +41,6 @@ export interface SelfHealSettings {
 
 export const DEFAULT_SELF_HEAL: SelfHealSettings = {
   checkIntervalMs: 30_000,
-  probeTimeoutMs: 5_000,
   unhealthyAfter: 3,
   startGraceMs: 5_000,
   backoffBaseMs: 1_000,
@@ -81,6 +80,8 @@ export interface HealthFacts {
 export interface HealthMonitorOptions {
   prisma: PrismaClient;
   docker: Docker;
+  /** The agent daemons: an agent is healthy while its armoryd is connected and its heartbeat fresh. */
+  hub: DaemonHub;
   agents: AgentManager;
   log: Logger;
   settings?: Partial<SelfHealSettings>;
@@ -210,7 +211,7 @@ export class HealthMonitor {
       }
       return;
     }
-    // Exit code 0 is a clean stop (the supervisor's answer to SIGTERM, e.g. during a restart): not a failure.
+    // Exit code 0 is a clean stop (armoryd's answer to SIGTERM, e.g. during a restart): not a failure.
     const failed = a.oomKilled || (a.exitCode !== null && a.exitCode !== 0);
     if ((a.observedState === "exited" || a.observedState === "dead") && failed && a.desiredState === "running" && a.finishedAt) {
       const key = `${a.containerId}@${a.finishedAt.toISOString()}`;
@@ -354,17 +355,8 @@ export class HealthMonitor {
     restartPolicy: RestartPolicy;
   }): Promise<void> {
     if (!r.containerId || !this.unwatch) return;
-    let ok: boolean;
-    let message: string;
-    try {
-      const res = await probeSupervisor(this.opts.docker, r.containerId, this.settings.probeTimeoutMs);
-      ok = res.ok;
-      message = res.message;
-    } catch (err) {
-      // The container went away between the listing and the probe: its events say what happened.
-      this.opts.log.debug({ agentId: r.id, err: engineMessage(err) }, "health check could not run");
-      return;
-    }
+    // The daemon's connection and heartbeat, not an exec probe: no engine call.
+    const { ok, message } = daemonHealth(this.opts.hub, r.id, r.containerId);
     metrics().healthChecks.inc({ result: ok ? "ok" : "failed" });
     const prev = this.probes.get(r.id);
     const sameContainer = prev?.containerId === r.containerId;
@@ -372,7 +364,7 @@ export class HealthMonitor {
     this.probes.set(r.id, { ok, message, checkedAt: new Date(), failures, containerId: r.containerId });
     if (ok) {
       if (sameContainer && prev && prev.failures >= this.settings.unhealthyAfter) {
-        await this.record(r.id, "healthy", "Healthy again: the supervisor answers.", {});
+        await this.record(r.id, "healthy", "Healthy again: the agent's daemon answers.", {});
       }
       // Ran long enough since the last automatic restart: the streak is over.
       const since = r.lastAutoRestartAt?.getTime() ?? 0;

@@ -19,7 +19,9 @@ import {
   startContainer,
   stopContainer,
 } from "../runtime/docker/containers";
-import { containerLogTail, listRepositoryTags, probeSupervisorHealth, renameContainer, imageRepository } from "../runtime/docker/versions";
+import { containerLogTail, listRepositoryTags, renameContainer, imageRepository } from "../runtime/docker/versions";
+import { daemonHealth } from "../agentd/health";
+import type { DaemonHub } from "../agentd/hub";
 import { envNameProblem, MASKED_VALUE } from "../domain/env";
 import { DomainError } from "../domain/errors";
 import type { Logger } from "../logger";
@@ -57,6 +59,8 @@ export interface UpdateRecord {
 
 export interface RolloutsOptions {
   prisma: PrismaClient;
+  /** The agent daemons: a new container is healthy once its armoryd dialled home and reports. */
+  hub: DaemonHub;
   docker: Docker;
   log: Logger;
   agents: AgentManager;
@@ -388,8 +392,8 @@ export class Rollouts {
       if (oldRunning) {
         emit("starting", "starting the new container");
         if (!(await startContainer(this.docker, newId))) throw new DomainError("ENGINE_ERROR", "The new container vanished before it started.");
-        emit("health-check", `waiting up to ${Math.round(this.opts.healthTimeoutMs / 1000)} s for armory-supervisor to answer`);
-        await this.waitHealthy(newId, redact);
+        emit("health-check", `waiting up to ${Math.round(this.opts.healthTimeoutMs / 1000)} s for the new container's daemon (armoryd) to dial home`);
+        await this.waitHealthy(agentId, newId!, redact);
       }
 
       emit("switching", oldRunning ? "stopping the old container and switching to the new one" : "switching to the new container");
@@ -436,15 +440,18 @@ export class Rollouts {
     emit("done", oldRunning ? `running ${target.image}` : `switched to ${target.image}; it starts with the agent`);
   }
 
-  /** Polls the health probe with bounded back-off until it answers, the container stops, or time is up. */
-  private async waitHealthy(id: string, redact: (text: string) => string): Promise<void> {
+  /**
+   * Waits until the new container's daemon has dialled home and reports healthy (woken by its
+   * connection, checked at bounded back-off), the container stops, or time is up.
+   */
+  private async waitHealthy(agentId: string, id: string, redact: (text: string) => string): Promise<void> {
     const deadline = performance.now() + this.opts.healthTimeoutMs;
     let delay = 50;
     let last = "";
     for (;;) {
-      const probe = await probeSupervisorHealth(this.docker, id);
-      if (probe.ok) return;
-      last = redact(probe.output) || (probe.exitCode !== null ? `exit code ${probe.exitCode}` : "");
+      const health = daemonHealth(this.opts.hub, agentId, id);
+      if (health.ok) return;
+      last = redact(health.message);
       const state = await inspectContainer(this.docker, id);
       if (!state || (state.state !== "running" && state.state !== "created" && state.state !== "restarting")) {
         const tail = redact(await containerLogTail(this.docker, id));
@@ -457,10 +464,13 @@ export class Rollouts {
       if (left <= 0) {
         throw new DomainError(
           "PRECONDITION_FAILED",
-          `The new container did not become healthy within ${Math.round(this.opts.healthTimeoutMs / 1000)} s (armory-supervisor health: ${last || "no answer"}).`,
+          `The new container did not become healthy within ${Math.round(this.opts.healthTimeoutMs / 1000)} s (${last || "its daemon did not answer"}).`,
         );
       }
-      await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+      // The daemon's connection wakes this at once; the delay only bounds how often the container is inspected.
+      const wait = Math.min(delay, left);
+      if (this.opts.hub.info(agentId)?.containerId === id) await new Promise((r) => setTimeout(r, wait));
+      else await this.opts.hub.waitFor(agentId, { timeoutMs: wait, containerId: id }).catch(() => {});
       delay = Math.min(delay * 2, 1000);
     }
   }

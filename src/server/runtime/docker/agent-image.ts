@@ -2,12 +2,15 @@
 // no registry at all. Everything goes through dockerode; only debootstrap, npm and tar run as
 // local programs (they have no API).
 //
-// The no-registry build has three steps, each skipped when its result is already there:
+// The no-registry build has four steps, each skipped when its result is already there:
 //   base   Debian bookworm rootfs by debootstrap (with the image's packages included), imported
 //          as armory-agent-base:bookworm. Needs root and debootstrap; 40-60 s.
 //   cli    The Claude Code native binary from npm (@anthropic-ai/claude-code-linux-<arch>),
 //          cached under ~/.cache/armory/claude-code/<version>/. About 175 MB, once; runs while
 //          debootstrap does.
+//   daemon armoryd (src/armoryd/) compiled into one executable by Bun (`bun build --compile`);
+//          Bun itself comes from npm (@oven/bun-linux-<arch>), cached under
+//          ~/.cache/armory/bun/<version>/ (about 50 MB, once). Compiling takes a few seconds.
 //   image  docker/agent/Dockerfile built on that base with no network (the same Dockerfile
 //          builds from debian:bookworm-slim where a registry is reachable). About 10 s.
 // Builds are serialized across processes by a lock file in the cache directory.
@@ -23,8 +26,10 @@ import type Docker from "dockerode";
 export const AGENT_IMAGE_REPO = "armory-agent";
 /** The Claude Code release baked into the image (npm @anthropic-ai/claude-code), pinned exactly. */
 export const CLAUDE_CODE_VERSION = "2.1.330";
-/** Bump whenever the image contents change (Dockerfile, supervisor, packages). */
-export const AGENT_IMAGE_REVISION = 3;
+/** Bump whenever the image contents change (Dockerfile, armoryd, packages). */
+export const AGENT_IMAGE_REVISION = 4;
+/** The Bun release that compiles armoryd (npm @oven/bun-linux-<arch>), pinned exactly. */
+export const BUN_VERSION = "1.4.5";
 /** The agent image version: Claude Code version plus revision, e.g. "2.1.330-r1". */
 export const AGENT_IMAGE_VERSION = `${CLAUDE_CODE_VERSION}-r${AGENT_IMAGE_REVISION}`;
 /** The locally imported Debian base the no-registry build starts from. */
@@ -35,7 +40,7 @@ export const AGENT_IMAGE_LABELS = {
   agentImage: "dev.armory.agent-image",
   version: "dev.armory.agent-version",
   claudeCodeVersion: "dev.armory.claude-code-version",
-  /** Hash of the build inputs (Dockerfile, supervisor, versions): a mismatch rebuilds the image. */
+  /** Hash of the build inputs (Dockerfile, armoryd sources, versions): a mismatch rebuilds the image. */
   contentHash: "dev.armory.agent-content-hash",
   /** On the base image: the packages debootstrap included (a different list rebuilds the base). */
   basePackages: "dev.armory.base-packages",
@@ -46,7 +51,7 @@ export function agentImageTag(): string {
   return `${AGENT_IMAGE_REPO}:${AGENT_IMAGE_VERSION}`;
 }
 
-export type AgentImagePhase = "base" | "cli" | "image" | "done";
+export type AgentImagePhase = "base" | "cli" | "daemon" | "image" | "done";
 
 export interface AgentImageProgress {
   phase: AgentImagePhase;
@@ -78,7 +83,7 @@ export interface BuildAgentImageOptions {
   onProgress?: AgentImageProgressListener;
   /** Cache root; default $XDG_CACHE_HOME/armory or ~/.cache/armory (claude-code/<version>/, debootstrap/). */
   cacheDir?: string;
-  /** Directory holding Dockerfile and armory-supervisor; default <cwd>/docker/agent. */
+  /** Directory holding Dockerfile and armory-relay; default <cwd>/docker/agent (armoryd's sources are ../../src/armoryd/). */
   dockerDir?: string;
   /** Re-create the Debian base image even when it exists. */
   rebuildBase?: boolean;
@@ -95,7 +100,7 @@ export interface BuildAgentImageResult {
   sizeBytes: number;
   durationMs: number;
   /** Per step: milliseconds spent, or "cached" when the step found its result present. */
-  steps: Record<"base" | "cli" | "image", number | "cached">;
+  steps: Record<"base" | "cli" | "daemon" | "image", number | "cached">;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -120,14 +125,36 @@ export async function agentImageExists(docker: Docker, tag: string = agentImageT
   return (await inspectImage(docker, tag)) !== null;
 }
 
+/** The files of docker/agent/ that go into the build context. */
+const DOCKER_DIR_FILES = ["Dockerfile", "armory-relay"];
+
+/** The repository root of a docker/agent directory (armoryd's sources live under its src/). */
+function repoRootOf(dockerDir: string): string {
+  return path.resolve(dockerDir, "..", "..");
+}
+
+/** armoryd's sources: every file under src/armoryd/ but its tests, and the protocol contract. */
+export function armorydSourceFiles(dockerDir: string = defaultAgentDockerDir()): string[] {
+  const root = repoRootOf(dockerDir);
+  const dir = path.join(root, "src", "armoryd");
+  const files = fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && !e.name.endsWith(".test.ts"))
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
+  return [...files.sort(), path.join("src", "contracts", "armoryd.ts")];
+}
+
 /**
- * Hash of what goes into the image besides the cached binary: Dockerfile, supervisor and the
- * versions. Stored as a label, so an edited supervisor rebuilds the image even if
- * AGENT_IMAGE_REVISION was not bumped (bump it anyway: the tag is the version).
+ * Hash of what goes into the image besides the cached binaries: Dockerfile, relay, armoryd's
+ * sources (src/armoryd/**, src/contracts/armoryd.ts) and the versions. Stored as a label, so an
+ * edited daemon rebuilds the image even if AGENT_IMAGE_REVISION was not bumped (bump it anyway:
+ * the tag is the version).
  */
 export function agentImageContentHash(dockerDir: string = defaultAgentDockerDir()): string {
-  const h = createHash("sha256").update(`${AGENT_IMAGE_VERSION}\0${CLAUDE_CODE_VERSION}\0`);
-  for (const f of ["Dockerfile", "armory-supervisor", "armory-relay"]) h.update(fs.readFileSync(path.join(dockerDir, f))).update("\0");
+  const h = createHash("sha256").update(`${AGENT_IMAGE_VERSION}\0${CLAUDE_CODE_VERSION}\0${BUN_VERSION}\0`);
+  for (const f of DOCKER_DIR_FILES) h.update(fs.readFileSync(path.join(dockerDir, f))).update("\0");
+  const root = repoRootOf(dockerDir);
+  for (const f of armorydSourceFiles(dockerDir)) h.update(f).update("\0").update(fs.readFileSync(path.join(root, f))).update("\0");
   return h.digest("hex").slice(0, 16);
 }
 
@@ -624,6 +651,53 @@ async function dirSize(dir: string): Promise<number> {
   return total;
 }
 
+/**
+ * `npm pack <pkg>@<version>` into `work` (a private npm cache there makes the download
+ * measurable: its size is the number of bytes received so far); returns the tarball's path.
+ */
+async function npmPack(opts: {
+  pkg: string;
+  version: string;
+  work: string;
+  phase: "cli" | "daemon";
+  emit: AgentImageProgressListener;
+  fail: (msg: string, cause?: unknown) => AgentImageBuildError;
+}): Promise<string> {
+  const { pkg, version, work, phase, emit } = opts;
+  const npmCache = path.join(work, "npm-cache");
+  emit({ phase, message: `npm pack ${pkg}@${version}`, percent: 0, bytes: 0 });
+  let polling = true;
+  const poll = (async () => {
+    let last = -1;
+    while (polling) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const bytes = await dirSize(npmCache);
+      if (polling && bytes !== last) {
+        last = bytes;
+        emit({ phase, message: `downloading ${pkg}`, bytes });
+      }
+    }
+  })();
+  try {
+    const npm = findExecutable("npm");
+    if (!npm) throw new Error("npm is not on PATH");
+    const { stdout } = await run(
+      npm,
+      ["pack", `${pkg}@${version}`, "--json", "--pack-destination", work, "--cache", npmCache, "--no-audit", "--no-fund", "--loglevel=error"],
+      { what: `npm pack ${pkg}@${version}`, cwd: work },
+    );
+    const info = JSON.parse(stdout.slice(stdout.indexOf("["))) as { filename?: string }[];
+    const name = info[0]?.filename;
+    if (!name) throw new Error(`npm pack did not name the tarball it wrote: ${stdout.slice(0, 300)}`);
+    return path.join(work, name);
+  } catch (err) {
+    throw opts.fail(`downloading ${pkg}@${version} with npm failed: ${(err as Error).message}`, err);
+  } finally {
+    polling = false;
+    await poll;
+  }
+}
+
 /** The cached Claude Code binary for the engine's architecture; downloaded with `npm pack` once. */
 async function ensureClaudeBinary(opts: {
   docker: Docker;
@@ -657,42 +731,8 @@ async function ensureClaudeBinary(opts: {
   const started = performance.now();
   await fsp.mkdir(dir, { recursive: true });
   const work = await fsp.mkdtemp(path.join(dir, ".download-"));
-  const npmCache = path.join(work, "npm-cache");
   try {
-    emit({ phase: "cli", message: `npm pack ${pkg}@${CLAUDE_CODE_VERSION}`, percent: 0, bytes: 0 });
-    // A private npm cache (removed afterwards) makes the download measurable: its size is the
-    // number of bytes received so far.
-    let polling = true;
-    const poll = (async () => {
-      let last = -1;
-      while (polling) {
-        await new Promise((r) => setTimeout(r, 1000));
-        const bytes = await dirSize(npmCache);
-        if (polling && bytes !== last) {
-          last = bytes;
-          emit({ phase: "cli", message: `downloading ${pkg}`, bytes });
-        }
-      }
-    })();
-    let packed: string;
-    try {
-      const npm = findExecutable("npm");
-      if (!npm) throw new Error("npm is not on PATH");
-      const { stdout } = await run(
-        npm,
-        ["pack", `${pkg}@${CLAUDE_CODE_VERSION}`, "--json", "--pack-destination", work, "--cache", npmCache, "--no-audit", "--no-fund", "--loglevel=error"],
-        { what: `npm pack ${pkg}@${CLAUDE_CODE_VERSION}`, cwd: work },
-      );
-      const info = JSON.parse(stdout.slice(stdout.indexOf("["))) as { filename?: string }[];
-      const name = info[0]?.filename;
-      if (!name) throw new Error(`npm pack did not name the tarball it wrote: ${stdout.slice(0, 300)}`);
-      packed = path.join(work, name);
-    } catch (err) {
-      throw fail(`downloading ${pkg}@${CLAUDE_CODE_VERSION} with npm failed: ${(err as Error).message}`, err);
-    } finally {
-      polling = false;
-      await poll;
-    }
+    const packed = await npmPack({ pkg, version: CLAUDE_CODE_VERSION, work, phase: "cli", emit, fail });
     const tgzSize = (await fsp.stat(packed)).size;
     emit({ phase: "cli", message: `downloaded ${pkg}@${CLAUDE_CODE_VERSION}; extracting`, percent: 80, bytes: tgzSize });
     try {
@@ -716,6 +756,93 @@ async function ensureClaudeBinary(opts: {
   }
 }
 
+// ---- step 2b: armoryd, compiled by Bun ------------------------------------------------------------
+
+/** Runs `<bun> --version` and returns what it reports. */
+async function bunVersionOf(binary: string): Promise<string> {
+  const { stdout } = await run(binary, ["--version"], { what: `${binary} --version`, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BUN_INSTALL_CACHE_DIR: os.tmpdir() } });
+  return stdout.trim();
+}
+
+/**
+ * The cached Bun binary (npm @oven/bun-linux-<arch>), downloaded with `npm pack` once. It runs
+ * here to compile armoryd, so the host must have the engine's architecture (Bun cross-compiles
+ * only by downloading other runtimes).
+ */
+async function ensureBunBinary(opts: { docker: Docker; cacheDir: string; emit: AgentImageProgressListener }): Promise<{ file: string; took: number | "cached" }> {
+  const { emit } = opts;
+  const fail = (msg: string, cause?: unknown) => new AgentImageBuildError("daemon", msg, { cause });
+  let engineArch = "amd64";
+  try {
+    engineArch = (await opts.docker.version()).Arch ?? engineArch;
+  } catch (err) {
+    throw fail(`could not ask the Docker engine for its architecture: ${engineMessage(err)}`, err);
+  }
+  const arch = ENGINE_ARCH[engineArch];
+  if (!arch) throw fail(`no Bun build for the engine's architecture ${engineArch}`);
+  if (HOST_ARCH[process.arch] !== arch || process.platform !== "linux") {
+    throw fail(`armoryd is compiled on this host by Bun for linux-${arch}: the host (${process.platform}-${process.arch}) must match the engine`);
+  }
+  const pkg = `@oven/bun-linux-${arch}`;
+  const dir = path.join(opts.cacheDir, "bun", BUN_VERSION, `linux-${arch}`);
+  const file = path.join(dir, "bun");
+  if (fs.existsSync(file)) {
+    const v = await bunVersionOf(file).catch(() => "");
+    if (v === BUN_VERSION) {
+      emit({ phase: "daemon", message: `Bun ${v} is cached (${file})`, percent: 50 });
+      return { file, took: "cached" };
+    }
+    emit({ phase: "daemon", message: `cached Bun ${file} is unusable (reports "${v}"); downloading again` });
+  }
+  const started = performance.now();
+  await fsp.mkdir(dir, { recursive: true });
+  const work = await fsp.mkdtemp(path.join(dir, ".download-"));
+  try {
+    const packed = await npmPack({ pkg, version: BUN_VERSION, work, phase: "daemon", emit, fail });
+    const tgzSize = (await fsp.stat(packed)).size;
+    emit({ phase: "daemon", message: `downloaded ${pkg}@${BUN_VERSION}; extracting`, percent: 40, bytes: tgzSize });
+    try {
+      await run("tar", ["-xzf", packed, "-C", work, "package/bin/bun"], { what: "extracting package/bin/bun" });
+    } catch (err) {
+      throw fail(`the npm tarball has no usable package/bin/bun: ${(err as Error).message}`, err);
+    }
+    const extracted = path.join(work, "package", "bin", "bun");
+    await fsp.chmod(extracted, 0o755);
+    const v = await bunVersionOf(extracted).catch((err: Error) => `error: ${err.message}`);
+    if (v !== BUN_VERSION) throw fail(`the downloaded Bun does not report version ${BUN_VERSION} (bun --version: ${v})`);
+    await fsp.rename(extracted, file);
+    emit({ phase: "daemon", message: `Bun ${BUN_VERSION} ready (${file})`, percent: 50, bytes: tgzSize });
+    return { file, took: Math.round(performance.now() - started) };
+  } finally {
+    await fsp.rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Compiles src/armoryd/main.ts into one executable `<outDir>/armoryd`. */
+async function compileArmoryd(opts: { docker: Docker; cacheDir: string; dockerDir: string; outDir: string; emit: AgentImageProgressListener }): Promise<{ file: string; took: number }> {
+  const bun = await ensureBunBinary(opts);
+  const started = performance.now();
+  const fail = (msg: string, cause?: unknown) => new AgentImageBuildError("daemon", msg, { cause });
+  const root = repoRootOf(opts.dockerDir);
+  const entry = path.join(root, "src", "armoryd", "main.ts");
+  if (!fs.existsSync(entry)) throw fail(`${entry} is missing`);
+  const file = path.join(opts.outDir, "armoryd");
+  opts.emit({ phase: "daemon", message: `bun build --compile src/armoryd/main.ts`, percent: 60 });
+  try {
+    await run(bun.file, ["build", "--compile", "--minify", entry, "--outfile", file], {
+      what: "bun build --compile",
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: os.tmpdir(), BUN_INSTALL_CACHE_DIR: path.join(opts.outDir, ".bun-cache"), NO_COLOR: "1" },
+      onLine: (line) => opts.emit({ phase: "daemon", message: line.trim(), percent: 70 }),
+    });
+  } catch (err) {
+    throw fail(`compiling armoryd failed: ${(err as Error).message}`, err);
+  }
+  const size = (await fsp.stat(file)).size;
+  opts.emit({ phase: "daemon", message: `armoryd compiled (${(size / 1e6).toFixed(0)} MB)`, percent: 100, bytes: size });
+  return { file, took: Math.round(performance.now() - started) };
+}
+
 // ---- step 3: the image ------------------------------------------------------------------------
 
 async function buildFromDockerfile(opts: {
@@ -723,23 +850,25 @@ async function buildFromDockerfile(opts: {
   tag: string;
   dockerDir: string;
   claudeFile: string;
+  daemonFile: string;
   emit: AgentImageProgressListener;
 }): Promise<string> {
   const { docker, emit } = opts;
   const fail = (msg: string, cause?: unknown) => new AgentImageBuildError("image", msg, { cause });
-  for (const f of ["Dockerfile", "armory-supervisor", "armory-relay"]) {
+  for (const f of DOCKER_DIR_FILES) {
     if (!fs.existsSync(path.join(opts.dockerDir, f))) throw fail(`${path.join(opts.dockerDir, f)} is missing`);
   }
-  // Build context: the Dockerfile, the supervisor and the cached binary, as one uncompressed tar.
+  // Build context: the Dockerfile, the relay, armoryd and the cached CLI, as one uncompressed tar.
   const tar = tarStream(
     [
       "--numeric-owner", "--owner=0", "--group=0", "-cf", "-",
-      "-C", opts.dockerDir, "Dockerfile", "armory-supervisor", "armory-relay",
+      "-C", opts.dockerDir, ...DOCKER_DIR_FILES,
+      "-C", path.dirname(opts.daemonFile), path.basename(opts.daemonFile),
       "-C", path.dirname(opts.claudeFile), path.basename(opts.claudeFile),
     ],
     "build context",
   );
-  const contextSize = (await fsp.stat(opts.claudeFile)).size;
+  const contextSize = (await fsp.stat(opts.claudeFile)).size + (await fsp.stat(opts.daemonFile)).size;
   let sent = 0;
   let lastReport = 0;
   tar.stream.on("data", (c: Buffer) => {
@@ -885,7 +1014,7 @@ export async function buildAgentImage(opts: BuildAgentImageOptions): Promise<Bui
         imageId: info.Id,
         sizeBytes: info.Size,
         durationMs: Math.round(performance.now() - started),
-        steps: { base: "cached", cli: "cached", image: "cached" },
+        steps: { base: "cached", cli: "cached", daemon: "cached", image: "cached" },
       } satisfies BuildAgentImageResult;
     }
     return buildLocked({ docker, tag, cacheDir, dockerDir, packages, rebuildBase: !!opts.rebuildBase, emit, started });
@@ -905,21 +1034,42 @@ async function buildLocked(opts: {
   const { docker, tag, cacheDir, dockerDir, packages, emit, started } = opts;
   const previous = await inspectImage(docker, tag).catch(() => null);
 
-  // The base (mostly debootstrap) and the CLI download are independent: run them together.
-  const [baseResult, cliResult] = await Promise.allSettled([
-    ensureBaseImage({ docker, packages, cacheDir, rebuild: opts.rebuildBase, emit }),
-    ensureClaudeBinary({ docker, cacheDir, emit }),
-  ]);
-  for (const [phase, r] of [["base", baseResult], ["cli", cliResult]] as const) {
-    if (r.status === "rejected") {
-      if (r.reason instanceof AgentImageBuildError) throw r.reason;
-      throw new AgentImageBuildError(phase, engineMessage(r.reason), { cause: r.reason });
+  // The base (mostly debootstrap), the CLI download and compiling armoryd are independent: run
+  // them together. armoryd is compiled at every build (seconds) into a directory removed after.
+  const daemonDir = await fsp.mkdtemp(path.join(os.tmpdir(), "armory-armoryd-"));
+  try {
+    const [baseResult, cliResult, daemonResult] = await Promise.allSettled([
+      ensureBaseImage({ docker, packages, cacheDir, rebuild: opts.rebuildBase, emit }),
+      ensureClaudeBinary({ docker, cacheDir, emit }),
+      compileArmoryd({ docker, cacheDir, dockerDir, outDir: daemonDir, emit }),
+    ]);
+    for (const [phase, r] of [["base", baseResult], ["cli", cliResult], ["daemon", daemonResult]] as const) {
+      if (r.status === "rejected") {
+        if (r.reason instanceof AgentImageBuildError) throw r.reason;
+        throw new AgentImageBuildError(phase, engineMessage(r.reason), { cause: r.reason });
+      }
     }
+    const base = (baseResult as PromiseFulfilledResult<number | "cached">).value;
+    const cli = (cliResult as PromiseFulfilledResult<{ file: string; took: number | "cached" }>).value;
+    const daemon = (daemonResult as PromiseFulfilledResult<{ file: string; took: number }>).value;
+    const imageStarted = performance.now();
+    await buildFromDockerfile({ docker, tag, dockerDir, claudeFile: cli.file, daemonFile: daemon.file, emit });
+    return await finishBuild({ docker, tag, previous, started, imageStarted, steps: { base, cli: cli.took, daemon: daemon.took }, emit });
+  } finally {
+    await fsp.rm(daemonDir, { recursive: true, force: true });
   }
-  const base = (baseResult as PromiseFulfilledResult<number | "cached">).value;
-  const cli = (cliResult as PromiseFulfilledResult<{ file: string; took: number | "cached" }>).value;
-  const imageStarted = performance.now();
-  await buildFromDockerfile({ docker, tag, dockerDir, claudeFile: cli.file, emit });
+}
+
+async function finishBuild(opts: {
+  docker: Docker;
+  tag: string;
+  previous: Docker.ImageInspectInfo | null;
+  started: number;
+  imageStarted: number;
+  steps: Omit<BuildAgentImageResult["steps"], "image">;
+  emit: AgentImageProgressListener;
+}): Promise<BuildAgentImageResult> {
+  const { docker, tag, previous, started, imageStarted, emit } = opts;
 
   const info = await inspectImage(docker, tag);
   if (!info) throw new AgentImageBuildError("image", `the build finished but ${tag} is not in the engine`);
@@ -935,7 +1085,7 @@ async function buildLocked(opts: {
     imageId: info.Id,
     sizeBytes: info.Size,
     durationMs: Math.round(performance.now() - started),
-    steps: { base, cli: cli.took, image: Math.round(performance.now() - imageStarted) },
+    steps: { ...opts.steps, image: Math.round(performance.now() - imageStarted) },
   };
   emit({ phase: "done", message: `built ${tag} (${(info.Size / 1e6).toFixed(0)} MB)`, percent: 100 });
   return result;

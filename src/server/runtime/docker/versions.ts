@@ -38,57 +38,6 @@ export async function listRepositoryTags(docker: Docker, repository: string): Pr
   return tags.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.tag.localeCompare(a.tag));
 }
 
-export interface ProbeResult {
-  ok: boolean;
-  exitCode: number | null;
-  /** The probe's output (trimmed, at most 500 characters) or why it could not run. */
-  output: string;
-}
-
-/** Runs `armory-supervisor health` in the container (as its user); ok when it exits 0. */
-export async function probeSupervisorHealth(docker: Docker, containerId: string): Promise<ProbeResult> {
-  const container = docker.getContainer(containerId);
-  let exec: Docker.Exec;
-  try {
-    exec = await container.exec({ Cmd: ["armory-supervisor", "health"], AttachStdout: true, AttachStderr: true });
-  } catch (err) {
-    // Not running (yet or any more: 409, or 500 "cannot exec in a stopped container"): the
-    // caller looks at the container's state. Only an unreachable engine is an error here.
-    if (isEngineUnreachable(err)) throw dockerError(err, "run the health probe");
-    return { ok: false, exitCode: null, output: engineMessage(err) };
-  }
-  let output = "";
-  try {
-    const stream = await exec.start({});
-    await new Promise<void>((resolve, reject) => {
-      stream.on("data", (chunk: Buffer) => {
-        if (output.length < 4096) output += demuxText(chunk);
-      });
-      stream.on("end", () => resolve());
-      stream.on("close", () => resolve());
-      stream.on("error", reject);
-    });
-  } catch (err) {
-    if (isEngineUnreachable(err)) throw dockerError(err, "run the health probe");
-    return { ok: false, exitCode: null, output: engineMessage(err) };
-  }
-  // The exit code is known once the exec is no longer running (a moment after its output ends).
-  let info: Docker.ExecInspectInfo;
-  try {
-    info = await exec.inspect();
-    for (let i = 0; info.Running && i < 20; i++) {
-      await new Promise((r) => setTimeout(r, 10 * (i + 1)));
-      info = await exec.inspect();
-    }
-  } catch (err) {
-    if (isEngineUnreachable(err)) throw dockerError(err, "inspect the health probe");
-    return { ok: false, exitCode: null, output: engineMessage(err) };
-  }
-  const exitCode = info.Running ? null : info.ExitCode;
-  return { ok: exitCode === 0, exitCode, output: output.trim().slice(0, 500) };
-}
-
-/** Text of a multiplexed exec chunk (8-byte frame headers dropped); good enough for a short probe. */
 function demuxText(chunk: Buffer): string {
   let out = "";
   let i = 0;

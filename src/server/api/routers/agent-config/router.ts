@@ -1,4 +1,4 @@
-// agentConfig.*: instruction-file reloads (the agent's supervisor watches them in the container)
+// agentConfig.*: instruction-file reloads (the agent's daemon, armoryd, watches them in the container)
 // and the capabilities the agent reported on start.
 import type { AgentConfigReloadedEvent } from "../../../agent-config/watch";
 import { agentProcedure } from "../../middleware/agent-access";

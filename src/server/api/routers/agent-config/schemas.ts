@@ -13,7 +13,7 @@ export const agentCapabilitiesView = z.object({
 });
 
 export const agentCapabilitiesOutput = z.object({
-  /** Null until the agent's supervisor has reported (images before r2 do not watch config). */
+  /** Null until the agent's daemon has connected once (its hello reports them). */
   capabilities: agentCapabilitiesView.nullable(),
   reportedAt: z.date().nullable(),
   configReloadedAt: z.date().nullable(),

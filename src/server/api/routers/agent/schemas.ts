@@ -133,6 +133,12 @@ export const agentOutput = z.object({
    * Armory makes containers differently), config (made by an older Armory with other settings).
    */
   restartReasons: z.array(z.enum(["image", "env", "model", "permissionMode", "secrets", "layout", "config"])),
+  /**
+   * The agent's daemon (armoryd, in its container) and its connection to Armory: chat, files,
+   * config reloads and the terminal need it connected. `since`: when it connected or disconnected
+   * (null: not seen since Armory started).
+   */
+  daemon: z.object({ state: z.enum(["connected", "disconnected"]), since: z.date().nullable(), agentVersion: z.string().nullable() }),
   /** When the agent was last sent a chat message (null: never). */
   lastMessageAt: z.date().nullable(),
   startedAt: z.date().nullable(),
