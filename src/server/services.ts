@@ -195,6 +195,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     logs.watchChat(chat.bus);
     // Warm chat processes read the instructions at start: a reload ends them (next turn resumes).
     agentConfig.onReload(({ agentId }) => chat.recycleAgent(agentId));
+    const terminal = new TerminalService({ prisma: db.prisma, hub, status: agents.bus, log: log.child({ component: "terminal" }) });
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
     const pruneAudit = () =>
@@ -219,6 +220,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       hub,
       projectNetworks,
       chat,
+      terminal,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
@@ -256,6 +258,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         if (auditPrune) clearInterval(auditPrune);
         await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
         await chat.close();
+        terminal.close();
         await hub.close();
         await gateway.close();
         await agents.stopBackground();

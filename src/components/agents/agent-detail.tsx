@@ -164,7 +164,14 @@ export function AgentDetail({
         </TabsContent>
         <TabsContent value="terminal" forceMount className="data-[state=inactive]:hidden">
           {terminalVisited ? (
-            <TerminalPanel projectId={projectId} agentId={agentId} agentName={a.name} observedState={a.observedState} canExec={roleAllows(role, "exec")} />
+            <TerminalPanel
+              projectId={projectId}
+              agentId={agentId}
+              agentName={a.name}
+              observedState={a.observedState}
+              daemonConnected={a.daemon.state === "connected"}
+              canExec={roleAllows(role, "exec")}
+            />
           ) : null}
         </TabsContent>
         <TabsContent value="logs">

@@ -2,7 +2,9 @@
 // The agent page's Terminal tab: a shell in the agent's container (as the agent user, in
 // /workspace), for callers with the exec permission while the agent runs. The terminal itself
 // (xterm.js) loads on demand; this panel shows its state and offers Reconnect once it ended. The
-// agent page mounts it on the first visit to the tab and keeps it while the page is open.
+// agent page mounts it on the first visit to the tab and keeps it while the page is open. While the
+// agent is not running or its daemon is not connected, the panel says so instead, and the
+// terminal opens by itself once the daemon connects.
 import { RotateCw, SquareTerminal } from "lucide-react";
 import dynamic from "next/dynamic";
 import { useCallback, useState } from "react";
@@ -21,6 +23,8 @@ export interface TerminalPanelProps {
   agentId: string;
   agentName: string;
   observedState: string;
+  /** The agent's daemon (armoryd, which runs the shell) is connected to Armory. */
+  daemonConnected: boolean;
   /** The caller has the exec permission on this agent (operators and up). */
   canExec: boolean;
 }
@@ -31,7 +35,7 @@ const STATE_TEXT: Record<TerminalState["kind"], string> = {
   ended: "Ended",
 };
 
-export function TerminalPanel({ projectId, agentId, agentName, observedState, canExec }: TerminalPanelProps) {
+export function TerminalPanel({ projectId, agentId, agentName, observedState, daemonConnected, canExec }: TerminalPanelProps) {
   const running = observedState === "running";
   const [state, setState] = useState<TerminalState>({ kind: "connecting" });
   // A new key remounts the view: a new terminal.
@@ -42,7 +46,9 @@ export function TerminalPanel({ projectId, agentId, agentName, observedState, ca
     ? "You need the exec permission on this agent (the operator role or higher in this project) to open a terminal."
     : !running
       ? `${agentName} is not running (it is ${observedState}). Start the agent to open a terminal.`
-      : null;
+      : !daemonConnected
+        ? `Waiting for ${agentName}'s daemon to connect: the terminal opens when it does.`
+        : null;
 
   return (
     <section aria-labelledby="terminal-heading" className="flex flex-col rounded-xl border">
