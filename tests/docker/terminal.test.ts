@@ -6,7 +6,9 @@
 // close is one audit entry with duration and byte counts and never the keystrokes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
-import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { createCaller } from "@/server/api/root";
+import { createContext } from "@/server/api/trpc";
+import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
 
@@ -22,7 +24,13 @@ interface Session {
   ended: Promise<void>;
 }
 
-async function openTerminal(caller: Caller, ref: Ref, size = { cols: 100, rows: 30 }): Promise<Session> {
+/**
+ * Opens a terminal as `user` on a caller of its own whose abort signal is the stream's end (as
+ * the live connection's stop and the HTTP request's end are): close() aborts it.
+ */
+async function openTerminal(armory: TestArmory, user: TestUser, ref: Ref, size = { cols: 100, rows: 30 }): Promise<Session> {
+  const abort = new AbortController();
+  const caller = createCaller(await createContext({ services: armory.services, headers: user.headers }), { signal: abort.signal });
   const stream = await caller.terminal.open({ ...ref, ...size });
   const it = stream[Symbol.asyncIterator]();
   const first = await it.next();
@@ -42,7 +50,7 @@ async function openTerminal(caller: Caller, ref: Ref, size = { cols: 100, rows: 
     events,
     output: () => Buffer.concat(chunks).toString("utf8"),
     async close() {
-      await it.return?.();
+      abort.abort();
       await ended;
     },
     ended,
@@ -52,8 +60,10 @@ async function openTerminal(caller: Caller, ref: Ref, size = { cols: 100, rows: 
 describe("terminals on a real agent container", () => {
   let armory: TestArmory;
   let owner: Caller;
+  let ownerUser: TestUser;
   let ownerId: string;
   let other: Caller;
+  let otherUser: TestUser;
   let viewer: Caller;
   let ref: Ref;
 
@@ -61,6 +71,7 @@ describe("terminals on a real agent container", () => {
     await ensureAgentImage({ docker });
     armory = await startTestArmory("pglite");
     const o = await signUp(armory.services, { name: "Terminal Owner" });
+    ownerUser = o;
     ownerId = o.id;
     owner = await callerFor(armory.services, o);
     const projectId = (await owner.project.create({ name: "Terminals" })).id;
@@ -70,11 +81,13 @@ describe("terminals on a real agent container", () => {
     const op = await signUp(armory.services, { name: "Other Operator" });
     await armory.services.db.prisma.projectMember.create({ data: { projectId, userId: op.id, role: "operator" } });
     other = await callerFor(armory.services, op);
+    otherUser = op;
     const v = await signUp(armory.services, { name: "Viewer" });
     await armory.services.db.prisma.projectMember.create({ data: { projectId, userId: v.id, role: "viewer" } });
     viewer = await callerFor(armory.services, v);
     // The agent's daemon dials home after the container starts.
-    await expect.poll(() => armory.services.hub.state(agentId), { timeout: 60_000, interval: 200 }).toBe("connected");
+    const containerId = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
+    await armory.services.hub.waitFor(agentId, { timeoutMs: 60_000, containerId });
   }, 600_000);
 
   afterAll(async () => {
@@ -83,7 +96,7 @@ describe("terminals on a real agent container", () => {
   });
 
   it("runs a command in a shell as the agent user, in /workspace; exit ends it with the shell's code", async () => {
-    const t = await openTerminal(owner, ref);
+    const t = await openTerminal(armory, ownerUser, ref);
     await owner.terminal.input({ ...ref, termId: t.termId, data: "echo armory-$((40+2)) $(id -u) $PWD\r" });
     await expect.poll(() => t.output(), { timeout: 15_000 }).toContain("armory-42 1000 /workspace");
     await owner.terminal.resize({ ...ref, termId: t.termId, cols: 132, rows: 40 });
@@ -96,7 +109,7 @@ describe("terminals on a real agent container", () => {
   });
 
   it("only the caller who opened a terminal may type into it or resize it (404 for anyone else); input is at most 64 KiB a call", async () => {
-    const t = await openTerminal(owner, ref);
+    const t = await openTerminal(armory, ownerUser, ref);
     await expectTrpcError(other.terminal.input({ ...ref, termId: t.termId, data: "touch /workspace/intruder\r" }), "NOT_FOUND", /Terminal not found/);
     await expectTrpcError(other.terminal.resize({ ...ref, termId: t.termId, cols: 10, rows: 10 }), "NOT_FOUND", /Terminal not found/);
     await expectTrpcError(owner.terminal.input({ ...ref, termId: crypto.randomUUID(), data: "x" }), "NOT_FOUND");
@@ -117,18 +130,18 @@ describe("terminals on a real agent container", () => {
   });
 
   it("at most 4 terminals per caller per agent (409); closing one frees its place", async () => {
-    const open = [await openTerminal(owner, ref), await openTerminal(owner, ref), await openTerminal(owner, ref), await openTerminal(owner, ref)];
+    const open = [await openTerminal(armory, ownerUser, ref), await openTerminal(armory, ownerUser, ref), await openTerminal(armory, ownerUser, ref), await openTerminal(armory, ownerUser, ref)];
     await expectTrpcError(owner.terminal.open({ ...ref, cols: 80, rows: 24 }), "CONFLICT", /at most 4/);
     // Another caller has places of their own.
-    const theirs = await openTerminal(other, ref);
+    const theirs = await openTerminal(armory, otherUser, ref);
     await open[0]!.close();
-    const again = await openTerminal(owner, ref);
+    const again = await openTerminal(armory, ownerUser, ref);
     for (const t of [...open.slice(1), theirs, again]) await t.close();
     expect(armory.services.terminal.openCount).toBe(0);
   });
 
   it("closing the stream closes the PTY; the audit entry has duration and byte counts, never the keystrokes", async () => {
-    const t = await openTerminal(owner, ref);
+    const t = await openTerminal(armory, ownerUser, ref);
     const secret = "echo keystroke-$((6*7))-secret";
     await owner.terminal.input({ ...ref, termId: t.termId, data: `${secret}\r` });
     await expect.poll(() => t.output(), { timeout: 15_000 }).toContain("keystroke-42-secret");
@@ -151,7 +164,7 @@ describe("terminals on a real agent container", () => {
   });
 
   it("stopping the agent ends its terminals with a clear reason, and a stopped agent opens none (412)", async () => {
-    const t = await openTerminal(owner, ref);
+    const t = await openTerminal(armory, ownerUser, ref);
     await owner.agent.stop(ref);
     await t.ended;
     expect(t.events.at(-1)).toMatchObject({ type: "ended", reason: expect.stringMatching(/stopped|daemon/) });
