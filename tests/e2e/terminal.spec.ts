@@ -114,8 +114,12 @@ test("a viewer sees the Terminal tab disabled with the reason; the API refuses t
   const viewerContext = await browser.newContext();
   const viewerPage = await viewerContext.newPage();
   await signUp(viewerPage, viewer);
-  // The owner (still signed in on `page`) adds the viewer to the project.
-  await page.goto(`/projects/${projectId}/agents/${agentId}`);
+  // The owner signs in again (each test has a fresh browser context) and adds the viewer to the project.
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(owner.email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).not.toHaveURL(/\/sign-in/, { timeout: 30_000 });
   const added = await mutate(page.request, "project.members.add", { projectId, email: viewer.email, role: "viewer" });
   expect(added.status, added.text).toBe(200);
 
