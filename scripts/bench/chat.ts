@@ -121,7 +121,7 @@ async function run(): Promise<BenchSectionResult> {
     const rawFirst: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
-      const p = await startExec(services.docker, containerId, {
+      const p = await startExec(docker, containerId, {
         cmd: ["claude", "-p", "--output-format", "stream-json", "--verbose", "--include-partial-messages", "--permission-mode", "acceptEdits", `raw turn ${i}`],
         env,
         user: `${AGENT_UID}:${AGENT_UID}`,
@@ -150,7 +150,7 @@ async function run(): Promise<BenchSectionResult> {
     const speedup = Math.round((rawStats.p50 / warmStats.p50) * 10) / 10;
 
     // ---------------------------------------------------------------- stream overhead (fake CLI)
-    await runExec(services.docker, containerId, {
+    await runExec(docker, containerId, {
       cmd: ["sh", "-c", `printf '%s' "$FAKE" > ${FAKE_CLI} && chmod 755 ${FAKE_CLI}`],
       env: { FAKE: FAKE_SCRIPT },
       user: `${AGENT_UID}:${AGENT_UID}`,
@@ -160,7 +160,7 @@ async function run(): Promise<BenchSectionResult> {
     // Raw: the fake CLI via docker exec, lines read straight off the exec stream.
     const rawLat: number[] = [];
     {
-      const p = await startExec(services.docker, containerId, { cmd: [FAKE_CLI], user: `${AGENT_UID}:${AGENT_UID}`, stdin: true });
+      const p = await startExec(docker, containerId, { cmd: [FAKE_CLI], user: `${AGENT_UID}:${AGENT_UID}`, stdin: true });
       const parser = jsonLines<{ t?: number }>((v) => {
         if (typeof v.t === "number") rawLat.push((nowUs() - v.t) / 1000);
       });

@@ -9,6 +9,9 @@ import {
   HEARTBEAT_MS,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
+  CLOSE_PROTOCOL,
+  CLOSE_REPLACED,
+  CLOSE_SUPERSEDED,
   RECONNECT_MAX_MS,
   RECONNECT_MIN_MS,
   armoryMessage,
@@ -153,12 +156,14 @@ export class Connection {
     this.ready = false;
     this.connectedAt = 0;
     this.stopHeartbeat();
-    this.scheduleRedial();
+    // Another daemon of this agent holds the connection (a safe re-create's new container), or
+    // Armory refused this protocol: try again slowly, not at once.
+    this.scheduleRedial(code === CLOSE_REPLACED || code === CLOSE_SUPERSEDED || code === CLOSE_PROTOCOL ? RECONNECT_MAX_MS : 0);
   }
 
-  private scheduleRedial(): void {
+  private scheduleRedial(atLeastMs = 0): void {
     if (this.stopped || this.redial) return;
-    const delay = backoffMs(this.attempt++);
+    const delay = Math.max(atLeastMs, backoffMs(this.attempt++));
     this.redial = setTimeout(() => this.dial(), delay);
   }
 
@@ -214,6 +219,8 @@ export class Connection {
         this.ready = true;
         this.attempt = 0;
         for (const e of replay) this.send(e.frame);
+        // The self-report at once (Armory's health check reads it), then every HEARTBEAT_MS.
+        this.sendMessage({ type: "ping", at: Date.now(), report: this.opts.report() });
         if (replay.length) log(`replayed ${replay.length} events after seq ${after}`);
         if (!this.welcomed) {
           this.welcomed = true;

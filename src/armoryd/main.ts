@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import {
   ENV_AGENT_TOKEN,
   ENV_DAEMON_URL,
@@ -122,6 +123,20 @@ function shutdown(signal: string): void {
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));
 
+/** What would stop a chat turn here: the CLI missing from PATH (an env change can do that). */
+function problems(): string[] {
+  const dirs = (process.env.PATH ?? "").split(":").filter(Boolean);
+  const found = dirs.some((d) => {
+    try {
+      fs.accessSync(path.join(d, "claude"), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return found ? [] : [`the Claude Code CLI (claude) is not on PATH (${process.env.PATH ?? "unset"})`];
+}
+
 if (!url || !token) {
   const missing = [!url && ENV_DAEMON_URL, !token && ENV_AGENT_TOKEN].filter(Boolean).join(" and ");
   log(`${missing} not set: not connecting to Armory; idling (the container stays up)`);
@@ -145,6 +160,7 @@ if (!url || !token) {
       terminals: terminals.count,
       load1: os.loadavg()[0] ?? 0,
       uptimeMs: Date.now() - startedAt,
+      problems: problems(),
     }),
     handle,
     errorOf,

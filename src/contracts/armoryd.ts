@@ -147,6 +147,8 @@ export const selfReport = z.object({
   /** 1-minute load average of the container's host. */
   load1: z.number(),
   uptimeMs: z.number(),
+  /** What stops the agent from working (e.g. the Claude Code CLI is not on PATH); empty when healthy. */
+  problems: z.array(z.string()).default([]),
 });
 export type SelfReport = z.infer<typeof selfReport>;
 
@@ -317,4 +319,19 @@ export function parseFrame<T>(schema: z.ZodType<T>, text: string): T | null {
   }
   const r = schema.safeParse(value);
   return r.success ? r.data : null;
+}
+
+// ---------------------------------------------------------------- images without a daemon
+
+/** The first agent image revision whose main process is armoryd (earlier ones ran a bash supervisor). */
+export const FIRST_DAEMON_REVISION = 4;
+
+/**
+ * True for an Armory agent image tag from before armoryd (`<claude version>-r1` … `-r3`): its
+ * agents run (start, stop, logs, stats) but have no daemon, so chat, files and the terminal wait
+ * until the agent is updated to a current image (a safe re-create on its Versions tab).
+ */
+export function isPreDaemonVersion(version: string): boolean {
+  const m = /-r(\d+)$/.exec(version);
+  return !!m && Number(m[1]) < FIRST_DAEMON_REVISION;
 }

@@ -2,6 +2,7 @@
 // server with a message that names the variable and says what is wrong.
 import path from "node:path";
 import { z } from "zod";
+import { EngineConfigError, parseEngineEndpoint, type EngineEndpoint } from "./runtime/docker/host";
 
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -149,6 +150,8 @@ export interface Config {
   auditRetentionDays: number;
   /** The uplink network: Armory's gateway listens on it; only the per-project egress relays join it. */
   agentNetwork: string;
+  /** The container engine: DOCKER_HOST (unix://, tcp:// with TLS when DOCKER_TLS_VERIFY/DOCKER_CERT_PATH are set, ssh://), default the local socket. */
+  engine: EngineEndpoint;
   /** CIDR the per-project networks' /24 subnets are cut from. */
   projectSubnets: string;
   /** The egress proxy may connect to loopback/private/link-local addresses (tests, trusted LANs). */
@@ -227,7 +230,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const c = parsed.data;
+  let engine: EngineEndpoint;
+  try {
+    engine = parseEngineEndpoint(env);
+  } catch (err) {
+    if (!(err instanceof EngineConfigError)) throw err;
+    // The value is shown unless it could carry a password (ssh://user:secret@host).
+    const value = env[err.variable];
+    const shown = value && !/\/\/[^/@]*:[^/@]*@/.test(value) ? ` (got "${value}")` : "";
+    throw new ConfigError([`${err.variable}: ${err.problem}${shown}`]);
+    throw err;
+  }
   return {
+    engine,
     env: c.NODE_ENV,
     port: c.PORT,
     bindAddress: c.ARMORY_BIND_ADDRESS,

@@ -151,7 +151,7 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
   const port = typeof addr === "object" && addr ? addr.port : config.port;
   const host = config.bindAddress.includes(":") ? `[${config.bindAddress}]` : config.bindAddress;
   const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
-  log.info({ url, database: services.db.description }, `Armory is ready on ${url}`);
+  log.info({ url, database: services.db.description, engine: services.runtime.endpoint }, `Armory is ready on ${url}`);
 
   let closing: Promise<void> | undefined;
   return {

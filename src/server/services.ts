@@ -11,7 +11,8 @@ import { createAuth, type Auth } from "./auth";
 import type { Config } from "./config";
 import { openDatabase, type Database } from "./db";
 import { applyMigrations } from "./db/migrate";
-import { createDockerClient, type Docker } from "./runtime/docker/client";
+import { createRuntime, DockerRuntime, type AgentRuntime, type ProjectNetworks } from "./runtime";
+import type { Docker } from "./runtime/docker/client";
 import { ensurePrivateDir } from "./private-dir";
 import { syncTemplates } from "./domain/templates";
 import { StatsCollector } from "./health/collector";
@@ -29,14 +30,14 @@ import { ChatService } from "./chat/service";
 import { TerminalService } from "./terminal/service";
 import { ModelGateway } from "./gateway/gateway";
 import { DaemonHub } from "./agentd/hub";
-import { ProjectNetworks } from "./runtime/docker/project-network";
 
 export interface Services {
   config: Config;
   log: Logger;
   db: Database;
   auth: Auth;
-  docker: Docker;
+  /** The container engine, through the runtime port (src/server/runtime/). */
+  runtime: AgentRuntime;
   agentImage: DefaultAgentImage;
   agents: AgentManager;
   /** Encrypted project and agent secrets (injected into containers at create time). */
@@ -95,6 +96,7 @@ export interface CreateServicesOptions {
   migrate?: boolean;
   /** Directory of built-in templates (default ./templates). */
   templatesDir?: string;
+  /** An engine client of the test's own (otherwise the engine config.engine names). */
   docker?: Docker;
   /** Self-heal timings (tests shorten them). */
   selfHeal?: Partial<SelfHealSettings>;
@@ -120,8 +122,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     await syncTemplates(db.prisma, { dir: opts.templatesDir, log });
     const secret = opts.authSecret ?? resolveAuthSecret(config, log);
     const auth = createAuth({ prisma: db.prisma, config, secret, log });
-    const docker = opts.docker ?? createDockerClient(undefined, config.limits.dockerMaxSockets);
-    const agentImage = new DefaultAgentImage(docker, log);
+    const runtime = opts.docker ? new DockerRuntime(opts.docker) : createRuntime(config);
+    const agentImage = new DefaultAgentImage(runtime, log);
     const secrets = new SecretStore(db.prisma, resolveMasterKey(config, log));
     const foreign = await secrets.foreignKeyCount();
     if (foreign) {
@@ -130,13 +132,12 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         "some secrets were encrypted with another key than the current ARMORY_SECRET_KEY: agents using them cannot be (re)created until the key is restored or the secrets are set again",
       );
     }
-    const gateway = new ModelGateway({ prisma: db.prisma, config, log: log.child({ component: "gateway" }), docker, secret, secrets });
+    const gateway = new ModelGateway({ prisma: db.prisma, config, log: log.child({ component: "gateway" }), runtime, secret, secrets });
     // Every agent's daemon dials home to the gateway listener, authenticated by the agent's token.
     const hub = new DaemonHub({ log: log.child({ component: "agentd" }), verifyToken: (token) => gateway.verifyToken(token) });
     gateway.upgrades = (req, socket, head) => hub.handleUpgrade(req, socket, head);
     // Each project's agents on their own internal network; its relay is their only way out.
-    const projectNetworks = new ProjectNetworks({
-      docker,
+    const projectNetworks = runtime.projectNetworks({
       log: log.child({ component: "project-network" }),
       uplink: config.agentNetwork,
       subnetPool: config.projectSubnets,
@@ -151,7 +152,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     });
     const agents = new AgentManager({
       prisma: db.prisma,
-      docker,
+      runtime,
       log,
       images: agentImage,
       networks: projectNetworks,
@@ -161,18 +162,18 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     });
     // A secret change flags the containers made from the old values (restartRequired).
     secrets.onChange((scope) => agents.secretsChanged(scope.projectId, scope.agentId ?? undefined));
-    const rollouts = new Rollouts({ prisma: db.prisma, hub, docker, log, agents, images: agentImage, healthTimeoutMs: config.updateHealthTimeoutMs });
-    const collector = new StatsCollector({ docker, prisma: db.prisma, bus: agents.bus, log });
+    const rollouts = new Rollouts({ prisma: db.prisma, runtime, hub, log, agents, images: agentImage, healthTimeoutMs: config.updateHealthTimeoutMs });
+    const collector = new StatsCollector({ runtime, prisma: db.prisma, bus: agents.bus, log });
     const monitor = new HealthMonitor({
       prisma: db.prisma,
-      docker,
+      runtime,
       hub,
       agents,
       log,
       settings: { checkIntervalMs: config.healthCheckIntervalSeconds * 1000, ...opts.selfHeal },
     });
     const health = new HealthService(db.prisma, collector, monitor);
-    const logs = new LogService(db.prisma, docker, agents.bus, undefined, log.child({ component: "logs" }));
+    const logs = new LogService(db.prisma, runtime, agents.bus, undefined, log.child({ component: "logs" }));
     const m = metrics();
     m.sources.agentStates = async () => {
       const groups = await db.prisma.agent.groupBy({ by: ["observedState"], _count: { _all: true } });
@@ -183,7 +184,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const agentConfig = new AgentConfigWatch({ prisma: db.prisma, hub, log, files });
     const chat = new ChatService({
       prisma: db.prisma,
-      docker,
+      runtime,
       hub,
       log: log.child({ component: "chat" }),
       config,
@@ -207,7 +208,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       log,
       db,
       auth,
-      docker,
+      runtime,
       agentImage,
       agents,
       secrets,

@@ -129,7 +129,7 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
         resolve();
       });
     });
-    const wrote = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", "echo '# Answer briefly.' > /workspace/CLAUDE.md"], user: "1000:1000" });
+    const wrote = await runExec(docker, containerId, { cmd: ["sh", "-c", "echo '# Answer briefly.' > /workspace/CLAUDE.md"], user: "1000:1000" });
     expect(wrote.exitCode).toBe(0);
     await reloaded;
     expect(armory.services.chat.warmCount).toBe(warmBefore - 1);
@@ -160,7 +160,7 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     expect(toolResults).toHaveLength(2);
     expect(toolResults.every((r) => r.is_error !== true)).toBe(true);
     expect(JSON.stringify(toolResults[1]!.content)).toContain("Armory was here");
-    const file = await runExec(armory.services.docker, containerId, { cmd: ["cat", "/workspace/notes/hello.txt"], user: "1000:1000" });
+    const file = await runExec(docker, containerId, { cmd: ["cat", "/workspace/notes/hello.txt"], user: "1000:1000" });
     expect(file.exitCode).toBe(0);
     expect(file.stdout).toBe("Armory was here\n");
   }, 120_000);
@@ -179,7 +179,7 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     const turnProc = (armory.services.chat as unknown as { active: Map<string, { proc: { pid: number } }> }).active.get(sent.sessionId)!.proc;
     const pgid = turnProc.pid;
     expect(pgid).toBeGreaterThan(1);
-    const running = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -g ${pgid} | wc -l`] });
+    const running = await runExec(docker, containerId, { cmd: ["sh", "-c", `pgrep -g ${pgid} | wc -l`] });
     expect(Number(running.stdout.trim())).toBeGreaterThan(0);
     const res = await caller.chat.interrupt({ projectId, agentId, sessionId: sent.sessionId });
     expect(res).toEqual({ interrupted: true, runId: sent.runId });
@@ -187,7 +187,7 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     const last = events.at(-1)!;
     expect(last.type).toBe("run_interrupted");
     expect((last.data as { message: string }).message).toMatch(/Stopped by Chat Owner/);
-    const after = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -g ${pgid} | wc -l`] });
+    const after = await runExec(docker, containerId, { cmd: ["sh", "-c", `pgrep -g ${pgid} | wc -l`] });
     expect(Number(after.stdout.trim())).toBe(0);
     // The session is still usable.
     const again = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "still there?" });
@@ -257,7 +257,7 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
       await vi.waitFor(() => expect(warm.has(hung.sessionId)).toBe(false), { timeout: 15_000, interval: 100 });
       await vi.waitFor(
         async () => {
-          const r = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", `pgrep -g ${pgid} | wc -l`] });
+          const r = await runExec(docker, containerId, { cmd: ["sh", "-c", `pgrep -g ${pgid} | wc -l`] });
           expect(r.stdout.trim()).toBe("0");
         },
         { timeout: 15_000, interval: 200 },
@@ -378,7 +378,7 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     expect(["run_interrupted", "run_failed"]).toContain(after.at(-1)!.type);
     const { runs } = await caller.chat.history({ projectId, agentId, sessionId: sent.sessionId });
     expect(runs.find((r) => r.id === sent.runId)!.status).not.toBe("running");
-    const left = await runExec(armory.services.docker, containerId, { cmd: ["sh", "-c", "pgrep -x claude | wc -l; ps -eo pid,sid,args"] });
+    const left = await runExec(docker, containerId, { cmd: ["sh", "-c", "pgrep -x claude | wc -l; ps -eo pid,sid,args"] });
     expect(left.stdout.trim().split("\n")[0], left.stdout).toBe("0");
     // A crash leaves a run "running": the next start ends it with a persisted event.
     const crashedRun = await armory.services.db.prisma.chatRun.create({

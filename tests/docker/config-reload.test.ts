@@ -1,5 +1,5 @@
-// Config hot-reload against a real agent container: the supervisor's inotify watcher, Armory
-// following its output, and agentConfig.onReload — one event per burst, within a second,
+// Config hot-reload against a real agent container: armoryd's watcher, its config.reload events
+// over the daemon's connection, and agentConfig.onReload — one event per burst, within a second,
 // whoever made the change, across container restarts; capabilities reported on start.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AgentConfigReloadedEvent } from "@/server/agent-config/watch";
@@ -129,7 +129,7 @@ describe("config hot-reload on a real agent container", () => {
     const rows = () => armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: ref.agentId } });
     const before = (await rows()).capabilitiesAt!;
     const watching = (async () => {
-      // The restarted supervisor establishes its watches again.
+      // The restarted daemon establishes its watches again.
       await nextMatching(
         armory.services.agentConfig.watchStatus.subscribe({ projectId, agentId: ref.agentId })[Symbol.asyncIterator](),
         () => true,

@@ -51,7 +51,7 @@ describe("chat turns in the agent's logs (real Docker, real CLI, demo model)", (
     expect(armoryLines.map((l) => l.message.split(" ").slice(0, 3).join(" "))).toEqual(["chat turn started", "chat turn completed"]);
     const times = lines.map((l) => l.timestamp.getTime());
     expect(times).toEqual([...times].sort((a, b) => a - b));
-    // The container's own output is still there (the supervisor's start-up lines).
+    // The container's own output is still there (armoryd's start-up lines).
     expect(lines.some((l) => l.stream === "stdout" || l.stream === "stderr")).toBe(true);
     // A short tail is the newest lines of both sources: the turn's end is the last Armory line.
     const short = (await caller.logs.tail({ projectId, agentId, lines: 1 })).lines;

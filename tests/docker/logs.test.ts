@@ -15,6 +15,8 @@ describe("agent logs on a real Docker engine", () => {
   let projectId: string;
   let agentId: string;
   let cid: string;
+  /** Lines armoryd wrote before the test's own. */
+  let daemonLines = 0;
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
@@ -28,11 +30,11 @@ describe("agent logs on a real Docker engine", () => {
     await armory.services.db.prisma.template.update({ where: { id: templateId }, data: { instructions: "" } });
     agentId = (await caller.agent.create({ projectId, templateId, name: "chatty", overrides: { memoryMb: 128 }, start: true })).id;
     cid = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
-    // The supervisor prints "ready", then "config-watch" once its watcher is up: wait for that
-    // line so the test's own lines are the last ones.
-    const follow = ((await caller.logs.follow({ projectId, agentId, tail: 10 })) as AsyncIterable<LogLineView>)[Symbol.asyncIterator]();
-    await nextMatching(follow, (l) => l.message.includes('"event":"config-watch"'), 60_000);
-    await follow.return?.();
+    // armoryd logs its start and its connection: wait until it is connected and watching, so the
+    // test's own lines are the last ones.
+    await armory.services.hub.waitFor(agentId, { timeoutMs: 60_000, containerId: cid });
+    await armory.services.agentConfig.whenWatching(agentId);
+    daemonLines = (await caller.logs.tail({ projectId, agentId, lines: 5000 })).lines.length;
     // stdout and stderr are separate pipes (their interleaving within one moment is not defined):
     // all of stdout first, then all of stderr.
     await writeLog(cid, 'for i in $(seq 1 30); do echo "out-$i"; done');
@@ -63,12 +65,13 @@ describe("agent logs on a real Docker engine", () => {
 
     const one = await caller.logs.tail({ projectId, agentId, lines: 1 });
     expect(one.lines).toEqual([expect.objectContaining({ message: "err-30", stream: "stderr" })]);
-    // Fewer lines than asked only when the log is shorter: 60 written plus the supervisor's
-    // ready and config-watch lines.
+    // Fewer lines than asked only when the log is shorter: 60 written plus armoryd's own
+    // (its start, then its connection).
     const all = await caller.logs.tail({ projectId, agentId, lines: 5000 });
-    expect(all.lines).toHaveLength(62);
-    expect(all.lines[0]!.message).toContain('"event":"ready"');
-    expect(all.lines[1]!.message).toContain('"event":"config-watch"');
+    expect(daemonLines).toBeGreaterThanOrEqual(2);
+    expect(all.lines).toHaveLength(daemonLines + 60);
+    expect(all.lines[0]!.message).toContain("armoryd: starting");
+    expect(all.lines.slice(0, daemonLines).some((l) => l.message.includes("armoryd: connected"))).toBe(true);
   });
 
   it("follows new lines within a second, and keeps following across a restart", async () => {
@@ -94,8 +97,8 @@ describe("agent logs on a real Docker engine", () => {
     expect(Date.now() - t0).toBeLessThan(1000);
 
     await caller.agent.restart({ projectId, agentId });
-    // The supervisor's ready line of the new start, then a line written after the restart.
-    await take((l) => l.message.includes('"event":"ready"'), 15_000);
+    // armoryd's start line of the new start, then a line written after the restart.
+    await take((l) => l.message.includes("armoryd: starting"), 15_000);
     const t1 = Date.now();
     void writeLog(cid, "echo after-restart >&2");
     const after = await take((l) => l.message === "after-restart", 5000);

@@ -43,12 +43,8 @@ describe("versions, env and secrets on a real Docker engine", () => {
     const base = agentImageTag();
     await buildTestImage(docker, V1, `FROM ${base}\nLABEL dev.armory.test-version=v1\nUSER root\nRUN echo v1 > /etc/test-version\nUSER agent\n`);
     await buildTestImage(docker, V2, `FROM ${base}\nLABEL dev.armory.test-version=v2\nUSER root\nRUN echo v2 > /etc/test-version\nUSER agent\n`);
-    // Its supervisor runs but its health probe never answers "ok".
-    await buildTestImage(
-      docker,
-      UNHEALTHY,
-      `FROM ${base}\nUSER root\nRUN mv /usr/local/bin/armory-supervisor /usr/local/bin/armory-supervisor.real && printf '#!/bin/sh\\nif [ "$1" = health ]; then echo "{\\\\"ok\\\\":false}"; exit 1; fi\\nexec /usr/local/bin/armory-supervisor.real "$@"\\n' > /usr/local/bin/armory-supervisor && chmod 755 /usr/local/bin/armory-supervisor\nUSER agent\n`,
-    );
+    // It runs, but its daemon never dials home (the command is not armoryd).
+    await buildTestImage(docker, UNHEALTHY, `FROM ${base}\nCMD ["/bin/sleep", "infinity"]\n`);
     // The engine refuses to start it: the session-store mount point is a file.
     await buildTestImage(docker, BROKEN_START, `FROM ${base}\nUSER root\nRUN rm -rf /home/agent/.claude && echo file > /home/agent/.claude\nUSER agent\n`);
 
@@ -191,7 +187,7 @@ describe("versions, env and secrets on a real Docker engine", () => {
     await expectTrpcError(caller.env.patch({ projectId, agentId: agent.id, set: { ARMORY_AGENT_ID: "x" } }), "BAD_REQUEST", /reserved/);
     expect(await containerOf(agent.id)).toBe(newId);
 
-    // An env the supervisor cannot start with (no bash on PATH) rolls back.
+    // An env the agent cannot work with (the Claude Code CLI is not on PATH: its daemon reports that) rolls back.
     await expectTrpcError(
       caller.env.patch({ projectId, agentId: agent.id, set: { PATH: "/nowhere" } }),
       "PRECONDITION_FAILED",

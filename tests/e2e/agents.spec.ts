@@ -181,8 +181,8 @@ test("create an agent, run it, stop and start it live, change its settings and r
     await expect(page.getByRole("tabpanel")).toContainText("The demo model is answering");
     await shot(page, "07-detail-chat");
     await tabs.getByRole("tab", { name: "Logs" }).click();
-    // The live log starts with the supervisor's ready line.
-    await expect(page.getByTestId("log-view")).toContainText('"event":"ready"');
+    // The live log starts with armoryd's start line.
+    await expect(page.getByTestId("log-view")).toContainText("armoryd: starting");
   });
 
   await test.step("Settings: change limits and the model; Restart required says why and re-creates", async () => {

@@ -29,10 +29,10 @@ export const writeContainerLog = (containerId: string, script: string) =>
 
 /**
  * A script that gets the container OOM-killed: it makes the container's own processes (init and
- * the supervisor) the OOM killer's first choice, then fills memory with `hogs` × `mb` MB.
+ * armoryd) the OOM killer's first choice, then fills memory with `hogs` × `mb` MB.
  */
 export const oomScript = (hogs = 4, mb = 60) =>
-  `echo 1000 > /proc/$(cat /tmp/armory-supervisor.pid)/oom_score_adj; echo 1000 > /proc/1/oom_score_adj;
+  `echo 1000 > /proc/$(pgrep -x armoryd)/oom_score_adj; echo 1000 > /proc/1/oom_score_adj;
 for i in $(seq 1 ${hogs}); do (x=$(head -c ${mb}m /dev/zero | tr "\\0" a); sleep 30) & done; wait`;
 
 /**

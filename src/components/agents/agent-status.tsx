@@ -8,6 +8,7 @@ import { Badge } from "@/components/ui/badge";
 import { useLiveConnection } from "@/lib/trpc/client";
 import { cn, timeAgo } from "@/lib/utils";
 import type { EngineState } from "@/server/api/routers/agent/schemas";
+import { isPreDaemonVersion } from "@/contracts/armoryd";
 
 const TONE_STYLE: Record<StateTone, { badge: string; dot: string }> = {
   green: {
@@ -64,10 +65,18 @@ export function AgentUptime({ agent }: { agent: Agent }) {
  * The agent's daemon (armoryd) while the container runs: "daemon connected" or, in amber,
  * "daemon disconnected" (chat, files and the terminal wait for it). Nothing for a stopped agent.
  */
-export function DaemonIndicator({ agent }: { agent: Pick<Agent, "observedState" | "daemon"> }) {
+export function DaemonIndicator({ agent }: { agent: Pick<Agent, "observedState" | "daemon" | "version"> }) {
   if (agent.observedState !== "running") return null;
   const up = agent.daemon.state === "connected";
   const since = agent.daemon.since;
+  if (!up && isPreDaemonVersion(agent.version)) {
+    return (
+      <span data-testid="daemon-state" data-state="none" title={`Image ${agent.version} has no daemon (armoryd): chat, files and the terminal need an update to the current image (Versions tab).`} className="inline-flex items-center gap-1 text-amber-700 dark:text-amber-300">
+        <span aria-hidden="true" className="size-1.5 rounded-full bg-amber-500" />
+        no daemon: update the image
+      </span>
+    );
+  }
   const title = up
     ? `armoryd${agent.daemon.agentVersion ? ` ${agent.daemon.agentVersion}` : ""} connected${since ? ` ${timeAgo(since)}` : ""}: chat, files and the terminal work`
     : `armoryd is not connected${since ? ` (since ${timeAgo(since)})` : ""}: chat, files and the terminal wait for it`;

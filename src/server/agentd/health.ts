@@ -28,9 +28,11 @@ export function daemonHealth(hub: DaemonHub, agentId: string, containerId: strin
   const heard = info.lastHeartbeatAt?.getTime() ?? info.connectedAt.getTime();
   if (now - heard > DEAD_AFTER_MS) return { ok: false, message: `the agent's daemon sent no heartbeat for ${seconds(now - heard)}` };
   const r = info.report;
+  if (!r) return { ok: false, message: "the agent's daemon has not reported yet" };
+  if (r.problems.length) return { ok: false, message: r.problems.join("; ") };
   return {
     ok: true,
-    message: r ? `armoryd answers (heartbeat ${seconds(now - heard)} ago; ${mb(r.rssBytes)} RSS, ${r.processes} Claude Code process${r.processes === 1 ? "" : "es"}, ${r.terminals} terminal${r.terminals === 1 ? "" : "s"})` : "armoryd answers",
+    message: `armoryd answers (heartbeat ${seconds(now - heard)} ago; ${mb(r.rssBytes)} RSS, ${r.processes} Claude Code process${r.processes === 1 ? "" : "es"}, ${r.terminals} terminal${r.terminals === 1 ? "" : "s"})`,
   };
 }
 

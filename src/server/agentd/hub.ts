@@ -360,7 +360,9 @@ export class DaemonHub {
     };
     conn.info = info;
     this.conns.set(conn.agentId, conn);
-    this.last.set(conn.agentId, { daemonId: hello.daemonId, seq: sameDaemon ? known!.seq : 0, info });
+    // A daemon this Armory has not seen is told to replay nothing (resumeAfter null); its next
+    // event follows the last one it made (those before belong to an earlier Armory).
+    this.last.set(conn.agentId, { daemonId: hello.daemonId, seq: sameDaemon ? known!.seq : hello.lastSeq, info });
     conn.send({ type: "welcome", protocol: PROTOCOL_VERSION, resumeAfter: sameDaemon ? known!.seq : null });
     this.log.info({ agentId: conn.agentId, daemonId: hello.daemonId, resumed: sameDaemon, agentVersion: hello.capabilities.agentVersion }, "armoryd connected");
     if (!sameDaemon) for (const l of this.daemonListeners) this.safe(() => l(info, known?.daemonId ?? null));

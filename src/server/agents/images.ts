@@ -1,8 +1,6 @@
 // The default agent image as the agent manager sees it: present, being built (with progress),
 // or missing (then a build starts in the background and the caller is told to come back).
-import type Docker from "dockerode";
-import { agentImageProgressPrinter, agentImageStatus, agentImageTag, ensureAgentImage } from "../runtime/docker/agent-image";
-import { engineUnavailable, isEngineUnreachable } from "../runtime/docker/client";
+import { agentImageProgressPrinter, agentImageTag, type AgentRuntime } from "../runtime";
 import { DomainError } from "../domain/errors";
 import type { Logger } from "../logger";
 import type { AgentImageProvider } from "./manager";
@@ -18,7 +16,7 @@ export class DefaultAgentImage implements AgentImageProvider {
   private building: Promise<string> | null = null;
 
   constructor(
-    private readonly docker: Docker,
+    private readonly runtime: AgentRuntime,
     private readonly log: Logger,
   ) {}
 
@@ -32,7 +30,7 @@ export class DefaultAgentImage implements AgentImageProvider {
       const tag = agentImageTag();
       try {
         // "stale": the image's Dockerfile or its daemon (armoryd) changed since it was built.
-        const current = await agentImageStatus(this.docker, { tag });
+        const current = await this.runtime.agentImageStatus(tag);
         if (current === "current") {
           this.status = { state: "present", message: null, percent: 100 };
           return tag;
@@ -40,12 +38,9 @@ export class DefaultAgentImage implements AgentImageProvider {
         this.status = { state: "building", message: "starting the agent image build", percent: 0 };
         this.log.info({ tag, reason: current }, "building the agent image; this takes a minute or two");
         const print = agentImageProgressPrinter((line) => this.log.info({ tag }, `agent image: ${line}`));
-        await ensureAgentImage({
-          docker: this.docker,
-          onProgress: (p) => {
-            this.status = { state: "building", message: p.message, percent: p.percent ?? this.status.percent };
-            print(p);
-          },
+        await this.runtime.buildAgentImage(tag, (p) => {
+          this.status = { state: "building", message: p.message, percent: p.percent ?? this.status.percent };
+          print(p);
         });
         this.status = { state: "present", message: null, percent: 100 };
         this.log.info({ tag }, "agent image ready");
@@ -67,13 +62,8 @@ export class DefaultAgentImage implements AgentImageProvider {
     const tag = agentImageTag();
     // Seen a moment ago: skip the engine round trip on the hot path of agent creation.
     if (this.status.state === "present" && Date.now() - this.presentCheckedAt < 30_000) return tag;
-    let exists: boolean;
-    try {
-      exists = (await agentImageStatus(this.docker, { tag })) !== "missing";
-    } catch (err) {
-      if (isEngineUnreachable(err)) throw engineUnavailable(err);
-      throw err;
-    }
+    // An unreachable engine: the runtime's PRECONDITION_FAILED error says so.
+    const exists = (await this.runtime.agentImageStatus(tag)) !== "missing";
     if (exists) {
       this.status = { state: "present", message: null, percent: 100 };
       this.presentCheckedAt = Date.now();

@@ -2,31 +2,13 @@
 // and this manager keeps them in step — through explicit operations, the Docker events stream
 // (observed state within a second) and a periodic reconcile (anything the stream missed).
 import { createHash } from "node:crypto";
-import type Docker from "dockerode";
 import type { AgentView } from "../api/routers/agent/schemas";
 import type { PrismaClient } from "../db";
 import type { Agent, Prisma } from "../db/generated/client";
-import { dockerError, engineMessage, engineUnavailable } from "../runtime/docker/client";
-import {
-  createAgentContainer,
-  ensureVolume,
-  imageExists,
-  inspectContainer,
-  LABELS,
-  listManagedContainers,
-  removeContainer,
-  removeVolume,
-  restartContainer,
-  startContainer,
-  stopContainer,
-  updateContainerLimits,
-  type ObservedContainer,
-  type AgentContainerSpec,
-} from "../runtime/docker/containers";
-import { DockerEventsFollower, type DockerContainerEvent } from "../runtime/docker/events";
+import { engineMessage, engineUnavailable, LABELS, type AgentContainerSpec, type AgentRuntime, type ContainerEvent, type EventsFollower, type ObservedContainer } from "../runtime";
+import { WORKSPACE_DIR } from "../../contracts/armoryd";
 import { AgentFileSystem } from "../files/agent-fs";
 import type { DaemonHub } from "../agentd/hub";
-import { WORKSPACE_ROOT } from "../files/paths";
 import { MASKED_VALUE } from "../domain/env";
 import { DomainError, notFound } from "../domain/errors";
 import type { Logger } from "../logger";
@@ -42,10 +24,10 @@ export interface AgentImageProvider {
 
 export interface AgentManagerOptions {
   prisma: PrismaClient;
-  docker: Docker;
+  runtime: AgentRuntime;
   log: Logger;
   images: AgentImageProvider;
-  /** Each project's own network (and its egress relay): src/server/runtime/docker/project-network.ts. */
+  /** Each project's own network (and its egress relay): AgentRuntime.projectNetworks. */
   networks: AgentNetworks;
   reconcileIntervalMs?: number;
   stopTimeoutSeconds?: number;
@@ -227,7 +209,7 @@ export class AgentManager {
   readonly bus = new AgentStatusBus();
   private readonly lock = new KeyedLock();
   private readonly observing = new Map<string, { dirty: boolean; done: Promise<void> }>();
-  private follower: DockerEventsFollower | null = null;
+  private follower: EventsFollower | null = null;
   private reconcileTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: AgentManagerOptions) {
@@ -238,8 +220,8 @@ export class AgentManager {
   private get prisma() {
     return this.opts.prisma;
   }
-  private get docker() {
-    return this.opts.docker;
+  private get runtime() {
+    return this.opts.runtime;
   }
 
   // ---------------------------------------------------------------- background work
@@ -247,7 +229,7 @@ export class AgentManager {
   /** Follows Docker events and reconciles periodically; call once per process. */
   startBackground(): void {
     if (this.follower) return;
-    this.follower = new DockerEventsFollower(this.docker, {
+    this.follower = this.runtime.followEvents({
       log: this.opts.log,
       onEvent: (e) => this.onDockerEvent(e),
       onEngineState: (state, reason) => {
@@ -278,7 +260,7 @@ export class AgentManager {
     await Promise.allSettled([...this.observing.values()].map((o) => o.done));
   }
 
-  private onDockerEvent(e: DockerContainerEvent): void {
+  private onDockerEvent(e: ContainerEvent): void {
     // exec_* events are chat turns and health probes: they don't change the container's state.
     if (e.action.startsWith("exec_")) return;
     const observe = e.agentId ? this.observe(e.agentId) : this.observeByContainer(e.containerId);
@@ -318,7 +300,7 @@ export class AgentManager {
   private async observeOnce(agentId: string, known?: ObservedContainer | null): Promise<void> {
     const row = await this.prisma.agent.findUnique({ where: { id: agentId }, select: { containerId: true } });
     if (!row?.containerId) return;
-    const observed = known !== undefined ? known : await inspectContainer(this.docker, row.containerId);
+    const observed = known !== undefined ? known : await this.runtime.inspectContainer(row.containerId);
     await this.record(agentId, row.containerId, observed);
   }
 
@@ -345,7 +327,7 @@ export class AgentManager {
 
   /** Brings every agent's observed state in line with Docker (start-up, reconnect, every 30 s). */
   async reconcileAll(): Promise<{ checked: number; missing: number }> {
-    const containers = await listManagedContainers(this.docker);
+    const containers = await this.runtime.listContainers();
     const agents = await this.prisma.agent.findMany({
       where: { containerId: { not: null } },
       select: { id: true, containerId: true, observedState: true },
@@ -443,17 +425,13 @@ export class AgentManager {
   // ---------------------------------------------------------------- operations
 
   private async requireEngine(): Promise<void> {
-    try {
-      await this.docker.ping();
-    } catch (err) {
-      throw engineUnavailable(err);
-    }
+    await this.runtime.ping();
     this.follower?.nudge();
   }
 
   private async resolveImage(templateImage: string): Promise<string> {
     if (templateImage === "default") return this.opts.images.ensureDefault();
-    if (!(await imageExists(this.docker, templateImage))) {
+    if (!(await this.runtime.imageExists(templateImage))) {
       throw new DomainError(
         "PRECONDITION_FAILED",
         `The image ${templateImage} is not on the Docker engine. Build or load it there first (docker build / docker load).`,
@@ -552,13 +530,13 @@ export class AgentManager {
   /** Creates a container from a prepared spec (re-making the agent network once if it vanished). */
   async createFromSpec(spec: AgentContainerSpec): Promise<string> {
     try {
-      return await createAgentContainer(this.docker, spec);
+      return await this.runtime.createContainer(spec);
     } catch (err) {
       // The network was removed behind our back: make it again, once.
       if (!(err instanceof DomainError && err.code === "NOT_FOUND" && /network/i.test(err.message))) throw err;
       this.opts.networks.invalidate(spec.projectId);
       await this.opts.networks.ensure(spec.projectId);
-      return createAgentContainer(this.docker, spec);
+      return this.runtime.createContainer(spec);
     }
   }
 
@@ -586,8 +564,8 @@ export class AgentManager {
     // Independent engine calls, done together: network, volumes, and the old container's removal.
     const [network] = await Promise.all([
       this.opts.networks.ensure(row.projectId),
-      ...volumes.map(([name, role]) => ensureVolume(this.docker, name, { ...volumeLabels, [LABELS.volumeRole]: role })),
-      row.containerId && !keepOld ? removeContainer(this.docker, row.containerId) : null,
+      ...volumes.map(([name, role]) => this.runtime.ensureVolume(name, { ...volumeLabels, [LABELS.volumeRole]: role })),
+      row.containerId && !keepOld ? this.runtime.removeContainer(row.containerId) : null,
     ]);
     const env = envOf(row.env);
     const configHash = agentConfigHash({ image: row.image, env, model: row.model, permissionMode: row.permissionMode });
@@ -617,9 +595,9 @@ export class AgentManager {
   /** Starts the container; when it no longer exists (or there is none), re-creates it once and starts that. */
   private async startOrRecreate(row: AgentRow, containerId: string | null): Promise<void> {
     let started = containerId;
-    if (!started || !(await startContainer(this.docker, started))) {
+    if (!started || !(await this.runtime.startContainer(started))) {
       started = await this.createContainer(row);
-      await startContainer(this.docker, started);
+      await this.runtime.startContainer(started);
     }
     await this.writePendingInstructions(row, started);
   }
@@ -635,13 +613,14 @@ export class AgentManager {
   private async writePendingInstructions(row: AgentRow, containerId: string): Promise<void> {
     const hub = this.opts.hub;
     if (row.pendingInstructions === null || !hub) return;
-    const path = `${WORKSPACE_ROOT}/CLAUDE.md`;
+    const path = `${WORKSPACE_DIR}/CLAUDE.md`;
     const files = new AgentFileSystem(hub, row.id, row.name);
     let outcome: "written" | "exists" = "written";
     try {
       await hub.waitFor(row.id, { timeoutMs: 30_000, containerId });
       const content = Buffer.from(row.pendingInstructions, "utf8");
-      await files.write({ root: WORKSPACE_ROOT, path, content, mode: 0o644, mtime: new Date(Math.floor(Date.now() / 1000) * 1000), createDirs: false, exclusive: true });
+      const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
+      await files.write({ root: WORKSPACE_DIR, path, content, mode: 0o644, mtime, createDirs: false, exclusive: true });
     } catch (err) {
       if (!(err instanceof DomainError && err.code === "CONFLICT" && /already exists/.test(err.message))) {
         this.opts.log.warn({ agentId: row.id, err: (err as Error).message }, "could not write the template's instructions to CLAUDE.md; trying again on the next start");
@@ -673,7 +652,7 @@ export class AgentManager {
       const observed = hints.justCreated
         ? ({ state: "created" } as Pick<ObservedContainer, "state">)
         : row.containerId
-          ? await inspectContainer(this.docker, row.containerId)
+          ? await this.runtime.inspectContainer(row.containerId)
           : null;
       if (observed?.state === "running" && !this.needsRecreate(row)) return; // already running: nothing to do
       const containerId =
@@ -691,7 +670,7 @@ export class AgentManager {
       const row = await this.row(projectId, agentId);
       await this.prisma.agent.update({ where: { id: agentId }, data: { desiredState: "stopped" } });
       if (row.containerId) {
-        await stopContainer(this.docker, row.containerId, this.opts.stopTimeoutSeconds ?? 10);
+        await this.runtime.stopContainer(row.containerId, this.opts.stopTimeoutSeconds ?? 10);
         await this.observeOnce(agentId);
       }
     });
@@ -700,7 +679,7 @@ export class AgentManager {
 
   async restart(projectId: string, agentId: string): Promise<AgentView> {
     const row = await this.row(projectId, agentId);
-    const observed = row.containerId ? await inspectContainer(this.docker, row.containerId) : null;
+    const observed = row.containerId ? await this.runtime.inspectContainer(row.containerId) : null;
     // A container that isn't running (or needs re-creating) is simply started.
     if (!observed || observed.state !== "running" || this.needsRecreate(row)) {
       if (observed?.state === "running") await this.stop(projectId, agentId);
@@ -708,7 +687,7 @@ export class AgentManager {
     }
     await this.lock.run(agentId, async () => {
       await this.prisma.agent.update({ where: { id: agentId }, data: { desiredState: "running" } });
-      if (!(await restartContainer(this.docker, row.containerId!, this.opts.stopTimeoutSeconds ?? 10))) {
+      if (!(await this.runtime.restartContainer(row.containerId!, this.opts.stopTimeoutSeconds ?? 10))) {
         await this.startOrRecreate(await this.row(projectId, agentId), null); // removed behind our back: re-create it
       }
       await this.observeOnce(agentId);
@@ -744,7 +723,7 @@ export class AgentManager {
       if (limitsChanged && row.containerId) {
         // Limits apply to the live container at once; the rest waits for the next (re)start.
         try {
-          await updateContainerLimits(this.docker, row.containerId, row);
+          await this.runtime.updateContainerLimits(row.containerId, row);
         } catch (err) {
           // Engine down: the new limits are stored and apply when the container is next created.
           if (err instanceof DomainError && err.code === "PRECONDITION_FAILED") return;
@@ -770,19 +749,14 @@ export class AgentManager {
   }
 
   private async removeDockerObjects(row: AgentRow, keepVolumes: boolean): Promise<void> {
-    if (row.containerId) await removeContainer(this.docker, row.containerId);
+    if (row.containerId) await this.runtime.removeContainer(row.containerId);
     else {
       // A create that failed half-way may have left a container without recording it.
-      const leftovers = await this.docker
-        .listContainers({ all: true, filters: { label: [`${LABELS.agentId}=${row.id}`] } })
-        .catch((err: unknown) => {
-          throw dockerError(err, "list containers");
-        });
-      for (const c of leftovers) await removeContainer(this.docker, c.Id);
+      for (const id of (await this.runtime.listContainers({ agentId: row.id })).keys()) await this.runtime.removeContainer(id);
     }
     if (!keepVolumes) {
       for (const name of [row.workspaceVolume, row.sessionVolume, ...this.extraVolumes(row).map((v) => v.name)]) {
-        await removeVolume(this.docker, name);
+        await this.runtime.removeVolume(name);
       }
     }
   }

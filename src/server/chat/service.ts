@@ -4,10 +4,9 @@
 // numbered event and fans it out. Every way a turn can end — result, interrupt, container stopped
 // or OOM-killed, CLI crash, unknown resumed session, timeout, Armory stopping — ends it with one
 // persisted terminal event, and the session stays usable for the next message.
-import type Docker from "dockerode";
 import type { Config } from "../config";
 import type { PrismaClient } from "../db";
-import { inspectContainer } from "../runtime/docker/containers";
+import type { AgentRuntime } from "../runtime";
 import { DomainError, notFound } from "../domain/errors";
 import type { ModelGateway } from "../gateway/gateway";
 import type { Logger } from "../logger";
@@ -17,6 +16,7 @@ import { ChatEventBus } from "./bus";
 import { composeSystemPrompt, loadSoul } from "./prompt";
 import { ClaudeProcess, type ProcessLine } from "./runner";
 import type { DaemonHub } from "../agentd/hub";
+import { isPreDaemonVersion } from "../../contracts/armoryd";
 import { ChatStore, titleFor, type ChatEventRecord } from "./store";
 import { classifyLostTurn } from "./turn-end";
 import type { ChatSession, Prisma } from "../db/generated/client";
@@ -34,7 +34,8 @@ export const TERMINAL_EVENTS = ["run_completed", "run_failed", "run_interrupted"
 
 export interface ChatServiceOptions {
   prisma: PrismaClient;
-  docker: Docker;
+  /** The engine: only asked why a turn's process ended (and whether a container runs when its daemon is not connected). */
+  runtime: AgentRuntime;
   /** The agent daemons: every Claude Code process runs in the agent's armoryd. */
   hub: DaemonHub;
   log: Logger;
@@ -224,7 +225,7 @@ export class ChatService {
     const daemon = this.opts.hub.info(agent.id);
     const daemonHere = !!agent.containerId && daemon?.state === "connected" && (!daemon.containerId || daemon.containerId === agent.containerId);
     if (!warmUsable && !daemonHere) {
-      const observed = agent.containerId ? await inspectContainer(this.opts.docker, agent.containerId).catch(() => null) : null;
+      const observed = agent.containerId ? await this.opts.runtime.inspectContainer(agent.containerId).catch(() => null) : null;
       if (!agent.containerId || !observed || observed.state !== "running") {
         const state = observed ? observed.detail ?? observed.state : "no container";
         return fail(`The agent ${agent.name} is not running (${state}). Start it, then send the message again.`, "agent_not_running");
@@ -235,8 +236,11 @@ export class ChatService {
         await this.opts.gateway.agentEnv(agent.id).catch(() => {});
         await this.opts.hub.waitFor(agent.id, { timeoutMs: DAEMON_WAIT_MS, containerId: agent.containerId });
       } catch {
+        const tag = agent.image.slice(agent.image.lastIndexOf(":") + 1);
         return fail(
-          `The agent ${agent.name} is running but its daemon (armoryd) has not connected to Armory within ${DAEMON_WAIT_MS / 1000} s. Restart the agent; if it persists, re-create it with the current image.`,
+          isPreDaemonVersion(tag)
+            ? `The agent ${agent.name} runs image ${tag}, which has no daemon (armoryd): update it to the current image on its Versions tab (a safe re-create that keeps its files and conversations), then send the message again.`
+            : `The agent ${agent.name} is running but its daemon (armoryd) has not connected to Armory within ${DAEMON_WAIT_MS / 1000} s. Restart the agent; if it persists, update it to the current image.`,
           "daemon_unavailable",
         );
       }
@@ -394,7 +398,7 @@ export class ChatService {
     void this.dropWarm(turn.sessionId);
     const { exitCode, oomKilled, daemonLost } = await proc.exited;
     let inspectError: unknown;
-    const after = await inspectContainer(this.opts.docker, containerId).catch((err: unknown) => {
+    const after = await this.opts.runtime.inspectContainer(containerId).catch((err: unknown) => {
       inspectError = err ?? new Error("inspect failed");
       return null;
     });

@@ -1,8 +1,7 @@
 // Why a turn ended without a result, from what Armory could find out afterwards: the container's
 // state, the process's exit code, or that the Docker engine itself could not be asked (it went
 // away during the turn: that is not a removed container).
-import type { ObservedContainer } from "../runtime/docker/containers";
-import { isEngineUnreachable } from "../runtime/docker/client";
+import { isEngineUnreachable, type ObservedContainer } from "../runtime";
 import { DomainError } from "../domain/errors";
 
 export interface LostTurn {

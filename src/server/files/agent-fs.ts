@@ -57,6 +57,14 @@ export function agentNotRunning(agentName: string): DomainError {
   return new DomainError("PRECONDITION_FAILED", `Agent ${agentName} is not running: start it to work with its files.`);
 }
 
+/** The error for a running agent whose daemon cannot be asked (not connected yet, or an image without one). */
+export function daemonUnavailable(agentName: string): DomainError {
+  return new DomainError(
+    "PRECONDITION_FAILED",
+    `Agent ${agentName}'s daemon (armoryd) is not connected: it is starting, restarting, or the agent runs an image without one (update it on its Versions tab).`,
+  );
+}
+
 /** The 4xx (or 502) for a file operation the daemon refused. `requested` is the caller's path. */
 export function fileError(op: FileOp, requested: string, e: DaemonError, onTooLarge?: (size: number) => DomainError): DomainError {
   const verb = VERB[op];
@@ -123,7 +131,7 @@ export class AgentFileSystem {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof DaemonUnavailableError) throw agentNotRunning(this.agentName);
+      if (err instanceof DaemonUnavailableError) throw daemonUnavailable(this.agentName);
       if (err instanceof DaemonRequestError) throw fileError(op, requested, err.error, onTooLarge);
       throw err;
     }

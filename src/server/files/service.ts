@@ -121,7 +121,7 @@ export class AgentFiles {
       select: { name: true, containerId: true, observedState: true },
     });
     if (!row) throw notFound("Agent");
-    if (!row.containerId || row.observedState === "missing") throw agentNotRunning(row.name);
+    if (!row.containerId || row.observedState !== "running") throw agentNotRunning(row.name);
     return new AgentFileSystem(this.opts.hub, ref.agentId, row.name);
   }
 

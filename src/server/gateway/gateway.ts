@@ -17,11 +17,8 @@
 // address for the relays to forward to (Armory in a container on the uplink network).
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
-import type Docker from "dockerode";
 import type { Config } from "../config";
 import type { PrismaClient } from "../db";
-import { ensureNetwork } from "../runtime/docker/containers";
-import { dockerError } from "../runtime/docker/client";
 import { DomainError } from "../domain/errors";
 import { httpServerOptions } from "../http-boundary";
 import type { Logger } from "../logger";
@@ -30,7 +27,7 @@ import { LineSplitter } from "../streams/ndjson";
 import { readJsonBody, serveDemoMessages, type MessagesRequest } from "./demo-model";
 import { checkedAddress, HOP_HEADER, postUpstream, UpstreamRefused, type Listener, type UpstreamFailure, type UpstreamResponse } from "./upstream";
 import { EgressProxy } from "./egress";
-import { RELAY_ALIAS, RELAY_PORT } from "../runtime/docker/project-network";
+import { RELAY_ALIAS, RELAY_PORT, type AgentRuntime } from "../runtime";
 import { AGENTD_PATH, ENV_AGENT_TOKEN, ENV_DAEMON_URL } from "../../contracts/armoryd";
 
 export const GATEWAY_PATH = "/api/gateway/anthropic";
@@ -40,7 +37,7 @@ export interface GatewayOptions {
   prisma: PrismaClient;
   config: Config;
   log: Logger;
-  docker: Docker;
+  runtime: AgentRuntime;
   /** Armory's signing secret: agent tokens are derived from it (so they never need storing). */
   secret: string;
   /** Where a template's provider key is read from (a project or agent secret). */
@@ -233,15 +230,9 @@ export class ModelGateway {
   }
 
   private async listen(): Promise<string> {
-    const { config, docker, log } = this.opts;
-    await ensureNetwork(docker, config.agentNetwork);
-    let info: Docker.NetworkInspectInfo;
-    try {
-      info = (await docker.getNetwork(config.agentNetwork).inspect()) as Docker.NetworkInspectInfo;
-    } catch (err) {
-      throw dockerError(err, `inspect network ${config.agentNetwork}`);
-    }
-    const host = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
+    const { config, runtime, log } = this.opts;
+    await runtime.ensureNetwork(config.agentNetwork);
+    const host = (await runtime.inspectNetwork(config.agentNetwork)).gateway;
     if (!host) throw new Error(`The Docker network ${config.agentNetwork} has no gateway address; set ARMORY_GATEWAY_URL.`);
     const wildcard = config.bindAddress === "0.0.0.0" || config.bindAddress === "::";
     const port = config.gateway.port ?? config.port;

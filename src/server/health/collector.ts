@@ -2,18 +2,16 @@
 // as the status bus reports agents starting and stopping. It keeps a ring buffer of recent
 // samples per agent so health.summary, health.stats and the charts answer from memory at once
 // (Docker's own stats call samples for about a second).
-import type Docker from "dockerode";
 import type { AgentStatusBus } from "../agents/status-bus";
 import type { PrismaClient } from "../db";
-import { engineMessage } from "../runtime/docker/client";
-import { streamContainerStats, type ResourceSample, type StatsStreamHandle } from "../runtime/docker/stats";
+import { engineMessage, type AgentRuntime, type ResourceSample, type StatsStreamHandle } from "../runtime";
 import type { Logger } from "../logger";
 import { listenerStream } from "../streams/listener-stream";
 
 export type { ResourceSample };
 
 export interface StatsCollectorOptions {
-  docker: Docker;
+  runtime: AgentRuntime;
   prisma: PrismaClient;
   bus: AgentStatusBus;
   log: Logger;
@@ -133,7 +131,7 @@ export class StatsCollector {
     const generation = ++t.generation;
     const containerId = t.containerId!;
     try {
-      const handle = await streamContainerStats(this.opts.docker, containerId, (s) => this.add(t, s));
+      const handle = await this.opts.runtime.streamStats(containerId, (s) => this.add(t, s));
       if (generation !== t.generation || !this.unwatch) {
         handle.stop();
         return;

@@ -3,13 +3,11 @@
 // failed health checks restart the agent with exponential back-off up to a cap; repeated
 // restarts are reported as a crash loop (never hidden), and every crash, restart and reason goes
 // into the agent's activity log. Uses only the agent manager's public methods.
-import type Docker from "dockerode";
 import type { AgentView } from "../api/routers/agent/schemas";
 import type { AgentManager } from "../agents/manager";
 import type { PrismaClient } from "../db";
 import type { Prisma } from "../db/generated/client";
-import { engineMessage } from "../runtime/docker/client";
-import { inspectContainer } from "../runtime/docker/containers";
+import { engineMessage, type AgentRuntime } from "../runtime";
 import { daemonHealth } from "../agentd/health";
 import type { DaemonHub } from "../agentd/hub";
 import type { Logger } from "../logger";
@@ -79,7 +77,7 @@ export interface HealthFacts {
 
 export interface HealthMonitorOptions {
   prisma: PrismaClient;
-  docker: Docker;
+  runtime: AgentRuntime;
   /** The agent daemons: an agent is healthy while its armoryd is connected and its heartbeat fresh. */
   hub: DaemonHub;
   agents: AgentManager;
@@ -231,7 +229,7 @@ export class HealthMonitor {
     if (!now || now.desiredState !== "running" || !this.unwatch) return;
     if (await this.runningAgain(now.containerId, a.finishedAt)) return;
     // Removed (docker rm -f) rather than crashed: a deliberate act, shown as missing; Start re-creates it.
-    if (now.containerId && (await inspectContainer(this.opts.docker, now.containerId).catch(() => undefined)) === null) return;
+    if (now.containerId && (await this.opts.runtime.inspectContainer(now.containerId).catch(() => undefined)) === null) return;
     // Already handled (e.g. by this process before Armory restarted): an entry since the crash.
     const seen = await this.prisma.agentActivity.findFirst({
       where: { agentId: a.id, kind: { in: ["crashed", "oom"] }, createdAt: { gte: a.finishedAt! } },
@@ -255,7 +253,7 @@ export class HealthMonitor {
   /** Docker says the container runs again, started after `since` (someone restarted it meanwhile). */
   private async runningAgain(containerId: string | null, since: Date | null): Promise<boolean> {
     if (!containerId) return false;
-    const c = await inspectContainer(this.opts.docker, containerId).catch(() => null);
+    const c = await this.opts.runtime.inspectContainer(containerId).catch(() => null);
     return c?.state === "running" && (!since || !c.startedAt || c.startedAt >= since);
   }
 

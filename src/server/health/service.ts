@@ -3,7 +3,7 @@
 // with recent samples and its activity log, and stats snapshots.
 import type { PrismaClient } from "../db";
 import { Prisma } from "../db/generated/client";
-import { agentLabels } from "../runtime/docker/containers";
+import { agentLabels } from "../runtime";
 import { notFound } from "../domain/errors";
 import type { StatsCollector } from "./collector";
 import type { HealthMonitor } from "./monitor";

@@ -4,16 +4,15 @@
 // across container restarts and re-creations (it re-opens the new container's log after the last
 // line it delivered).
 import { EventEmitter } from "node:events";
-import type Docker from "dockerode";
 import type { AgentStatusBus } from "../agents/status-bus";
 import type { PrismaClient } from "../db";
-import { compareRawTime, followContainerLogs, sinceAfter, tailContainerLogs, type LogLine as ContainerLogLine } from "../runtime/docker/logs";
+import { compareRawTime, type AgentRuntime, type LogLine as ContainerLogLine } from "../runtime";
 import { notFound } from "../domain/errors";
 import type { Logger } from "../logger";
 
 export interface LogLine {
   timestamp: Date;
-  /** Docker's nanosecond time for container lines (for resuming without duplicates); "" for Armory's. */
+  /** The engine's nanosecond time for container lines (for resuming without duplicates); "" for Armory's. */
   rawTime: string;
   stream: "stdout" | "stderr" | "armory";
   message: string;
@@ -108,7 +107,7 @@ export class LogService {
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly docker: Docker,
+    private readonly runtime: AgentRuntime,
     private readonly bus: AgentStatusBus,
     /** How long a follower waits for news about a stopped agent before looking again. */
     private readonly idleRecheckMs = 3000,
@@ -177,7 +176,7 @@ export class LogService {
     const row = await this.container(agentId);
     if (!row) throw notFound("Agent");
     const [output, armory] = await Promise.all([
-      row.containerId ? tailContainerLogs(this.docker, row.containerId, lines) : Promise.resolve<ContainerLogLine[]>([]),
+      row.containerId ? this.runtime.tailLogs(row.containerId, lines) : Promise.resolve<ContainerLogLine[]>([]),
       this.armoryTail(agentId, lines),
     ]);
     return [...output, ...armory].sort(byTime).slice(-lines);
@@ -280,7 +279,7 @@ export class LogService {
         const row = await this.container(agentId);
         if (!row) return;
         if (row.containerId) {
-          const lines = followContainerLogs(this.docker, row.containerId, { since: last ? sinceAfter(last) : from.startedSince }, signal);
+          const lines = this.runtime.followLogs(row.containerId, { since: last ? this.runtime.logSinceAfter(last) : from.startedSince }, signal);
           for await (const line of lines) {
             if (last && line.rawTime && compareRawTime(line.rawTime, last) <= 0) continue; // already delivered
             if (line.rawTime) last = line.rawTime;

@@ -2,7 +2,7 @@
 // grants (allowed_images globs) plug in here.
 import picomatch from "picomatch";
 import { DomainError } from "../domain/errors";
-import { imageRepository } from "../runtime/docker/versions";
+import { imageRepository } from "../runtime";
 
 export interface ImagePolicyInput {
   projectId: string;

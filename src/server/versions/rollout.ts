@@ -6,20 +6,10 @@
 // kept as an AgentUpdate row and streamed step by step to version.onUpdate subscribers.
 import { EventEmitter, on } from "node:events";
 import { randomBytes } from "node:crypto";
-import type Docker from "dockerode";
 import type { AgentImageProvider, AgentManager, AgentRow } from "../agents/manager";
 import type { PrismaClient } from "../db";
 import type { Prisma } from "../db/generated/client";
-import { engineMessage, engineUnavailable } from "../runtime/docker/client";
-import {
-  containerName,
-  imageExists,
-  inspectContainer,
-  removeContainer,
-  startContainer,
-  stopContainer,
-} from "../runtime/docker/containers";
-import { containerLogTail, listRepositoryTags, renameContainer, imageRepository } from "../runtime/docker/versions";
+import { containerName, engineMessage, imageRepository, type AgentRuntime } from "../runtime";
 import { daemonHealth } from "../agentd/health";
 import type { DaemonHub } from "../agentd/hub";
 import { envNameProblem, MASKED_VALUE } from "../domain/env";
@@ -59,9 +49,9 @@ export interface UpdateRecord {
 
 export interface RolloutsOptions {
   prisma: PrismaClient;
+  runtime: AgentRuntime;
   /** The agent daemons: a new container is healthy once its armoryd dialled home and reports. */
   hub: DaemonHub;
-  docker: Docker;
   log: Logger;
   agents: AgentManager;
   images: AgentImageProvider;
@@ -143,8 +133,8 @@ export class Rollouts {
     this.events.setMaxListeners(0);
   }
 
-  private get docker() {
-    return this.opts.docker;
+  private get runtime() {
+    return this.opts.runtime;
   }
   private get prisma() {
     return this.opts.prisma;
@@ -168,7 +158,7 @@ export class Rollouts {
     const local = new Map<string, { createdAt: Date; sizeBytes: number }>();
     try {
       for (const repo of repos) {
-        for (const t of await listRepositoryTags(this.docker, repo)) local.set(t.image, { createdAt: t.createdAt, sizeBytes: t.sizeBytes });
+        for (const t of await this.runtime.listImageTags(repo)) local.set(t.image, { createdAt: t.createdAt, sizeBytes: t.sizeBytes });
       }
     } catch (err) {
       engineError = err instanceof DomainError ? err.message : engineMessage(err);
@@ -358,12 +348,8 @@ export class Rollouts {
     const target = change(current);
 
     emit("pulling", `checking the image ${target.image}`);
-    try {
-      await this.docker.ping();
-    } catch (err) {
-      fail("pulling", engineUnavailable(err));
-    }
-    if (!(await imageExists(this.docker, target.image).catch((err: unknown) => fail("pulling", err)))) {
+    await this.runtime.ping().catch((err: unknown) => fail("pulling", err));
+    if (!(await this.runtime.imageExists(target.image).catch((err: unknown) => fail("pulling", err)))) {
       fail(
         "pulling",
         new DomainError(
@@ -373,7 +359,7 @@ export class Rollouts {
       );
     }
 
-    const old = current.containerId ? await inspectContainer(this.docker, current.containerId).catch((err: unknown) => fail("pulling", err)) : null;
+    const old = current.containerId ? await this.runtime.inspectContainer(current.containerId).catch((err: unknown) => fail("pulling", err)) : null;
     const oldRunning = old?.state === "running";
 
     emit("creating", `creating the new container beside the ${oldRunning ? "running" : old ? old.state : "missing"} one`);
@@ -391,17 +377,17 @@ export class Rollouts {
 
       if (oldRunning) {
         emit("starting", "starting the new container");
-        if (!(await startContainer(this.docker, newId))) throw new DomainError("ENGINE_ERROR", "The new container vanished before it started.");
+        if (!(await this.runtime.startContainer(newId))) throw new DomainError("ENGINE_ERROR", "The new container vanished before it started.");
         emit("health-check", `waiting up to ${Math.round(this.opts.healthTimeoutMs / 1000)} s for the new container's daemon (armoryd) to dial home`);
         await this.waitHealthy(agentId, newId!, redact);
       }
 
       emit("switching", oldRunning ? "stopping the old container and switching to the new one" : "switching to the new container");
       if (old && oldRunning) {
-        await stopContainer(this.docker, old.id, this.opts.stopTimeoutSeconds ?? 10);
+        await this.runtime.stopContainer(old.id, this.opts.stopTimeoutSeconds ?? 10);
         oldStopped = true;
       }
-      const observed = await inspectContainer(this.docker, newId);
+      const observed = await this.runtime.inspectContainer(newId);
       await this.prisma.agent.update({
         where: { id: agentId },
         data: {
@@ -422,22 +408,32 @@ export class Rollouts {
       switched = true;
     } catch (err) {
       // Undo: the new container goes, the old one stays (started again if we had stopped it).
-      if (newId && !switched) await removeContainer(this.docker, newId).catch((e: unknown) => this.opts.log.warn({ err: engineMessage(e) }, "could not remove the new container"));
-      if (oldStopped && old && !switched) await startContainer(this.docker, old.id).catch(() => false);
+      if (newId && !switched) await this.runtime.removeContainer(newId).catch((e: unknown) => this.opts.log.warn({ err: engineMessage(e) }, "could not remove the new container"));
+      if (oldStopped && old && !switched) await this.runtime.startContainer(old.id).catch(() => false);
       if (err instanceof RolloutFailed) throw err;
       fail(phase, err);
     }
 
     // Past the switch: the new container is the agent's. Clearing up the old one can only warn.
     if (old) {
-      await removeContainer(this.docker, old.id).catch((err: unknown) =>
+      await this.runtime.removeContainer(old.id).catch((err: unknown) =>
         this.opts.log.warn({ agentId, err: engineMessage(err) }, "could not remove the previous container"),
       );
     }
-    await renameContainer(this.docker, newId!, finalName).catch((err: unknown) =>
+    await this.runtime.renameContainer(newId!, finalName).catch((err: unknown) =>
       this.opts.log.warn({ agentId, err: engineMessage(err) }, "could not rename the new container"),
     );
     emit("done", oldRunning ? `running ${target.image}` : `switched to ${target.image}; it starts with the agent`);
+  }
+
+  /** The last lines a container wrote (stdout and stderr), for saying why it stopped; "" when they cannot be read. */
+  private async lastOutput(id: string, lines = 5): Promise<string> {
+    const tail = await this.runtime.tailLogs(id, lines).catch(() => []);
+    return tail
+      .map((l) => l.message)
+      .join("\n")
+      .trim()
+      .slice(-800);
   }
 
   /**
@@ -452,9 +448,9 @@ export class Rollouts {
       const health = daemonHealth(this.opts.hub, agentId, id);
       if (health.ok) return;
       last = redact(health.message);
-      const state = await inspectContainer(this.docker, id);
+      const state = await this.runtime.inspectContainer(id);
       if (!state || (state.state !== "running" && state.state !== "created" && state.state !== "restarting")) {
-        const tail = redact(await containerLogTail(this.docker, id));
+        const tail = redact(await this.lastOutput(id));
         throw new DomainError(
           "PRECONDITION_FAILED",
           `The new container stopped before it became healthy (${state?.detail ?? "removed"})${tail ? `; its last output: ${tail}` : ""}.`,

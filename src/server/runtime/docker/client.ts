@@ -5,6 +5,7 @@ import https from "node:https";
 import Docker from "dockerode";
 import { DomainError } from "../../domain/errors";
 import { metrics } from "../../metrics";
+import { describeEndpoint, dockerodeOptions, parseEngineEndpoint, type EngineEndpoint } from "./host";
 
 export type { Docker };
 
@@ -35,26 +36,29 @@ interface PooledModem {
   dial(options: DialOptions, callback: unknown): unknown;
 }
 
+/** The engine `dockerHost` (or DOCKER_HOST) names, with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH from the environment. */
+function endpointOf(dockerHost: string | undefined): EngineEndpoint {
+  return parseEngineEndpoint({ DOCKER_HOST: dockerHost, DOCKER_TLS_VERIFY: process.env.DOCKER_TLS_VERIFY, DOCKER_CERT_PATH: process.env.DOCKER_CERT_PATH });
+}
+
 /**
- * DOCKER_HOST (unix://, tcp://, http(s)://) or the local socket. Engine calls go through a bounded
- * pool (`maxSockets` at once, the rest queue), so a burst of calls never opens hundreds of
- * sockets (EAGAIN on the engine's socket); streaming calls use a pool of their own, so open
- * streams never starve ordinary calls.
+ * A client of the engine `target` names (an endpoint, or a DOCKER_HOST string; default: the
+ * environment's DOCKER_HOST, else the local socket). Engine calls go through a bounded pool
+ * (`maxSockets` at once, the rest queue), so a burst of calls never opens hundreds of sockets
+ * (EAGAIN on the engine's socket); streaming calls use a pool of their own, so open streams
+ * never starve ordinary calls. (Over ssh:// every call has its own SSH channel; the pools do not apply.)
  */
-export function createDockerClient(dockerHost = process.env.DOCKER_HOST, maxSockets = DOCKER_MAX_SOCKETS): Docker {
-  const secure = !!dockerHost && /^https:/.test(dockerHost);
+export function createDockerClient(target: EngineEndpoint | string | undefined = process.env.DOCKER_HOST, maxSockets = DOCKER_MAX_SOCKETS): Docker {
+  const endpoint = typeof target === "object" ? target : endpointOf(target);
+  const secure = endpoint.kind === "tcp" && !!endpoint.tls;
   const Agent = secure ? https.Agent : http.Agent;
   const agents: DockerAgents = {
     calls: new Agent({ keepAlive: true, maxSockets, maxFreeSockets: Math.min(maxSockets, 8) }),
     streams: new Agent({ keepAlive: false }),
   };
-  let docker: Docker;
-  if (!dockerHost) docker = new Docker({ socketPath: "/var/run/docker.sock" });
-  else if (dockerHost.startsWith("unix://")) docker = new Docker({ socketPath: dockerHost.slice("unix://".length) });
-  else {
-    const url = new URL(dockerHost.replace(/^tcp:/, "http:"));
-    docker = new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: secure ? "https" : "http" });
-  }
+  const docker = new Docker(dockerodeOptions(endpoint, { SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK }));
+  engineOf.set(docker, endpoint);
+  if (endpoint.kind === "ssh") return docker;
   // docker-modem reads `modem.agent` synchronously while building each request: pick the pool per call.
   const modem = docker.modem as unknown as PooledModem;
   const dial = modem.dial.bind(modem);
@@ -71,8 +75,17 @@ export function createDockerClient(dockerHost = process.env.DOCKER_HOST, maxSock
   return docker;
 }
 
-export function describeEngine(dockerHost = process.env.DOCKER_HOST): string {
-  return dockerHost ?? "unix:///var/run/docker.sock";
+const engineOf = new WeakMap<Docker, EngineEndpoint>();
+
+/** Where the engine is, without credentials: of `docker` (a client made here) or of the environment's DOCKER_HOST. */
+export function describeEngine(docker?: Docker): string {
+  const known = docker && engineOf.get(docker);
+  if (known) return describeEndpoint(known);
+  try {
+    return describeEndpoint(endpointOf(process.env.DOCKER_HOST));
+  } catch {
+    return process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+  }
 }
 
 interface DockerodeError {
@@ -99,12 +112,10 @@ export function statusOf(err: unknown): number | undefined {
   return (err as DockerodeError | undefined)?.statusCode;
 }
 
-export function engineUnavailable(err?: unknown): DomainError {
+/** `where`: the engine's description (default: the environment's DOCKER_HOST). */
+export function engineUnavailable(err?: unknown, where = describeEngine()): DomainError {
   const why = err ? ` (${(err as DockerodeError).code ?? engineMessage(err)})` : "";
-  return new DomainError(
-    "PRECONDITION_FAILED",
-    `The Docker engine is not reachable at ${describeEngine()}${why}. Start Docker (or fix DOCKER_HOST) and try again.`,
-  );
+  return new DomainError("PRECONDITION_FAILED", `The Docker engine is not reachable at ${where}${why}. Start Docker (or fix DOCKER_HOST) and try again.`);
 }
 
 /** Turns an engine failure during `action` into a DomainError with a message a person can act on. */

@@ -1,7 +1,13 @@
 // Agent containers: the hardened create spec, lifecycle calls that treat "already in that state"
 // as success, and inspection mapped to Armory's observed states.
 import type Docker from "dockerode";
+import { AGENT_GID, AGENT_UID, AGENT_USER, CLAUDE_CONFIG_DIR, HOME_DIR, WORKSPACE_DIR } from "../../../contracts/armoryd";
+import type { AgentContainerSpec, ObservedContainer, ObservedState } from "../port";
 import { dockerError, statusOf } from "./client";
+
+export type { AgentContainerSpec, ObservedContainer, ObservedState };
+// The container contract (uid, gid, paths) is src/contracts/armoryd.ts; re-exported for the modules that still import it from here.
+export { AGENT_UID, WORKSPACE_DIR };
 
 export const LABELS = {
   managed: "dev.armory.managed",
@@ -12,11 +18,6 @@ export const LABELS = {
   configHash: "dev.armory.config-hash",
   volumeRole: "dev.armory.volume",
 } as const;
-
-export const AGENT_UID = 1000;
-export const WORKSPACE_DIR = "/workspace";
-export const SESSION_DIR = "/home/agent/.claude";
-export const HOME_DIR = "/home/agent";
 
 /**
  * Writable places on the read-only root: tmpfs (in the container's memory limit) for /tmp and
@@ -34,32 +35,8 @@ export const HARDENED_HOST_CONFIG = {
 
 export const AGENT_TMPFS: Record<string, string> = {
   "/tmp": "rw,nosuid,nodev,exec,mode=1777",
-  [HOME_DIR]: `rw,nosuid,nodev,exec,uid=${AGENT_UID},gid=${AGENT_UID},mode=0755`,
+  [HOME_DIR]: `rw,nosuid,nodev,exec,uid=${AGENT_UID},gid=${AGENT_GID},mode=0755`,
 };
-
-export interface AgentContainerSpec {
-  agentId: string;
-  projectId: string;
-  agentName: string;
-  templateName: string;
-  image: string;
-  version: string;
-  configHash: string;
-  env: Record<string, string>;
-  /** Env Armory adds on top (model gateway URL and token, secrets); wins over env. */
-  extraEnv?: Record<string, string>;
-  memoryMb: number;
-  cpus: number;
-  pidsLimit: number;
-  workspaceVolume: string;
-  sessionVolume: string;
-  extraVolumes?: { name: string; mountPath: string }[];
-  network: string;
-  /** Decrypted secrets (src/server/secrets), added to `env` and overriding it; never logged. */
-  secretEnv?: Record<string, string>;
-  /** Another container name than the agent's own (a safe re-create's new container, until it takes over). */
-  name?: string;
-}
 
 export function containerName(agentName: string, agentId: string): string {
   return `armory-${agentName}-${agentId.slice(0, 8)}`;
@@ -85,7 +62,7 @@ export function agentContainerOptions(spec: AgentContainerSpec): Docker.Containe
   return {
     name: spec.name ?? containerName(spec.agentName, spec.agentId),
     Image: spec.image,
-    User: `${AGENT_UID}:${AGENT_UID}`,
+    User: AGENT_USER,
     WorkingDir: WORKSPACE_DIR,
     // Gateway env last: an agent's own env or secrets cannot point it at another model endpoint.
     Env: Object.entries({ ...spec.env, ...spec.secretEnv, ...spec.extraEnv }).map(([k, v]) => `${k}=${v}`),
@@ -108,7 +85,7 @@ export function agentContainerOptions(spec: AgentContainerSpec): Docker.Containe
       RestartPolicy: { Name: "no" }, // Armory decides about restarts
       Mounts: [
         { Type: "volume", Source: spec.workspaceVolume, Target: WORKSPACE_DIR },
-        { Type: "volume", Source: spec.sessionVolume, Target: SESSION_DIR },
+        { Type: "volume", Source: spec.sessionVolume, Target: CLAUDE_CONFIG_DIR },
         ...(spec.extraVolumes ?? []).map((v) => ({ Type: "volume" as const, Source: v.name, Target: v.mountPath })),
       ],
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
@@ -233,29 +210,6 @@ export async function updateContainerLimits(
   }
 }
 
-export type ObservedState =
-  | "created"
-  | "running"
-  | "restarting"
-  | "paused"
-  | "exited"
-  | "dead"
-  | "removing"
-  | "missing"
-  | "unknown";
-
-export interface ObservedContainer {
-  id: string;
-  agentId: string | null;
-  configHash: string | null;
-  state: ObservedState;
-  exitCode: number | null;
-  oomKilled: boolean;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  detail: string | null;
-}
-
 function dockerDate(s: string | undefined): Date | null {
   if (!s || s.startsWith("0001-")) return null;
   const d = new Date(s);
@@ -286,6 +240,8 @@ export function observeInspect(info: Docker.ContainerInspectInfo): ObservedConta
     startedAt: dockerDate(s.StartedAt),
     finishedAt: exited ? dockerDate(s.FinishedAt) : null,
     detail: exited ? describeExit(s.ExitCode, s.OOMKilled, s.Error || undefined) : state === "created" ? "created, not started" : null,
+    image: info.Config.Image,
+    networks: Object.keys(info.NetworkSettings?.Networks ?? {}),
   };
 }
 

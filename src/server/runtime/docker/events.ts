@@ -1,28 +1,13 @@
 // One Docker events stream for all of Armory's containers (filtered by its label), reconnecting
 // with back-off when the engine goes away, and reporting the engine's state as it changes.
 import type Docker from "dockerode";
-import type { Logger } from "../../logger";
 import { jsonLines } from "../../streams/ndjson";
 import { engineMessage } from "./client";
+import type { ContainerEvent, EventsFollower, EventsFollowerOptions } from "../port";
 import { LABELS } from "./containers";
 
-export interface DockerContainerEvent {
-  /** e.g. start, die, stop, kill, oom, destroy, create, pause, unpause, restart, exec_create: … */
-  action: string;
-  containerId: string;
-  agentId: string | null;
-  exitCode: number | null;
-  time: Date;
-}
-
-export interface EventsFollowerOptions {
-  log: Logger;
-  onEvent(event: DockerContainerEvent): void;
-  /** Called with "up" after (re)connecting and "down" when the engine cannot be reached. */
-  onEngineState(state: "up" | "down", message: string | null): void;
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
-}
+export type { EventsFollowerOptions };
+export type DockerContainerEvent = ContainerEvent;
 
 interface RawEvent {
   Type?: string;
@@ -34,7 +19,7 @@ interface RawEvent {
   Actor?: { ID?: string; Attributes?: Record<string, string> };
 }
 
-export class DockerEventsFollower {
+export class DockerEventsFollower implements EventsFollower {
   private stopped = false;
   private stream: NodeJS.ReadableStream | null = null;
   private retryTimer: NodeJS.Timeout | null = null;

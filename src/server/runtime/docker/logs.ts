@@ -1,17 +1,12 @@
 // Container logs: Docker's json-file log, read with timestamps and demultiplexed into lines of
 // stdout and stderr (agent containers run without a TTY).
 import type Docker from "dockerode";
-import { MultiplexedLineSplitter, type OutputStream } from "../../streams/docker-frames";
 import { listenerStream } from "../../streams/listener-stream";
+import type { LogLine, OutputStream } from "../port";
 import { dockerError, statusOf } from "./client";
+import { MultiplexedLineSplitter } from "./frames";
 
-export interface LogLine {
-  timestamp: Date;
-  /** Nanosecond-precise time as Docker wrote it (RFC 3339), for resuming without duplicates. */
-  rawTime: string;
-  stream: OutputStream;
-  message: string;
-}
+export type { LogLine };
 
 const TS_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) ?/;
 

@@ -20,10 +20,11 @@
 // pools (about 30 networks in all). With no host address on these bridges, a subnet that overlaps
 // a LAN changes no host route; agents merely cannot reach that LAN (they reach none anyway).
 import type Docker from "dockerode";
-import type { Logger } from "../../logger";
 import { KeyedLock } from "../../agents/keyed-lock";
+import { AGENT_USER } from "../../../contracts/armoryd";
+import type { ProjectNetworkOptions as PortProjectNetworkOptions, ProjectNetworks as ProjectNetworksPort } from "../port";
 import { dockerError, statusOf } from "./client";
-import { AGENT_UID, ensureNetwork, HARDENED_HOST_CONFIG, LABELS } from "./containers";
+import { ensureNetwork, HARDENED_HOST_CONFIG, LABELS } from "./containers";
 
 /** Labels of the per-project objects (no `dev.armory.managed`: they are not agent containers). */
 export const NETWORK_LABELS = {
@@ -51,17 +52,8 @@ export function relayContainerName(projectId: string): string {
   return `armory-egress-${projectPrefix(projectId)}`;
 }
 
-export interface ProjectNetworkOptions {
+export interface ProjectNetworkOptions extends PortProjectNetworkOptions {
   docker: Docker;
-  log: Logger;
-  /** The uplink network the relays join (ARMORY_AGENT_NETWORK); Armory's gateway listens on it. */
-  uplink: string;
-  /** CIDR the per-project /24 subnets are cut from (ARMORY_PROJECT_SUBNETS). */
-  subnetPool: string;
-  /** The image the relay runs (the default agent image, which carries armory-relay). */
-  relayImage: () => Promise<string>;
-  /** Where the relay forwards to: the gateway listener as seen from the uplink network. */
-  relayTarget: () => Promise<{ host: string; port: number }>;
 }
 
 function ipToInt(ip: string): number {
@@ -96,7 +88,7 @@ function overlaps(a: string, b: string): boolean {
   return !!x && !!y && x[0] <= y[1] && y[0] <= x[1];
 }
 
-export class ProjectNetworks {
+export class ProjectNetworks implements ProjectNetworksPort {
   private readonly lock = new KeyedLock();
   /** Projects whose network and relay were ensured in this process, with the relay's target. */
   private ready = new Map<string, { target: string; until: number }>();
@@ -275,7 +267,7 @@ export class ProjectNetworks {
       const c = await docker.createContainer({
         name,
         Image: image,
-        User: `${AGENT_UID}:${AGENT_UID}`,
+        User: AGENT_USER,
         Entrypoint: [RELAY_BIN],
         Cmd: [String(RELAY_PORT), target.host, String(target.port)],
         Labels: { [NETWORK_LABELS.role]: "egress-relay", [NETWORK_LABELS.projectId]: projectId, [NETWORK_LABELS.target]: targetKey },

@@ -2,19 +2,10 @@
 // engine pushes a JSON document about every second), turned into Armory's resource sample.
 import type Docker from "dockerode";
 import { jsonLines } from "../../streams/ndjson";
+import type { ResourceSample, StatsStreamHandle } from "../port";
 import { dockerError } from "./client";
 
-export interface ResourceSample {
-  time: Date;
-  cpuPercent: number;
-  memoryUsageMB: number;
-  memoryLimitMB: number;
-  networkRxMB: number;
-  networkTxMB: number;
-  blockReadMB: number;
-  blockWriteMB: number;
-  pids: number;
-}
+export type { ResourceSample, StatsStreamHandle };
 
 interface CpuStats {
   cpu_usage?: { total_usage?: number; percpu_usage?: number[] | null };
@@ -90,12 +81,6 @@ export function toResourceSample(raw: RawDockerStats, previous?: RawDockerStats)
     blockWriteMB: round(write / MB, 3),
     pids: raw.pids_stats?.current ?? 0,
   };
-}
-
-export interface StatsStreamHandle {
-  stop(): void;
-  /** Settles when the stream ended (container stopped, engine gone, or stop()). */
-  ended: Promise<string>;
 }
 
 /**

@@ -3,6 +3,7 @@
 // Resource limits, env, permission modes and the DNS-safe name rule come from the agent schemas,
 // so a template can never hold a value an agent would refuse.
 import { z } from "zod";
+import { CLAUDE_CONFIG_DIR, WORKSPACE_DIR } from "../../../../contracts/armoryd";
 import { projectIdSchema } from "../../schemas/ids";
 import {
   AGENT_NAME_MAX,
@@ -23,7 +24,7 @@ export const DEFAULT_IMAGE = "default";
 export const TEMPLATE_NAME_MAX = AGENT_NAME_MAX;
 export const TEMPLATE_SOURCES = ["file", "api"] as const;
 /** Paths Armory always mounts into every agent container; template volumes may not take them over. */
-export const RESERVED_MOUNT_PATHS = ["/workspace", "/home/agent/.claude"] as const;
+export const RESERVED_MOUNT_PATHS = [WORKSPACE_DIR, CLAUDE_CONFIG_DIR] as const;
 
 export const TEMPLATE_TEXT_LIMITS = {
   displayName: 100,

@@ -1,9 +1,11 @@
 // Docker's multiplexed stream format (container logs and exec output without a TTY): frames of
 // an 8-byte header [stream, 0, 0, 0, size(4, big-endian)] and `size` bytes of payload. Frames
-// arrive split across arbitrary chunk boundaries; this turns them into lines per stream.
-import { LineSplitter } from "./ndjson";
+// arrive split across arbitrary chunk boundaries; this turns them into frames, lines per stream,
+// or text. The one demultiplexer of Armory's engine streams.
+import { LineSplitter } from "../../streams/ndjson";
+import type { OutputStream } from "../port";
 
-export type OutputStream = "stdout" | "stderr";
+export type { OutputStream };
 
 const HEADER = 8;
 
@@ -48,4 +50,15 @@ export class MultiplexedLineSplitter {
   end(): { stream: OutputStream; line: string }[] {
     return (["stdout", "stderr"] as const).flatMap((stream) => this.splitters[stream].end().map((line) => ({ stream, line })));
   }
+}
+
+/** Whether `buf` starts like a multiplexed stream (a TTY container's output is raw bytes instead). */
+export function looksMultiplexed(buf: Buffer): boolean {
+  return buf.length >= HEADER && buf[0]! <= 2 && buf[1] === 0 && buf[2] === 0 && buf[3] === 0;
+}
+
+/** All of a complete multiplexed buffer's payload as text (stdout and stderr in order); raw bytes are taken as they are. */
+export function demuxText(buf: Buffer): string {
+  if (!looksMultiplexed(buf)) return buf.toString("utf8");
+  return Buffer.concat(new FrameDemuxer().push(buf).map((f) => f.payload)).toString("utf8");
 }

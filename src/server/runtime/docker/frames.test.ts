@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FrameDemuxer, MultiplexedLineSplitter } from "./docker-frames";
+import { demuxText, FrameDemuxer, MultiplexedLineSplitter } from "./frames";
 
 function frame(stream: 1 | 2, text: string): Buffer {
   const payload = Buffer.from(text, "utf8");
@@ -53,5 +53,16 @@ describe("Docker's multiplexed stream", () => {
     const [got] = d.push(f.subarray(10));
     expect(got!.stream).toBe("stderr");
     expect(got!.payload.toString()).toBe("hello");
+  });
+});
+
+describe("demuxText", () => {
+  it("joins the payloads of a complete multiplexed buffer in order", () => {
+    expect(demuxText(Buffer.concat([frame(1, "ok "), frame(2, "warn "), frame(1, "done")]))).toBe("ok warn done");
+  });
+
+  it("takes raw (TTY) output as it is", () => {
+    expect(demuxText(Buffer.from("plain text\r\n"))).toBe("plain text\r\n");
+    expect(demuxText(Buffer.alloc(0))).toBe("");
   });
 });
