@@ -48,7 +48,8 @@ export interface TerminalLimits {
   maxQueuedBytes: number;
 }
 
-export const DEFAULT_TERMINAL_LIMITS: TerminalLimits = {
+/** The limits in effect (tests/docker/terminal.test.ts checks the per-caller and input limits). */
+export const TERMINAL_LIMITS: TerminalLimits = {
   perCallerPerAgent: 4,
   perAgent: 16,
   inputMaxBytes: 64 * 1024,
@@ -114,7 +115,6 @@ function describeBytes(n: number): string {
 
 export class TerminalService {
   private readonly terminals = new Map<string, OpenTerminal>();
-  private readonly limits: TerminalLimits;
   private readonly unlisten: (() => void)[] = [];
 
   constructor(
@@ -123,10 +123,8 @@ export class TerminalService {
       hub: TerminalHub;
       status: TerminalStatusSource;
       log: Logger;
-      limits?: Partial<TerminalLimits>;
     },
   ) {
-    this.limits = { ...DEFAULT_TERMINAL_LIMITS, ...opts.limits };
     const { hub } = opts;
     this.unlisten.push(
       hub.onState((info) => {
@@ -162,10 +160,6 @@ export class TerminalService {
     for (const off of this.unlisten.splice(0)) off();
   }
 
-  get limitsInEffect(): Readonly<TerminalLimits> {
-    return this.limits;
-  }
-
   /** Open terminals (all agents). */
   get openCount(): number {
     return this.terminals.size;
@@ -191,12 +185,12 @@ export class TerminalService {
       throw new DomainError("PRECONDITION_FAILED", `Agent ${agent.name}'s daemon is not connected: wait until it connects, or restart the agent.`);
     }
     const mine = [...this.terminals.values()].filter((t) => callerKey(t.agentId, t.caller) === callerKey(agent.id, caller)).length;
-    if (mine >= this.limits.perCallerPerAgent) {
-      throw new DomainError("CONFLICT", `You already have ${mine} terminals open on agent ${agent.name} (at most ${this.limits.perCallerPerAgent}): close one first.`);
+    if (mine >= TERMINAL_LIMITS.perCallerPerAgent) {
+      throw new DomainError("CONFLICT", `You already have ${mine} terminals open on agent ${agent.name} (at most ${TERMINAL_LIMITS.perCallerPerAgent}): close one first.`);
     }
     const onAgent = [...this.terminals.values()].filter((t) => t.agentId === agent.id).length;
-    if (onAgent >= this.limits.perAgent) {
-      throw new DomainError("CONFLICT", `Agent ${agent.name} already has ${onAgent} terminals open (at most ${this.limits.perAgent}): close one first.`);
+    if (onAgent >= TERMINAL_LIMITS.perAgent) {
+      throw new DomainError("CONFLICT", `Agent ${agent.name} already has ${onAgent} terminals open (at most ${TERMINAL_LIMITS.perAgent}): close one first.`);
     }
 
     const termId = randomUUID();
@@ -251,8 +245,8 @@ export class TerminalService {
       const n = base64Bytes(event.data);
       term.bytesOut += n;
       queuedBytes += n;
-      if (queuedBytes > this.limits.maxQueuedBytes) {
-        finish({ type: "ended", reason: `The browser did not keep up with the output (more than ${describeBytes(this.limits.maxQueuedBytes)} waiting).` });
+      if (queuedBytes > TERMINAL_LIMITS.maxQueuedBytes) {
+        finish({ type: "ended", reason: `The browser did not keep up with the output (more than ${describeBytes(TERMINAL_LIMITS.maxQueuedBytes)} waiting).` });
         return;
       }
       queue.push({ type: "data", data: event.data });
@@ -320,8 +314,8 @@ export class TerminalService {
   /** Keystrokes (UTF-8 text) into the caller's own terminal. */
   async input(ref: TerminalRef, termId: string, data: string, caller: Pick<TerminalCaller, "userId" | "tokenId">): Promise<void> {
     const bytes = Buffer.byteLength(data, "utf8");
-    if (bytes > this.limits.inputMaxBytes) {
-      throw new DomainError("PAYLOAD_TOO_LARGE", `Terminal input is at most ${describeBytes(this.limits.inputMaxBytes)} per call (this was ${describeBytes(bytes)}): send it in parts.`);
+    if (bytes > TERMINAL_LIMITS.inputMaxBytes) {
+      throw new DomainError("PAYLOAD_TOO_LARGE", `Terminal input is at most ${describeBytes(TERMINAL_LIMITS.inputMaxBytes)} per call (this was ${describeBytes(bytes)}): send it in parts.`);
     }
     const term = this.own(ref, termId, caller);
     try {
