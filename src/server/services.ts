@@ -27,6 +27,7 @@ import { resolveMasterKey } from "./secrets/crypto";
 import { SecretStore } from "./secrets/store";
 import { Rollouts } from "./versions/rollout";
 import { ChatService } from "./chat/service";
+import { TerminalService } from "./terminal/service";
 import { ModelGateway } from "./gateway/gateway";
 import { DaemonHub } from "./agentd/hub";
 
@@ -56,6 +57,8 @@ export interface Services {
   /** Per-project internal networks and their egress relays (network isolation). */
   projectNetworks: ProjectNetworks;
   chat: ChatService;
+  /** Terminals (a PTY in an agent's container through its daemon), each as long as its subscription. */
+  terminal: TerminalService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -193,6 +196,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     logs.watchChat(chat.bus);
     // Warm chat processes read the instructions at start: a reload ends them (next turn resumes).
     agentConfig.onReload(({ agentId }) => chat.recycleAgent(agentId));
+    const terminal = new TerminalService({ prisma: db.prisma, hub, status: agents.bus, log: log.child({ component: "terminal" }) });
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
     const pruneAudit = () =>
@@ -217,6 +221,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       hub,
       projectNetworks,
       chat,
+      terminal,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
@@ -254,6 +259,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         if (auditPrune) clearInterval(auditPrune);
         await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
         await chat.close();
+        terminal.close();
         await hub.close();
         await gateway.close();
         await agents.stopBackground();

@@ -99,6 +99,8 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     );
     // Conversation management (rename, delete) is enumerated like every other procedure.
     expect(paths).toEqual(expect.arrayContaining(["chat.renameSession", "chat.deleteSession", "chat.sessions"]));
+    // The terminal (a shell in the agent's container) needs exec on every procedure.
+    expect(paths).toEqual(expect.arrayContaining(["terminal.open", "terminal.input", "terminal.resize"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });

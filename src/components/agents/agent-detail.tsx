@@ -1,7 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import type { LucideIcon } from "lucide-react";
-import { ArrowLeft, Bot, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings } from "lucide-react";
+import { ArrowLeft, Bot, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
@@ -11,6 +11,7 @@ import { EngineBanner, AgentStatusBadge, AgentStatusDetail, AgentUptime, DaemonI
 import { AgentSettings } from "@/components/agents/agent-settings";
 import { FileBrowser } from "@/components/files/file-browser";
 import { ChatPanel } from "@/components/chat/chat-panel";
+import { TerminalPanel } from "@/components/terminal/terminal-panel";
 import { roleAllows } from "@/server/domain/agent-permissions";
 import { useAgentStatus } from "@/components/agents/use-agent-status";
 import { MetricsPanel } from "@/components/health/metrics-panel";
@@ -28,12 +29,13 @@ import { restartReasonText } from "@/components/versions/restart-reasons";
 const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
   chat: { label: "Chat", icon: MessagesSquare },
   files: { label: "Files", icon: FolderTree },
+  terminal: { label: "Terminal", icon: SquareTerminal },
   logs: { label: "Logs", icon: ScrollText },
   metrics: { label: "Metrics", icon: ChartLine },
   settings: { label: "Settings", icon: Settings },
 };
 
-/** One agent: live header with controls, and its Chat / Files / Logs / Settings tabs. */
+/** One agent: live header with controls, and its Chat / Files / Terminal / Logs / Metrics / Settings tabs. */
 export function AgentDetail({
   projectId,
   agentId,
@@ -49,6 +51,9 @@ export function AgentDetail({
   const agent = useQuery(trpc.agent.get.queryOptions({ projectId, agentId }));
   const { engine, connection } = useAgentStatus({ projectId, agentId, enabled: !!agent.data && !agent.isError });
   const [tab, setTab] = useState<AgentTab>(initialTab);
+  // The terminal opens on the first visit to its tab and then stays open (hidden) while the page
+  // is, so switching to another tab and back keeps the shell.
+  const [terminalVisited, setTerminalVisited] = useState(initialTab === "terminal");
   const agentsHref = `/projects/${projectId}/agents`;
 
   if (!project.data) return null; // the project shell shows loading and error states
@@ -71,6 +76,7 @@ export function AgentDetail({
   function changeTab(value: string) {
     if (!isAgentTab(value)) return;
     setTab(value);
+    if (value === "terminal") setTerminalVisited(true);
     // Keep the tab in the address (shareable, survives a reload) without a navigation.
     const url = new URL(window.location.href);
     if (value === "chat") url.searchParams.delete("tab");
@@ -155,6 +161,18 @@ export function AgentDetail({
           <Link href={`/projects/${projectId}/agents/${agentId}/files`} className="text-muted-foreground hover:text-foreground mt-2 inline-block text-xs underline">
             Open the full-page editor
           </Link>
+        </TabsContent>
+        <TabsContent value="terminal" forceMount className="data-[state=inactive]:hidden">
+          {terminalVisited ? (
+            <TerminalPanel
+              projectId={projectId}
+              agentId={agentId}
+              agentName={a.name}
+              observedState={a.observedState}
+              daemonConnected={a.daemon.state === "connected"}
+              canExec={roleAllows(role, "exec")}
+            />
+          ) : null}
         </TabsContent>
         <TabsContent value="logs">
           <LogsPanel projectId={projectId} agentId={agentId} />

@@ -11,6 +11,7 @@ import { logsRouter } from "./routers/logs/router";
 import { agentConfigRouter } from "./routers/agent-config/router";
 import { filesRouter } from "./routers/files/router";
 import { chatRouter } from "./routers/chat/router";
+import { terminalRouter } from "./routers/terminal/router";
 import { instanceRouter } from "./routers/instance/router";
 import { invitationRouter } from "./routers/invitation/router";
 import { projectRouter } from "./routers/project/router";
@@ -40,6 +41,7 @@ export const appRouter = router({
   files: filesRouter,
   agentConfig: agentConfigRouter,
   chat: chatRouter,
+  terminal: terminalRouter,
 });
 
 export type AppRouter = typeof appRouter;

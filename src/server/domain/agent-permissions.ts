@@ -2,7 +2,10 @@
 // otherwise. Agent-targeted procedures name one of these; the agent-access middleware decides.
 import { roleAtLeast, type ProjectRole } from "./roles";
 
-/** SPEC D4's ten permissions plus file access (which trust grants narrow with path globs). */
+/**
+ * SPEC D4's ten permissions, file access (which trust grants narrow with path globs), and exec (a
+ * terminal in the container; given by the project role only: trust grants have no exec flag).
+ */
 export const AGENT_PERMISSIONS = [
   "inspect",
   "start",
@@ -16,6 +19,7 @@ export const AGENT_PERMISSIONS = [
   "update_image",
   "file_read",
   "file_write",
+  "exec",
 ] as const;
 export type AgentPermission = (typeof AGENT_PERMISSIONS)[number];
 
@@ -30,6 +34,8 @@ export const DEFAULT_ROLE_FOR: Record<AgentPermission, ProjectRole> = {
   restart: "operator",
   chat: "operator",
   file_write: "operator",
+  // A shell in the container (the Terminal tab): no more than an operator's chat turns can do.
+  exec: "operator",
   remove: "admin",
   update_env: "admin",
   update_image: "admin",

@@ -83,6 +83,8 @@ function flagColumns(permissions: Partial<Record<GrantFlag, boolean>> | undefine
 export function grantGives(grant: TrustGrant, permission: AgentPermission): boolean {
   if (permission === "file_read") return grant.fileReadPaths.length > 0;
   if (permission === "file_write") return grant.fileWritePaths.length > 0;
+  // Grants have no exec flag: only the project role gives a terminal.
+  if (permission === "exec") return false;
   return grant.permissions[permission];
 }
 
@@ -173,7 +175,7 @@ export async function decideAgentPermission(
   const roleText = caller.role ? `you are ${caller.role}` : "you are not a member";
   return {
     allowed: false,
-    reason: `This needs the ${what} permission on agent ${agent.name}: the ${DEFAULT_ROLE_FOR[permission]} role or higher in this project, or a trust grant; ${roleText}.`,
+    reason: `This needs the ${what} permission on agent ${agent.name}: the ${DEFAULT_ROLE_FOR[permission]} role or higher in this project${permission === "exec" ? "" : ", or a trust grant"}; ${roleText}.`,
     grant: null,
   };
 }
