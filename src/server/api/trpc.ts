@@ -242,7 +242,18 @@ const inputGuard = t.middleware(async ({ next, getRawInput }) => {
  * Calls refused before Armory knew the caller (no session, bad token) go to the instance's
  * security log instead, never into the audit log of a project the caller names.
  */
+/**
+ * Mutations audited by the session they belong to, not one entry per call: a terminal's keystrokes
+ * and resizes (one call per key). The terminal's open (with its exec decision) and its close (with
+ * duration and bytes each way) are the entries; a refused call is still audited.
+ */
+const SESSION_AUDITED = new Set(["terminal.input", "terminal.resize"]);
+
 const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput }) => {
+  if (SESSION_AUDITED.has(path)) {
+    const result = await next({ ctx: { audit: new AuditTrail() } });
+    if (result.ok || !REFUSALS.has(result.error.code) || !ctx.user) return result;
+  }
   const audit = new AuditTrail();
   const prisma = ctx.services.db.prisma;
   const readInput = async () => {
