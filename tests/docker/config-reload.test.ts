@@ -65,7 +65,7 @@ describe("config hot-reload on a real agent container", () => {
       writablePaths: ["/workspace", "/home/agent/.claude"],
       configDir: "/home/agent/.claude",
       instructionsDir: "/workspace",
-      configWatcher: "inotify",
+      configWatcher: "fs.watch",
     });
     expect(res.capabilities!.instructionFiles).toContain("/workspace/CLAUDE.md");
     expect(res.capabilities!.supportedActions).toEqual(expect.arrayContaining(["chat", "files", "config-reload"]));

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { PrismaClient } from "../db";
 import type { DaemonHub } from "../agentd/hub";
-import { agentNotRunning, AgentFileSystem, type FileEntry, type FileType, type ResolvedPath } from "./agent-fs";
+import { agentNotRunning, AgentFileSystem, daemonUnavailable, type FileEntry, type FileType, type ResolvedPath } from "./agent-fs";
 import { DomainError, notFound } from "../domain/errors";
 import { AgentEventBus } from "../events/agent-event-bus";
 import { baseName, confineResolved, DEFAULT_FILE_ROOTS, isWithinRoots, parentOf } from "./paths";
@@ -87,6 +87,9 @@ export interface AgentFilesOptions {
   listLimit?: number;
 }
 
+/** How long a file operation waits for a just-started agent's daemon to connect. */
+const DAEMON_WAIT_MS = 10_000;
+
 export const sha256 = (buf: Buffer) => createHash("sha256").update(buf).digest("hex");
 
 /** utf-8 when the bytes are valid UTF-8 without NUL bytes, else base64. */
@@ -122,6 +125,12 @@ export class AgentFiles {
     });
     if (!row) throw notFound("Agent");
     if (!row.containerId || row.observedState !== "running") throw agentNotRunning(row.name);
+    // A container that just started: its daemon dials home within about a second.
+    if (this.opts.hub.state(ref.agentId) !== "connected") {
+      await this.opts.hub.waitFor(ref.agentId, { timeoutMs: DAEMON_WAIT_MS, containerId: row.containerId }).catch(() => {
+        throw daemonUnavailable(row.name);
+      });
+    }
     return new AgentFileSystem(this.opts.hub, ref.agentId, row.name);
   }
 
