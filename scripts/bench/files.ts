@@ -14,10 +14,11 @@ import { loadConfig } from "../../src/server/config";
 import { openDatabase } from "../../src/server/db";
 import { ensureAgentImage } from "../../src/server/runtime/docker/agent-image";
 import { createDockerClient } from "../../src/server/runtime/docker/client";
-import { AGENT_UID, LABELS } from "../../src/server/runtime/docker/containers";
+import { AGENT_UID } from "../../src/server/runtime/docker/containers";
 import { createLogger } from "../../src/server/logger";
 import { createServices } from "../../src/server/services";
 import { runExec, startExec } from "../../tests/support/agent-exec";
+import { removeProjectDockerObjects } from "../../tests/support/docker";
 import { startHttp } from "../../tests/support/http-server";
 import type { BenchGoal, BenchSection } from "./sections";
 import { stats, type Stats } from "./stats";
@@ -226,11 +227,7 @@ export const filesBench: BenchSection = {
     } finally {
       await http.close();
       await services.close();
-      if (projectId) {
-        const filters = { label: [`${LABELS.projectId}=${projectId}`] };
-        for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-        for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
-      }
+      await removeProjectDockerObjects(projectId);
     }
   },
 };
