@@ -8,6 +8,7 @@
 // Figures 1 and 2 are also taken one layer down — the tRPC caller in-process (no HTTP) and a bare
 // daemon request (hub.request: WebSocket + JSON + base64 + armoryd's own file work) — so the table
 // shows where the time goes.
+import superjson, { type SuperJSONResult } from "superjson";
 import { createCaller } from "../../src/server/api/root";
 import { createContext } from "../../src/server/api/trpc";
 import { loadConfig } from "../../src/server/config";
@@ -164,6 +165,20 @@ export const filesBench: BenchSection = {
         return { total };
       });
 
+      // Where the HTTP layer's time goes for the list: the tRPC wire format (superjson) of the same
+      // result, serialized as the server does and parsed back as the client does.
+      const listed = await caller.files.list({ ...ref, path: "/workspace/big" });
+      let wireBytes = 0;
+      const wire = await rounds(RUNS, async () => {
+        let text = "";
+        const serialize = await timed(async () => (text = JSON.stringify(superjson.serialize(listed))));
+        wireBytes = Buffer.byteLength(text);
+        let n = 0;
+        const parse = await timed(async () => (n = superjson.deserialize<typeof listed>(JSON.parse(text) as SuperJSONResult).entries.length));
+        if (n !== 10_000) throw new Error(`superjson round trip kept ${n} entries`);
+        return { serialize, parse };
+      });
+
       // ---------------------------------------------------------------- 3. change -> reload event
       await services.agentConfig.whenWatching(agentId);
       const reloadSamples: number[] = [];
@@ -209,6 +224,7 @@ export const filesBench: BenchSection = {
           daemonRequest: listDaemon.total,
           baselineDockerExecFind: listExec.total,
           ratioApiToBaseline: ratio(listApi.total, listExec.total),
+          wire: { bytes: wireBytes, superjsonSerializeMs: wire.serialize, superjsonParseMs: wire.parse },
         },
         changeToReloadEvent: { total: reload, daemonDebounce: stats(debounce), daemonToArmory: stats(transport), goal: "p99 < 1000 ms" },
       };
@@ -221,6 +237,7 @@ export const filesBench: BenchSection = {
         { measure: "files.list 10,000 entries, API (HTTP+tRPC)", "p50 / p99": ms(listApi.total), baseline: `exec find -printf ${ms(listExec.total)}`, "ratio/goal": `${report.list10000.ratioApiToBaseline}x (goal < 100 ms)` },
         { measure: "  files.list, tRPC in-process (no HTTP)", "p50 / p99": ms(listCaller.total), baseline: "", "ratio/goal": "" },
         { measure: "  fs.list, bare daemon request", "p50 / p99": ms(listDaemon.total), baseline: "", "ratio/goal": "" },
+        { measure: `  list result on the wire (${(wireBytes / 2 ** 20).toFixed(1)} MiB superjson)`, "p50 / p99": `serialize ${ms(wire.serialize)}`, baseline: `parse ${ms(wire.parse)}`, "ratio/goal": "" },
         { measure: "change -> agent-config-reloaded", "p50 / p99": ms(reload), baseline: `debounce ${stats(debounce).p50.toFixed(0)} ms, daemon -> Armory ${stats(transport).p50.toFixed(0)} ms`, "ratio/goal": "p99 < 1000 ms" },
       ];
       return { report, rows, goals };
