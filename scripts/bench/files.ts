@@ -135,6 +135,16 @@ export const filesBench: BenchSection = {
         return { write, read, total: write + read };
       });
 
+      // The tRPC wire format (superjson) of the 1 MiB read's result: serialized as the server does,
+      // parsed back as the client does.
+      const readResult = await caller.files.read({ ...ref, path: callerFile });
+      const readWire = await rounds(RUNS, async () => {
+        let text = "";
+        const serialize = await timed(async () => (text = JSON.stringify(superjson.serialize(readResult))));
+        const parse = await timed(async () => superjson.deserialize(JSON.parse(text) as SuperJSONResult));
+        return { serialize, parse };
+      });
+
       // ---------------------------------------------------------------- 2. list 10,000 entries
       await exec("mkdir -p /workspace/big && cd /workspace/big && seq -f 'f%05g.txt' 1 10000 | xargs touch");
       const listApi = await rounds(RUNS, async () => {
@@ -216,6 +226,7 @@ export const filesBench: BenchSection = {
           daemonRequest: daemon,
           baselineDockerExecCat: baseline,
           ratioApiToBaseline: ratio(api.total, baseline.total),
+          readResultWire: { superjsonSerializeMs: readWire.serialize, superjsonParseMs: readWire.parse },
         },
         list10000: {
           runs: RUNS,
@@ -234,6 +245,7 @@ export const filesBench: BenchSection = {
         { measure: "  files.read 1 MiB, API", "p50 / p99": ms(api.read), baseline: `exec cat ${ms(baseline.read)}`, "ratio/goal": `${ratio(api.read, baseline.read)}x` },
         { measure: "  write+read, tRPC in-process (no HTTP)", "p50 / p99": ms(inProcess.total), baseline: "", "ratio/goal": "" },
         { measure: "  write+read, bare daemon requests", "p50 / p99": ms(daemon.total), baseline: `write ${ms(daemon.write)}, read ${ms(daemon.read)}`, "ratio/goal": "" },
+        { measure: "  read result on the wire (1 MiB superjson)", "p50 / p99": `serialize ${ms(readWire.serialize)}`, baseline: `parse ${ms(readWire.parse)}`, "ratio/goal": "" },
         { measure: "files.list 10,000 entries, API (HTTP+tRPC)", "p50 / p99": ms(listApi.total), baseline: `exec find -printf ${ms(listExec.total)}`, "ratio/goal": `${report.list10000.ratioApiToBaseline}x (goal < 100 ms)` },
         { measure: "  files.list, tRPC in-process (no HTTP)", "p50 / p99": ms(listCaller.total), baseline: "", "ratio/goal": "" },
         { measure: "  fs.list, bare daemon request", "p50 / p99": ms(listDaemon.total), baseline: "", "ratio/goal": "" },
