@@ -13,6 +13,7 @@
 import { randomUUID } from "node:crypto";
 import type { DaemonEvent } from "../../contracts/armoryd";
 import type { DaemonHub, DaemonInfo } from "../agentd/hub";
+import { DomainError } from "../domain/errors";
 import type { Logger } from "../logger";
 import { baseName } from "./paths";
 
@@ -49,6 +50,9 @@ interface WatchRecord {
   /** The daemon ended it (the directory vanished). */
   ended: boolean;
 }
+
+/** The capability (hello.capabilities.supportedActions) of a daemon that serves fs.watch. */
+export const WATCH_ACTION = "files-watch";
 
 const join = (dir: string, name: string) => (dir === "/" ? `/${name}` : `${dir}/${name}`);
 
@@ -111,7 +115,12 @@ export class DirectoryWatches {
   }
 
   private async send(rec: WatchRecord): Promise<void> {
-    const daemonId = this.hub.info(rec.agentId)?.daemonId ?? null;
+    const info = this.hub.info(rec.agentId);
+    // A daemon from before fs.watch would drop the request as an unknown frame (no answer).
+    if (info && !info.hello.capabilities.supportedActions.includes(WATCH_ACTION)) {
+      throw new DomainError("PRECONDITION_FAILED", "The agent's daemon cannot watch directories (an older agent image): update the agent on its Versions tab.");
+    }
+    const daemonId = info?.daemonId ?? null;
     await this.hub.request(rec.agentId, "fs.watch", { watchId: rec.watchId, root: rec.root, path: rec.resolved });
     rec.daemonId = daemonId;
   }
