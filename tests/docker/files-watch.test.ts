@@ -4,7 +4,7 @@
 // not reported twice; paths are checked like files.list (403 outside the roots, also through a
 // link; a grant's file globs through the same guard); one daemon watch per directory however many subscribers, stopped with the last one
 // (the daemon's self-report says how many it holds); a vanished directory ends its watch; watches
-// survive a cut connection.
+// survive a cut connection and are sent again to a restarted daemon.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentFileChangedEvent } from "@/server/files/service";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
@@ -169,6 +169,20 @@ describe("files.onChange with watched directories on a real agent container", ()
     await sh(containerId, "echo again > /workspace/w/after-reconnect.txt");
     expect(await next).toMatchObject({ path: "/workspace/w/after-reconnect.txt", change: "written" });
     await it.return?.();
+  });
+
+  it("sends its watches again to a new daemon (the container restarted)", async () => {
+    const it = await subscribe(caller, ["/workspace/w"]);
+    const before = armory.services.hub.info(agentId)!.daemonId;
+    await caller.agent.restart(ref);
+    await expect.poll(() => armory.services.hub.info(agentId)?.state === "connected" && armory.services.hub.info(agentId)?.daemonId !== before, { timeout: 60_000, interval: 200 }).toBe(true);
+    // The new daemon holds the watch again (Armory re-sent it when the daemon said hello).
+    await expect.poll(daemonWatches, { timeout: 12_000, interval: 250 }).toBe(1);
+    const next = nextMatching(it, () => true, 5000);
+    await sh(containerId, "echo restarted > /workspace/w/after-restart.txt");
+    expect(await next).toMatchObject({ path: "/workspace/w/after-restart.txt", change: "written", source: "container" });
+    await it.return?.();
+    await expect.poll(daemonWatches, { timeout: 12_000, interval: 250 }).toBe(0);
   });
 
   it("ends a watch whose directory vanishes with one last event naming it deleted", async () => {
