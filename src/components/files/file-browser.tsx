@@ -7,7 +7,7 @@ import { skipToken, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { FileCode2, FilePlus, FolderPlus, PowerOff, Upload } from "lucide-react";
 import { useSearchParams } from "next/navigation";
-import { useCallback, useEffect, useRef, useState, type DragEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import { toast } from "sonner";
 import { EmptyState } from "@/components/common/empty-state";
 import {
@@ -110,7 +110,16 @@ export function FileBrowser({
     });
   }, []);
   const watched = shownDirs.slice(0, MAX_WATCHED);
-  const refreshLists = useCallback(() => void queryClient.invalidateQueries({ queryKey: trpc.files.list.queryKey({ projectId, agentId }) }), [queryClient, trpc, projectId, agentId]);
+  // One refresh for a burst of events (a watch reports up to 200 names at once).
+  const refreshLists = useMemo(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    return () => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        void queryClient.invalidateQueries({ queryKey: trpc.files.list.queryKey({ projectId, agentId }) });
+      }, 50);
+    };
+  }, [queryClient, trpc, projectId, agentId]);
   useSubscription(
     trpc.files.onChange.subscriptionOptions(running ? { projectId, agentId, ...(watched.length ? { paths: watched } : {}) } : skipToken, { onData: refreshLists }),
   );
