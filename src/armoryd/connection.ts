@@ -43,6 +43,11 @@ export interface ConnectionOptions {
   errorOf: (err: unknown) => DaemonError;
   /** Called after the first welcome (work that should only start once someone listens). */
   onFirstWelcome?: () => void;
+  /**
+   * Called when a later welcome says Armory does not know this daemon (resumeAfter null): Armory
+   * restarted, so the state it asked for before (directory watches) is nobody's any more.
+   */
+  onUnknownToArmory?: () => void;
 }
 
 // Bun's WebSocket client takes headers in its second argument (the DOM type does not say so).
@@ -225,6 +230,8 @@ export class Connection {
         if (!this.welcomed) {
           this.welcomed = true;
           this.opts.onFirstWelcome?.();
+        } else if (m.resumeAfter === null) {
+          this.opts.onUnknownToArmory?.();
         }
         return;
       }

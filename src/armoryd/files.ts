@@ -187,6 +187,44 @@ function withPinned<T>(root: string, p: string, create: boolean, fn: (pin: Pinne
   }
 }
 
+/**
+ * Opens the directory `p` (inside `root`, or the root itself) the no-follow way: every component
+ * from `/` opened with O_DIRECTORY|O_NOFOLLOW through its parent, on the root's device. The
+ * caller closes the descriptor.
+ */
+export function openDirectory(root: string, p: string): number {
+  if (p !== root) {
+    return withPinned(root, p, false, (pin) => {
+      let fd: number;
+      try {
+        fd = fs.openSync(fdPath(pin.dirFd, pin.name), DIR_FLAGS);
+      } catch (err) {
+        throw failed(err, pin.shown, pin.dirFd, pin.name);
+      }
+      if (fs.fstatSync(fd).dev !== fs.fstatSync(pin.dirFd).dev) {
+        closeQuietly(fd);
+        throw new FileOpError("outside", p, `${p} is not on ${root}'s volume`);
+      }
+      return fd;
+    });
+  }
+  if (!(FILE_ROOTS as readonly string[]).includes(root)) throw new FileOpError("outside", p, `${root} is not one of the agent's file roots (${FILE_ROOTS.join(", ")})`);
+  let fd = fs.openSync("/", DIR_FLAGS);
+  let shown = "";
+  try {
+    for (const c of root.split("/").filter(Boolean)) {
+      shown = `${shown}/${c}`;
+      const next = fs.openSync(fdPath(fd, c), DIR_FLAGS);
+      closeQuietly(fd);
+      fd = next;
+    }
+    return fd;
+  } catch (err) {
+    closeQuietly(fd);
+    throw failed(err, shown || "/");
+  }
+}
+
 function writeAll(fd: number, buf: Buffer): void {
   let off = 0;
   while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);

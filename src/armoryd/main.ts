@@ -17,6 +17,7 @@ import {
   type RequestParams,
 } from "../contracts/armoryd";
 import { Connection } from "./connection";
+import { DirWatches } from "./dirwatch";
 import * as files from "./files";
 import { FileOpError } from "./files";
 import { errorText, log } from "./log";
@@ -53,7 +54,7 @@ const capabilities: DaemonCapabilities = {
   instructionsDir: INSTRUCTIONS_DIR,
   instructionFiles: INSTRUCTION_FILES,
   configWatcher: "fs.watch",
-  supportedActions: ["chat", "files", "config-reload", "health", "terminal"],
+  supportedActions: ["chat", "files", "files-watch", "config-reload", "health", "terminal"],
 };
 
 let connection: Connection | null = null;
@@ -61,6 +62,7 @@ const emit = (e: Parameters<Connection["emit"]>[0]) => connection?.emit(e);
 const procs = new Procs(emit, childEnv);
 const terminals = new Terminals(emit, childEnv);
 const watcher = new ConfigWatcher(emit);
+const dirWatches = new DirWatches(emit);
 
 async function handle(method: RequestMethod, params: unknown): Promise<unknown> {
   switch (method) {
@@ -90,6 +92,10 @@ async function handle(method: RequestMethod, params: unknown): Promise<unknown> 
       return files.rename(params as RequestParams<"fs.rename">);
     case "fs.delete":
       return files.remove(params as RequestParams<"fs.delete">);
+    case "fs.watch":
+      return dirWatches.watch(params as RequestParams<"fs.watch">);
+    case "fs.unwatch":
+      return dirWatches.unwatch(params as RequestParams<"fs.unwatch">);
     case "term.open":
       return terminals.open(params as RequestParams<"term.open">);
     case "term.input":
@@ -116,6 +122,7 @@ function shutdown(signal: string): void {
   procs.killAll();
   terminals.killAll();
   watcher.stop();
+  dirWatches.stopAll();
   connection?.stop();
   process.exit(0);
 }
@@ -160,11 +167,17 @@ if (!url || !token) {
       load1: os.loadavg()[0] ?? 0,
       uptimeMs: Date.now() - startedAt,
       problems: problems(),
+      watches: dirWatches.count,
     }),
     handle,
     errorOf,
     // Its first config.watching then reaches Armory (before the first welcome it would be dropped).
     onFirstWelcome: () => watcher.start(),
+    // Armory restarted: the directory watches it asked for are nobody's; it sends the ones it wants.
+    onUnknownToArmory: () => {
+      if (dirWatches.count) log(`Armory does not know this daemon: dropping its ${dirWatches.count} directory watches`);
+      dirWatches.stopAll();
+    },
   });
   connection.start();
 }

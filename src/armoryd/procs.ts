@@ -14,7 +14,7 @@ const MEMORY_MAX_BYTES = 64 * 1024;
 /** A request that cannot be done: code for the response. */
 export class RequestError extends Error {
   constructor(
-    readonly code: "bad_request" | "not_found" | "conflict" | "internal",
+    readonly code: "bad_request" | "not_found" | "conflict" | "limit" | "internal",
     message: string,
   ) {
     super(message);

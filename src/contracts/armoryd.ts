@@ -46,6 +46,16 @@ export const CLOSE_PROTOCOL = 4002;
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /** Longest stdout line of a process kept whole; longer ones become one `proc.overflow` event. */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+/**
+ * fs.watch: directory watches (not recursive) per daemon. inotify watches are a per-user kernel
+ * budget shared by every container on the host, so a daemon holds at most MAX_WATCHES; one more
+ * is refused ("limit"). Changes are reported per directory once WATCH_QUIET_MS pass without a new
+ * one, at the latest WATCH_MAX_MS after the first, with at most WATCH_MAX_PATHS paths an event.
+ */
+export const MAX_WATCHES = 64;
+export const WATCH_QUIET_MS = 100;
+export const WATCH_MAX_MS = 500;
+export const WATCH_MAX_PATHS = 200;
 
 // ---------------------------------------------------------------- the container contract
 // The agent container's layout, defined once (the image's Dockerfile creates the same).
@@ -149,6 +159,8 @@ export const selfReport = z.object({
   uptimeMs: z.number(),
   /** What stops the agent from working (e.g. the Claude Code CLI is not on PATH); empty when healthy. */
   problems: z.array(z.string()).default([]),
+  /** Directory watches held (fs.watch), at most MAX_WATCHES. */
+  watches: z.number().int().nonnegative().default(0),
 });
 export type SelfReport = z.infer<typeof selfReport>;
 
@@ -214,6 +226,14 @@ export const requestMethods = {
     result: z.object({}),
   },
   "fs.delete": { params: z.object({ root: z.string(), path: z.string(), recursive: z.boolean() }), result: z.object({}) },
+  /**
+   * Watches one directory (not recursive; opened without following links, inside `root`) until
+   * fs.unwatch or until it vanishes; its changes come as `fs.changed` events. The same watchId
+   * again replaces that watch. More than MAX_WATCHES: error "limit".
+   */
+  "fs.watch": { params: z.object({ watchId: z.string().min(1).max(200), root: z.string(), path: z.string() }), result: z.object({ watches: z.number().int() }) },
+  /** Ends a watch (`removed` false: there was none by that id). */
+  "fs.unwatch": { params: z.object({ watchId: z.string().min(1).max(200) }), result: z.object({ removed: z.boolean(), watches: z.number().int() }) },
 
   /** Opens a shell on a PTY as the agent user. */
   "term.open": {
@@ -257,6 +277,20 @@ export const daemonEvent = z.discriminatedUnion("type", [
   }),
   /** The watcher (re)established its watches on these directories. */
   z.object({ type: z.literal("config.watching"), dirs: z.array(z.string()), since: z.number() }),
+  /**
+   * Names in a watched directory that changed (one event per burst, see WATCH_QUIET_MS): "written"
+   * when the name exists at the end of the burst, else "deleted". `truncated`: more names changed
+   * than WATCH_MAX_PATHS, or the kernel did not say which (the rest are not listed). `ended`: the
+   * watch's last event: the directory vanished (deleted or moved away; then it is listed itself as
+   * deleted) or the kernel dropped the watch.
+   */
+  z.object({
+    type: z.literal("fs.changed"),
+    watchId: z.string(),
+    changes: z.array(z.object({ path: z.string(), change: z.enum(["written", "deleted"]) })),
+    truncated: z.boolean(),
+    ended: z.boolean(),
+  }),
   /** Terminal output (base64 bytes). */
   z.object({ type: z.literal("term.data"), termId: z.string(), data: b64 }),
   z.object({ type: z.literal("term.exit"), termId: z.string(), exitCode: z.number().nullable() }),

@@ -180,7 +180,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       return Object.fromEntries(groups.map((g) => [g.observedState, g._count._all]));
     };
     m.sources.statsStreams = () => collector.streamCount;
-    const files = new AgentFiles({ prisma: db.prisma, hub, maxBytes: config.filesMaxBytes });
+    const files = new AgentFiles({ prisma: db.prisma, hub, maxBytes: config.filesMaxBytes, log: log.child({ component: "files" }) });
     const agentConfig = new AgentConfigWatch({ prisma: db.prisma, hub, log, files });
     const chat = new ChatService({
       prisma: db.prisma,

@@ -1,6 +1,7 @@
 // The default agent image against the real engine: built (or found) by ensureAgentImage, then run
-// with the hardened settings Armory uses. Checks the supervisor's ready/stopping protocol, the
-// user, working directory, tools, the no-phone-home env, the health probe and a fast clean stop.
+// with the hardened settings Armory uses. Checks armoryd as the main process (its log lines, idling
+// without Armory's URL and token, a fast clean stop with and without an init), the user, working
+// directory, tools and the no-phone-home env. armoryd's protocol is tests/docker/armoryd.test.ts.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -62,9 +63,9 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 interface Running {
   container: Docker.Container;
-  /** The container's stdout, line by line, from its first line. */
+  /** armoryd's log (the container's stderr), line by line, from its first line. */
   lines: AsyncIterator<string>;
-  stderr: Promise<string>;
+  stdout: Promise<string>;
 }
 
 async function runAgent(opts: { init?: boolean; cmd?: string[] } = {}): Promise<Running> {
@@ -79,8 +80,8 @@ async function runAgent(opts: { init?: boolean; cmd?: string[] } = {}): Promise<
   // Logs with follow start at the container's first line and end when it stops.
   const logs = (await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
   const { stdout, stderr } = demux(logs);
-  const lines = readline.createInterface({ input: stdout, crlfDelay: Infinity })[Symbol.asyncIterator]();
-  return { container, lines, stderr: readAll(stderr) };
+  const lines = readline.createInterface({ input: stderr, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  return { container, lines, stdout: readAll(stdout) };
 }
 
 async function rest(lines: AsyncIterator<string>): Promise<string[]> {
@@ -102,18 +103,15 @@ async function execIn(container: Docker.Container, cmd: string[]): Promise<{ cod
   throw new Error(`exec ${cmd.join(" ")} still reports Running after its output ended`);
 }
 
-interface SupervisorEvent {
-  type: string;
-  event: string;
-  pid: number;
-  time: string;
-  [key: string]: unknown;
+/** The message of one armoryd log line (after its ISO timestamp). */
+function message(line: string | undefined): string {
+  expect(line, "a log line").toBeTypeOf("string");
+  const m = /^\d{4}-\d\d-\d\dT[\d:.]+Z armoryd: (.*)$/.exec(line as string);
+  expect(m, `an armoryd log line: ${line}`).not.toBeNull();
+  return m![1]!;
 }
 
-function parseEvent(line: string | undefined): SupervisorEvent {
-  expect(line, "a stdout line").toBeTypeOf("string");
-  return JSON.parse(line as string) as SupervisorEvent;
-}
+const IDLE = /^ARMORY_DAEMON_URL and ARMORY_AGENT_TOKEN not set: not connecting to Armory; idling/;
 
 describe("agent image", () => {
   it("is tagged with its version, labelled, and current with docker/agent", async () => {
@@ -130,49 +128,21 @@ describe("agent image", () => {
 
   describe("a hardened container (Init, no network, no capabilities)", () => {
     let agent: Running;
-    let readyPid = 0;
 
     beforeAll(async () => {
       agent = await runAgent();
     });
 
-    it("prints the ready line first", async () => {
-      const first = await agent.lines.next();
-      const ready = parseEvent(first.value);
-      expect(ready).toMatchObject({
-        type: "armory.supervisor",
-        event: "ready",
-        agentVersion: AGENT_IMAGE_VERSION,
-        claudeVersion: CLAUDE_CODE_VERSION,
-        capabilities: {
-          writablePaths: ["/workspace", "/home/agent/.claude"],
-          configDir: "/home/agent/.claude",
-          instructionsDir: "/workspace",
-          instructionFiles: expect.arrayContaining(["/workspace/CLAUDE.md", "/home/agent/.claude/CLAUDE.md"]),
-          configWatcher: "inotify",
-          supportedActions: ["chat", "files", "exec", "config-reload", "health"],
-        },
-      });
-      expect(ready.pid).toBeGreaterThan(1); // docker-init is PID 1
-      readyPid = ready.pid;
-      expect(Number.isNaN(Date.parse(ready.time))).toBe(false);
-    });
-
-    it("watches the instruction files: one config-reload line per burst of changes, none for other files", async () => {
-      expect(parseEvent((await agent.lines.next()).value)).toMatchObject({ event: "config-watch", dirs: ["/workspace", "/home/agent/.claude"] });
-      const burst = await execIn(agent.container, ["bash", "-c", "for i in $(seq 20); do echo $i > /workspace/CLAUDE.md; done; echo x > /workspace/notes.txt"]);
-      expect(burst.code).toBe(0);
-      const reload = parseEvent((await agent.lines.next()).value);
-      expect(reload).toMatchObject({ event: "config-reload", files: ["/workspace/CLAUDE.md"], filesTruncated: false });
-      expect(reload.changes as number).toBeGreaterThanOrEqual(2);
-      expect(Date.parse(reload.time) - Date.parse(reload.firstChangeAt as string)).toBeLessThan(1000);
-      // A new directory of commands is watched from then on.
-      await execIn(agent.container, ["bash", "-c", "mkdir -p /home/agent/.claude/commands && echo 'Do it.' > /home/agent/.claude/commands/go.md"]);
-      const lines = [parseEvent((await agent.lines.next()).value), parseEvent((await agent.lines.next()).value)];
-      expect(lines.map((l) => l.event).sort()).toEqual(["config-reload", "config-watch"]);
-      expect(lines.find((l) => l.event === "config-reload")!.files).toEqual(expect.arrayContaining(["/home/agent/.claude/commands"]));
-      await execIn(agent.container, ["bash", "-c", "echo 'Do it now.' > /home/agent/.claude/commands/go.md"]);
-      expect(parseEvent((await agent.lines.next()).value)).toMatchObject({ event: "config-reload", files: ["/home/agent/.claude/commands/go.md"] });
+    it("runs armoryd as its main process under the init, idling without Armory's URL and token", async () => {
+      expect(message((await agent.lines.next()).value)).toMatch(IDLE);
+      const pids = await execIn(agent.container, ["pgrep", "-x", "armoryd"]);
+      expect(pids.code).toBe(0);
+      const pid = Number(pids.stdout.trim());
+      expect(pid).toBeGreaterThan(1); // docker-init is PID 1
+      const status = await execIn(agent.container, ["cat", `/proc/${pid}/status`]);
+      expect(status.stdout).toMatch(/^Uid:\s+1000\s/m);
+      // Nothing of the old supervisor is left in the image.
+      expect((await execIn(agent.container, ["sh", "-c", "command -v armory-supervisor || echo none"])).stdout.trim()).toBe("none");
     });
 
     it("runs execs as agent (uid 1000) in /workspace", async () => {
@@ -211,47 +181,29 @@ describe("agent image", () => {
       });
     });
 
-    it("answers the health probe", async () => {
-      const r = await execIn(agent.container, ["armory-supervisor", "health"]);
-      expect(r).toMatchObject({ code: 0, stderr: "" });
-      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, pid: readyPid, source: "pidfile", agentVersion: AGENT_IMAGE_VERSION });
-    });
-
     it("stops on SIGTERM at once, with exit code 0 and a stopping line", async () => {
       const started = performance.now();
       await agent.container.stop({ t: 10 });
       const tookMs = performance.now() - started;
       expect(tookMs).toBeLessThan(2000);
       const after = await rest(agent.lines); // ends with the container
-      const stopping = parseEvent(after.at(-1));
-      expect(stopping).toMatchObject({ type: "armory.supervisor", event: "stopping", signal: "TERM" });
+      expect(message(after.at(-1))).toBe("SIGTERM: stopping");
       const info = await agent.container.inspect();
       expect(info.State.Running).toBe(false);
       expect(info.State.ExitCode).toBe(0);
-      expect(await agent.stderr).toBe("");
+      expect(await agent.stdout).toBe("");
     });
   });
 
-  it("works as PID 1 without an init: ready, then a clean fast stop", async () => {
+  it("works as PID 1 without an init: it idles, then stops fast and clean", async () => {
     const agent = await runAgent({ init: false });
-    const ready = parseEvent((await agent.lines.next()).value);
-    expect(ready).toMatchObject({ event: "ready", pid: 1 });
-    const health = await execIn(agent.container, ["armory-supervisor", "health"]);
-    expect(health).toMatchObject({ code: 0, stderr: "" });
-    expect(JSON.parse(health.stdout)).toMatchObject({ ok: true, pid: 1 });
+    expect(message((await agent.lines.next()).value)).toMatch(IDLE);
+    expect((await execIn(agent.container, ["pgrep", "-x", "armoryd"])).stdout.trim()).toBe("1");
     const started = performance.now();
     await agent.container.stop({ t: 10 });
     expect(performance.now() - started).toBeLessThan(2000);
-    expect(parseEvent((await rest(agent.lines)).at(-1))).toMatchObject({ event: "stopping", signal: "TERM" });
+    expect(message((await rest(agent.lines)).at(-1))).toBe("SIGTERM: stopping");
     expect((await agent.container.inspect()).State.ExitCode).toBe(0);
-  });
-
-  it("fails the health probe when the supervisor is not running", async () => {
-    const other = await runAgent({ cmd: ["sleep", "infinity"] });
-    const r = await execIn(other.container, ["armory-supervisor", "health"]);
-    expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false });
-    await other.container.remove({ force: true });
   });
 });
 

@@ -30,7 +30,11 @@ async function engineEvents(containerId: string) {
       if (!line.trim()) continue;
       const e = JSON.parse(line) as { Action: string };
       seen.push(e);
-      for (const w of [...waiters]) if (w.pred(e.Action)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+      for (const w of [...waiters]) {
+        if (!w.pred(e.Action)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
     }
   });
   return {

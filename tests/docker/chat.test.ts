@@ -414,7 +414,7 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     expect(end.type).toBe("run_failed");
     // The kernel picks the victim: the container's init (the whole container is OOM-killed) or Claude Code itself.
     const { reason, message } = end.data as { reason: string; message: string };
-    expect(reason).toMatch(/^(container_oom|process_killed)$/);
+    expect(reason).toMatch(/^(container_oom|process_oom|process_killed)$/);
     expect(message).toMatch(/out of memory/);
     expect(message).toMatch(/512 MB/);
     const { runs } = await caller.chat.history({ projectId, agentId, sessionId: sent.sessionId });

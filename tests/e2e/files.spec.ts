@@ -1,7 +1,7 @@
 // The files editor in a real browser against the production server, the real Docker engine and
 // a real agent container: the template's instructions are in the new agent's CLAUDE.md; open a
 // file from the tree, edit it in Monaco, save, reload the page and find the saved text; preview
-// markdown; edit CLAUDE.md and see the reload notice (also when the change comes from inside the
+// markdown; a file the agent writes appears in the open tree; edit CLAUDE.md and see the reload notice (also when the change comes from inside the
 // container); a change underneath unsaved edits offers keep mine / take theirs. Drafts survive
 // leaving the Files tab and the page, discarding asks first, ?path= reopens a file; new file, new
 // folder, rename, drag-and-drop upload (chunked, with a size limit) and download; axe on Files.
@@ -147,6 +147,12 @@ test("open, edit, save and reload a file; preview markdown; CLAUDE.md edits anno
     await expect(preview).toContainText("Edited in the browser.");
     await shot(page, "02-preview");
     await page.getByRole("button", { name: "Edit" }).click();
+  });
+
+  await test.step("a file the agent writes appears in the open tree, without a reload (the daemon watches the open directories)", async () => {
+    await expect(fileButton(page, "from-the-agent.txt")).toHaveCount(0);
+    await sh("echo 'written in the container' > /workspace/from-the-agent.txt");
+    await expect(fileButton(page, "from-the-agent.txt")).toBeVisible({ timeout: 5_000 });
   });
 
   await test.step("edit CLAUDE.md and see the reload notice", async () => {

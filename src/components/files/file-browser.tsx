@@ -7,7 +7,7 @@ import { skipToken, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { FileCode2, FilePlus, FolderPlus, PowerOff, Upload } from "lucide-react";
 import { useSearchParams } from "next/navigation";
-import { useCallback, useEffect, useRef, useState, type DragEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import { toast } from "sonner";
 import { EmptyState } from "@/components/common/empty-state";
 import {
@@ -50,6 +50,8 @@ interface UploadState {
 type NameDialog = { kind: "new-file" | "new-folder"; dir: string } | { kind: "rename"; path: string };
 
 const parentOf = (p: string) => p.slice(0, p.lastIndexOf("/")) || "/";
+/** Most directories one files.onChange watches (the server's limit). */
+const MAX_WATCHED = 32;
 const join = (dir: string, name: string) => `${dir === "/" ? "" : dir}/${name}`;
 
 function base64Of(bytes: Uint8Array): string {
@@ -97,9 +99,30 @@ export function FileBrowser({
   const rootList = useQuery(trpc.files.list.queryOptions(running ? { projectId, agentId, path: roots[0]! } : skipToken));
   const maxBytes = rootList.data?.maxBytes ?? DEFAULT_MAX_BYTES;
 
-  // Sizes and entries in the tree follow changes (written through Armory or seen by the watcher).
-  const refreshLists = useCallback(() => void queryClient.invalidateQueries({ queryKey: trpc.files.list.queryKey({ projectId, agentId }) }), [queryClient, trpc, projectId, agentId]);
-  useSubscription(trpc.files.onChange.subscriptionOptions(running ? { projectId, agentId } : skipToken, { onData: refreshLists }));
+  // Sizes and entries in the tree follow changes: written through Armory, seen by the config
+  // watcher, or written by anyone in a directory the tree shows open (watched by the agent's daemon
+  // while it is open; at most MAX_WATCHED of them, the first in order).
+  const [shownDirs, setShownDirs] = useState<string[]>([]);
+  const onShownChange = useCallback((dir: string, shown: boolean) => {
+    setShownDirs((prev) => {
+      if (prev.includes(dir) === shown) return prev;
+      return shown ? [...prev, dir].sort() : prev.filter((d) => d !== dir);
+    });
+  }, []);
+  const watched = shownDirs.slice(0, MAX_WATCHED);
+  // One refresh for a burst of events (a watch reports up to 200 names at once).
+  const refreshLists = useMemo(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    return () => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        void queryClient.invalidateQueries({ queryKey: trpc.files.list.queryKey({ projectId, agentId }) });
+      }, 50);
+    };
+  }, [queryClient, trpc, projectId, agentId]);
+  useSubscription(
+    trpc.files.onChange.subscriptionOptions(running ? { projectId, agentId, ...(watched.length ? { paths: watched } : {}) } : skipToken, { onData: refreshLists }),
+  );
 
   const setUrlPath = (path: string | null) => {
     const url = new URL(window.location.href);
@@ -364,6 +387,7 @@ export function FileBrowser({
             onSelectDir={setCurrentDir}
             onAction={onAction}
             onDropFiles={uploadFiles}
+            onShownChange={onShownChange}
           />
           <div className="mt-auto border-t p-2">
             <AgentCapabilities projectId={projectId} agentId={agentId} />

@@ -115,10 +115,12 @@ export function FileEditor({
     }
   }
 
-  // Changes made elsewhere (another tab, the config watcher): look again.
+  // Changes made elsewhere (another tab, the config watcher, the agent: its directory is watched
+  // once the file could be read, i.e. the agent runs): look again.
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
   useSubscription(
     trpc.files.onChange.subscriptionOptions(
-      { projectId, agentId },
+      { projectId, agentId, ...(read.isSuccess ? { paths: [dir] } : {}) },
       {
         onData: (e) => {
           if (e.path !== path || (e.sha256 && e.sha256 === baseline?.sha256)) return;

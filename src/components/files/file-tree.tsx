@@ -1,11 +1,11 @@
 "use client";
 // The file tree: the agent's roots at the top, each directory listed (files.list) only when it
-// is opened. Plain nested lists of buttons (a directory's button says whether it is expanded),
+// is opened (and, while open, watched: the browser passes the open ones to files.onChange). Plain nested lists of buttons (a directory's button says whether it is expanded),
 // each row with a menu of actions; files with unsaved drafts are marked. Files dropped on a
 // directory row are uploaded into it. Symlinks show where they point; directories come first.
 import { useQuery } from "@tanstack/react-query";
 import { ChevronDown, ChevronRight, Download, File, FilePlus, FileText, Folder, FolderOpen, FolderPlus, Link2, MoreHorizontal, Pencil, RotateCcw, Trash2, Upload } from "lucide-react";
-import { useState, type DragEvent, type ReactNode } from "react";
+import { useEffect, useState, type DragEvent, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuSeparator, DropdownMenuTrigger } from "@/components/ui/dropdown-menu";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -27,6 +27,8 @@ interface Shared {
   onSelectDir(path: string): void;
   onAction(action: TreeAction, path: string, type: "file" | "directory" | "other"): void;
   onDropFiles(dir: string, files: File[]): void;
+  /** A directory's listing is shown (open) or no longer (closed, or its row went away): the browser watches the shown ones. */
+  onShownChange?(dir: string, shown: boolean): void;
 }
 
 const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes("Files");
@@ -60,6 +62,12 @@ function DirectoryNode(props: Shared & { path: string; label: string; depth: num
   const { path, label, depth, canWrite, onAction } = props;
   const [open, setOpen] = useState(!!props.initiallyOpen);
   const [dropping, setDropping] = useState(false);
+  const { onShownChange } = props;
+  useEffect(() => {
+    if (!open || !onShownChange) return;
+    onShownChange(path, true);
+    return () => onShownChange(path, false);
+  }, [open, path, onShownChange]);
   const Icon = open ? FolderOpen : Folder;
   const current = props.currentDir === path;
   const onDrop = (e: DragEvent) => {

@@ -450,6 +450,12 @@ export class DaemonHub {
       c.ws.close(1001, "Armory is stopping");
     }
     this.conns.clear();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    // Sockets not (or no longer) tracked as an agent's connection (before their hello, replaced,
+    // superseded) and any whose close handshake does not finish soon are cut.
+    const open = () => [...this.wss.clients].filter((ws) => ws.readyState !== ws.CLOSED);
+    const deadline = Date.now() + 1000;
+    while (open().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const ws of open()) ws.terminate();
+    this.wss.close();
   }
 }

@@ -250,10 +250,7 @@ const inputGuard = t.middleware(async ({ next, getRawInput }) => {
 const SESSION_AUDITED = new Set(["terminal.input", "terminal.resize"]);
 
 const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput }) => {
-  if (SESSION_AUDITED.has(path)) {
-    const result = await next({ ctx: { audit: new AuditTrail() } });
-    if (result.ok || !REFUSALS.has(result.error.code) || !ctx.user) return result;
-  }
+  const sessionAudited = SESSION_AUDITED.has(path);
   const audit = new AuditTrail();
   const prisma = ctx.services.db.prisma;
   const readInput = async () => {
@@ -266,7 +263,7 @@ const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput
   const base = (input: unknown) => ({ ...auditCaller(ctx), action: path, type, input });
 
   let pendingId: string | null = null;
-  if (type === "mutation" && ctx.user) {
+  if (type === "mutation" && ctx.user && !sessionAudited) {
     const input = await readInput();
     try {
       pendingId = await beginAuditEvent(prisma, {
@@ -309,6 +306,7 @@ const auditMiddleware = t.middleware(async ({ ctx, next, path, type, getRawInput
     }
     return result;
   }
+  if (sessionAudited && !refused) return result;
   if (!pendingId && type !== "mutation" && audit.decisions.length === 0 && !refused) return result;
   const decision = audit.deciding;
   const input = await readInput();

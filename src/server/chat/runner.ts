@@ -22,6 +22,8 @@ export interface ProcessExit {
   oomKilled: boolean;
   /** The daemon that ran it restarted (or was killed), so the process is gone with it. */
   daemonLost: boolean;
+  /** The daemon said it was going away (its container is stopping). */
+  daemonStopping?: boolean;
 }
 
 export interface ClaudeProcessOptions {
@@ -143,7 +145,7 @@ export class ClaudeProcess {
         this.lostTimer = null;
         return;
       }
-      const lost = () => this.exit({ exitCode: null, oomKilled: false, daemonLost: true });
+      const lost = () => this.exit({ exitCode: null, oomKilled: false, daemonLost: true, daemonStopping: info.closeCode === 1001 });
       if (info.closeCode === 1001) lost();
       else this.lostTimer ??= setTimeout(lost, LOST_AFTER_MS);
     });

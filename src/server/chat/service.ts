@@ -396,12 +396,20 @@ export class ChatService {
 
     // The process ended without a result: find out why.
     void this.dropWarm(turn.sessionId);
-    const { exitCode, oomKilled, daemonLost } = await proc.exited;
+    const { exitCode, oomKilled, daemonLost, daemonStopping } = await proc.exited;
     let inspectError: unknown;
-    const after = await this.opts.runtime.inspectContainer(containerId).catch((err: unknown) => {
-      inspectError = err ?? new Error("inspect failed");
-      return null;
-    });
+    const inspect = () =>
+      this.opts.runtime.inspectContainer(containerId).catch((err: unknown) => {
+        inspectError = err ?? new Error("inspect failed");
+        return null;
+      });
+    let after = await inspect();
+    // A daemon that said it is going away is shutting down with its container: let the engine
+    // catch up (at most 5 s) so the turn says why the container stopped.
+    for (let waited = 0; daemonStopping && after?.state === "running" && waited < 5000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await inspect();
+    }
     // An engine that went away mid-turn is reported as such, not as a removed container.
     const { reason, message } = classifyLostTurn({ after, inspectError, exitCode, oomKilled, daemonLost, memoryMb: agent.memoryMb, stderrTail: stderr.slice(-3) });
     return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", reason, message, firstTokenMs });

@@ -39,7 +39,7 @@ export interface ResolvedPath {
   modifiedAt: Date | null;
 }
 
-export type FileOp = "write" | "read" | "delete" | "append" | "mkdir" | "rename" | "list" | "resolve";
+export type FileOp = "write" | "read" | "delete" | "append" | "mkdir" | "rename" | "list" | "resolve" | "watch";
 
 const VERB: Record<FileOp, string> = {
   write: "write",
@@ -50,6 +50,7 @@ const VERB: Record<FileOp, string> = {
   rename: "rename",
   list: "list",
   resolve: "resolve",
+  watch: "watch",
 };
 
 /** The error for an agent whose files cannot be reached now. */

@@ -1,13 +1,21 @@
 // Files of a running agent: list, read, write, delete — the path rules (paths.ts), symlink
 // resolution in the container (by the agent's daemon), size limits, optimistic concurrency (expectedSha256), and an
-// `agent-file-changed` event for every change made through Armory.
+// `agent-file-changed` event for every change made through Armory. `changes` streams those events
+// to a subscriber, plus (when it names directories) what the agent's daemon sees change in them
+// (watches.ts: one reference-counted daemon watch per agent and directory).
 import { createHash } from "node:crypto";
+import { MAX_WATCHES } from "../../contracts/armoryd";
 import type { PrismaClient } from "../db";
 import type { DaemonHub } from "../agentd/hub";
 import { agentNotRunning, AgentFileSystem, daemonUnavailable, type FileEntry, type FileType, type ResolvedPath } from "./agent-fs";
+import { DaemonRequestError, DaemonUnavailableError } from "../agentd/hub";
 import { DomainError, notFound } from "../domain/errors";
 import { AgentEventBus } from "../events/agent-event-bus";
+import type { Logger } from "../logger";
+import { listenerStream } from "../streams/listener-stream";
+import { fileError } from "./agent-fs";
 import { baseName, confineResolved, DEFAULT_FILE_ROOTS, isWithinRoots, parentOf } from "./paths";
+import { DirectoryWatches, type WatchTarget } from "./watches";
 
 export interface AgentRef {
   projectId: string;
@@ -26,7 +34,10 @@ export interface AgentFileChangedEvent {
   agentId: string;
   path: string;
   change: "written" | "deleted" | "changed";
-  /** armory: through files.write/delete; container: seen by the agent's config watcher. */
+  /**
+   * armory: through files.*; container: seen in the container — by the config watcher (change
+   * "changed", instruction files) or by a directory watch (written / deleted).
+   */
   source: "armory" | "container";
   /** sha256 of the new content (null for deletions). */
   sha256: string | null;
@@ -85,7 +96,19 @@ export interface AgentFilesOptions {
   roots?: readonly string[];
   /** Most entries one list returns (default 50,000). */
   listLimit?: number;
+  log?: Logger;
 }
+
+/** Most directories one subscriber watches. */
+export const MAX_WATCHED_PATHS = 32;
+/**
+ * How long after a change made through Armory the same change seen by a directory watch is not
+ * reported again to a subscriber that got the first (the daemon reports within WATCH_MAX_MS).
+ */
+const ECHO_MS = 2_000;
+
+/** A change seen by a directory watch (the config watcher's are "changed"). */
+export const isWatchedChange = (e: AgentFileChangedEvent) => e.source === "container" && e.change !== "changed";
 
 /** How long a file operation waits for a just-started agent's daemon to connect. */
 const DAEMON_WAIT_MS = 10_000;
@@ -108,6 +131,8 @@ const describeType = (t: FileType | null) => (t === "other" ? "a special file" :
 
 export class AgentFiles {
   readonly events = new AgentEventBus<AgentFileChangedEvent>();
+  /** Directory watches in the agents' containers (reference-counted per agent and directory). */
+  readonly watches: DirectoryWatches;
   readonly roots: readonly string[];
   readonly maxBytes: number;
   private readonly listLimit: number;
@@ -116,6 +141,104 @@ export class AgentFiles {
     this.roots = opts.roots ?? DEFAULT_FILE_ROOTS;
     this.maxBytes = opts.maxBytes;
     this.listLimit = opts.listLimit ?? 50_000;
+    this.watches = new DirectoryWatches(
+      opts.hub,
+      (c) => this.events.publish({ type: "agent-file-changed", ...c, source: "container", sha256: null, size: null, at: new Date() }),
+      opts.log,
+    );
+  }
+
+  /**
+   * The agent's file changes until `signal` aborts or the stream is returned: every change made
+   * through Armory and every instruction-file change the config watcher sees (as before), and,
+   * when `paths` names directories (each checked by the guard as files.list checks its path; the
+   * agent must be running), what changes in them in the container, written by anyone. A change
+   * this subscriber got as made through Armory is not repeated when the directory watch sees it
+   * too (the same path and kind within ECHO_MS). Without `paths`, no directory is watched.
+   */
+  async changes(ref: AgentRef, paths: string[] | null, guard: PathGuard, signal?: AbortSignal): Promise<AsyncIterable<AgentFileChangedEvent>> {
+    let dirs: Set<string> | null = null;
+    let release = () => {};
+    if (paths?.length) {
+      const targets = await this.watchTargets(ref, paths, guard);
+      try {
+        release = await this.watches.acquire(ref, targets);
+      } catch (err) {
+        if (err instanceof DaemonUnavailableError) throw new DomainError("PRECONDITION_FAILED", "The agent's daemon (armoryd) is not connected: its files cannot be watched now.");
+        if (err instanceof DaemonRequestError && err.error.code === "limit") {
+          throw new DomainError("PRECONDITION_FAILED", `The agent's daemon already watches ${MAX_WATCHES} directories, its limit: close some file views or folders and try again.`);
+        }
+        if (err instanceof DaemonRequestError) throw fileError("watch", err.error.path ?? paths[0]!, err.error);
+        throw err;
+      }
+      dirs = new Set(targets.map((t) => t.shown));
+    }
+    /** Changes made through Armory this subscriber got: path -> change kind -> until when an echo is dropped. */
+    const echoes = new Map<string, Map<string, number>>();
+    const inner = listenerStream<AgentFileChangedEvent>(
+      (sink) =>
+        this.events.on((e) => {
+          if (e.projectId !== ref.projectId || e.agentId !== ref.agentId) return;
+          const now = Date.now();
+          if (isWatchedChange(e)) {
+            if (!dirs || !(dirs.has(parentOf(e.path)) || dirs.has(e.path))) return;
+            if ((echoes.get(e.path)?.get(e.change) ?? 0) > now) return;
+          } else if (e.source === "armory" && dirs) {
+            if (echoes.size > 1000) for (const [p, kinds] of echoes) if (Math.max(...kinds.values()) <= now) echoes.delete(p);
+            let kinds = echoes.get(e.path);
+            if (!kinds) echoes.set(e.path, (kinds = new Map()));
+            kinds.set(e.change, now + ECHO_MS);
+          }
+          sink.push(e);
+        }),
+      signal,
+    );
+    let released = false;
+    const done = () => {
+      if (released) return;
+      released = true;
+      signal?.removeEventListener("abort", done);
+      release();
+    };
+    signal?.addEventListener("abort", done, { once: true });
+    if (signal?.aborted) done();
+    return {
+      [Symbol.asyncIterator]: () => ({
+        async next() {
+          const r = await inner.next();
+          if (r.done) done();
+          return r;
+        },
+        async return() {
+          done();
+          await inner.return(undefined);
+          return { done: true as const, value: undefined };
+        },
+      }),
+    };
+  }
+
+  /** The directories to watch, checked like files.list checks its path (the resolved one too). */
+  private async watchTargets(ref: AgentRef, requested: string[], guard: PathGuard): Promise<WatchTarget[]> {
+    const shown: string[] = [];
+    for (const p of requested) {
+      const path = await guard(p);
+      if (!shown.includes(path)) shown.push(path);
+    }
+    const files = await this.container(ref);
+    const out: WatchTarget[] = [];
+    for (let i = 0; i < shown.length; i += 16) {
+      const resolved = await files.resolve(shown.slice(i, i + 16));
+      for (const r of resolved) {
+        const path = r.requested;
+        confineResolved(path, r.resolved, this.roots);
+        if (r.resolved !== path) await guard(r.resolved);
+        if (r.type === null) throw new DomainError("NOT_FOUND", `${path} does not exist.`);
+        if (r.type !== "directory") throw new DomainError("BAD_REQUEST", `${path} is ${describeType(r.type)}, not a directory: only directories are watched.`);
+        out.push({ shown: path, resolved: r.resolved, root: this.rootOf(r.resolved) });
+      }
+    }
+    return out;
   }
 
   private async container(ref: AgentRef): Promise<AgentFileSystem> {

@@ -698,14 +698,31 @@ async function npmPack(opts: {
   }
 }
 
-/** The cached Claude Code binary for the engine's architecture; downloaded with `npm pack` once. */
-async function ensureClaudeBinary(opts: {
+/**
+ * A binary from an npm package for the engine's architecture (`<pkgBase>-linux-<arch>`), cached
+ * under `<cacheDir>/<cacheName>/<version>/linux-<arch>/` after one `npm pack`; checked by the
+ * version it reports whenever it can run here (`mustRunHere`: it is needed on this host).
+ */
+async function ensureNpmBinary(opts: {
   docker: Docker;
   cacheDir: string;
   emit: AgentImageProgressListener;
+  phase: "cli" | "daemon";
+  /** Shown in messages: "Claude Code", "Bun". */
+  label: string;
+  pkgBase: string;
+  version: string;
+  cacheName: string;
+  /** The binary's path inside the package tarball, e.g. package/bin/bun. */
+  member: string;
+  fileName: string;
+  versionOf: (binary: string) => Promise<string>;
+  mustRunHere: boolean;
+  /** The percent the phase is at when the binary is ready. */
+  donePercent: number;
 }): Promise<{ file: string; took: number | "cached" }> {
-  const { emit } = opts;
-  const fail = (msg: string, cause?: unknown) => new AgentImageBuildError("cli", msg, { cause });
+  const { emit, phase, label, version } = opts;
+  const fail = (msg: string, cause?: unknown) => new AgentImageBuildError(phase, msg, { cause });
   let engineArch = "amd64";
   try {
     engineArch = (await opts.docker.version()).Arch ?? engineArch;
@@ -713,47 +730,63 @@ async function ensureClaudeBinary(opts: {
     throw fail(`could not ask the Docker engine for its architecture: ${engineMessage(err)}`, err);
   }
   const arch = ENGINE_ARCH[engineArch];
-  if (!arch) throw fail(`no Claude Code binary for the engine's architecture ${engineArch}`);
+  if (!arch) throw fail(`no ${label} build for the engine's architecture ${engineArch}`);
   const canRunHere = HOST_ARCH[process.arch] === arch && process.platform === "linux";
-  const pkg = `@anthropic-ai/claude-code-linux-${arch}`;
-  const dir = path.join(opts.cacheDir, "claude-code", CLAUDE_CODE_VERSION, `linux-${arch}`);
-  const file = path.join(dir, "claude");
-
+  if (opts.mustRunHere && !canRunHere) {
+    throw fail(`${label} runs on this host for linux-${arch}: the host (${process.platform}-${process.arch}) must match the engine`);
+  }
+  const pkg = `${opts.pkgBase}-linux-${arch}`;
+  const dir = path.join(opts.cacheDir, opts.cacheName, version, `linux-${arch}`);
+  const file = path.join(dir, opts.fileName);
   if (fs.existsSync(file)) {
-    const v = canRunHere ? await claudeVersionOf(file).catch(() => "") : CLAUDE_CODE_VERSION;
-    if (v === CLAUDE_CODE_VERSION) {
-      emit({ phase: "cli", message: `Claude Code ${v} binary is cached (${file})`, percent: 100 });
+    const v = canRunHere ? await opts.versionOf(file).catch(() => "") : version;
+    if (v === version) {
+      emit({ phase, message: `${label} ${v} is cached (${file})`, percent: opts.donePercent });
       return { file, took: "cached" };
     }
-    emit({ phase: "cli", message: `cached binary ${file} is unusable (reports "${v}"); downloading again` });
+    emit({ phase, message: `cached ${label} ${file} is unusable (reports "${v}"); downloading again` });
   }
-
   const started = performance.now();
   await fsp.mkdir(dir, { recursive: true });
   const work = await fsp.mkdtemp(path.join(dir, ".download-"));
   try {
-    const packed = await npmPack({ pkg, version: CLAUDE_CODE_VERSION, work, phase: "cli", emit, fail });
+    const packed = await npmPack({ pkg, version, work, phase, emit, fail });
     const tgzSize = (await fsp.stat(packed)).size;
-    emit({ phase: "cli", message: `downloaded ${pkg}@${CLAUDE_CODE_VERSION}; extracting`, percent: 80, bytes: tgzSize });
+    emit({ phase, message: `downloaded ${pkg}@${version}; extracting`, percent: Math.round(opts.donePercent * 0.8), bytes: tgzSize });
     try {
-      await run("tar", ["-xzf", packed, "-C", work, "package/claude"], { what: "extracting package/claude" });
+      await run("tar", ["-xzf", packed, "-C", work, opts.member], { what: `extracting ${opts.member}` });
     } catch (err) {
-      throw fail(`the npm tarball has no usable package/claude: ${(err as Error).message}`, err);
+      throw fail(`the npm tarball has no usable ${opts.member}: ${(err as Error).message}`, err);
     }
-    const extracted = path.join(work, "package", "claude");
+    const extracted = path.join(work, opts.member);
     await fsp.chmod(extracted, 0o755);
     if (canRunHere) {
-      const v = await claudeVersionOf(extracted).catch((err: Error) => `error: ${err.message}`);
-      if (v !== CLAUDE_CODE_VERSION) {
-        throw fail(`the downloaded binary does not report version ${CLAUDE_CODE_VERSION} (claude --version: ${v})`);
-      }
+      const v = await opts.versionOf(extracted).catch((err: Error) => `error: ${err.message}`);
+      if (v !== version) throw fail(`the downloaded ${label} does not report version ${version} (it says: ${v})`);
     }
     await fsp.rename(extracted, file);
-    emit({ phase: "cli", message: `Claude Code ${CLAUDE_CODE_VERSION} binary ready (${file})`, percent: 100, bytes: tgzSize });
+    emit({ phase, message: `${label} ${version} ready (${file})`, percent: opts.donePercent, bytes: tgzSize });
     return { file, took: Math.round(performance.now() - started) };
   } finally {
     await fsp.rm(work, { recursive: true, force: true });
   }
+}
+
+/** The cached Claude Code binary for the engine's architecture; downloaded with `npm pack` once. */
+function ensureClaudeBinary(opts: { docker: Docker; cacheDir: string; emit: AgentImageProgressListener }): Promise<{ file: string; took: number | "cached" }> {
+  return ensureNpmBinary({
+    ...opts,
+    phase: "cli",
+    label: "Claude Code",
+    pkgBase: "@anthropic-ai/claude-code",
+    version: CLAUDE_CODE_VERSION,
+    cacheName: "claude-code",
+    member: "package/claude",
+    fileName: "claude",
+    versionOf: claudeVersionOf,
+    mustRunHere: false,
+    donePercent: 100,
+  });
 }
 
 // ---- step 2b: armoryd, compiled by Bun ------------------------------------------------------------
@@ -769,53 +802,20 @@ async function bunVersionOf(binary: string): Promise<string> {
  * here to compile armoryd, so the host must have the engine's architecture (Bun cross-compiles
  * only by downloading other runtimes).
  */
-async function ensureBunBinary(opts: { docker: Docker; cacheDir: string; emit: AgentImageProgressListener }): Promise<{ file: string; took: number | "cached" }> {
-  const { emit } = opts;
-  const fail = (msg: string, cause?: unknown) => new AgentImageBuildError("daemon", msg, { cause });
-  let engineArch = "amd64";
-  try {
-    engineArch = (await opts.docker.version()).Arch ?? engineArch;
-  } catch (err) {
-    throw fail(`could not ask the Docker engine for its architecture: ${engineMessage(err)}`, err);
-  }
-  const arch = ENGINE_ARCH[engineArch];
-  if (!arch) throw fail(`no Bun build for the engine's architecture ${engineArch}`);
-  if (HOST_ARCH[process.arch] !== arch || process.platform !== "linux") {
-    throw fail(`armoryd is compiled on this host by Bun for linux-${arch}: the host (${process.platform}-${process.arch}) must match the engine`);
-  }
-  const pkg = `@oven/bun-linux-${arch}`;
-  const dir = path.join(opts.cacheDir, "bun", BUN_VERSION, `linux-${arch}`);
-  const file = path.join(dir, "bun");
-  if (fs.existsSync(file)) {
-    const v = await bunVersionOf(file).catch(() => "");
-    if (v === BUN_VERSION) {
-      emit({ phase: "daemon", message: `Bun ${v} is cached (${file})`, percent: 50 });
-      return { file, took: "cached" };
-    }
-    emit({ phase: "daemon", message: `cached Bun ${file} is unusable (reports "${v}"); downloading again` });
-  }
-  const started = performance.now();
-  await fsp.mkdir(dir, { recursive: true });
-  const work = await fsp.mkdtemp(path.join(dir, ".download-"));
-  try {
-    const packed = await npmPack({ pkg, version: BUN_VERSION, work, phase: "daemon", emit, fail });
-    const tgzSize = (await fsp.stat(packed)).size;
-    emit({ phase: "daemon", message: `downloaded ${pkg}@${BUN_VERSION}; extracting`, percent: 40, bytes: tgzSize });
-    try {
-      await run("tar", ["-xzf", packed, "-C", work, "package/bin/bun"], { what: "extracting package/bin/bun" });
-    } catch (err) {
-      throw fail(`the npm tarball has no usable package/bin/bun: ${(err as Error).message}`, err);
-    }
-    const extracted = path.join(work, "package", "bin", "bun");
-    await fsp.chmod(extracted, 0o755);
-    const v = await bunVersionOf(extracted).catch((err: Error) => `error: ${err.message}`);
-    if (v !== BUN_VERSION) throw fail(`the downloaded Bun does not report version ${BUN_VERSION} (bun --version: ${v})`);
-    await fsp.rename(extracted, file);
-    emit({ phase: "daemon", message: `Bun ${BUN_VERSION} ready (${file})`, percent: 50, bytes: tgzSize });
-    return { file, took: Math.round(performance.now() - started) };
-  } finally {
-    await fsp.rm(work, { recursive: true, force: true });
-  }
+function ensureBunBinary(opts: { docker: Docker; cacheDir: string; emit: AgentImageProgressListener }): Promise<{ file: string; took: number | "cached" }> {
+  return ensureNpmBinary({
+    ...opts,
+    phase: "daemon",
+    label: "Bun",
+    pkgBase: "@oven/bun",
+    version: BUN_VERSION,
+    cacheName: "bun",
+    member: "package/bin/bun",
+    fileName: "bun",
+    versionOf: bunVersionOf,
+    mustRunHere: true,
+    donePercent: 50,
+  });
 }
 
 /** Compiles src/armoryd/main.ts into one executable `<outDir>/armoryd`. */

@@ -1,10 +1,8 @@
-// Docker calls of safe re-creates (image updates, env changes): the health probe, renaming the
-// new container into the old one's place, the tags of an image repository, and why a container
-// that stopped early stopped.
+// Docker calls of safe re-creates (image updates, env changes): renaming the new container into
+// the old one's place and the tags of an image repository.
 import type Docker from "dockerode";
 import type { LocalImageTag } from "../port";
-import { dockerError, engineMessage, isEngineUnreachable } from "./client";
-import { demuxText } from "./frames";
+import { dockerError } from "./client";
 
 export type { LocalImageTag };
 

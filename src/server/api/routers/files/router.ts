@@ -2,10 +2,11 @@
 // (filePathGuard: the path rules, the agent's roots and a grant's file path globs, audited); the
 // service runs it on the requested path and on the path a symlink leads to.
 import { filePathGuard } from "../../../files/access";
-import type { AgentFileChangedEvent } from "../../../files/service";
+import { mapStream } from "../../../terminal/map-stream";
 import { agentProcedure } from "../../middleware/agent-access";
 import { router } from "../../trpc";
 import {
+  fileChangedEvent,
   filesAppendInput,
   filesAppendOutput,
   filesDeleteInput,
@@ -14,6 +15,7 @@ import {
   filesListOutput,
   filesMkdirInput,
   filesMkdirOutput,
+  filesOnChangeInput,
   filesReadInput,
   filesReadOutput,
   filesRenameInput,
@@ -76,8 +78,16 @@ export const filesRouter = router({
       return ctx.services.files.delete(input, input.path, input.recursive, filePathGuard(ctx, "file_write"));
     }),
 
-  /** `agent-file-changed` events: every write and delete made through Armory on this agent. */
-  onChange: agentProcedure("file_read").subscription(async function* ({ ctx, input, signal }): AsyncGenerator<AgentFileChangedEvent> {
-    yield* ctx.services.files.events.subscribe({ projectId: input.projectId, agentId: input.agentId }, signal);
-  }),
+  /**
+   * `agent-file-changed` events: every change made through Armory on this agent and its
+   * instruction-file reloads; with `paths`, also every file written or deleted in those
+   * directories in the container (watched by the agent's daemon while this stream lasts). A
+   * refused path (403, like files.list) or a stopped agent fails the call itself.
+   */
+  onChange: agentProcedure("file_read")
+    .input(filesOnChangeInput)
+    .subscription(async ({ ctx, input, signal }) => {
+      const events = await ctx.services.files.changes(input, input.paths ?? null, filePathGuard(ctx, "file_read"), signal);
+      return mapStream(events, (e) => fileChangedEvent.parse(e));
+    }),
 });

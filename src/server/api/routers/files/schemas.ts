@@ -93,13 +93,28 @@ export const filesMkdirOutput = z.object({ path: z.string(), created: z.literal(
 export const filesRenameInput = z.object({ path: filePath, to: filePath, overwrite: z.boolean().default(false) });
 export const filesRenameOutput = z.object({ from: z.string(), to: z.string(), type: z.enum(FILE_TYPES) });
 
+/**
+ * files.onChange: without `paths`, changes made through Armory and instruction-file reloads; with
+ * `paths` (directories, each checked like files.list's path), also what changes in them in the
+ * container, whoever writes it.
+ */
+export const filesOnChangeInput = z.object({
+  paths: z
+    .array(filePath)
+    .max(32, "at most 32 directories can be watched by one subscription")
+    .optional(),
+});
+
 export const fileChangedEvent = z.object({
   type: z.literal("agent-file-changed"),
   projectId: z.string(),
   agentId: z.string(),
   path: z.string(),
   change: z.enum(["written", "deleted", "changed"]),
-  /** armory: through files.write/delete; container: seen by the agent's config watcher (instruction files). */
+  /**
+   * armory: through files.*; container: seen in the container, by the config watcher (change
+   * "changed": instruction files) or by a watch of a directory in `paths` (written / deleted).
+   */
   source: z.enum(["armory", "container"]),
   sha256: z.string().nullable(),
   size: z.number().nullable(),
