@@ -9,6 +9,7 @@ import { createDockerClient } from "../../src/server/runtime/docker/client";
 import { LABELS } from "../../src/server/runtime/docker/containers";
 import { createLogger } from "../../src/server/logger";
 import { createServices } from "../../src/server/services";
+import { removeProjectDockerObjects } from "../../tests/support/docker";
 import { startHttp } from "../../tests/support/http-server";
 import { startPostgresCluster } from "../../tests/support/postgres-cluster";
 import type { BenchSection } from "./sections";
@@ -144,14 +145,8 @@ async function run() {
   } finally {
     await http.close();
     await services.close();
-    if (projectId) {
-      for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.projectId}=${projectId}`] } })) {
-        await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-      }
-      for (const v of (await docker.listVolumes({ filters: { label: [`${LABELS.projectId}=${projectId}`] } })).Volumes ?? []) {
-        await docker.getVolume(v.Name).remove().catch(() => {});
-      }
-    }
+    // Its containers, volumes and project network (with its relay).
+    await removeProjectDockerObjects(projectId || undefined);
     await cluster.stop();
   }
 }

@@ -7,6 +7,7 @@ import { filesBench } from "./files";
 import { healthBench } from "./health";
 import { chatBench } from "./chat";
 import { fairnessBench } from "./fairness";
+import { armorydBench } from "./armoryd";
 
 /** One entry of results.json's closing `goals` array. */
 export interface BenchGoal {
@@ -39,4 +40,5 @@ export const BENCH_SECTIONS: BenchSection[] = [
   healthBench,
   chatBench,
   fairnessBench,
+  armorydBench,
 ];

@@ -9,13 +9,29 @@ import { loadConfig } from "../../src/server/config";
 import { openDatabase } from "../../src/server/db";
 import { ensureAgentImage } from "../../src/server/runtime/docker/agent-image";
 import { createDockerClient } from "../../src/server/runtime/docker/client";
-import { waitHealthy } from "../../src/server/agentd/health";
+import { daemonHealth } from "../../src/server/agentd/health";
+import type { DaemonHub } from "../../src/server/agentd/hub";
 import { getTemplate } from "../../src/server/domain/templates";
 import { createLogger } from "../../src/server/logger";
 import { createServices } from "../../src/server/services";
 import type { BenchSection } from "./sections";
 
 const N = Number(process.env.BENCH_VERSION_ITERATIONS ?? 6);
+
+/**
+ * Until the daemon in `containerId` is connected and healthy (its first self-report comes with the
+ * first heartbeat, just after it connects): polled, as the rollout's own health gate does.
+ */
+async function untilHealthy(hub: DaemonHub, agentId: string, containerId: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await hub.waitFor(agentId, { timeoutMs, containerId });
+  for (;;) {
+    const h = daemonHealth(hub, agentId, containerId);
+    if (h.ok) return;
+    if (Date.now() > deadline) throw new Error(`agent not healthy within ${timeoutMs} ms: ${h.message}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 function p50(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -58,7 +74,7 @@ export const versionsBench: BenchSection = {
         await services.agents.update(project.id, agent.id, { env: { BENCH_ITER: `s${i}` } });
         await services.agents.restart(project.id, agent.id);
         const row = await prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
-        await waitHealthy(services.hub, agent.id, row.containerId!, 60_000);
+        await untilHealthy(services.hub, agent.id, row.containerId!, 60_000);
         recreate.push(performance.now() - t1);
       }
       await services.agents.remove(project.id, agent.id, false);
