@@ -36,10 +36,17 @@ export function daemonHealth(hub: DaemonHub, agentId: string, containerId: strin
   };
 }
 
-/** Resolves when the daemon in `containerId` is connected and healthy; rejects after `timeoutMs` with the last reason. */
+/**
+ * Resolves when the daemon in `containerId` is connected and healthy (its first self-report
+ * follows its hello within milliseconds); rejects after `timeoutMs` with the last reason.
+ */
 export async function waitHealthy(hub: DaemonHub, agentId: string, containerId: string, timeoutMs: number): Promise<DaemonHealth> {
+  const deadline = Date.now() + timeoutMs;
   await hub.waitFor(agentId, { timeoutMs, containerId });
-  const h = daemonHealth(hub, agentId, containerId);
-  if (!h.ok) throw new Error(h.message);
-  return h;
+  for (;;) {
+    const h = daemonHealth(hub, agentId, containerId);
+    if (h.ok) return h;
+    if (Date.now() >= deadline) throw new Error(h.message);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
