@@ -24,7 +24,12 @@ export const terminalEvent = z.discriminatedUnion("type", [
 export type TerminalStreamEvent = z.infer<typeof terminalEvent>;
 
 /** Keystrokes: UTF-8 text, at most 64 KiB per call (the service answers 413 beyond). */
-export const terminalInputInput = z.object({ termId, data: z.string({ error: "data is required" }).min(1, "data is empty") });
+/** Characters one input may carry at most; the service's byte limit (64 KiB of UTF-8, 413) is the real bound. */
+const MAX_INPUT_CHARS = 4 * 64 * 1024;
+export const terminalInputInput = z.object({
+  termId,
+  data: z.string({ error: "data is required" }).min(1, "data is empty").max(MAX_INPUT_CHARS, `data: at most 64 KiB per call`),
+});
 export const terminalInputOutput = z.object({ ok: z.literal(true) });
 
 export const terminalResizeInput = z.object({ termId, cols, rows });
