@@ -7,19 +7,12 @@
 //    are shared by every container made from the image, and Pss is its fair share of those;
 //  - for comparison, the container's memory from the engine's stats (usage without the
 //    reclaimable page cache, as `docker stats` shows it, and the cgroup's anonymous rss).
-import { loadConfig } from "../../src/server/config";
-import { openDatabase } from "../../src/server/db";
-import { ensureAgentImage } from "../../src/server/runtime/docker/agent-image";
-import { createDockerClient } from "../../src/server/runtime/docker/client";
 import { AGENT_UID } from "../../src/server/runtime/docker/containers";
 import { toResourceSample, type RawDockerStats } from "../../src/server/runtime/docker/stats";
-import { createLogger } from "../../src/server/logger";
-import { createServices } from "../../src/server/services";
 import { runExec } from "../../tests/support/agent-exec";
 import { removeProjectDockerObjects } from "../../tests/support/docker";
-import { startHttp } from "../../tests/support/http-server";
 import type { BenchGoal, BenchSection } from "./sections";
-import { signedUpClient } from "./client";
+import { signedUpClient, startBenchArmory } from "./client";
 
 const MB = 1e6;
 const MiB = 2 ** 20;
@@ -45,17 +38,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 export const armorydBench: BenchSection = {
   name: "armoryd",
   async run() {
-    const docker = createDockerClient();
-    await ensureAgentImage({ docker });
-    const db = await openDatabase({ pgliteDir: "memory://" });
-    const services = await createServices({
-      config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_AGENT_IMAGE_AUTOBUILD: "false", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open", ARMORY_GATEWAY_PORT: "0" }),
-      db,
-      log: createLogger({ level: "silent", format: "json" }),
-      authSecret: "bench-secret-bench-secret-bench-secret-0123",
-    });
-    services.startBackground();
-    const http = await startHttp(() => services);
+    const { docker, db, services, http } = await startBenchArmory();
     let projectId = "";
     try {
       const { trpc } = await signedUpClient(http.url, `armoryd-${Date.now()}@example.test`);

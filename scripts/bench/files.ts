@@ -11,19 +11,12 @@
 import superjson, { type SuperJSONResult } from "superjson";
 import { createCaller } from "../../src/server/api/root";
 import { createContext } from "../../src/server/api/trpc";
-import { loadConfig } from "../../src/server/config";
-import { openDatabase } from "../../src/server/db";
-import { ensureAgentImage } from "../../src/server/runtime/docker/agent-image";
-import { createDockerClient } from "../../src/server/runtime/docker/client";
 import { AGENT_UID } from "../../src/server/runtime/docker/containers";
-import { createLogger } from "../../src/server/logger";
-import { createServices } from "../../src/server/services";
 import { runExec, startExec } from "../../tests/support/agent-exec";
 import { removeProjectDockerObjects } from "../../tests/support/docker";
-import { startHttp } from "../../tests/support/http-server";
 import type { BenchGoal, BenchSection } from "./sections";
 import { stats, type Stats } from "./stats";
-import { signedUpClient } from "./client";
+import { signedUpClient, startBenchArmory } from "./client";
 
 const ms = (s: Stats) => `${s.p50.toFixed(1)} / ${s.p99.toFixed(1)} ms`;
 const ratio = (a: Stats, b: Stats) => Math.round((a.p50 / b.p50) * 100) / 100;
@@ -49,17 +42,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 export const filesBench: BenchSection = {
   name: "files",
   async run() {
-    const docker = createDockerClient();
-    await ensureAgentImage({ docker });
-    const db = await openDatabase({ pgliteDir: "memory://" });
-    const services = await createServices({
-      config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_AGENT_IMAGE_AUTOBUILD: "false", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open", ARMORY_GATEWAY_PORT: "0" }),
-      db,
-      log: createLogger({ level: "silent", format: "json" }),
-      authSecret: "bench-secret-bench-secret-bench-secret-0123",
-    });
-    services.startBackground();
-    const http = await startHttp(() => services);
+    const { docker, db, services, http } = await startBenchArmory();
     let projectId = "";
     try {
       const { trpc, cookie } = await signedUpClient(http.url, `files-${Date.now()}@example.test`);
