@@ -44,6 +44,7 @@ function routes(): { name: string; path: string }[] {
     { name: "project agents", path: `${project}/agents` },
     { name: "agent chat", path: agent },
     { name: "agent files tab", path: `${agent}?tab=files` },
+    { name: "agent terminal tab", path: `${agent}?tab=terminal` },
     { name: "agent logs tab", path: `${agent}?tab=logs` },
     { name: "agent metrics tab", path: `${agent}?tab=metrics` },
     { name: "agent settings tab", path: `${agent}?tab=settings` },
@@ -239,6 +240,7 @@ test("axe finds no critical or serious violation on any page or dialog (light mo
     for (const r of routes()) {
       await visit(r.path);
       if (r.path.includes("tab=logs")) await expect(page.getByRole("tab", { name: "Logs" })).toHaveAttribute("aria-selected", "true");
+      if (r.path.includes("tab=terminal")) await expect(page.getByRole("tab", { name: "Terminal" })).toHaveAttribute("aria-selected", "true");
       if (r.name === "agent chat") await expect(page.getByTestId("chat-turn").first()).toBeVisible();
       await scan(r.name);
       await page.screenshot({ path: `${SHOTS}/a11y-desktop-${shotName(r.name)}.png` });
