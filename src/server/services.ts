@@ -30,6 +30,7 @@ import { ChatService } from "./chat/service";
 import { TerminalService } from "./terminal/service";
 import { ModelGateway } from "./gateway/gateway";
 import { DaemonHub } from "./agentd/hub";
+import { AgentEventBus, type ProjectEventBus } from "./events/agent-event-bus";
 
 export interface Services {
   config: Config;
@@ -57,6 +58,8 @@ export interface Services {
   /** Per-project internal networks and their egress relays (network isolation). */
   projectNetworks: ProjectNetworks;
   chat: ChatService;
+  /** Approvals, finished and failed turns, crashes, budgets (src/contracts/project-events.ts): what notifications send out. */
+  projectEvents: ProjectEventBus;
   /** Terminals (a PTY in an agent's container through its daemon), each as long as its subscription. */
   terminal: TerminalService;
   startedAt: Date;
@@ -132,7 +135,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         "some secrets were encrypted with another key than the current ARMORY_SECRET_KEY: agents using them cannot be (re)created until the key is restored or the secrets are set again",
       );
     }
-    const gateway = new ModelGateway({ prisma: db.prisma, config, log: log.child({ component: "gateway" }), runtime, secret, secrets });
+    const projectEvents: ProjectEventBus = new AgentEventBus();
+    const gateway = new ModelGateway({ prisma: db.prisma, config, log: log.child({ component: "gateway" }), runtime, secret, secrets, events: projectEvents });
     // Every agent's daemon dials home to the gateway listener, authenticated by the agent's token.
     const hub = new DaemonHub({ log: log.child({ component: "agentd" }), verifyToken: (token) => gateway.verifyToken(token) });
     gateway.upgrades = (req, socket, head) => hub.handleUpgrade(req, socket, head);
@@ -189,6 +193,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       log: log.child({ component: "chat" }),
       config,
       gateway,
+      events: projectEvents,
       onMessageSent: (agentId, at) => agents.messageSent(agentId, at),
     });
     await chat.recover();
@@ -221,6 +226,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       hub,
       projectNetworks,
       chat,
+      projectEvents,
       terminal,
       startedAt: new Date(),
       startBackground() {

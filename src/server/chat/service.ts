@@ -4,6 +4,7 @@
 // numbered event and fans it out. Every way a turn can end — result, interrupt, container stopped
 // or OOM-killed, CLI crash, unknown resumed session, timeout, Armory stopping — ends it with one
 // persisted terminal event, and the session stays usable for the next message.
+import type { ProjectEventBus } from "../events/agent-event-bus";
 import type { Config } from "../config";
 import type { PrismaClient } from "../db";
 import type { AgentRuntime } from "../runtime";
@@ -41,6 +42,8 @@ export interface ChatServiceOptions {
   log: Logger;
   config: Config;
   gateway: ModelGateway;
+  /** Where approvals waiting for a decision are announced (notifications subscribe there). */
+  events?: ProjectEventBus;
   /** Told when a message reached an agent's Claude Code (off the turn's path; shown on the agent's card). */
   onMessageSent?: (agentId: string, at: Date) => Promise<void>;
 }

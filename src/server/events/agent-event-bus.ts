@@ -42,3 +42,6 @@ export class AgentEventBus<E extends AgentScopedEvent> {
     );
   }
 }
+
+/** The project events notifications subscribe to (src/contracts/project-events.ts). */
+export type ProjectEventBus = AgentEventBus<import("../../contracts/project-events").ProjectEvent>;

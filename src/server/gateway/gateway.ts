@@ -15,6 +15,7 @@
 // network (ARMORY_AGENT_NETWORK; the host's side of that bridge, e.g. 172.18.0.1), serving only
 // the gateway path and the egress proxy (CONNECT, ./egress.ts). ARMORY_GATEWAY_URL names another
 // address for the relays to forward to (Armory in a container on the uplink network).
+import type { ProjectEventBus } from "../events/agent-event-bus";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { Config } from "../config";
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   secret: string;
   /** Where a template's provider key is read from (a project or agent secret). */
   secrets: SecretStore;
+  /** Where a reached budget is announced (notifications subscribe there). */
+  events?: ProjectEventBus;
 }
 
 /** Where one agent's model requests go. */
