@@ -127,7 +127,17 @@ function WebhookCard({ projectId, webhook, onEdit }: { projectId: string; webhoo
     void queryClient.invalidateQueries({ queryKey: trpc.notification.deliveries.queryKey({ projectId, webhookId: webhook.id }) });
   };
   const onError = (err: unknown) => toast.error("The webhook was not changed", { description: errorMessage(err) });
-  const toggle = useMutation(trpc.notification.update.mutationOptions({ onSuccess: refresh, onError }));
+  // The saved webhook replaces the listed one at once (the box shows the request's value meanwhile).
+  const toggle = useMutation(
+    trpc.notification.update.mutationOptions({
+      onSuccess: (saved) => {
+        queryClient.setQueryData(listKey, (list) => list?.map((w) => (w.id === saved.id ? saved : w)));
+        refresh();
+      },
+      onError,
+    }),
+  );
+  const enabled = toggle.isPending && toggle.variables?.enabled !== undefined ? toggle.variables.enabled : webhook.enabled;
   const remove = useMutation(trpc.notification.delete.mutationOptions({ onSuccess: refresh, onError }));
   const test = useMutation(
     trpc.notification.test.mutationOptions({
@@ -162,7 +172,7 @@ function WebhookCard({ projectId, webhook, onEdit }: { projectId: string; webhoo
           <CheckboxField
             id={`webhook-enabled-${webhook.id}`}
             label="Enabled"
-            checked={webhook.enabled}
+            checked={enabled}
             disabled={toggle.isPending}
             onChange={(e) => toggle.mutate({ projectId, webhookId: webhook.id, enabled: e.target.checked })}
           />
