@@ -48,6 +48,8 @@ export default defineConfig({
       // The specs sign up several people each. The door (invite mode, the default) is proven on an
       // Armory of its own by admin-invitations.spec.ts, and over HTTP by tests/integration/instance.test.ts.
       ARMORY_SIGN_UP: "open",
+      // notifications.spec.ts sends webhooks to a receiver on this machine's loopback.
+      ARMORY_WEBHOOKS_ALLOW_PRIVATE: "true",
     },
     url: `${BASE_URL}/api/health`,
     timeout: 240_000,

@@ -59,6 +59,7 @@ const configSchema = z.object({
     .regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(?:[89]|1\d|2[0-4])$/, "must be an IPv4 CIDR from /8 to /24, e.g. 10.200.0.0/14")
     .default("10.200.0.0/14"),
   ARMORY_EGRESS_ALLOW_PRIVATE: booleanFlag.default(false),
+  ARMORY_WEBHOOKS_ALLOW_PRIVATE: booleanFlag.default(false),
   ARMORY_AGENT_IMAGE_AUTOBUILD: booleanFlag.default(true),
   ARMORY_SECRET_KEY: z
     .string()
@@ -156,6 +157,8 @@ export interface Config {
   projectSubnets: string;
   /** The egress proxy may connect to loopback/private/link-local addresses (tests, trusted LANs). */
   egressAllowPrivate: boolean;
+  /** Notification webhooks may be sent to loopback/private/link-local addresses (tests, trusted LANs). */
+  webhooksAllowPrivate: boolean;
   /** Build the default agent image at start when it is missing. */
   agentImageAutobuild: boolean;
   /** Master key for secrets at rest (unset: generated into the data directory). */
@@ -258,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     agentNetwork: c.ARMORY_AGENT_NETWORK,
     projectSubnets: c.ARMORY_PROJECT_SUBNETS,
     egressAllowPrivate: c.ARMORY_EGRESS_ALLOW_PRIVATE,
+    webhooksAllowPrivate: c.ARMORY_WEBHOOKS_ALLOW_PRIVATE,
     agentImageAutobuild: c.ARMORY_AGENT_IMAGE_AUTOBUILD,
     secretKey: c.ARMORY_SECRET_KEY,
     updateHealthTimeoutMs: c.ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS * 1000,

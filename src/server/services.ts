@@ -31,6 +31,7 @@ import { TerminalService } from "./terminal/service";
 import { ModelGateway } from "./gateway/gateway";
 import { DaemonHub } from "./agentd/hub";
 import { AgentEventBus, type ProjectEventBus } from "./events/agent-event-bus";
+import { NotificationService, type NotificationClock } from "./notifications/service";
 
 export interface Services {
   config: Config;
@@ -60,6 +61,8 @@ export interface Services {
   chat: ChatService;
   /** Approvals, finished and failed turns, crashes, budgets (src/contracts/project-events.ts): what notifications send out. */
   projectEvents: ProjectEventBus;
+  /** Project webhooks: delivers projectEvents (and produces turn and crash events from chat and agents). */
+  notifications: NotificationService;
   /** Terminals (a PTY in an agent's container through its daemon), each as long as its subscription. */
   terminal: TerminalService;
   startedAt: Date;
@@ -103,6 +106,8 @@ export interface CreateServicesOptions {
   docker?: Docker;
   /** Self-heal timings (tests shorten them). */
   selfHeal?: Partial<SelfHealSettings>;
+  /** The clock and timer of webhook retries (tests drive retries without waiting). */
+  notificationClock?: NotificationClock;
 }
 
 export async function createServices(opts: CreateServicesOptions): Promise<Services> {
@@ -201,6 +206,18 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     logs.watchChat(chat.bus);
     // Warm chat processes read the instructions at start: a reload ends them (next turn resumes).
     agentConfig.onReload(({ agentId }) => chat.recycleAgent(agentId));
+    const notifications = new NotificationService({
+      prisma: db.prisma,
+      secrets,
+      events: projectEvents,
+      log: log.child({ component: "notifications" }),
+      config,
+      clock: opts.notificationClock,
+    });
+    notifications.watchChat(chat.bus);
+    notifications.watchAgents(agents.bus);
+    // Delivers from now on, and resumes retries left pending by the previous run.
+    notifications.start();
     const terminal = new TerminalService({ prisma: db.prisma, hub, status: agents.bus, log: log.child({ component: "terminal" }) });
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
@@ -227,6 +244,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       projectNetworks,
       chat,
       projectEvents,
+      notifications,
       terminal,
       startedAt: new Date(),
       startBackground() {
@@ -265,6 +283,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         if (auditPrune) clearInterval(auditPrune);
         await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
         await chat.close();
+        await notifications.close();
         terminal.close();
         await hub.close();
         await gateway.close();

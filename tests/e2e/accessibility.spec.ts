@@ -52,6 +52,7 @@ function routes(): { name: string; path: string }[] {
     { name: "templates", path: `${project}/templates` },
     { name: "secrets", path: `${project}/secrets` },
     { name: "access", path: `${project}/access` },
+    { name: "notifications", path: `${project}/notifications` },
     { name: "audit", path: `${project}/audit` },
     { name: "project settings", path: `${project}/settings` },
     { name: "machine tokens", path: "/settings/tokens" },
@@ -308,6 +309,14 @@ test("axe finds no critical or serious violation on any page or dialog (light mo
     await form.getByRole("button").last().click();
     await page.getByRole("button", { name: "Delete secret A11Y_SECRET" }).click();
     await scan("secrets, delete confirmation");
+  });
+
+  await test.step("notifications: the new webhook dialog", async () => {
+    await visit(`/projects/${projectId}/notifications`);
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    const dialog = page.getByRole("dialog", { name: "New webhook" });
+    await scanDialog("new webhook", dialog);
+    await closeDialog(dialog);
   });
 
   await test.step("machine tokens: new token, its secret, the revoke confirmation", async () => {

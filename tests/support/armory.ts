@@ -8,6 +8,7 @@ import { openDatabase } from "@/server/db";
 import type { Docker } from "@/server/runtime/docker/client";
 import { createLogger } from "@/server/logger";
 import type { SelfHealSettings } from "@/server/health/monitor";
+import type { NotificationClock } from "@/server/notifications/service";
 import { createServices, type Services } from "@/server/services";
 import { createTestDatabase, type DbKind, type TestDatabaseTarget } from "./databases";
 
@@ -53,7 +54,7 @@ export interface TestArmory {
 export async function startTestArmory(
   kind: DbKind,
   configOverrides: Record<string, string> = {},
-  extra: { docker?: Docker; selfHeal?: Partial<SelfHealSettings> } = {},
+  extra: { docker?: Docker; selfHeal?: Partial<SelfHealSettings>; notificationClock?: NotificationClock } = {},
 ): Promise<TestArmory> {
   const target = await createTestDatabase(kind);
   const config = testConfig(configOverrides);
@@ -66,6 +67,7 @@ export async function startTestArmory(
       authSecret: TEST_AUTH_SECRET,
       docker: extra.docker,
       selfHeal: extra.selfHeal,
+      notificationClock: extra.notificationClock,
     });
   const harness: TestArmory = {
     kind,

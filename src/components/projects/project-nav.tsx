@@ -1,5 +1,5 @@
 "use client";
-import { Bot, KeyRound, LayoutTemplate, ScrollText, Settings, ShieldCheck } from "lucide-react";
+import { Bell, Bot, KeyRound, LayoutTemplate, ScrollText, Settings, ShieldCheck } from "lucide-react";
 import { usePathname } from "next/navigation";
 import { TabNav } from "@/components/common/tab-nav";
 
@@ -8,6 +8,7 @@ export const PROJECT_SECTIONS = [
   { slug: "templates", label: "Templates", icon: LayoutTemplate },
   { slug: "secrets", label: "Secrets", icon: KeyRound },
   { slug: "access", label: "Tokens & access", icon: ShieldCheck },
+  { slug: "notifications", label: "Notifications", icon: Bell },
   { slug: "audit", label: "Audit", icon: ScrollText },
   { slug: "settings", label: "Settings", icon: Settings },
 ] as const;

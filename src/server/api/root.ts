@@ -19,6 +19,7 @@ import { providerRouter } from "./routers/provider/router";
 import { templateRouter } from "./routers/template/router";
 import { tokenRouter } from "./routers/token/router";
 import { trustRouter } from "./routers/trust/router";
+import { notificationRouter } from "./routers/notification/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -42,6 +43,7 @@ export const appRouter = router({
   agentConfig: agentConfigRouter,
   chat: chatRouter,
   terminal: terminalRouter,
+  notification: notificationRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -157,6 +157,20 @@ export class SecretStore {
     return row ? this.decryptRow(projectId, row) : null;
   }
 
+  /** One project secret's decrypted value (e.g. a webhook's signing key, read at send time); null when it does not exist. */
+  async projectValue(projectId: string, name: string): Promise<string | null> {
+    const row = await this.prisma.secret.findUnique({
+      where: { projectId_scope_name: { projectId, scope: "project", name } },
+      select: { name: true, scope: true, ciphertext: true, keyId: true },
+    });
+    return row ? this.decryptRow(projectId, row) : null;
+  }
+
+  /** Does the project have a secret of this name? */
+  async projectHas(projectId: string, name: string): Promise<boolean> {
+    return (await this.prisma.secret.count({ where: { projectId, scope: "project", name } })) > 0;
+  }
+
   private decryptRow(projectId: string, r: { name: string; scope: string; ciphertext: string; keyId: string }): string {
     if (r.keyId !== this.key.id) {
       throw new DomainError(

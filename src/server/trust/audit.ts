@@ -60,8 +60,8 @@ export function redactInput(value: unknown, opts: { strict?: boolean } = {}, dep
   return String(value);
 }
 
-/** Procedures whose inputs carry secret values under arbitrary names. */
-const STRICT_ACTION_RE = /^(env|secret)\./;
+/** Procedures whose inputs carry secret values under arbitrary names (a webhook URL can itself be a credential). */
+const STRICT_ACTION_RE = /^(env|secret|notification)\./;
 
 export interface AuditEntryInput {
   userId: string | null;
