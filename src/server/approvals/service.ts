@@ -161,8 +161,7 @@ export class ApprovalService {
     }
 
     const timeoutSec = turn.timeoutSec ?? APPROVAL_TIMEOUT_DEFAULT_SEC;
-    const readFile = this.opts.readFile;
-    const diff = await renderDiff(toolName, input, readFile ? (p) => readFile(turn.projectId, turn.agentId, p) : null);
+    const diff = await renderDiff(toolName, input, this.opts.readFile ? (p) => this.currentText(turn.projectId, turn.agentId, p) : null);
     const expiresAt = new Date(Date.now() + timeoutSec * 1000);
     const row = await this.prisma.approval.create({
       data: {
@@ -359,6 +358,12 @@ export class ApprovalService {
       take: Math.min(filter.limit ?? APPROVAL_LIST_MAX, APPROVAL_LIST_MAX),
       include: rowInclude,
     });
+  }
+
+  /** A file of the agent's container as text, as diffs see it (null: it does not exist or is not text). */
+  async currentText(projectId: string, agentId: string, filePath: string): Promise<string | null> {
+    if (!this.opts.readFile) throw new DomainError("PRECONDITION_FAILED", "This Armory cannot read agents' files.");
+    return this.opts.readFile(projectId, agentId, filePath);
   }
 
   /** Approvals waiting for a decision in this Armory process (tests, metrics). */
