@@ -19,6 +19,8 @@ import { providerRouter } from "./routers/provider/router";
 import { templateRouter } from "./routers/template/router";
 import { tokenRouter } from "./routers/token/router";
 import { trustRouter } from "./routers/trust/router";
+import { budgetRouter } from "./routers/budget/router";
+import { usageRouter } from "./routers/usage/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -42,6 +44,8 @@ export const appRouter = router({
   agentConfig: agentConfigRouter,
   chat: chatRouter,
   terminal: terminalRouter,
+  budget: budgetRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;
