@@ -102,7 +102,7 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     // The terminal (a shell in the agent's container) needs exec on every procedure.
     expect(paths).toEqual(expect.arrayContaining(["terminal.open", "terminal.input", "terminal.resize"]));
     // Budgets and usage (the model gateway's limits and records).
-    expect(paths).toEqual(expect.arrayContaining(["budget.get", "budget.set", "usage.summary"]));
+    expect(paths).toEqual(expect.arrayContaining(["budget.get", "budget.set", "usage.summary", "usage.onChange"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });

@@ -6,7 +6,7 @@
 // which the Claude Code CLI does not retry), remembers the refusal for the chat service (the
 // turn then ends with "budget reached"), and publishes `budget.reached` once per budget, limit
 // and month.
-import type { ProjectEventBus } from "../events/agent-event-bus";
+import { AgentEventBus, type ProjectEventBus } from "../events/agent-event-bus";
 import type { PrismaClient } from "../db";
 import type { Logger } from "../logger";
 import { costOf, type TokenUsage } from "./pricing";
@@ -50,6 +50,14 @@ export interface MonthUsage {
   tokens: number;
 }
 
+/** A project's usage or budgets changed (the usage page refetches). */
+export interface UsageChange {
+  projectId: string;
+  agentId: string;
+  kind: "usage" | "budget";
+  at: Date;
+}
+
 interface AgentInfo {
   projectId: string;
   name: string;
@@ -62,6 +70,8 @@ const AGENT_TTL_MS = 5_000;
 export class BudgetKeeper {
   private agents = new Map<string, AgentInfo>();
   private refusals = new Map<string, BudgetRefusal>();
+  /** Every recorded request and budget change, per project (usage.onChange). */
+  readonly changes = new AgentEventBus<UsageChange>();
 
   constructor(private readonly opts: { prisma: PrismaClient; log: Logger; events?: ProjectEventBus }) {}
 
@@ -177,11 +187,17 @@ export class BudgetKeeper {
         costUsd: { increment: costUsd },
       },
     });
+    this.changes.publish({ projectId: info.projectId, agentId, kind: "usage", at: now });
   }
 
   /** A budget was set: its limits apply from the next request and may be announced again this month. */
-  forgetAgent(agentId: string): void {
-    this.agents.delete(agentId);
-    this.refusals.delete(agentId);
+  budgetChanged(projectId: string, agentId: string | null): void {
+    if (agentId) {
+      this.agents.delete(agentId);
+      this.refusals.delete(agentId);
+    } else {
+      for (const [id, r] of this.refusals) if (r.projectId === projectId) this.refusals.delete(id);
+    }
+    this.changes.publish({ projectId, agentId: agentId ?? "", kind: "budget", at: new Date() });
   }
 }

@@ -3,7 +3,7 @@
 // enforces the budgets (src/server/gateway/budgets.ts); this reads them and sets the budgets.
 import type { PrismaClient } from "../db";
 import { DomainError, notFound } from "../domain/errors";
-import type { BudgetKeeper } from "../gateway/budgets";
+import type { BudgetKeeper, UsageChange } from "../gateway/budgets";
 import { monthKey, monthRange, utcDay } from "../gateway/budgets";
 import { priceOf } from "../gateway/pricing";
 
@@ -84,6 +84,11 @@ export class UsageService {
     return agent;
   }
 
+  /** Usage recorded or budgets set in the project, until `signal` aborts. */
+  changes(projectId: string, signal?: AbortSignal): AsyncGenerator<UsageChange> {
+    return this.opts.budgets.changes.subscribe({ projectId }, signal);
+  }
+
   /** The project's budget, or one agent's, with this month's usage against it. */
   async getBudget(projectId: string, agentId?: string, now = new Date()): Promise<BudgetView> {
     if (agentId) await this.agentOf(projectId, agentId);
@@ -108,7 +113,7 @@ export class UsageService {
       };
       await this.opts.prisma.budget.upsert({ where: { id }, create: { id, projectId, agentId: agentId ?? null, ...data }, update: data });
     }
-    if (agentId) this.opts.budgets.forgetAgent(agentId);
+    this.opts.budgets.budgetChanged(projectId, agentId ?? null);
     return this.getBudget(projectId, agentId);
   }
 
