@@ -74,7 +74,12 @@ describe("budgets and usage in the model gateway", () => {
 
   it("records each request in the agent's usage of the day, priced as the model asked for", async () => {
     const a = await makeAgent("recorder");
+    // The usage page's live feed: a viewer's subscription hears of the recorded request.
+    const changes = (await viewer.usage.onChange({ projectId }))[Symbol.asyncIterator]();
+    const firstChange = changes.next();
     const r1 = await ask(a.token, "hello there");
+    expect((await firstChange).value).toMatchObject({ projectId, agentId: a.id, kind: "usage" });
+    await changes.return?.();
     expect(r1.status).toBe(200);
     const r2 = await ask(a.token, "and again", "claude-sonnet-4-5", false);
     expect(r2.status).toBe(200);

@@ -1,5 +1,5 @@
 "use client";
-import { Bot, KeyRound, LayoutTemplate, ScrollText, Settings, ShieldCheck } from "lucide-react";
+import { Bot, Gauge, KeyRound, LayoutTemplate, ScrollText, Settings, ShieldCheck } from "lucide-react";
 import { usePathname } from "next/navigation";
 import { TabNav } from "@/components/common/tab-nav";
 
@@ -9,6 +9,7 @@ export const PROJECT_SECTIONS = [
   { slug: "secrets", label: "Secrets", icon: KeyRound },
   { slug: "access", label: "Tokens & access", icon: ShieldCheck },
   { slug: "audit", label: "Audit", icon: ScrollText },
+  { slug: "usage", label: "Usage", icon: Gauge },
   { slug: "settings", label: "Settings", icon: Settings },
 ] as const;
 
