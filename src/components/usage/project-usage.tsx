@@ -25,13 +25,15 @@ import { formatTokens, formatUsd, RANGE_LABELS, rangeDays, shareOf, type UsageRa
 
 type Limits = { monthlyCostUsd: number | null; monthlyTokens: number | null };
 
-/** A bar of `used` against `limit`; says "no budget" without one. */
-function BudgetBar({ label, used, limit, format }: { label: string; used: number; limit: number | null; format: (n: number) => string }) {
+/** A bar of `used` against `limit`; says "no cost budget" (or token) without one. `who` names it for screen readers. */
+function BudgetBar({ who, kind, used, limit }: { who: string; kind: "cost" | "token"; used: number; limit: number | null }) {
+  const format = kind === "cost" ? formatUsd : (n: number) => `${formatTokens(n)} tokens`;
+  const label = `${who} ${kind}`;
   const share = shareOf(used, limit);
   if (share === null) {
     return (
       <p className="text-muted-foreground text-xs">
-        {format(used)} · no {label} budget
+        {format(used)} · no {kind} budget
       </p>
     );
   }
@@ -203,8 +205,8 @@ function AgentRow({
         </td>
         <td className="px-3 py-2">
           <div className="flex flex-col gap-1.5">
-            <BudgetBar label={`${a.agentName} cost`} used={a.month.costUsd} limit={a.budget.monthlyCostUsd} format={formatUsd} />
-            <BudgetBar label={`${a.agentName} token`} used={a.month.tokens} limit={a.budget.monthlyTokens} format={(n) => `${formatTokens(n)} tokens`} />
+            <BudgetBar who={a.agentName} kind="cost" used={a.month.costUsd} limit={a.budget.monthlyCostUsd} />
+            <BudgetBar who={a.agentName} kind="token" used={a.month.tokens} limit={a.budget.monthlyTokens} />
           </div>
         </td>
         {colSpan === 6 ? (
@@ -278,8 +280,8 @@ export function ProjectUsage({ projectId }: { projectId: string }) {
                 </CardDescription>
               </CardHeader>
               <CardContent className="flex flex-col gap-3">
-                <BudgetBar label="Project cost" used={s.month.costUsd} limit={s.month.budget.monthlyCostUsd} format={formatUsd} />
-                <BudgetBar label="Project token" used={s.month.tokens} limit={s.month.budget.monthlyTokens} format={(n) => `${formatTokens(n)} tokens`} />
+                <BudgetBar who="Project" kind="cost" used={s.month.costUsd} limit={s.month.budget.monthlyCostUsd} />
+                <BudgetBar who="Project" kind="token" used={s.month.tokens} limit={s.month.budget.monthlyTokens} />
                 {canEdit ? (
                   editingProject ? (
                     <BudgetForm projectId={projectId} current={s.month.budget} label="Project budget" onDone={() => setEditingProject(false)} />
