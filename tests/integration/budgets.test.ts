@@ -24,7 +24,7 @@ async function serve(armory: TestArmory) {
   return { url, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 
-describe("budgets and usage in the model gateway", () => {
+describe.each(["pglite", "postgres"] as const)("budgets and usage in the model gateway (%s)", (backend) => {
   let upstream: DemoModelServer;
   let armory: TestArmory;
   let gw: Awaited<ReturnType<typeof serve>>;
@@ -55,7 +55,7 @@ describe("budgets and usage in the model gateway", () => {
 
   beforeAll(async () => {
     upstream = await startDemoModelServer();
-    armory = await startTestArmory("pglite", { ANTHROPIC_BASE_URL: upstream.url, ANTHROPIC_API_KEY: "sk-upstream", ARMORY_GATEWAY_URL: "http://gateway.invalid/api/gateway/anthropic" });
+    armory = await startTestArmory(backend, { ANTHROPIC_BASE_URL: upstream.url, ANTHROPIC_API_KEY: "sk-upstream", ARMORY_GATEWAY_URL: "http://gateway.invalid/api/gateway/anthropic" });
     gw = await serve(armory);
     owner = await signUp(armory.services, { name: "Budget Owner" });
     caller = await callerFor(armory.services, owner);
