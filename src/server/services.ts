@@ -32,6 +32,7 @@ import { normalizeAgentPath } from "./trust/grants";
 import { DomainError } from "./domain/errors";
 import { TerminalService } from "./terminal/service";
 import { ModelGateway } from "./gateway/gateway";
+import { UsageService } from "./usage/service";
 import { DaemonHub } from "./agentd/hub";
 import { AgentEventBus, type ProjectEventBus } from "./events/agent-event-bus";
 import { NotificationService, type NotificationClock } from "./notifications/service";
@@ -57,6 +58,8 @@ export interface Services {
   /** Config hot-reload: listens to the agents' daemons; `onReload(listener)` is the hook for other code. */
   agentConfig: AgentConfigWatch;
   gateway: ModelGateway;
+  /** Model usage by day and agent, and the monthly budgets the gateway enforces. */
+  usage: UsageService;
   /** The agent daemons' connections (armoryd): chat, files, config and the terminal go through it. */
   hub: DaemonHub;
   /** Per-project internal networks and their egress relays (network isolation). */
@@ -261,6 +264,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       files,
       agentConfig,
       gateway,
+      usage: new UsageService({ prisma: db.prisma, budgets: gateway.budgets }),
       hub,
       projectNetworks,
       chat,

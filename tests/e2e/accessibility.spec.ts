@@ -54,6 +54,7 @@ function routes(): { name: string; path: string }[] {
     { name: "access", path: `${project}/access` },
     { name: "notifications", path: `${project}/notifications` },
     { name: "audit", path: `${project}/audit` },
+    { name: "usage", path: `${project}/usage` },
     { name: "project settings", path: `${project}/settings` },
     { name: "machine tokens", path: "/settings/tokens" },
     { name: "admin users", path: "/admin/users" },

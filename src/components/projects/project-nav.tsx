@@ -1,5 +1,5 @@
 "use client";
-import { Bell, Bot, KeyRound, LayoutTemplate, ScrollText, Settings, ShieldCheck } from "lucide-react";
+import { Bell, Bot, Gauge, KeyRound, LayoutTemplate, ScrollText, Settings, ShieldCheck } from "lucide-react";
 import { usePathname } from "next/navigation";
 import { TabNav } from "@/components/common/tab-nav";
 
@@ -10,6 +10,7 @@ export const PROJECT_SECTIONS = [
   { slug: "access", label: "Tokens & access", icon: ShieldCheck },
   { slug: "notifications", label: "Notifications", icon: Bell },
   { slug: "audit", label: "Audit", icon: ScrollText },
+  { slug: "usage", label: "Usage", icon: Gauge },
   { slug: "settings", label: "Settings", icon: Settings },
 ] as const;
 

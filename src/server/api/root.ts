@@ -21,6 +21,8 @@ import { templateRouter } from "./routers/template/router";
 import { tokenRouter } from "./routers/token/router";
 import { trustRouter } from "./routers/trust/router";
 import { notificationRouter } from "./routers/notification/router";
+import { budgetRouter } from "./routers/budget/router";
+import { usageRouter } from "./routers/usage/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -46,6 +48,8 @@ export const appRouter = router({
   approval: approvalRouter,
   terminal: terminalRouter,
   notification: notificationRouter,
+  budget: budgetRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

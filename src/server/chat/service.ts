@@ -445,6 +445,9 @@ export class ChatService {
           usage,
         });
       }
+      // The model gateway refused a request of this turn: the agent's or its project's budget is reached.
+      const refusal = this.opts.gateway.budgetRefusal(agent.id, new Date(Date.now() - elapsed()));
+      if (refusal) return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", reason: "budget_reached", message: refusal.message, usage, firstTokenMs });
       const detail = r.errors.length ? r.errors.join("; ") : r.text ?? r.subtype ?? "unknown error";
       return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", reason: "model_error", message: `The model failed: ${detail}`, usage, firstTokenMs });
     }

@@ -15,6 +15,12 @@
 // network (ARMORY_AGENT_NETWORK; the host's side of that bridge, e.g. 172.18.0.1), serving only
 // the gateway path and the egress proxy (CONNECT, ./egress.ts). ARMORY_GATEWAY_URL names another
 // address for the relays to forward to (Armory in a container on the uplink network).
+//
+// Usage and budgets (./budgets.ts): each request's tokens and list-price cost are added to the
+// agent's usage of the day; a request from an agent whose (or whose project's) monthly budget is
+// reached is refused before it is forwarded, with 402 billing_error: the Claude Code CLI retries
+// 429, 5xx and even 400, but not 402 or 403 (checked against the CLI in the agent image), and a
+// 403 reads "Failed to authenticate" there.
 import type { ProjectEventBus } from "../events/agent-event-bus";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
@@ -28,6 +34,7 @@ import { LineSplitter } from "../streams/ndjson";
 import { readJsonBody, serveDemoMessages, type MessagesRequest } from "./demo-model";
 import { checkedAddress, HOP_HEADER, postUpstream, UpstreamRefused, type Listener, type UpstreamFailure, type UpstreamResponse } from "./upstream";
 import { EgressProxy } from "./egress";
+import { BudgetKeeper, type BudgetRefusal } from "./budgets";
 import { RELAY_ALIAS, RELAY_PORT, type AgentRuntime } from "../runtime";
 import { AGENTD_PATH, ENV_AGENT_TOKEN, ENV_DAEMON_URL } from "../../contracts/armoryd";
 
@@ -75,12 +82,12 @@ export interface GatewayUsage {
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest();
 
-function anthropicError(res: http.ServerResponse, status: number, type: string, message: string) {
+function anthropicError(res: http.ServerResponse, status: number, type: string, message: string, headers: Record<string, string> = {}) {
   if (res.headersSent) {
     res.end();
     return;
   }
-  res.writeHead(status, { "content-type": "application/json" });
+  res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify({ type: "error", error: { type, message } }));
 }
 
@@ -91,10 +98,13 @@ export class ModelGateway {
   private relays: ((agentId: string) => Promise<void>) | null = null;
   /** HTTP CONNECT from agents (through their project's relay): the per-template egress allowlist. */
   readonly egress: EgressProxy;
+  /** Usage per agent and day, and the monthly budgets checked before each request. */
+  readonly budgets: BudgetKeeper;
   private verified = new Map<string, { agentId: string; until: number }>();
   private routes = new Map<string, { route: ModelRoute; until: number }>();
 
   constructor(private readonly opts: GatewayOptions) {
+    this.budgets = new BudgetKeeper({ prisma: opts.prisma, log: opts.log.child({ component: "budgets" }), events: opts.events });
     this.egress = new EgressProxy({
       prisma: opts.prisma,
       log: opts.log.child({ component: "egress" }),
@@ -200,6 +210,11 @@ export class ModelGateway {
   /** Called before an agent's env is handed out: ensures its project's network and relay. */
   useRelays(ensure: (agentId: string) => Promise<void>): void {
     this.relays = ensure;
+  }
+
+  /** The budget refusal this agent's model requests got at or after `since`, if any (a failed turn asks). */
+  budgetRefusal(agentId: string, since: Date): BudgetRefusal | null {
+    return this.budgets.budgetRefusal(agentId, since);
   }
 
   async usage(agentId: string): Promise<GatewayUsage> {
@@ -366,7 +381,13 @@ export class ModelGateway {
           return anthropicError(res, 403, "permission_error", `The agent's template sends its model requests to provider ${route.name}, but the secret ${route.keySecret} that holds the key is not set in its project. Set it under the project's Secrets.`);
         }
       }
-      const counter = new UsageCounter();
+      const refusal = await this.budgets.check(agentId);
+      if (refusal) {
+        log.info({ agentId, scope: refusal.scope, limit: refusal.limit }, "model request refused: budget reached");
+        return anthropicError(res, 402, "billing_error", refusal.message, { "x-should-retry": "false" });
+      }
+      const requested = (json as { model?: unknown }).model;
+      const counter = new UsageCounter(typeof requested === "string" && requested ? requested.slice(0, 200) : "unknown");
       res.on("close", () => void this.record(agentId, counter));
       if (route.kind === "demo") {
         const tap = res.write.bind(res);
@@ -518,10 +539,17 @@ export class ModelGateway {
         where: { agentId },
         data: {
           requests: { increment: 1 },
-          inputTokens: { increment: counter.input },
+          inputTokens: { increment: counter.input + counter.cacheRead + counter.cacheCreation },
           outputTokens: { increment: counter.output },
           lastUsedAt: new Date(),
         },
+      });
+      await this.budgets.record(agentId, counter.model, {
+        inputTokens: counter.input,
+        outputTokens: counter.output,
+        cacheReadTokens: counter.cacheRead,
+        cacheCreationTokens: counter.cacheCreation,
+        cacheCreation1hTokens: counter.cacheCreation1h,
       });
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message, agentId }, "could not record gateway usage");
@@ -529,26 +557,46 @@ export class ModelGateway {
   }
 }
 
-/** Reads token usage from an SSE stream (message_start, message_delta) or a JSON message as it passes. */
+type ApiUsage = {
+  input_tokens?: number;
+  output_tokens?: number;
+  cache_read_input_tokens?: number;
+  cache_creation_input_tokens?: number;
+  cache_creation?: { ephemeral_1h_input_tokens?: number };
+};
+
+/**
+ * Reads token usage from an SSE stream (message_start, then message_delta's running totals) or a
+ * JSON message as it passes: uncached input, cache reads and writes (and of those, 1-hour writes), output.
+ */
 class UsageCounter {
   input = 0;
   output = 0;
+  cacheRead = 0;
+  cacheCreation = 0;
+  cacheCreation1h = 0;
   recorded = false;
   body: Buffer[] = [];
   private lines = new LineSplitter({ maxLineLength: 8 * 1024 * 1024 });
+
+  constructor(readonly model: string) {}
+
+  /** message_start and message_delta carry cumulative counts: keep the largest seen of each. */
+  private take(u: ApiUsage): void {
+    this.input = Math.max(this.input, u.input_tokens ?? 0);
+    this.output = Math.max(this.output, u.output_tokens ?? 0);
+    this.cacheRead = Math.max(this.cacheRead, u.cache_read_input_tokens ?? 0);
+    this.cacheCreation = Math.max(this.cacheCreation, u.cache_creation_input_tokens ?? 0);
+    this.cacheCreation1h = Math.max(this.cacheCreation1h, u.cache_creation?.ephemeral_1h_input_tokens ?? 0);
+  }
 
   feed(chunk: string | Buffer): void {
     for (const line of this.lines.push(chunk)) {
       if (!line.startsWith("data:")) continue;
       try {
-        const d = JSON.parse(line.slice(5)) as { type?: string; message?: { usage?: Record<string, number> }; usage?: Record<string, number> };
-        if (d.type === "message_start" && d.message?.usage) {
-          const u = d.message.usage;
-          this.input += (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
-          this.output = Math.max(this.output, u.output_tokens ?? 0);
-        } else if (d.type === "message_delta" && d.usage) {
-          this.output = Math.max(this.output, d.usage.output_tokens ?? 0);
-        }
+        const d = JSON.parse(line.slice(5)) as { type?: string; message?: { usage?: ApiUsage }; usage?: ApiUsage };
+        if (d.type === "message_start" && d.message?.usage) this.take(d.message.usage);
+        else if (d.type === "message_delta" && d.usage) this.take(d.usage);
       } catch {
         // not JSON: not ours to judge, it was passed through unchanged
       }
@@ -557,11 +605,8 @@ class UsageCounter {
 
   feedJson(chunk: string | Buffer): void {
     try {
-      const d = JSON.parse(chunk.toString()) as { usage?: Record<string, number> };
-      if (d.usage) {
-        this.input += (d.usage.input_tokens ?? 0) + (d.usage.cache_read_input_tokens ?? 0);
-        this.output += d.usage.output_tokens ?? 0;
-      }
+      const d = JSON.parse(chunk.toString()) as { usage?: ApiUsage };
+      if (d.usage) this.take(d.usage);
     } catch {
       // an SSE stream's end, or not JSON
     }
