@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `npm test`: type check and lint, then the Vitest suites (unit, integration, Docker) while the
+# production app builds for the browser tests beside them (the build is mostly CPU, the suites
+# mostly wait on containers and the CLI), then the Playwright suite against that build.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+npm run typecheck || exit $?
+npm run lint || exit $?
+
+mkdir -p test-results
+build_log=test-results/build.log
+echo "==> building the app for the browser tests in the background (log: $build_log)"
+build_started=$(date +%s)
+npm run build >"$build_log" 2>&1 &
+build_pid=$!
+
+unit_rc=0
+npm run test:unit || unit_rc=$?
+
+build_rc=0
+wait "$build_pid" || build_rc=$?
+if [[ $build_rc -ne 0 ]]; then
+  echo "==> the production build failed (exit $build_rc); the end of $build_log:"
+  tail -n 60 "$build_log"
+  exit "$build_rc"
+fi
+echo "==> the app was built in $(($(date +%s) - build_started)) s (while the Vitest suites ran)"
+[[ $unit_rc -eq 0 ]] || exit "$unit_rc"
+
+npm run test:e2e
