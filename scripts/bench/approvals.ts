@@ -83,7 +83,7 @@ const isEnd = (e: ChatStreamEvent) => e.type === "run_completed" || e.type === "
 
 async function run(): Promise<BenchSectionResult> {
   const model = await startDemoModelServer();
-  const { db, services, http } = await startBenchArmory({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: "bench-upstream-key" });
+  const { services, http } = await startBenchArmory({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: "bench-upstream-key" });
   let projectId = "";
   let live: ReturnType<typeof liveClient> | null = null;
   const hub = services.hub;
@@ -132,7 +132,7 @@ async function run(): Promise<BenchSectionResult> {
       serviceDecide.push(a[1]);
       return decide(...a).then((row) => (serviceDecided.push(a[1]), row));
     }) as typeof decide;
-    /** control_response lines written to the agent's daemon, and the daemon's answer (written to the CLI's stdin). */
+    /** control_response lines written on the agent's daemon socket, and Armory handling the daemon's answer (the line is in the CLI's stdin). */
     const answers = new Arrivals<{ requestId: string; behavior: string }>();
     const acks = new Arrivals<string>();
     hub.request = ((id: string, method: string, params: { data?: string }, opts?: { timeoutMs?: number }) => {
@@ -207,9 +207,9 @@ async function run(): Promise<BenchSectionResult> {
       const seen = await approvalEvents.when((e) => e.kind === "requested" && e.approval.runId === sent.runId, `approval of run ${sent.runId}`);
       const approval = (seen.item as Extract<ApprovalStreamEvent, { kind: "requested" }>).approval;
       if (approval.summary !== command || !approval.toolUseId) throw new Error(`approvals bench: unexpected approval ${JSON.stringify(approval)}`);
-      const { requestId } = await db.prisma.approval.findUniqueOrThrow({ where: { id: approval.id }, select: { requestId: true } });
-      const raised = await cliRequests.when((r) => r.requestId === requestId, `control_request ${requestId}`);
       const ann = await announced.when((a) => a.approvalId === approval.id, `announcement of ${approval.id}`);
+      const requestId = ann.item.requestId;
+      const raised = await cliRequests.when((r) => r.requestId === requestId, `control_request ${requestId}`);
 
       const t0 = mono();
       const decided = await trpc.approval.decide.mutate({ projectId: pid, approvalId: approval.id, decision: "allow" });
@@ -237,8 +237,8 @@ async function run(): Promise<BenchSectionResult> {
       s.httpToService.push(entered.mono - t0);
       s.serviceToAnswer.push(answer.mono - entered.mono);
       s.decideToToolResult.push(result.mono - t0);
-      // Across the container boundary: wall clocks (the daemon's timestamps are whole milliseconds).
       s.serviceDone.push(done.mono - t0);
+      // Across the container boundary: wall clocks (the daemon's timestamps are whole milliseconds).
       s.answerToResultLine.push(resultLineAt - answer.wall);
       s.resultLineToStream.push(result.wall - resultLineAt);
       s.requestToOnRequest.push(seen.wall - raised.item.daemonAt);
