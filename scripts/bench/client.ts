@@ -8,13 +8,16 @@ import { createLogger } from "../../src/server/logger";
 import { createServices } from "../../src/server/services";
 import { httpClient, startHttp } from "../../tests/support/http-server";
 
-/** Armory for a bench section, with its agent image present, background work started and HTTP up. */
-export async function startBenchArmory() {
+/**
+ * Armory for a bench section, with its agent image present, background work started and HTTP up.
+ * `env` adds configuration (e.g. ANTHROPIC_BASE_URL of the demo model for sections that run turns).
+ */
+export async function startBenchArmory(env: Record<string, string> = {}) {
   const docker = createDockerClient();
   await ensureAgentImage({ docker });
   const db = await openDatabase({ pgliteDir: "memory://" });
   const services = await createServices({
-    config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_AGENT_IMAGE_AUTOBUILD: "false", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open", ARMORY_GATEWAY_PORT: "0" }),
+    config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_AGENT_IMAGE_AUTOBUILD: "false", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open", ARMORY_GATEWAY_PORT: "0", ...env }),
     db,
     log: createLogger({ level: "silent", format: "json" }),
     authSecret: "bench-secret-bench-secret-bench-secret-0123",

@@ -8,6 +8,7 @@ import { healthBench } from "./health";
 import { chatBench } from "./chat";
 import { fairnessBench } from "./fairness";
 import { armorydBench } from "./armoryd";
+import { approvalsBench } from "./approvals";
 
 /** One entry of results.json's closing `goals` array. */
 export interface BenchGoal {
@@ -41,4 +42,5 @@ export const BENCH_SECTIONS: BenchSection[] = [
   chatBench,
   fairnessBench,
   armorydBench,
+  approvalsBench,
 ];
