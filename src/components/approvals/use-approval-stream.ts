@@ -1,0 +1,43 @@
+"use client";
+// A project's pending approvals, live: approval.onRequest sends what is pending first (a
+// snapshot, also after a reconnect), then every request and decision. Callers get the pending
+// list (oldest first) and hear about each new request and decision.
+import { skipToken } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import { useRef, useState } from "react";
+import type { ApprovalStreamEvent, ApprovalView } from "@/contracts/approvals";
+import { useTRPC } from "@/lib/trpc/client";
+
+export function useApprovalStream(
+  projectId: string,
+  {
+    agentId,
+    enabled = true,
+    onRequested,
+    onDecided,
+  }: { agentId?: string; enabled?: boolean; onRequested?: (a: ApprovalView) => void; onDecided?: (a: ApprovalView) => void } = {},
+) {
+  const trpc = useTRPC();
+  const [pending, setPending] = useState<ApprovalView[] | null>(null);
+  // The latest callbacks, without restarting the subscription when they change.
+  const handlers = useRef({ onRequested, onDecided });
+  handlers.current = { onRequested, onDecided };
+  const sub = useSubscription(
+    trpc.approval.onRequest.subscriptionOptions(enabled ? { projectId, ...(agentId ? { agentId } : {}) } : skipToken, {
+      onData: (raw) => {
+        // Tracked events carry the event in `data`.
+        const e = (typeof raw === "object" && raw !== null && "data" in raw && "id" in raw ? (raw as { data: unknown }).data : raw) as ApprovalStreamEvent;
+        if (e.kind === "snapshot") {
+          setPending([...e.pending].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()));
+        } else if (e.kind === "requested") {
+          setPending((list) => [...(list ?? []).filter((a) => a.id !== e.approval.id), e.approval]);
+          handlers.current.onRequested?.(e.approval);
+        } else if (e.kind === "decided") {
+          setPending((list) => (list ?? []).filter((a) => a.id !== e.approval.id));
+          handlers.current.onDecided?.(e.approval);
+        }
+      },
+    }),
+  );
+  return { pending, status: sub.status, error: sub.error };
+}
