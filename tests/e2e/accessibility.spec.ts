@@ -53,6 +53,7 @@ function routes(): { name: string; path: string }[] {
     { name: "secrets", path: `${project}/secrets` },
     { name: "access", path: `${project}/access` },
     { name: "audit", path: `${project}/audit` },
+    { name: "approvals inbox", path: `${project}/approvals` },
     { name: "project settings", path: `${project}/settings` },
     { name: "machine tokens", path: "/settings/tokens" },
     { name: "admin users", path: "/admin/users" },
