@@ -3,14 +3,13 @@
 // where approvals are shown (the inbox, a chat with a pending approval), never asks by itself, and
 // once answered (or dismissed) it stays away: the answer is kept in localStorage.
 import { Bell, X } from "lucide-react";
-import { useEffect, useState } from "react";
+import { useSyncExternalStore } from "react";
 import { Button } from "@/components/ui/button";
-import { askForNotifications, dismissNotificationPrompt, shouldOfferNotifications } from "./notify";
+import { askForNotifications, dismissNotificationPrompt, shouldOfferNotifications, subscribeNotifyChoice } from "./notify";
 
 export function NotificationPrompt({ className }: { className?: string }) {
-  // Read after mounting: the server does not know the browser's answer.
-  const [offer, setOffer] = useState(false);
-  useEffect(() => setOffer(shouldOfferNotifications()), []);
+  // The server does not know the browser's answer: nothing is offered there.
+  const offer = useSyncExternalStore(subscribeNotifyChoice, shouldOfferNotifications, () => false);
   if (!offer) return null;
   return (
     <div
@@ -26,10 +25,7 @@ export function NotificationPrompt({ className }: { className?: string }) {
         size="sm"
         variant="outline"
         className="h-7"
-        onClick={() => {
-          setOffer(false);
-          void askForNotifications();
-        }}
+        onClick={() => void askForNotifications()}
       >
         Turn on notifications
       </Button>
@@ -39,10 +35,7 @@ export function NotificationPrompt({ className }: { className?: string }) {
         variant="ghost"
         className="size-7"
         aria-label="Not now"
-        onClick={() => {
-          dismissNotificationPrompt();
-          setOffer(false);
-        }}
+        onClick={dismissNotificationPrompt}
       >
         <X aria-hidden="true" />
       </Button>

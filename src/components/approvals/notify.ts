@@ -18,12 +18,25 @@ function stored(): string | null {
   }
 }
 
+const listeners = new Set<() => void>();
+
 function remember(choice: NotifyChoice) {
   try {
     window.localStorage.setItem(NOTIFY_STORAGE_KEY, choice);
   } catch {
     // Private mode without storage: the prompt may come back; nothing else breaks.
   }
+  for (const l of listeners) l();
+}
+
+/** For useSyncExternalStore: told when the answer changes (here or in another tab). */
+export function subscribeNotifyChoice(listener: () => void): () => void {
+  listeners.add(listener);
+  window.addEventListener("storage", listener);
+  return () => {
+    listeners.delete(listener);
+    window.removeEventListener("storage", listener);
+  };
 }
 
 /** Whether to offer the prompt: supported, not yet decided in the browser, and not answered here before. */

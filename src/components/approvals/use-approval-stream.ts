@@ -4,7 +4,7 @@
 // list (oldest first) and hear about each new request and decision.
 import { skipToken } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { useRef, useState } from "react";
+import { useState } from "react";
 import type { ApprovalStreamEvent, ApprovalView } from "@/contracts/approvals";
 import { useTRPC } from "@/lib/trpc/client";
 
@@ -19,10 +19,8 @@ export function useApprovalStream(
 ) {
   const trpc = useTRPC();
   const [pending, setPending] = useState<ApprovalView[] | null>(null);
-  // The latest callbacks, without restarting the subscription when they change.
-  const handlers = useRef({ onRequested, onDecided });
-  handlers.current = { onRequested, onDecided };
   const sub = useSubscription(
+    // useSubscription calls the latest onData: changed callbacks do not restart the subscription.
     trpc.approval.onRequest.subscriptionOptions(enabled ? { projectId, ...(agentId ? { agentId } : {}) } : skipToken, {
       onData: (raw) => {
         // Tracked events carry the event in `data`.
@@ -31,10 +29,10 @@ export function useApprovalStream(
           setPending([...e.pending].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()));
         } else if (e.kind === "requested") {
           setPending((list) => [...(list ?? []).filter((a) => a.id !== e.approval.id), e.approval]);
-          handlers.current.onRequested?.(e.approval);
+          onRequested?.(e.approval);
         } else if (e.kind === "decided") {
           setPending((list) => (list ?? []).filter((a) => a.id !== e.approval.id));
-          handlers.current.onDecided?.(e.approval);
+          onDecided?.(e.approval);
         }
       },
     }),

@@ -6,7 +6,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { AlertTriangle, FlaskConical, MessagesSquare } from "lucide-react";
 import { useSearchParams } from "next/navigation";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { useTRPC } from "@/lib/trpc/client";
@@ -43,11 +43,15 @@ export function ChatPanel({ projectId, agentId, agentName, observedState, canCha
   const { ref, height } = useFitToViewport<HTMLDivElement>({ minHeight: 380 });
   const running = observedState === "running";
 
-  useEffect(() => {
-    if (!requested) return;
-    setDraftNew(false);
-    setSelected(requested);
-  }, [requested]);
+  // A later link to another session (a notification clicked while the page is open) follows it.
+  const [followed, setFollowed] = useState(requested);
+  if (requested !== followed) {
+    setFollowed(requested);
+    if (requested) {
+      setDraftNew(false);
+      setSelected(requested);
+    }
+  }
 
   const select = (id: string) => {
     setDraftNew(false);
