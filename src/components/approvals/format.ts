@@ -40,14 +40,15 @@ export const STATUS_LABELS: Record<ApprovalStatus, string> = {
   cancelled: "Cancelled",
 };
 
-/** Who decided, as a sentence ending: "by Ada Lovelace", "by the token ci-bot", "by the remembered rule Bash(ls:*)". */
+/** Who decided, as a sentence ending: "by Ada Lovelace", "by token ci-bot", "by the remembered rule Bash(ls:*)". */
 export function deciderText(d: ApprovalDecider | null, rule?: string | null): string {
   if (!d) return "";
   switch (d.kind) {
     case "user":
       return `by ${d.name}`;
     case "token":
-      return `by the token ${d.name}`;
+      // The server names tokens "token <name>".
+      return `by ${/^token /.test(d.name) ? d.name : `token ${d.name}`}`;
     case "rule":
       return `by the remembered rule ${rule ?? d.name}`;
     case "timeout":

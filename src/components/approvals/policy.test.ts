@@ -52,7 +52,8 @@ describe("approval words", () => {
 
   it("says who decided and how it ended", () => {
     expect(outcomeText("allowed", { kind: "user", id: "u", name: "Ada" }, null)).toBe("Allowed by Ada");
-    expect(outcomeText("denied", { kind: "token", id: "t", name: "ci-bot" }, "not now")).toBe("Denied by the token ci-bot: “not now”");
+    expect(outcomeText("denied", { kind: "token", id: "t", name: "token ci-bot" }, "not now")).toBe("Denied by token ci-bot: “not now”");
+    expect(outcomeText("denied", { kind: "token", id: "t", name: "ci-bot" }, null)).toBe("Denied by token ci-bot");
     expect(outcomeText("allowed", { kind: "rule", id: null, name: "rule" }, null, "Bash(ls:*)")).toBe("Allowed by the remembered rule Bash(ls:*)");
     expect(outcomeText("expired", { kind: "timeout", id: null, name: "timeout" }, null)).toMatch(/^Timed out/);
   });
