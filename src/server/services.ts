@@ -27,6 +27,9 @@ import { resolveMasterKey } from "./secrets/crypto";
 import { SecretStore } from "./secrets/store";
 import { Rollouts } from "./versions/rollout";
 import { ChatService } from "./chat/service";
+import { ApprovalService } from "./approvals/service";
+import { normalizeAgentPath } from "./trust/grants";
+import { DomainError } from "./domain/errors";
 import { TerminalService } from "./terminal/service";
 import { ModelGateway } from "./gateway/gateway";
 import { DaemonHub } from "./agentd/hub";
@@ -58,6 +61,8 @@ export interface Services {
   /** Per-project internal networks and their egress relays (network isolation). */
   projectNetworks: ProjectNetworks;
   chat: ChatService;
+  /** Tool approvals (Claude Code's permission prompts during chat turns). */
+  approvals: ApprovalService;
   /** Approvals, finished and failed turns, crashes, budgets (src/contracts/project-events.ts): what notifications send out. */
   projectEvents: ProjectEventBus;
   /** Terminals (a PTY in an agent's container through its daemon), each as long as its subscription. */
@@ -186,6 +191,21 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     m.sources.statsStreams = () => collector.streamCount;
     const files = new AgentFiles({ prisma: db.prisma, hub, maxBytes: config.filesMaxBytes, log: log.child({ component: "files" }) });
     const agentConfig = new AgentConfigWatch({ prisma: db.prisma, hub, log, files });
+    const approvals = new ApprovalService({
+      prisma: db.prisma,
+      log: log.child({ component: "approvals" }),
+      events: projectEvents,
+      // For Write/Edit diffs: the file as it is now (null when it does not exist or is not text).
+      readFile: async (projectId, agentId, filePath) => {
+        try {
+          const r = await files.read({ projectId, agentId }, filePath, async (p) => normalizeAgentPath(p));
+          return r.encoding === "utf-8" ? r.content : null;
+        } catch (err) {
+          if (err instanceof DomainError && err.code === "NOT_FOUND") return null;
+          throw err;
+        }
+      },
+    });
     const chat = new ChatService({
       prisma: db.prisma,
       runtime,
@@ -194,6 +214,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       config,
       gateway,
       events: projectEvents,
+      approvals,
       onMessageSent: (agentId, at) => agents.messageSent(agentId, at),
     });
     await chat.recover();
@@ -226,6 +247,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       hub,
       projectNetworks,
       chat,
+      approvals,
       projectEvents,
       terminal,
       startedAt: new Date(),
@@ -265,6 +287,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         if (auditPrune) clearInterval(auditPrune);
         await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
         await chat.close();
+        approvals.close();
         terminal.close();
         await hub.close();
         await gateway.close();

@@ -101,6 +101,8 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     expect(paths).toEqual(expect.arrayContaining(["chat.renameSession", "chat.deleteSession", "chat.sessions"]));
     // The terminal (a shell in the agent's container) needs exec on every procedure.
     expect(paths).toEqual(expect.arrayContaining(["terminal.open", "terminal.input", "terminal.resize"]));
+    // Tool approvals: reading them needs a project role, deciding one exec on its agent.
+    expect(paths).toEqual(expect.arrayContaining(["approval.list", "approval.get", "approval.decide", "approval.onRequest"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });

@@ -35,6 +35,7 @@ describe("template form", () => {
     personality: "",
     permissionMode: "acceptEdits",
     allowedTools: ["Read"],
+    toolPolicy: { allow: [], ask: [], deny: [] },
     volumes: [],
     source: "api",
     sourceFile: null,

@@ -28,11 +28,12 @@ const FLAG_LABEL: Record<GrantFlag, string> = {
   stop: "stop",
   restart: "restart",
   remove: "remove",
-  chat: "chat / exec",
+  chat: "chat",
   logs: "logs",
   stats: "stats",
   update_env: "update env",
   update_image: "update image",
+  exec: "exec (terminal, approvals)",
 };
 
 /** The project's trust grants (admins): list, create, delete. */

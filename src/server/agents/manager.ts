@@ -4,7 +4,9 @@
 import { createHash } from "node:crypto";
 import type { AgentView } from "../api/routers/agent/schemas";
 import type { PrismaClient } from "../db";
-import type { Agent, Prisma } from "../db/generated/client";
+import { Prisma, type Agent } from "../db/generated/client";
+import { APPROVAL_TIMEOUT_DEFAULT_SEC, type ToolPolicy } from "../../contracts/approvals";
+import { effectivePolicy, policyFrom } from "../approvals/policy";
 import { engineMessage, engineUnavailable, LABELS, type AgentContainerSpec, type AgentRuntime, type ContainerEvent, type EventsFollower, type ObservedContainer } from "../runtime";
 import { WORKSPACE_DIR } from "../../contracts/armoryd";
 import { AgentFileSystem } from "../files/agent-fs";
@@ -81,13 +83,15 @@ export interface CreateAgentInput {
     env?: Record<string, string>;
     model?: string;
     permissionMode?: string;
+    toolPolicy?: ToolPolicy | null;
+    approvalTimeoutSec?: number | null;
   };
   start?: boolean;
 }
 
-export type AgentRow = Agent & { template: { name: string; volumes: Prisma.JsonValue } };
+export type AgentRow = Agent & { template: { name: string; volumes: Prisma.JsonValue; toolPolicy: Prisma.JsonValue } };
 
-export const agentInclude = { template: { select: { name: true, volumes: true } } } as const;
+export const agentInclude = { template: { select: { name: true, volumes: true, toolPolicy: true } } } as const;
 
 function envOf(json: Prisma.JsonValue): Record<string, string> {
   if (!json || typeof json !== "object" || Array.isArray(json)) return {};
@@ -186,6 +190,10 @@ export function toAgentView(row: AgentRow, secretNames?: Set<string>, daemon: Da
     pidsLimit: row.pidsLimit,
     env: secretNames?.size ? Object.fromEntries(Object.entries(env).map(([k, v]) => [k, secretNames.has(k) ? MASKED_VALUE : v])) : env,
     permissionMode: row.permissionMode,
+    toolPolicy: row.toolPolicy === null ? null : policyFrom(row.toolPolicy),
+    effectiveToolPolicy: effectivePolicy(row, row.template),
+    approvalTimeoutSec: row.approvalTimeoutSec ?? APPROVAL_TIMEOUT_DEFAULT_SEC,
+    approvalTimeoutCustom: row.approvalTimeoutSec !== null,
     desiredState: row.desiredState,
     observedState: row.observedState,
     statusDetail: row.statusDetail,
@@ -463,6 +471,8 @@ export class AgentManager {
           pidsLimit: overrides.pidsLimit ?? template.pidsLimit,
           env,
           permissionMode: overrides.permissionMode ?? template.permissionMode,
+          toolPolicy: overrides.toolPolicy ?? Prisma.DbNull,
+          approvalTimeoutSec: overrides.approvalTimeoutSec ?? null,
           desiredState: "stopped",
           observedState: "creating",
           workspaceVolume: `armory-workspace-${id}`,
@@ -698,7 +708,18 @@ export class AgentManager {
   async update(
     projectId: string,
     agentId: string,
-    patch: { memoryMb?: number; cpus?: number; pidsLimit?: number; env?: Record<string, string>; model?: string; permissionMode?: string; image?: string },
+    patch: {
+      memoryMb?: number;
+      cpus?: number;
+      pidsLimit?: number;
+      env?: Record<string, string>;
+      model?: string;
+      permissionMode?: string;
+      image?: string;
+      /** null: back to the template's policy. Applies from the next chat turn (no re-create). */
+      toolPolicy?: ToolPolicy | null;
+      approvalTimeoutSec?: number | null;
+    },
   ): Promise<AgentView> {
     const current = await this.row(projectId, agentId);
     if (patch.env && Object.values(patch.env).includes(MASKED_VALUE)) {
@@ -717,6 +738,8 @@ export class AgentManager {
           model: patch.model,
           permissionMode: patch.permissionMode,
           image: patch.image,
+          toolPolicy: patch.toolPolicy === null ? Prisma.DbNull : (patch.toolPolicy as Prisma.InputJsonObject | undefined),
+          approvalTimeoutSec: patch.approvalTimeoutSec,
         },
       });
       const limitsChanged = patch.memoryMb !== undefined || patch.cpus !== undefined || patch.pidsLimit !== undefined;

@@ -2,6 +2,7 @@
 import { adminRouter } from "./routers/admin/router";
 import { securityRouter } from "./routers/security/router";
 import { agentRouter } from "./routers/agent/router";
+import { approvalRouter } from "./routers/approval/router";
 import { auditRouter } from "./routers/audit/router";
 import { envRouter } from "./routers/env/router";
 import { secretRouter } from "./routers/secret/router";
@@ -41,6 +42,7 @@ export const appRouter = router({
   files: filesRouter,
   agentConfig: agentConfigRouter,
   chat: chatRouter,
+  approval: approvalRouter,
   terminal: terminalRouter,
 });
 

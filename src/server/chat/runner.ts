@@ -1,17 +1,23 @@
 // One Claude Code CLI process in an agent's container, run by the agent's daemon (armoryd) and
 // speaking stream-json both ways: `claude -p --input-format stream-json --output-format
 // stream-json --verbose --include-partial-messages`. A warm process keeps stdin open and takes one
-// turn after another; a one-shot process gets one message and its stdin closed. armoryd runs it as
+// turn after another; a one-shot process gets one message, and its stdin is closed when the turn
+// ends (stdin stays open meanwhile: answers to the CLI's permission prompts go over it, see
+// src/server/approvals/control.ts). armoryd runs it as
 // the agent user in its own process group (so kill() stops it and every child it started, Bash
 // tool commands included), appends the memory notes to the system prompt, and relays its stdout
 // lines as sequenced events (src/contracts/armoryd.ts): no engine call on a turn's path.
 import { randomUUID } from "node:crypto";
 import { MEMORY_FILE, WORKSPACE_DIR, type DaemonEvent } from "../../contracts/armoryd";
+import type { ToolPolicy } from "../../contracts/approvals";
 import type { DaemonHub } from "../agentd/hub";
+import { parseControlLine, type ControlLine } from "../approvals/control";
 import { parseStreamJsonEvent, type StreamJsonEvent } from "../streams/stream-json";
 
 export type ProcessLine =
   | { kind: "cli"; event: StreamJsonEvent }
+  /** A control line of the permission prompt protocol (not a conversation event). */
+  | { kind: "control"; control: ControlLine }
   | { kind: "invalid_line"; line: string; error: string }
   | { kind: "overflow"; length: number }
   | { kind: "stderr"; text: string };
@@ -31,6 +37,8 @@ export interface ClaudeProcessOptions {
   warm: boolean;
   permissionMode: string;
   allowedTools: string[];
+  /** Claude Code permission rules (passed as --settings); `ask` rules and unlisted tools raise approvals. */
+  toolPolicy: ToolPolicy;
   model: string;
   resume: string | null;
   systemPrompt: string;
@@ -39,7 +47,14 @@ export interface ClaudeProcessOptions {
   cli?: string;
 }
 
-export function claudeArgs(o: Pick<ClaudeProcessOptions, "permissionMode" | "allowedTools" | "model" | "resume">): string[] {
+/** The --settings JSON carrying a tool policy (null: nothing to pass). */
+export function policySettings(policy: ToolPolicy | undefined): string | null {
+  if (!policy || (!policy.allow.length && !policy.ask.length && !policy.deny.length)) return null;
+  return JSON.stringify({ permissions: { allow: policy.allow, ask: policy.ask, deny: policy.deny } });
+}
+
+export function claudeArgs(o: Pick<ClaudeProcessOptions, "permissionMode" | "allowedTools" | "model" | "resume"> & { toolPolicy?: ToolPolicy }): string[] {
+  const settings = policySettings(o.toolPolicy);
   return [
     "-p",
     "--input-format",
@@ -50,7 +65,11 @@ export function claudeArgs(o: Pick<ClaudeProcessOptions, "permissionMode" | "all
     "--include-partial-messages",
     "--permission-mode",
     o.permissionMode,
+    // Permission prompts come to Armory as control requests (approvals) instead of failing the call.
+    "--permission-prompt-tool",
+    "stdio",
     ...(o.allowedTools.length ? ["--allowedTools", o.allowedTools.join(",")] : []),
+    ...(settings ? ["--settings", settings] : []),
     ...(o.model ? ["--model", o.model] : []),
     ...(o.resume ? ["--resume", o.resume] : []),
   ];
@@ -112,7 +131,8 @@ export class ClaudeProcess {
           this.onLine?.({ kind: "invalid_line", line: e.line.slice(0, 4096), error: (err as Error).message });
           return;
         }
-        this.onLine?.({ kind: "cli", event: parseStreamJsonEvent(value) });
+        const control = parseControlLine(value);
+        this.onLine?.(control ? { kind: "control", control } : { kind: "cli", event: parseStreamJsonEvent(value) });
         return;
       }
       case "proc.overflow":
@@ -164,7 +184,8 @@ export class ClaudeProcess {
         cwd: WORKSPACE_DIR,
         systemPrompt: o.systemPrompt,
         memoryFile: MEMORY_FILE,
-        oneShot: !o.warm,
+        // stdin stays open for the turn: permission answers go over it; closeInput() ends a one-shot process's input.
+        oneShot: false,
       });
       this.pid = pid;
     } catch (err) {
@@ -176,11 +197,19 @@ export class ClaudeProcess {
     this.started = true;
   }
 
-  /** Sends one user message; a one-shot process then gets its stdin closed (by the daemon). */
+  /** Sends one user message (a one-shot process's stdin is closed by closeInput() when its turn ends). */
   send(message: string): void {
     if (!this.started) throw new Error("process not started");
     this.turns++;
     this.hub.request(this.opts.agentId, "proc.write", { procId: this.procId, data: userMessageLine(message) }).catch(() => {
+      // The daemon is gone or the process ended: the turn learns it from the exit.
+    });
+  }
+
+  /** Writes one line to the CLI's stdin (a control_response). */
+  write(line: string): void {
+    if (!this.alive) return;
+    this.hub.request(this.opts.agentId, "proc.write", { procId: this.procId, data: line }).catch(() => {
       // The daemon is gone or the process ended: the turn learns it from the exit.
     });
   }

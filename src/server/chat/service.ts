@@ -21,9 +21,13 @@ import { isPreDaemonVersion } from "../../contracts/armoryd";
 import { ChatStore, titleFor, type ChatEventRecord } from "./store";
 import { classifyLostTurn } from "./turn-end";
 import type { ChatSession, Prisma } from "../db/generated/client";
+import type { ApprovalService, ApprovalTurn } from "../approvals/service";
+import { effectivePolicy } from "../approvals/policy";
+import { controlErrorLine, controlResponseLine } from "../approvals/control";
+import { TurnClock } from "./turn-clock";
 
 /** The agent fields a turn uses (its container, CLI flags and system prompt). */
-const turnAgentInclude = { template: { select: { personality: true, allowedTools: true } } } satisfies Prisma.AgentInclude;
+const turnAgentInclude = { template: { select: { personality: true, allowedTools: true, toolPolicy: true } } } satisfies Prisma.AgentInclude;
 type TurnAgent = Prisma.AgentGetPayload<{ include: typeof turnAgentInclude }>;
 
 export const MAX_MESSAGE_CHARS = 1024 * 1024;
@@ -44,6 +48,8 @@ export interface ChatServiceOptions {
   gateway: ModelGateway;
   /** Where approvals waiting for a decision are announced (notifications subscribe there). */
   events?: ProjectEventBus;
+  /** Tool approvals: the CLI's permission prompts during a turn (without it, every prompt is denied). */
+  approvals?: ApprovalService;
   /** Told when a message reached an agent's Claude Code (off the turn's path; shown on the agent's card). */
   onMessageSent?: (agentId: string, at: Date) => Promise<void>;
 }
@@ -55,6 +61,8 @@ interface Warm {
   idleTimer: NodeJS.Timeout | null;
   /** The agent's instructions changed during a turn: end the process when the turn ends. */
   stale: boolean;
+  /** The tool policy the process was started with (a changed policy starts a new process). */
+  policyKey: string;
 }
 
 interface ActiveTurn {
@@ -250,11 +258,13 @@ export class ChatService {
     }
     const containerId = agent.containerId!;
 
-    // A warm process for this session in this container, or a new one.
+    // A warm process for this session in this container, started with the current tool policy, or a new one.
+    const toolPolicy = effectivePolicy(agent, agent.template);
+    const policyKey = JSON.stringify(toolPolicy);
     let proc: ClaudeProcess;
     let reused = false;
     const warm = this.warm.get(turn.sessionId);
-    if (warm && warmUsable && warm.proc.alive) {
+    if (warm && warmUsable && warm.proc.alive && warm.policyKey === policyKey) {
       if (warm.idleTimer) clearTimeout(warm.idleTimer);
       warm.idleTimer = null;
       proc = warm.proc;
@@ -272,6 +282,7 @@ export class ChatService {
         warm: config.chat.warm,
         permissionMode: agent.permissionMode,
         allowedTools: agent.template.allowedTools,
+        toolPolicy,
         model: agent.model,
         resume: session.claudeSessionId,
         systemPrompt: composeSystemPrompt({ soul: loadSoul(config.dataDir), personality: agent.template.personality, agentName: agent.name }),
@@ -283,7 +294,7 @@ export class ChatService {
       } catch (err) {
         return fail(`Could not start Claude Code in the agent's container: ${(err as Error).message}`, "spawn_failed");
       }
-      if (config.chat.warm) this.warm.set(turn.sessionId, { proc, agentId: agent.id, containerId, idleTimer: null, stale: false });
+      if (config.chat.warm) this.warm.set(turn.sessionId, { proc, agentId: agent.id, containerId, idleTimer: null, stale: false, policyKey });
     }
     turn.proc = proc;
     if (turn.stopReason) await proc.kill(); // interrupted while starting
@@ -306,8 +317,40 @@ export class ChatService {
     };
     let resolveResult!: () => void;
     const gotResult = new Promise<void>((r) => (resolveResult = r));
+    const approvals = this.opts.approvals;
+    let asked = false;
+    const approvalTurn: ApprovalTurn = {
+      projectId: agent.projectId,
+      agentId: agent.id,
+      agentName: agent.name,
+      sessionId: turn.sessionId,
+      runId: turn.runId,
+      timeoutSec: agent.approvalTimeoutSec,
+      respond: (requestId, answer) => proc.write(controlResponseLine(requestId, answer)),
+      emit,
+      onWaiting: (waiting) => clock.waitingChanged(waiting),
+    };
     proc.onLine = (line: ProcessLine) => {
       switch (line.kind) {
+        case "control": {
+          const c = line.control;
+          if (c.kind === "can_use_tool") {
+            asked = true;
+            if (!approvals) {
+              approvalTurn.respond(c.request.requestId, { behavior: "deny", message: "This Armory cannot ask anyone for approval, so the tool call was denied." });
+              break;
+            }
+            void approvals.handleRequest(approvalTurn, c.request).catch((err: unknown) => {
+              this.log.error({ err, runId: turn.runId }, "could not handle an approval request");
+              approvalTurn.respond(c.request.requestId, { behavior: "deny", message: "Armory could not record the approval request, so the tool call was denied." });
+            });
+          } else if (c.kind === "cancel") {
+            void approvals?.cancelRequest(turn.runId, c.requestId).catch(() => {});
+          } else {
+            proc.write(controlErrorLine(c.requestId, `Armory does not handle ${c.subtype} control requests.`));
+          }
+          break;
+        }
         case "cli": {
           const e = line.event;
           emit(e.kind, e.event);
@@ -318,6 +361,8 @@ export class ChatService {
           }
           if (e.kind === "result") {
             result = summarizeResult(e.event);
+            // A one-shot process's stdin stayed open for permission answers: now it may end.
+            if (!config.chat.warm) proc.closeInput();
             resolveResult();
           }
           break;
@@ -335,10 +380,11 @@ export class ChatService {
       }
     };
 
-    const timeout = setTimeout(() => {
+    // Time spent waiting for approvals does not count against the turn timeout.
+    const clock = new TurnClock(config.chat.turnTimeoutSeconds * 1000, () => {
       turn.stopReason ??= { kind: "timeout" };
       void proc.kill();
-    }, config.chat.turnTimeoutSeconds * 1000);
+    });
     try {
       if (!turn.stopReason) {
         try {
@@ -356,8 +402,14 @@ export class ChatService {
         await Promise.race([gotResult, new Promise((r) => setTimeout(r, 50))]);
       }
     } finally {
-      clearTimeout(timeout);
+      clock.stop();
       proc.onLine = null;
+      if (!config.chat.warm) proc.closeInput();
+    }
+    // Whatever still waits for a decision has no turn to answer any more.
+    if (asked && approvals) {
+      const why = turn.stopReason ? (turn.stopReason.kind === "interrupt" ? `The turn was stopped by ${turn.stopReason.by}.` : turn.stopReason.kind === "timeout" ? "The turn timed out." : "Armory was stopped.") : "The turn ended.";
+      await approvals.cancelRun(turn.runId, why).catch((err: unknown) => this.log.warn({ err, runId: turn.runId }, "could not cancel the turn's approvals"));
     }
     await Promise.all(writes);
 
@@ -367,7 +419,7 @@ export class ChatService {
       await proc.kill();
       if (stop.kind === "interrupt") return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "interrupted", message: `Stopped by ${stop.by}. The process and everything it started were killed.`, firstTokenMs });
       if (stop.kind === "shutdown") return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "interrupted", message: "Armory was stopped during this turn; the process was killed.", firstTokenMs });
-      return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", reason: "timeout", message: `The turn ran longer than ${config.chat.turnTimeoutSeconds} s and was stopped.`, firstTokenMs });
+      return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", reason: "timeout", message: `The turn ran longer than ${config.chat.turnTimeoutSeconds} s (not counting time spent waiting for approvals) and was stopped.`, firstTokenMs });
     }
 
     const r = result as ResultSummary | null;
@@ -526,6 +578,8 @@ export class ChatService {
       });
     }
     if (stale.length) this.log.warn({ runs: stale.length }, "chat turns left running by a previous start were ended");
+    // Their approvals have nobody waiting for them any more.
+    await this.opts.approvals?.recover();
     return stale.length;
   }
 

@@ -4,7 +4,7 @@ import { roleAtLeast, type ProjectRole } from "./roles";
 
 /**
  * SPEC D4's ten permissions, file access (which trust grants narrow with path globs), and exec (a
- * terminal in the container; given by the project role only: trust grants have no exec flag).
+ * terminal in the container, and deciding the agent's tool approvals; by role or a grant's exec flag).
  */
 export const AGENT_PERMISSIONS = [
   "inspect",
@@ -34,7 +34,8 @@ export const DEFAULT_ROLE_FOR: Record<AgentPermission, ProjectRole> = {
   restart: "operator",
   chat: "operator",
   file_write: "operator",
-  // A shell in the container (the Terminal tab): no more than an operator's chat turns can do.
+  // A shell in the container (the Terminal tab), and allowing or denying the agent's tool calls
+  // (approvals): no more than an operator's chat turns can do.
   exec: "operator",
   remove: "admin",
   update_env: "admin",

@@ -30,6 +30,8 @@ import {
   type TemplateView,
   type VolumeMount,
 } from "../api/routers/template/schemas";
+import { toolPolicySchema, type ToolPolicy } from "../../contracts/approvals";
+import { policyFrom } from "../approvals/policy";
 import type { PrismaClient } from "../db";
 import type { Prisma, Template } from "../db/generated/client";
 import { ADMIN_REGISTERS_PROVIDERS, BUILTIN_PROVIDER, resolveTemplateProvider } from "../providers/service";
@@ -60,6 +62,8 @@ export interface TemplateFields {
   personality: string;
   permissionMode: TemplateView["permissionMode"];
   allowedTools: string[];
+  /** Claude Code permission rules: `ask` raises an approval, `deny` never runs, `allow` runs without asking. */
+  toolPolicy: ToolPolicy;
   volumes: VolumeMount[];
   egressAllowlist: string[];
 }
@@ -77,6 +81,7 @@ const FILE_FIELDS = [
   "env",
   "permissionMode",
   "allowedTools",
+  "toolPolicy",
   "instructions",
   "personality",
   "volumes",
@@ -127,6 +132,7 @@ export const templateFileSchema = z.strictObject(
     env: z.preprocess(envScalarsToStrings, templateEnv).default({}),
     permissionMode: permissionMode.default("acceptEdits"),
     allowedTools: allowedTools.default([]),
+    toolPolicy: toolPolicySchema.strict().default({ allow: [], ask: [], deny: [] }),
     instructions: instructions.default(""),
     personality: personality.default(""),
     volumes: volumes.default([]),
@@ -157,6 +163,7 @@ function fieldsFromFile(t: TemplateFile): TemplateFields {
     personality: t.personality,
     permissionMode: t.permissionMode,
     allowedTools: t.allowedTools,
+    toolPolicy: t.toolPolicy,
     volumes: t.volumes,
     egressAllowlist: t.egressAllowlist,
   };
@@ -306,6 +313,7 @@ function toStored(fields: TemplateFields, providerId: string | null) {
     ...rest,
     providerId,
     env: fields.env as Prisma.InputJsonObject,
+    toolPolicy: fields.toolPolicy as Prisma.InputJsonObject,
     volumes: fields.volumes as Prisma.InputJsonArray,
   };
 }
@@ -457,6 +465,7 @@ export function toTemplateView(row: TemplateRow): TemplateView {
     personality: row.personality,
     permissionMode: row.permissionMode as TemplateView["permissionMode"],
     allowedTools: row.allowedTools,
+    toolPolicy: policyFrom(row.toolPolicy),
     volumes: volumesFrom(row.volumes),
     egressAllowlist: row.egressAllowlist,
     source: row.source === "file" ? "file" : "api",
@@ -518,9 +527,10 @@ function definedFields(patch: TemplatePatch): Partial<TemplateFields> {
 }
 
 function storedPatch(patch: Partial<TemplateFields>, providerId: string | null | undefined) {
-  const { env, volumes: vols, provider: _name, ...rest } = patch;
+  const { env, volumes: vols, provider: _name, toolPolicy, ...rest } = patch;
   return {
     ...rest,
+    ...(toolPolicy !== undefined ? { toolPolicy: toolPolicy as Prisma.InputJsonObject } : {}),
     ...(providerId !== undefined ? { providerId } : {}),
     ...(env !== undefined ? { env: env as Prisma.InputJsonObject } : {}),
     ...(vols !== undefined ? { volumes: vols as Prisma.InputJsonArray } : {}),
@@ -556,6 +566,7 @@ export async function createTemplate(
       personality: source.personality,
       permissionMode: source.permissionMode,
       allowedTools: source.allowedTools,
+      toolPolicy: source.toolPolicy,
       volumes: source.volumes,
       egressAllowlist: source.egressAllowlist,
     };
@@ -579,6 +590,7 @@ export async function createTemplate(
       personality: "",
       permissionMode: "acceptEdits",
       allowedTools: [],
+      toolPolicy: { allow: [], ask: [], deny: [] },
       volumes: [],
       egressAllowlist: [],
     };

@@ -39,7 +39,7 @@ export interface TrustGrant {
   updatedAt: Date;
 }
 
-type FlagColumn = "inspect" | "start" | "stop" | "restart" | "remove" | "chat" | "logs" | "stats" | "updateEnv" | "updateImage";
+type FlagColumn = "inspect" | "start" | "stop" | "restart" | "remove" | "chat" | "logs" | "stats" | "updateEnv" | "updateImage" | "exec";
 const COLUMN: Record<GrantFlag, FlagColumn> = {
   inspect: "inspect",
   start: "start",
@@ -51,6 +51,7 @@ const COLUMN: Record<GrantFlag, FlagColumn> = {
   stats: "stats",
   update_env: "updateEnv",
   update_image: "updateImage",
+  exec: "exec",
 };
 
 function toGrant(row: GrantRow): TrustGrant {
@@ -83,8 +84,6 @@ function flagColumns(permissions: Partial<Record<GrantFlag, boolean>> | undefine
 export function grantGives(grant: TrustGrant, permission: AgentPermission): boolean {
   if (permission === "file_read") return grant.fileReadPaths.length > 0;
   if (permission === "file_write") return grant.fileWritePaths.length > 0;
-  // Grants have no exec flag: only the project role gives a terminal.
-  if (permission === "exec") return false;
   return grant.permissions[permission];
 }
 
@@ -175,7 +174,7 @@ export async function decideAgentPermission(
   const roleText = caller.role ? `you are ${caller.role}` : "you are not a member";
   return {
     allowed: false,
-    reason: `This needs the ${what} permission on agent ${agent.name}: the ${DEFAULT_ROLE_FOR[permission]} role or higher in this project${permission === "exec" ? "" : ", or a trust grant"}; ${roleText}.`,
+    reason: `This needs the ${what} permission on agent ${agent.name}: the ${DEFAULT_ROLE_FOR[permission]} role or higher in this project, or a trust grant; ${roleText}.`,
     grant: null,
   };
 }

@@ -109,3 +109,26 @@ export async function authorizeAgentPath(ctx: AgentAccessContext, permission: "f
 export async function authorizeAgentImage(ctx: AgentAccessContext, image: string): Promise<void> {
   await enforce(ctx, ctx.agentAccess.agent, "update_image", { image });
 }
+
+/**
+ * For procedures that name an agent indirectly (an approval's agent): decides `permission` on
+ * `agent` like agentProcedure does, audited; throws 403 when it denies.
+ *
+ *   await authorizeAgent(ctx, approval.agent, "exec");
+ */
+export async function authorizeAgent(
+  ctx: Omit<AgentAccessContext, "agentAccess">,
+  agent: AgentAccess["agent"],
+  permission: AgentPermission,
+): Promise<TrustDecision> {
+  return enforce(ctx, agent, permission);
+}
+
+/** Whether the caller has `permission` on `agent` (no audit entry, no error): for "may decide" flags in views. */
+export async function agentAllows(
+  ctx: { services: { db: { prisma: import("../../db").PrismaClient } }; user: { id: string }; token: TokenIdentity | null; projectRole: ProjectRole },
+  agent: AgentAccess["agent"],
+  permission: AgentPermission,
+): Promise<boolean> {
+  return (await decideAgentPermission(ctx.services.db.prisma, callerOf(ctx), agent, permission)).allowed;
+}

@@ -1,5 +1,6 @@
 // agent.* input and output schemas: the public contract of the agent API.
 import { z } from "zod";
+import { approvalTimeoutSchema, toolPolicySchema } from "../../../../contracts/approvals";
 import { agentIdSchema, projectIdSchema } from "../../schemas/ids";
 import { IMAGE_RE } from "../../schemas/image";
 
@@ -76,6 +77,10 @@ export const agentOverrides = z.object({
   env: envMap.optional(),
   model: z.string().trim().min(1).max(200).optional(),
   permissionMode: z.enum(PERMISSION_MODES).optional(),
+  /** The agent's own tool policy (Claude Code permission rules); null: its template's. Applies from the next turn. */
+  toolPolicy: toolPolicySchema.nullable().optional(),
+  /** Seconds a turn waits for an approval before denying it; null: the default (600). */
+  approvalTimeoutSec: approvalTimeoutSchema.nullable().optional(),
 });
 
 export const agentCreateInput = z.object({
@@ -120,6 +125,14 @@ export const agentOutput = z.object({
   pidsLimit: z.number(),
   env: z.record(z.string(), z.string()),
   permissionMode: z.string(),
+  /** The agent's own tool policy; null: it uses its template's (effectiveToolPolicy). */
+  toolPolicy: toolPolicySchema.nullable(),
+  /** The policy its turns run with: its own, else its template's. */
+  effectiveToolPolicy: toolPolicySchema,
+  /** Seconds a turn waits for an approval before it is denied (the agent's setting, else the default). */
+  approvalTimeoutSec: z.number(),
+  /** Whether approvalTimeoutSec is the agent's own setting (false: the default). */
+  approvalTimeoutCustom: z.boolean(),
   desiredState: z.enum(DESIRED_STATES),
   observedState: z.enum(OBSERVED_STATES),
   statusDetail: z.string().nullable(),

@@ -4,6 +4,7 @@
 // so a template can never hold a value an agent would refuse.
 import { z } from "zod";
 import { CLAUDE_CONFIG_DIR, WORKSPACE_DIR } from "../../../../contracts/armoryd";
+import { toolPolicySchema } from "../../../../contracts/approvals";
 import { projectIdSchema } from "../../schemas/ids";
 import {
   AGENT_NAME_MAX,
@@ -259,6 +260,8 @@ const templateFieldsShape = {
   personality: personality.optional(),
   permissionMode: permissionMode.optional(),
   allowedTools: allowedTools.optional(),
+  /** Claude Code permission rules { allow, ask, deny } (ask: an approval first; deny: never). */
+  toolPolicy: toolPolicySchema.optional(),
   volumes: volumes.optional(),
 };
 
@@ -320,6 +323,8 @@ export const templateOutput = z.object({
   personality: z.string(),
   permissionMode: z.enum(PERMISSION_MODES),
   allowedTools: z.array(z.string()),
+  /** Claude Code permission rules: `allow` runs without asking, `ask` raises an approval, `deny` never runs. */
+  toolPolicy: toolPolicySchema,
   volumes: z.array(z.object({ name: z.string(), mountPath: z.string() })),
   /** Host names (exact, or *.suffix) the agents may reach through the egress proxy; empty: none. */
   egressAllowlist: z.array(z.string()),

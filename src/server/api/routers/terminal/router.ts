@@ -12,7 +12,7 @@ import {
   type TerminalStreamEvent,
 } from "./schemas";
 
-// Every terminal procedure needs "exec" on the agent (operators and up; trust grants cannot give it).
+// Every terminal procedure needs "exec" on the agent (operators and up, or a trust grant with the exec flag).
 export const terminalRouter = router({
   /**
    * Opens a shell in the agent's container; the terminal lives as long as this subscription.

@@ -1,0 +1,310 @@
+// Tool approvals against real parts: the real Claude Code CLI in the real agent container, with
+// Bash in the tool policy's `ask` list, talking to the scripted demo model through Armory's
+// gateway. The CLI's permission prompt (a can_use_tool control request) becomes an approval on
+// approval.onRequest and in the chat; a decision answers the CLI and the turn goes on. Every
+// claim about a command is checked in the container (the file it would create exists or not).
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { ApprovalStreamEvent } from "@/contracts/approvals";
+import type { ProjectEvent } from "@/contracts/project-events";
+import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
+import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
+import { sh } from "../support/agent-exec";
+import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { docker, removeProjectDockerObjects } from "../support/docker";
+import { expectTrpcError } from "../support/trpc-errors";
+import { chatStreams, streamedText } from "../support/chat-stream";
+import { makeToken, tokenCaller } from "../support/trust";
+
+type Caller = Awaited<ReturnType<typeof callerFor>>;
+
+/** Reads approval.onRequest events one at a time. */
+function approvalFeed(iterable: AsyncIterable<unknown>) {
+  const it = iterable[Symbol.asyncIterator]();
+  return {
+    async next(limitMs = 60_000): Promise<ApprovalStreamEvent> {
+      let timer: NodeJS.Timeout | undefined;
+      const r = await Promise.race([
+        it.next(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no approval event in time")), limitMs))),
+      ]).finally(() => clearTimeout(timer));
+      if (r.done) throw new Error("approval stream ended");
+      return r.value as ApprovalStreamEvent;
+    },
+    close: () => it.return?.(),
+  };
+}
+
+/** Set ARMORY_RECORD_APPROVAL_FIXTURE=1 to (re)write the fixture from this run's CLI output. */
+const FIXTURE = path.join(__dirname, "../fixtures/claude-code-stream-json/30-permission-prompt.ndjson");
+
+describe("tool approvals with the real Claude Code CLI", () => {
+  let armory: TestArmory;
+  let model: DemoModelServer;
+  let owner: TestUser;
+  let caller: Caller;
+  let projectId: string;
+  let agentId: string;
+  let containerId: string;
+  let templateId: string;
+  const projectEvents: ProjectEvent[] = [];
+  const cliLines: string[] = [];
+
+  const { stream, lastSeq, untilEnd } = chatStreams(() => ({ caller, projectId, agentId }));
+  const exists = async (file: string) => (await sh(containerId, `test -e ${file} && echo yes || echo no`)).trim() === "yes";
+
+  beforeAll(async () => {
+    await ensureAgentImage({ docker });
+    model = await startDemoModelServer();
+    armory = await startTestArmory("pglite", {
+      ANTHROPIC_BASE_URL: model.url,
+      ANTHROPIC_API_KEY: "sk-upstream-test-key-never-in-containers",
+      ARMORY_GATEWAY_PORT: "0",
+    });
+    owner = await signUp(armory.services, { name: "Approver" });
+    caller = await callerFor(armory.services, owner);
+    projectId = (await caller.project.create({ name: "Approvals" })).id;
+    const coder = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!;
+    // The built-in coder allows Bash; an `ask` rule wins over that.
+    const template = await caller.template.create({ projectId, copyFrom: coder.id, name: "asking-coder", toolPolicy: { allow: [], ask: ["Bash"], deny: [] } });
+    expect(template.toolPolicy).toEqual({ allow: [], ask: ["Bash"], deny: [] });
+    templateId = template.id;
+    const agent = await caller.agent.create({ projectId, templateId, name: "asker", overrides: { memoryMb: 1024 }, start: true });
+    expect(agent).toMatchObject({ toolPolicy: null, effectiveToolPolicy: { ask: ["Bash"] }, approvalTimeoutSec: 600, approvalTimeoutCustom: false });
+    agentId = agent.id;
+    containerId = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
+    armory.services.projectEvents.on((e) => projectEvents.push(e));
+    if (process.env.ARMORY_RECORD_APPROVAL_FIXTURE) {
+      armory.services.hub.onEvent(agentId, (e) => {
+        if (e.type === "proc.line") cliLines.push(e.line);
+      });
+    }
+  }, 600_000);
+
+  afterAll(async () => {
+    if (process.env.ARMORY_RECORD_APPROVAL_FIXTURE && cliLines.length) fs.writeFileSync(FIXTURE, cliLines.join("\n") + "\n");
+    await armory?.close();
+    await removeProjectDockerObjects(projectId);
+    await model?.close();
+  });
+
+  it("refuses bad rules and timeouts in template and agent input with a clear 400", async () => {
+    await expectTrpcError(
+      caller.template.create({ projectId, copyFrom: templateId, name: "bad-policy", toolPolicy: { allow: [], ask: ["Bash(("], deny: [] } }),
+      "BAD_REQUEST",
+      /toolPolicy.*permission rule is a tool name/,
+    );
+    await expectTrpcError(
+      caller.agent.create({ projectId, templateId, name: "bad-agent", overrides: { toolPolicy: { allow: [], ask: [], deny: ["rm -rf /"] } } }),
+      "BAD_REQUEST",
+      /permission rule is a tool name/,
+    );
+    await expectTrpcError(caller.agent.update({ projectId, agentId, approvalTimeoutSec: 1 }), "BAD_REQUEST", /at least 5 seconds/);
+  });
+
+  let sessionId: string;
+
+  it("deny: the approval appears on approval.onRequest and in the chat, the command never runs, the model reads why, the turn finishes", async () => {
+    const feed = approvalFeed((await caller.approval.onRequest({ projectId })) as AsyncIterable<unknown>);
+    expect(await feed.next()).toEqual({ kind: "snapshot", pending: [] });
+    const sent = await caller.chat.send({ projectId, agentId, message: "run `touch /workspace/denied.txt`" });
+    sessionId = sent.sessionId;
+    const live = await stream(sessionId);
+    const requested = await feed.next();
+    expect(requested.kind).toBe("requested");
+    const approval = (requested as Extract<ApprovalStreamEvent, { kind: "requested" }>).approval;
+    expect(approval).toMatchObject({
+      agentId,
+      agentName: "asker",
+      sessionId,
+      runId: sent.runId,
+      toolName: "Bash",
+      summary: "touch /workspace/denied.txt",
+      status: "pending",
+      canDecide: true,
+      decidedBy: null,
+    });
+    expect(approval.input).toMatchObject({ command: "touch /workspace/denied.txt" });
+    expect(approval.suggestedRule).toMatch(/^Bash\(/);
+    expect(approval.expiresAt.getTime() - approval.createdAt.getTime()).toBeGreaterThan(590_000);
+    // Notifications hear about it.
+    expect(projectEvents).toContainEqual(expect.objectContaining({ type: "approval.needed", approvalId: approval.id, toolName: "Bash", sessionId }));
+    expect(await exists("/workspace/denied.txt")).toBe(false);
+
+    const decided = await caller.approval.decide({ projectId, approvalId: approval.id, decision: "deny", message: "Not in this workspace, please." });
+    expect(decided).toMatchObject({ status: "denied", decidedBy: { kind: "user", id: owner.id }, message: "Not in this workspace, please.", canDecide: false });
+    const onStream = await feed.next();
+    expect(onStream).toMatchObject({ kind: "decided", approval: { id: approval.id, status: "denied" } });
+    await feed.close();
+
+    const events = await untilEnd(live, sent.runId);
+    const req = events.find((e) => e.type === "approval_requested")!;
+    expect(req.data).toMatchObject({ approvalId: approval.id, toolName: "Bash", summary: "touch /workspace/denied.txt" });
+    const dec = events.find((e) => e.type === "approval_decided")!;
+    expect(dec.data).toMatchObject({ approvalId: approval.id, status: "denied", decidedBy: { kind: "user" } });
+    expect(events.at(-1)!.type).toBe("run_completed");
+    // The denial's message reached the model as the tool's result.
+    expect(streamedText(events)).toContain("Not in this workspace, please.");
+    expect(await exists("/workspace/denied.txt")).toBe(false);
+    // Deciding again is a conflict; an unknown approval is not found.
+    await expectTrpcError(caller.approval.decide({ projectId, approvalId: approval.id, decision: "allow" }), "CONFLICT");
+    await expectTrpcError(caller.approval.decide({ projectId, approvalId: crypto.randomUUID(), decision: "allow" }), "NOT_FOUND");
+    // Audited: the request and the decision.
+    const audit = await armory.services.db.prisma.auditEvent.findMany({ where: { requestId: `approval-${approval.id}` }, orderBy: { at: "asc" } });
+    expect(audit.map((a) => a.action)).toEqual(["approval.request", "approval.denied"]);
+  }, 120_000);
+
+  it("allow: the turn resumes and the command runs", async () => {
+    const after = await lastSeq(sessionId);
+    const live = await stream(sessionId, after);
+    const sent = await caller.chat.send({ projectId, agentId, sessionId, message: "run `touch /workspace/allowed.txt`" });
+    const pending = await vi.waitFor(
+      async () => {
+        const [a] = await caller.approval.list({ projectId, agentId, status: "pending" });
+        expect(a).toBeDefined();
+        return a!;
+      },
+      { timeout: 60_000, interval: 100 },
+    );
+    expect(pending).toMatchObject({ runId: sent.runId, summary: "touch /workspace/allowed.txt", canDecide: true });
+    const t0 = performance.now();
+    await caller.approval.decide({ projectId, approvalId: pending.id, decision: "allow" });
+    const events = await untilEnd(live, sent.runId);
+    expect(events.at(-1)!.type).toBe("run_completed");
+    expect(await exists("/workspace/allowed.txt")).toBe(true);
+    // The tool's result followed the decision (the CLI was answered at once, the command ran).
+    const toolResult = events.find((e) => e.type === "user" && JSON.stringify(e.data).includes("tool_result"));
+    expect(toolResult).toBeDefined();
+    expect(performance.now() - t0).toBeLessThan(30_000);
+  }, 120_000);
+
+  it("remember for the session: the next call of the same rule runs without asking", async () => {
+    let after = await lastSeq(sessionId);
+    let live = await stream(sessionId, after);
+    let sent = await caller.chat.send({ projectId, agentId, sessionId, message: "run `touch /workspace/first.txt`" });
+    const pending = await vi.waitFor(
+      async () => {
+        const [a] = await caller.approval.list({ projectId, agentId, status: "pending" });
+        expect(a).toBeDefined();
+        return a!;
+      },
+      { timeout: 60_000, interval: 100 },
+    );
+    const decided = await caller.approval.decide({ projectId, approvalId: pending.id, decision: "allow", remember: "session" });
+    expect(decided.remember).toBe("session");
+    let events = await untilEnd(live, sent.runId);
+    const rule = (events.find((e) => e.type === "approval_decided")!.data as { rule: string }).rule;
+    expect(rule).toMatch(/^Bash\(touch/);
+    expect(await exists("/workspace/first.txt")).toBe(true);
+    const session = await armory.services.db.prisma.chatSession.findUniqueOrThrow({ where: { id: sessionId } });
+    expect(session.approvalRules).toEqual([rule]);
+
+    after = await lastSeq(sessionId);
+    live = await stream(sessionId, after);
+    sent = await caller.chat.send({ projectId, agentId, sessionId, message: "run `touch /workspace/second.txt`" });
+    events = await untilEnd(live, sent.runId);
+    expect(events.at(-1)!.type).toBe("run_completed");
+    expect(events.some((e) => e.type === "approval_requested")).toBe(false);
+    expect(await exists("/workspace/second.txt")).toBe(true);
+
+    // A fresh process (the warm one ended) does not know the rule: it asks, and Armory answers by the rule itself.
+    armory.services.chat.recycleAgent(agentId);
+    after = await lastSeq(sessionId);
+    live = await stream(sessionId, after);
+    sent = await caller.chat.send({ projectId, agentId, sessionId, message: "run `touch /workspace/third.txt`" });
+    events = await untilEnd(live, sent.runId);
+    expect(events.find((e) => e.type === "run_started")!.data).toMatchObject({ reusedProcess: false });
+    expect(events.at(-1)!.type).toBe("run_completed");
+    expect(events.some((e) => e.type === "approval_requested")).toBe(false);
+    expect(await exists("/workspace/third.txt")).toBe(true);
+    const byRule = (await caller.approval.list({ projectId, agentId })).filter((x) => x.runId === sent.runId);
+    expect(byRule).toHaveLength(1);
+    expect(byRule[0]).toMatchObject({ status: "allowed", decidedBy: { kind: "rule", name: rule }, summary: "touch /workspace/third.txt", canDecide: false });
+    const audit = await armory.services.db.prisma.auditEvent.findMany({ where: { requestId: `approval-${byRule[0]!.id}` } });
+    expect(audit.map((x) => x.action)).toEqual(["approval.rule"]);
+  }, 180_000);
+
+  it("a viewer cannot decide (403); a machine token with an exec grant on the agent can", async () => {
+    const viewer = await signUp(armory.services, { name: "Viewer" });
+    await caller.project.members.add({ projectId, email: viewer.email, role: "viewer" });
+    const viewerCaller = await callerFor(armory.services, viewer);
+    // A bot account: a viewer whose token gets exec on this one agent by a trust grant.
+    const bot = await signUp(armory.services, { name: "Chat-ops bot" });
+    await caller.project.members.add({ projectId, email: bot.email, role: "viewer" });
+    const { token, summary: { id: tokenId } } = await makeToken(armory.services, bot.id, { name: "chat-ops" });
+    const grant = await caller.trust.create({ projectId, callerType: "token", callerId: tokenId, targetType: "agent", target: agentId, permissions: { exec: true } });
+    expect(grant.permissions.exec).toBe(true);
+    const botCaller = await tokenCaller(armory.services, token);
+
+    const other = await caller.chat.send({ projectId, agentId, message: "run `touch /workspace/bot.txt`" });
+    const live = await stream(other.sessionId);
+    const pending = await vi.waitFor(
+      async () => {
+        const [a] = await viewerCaller.approval.list({ projectId, agentId, status: "pending" });
+        expect(a).toBeDefined();
+        return a!;
+      },
+      { timeout: 60_000, interval: 100 },
+    );
+    // Viewers read approvals but may not decide them.
+    expect(pending.canDecide).toBe(false);
+    await expectTrpcError(viewerCaller.approval.decide({ projectId, approvalId: pending.id, decision: "allow" }), "FORBIDDEN", /exec/);
+    expect((await botCaller.approval.get({ projectId, approvalId: pending.id })).canDecide).toBe(true);
+    const decided = await botCaller.approval.decide({ projectId, approvalId: pending.id, decision: "allow" });
+    expect(decided.decidedBy).toEqual({ kind: "token", id: tokenId, name: "token chat-ops" });
+    const events = await untilEnd(live, other.runId);
+    expect(events.at(-1)!.type).toBe("run_completed");
+    expect(await exists("/workspace/bot.txt")).toBe(true);
+  }, 120_000);
+
+  it("times out: no decision within the agent's approval timeout denies the call, and the model reads why", async () => {
+    const updated = await caller.agent.update({ projectId, agentId, approvalTimeoutSec: 5 });
+    expect(updated).toMatchObject({ approvalTimeoutSec: 5, approvalTimeoutCustom: true });
+    const sent = await caller.chat.send({ projectId, agentId, message: "run `touch /workspace/late.txt`" });
+    const live = await stream(sent.sessionId);
+    const events = await untilEnd(live, sent.runId, 90_000);
+    const req = events.find((e) => e.type === "approval_requested")!;
+    const dec = events.find((e) => e.type === "approval_decided")!;
+    expect(dec.data).toMatchObject({ status: "expired", decidedBy: { kind: "timeout" } });
+    const waited = dec.at.getTime() - req.at.getTime();
+    expect(waited).toBeGreaterThanOrEqual(4_500);
+    expect(waited).toBeLessThan(15_000);
+    expect(events.at(-1)!.type).toBe("run_completed");
+    expect(streamedText(events)).toContain("No one approved Bash");
+    expect(await exists("/workspace/late.txt")).toBe(false);
+  }, 120_000);
+
+  it("a turn stopped while it waits cancels its approval", async () => {
+    const sent = await caller.chat.send({ projectId, agentId, message: "run `touch /workspace/stopped.txt`" });
+    const live = await stream(sent.sessionId);
+    const pending = await vi.waitFor(
+      async () => {
+        const [a] = await caller.approval.list({ projectId, agentId, status: "pending" });
+        expect(a).toBeDefined();
+        return a!;
+      },
+      { timeout: 60_000, interval: 100 },
+    );
+    await caller.chat.interrupt({ projectId, agentId, sessionId: sent.sessionId });
+    const events = await untilEnd(live, sent.runId);
+    expect(events.at(-1)!.type).toBe("run_interrupted");
+    expect((await caller.approval.get({ projectId, approvalId: pending.id })).status).toBe("cancelled");
+    await expectTrpcError(caller.approval.decide({ projectId, approvalId: pending.id, decision: "allow" }), "CONFLICT");
+    expect(await exists("/workspace/stopped.txt")).toBe(false);
+  }, 120_000);
+
+  it("a changed policy applies to the next turn: an agent override that allows Bash runs without asking", async () => {
+    const updated = await caller.agent.update({ projectId, agentId, toolPolicy: { allow: ["Bash(touch:*)"], ask: [], deny: [] } });
+    expect(updated.effectiveToolPolicy.allow).toEqual(["Bash(touch:*)"]);
+    const after = await lastSeq(sessionId);
+    const live = await stream(sessionId, after);
+    const sent = await caller.chat.send({ projectId, agentId, sessionId, message: "run `touch /workspace/policy.txt`" });
+    const events = await untilEnd(live, sent.runId);
+    expect(events.at(-1)!.type).toBe("run_completed");
+    expect(events.some((e) => e.type === "approval_requested")).toBe(false);
+    // The warm process of the old policy was not reused.
+    expect(events.find((e) => e.type === "run_started")!.data).toMatchObject({ reusedProcess: false });
+    expect(await exists("/workspace/policy.txt")).toBe(true);
+  }, 120_000);
+});
