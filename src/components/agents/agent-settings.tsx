@@ -42,7 +42,7 @@ function configKey(c: Config): string {
 
 /** The tool policy card starts afresh when the saved policy or timeout changes (here or elsewhere). */
 function policyKey(agent: Agent): string {
-  return JSON.stringify([agent.toolPolicy, agent.approvalTimeoutSec]);
+  return JSON.stringify([agent.toolPolicy, agent.effectiveToolPolicy, agent.approvalTimeoutSec, agent.approvalTimeoutCustom]);
 }
 
 function valuesOf(c: Config): RuntimeValues {

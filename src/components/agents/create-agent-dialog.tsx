@@ -296,8 +296,7 @@ export function CreateAgentDialog({
                       setOwnPolicy(e.target.checked);
                       setServerError(null);
                       // Start from the template's lists.
-                      const tp = (template as { toolPolicy?: Parameters<typeof policyToText>[0] } | undefined)?.toolPolicy;
-                      if (e.target.checked && tp) setPolicy(policyToText(tp));
+                      if (e.target.checked && template) setPolicy(policyToText(template.toolPolicy));
                     }}
                   />
                   Its own tool policy (instead of the template&apos;s)
@@ -313,8 +312,8 @@ export function CreateAgentDialog({
                     }}
                     disabled={pending}
                   />
-                ) : (template as { toolPolicy?: Parameters<typeof PolicySummary>[0]["policy"] } | undefined)?.toolPolicy ? (
-                  <PolicySummary policy={(template as unknown as { toolPolicy: Parameters<typeof PolicySummary>[0]["policy"] }).toolPolicy} />
+                ) : template ? (
+                  <PolicySummary policy={template.toolPolicy} />
                 ) : null}
                 <ApprovalTimeoutField id="create-agent-approval-timeout" value={approvalTimeout} onChange={setApprovalTimeout} disabled={pending} />
               </fieldset>

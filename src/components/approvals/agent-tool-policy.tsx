@@ -12,7 +12,7 @@ import { SubmitButton } from "@/components/forms/submit-button";
 import { AdminOnlyNotice } from "@/components/projects/role-badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "@/components/ui/card";
-import { APPROVAL_TIMEOUT_DEFAULT_SEC, EMPTY_TOOL_POLICY, type ToolPolicy } from "@/contracts/approvals";
+import { EMPTY_TOOL_POLICY, type ToolPolicy } from "@/contracts/approvals";
 import { errorMessage, useTRPC } from "@/lib/trpc/client";
 import { roleAtLeast, type ProjectRole } from "@/server/domain/roles";
 import { formatTimeout } from "./format";
@@ -45,19 +45,25 @@ export function PolicySummary({ policy, testId }: { policy: ToolPolicy; testId?:
   );
 }
 
-type AgentPolicyFields = Agent & { toolPolicy: ToolPolicy | null; approvalTimeoutSec: number | null };
+/** The timeout field's text: the agent's own setting, or empty for the default. */
+function timeoutText(agent: Agent): string {
+  return agent.approvalTimeoutCustom ? String(agent.approvalTimeoutSec) : "";
+}
 
-export function AgentToolPolicy({ agent: a, role }: { agent: Agent; role: ProjectRole }) {
-  const agent = a as AgentPolicyFields;
+export function AgentToolPolicy({ agent, role }: { agent: Agent; role: ProjectRole }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const canEdit = roleAtLeast(role, "admin");
-  const template = useQuery(trpc.template.get.queryOptions({ projectId: agent.projectId, templateId: agent.templateId }));
-  const templatePolicy = (template.data as { toolPolicy?: ToolPolicy } | undefined)?.toolPolicy ?? null;
+  // Without an own policy, the effective one is the template's; with one, the template says.
+  const template = useQuery({
+    ...trpc.template.get.queryOptions({ projectId: agent.projectId, templateId: agent.templateId }),
+    enabled: agent.toolPolicy !== null,
+  });
+  const templatePolicy = agent.toolPolicy === null ? agent.effectiveToolPolicy : (template.data?.toolPolicy ?? null);
 
   const [own, setOwn] = useState(agent.toolPolicy !== null);
   const [text, setText] = useState<ToolPolicyText>(() => policyToText(agent.toolPolicy ?? EMPTY_TOOL_POLICY));
-  const [timeout, setTimeoutText] = useState(agent.approvalTimeoutSec === null ? "" : String(agent.approvalTimeoutSec));
+  const [timeout, setTimeoutText] = useState(() => timeoutText(agent));
   const [errors, setErrors] = useState<ToolPolicyErrors>({});
   const [serverError, setServerError] = useState<string | null>(null);
 
@@ -76,19 +82,20 @@ export function AgentToolPolicy({ agent: a, role }: { agent: Agent; role: Projec
   const parsedTimeout = parseTimeout(timeout);
   const desiredPolicy = own ? (checked.ok ? checked.policy : undefined) : null;
   const policyChanged = desiredPolicy === undefined || !samePolicy(desiredPolicy, agent.toolPolicy);
-  const timeoutChanged = !parsedTimeout.ok || parsedTimeout.value !== agent.approvalTimeoutSec;
+  const savedTimeout = agent.approvalTimeoutCustom ? agent.approvalTimeoutSec : null;
+  const timeoutChanged = !parsedTimeout.ok || parsedTimeout.value !== savedTimeout;
   const dirty = policyChanged || timeoutChanged;
 
   function startOwn() {
     setOwn(true);
     // Start from what applies now: the template's lists.
-    if (agent.toolPolicy === null && templatePolicy) setText(policyToText(templatePolicy));
+    if (agent.toolPolicy === null) setText(policyToText(agent.effectiveToolPolicy));
   }
 
   function discard() {
     setOwn(agent.toolPolicy !== null);
     setText(policyToText(agent.toolPolicy ?? EMPTY_TOOL_POLICY));
-    setTimeoutText(agent.approvalTimeoutSec === null ? "" : String(agent.approvalTimeoutSec));
+    setTimeoutText(timeoutText(agent));
     setErrors({});
     setServerError(null);
   }
@@ -107,10 +114,8 @@ export function AgentToolPolicy({ agent: a, role }: { agent: Agent; role: Projec
       agentId: agent.id,
       ...(policyChanged ? { toolPolicy: own && checked.ok ? checked.policy : null } : {}),
       ...(timeoutChanged ? { approvalTimeoutSec: parsedTimeout.value } : {}),
-    } as Parameters<typeof update.mutate>[0]);
+    });
   }
-
-  const effectiveTimeout = agent.approvalTimeoutSec ?? APPROVAL_TIMEOUT_DEFAULT_SEC;
 
   return (
     <Card className="overflow-hidden pb-0" data-testid="agent-tool-policy">
@@ -120,7 +125,7 @@ export function AgentToolPolicy({ agent: a, role }: { agent: Agent; role: Projec
         </CardTitle>
         <CardDescription>
           Which tool calls run, which wait for a person&apos;s approval and which never run. Changes apply from the next
-          turn; no restart needed. A turn waits {formatTimeout(effectiveTimeout)} for a decision.
+          turn; no restart needed. A turn waits {formatTimeout(agent.approvalTimeoutSec)} for a decision.
         </CardDescription>
       </CardHeader>
       <form onSubmit={onSubmit} noValidate aria-label="Tool policy" className="flex flex-col gap-6">

@@ -86,7 +86,7 @@ function StatusIcon({ status }: { status: ApprovalCardData["status"] }) {
 }
 
 /** The decide call, with its errors said in words (decided meanwhile: a 409 that is not a failure). */
-export function useDecide(projectId: string, approvalId: string, onDecided?: () => void) {
+export function useDecide(onDecided?: () => void) {
   const trpc = useTRPC();
   return useMutation(
     trpc.approval.decide.mutationOptions({
@@ -98,11 +98,7 @@ export function useDecide(projectId: string, approvalId: string, onDecided?: () 
         } else toast.error("Could not record the decision", { description: errorMessage(err) });
       },
     }),
-  ) as unknown as {
-    mutate: (input: { projectId: string; approvalId: string } & Decision) => void;
-    isPending: boolean;
-    variables: ({ projectId: string; approvalId: string } & Decision) | undefined;
-  };
+  );
 }
 
 export function ApprovalCard({
@@ -130,7 +126,7 @@ export function ApprovalCard({
   const [message, setMessage] = useState("");
   const denyBox = useRef<HTMLTextAreaElement>(null);
   const denyButton = useRef<HTMLButtonElement>(null);
-  const decide = useDecide(projectId, approval.approvalId, onDecided);
+  const decide = useDecide(onDecided);
   const pending = approval.status === "pending" && !ended;
   const rule = approval.suggestedRule ?? fallbackRule(approval.toolName, approval.input);
   const busy = decide.isPending;

@@ -71,7 +71,7 @@ export function ApprovalsInbox({ projectId }: { projectId: string }) {
 
   const showPending = status === "" || status === "pending";
   const pending = (live.pending ?? []).filter((a) => !agentId || a.agentId === agentId);
-  const decided = ((recent.data ?? []) as ApprovalView[]).filter((a) => a.status !== "pending");
+  const decided = (recent.data ?? []).filter((a) => a.status !== "pending");
   const showDecided = status !== "pending";
 
   return (

@@ -64,3 +64,14 @@ describe("approval words", () => {
     expect(fallbackRule("WebFetch", { url: "https://x" })).toBe("WebFetch");
   });
 });
+
+describe("the template form's tool policy", async () => {
+  const { checkTemplateForm, emptyTemplateForm } = await import("@/components/templates/template-form");
+  it("sends the three lists and refuses a line that is not a rule, at its list", () => {
+    const base = { ...emptyTemplateForm(), name: "gated" };
+    const ok = checkTemplateForm({ ...base, policyAsk: "Bash\nWrite", policyDeny: "Bash(sudo:*)" });
+    expect(ok.ok && ok.payload.toolPolicy).toEqual({ allow: [], ask: ["Bash", "Write"], deny: ["Bash(sudo:*)"] });
+    const bad = checkTemplateForm({ ...base, policyAllow: "Read\nnot a rule" });
+    expect(!bad.ok && bad.errors.policyAllow).toMatch(/^Line 2 \(not a rule\)/);
+  });
+});

@@ -22,9 +22,7 @@ export function useApprovalStream(
   const sub = useSubscription(
     // useSubscription calls the latest onData: changed callbacks do not restart the subscription.
     trpc.approval.onRequest.subscriptionOptions(enabled ? { projectId, ...(agentId ? { agentId } : {}) } : skipToken, {
-      onData: (raw) => {
-        // Tracked events carry the event in `data`.
-        const e = (typeof raw === "object" && raw !== null && "data" in raw && "id" in raw ? (raw as { data: unknown }).data : raw) as ApprovalStreamEvent;
+      onData: (e: ApprovalStreamEvent) => {
         if (e.kind === "snapshot") {
           setPending([...e.pending].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()));
         } else if (e.kind === "requested") {
