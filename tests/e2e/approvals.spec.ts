@@ -8,6 +8,7 @@
 // where Deny with a message ends the turn without running the command. A third is decided from
 // the project's Approvals inbox, which lists the decisions and filters them.
 import { randomUUID } from "node:crypto";
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { createDockerClient } from "../../src/server/runtime/docker/client";
 import { LABELS } from "../../src/server/runtime/docker/containers";
@@ -58,6 +59,12 @@ const RECORD_NOTIFICATIONS_AND_VISIBILITY = () => {
     document.dispatchEvent(new Event("visibilitychange"));
   };
 };
+
+/** Critical or serious axe (WCAG 2.x A/AA) violations inside `selector`. */
+async function axeProblems(page: Page, selector: string): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).include(selector).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  return results.violations.filter((v) => v.impact === "critical" || v.impact === "serious").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
 
 test.afterAll(async () => {
   if (!projectId) return;
@@ -136,6 +143,7 @@ test("approvals: inline in the chat, counted in the navigation, notified in the 
     // Claude Code's suggestion (or the server's) is the rule the button names.
     await expect(approval.getByRole("button", { name: /^Always allow Bash/ })).toBeVisible();
     await expect(approval.getByRole("button", { name: "Always allow for this agent" })).toBeVisible();
+    expect(await axeProblems(page, '[data-testid="chat-panel"]')).toEqual([]);
     await shot(page, "01-requested");
   });
 
@@ -192,6 +200,7 @@ test("approvals: inline in the chat, counted in the navigation, notified in the 
     await expect(approval.getByRole("button", { name: "Deny…" })).toBeFocused();
     await approval.getByRole("button", { name: "Deny…" }).click();
     await approval.getByLabel(/Message to the agent/).fill("Not this file, please.");
+    expect(await axeProblems(background, '[data-testid="approval-card"][data-status="pending"]')).toEqual([]);
     await approval.getByRole("button", { name: "Deny", exact: true }).click();
     await expect(approval).toHaveAttribute("data-status", "denied", { timeout: 15_000 });
     await expect(approval.getByTestId("approval-outcome")).toContainText("Denied by Ada Lovelace: “Not this file, please.”");
@@ -220,6 +229,7 @@ test("approvals: inline in the chat, counted in the navigation, notified in the 
     await expect(card.getByRole("link")).toHaveAttribute("href", new RegExp(`/agents/${agentId}\\?session=[0-9a-f-]{36}$`));
     const recent = background.getByTestId("approvals-recent").getByTestId("approval-row");
     await expect(recent).toHaveCount(2);
+    expect(await axeProblems(background, "main")).toEqual([]);
     await shot(background, "04-inbox");
 
     await card.getByRole("button", { name: "Allow", exact: true }).click();
