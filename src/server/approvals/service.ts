@@ -81,6 +81,7 @@ function minutes(sec: number): string {
 
 export class ApprovalService {
   private readonly waiters = new Map<string, Waiter>(); // by approval id
+  private readonly settling = new Set<string>();
   readonly changes = new AgentEventBus<ApprovalChange>();
 
   constructor(private readonly opts: ApprovalServiceOptions) {}
@@ -134,35 +135,15 @@ export class ApprovalService {
     const now = new Date();
     if (rule) {
       turn.respond(request.requestId, { behavior: "allow", updatedInput: input });
-      const row = await this.prisma.approval.create({
-        data: {
-          projectId: turn.projectId,
-          agentId: turn.agentId,
-          sessionId: turn.sessionId,
-          runId: turn.runId,
-          requestId: request.requestId,
-          toolName,
-          toolUseId: request.toolUseId,
-          input: input as Prisma.InputJsonObject,
-          summary,
-          suggestedRule,
-          status: "allowed",
-          decidedByKind: "rule",
-          decidedByName: rule,
-          rule,
-          message: `Allowed by the remembered rule ${rule}.`,
-          createdAt: now,
-          expiresAt: now,
-          decidedAt: now,
-        },
-      });
-      await this.audit(row, turn.agentName, "approval.rule", true, `${toolName} (${summary}) was allowed by the remembered rule ${rule}.`, { kind: "rule", id: null, name: rule });
+      // Answered: what follows only records it (a failure is logged, never a second answer).
+      await this.recordRuleAllow(turn, request, { summary, suggestedRule, rule, now }).catch((err: unknown) =>
+        this.opts.log.error({ err, runId: turn.runId }, "could not record a tool call allowed by a remembered rule"),
+      );
       return;
     }
 
     const timeoutSec = turn.timeoutSec ?? APPROVAL_TIMEOUT_DEFAULT_SEC;
-    const readFile = this.opts.readFile;
-    const diff = await renderDiff(toolName, input, readFile ? (p) => readFile(turn.projectId, turn.agentId, p) : null);
+    const diff = await renderDiff(toolName, input, this.opts.readFile ? (p) => this.currentText(turn.projectId, turn.agentId, p) : null);
     const expiresAt = new Date(Date.now() + timeoutSec * 1000);
     const row = await this.prisma.approval.create({
       data: {
@@ -222,6 +203,34 @@ export class ApprovalService {
     await settled;
   }
 
+  private async recordRuleAllow(turn: ApprovalTurn, request: CanUseToolRequest, d: { summary: string; suggestedRule: string; rule: string; now: Date }): Promise<void> {
+    const { toolName, input } = request;
+    const { summary, suggestedRule, rule, now } = d;
+    const row = await this.prisma.approval.create({
+      data: {
+        projectId: turn.projectId,
+        agentId: turn.agentId,
+        sessionId: turn.sessionId,
+        runId: turn.runId,
+        requestId: request.requestId,
+        toolName,
+        toolUseId: request.toolUseId,
+        input: input as Prisma.InputJsonObject,
+        summary,
+        suggestedRule,
+        status: "allowed",
+        decidedByKind: "rule",
+        decidedByName: rule,
+        rule,
+        message: `Allowed by the remembered rule ${rule}.`,
+        createdAt: now,
+        expiresAt: now,
+        decidedAt: now,
+      },
+    });
+    await this.audit(row, turn.agentName, "approval.rule", true, `${toolName} (${summary}) was allowed by the remembered rule ${rule}.`, { kind: "rule", id: null, name: rule });
+  }
+
   /**
    * Moves a pending approval to its final status (once: a second attempt is a 409), answers the
    * CLI when its turn still waits, and tells everyone. `remember` adds `rule` to the session or agent.
@@ -230,6 +239,35 @@ export class ApprovalService {
     approvalId: string,
     d: { status: Exclude<ApprovalStatus, "pending">; decider: Decider; message: string | null; remember?: "session" | "agent" | null; rule?: string | null },
   ): Promise<ApprovalRow> {
+    // One settlement at a time per approval in this process; the database's conditional update
+    // below decides between processes.
+    if (this.settling.has(approvalId)) throw new DomainError("CONFLICT", "This approval is being decided right now.");
+    this.settling.add(approvalId);
+    try {
+      return await this.settleOnce(approvalId, d);
+    } finally {
+      this.settling.delete(approvalId);
+    }
+  }
+
+  private async settleOnce(
+    approvalId: string,
+    d: { status: Exclude<ApprovalStatus, "pending">; decider: Decider; message: string | null; remember?: "session" | "agent" | null; rule?: string | null },
+  ): Promise<ApprovalRow> {
+    // A turn of this process waiting for it: claiming its waiter is the (synchronous) guard against a
+    // second decision, so the CLI is answered before any database write: the turn resumes at once.
+    const waiter = this.waiters.get(approvalId);
+    if (waiter) {
+      this.waiters.delete(approvalId);
+      clearTimeout(waiter.timer);
+      if (d.status === "allowed") {
+        waiter.turn.respond(waiter.request.requestId, { behavior: "allow", updatedInput: waiter.request.input, rememberRules: d.rule ? [d.rule] : undefined });
+      } else if (d.status !== "cancelled") {
+        waiter.turn.respond(waiter.request.requestId, { behavior: "deny", message: d.message ?? "The user denied this tool call." });
+      }
+      waiter.turn.onWaiting?.(false);
+      waiter.done();
+    }
     const decidedAt = new Date();
     const { count } = await this.prisma.approval.updateMany({
       where: { id: approvalId, status: "pending" },
@@ -244,19 +282,9 @@ export class ApprovalService {
         decidedAt,
       },
     });
-    if (count === 0) throw new DomainError("CONFLICT", "This approval was already decided (or it expired or was cancelled).");
-    const waiter = this.waiters.get(approvalId);
-    if (waiter) {
-      this.waiters.delete(approvalId);
-      clearTimeout(waiter.timer);
-      // The CLI first: the turn resumes while the rest is written.
-      if (d.status === "allowed") {
-        waiter.turn.respond(waiter.request.requestId, { behavior: "allow", updatedInput: waiter.request.input, rememberRules: d.rule ? [d.rule] : undefined });
-      } else if (d.status !== "cancelled") {
-        waiter.turn.respond(waiter.request.requestId, { behavior: "deny", message: d.message ?? "The user denied this tool call." });
-      }
-      waiter.turn.onWaiting?.(false);
-      waiter.done();
+    if (count === 0) {
+      if (!waiter) throw new DomainError("CONFLICT", "This approval was already decided (or it expired or was cancelled).");
+      this.opts.log.warn({ approvalId }, "an approval a turn waited for was no longer pending in the database");
     }
     const row = await this.prisma.approval.findUniqueOrThrow({ where: { id: approvalId }, include: rowInclude });
     if (d.remember && d.rule) await this.remember(row, d.remember, d.rule);
@@ -294,8 +322,10 @@ export class ApprovalService {
     approvalId: string,
     input: { decision: "allow" | "deny"; remember?: "session" | "agent"; message?: string },
     decider: Decider,
+    /** The approval as the caller just read it (saves reading it again on the way to the CLI). */
+    read?: ApprovalRow,
   ): Promise<ApprovalRow> {
-    const row = await this.get(projectId, approvalId);
+    const row = read && read.id === approvalId && read.projectId === projectId ? read : await this.get(projectId, approvalId);
     if (row.status !== "pending") throw new DomainError("CONFLICT", `This approval is already ${row.status}.`);
     if (input.remember && input.decision !== "allow") throw new DomainError("BAD_REQUEST", "remember: only an allow can be remembered.");
     const message = input.message?.trim() || null;
@@ -359,6 +389,12 @@ export class ApprovalService {
       take: Math.min(filter.limit ?? APPROVAL_LIST_MAX, APPROVAL_LIST_MAX),
       include: rowInclude,
     });
+  }
+
+  /** A file of the agent's container as text, as diffs see it (null: it does not exist or is not text). */
+  async currentText(projectId: string, agentId: string, filePath: string): Promise<string | null> {
+    if (!this.opts.readFile) throw new DomainError("PRECONDITION_FAILED", "This Armory cannot read agents' files.");
+    return this.opts.readFile(projectId, agentId, filePath);
   }
 
   /** Approvals waiting for a decision in this Armory process (tests, metrics). */

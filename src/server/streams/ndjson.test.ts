@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseControlLine } from "../approvals/control";
 import { jsonLines, LineSplitter } from "./ndjson";
 import { parseStreamJsonEvent, summarizeResult, textDelta } from "./stream-json";
 
@@ -142,6 +143,8 @@ describe("stream-json event model", () => {
     let deltas = "";
     for (const f of files) {
       const p = jsonLines<unknown>({ onValue: (v) => {
+        // The permission prompt's control lines are not conversation events (src/server/approvals/control.ts).
+        if (parseControlLine(v)) return;
         const e = parseStreamJsonEvent(v);
         expect(e.kind, `${f}: ${JSON.stringify(v).slice(0, 120)}`).not.toBe("unknown");
         if (e.kind === "result") {

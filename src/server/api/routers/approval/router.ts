@@ -84,7 +84,7 @@ export const approvalRouter = router({
       const decider: Decider = ctx.token
         ? { kind: "token", id: ctx.token.id, name: `token ${ctx.token.name}` }
         : { kind: "user", id: ctx.user.id, name: ctx.user.name || ctx.user.email };
-      const decided = await ctx.services.approvals.decide(input.projectId, input.approvalId, input, decider);
+      const decided = await ctx.services.approvals.decide(input.projectId, input.approvalId, input, decider, row);
       return toView(decided, false);
     }),
 
