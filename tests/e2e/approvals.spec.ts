@@ -62,6 +62,9 @@ const RECORD_NOTIFICATIONS_AND_VISIBILITY = () => {
 
 /** Critical or serious axe (WCAG 2.x A/AA) violations inside `selector`. */
 async function axeProblems(page: Page, selector: string): Promise<string[]> {
+  // Not hovering anything: a hovered button's lighter background is not its resting contrast
+  // (after Send, the mouse rests on Stop turn, which took Send's place).
+  await page.mouse.move(0, 0);
   const results = await new AxeBuilder({ page }).include(selector).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
   return results.violations.filter((v) => v.impact === "critical" || v.impact === "serious").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
