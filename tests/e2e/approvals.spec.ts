@@ -262,19 +262,16 @@ test("approvals: inline in the chat, counted in the navigation, notified in the 
     other.on("pageerror", (err) => browserErrors.push(`fresh context: ${err.message}`));
     await other.goto(`/projects/${projectId}/approvals`);
     await expect(other.getByTestId("approvals-recent").getByTestId("approval-row")).toHaveCount(3, { timeout: 30_000 });
-    if ((await other.evaluate(() => Notification.permission)) === "default") {
-      const prompt = other.getByRole("region", { name: "Browser notifications" });
-      await expect(prompt).toContainText("Get a browser notification when an approval waits");
-      await prompt.getByRole("button", { name: "Not now" }).click();
-      await expect(prompt).toHaveCount(0);
-      await other.reload();
-      await expect(other.getByTestId("approvals-recent").getByTestId("approval-row")).toHaveCount(3, { timeout: 30_000 });
-      await expect(prompt).toHaveCount(0);
-      expect(await other.evaluate(() => localStorage.getItem("armory.approvals.notifications"))).toBe("dismissed");
-    } else {
-      // This browser answers for the person (headless): nothing to offer.
-      await expect(other.getByTestId("notification-prompt")).toHaveCount(0);
-    }
+    // Not granted in this context: the browser has not answered yet.
+    expect(await other.evaluate(() => Notification.permission)).toBe("default");
+    const prompt = other.getByRole("region", { name: "Browser notifications" });
+    await expect(prompt).toContainText("Get a browser notification when an approval waits");
+    await prompt.getByRole("button", { name: "Not now" }).click();
+    await expect(prompt).toHaveCount(0);
+    await other.reload();
+    await expect(other.getByTestId("approvals-recent").getByTestId("approval-row")).toHaveCount(3, { timeout: 30_000 });
+    await expect(prompt).toHaveCount(0);
+    expect(await other.evaluate(() => localStorage.getItem("armory.approvals.notifications"))).toBe("dismissed");
     await fresh.close();
   });
 

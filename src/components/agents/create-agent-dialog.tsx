@@ -299,7 +299,7 @@ export function CreateAgentDialog({
                       if (e.target.checked && template) setPolicy(policyToText(template.toolPolicy));
                     }}
                   />
-                  Its own tool policy (instead of the template&apos;s)
+                  Give this agent its own tool policy
                 </label>
                 {ownPolicy ? (
                   <ToolPolicyFields
