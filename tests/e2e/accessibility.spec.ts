@@ -55,6 +55,7 @@ function routes(): { name: string; path: string }[] {
     { name: "notifications", path: `${project}/notifications` },
     { name: "audit", path: `${project}/audit` },
     { name: "usage", path: `${project}/usage` },
+    { name: "approvals inbox", path: `${project}/approvals` },
     { name: "project settings", path: `${project}/settings` },
     { name: "machine tokens", path: "/settings/tokens" },
     { name: "admin users", path: "/admin/users" },

@@ -1,10 +1,11 @@
 "use client";
 // The agent's Settings tab: why it needs a re-create (and the button that does it), its runtime
-// (limits, model, permission mode), its version, its environment (one editor: variables and
+// (limits, model, permission mode), its tool policy and approval timeout, its version, its environment (one editor: variables and
 // secrets, one Apply) and what Docker reports about its container.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Loader2, RotateCw } from "lucide-react";
 import { toast } from "sonner";
+import { AgentToolPolicy } from "@/components/approvals/agent-tool-policy";
 import { useAgentAction } from "@/components/agents/agent-controls";
 import { formatLimits, STATE_LABELS, type Agent } from "@/components/agents/agent-format";
 import {
@@ -37,6 +38,11 @@ type Config = Pick<Agent, "memoryMb" | "cpus" | "pidsLimit" | "model" | "permiss
 
 function configKey(c: Config): string {
   return JSON.stringify([c.memoryMb, c.cpus, c.pidsLimit, c.model, c.permissionMode]);
+}
+
+/** The tool policy card starts afresh when the saved policy or timeout changes (here or elsewhere). */
+function policyKey(agent: Agent): string {
+  return JSON.stringify([agent.toolPolicy, agent.effectiveToolPolicy, agent.approvalTimeoutSec, agent.approvalTimeoutCustom]);
 }
 
 function valuesOf(c: Config): RuntimeValues {
@@ -81,6 +87,7 @@ export function AgentSettings({ agent, role, engineDown }: { agent: Agent; role:
       {agent.restartRequired ? <RestartRequired agent={agent} role={role} engineDown={engineDown} steps={steps} /> : null}
       {/* Re-mounts (fresh values) when the configuration changes, not on every status change. */}
       <RuntimeSettings key={configKey(agent)} agent={agent} role={role} />
+      <AgentToolPolicy key={policyKey(agent)} agent={agent} role={role} />
       <VersionPanel projectId={agent.projectId} agentId={agent.id} role={role} engineDown={engineDown} steps={steps} />
       <EnvEditor projectId={agent.projectId} agentId={agent.id} role={role} engineDown={engineDown} steps={steps} />
       <AgentFacts agent={agent} />

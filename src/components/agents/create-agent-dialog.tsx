@@ -3,6 +3,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ChevronRight, RotateCcw } from "lucide-react";
 import { useId, useRef, useState } from "react";
 import { toast } from "sonner";
+import { PolicySummary } from "@/components/approvals/agent-tool-policy";
+import { checkToolPolicy, EMPTY_POLICY_TEXT, parseTimeout, policyToText, type ToolPolicyErrors, type ToolPolicyText } from "@/components/approvals/policy";
+import { ApprovalTimeoutField, ToolPolicyFields } from "@/components/approvals/tool-policy-fields";
 import { formatLimits, type Template } from "@/components/agents/agent-format";
 import {
   AGENT_NAME_MAX,
@@ -65,6 +68,11 @@ export function CreateAgentDialog({
   const [advanced, setAdvanced] = useState(false);
   const [start, setStart] = useState(true);
   const [serverError, setServerError] = useState<string | null>(null);
+  // The agent's own tool policy (off: the template's) and approval timeout (empty: the default).
+  const [ownPolicy, setOwnPolicy] = useState(false);
+  const [policy, setPolicy] = useState<ToolPolicyText>(EMPTY_POLICY_TEXT);
+  const [policyErrors, setPolicyErrors] = useState<ToolPolicyErrors>({});
+  const [approvalTimeout, setApprovalTimeout] = useState("");
 
   const template = templates.data?.find((t) => t.id === templateId) ?? defaultTemplate(templates.data ?? []);
 
@@ -89,6 +97,10 @@ export function CreateAgentDialog({
     setAdvanced(false);
     setStart(true);
     setServerError(null);
+    setOwnPolicy(false);
+    setPolicy(EMPTY_POLICY_TEXT);
+    setPolicyErrors({});
+    setApprovalTimeout("");
     create.reset();
   }
 
@@ -122,15 +134,24 @@ export function CreateAgentDialog({
     setServerError(null);
     const nameProblem = validateAgentName(name);
     const checked = validateRuntime(runtime);
+    const policyChecked = ownPolicy ? checkToolPolicy(policy) : null;
+    const timeoutChecked = parseTimeout(approvalTimeout);
     setNameError(nameProblem);
     setRuntimeErrors(checked.ok ? {} : checked.errors);
-    if (!checked.ok) setAdvanced(true);
-    if (nameProblem || !checked.ok) {
+    setPolicyErrors(policyChecked && !policyChecked.ok ? policyChecked.errors : {});
+    const policyOk = (!policyChecked || policyChecked.ok) && timeoutChecked.ok;
+    if (!checked.ok || !policyOk) setAdvanced(true);
+    if (nameProblem || !checked.ok || !policyOk) {
       focusFirstInvalid(formRef.current);
       return;
     }
     const { env, ...rest } = checked.data;
-    const overrides = { ...rest, ...(env && Object.keys(env).length ? { env } : {}) };
+    const overrides = {
+      ...rest,
+      ...(env && Object.keys(env).length ? { env } : {}),
+      ...(policyChecked?.ok ? { toolPolicy: policyChecked.policy } : {}),
+      ...(timeoutChecked.ok && timeoutChecked.value !== null ? { approvalTimeoutSec: timeoutChecked.value } : {}),
+    };
     create.mutate(
       {
         projectId,
@@ -251,7 +272,7 @@ export function CreateAgentDialog({
             >
               <ChevronRight className={cn("size-4 transition-transform", advanced && "rotate-90")} aria-hidden="true" />
               Advanced
-              <span className="font-normal">— limits, model, permissions, environment</span>
+              <span className="font-normal">— limits, model, permissions, tool policy, environment</span>
             </button>
             <div id={advancedId} hidden={!advanced} className="bg-muted/30 flex flex-col gap-5 rounded-lg border p-4">
               <p className="text-muted-foreground text-sm">Leave a field empty to use the template&apos;s value.</p>
@@ -263,6 +284,39 @@ export function CreateAgentDialog({
                 disabled={pending}
                 placeholders={template}
               />
+              <fieldset className="flex flex-col gap-3">
+                <legend className="mb-1 text-sm font-medium">Tool policy and approvals</legend>
+                <label className="flex cursor-pointer items-center gap-2 text-sm">
+                  <input
+                    type="checkbox"
+                    className="accent-primary size-4"
+                    checked={ownPolicy}
+                    disabled={pending}
+                    onChange={(e) => {
+                      setOwnPolicy(e.target.checked);
+                      setServerError(null);
+                      // Start from the template's lists.
+                      if (e.target.checked && template) setPolicy(policyToText(template.toolPolicy));
+                    }}
+                  />
+                  Give this agent its own tool policy
+                </label>
+                {ownPolicy ? (
+                  <ToolPolicyFields
+                    idPrefix="create-agent"
+                    value={policy}
+                    errors={policyErrors}
+                    onChange={(p) => {
+                      setPolicy((v) => ({ ...v, ...p }));
+                      setServerError(null);
+                    }}
+                    disabled={pending}
+                  />
+                ) : template ? (
+                  <PolicySummary policy={template.toolPolicy} />
+                ) : null}
+                <ApprovalTimeoutField id="create-agent-approval-timeout" value={approvalTimeout} onChange={setApprovalTimeout} disabled={pending} />
+              </fieldset>
             </div>
           </div>
 

@@ -5,6 +5,7 @@
 // viewport under the top bar on a phone), so the composer is on screen when the tab opens.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { AlertTriangle, FlaskConical, MessagesSquare } from "lucide-react";
+import { useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
@@ -26,7 +27,9 @@ export function ChatPanel({ projectId, agentId, agentName, observedState, canCha
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const sessions = useQuery(trpc.chat.sessions.queryOptions({ projectId, agentId }));
-  const [selected, setSelected] = useState<string | null>(null);
+  // ?session=<id> (a link from an approval, a notification) opens that conversation.
+  const requested = useSearchParams()?.get("session") ?? null;
+  const [selected, setSelected] = useState<string | null>(requested);
   const [draftNew, setDraftNew] = useState(false);
   const [listOpen, setListOpen] = useState(false);
   // Deleted here: gone at once, before the list is fetched again.
@@ -39,6 +42,16 @@ export function ChatPanel({ projectId, agentId, agentName, observedState, canCha
   const refreshSessions = () => void queryClient.invalidateQueries({ queryKey: trpc.chat.sessions.queryKey({ projectId, agentId }) });
   const { ref, height } = useFitToViewport<HTMLDivElement>({ minHeight: 380 });
   const running = observedState === "running";
+
+  // A later link to another session (a notification clicked while the page is open) follows it.
+  const [followed, setFollowed] = useState(requested);
+  if (requested !== followed) {
+    setFollowed(requested);
+    if (requested) {
+      setDraftNew(false);
+      setSelected(requested);
+    }
+  }
 
   const select = (id: string) => {
     setDraftNew(false);

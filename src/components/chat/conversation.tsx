@@ -6,6 +6,7 @@ import { skipToken, useMutation, useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useMemo, useState } from "react";
 import { toast } from "sonner";
+import { NotificationPrompt } from "@/components/approvals/notification-prompt";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { errorMessage, useTRPC } from "@/lib/trpc/client";
 import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
@@ -56,6 +57,8 @@ export function Conversation({
   }, [history.data, live]);
   const turns = useMemo(() => buildTranscript(events), [events]);
   const running = turns.at(-1)?.status === "running";
+  // A tool call waits for a person: the place to offer browser notifications for the next one.
+  const awaitingApproval = turns.some((t) => t.status === "running" && t.items.some((i) => i.kind === "approval" && i.approval.status === "pending"));
 
   const [message, setMessage] = useState("");
   const [sentVersion, setSentVersion] = useState(0);
@@ -84,6 +87,7 @@ export function Conversation({
         <QueryErrorAlert title="Could not load this conversation" error={history.error} onRetry={() => void history.refetch()} />
       ) : (
         <TranscriptView
+          projectId={projectId}
           turns={turns}
           loading={!!sessionId && history.isPending}
           sentVersion={sentVersion}
@@ -97,6 +101,7 @@ export function Conversation({
           }
         />
       )}
+      {awaitingApproval ? <NotificationPrompt /> : null}
       <Composer
         value={message}
         onChange={setMessage}

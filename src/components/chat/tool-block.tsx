@@ -12,7 +12,7 @@ import { toolDiff, type ToolDiff } from "./tool-diff";
 
 type ToolItem = Extract<TurnItem, { kind: "tool" }>;
 
-function DiffView({ diff }: { diff: ToolDiff }) {
+export function DiffView({ diff }: { diff: ToolDiff }) {
   return (
     <div className="overflow-hidden rounded border" data-testid="tool-diff">
       <pre tabIndex={0} className="max-h-80 overflow-auto py-1 font-mono text-xs leading-5">
@@ -72,8 +72,12 @@ export function ToolBlock({ item }: { item: ToolItem }) {
           </span>
         ) : null}
         <span className="ml-auto shrink-0">
-          {item.result === null ? (
+          {item.result === null && item.approvalStatus === "pending" ? (
+            <Badge variant="outline" className="border-amber-500/50 text-amber-800 dark:text-amber-300">waiting for approval</Badge>
+          ) : item.result === null ? (
             <Badge variant="outline">running</Badge>
+          ) : item.isError && item.approvalStatus && item.approvalStatus !== "allowed" ? (
+            <Badge variant="destructive">{item.approvalStatus === "expired" ? "timed out" : "denied"}</Badge>
           ) : item.isError ? (
             <Badge variant="destructive">error</Badge>
           ) : (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toolDiff } from "./tool-diff";
+import { parseUnifiedDiff, toolDiff } from "./tool-diff";
 
 describe("toolDiff", () => {
   it("shows an Edit as removed and added lines with context", () => {
@@ -34,5 +34,25 @@ describe("toolDiff", () => {
     expect(big.truncated).toBe(true);
     expect(big.lines.length).toBe(500);
     expect(big.added).toBe(2000);
+  });
+});
+
+describe("parseUnifiedDiff", () => {
+  it("reads a unified diff (as the approvals API sends it) into lines, counting changes", async () => {
+    const { createTwoFilesPatch } = await import("diff");
+    const text = createTwoFilesPatch("/workspace/a.txt", "/workspace/a.txt", "one\ntwo\nthree\n", "one\n2\nthree\nfour\n");
+    const d = parseUnifiedDiff(text, "/fallback")!;
+    expect(d.path).toBe("/workspace/a.txt");
+    expect(d.lines[0]!.kind).toBe("hunk");
+    expect(d.lines.filter((l) => l.kind === "del").map((l) => l.text)).toEqual(["two"]);
+    expect(d.lines.filter((l) => l.kind === "add").map((l) => l.text)).toEqual(["2", "four"]);
+    expect([d.added, d.removed]).toEqual([2, 1]);
+  });
+
+  it("keeps the fallback path for relative names and is null without a hunk", () => {
+    const d = parseUnifiedDiff("--- a/x.txt\n+++ b/x.txt\n@@ -0,0 +1 @@\n+hi\n\\ No newline at end of file\n", "/workspace/x.txt")!;
+    expect(d.path).toBe("/workspace/x.txt");
+    expect(d.lines.map((l) => l.kind)).toEqual(["hunk", "add"]);
+    expect(parseUnifiedDiff("nothing here")).toBeNull();
   });
 });

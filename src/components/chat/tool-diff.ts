@@ -2,6 +2,8 @@
 // tool blocks (jsdiff). Built from the call's input as Claude Code sends it (Edit: file_path,
 // old_string, new_string; MultiEdit: file_path, edits[]; Write: file_path, content) and, for
 // Write, the file's previous content when Claude Code reported it (tool_use_result.originalFile).
+// An approval carries the server's unified diff as text (the change against the file as it is
+// now): parseUnifiedDiff reads it into the same lines.
 import { structuredPatch } from "diff";
 
 export interface DiffLine {
@@ -63,6 +65,46 @@ export function toolDiff(name: string, input: unknown, toolUseResult?: unknown):
   } else {
     return null;
   }
+  if (out.lines.length > MAX_LINES) {
+    out.lines = out.lines.slice(0, MAX_LINES);
+    out.truncated = true;
+  }
+  return out;
+}
+
+/**
+ * A unified diff as text (`--- a/x`, `+++ b/x`, `@@ … @@` hunks; what an approval's `diff` holds)
+ * as the same lines the tool blocks draw; the file headers are left out. Null when it has no hunk.
+ */
+export function parseUnifiedDiff(text: string, fallbackPath = ""): ToolDiff | null {
+  const out: ToolDiff = { path: fallbackPath, lines: [], added: 0, removed: 0, truncated: false };
+  let inHunk = false;
+  for (const raw of text.split("\n")) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line.startsWith("@@")) {
+      inHunk = true;
+      out.lines.push({ kind: "hunk", text: line });
+    } else if (!inHunk) {
+      // Headers: "Index:", "===", "--- a/path", "+++ b/path" (the new file's name is the path).
+      const m = /^\+\+\+ (?:b\/)?(.+?)(?:\t.*)?$/.exec(line);
+      if (m && m[1] && m[1] !== "/dev/null") out.path = m[1].startsWith("/") || !fallbackPath ? m[1] : fallbackPath;
+    } else if (line.startsWith("\\")) {
+      continue; // "\ No newline at end of file"
+    } else if (line.startsWith("+")) {
+      out.added++;
+      out.lines.push({ kind: "add", text: line.slice(1) });
+    } else if (line.startsWith("-")) {
+      out.removed++;
+      out.lines.push({ kind: "del", text: line.slice(1) });
+    } else if (line.startsWith(" ")) {
+      out.lines.push({ kind: "ctx", text: line.slice(1) });
+    } else if (line === "") {
+      continue; // the text's last newline
+    } else {
+      inHunk = false; // a next file's headers
+    }
+  }
+  if (!out.lines.some((l) => l.kind === "hunk")) return null;
   if (out.lines.length > MAX_LINES) {
     out.lines = out.lines.slice(0, MAX_LINES);
     out.truncated = true;

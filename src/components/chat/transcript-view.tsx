@@ -11,12 +11,14 @@ import { TurnView } from "./turn-view";
 import { useStickToBottom } from "./use-stick-to-bottom";
 
 export function TranscriptView({
+  projectId,
   turns,
   loading,
   emptyText,
   sentVersion,
   status,
 }: {
+  projectId: string;
   turns: Turn[];
   loading: boolean;
   emptyText: string;
@@ -55,7 +57,7 @@ export function TranscriptView({
               <p>{emptyText}</p>
             </div>
           ) : (
-            turns.map((t) => <TurnView key={t.runId} turn={t} />)
+            turns.map((t) => <TurnView key={t.runId} turn={t} projectId={projectId} />)
           )}
           {status}
         </div>

@@ -1,7 +1,28 @@
 // Folds a session's persisted chat events (in seq order) into turns the chat UI renders: the
-// user's message, streamed text, tool calls with their results, and how the turn ended. Pure and
-// incremental-friendly: the same events always give the same transcript.
+// user's message, streamed text, tool calls with their results, approvals (a tool call waiting
+// for a person, then how it was decided), and how the turn ended. Pure and incremental-friendly:
+// the same events always give the same transcript.
+import type { ApprovalDecidedEventData, ApprovalRequestedEventData, ApprovalStatus } from "@/contracts/approvals";
 import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
+
+/** An approval as the chat shows it: the request, then (once decided) the outcome. */
+export interface ChatApproval {
+  approvalId: string;
+  toolName: string;
+  toolUseId: string | null;
+  input: unknown;
+  summary: string;
+  diff: string | null;
+  suggestedRule: string | null;
+  requestedAt: Date;
+  expiresAt: Date;
+  status: ApprovalStatus;
+  decidedBy: ApprovalDecidedEventData["decidedBy"] | null;
+  remember: ApprovalDecidedEventData["remember"];
+  rule: string | null;
+  message: string | null;
+  decidedAt: Date | null;
+}
 
 export type TurnItem =
   | { kind: "text"; key: string; text: string }
@@ -16,7 +37,10 @@ export type TurnItem =
       isError: boolean;
       /** Claude Code's structured result of the call (for Write: the file's previous content as originalFile). */
       toolUseResult: unknown;
+      /** Set when the call needed a person's approval: where that stands. */
+      approvalStatus?: ApprovalStatus;
     }
+  | { kind: "approval"; key: string; approval: ChatApproval }
   | { kind: "notice"; key: string; tone: "warn" | "muted"; text: string };
 
 export type TurnStatus = "running" | "completed" | "failed" | "interrupted";
@@ -61,6 +85,7 @@ export function buildTranscript(events: ChatStreamEvent[]): Turn[] {
   const streamed = new Map<string, Set<string>>();
   const currentMsg = new Map<string, string>();
   const tools = new Map<string, Extract<TurnItem, { kind: "tool" }>>();
+  const approvals = new Map<string, ChatApproval>();
 
   const turnOf = (e: ChatStreamEvent): Turn => {
     let t = byRun.get(e.runId);
@@ -110,7 +135,12 @@ export function buildTranscript(events: ChatStreamEvent[]): Turn[] {
             const name = typeof b.name === "string" ? b.name : "tool";
             const item: Extract<TurnItem, { kind: "tool" }> = { kind: "tool", key: b.id, id: b.id, name, input: b.input, inputPreview: toolPreview(name, b.input), result: null, isError: false, toolUseResult: null };
             tools.set(b.id, item);
-            t.items.push(item);
+            // An approval asked before its tool call was shown: the call goes above the card.
+            const waiting = [...approvals.values()].find((a) => a.toolUseId === b.id);
+            const at = waiting ? t.items.findIndex((x) => x.kind === "approval" && x.approval === waiting) : -1;
+            if (waiting) item.approvalStatus = waiting.status;
+            if (at >= 0) t.items.splice(at, 0, item);
+            else t.items.push(item);
           }
         });
         break;
@@ -128,6 +158,50 @@ export function buildTranscript(events: ChatStreamEvent[]): Turn[] {
             if (results.length === 1 && d.tool_use_result !== undefined) tool.toolUseResult = d.tool_use_result;
           }
         }
+        break;
+      }
+      case "approval_requested": {
+        const a = d as Partial<ApprovalRequestedEventData>;
+        if (typeof a.approvalId !== "string" || approvals.has(a.approvalId)) break;
+        const approval: ChatApproval = {
+          approvalId: a.approvalId,
+          toolName: typeof a.toolName === "string" ? a.toolName : "tool",
+          toolUseId: typeof a.toolUseId === "string" ? a.toolUseId : null,
+          input: a.input,
+          summary: typeof a.summary === "string" ? a.summary : "",
+          diff: typeof a.diff === "string" ? a.diff : null,
+          suggestedRule: typeof a.suggestedRule === "string" ? a.suggestedRule : null,
+          requestedAt: e.at,
+          expiresAt: new Date(typeof a.expiresAt === "string" ? a.expiresAt : e.at),
+          status: "pending",
+          decidedBy: null,
+          remember: null,
+          rule: null,
+          message: null,
+          decidedAt: null,
+        };
+        approvals.set(approval.approvalId, approval);
+        const item: TurnItem = { kind: "approval", key: `approval:${approval.approvalId}`, approval };
+        // Right under the tool call it is about, when that call is in this turn.
+        const tool = approval.toolUseId ? tools.get(approval.toolUseId) : undefined;
+        const at = tool ? t.items.indexOf(tool) : -1;
+        if (tool) tool.approvalStatus = "pending";
+        if (at >= 0) t.items.splice(at + 1, 0, item);
+        else t.items.push(item);
+        break;
+      }
+      case "approval_decided": {
+        const a = d as Partial<ApprovalDecidedEventData>;
+        const approval = typeof a.approvalId === "string" ? approvals.get(a.approvalId) : undefined;
+        if (!approval || typeof a.status !== "string") break;
+        approval.status = a.status;
+        approval.decidedBy = a.decidedBy ?? null;
+        approval.remember = a.remember ?? null;
+        approval.rule = typeof a.rule === "string" ? a.rule : null;
+        approval.message = typeof a.message === "string" ? a.message : null;
+        approval.decidedAt = e.at;
+        const tool = approval.toolUseId ? tools.get(approval.toolUseId) : undefined;
+        if (tool) tool.approvalStatus = a.status;
         break;
       }
       case "invalid_line":

@@ -1,7 +1,8 @@
 "use client";
 // One turn of a conversation: the user's message, then the agent's reply as it streams in
-// (Markdown text, tool blocks, notices) and how the turn ended (duration, cost, tokens, errors).
+// (Markdown text, tool blocks, approval cards, notices) and how the turn ended (duration, cost, tokens, errors).
 import { AlertTriangle, Bot, Loader2 } from "lucide-react";
+import { ChatApprovalCard } from "@/components/approvals/chat-approval-card";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { cn } from "@/lib/utils";
 import { Markdown } from "./markdown";
@@ -10,8 +11,9 @@ import { formatCost, formatDuration, formatTokens, type Turn, type TurnItem } fr
 
 const USER_TEXT_MAX = 4000;
 
-function ItemView({ item }: { item: TurnItem }) {
+function ItemView({ item, projectId, turnRunning }: { item: TurnItem; projectId: string; turnRunning: boolean }) {
   if (item.kind === "text") return <Markdown text={item.text} />;
+  if (item.kind === "approval") return <ChatApprovalCard projectId={projectId} approval={item.approval} turnRunning={turnRunning} />;
   if (item.kind === "notice")
     return <p className={cn("text-xs", item.tone === "warn" ? "text-amber-800 dark:text-amber-300" : "text-muted-foreground")}>{item.text}</p>;
   return <ToolBlock item={item} />;
@@ -45,7 +47,7 @@ function TurnFooter({ turn }: { turn: Turn }) {
 }
 
 /** Turns are rebuilt from the events on every change; their Markdown blocks are memoized by text. */
-export function TurnView({ turn }: { turn: Turn }) {
+export function TurnView({ turn, projectId }: { turn: Turn; projectId: string }) {
   const userText = turn.userText.length > USER_TEXT_MAX ? `${turn.userText.slice(0, USER_TEXT_MAX)}… (${turn.userText.length.toLocaleString()} characters)` : turn.userText;
   return (
     <article className="flex flex-col gap-3" data-testid="chat-turn" data-status={turn.status} aria-label={`Turn: ${turn.userText.slice(0, 80)}`}>
@@ -62,7 +64,7 @@ export function TurnView({ turn }: { turn: Turn }) {
         <div className="flex min-w-0 flex-1 flex-col gap-2">
           <span className="sr-only">Agent:</span>
           {turn.items.map((item) => (
-            <ItemView key={item.key} item={item} />
+            <ItemView key={item.key} item={item} projectId={projectId} turnRunning={turn.status === "running"} />
           ))}
           {turn.status === "running" ? (
             <p className="text-muted-foreground flex items-center gap-1.5 text-xs" role="status">

@@ -1,7 +1,7 @@
 "use client";
 import type { LucideIcon } from "lucide-react";
 import Link from "next/link";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, type ReactNode } from "react";
 import { ScrollAffordance } from "@/components/ui/scroll-row";
 import { cn } from "@/lib/utils";
 
@@ -10,6 +10,8 @@ export interface Tab {
   label: string;
   icon: LucideIcon;
   active: boolean;
+  /** Shown after the label (a live count). */
+  badge?: ReactNode;
 }
 
 /**
@@ -31,7 +33,7 @@ export function TabNav({ label, tabs }: { label: string; tabs: Tab[] }) {
     <div className="relative -mb-px min-w-0">
       <nav ref={scroller} aria-label={label} className="overflow-x-auto [scrollbar-width:none] [&::-webkit-scrollbar]:hidden">
         <ul className="flex min-w-max items-center gap-1">
-          {tabs.map(({ href, label: text, icon: Icon, active }) => (
+          {tabs.map(({ href, label: text, icon: Icon, active, badge }) => (
             <li key={href}>
               <Link
                 href={href}
@@ -44,6 +46,7 @@ export function TabNav({ label, tabs }: { label: string; tabs: Tab[] }) {
               >
                 <Icon className="size-4" aria-hidden="true" />
                 {text}
+                {badge}
               </Link>
             </li>
           ))}

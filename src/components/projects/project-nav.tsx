@@ -1,10 +1,12 @@
 "use client";
-import { Bell, Bot, Gauge, KeyRound, LayoutTemplate, ScrollText, Settings, ShieldCheck } from "lucide-react";
+import { Bell, Bot, Gauge, Inbox, KeyRound, LayoutTemplate, ScrollText, Settings, ShieldCheck } from "lucide-react";
 import { usePathname } from "next/navigation";
+import { PendingApprovalsBadge, useApprovalAlerts } from "@/components/approvals/approval-alerts";
 import { TabNav } from "@/components/common/tab-nav";
 
 export const PROJECT_SECTIONS = [
   { slug: "agents", label: "Agents", icon: Bot },
+  { slug: "approvals", label: "Approvals", icon: Inbox },
   { slug: "templates", label: "Templates", icon: LayoutTemplate },
   { slug: "secrets", label: "Secrets", icon: KeyRound },
   { slug: "access", label: "Tokens & access", icon: ShieldCheck },
@@ -18,13 +20,16 @@ export const PROJECT_SECTIONS = [
 export function ProjectNav({ projectId }: { projectId: string }) {
   const pathname = usePathname() ?? "";
   const base = `/projects/${projectId}`;
+  // Pending approvals, live, on every project page (and a notification when the tab is hidden).
+  const pendingApprovals = useApprovalAlerts(projectId);
   return (
     <TabNav
       label="Project"
       tabs={PROJECT_SECTIONS.map(({ slug, label, icon }) => {
         const href = `${base}/${slug}`;
         const active = pathname === href || pathname.startsWith(`${href}/`) || (slug === "agents" && pathname === base);
-        return { href, label, icon, active };
+        const badge = slug === "approvals" ? <PendingApprovalsBadge count={pendingApprovals} /> : undefined;
+        return { href, label, icon, active, badge };
       })}
     />
   );

@@ -12,6 +12,7 @@ import {
   DialogTitle,
 } from "@/components/ui/dialog";
 import { Separator } from "@/components/ui/separator";
+import { PolicySummary } from "@/components/approvals/agent-tool-policy";
 import { timeAgo } from "@/lib/utils";
 import { formatCpus, formatMemory, formatPids, PERMISSION_MODE_INFO, type Template } from "./format";
 import { BuiltInBadge, PermissionModeBadge, ProjectTemplateBadge } from "./template-badges";
@@ -132,6 +133,12 @@ export function TemplateDetailDialog({
             ) : (
               <Empty>No tools are pre-approved.</Empty>
             )}
+          </section>
+
+          <section aria-labelledby="template-detail-policy" className="flex flex-col gap-3">
+            <SectionTitle id="template-detail-policy">Tool policy</SectionTitle>
+            <PolicySummary policy={t.toolPolicy} testId="template-detail-policy-lists" />
+            <p className="text-muted-foreground text-xs">Asked calls wait for a person&apos;s approval; agents may have their own policy.</p>
           </section>
 
           <section aria-labelledby="template-detail-env" className="flex flex-col gap-3">

@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Plus, X } from "lucide-react";
 import { toast } from "sonner";
+import { ToolPolicyFields } from "@/components/approvals/tool-policy-fields";
 import { FormError } from "@/components/auth/form-error";
 import { SubmitButton } from "@/components/forms/submit-button";
 import { TextareaField, TextField } from "@/components/forms/text-field";
@@ -289,6 +290,27 @@ export function TemplateFormDialog({
                 className="[&_textarea]:max-h-56 [&_textarea]:font-mono"
                 description="One per line; a rule in parentheses narrows a tool, e.g. Bash(npm test:*)."
                 {...field("allowedTools")}
+                disabled={pending}
+              />
+            </FieldSet>
+
+            <FieldSet className="gap-4">
+              <FieldLegend>Tool policy and approvals</FieldLegend>
+              <FieldDescription className="-mt-2">
+                Which tool calls run, which wait for a person&apos;s approval (in the chat, the project&apos;s Approvals page
+                and a browser notification), and which never run. Agents may override it.
+              </FieldDescription>
+              <ToolPolicyFields
+                idPrefix={idPrefix}
+                value={{ allow: values.policyAllow, ask: values.policyAsk, deny: values.policyDeny }}
+                errors={{ allow: errors.policyAllow, ask: errors.policyAsk, deny: errors.policyDeny }}
+                onChange={(p) =>
+                  change({
+                    ...(p.allow !== undefined ? { policyAllow: p.allow } : {}),
+                    ...(p.ask !== undefined ? { policyAsk: p.ask } : {}),
+                    ...(p.deny !== undefined ? { policyDeny: p.deny } : {}),
+                  })
+                }
                 disabled={pending}
               />
             </FieldSet>

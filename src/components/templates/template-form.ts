@@ -2,6 +2,8 @@
 // patterns, …) live on the server (routers/template/schemas.ts), which reports them per field;
 // the form only checks what it must to build a request: required fields and numbers.
 import { TRPCClientError } from "@trpc/client";
+import { parseRuleLines, policyToText } from "@/components/approvals/policy";
+import type { ToolPolicy } from "@/contracts/approvals";
 import type { PermissionMode, Template } from "./format";
 
 export const DEFAULT_MODEL = "claude-sonnet-4-5";
@@ -31,6 +33,10 @@ export interface TemplateFormValues {
   provider: string;
   /** One host name per line. */
   egressAllowlist: string;
+  /** The tool policy's lists, one permission rule per line. */
+  policyAllow: string;
+  policyAsk: string;
+  policyDeny: string;
 }
 
 export type TemplateFormField = keyof TemplateFormValues;
@@ -52,6 +58,7 @@ export interface TemplatePayload {
   personality: string;
   provider: string | null;
   egressAllowlist: string[];
+  toolPolicy: ToolPolicy;
 }
 
 let rowCounter = 0;
@@ -77,6 +84,9 @@ export function emptyTemplateForm(): TemplateFormValues {
     personality: "",
     provider: "",
     egressAllowlist: "",
+    policyAllow: "",
+    policyAsk: "",
+    policyDeny: "",
   };
 }
 
@@ -97,6 +107,10 @@ export function templateToForm(t: Template, name = t.name): TemplateFormValues {
     personality: t.personality,
     provider: t.provider ?? "",
     egressAllowlist: t.egressAllowlist.join("\n"),
+    ...(() => {
+      const p = policyToText(t.toolPolicy);
+      return { policyAllow: p.allow, policyAsk: p.ask, policyDeny: p.deny };
+    })(),
   };
 }
 
@@ -159,6 +173,13 @@ export function checkTemplateForm(
     env[key] = row.value;
   }
 
+  const toolPolicy: ToolPolicy = { allow: [], ask: [], deny: [] };
+  for (const [list, field] of [["allow", "policyAllow"], ["ask", "policyAsk"], ["deny", "policyDeny"]] as const) {
+    const r = parseRuleLines(values[field]);
+    if (r.ok) toolPolicy[list] = r.rules;
+    else errors[field] = r.error;
+  }
+
   if (Object.keys(errors).length) return { ok: false, errors };
   return {
     ok: true,
@@ -178,6 +199,7 @@ export function checkTemplateForm(
       personality: values.personality,
       provider: values.provider.trim() || null,
       egressAllowlist: lines(values.egressAllowlist),
+      toolPolicy,
     },
   };
 }
@@ -217,6 +239,9 @@ const FORM_FIELDS: TemplateFormField[] = [
   "personality",
   "provider",
   "egressAllowlist",
+  "policyAllow",
+  "policyAsk",
+  "policyDeny",
 ];
 
 /** Field errors the API reported for a bad input (zod on the server), if any. */
