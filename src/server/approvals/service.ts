@@ -79,6 +79,21 @@ function minutes(sec: number): string {
   return `${m} minute${m === 1 ? "" : "s"}`;
 }
 
+/** The columns every approval row takes from the CLI's request and the turn that got it. */
+function requestRow(turn: ApprovalTurn, request: CanUseToolRequest, summary: string) {
+  return {
+    projectId: turn.projectId,
+    agentId: turn.agentId,
+    sessionId: turn.sessionId,
+    runId: turn.runId,
+    requestId: request.requestId,
+    toolName: request.toolName,
+    toolUseId: request.toolUseId,
+    input: request.input as Prisma.InputJsonObject,
+    summary,
+  };
+}
+
 export class ApprovalService {
   private readonly waiters = new Map<string, Waiter>(); // by approval id
   private readonly settling = new Set<string>();
@@ -147,15 +162,7 @@ export class ApprovalService {
     const expiresAt = new Date(Date.now() + timeoutSec * 1000);
     const row = await this.prisma.approval.create({
       data: {
-        projectId: turn.projectId,
-        agentId: turn.agentId,
-        sessionId: turn.sessionId,
-        runId: turn.runId,
-        requestId: request.requestId,
-        toolName,
-        toolUseId: request.toolUseId,
-        input: input as Prisma.InputJsonObject,
-        summary,
+        ...requestRow(turn, request, summary),
         diff,
         suggestedRule,
         expiresAt,
@@ -204,19 +211,11 @@ export class ApprovalService {
   }
 
   private async recordRuleAllow(turn: ApprovalTurn, request: CanUseToolRequest, d: { summary: string; suggestedRule: string; rule: string; now: Date }): Promise<void> {
-    const { toolName, input } = request;
+    const { toolName } = request;
     const { summary, suggestedRule, rule, now } = d;
     const row = await this.prisma.approval.create({
       data: {
-        projectId: turn.projectId,
-        agentId: turn.agentId,
-        sessionId: turn.sessionId,
-        runId: turn.runId,
-        requestId: request.requestId,
-        toolName,
-        toolUseId: request.toolUseId,
-        input: input as Prisma.InputJsonObject,
-        summary,
+        ...requestRow(turn, request, summary),
         suggestedRule,
         status: "allowed",
         decidedByKind: "rule",
