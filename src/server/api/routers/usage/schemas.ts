@@ -5,6 +5,7 @@ import { budgetLimits } from "../budget/schemas";
 const utcDate = (field: string) =>
   z
     .string({ error: `${field} must be a date (YYYY-MM-DD)` })
+    .length(10, `${field} must be a date (YYYY-MM-DD)`)
     .regex(/^\d{4}-\d{2}-\d{2}$/, `${field} must be a date (YYYY-MM-DD)`)
     .transform((s, ctx) => {
       const d = new Date(`${s}T00:00:00Z`);
