@@ -22,7 +22,8 @@ import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnyProcedure } from "@trpc/server";
 import { appRouter } from "@/server/api/root";
-import { signUp, startHttp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { signUp, startHttp, startTestArmory, uniqueEmail, type TestArmory, type TestUser } from "../support/armory";
+import { createInvitation } from "@/server/instance/invitations";
 import { insertAgentRow } from "../support/trust";
 
 type Role = "viewer" | "operator" | "admin" | "owner";
@@ -179,11 +180,13 @@ interface Fixture {
   /** A project with the same four members, made for one destructive call. */
   freshProject(): Promise<string>;
   /** A user who is a viewer of the fixture project, made for one call that changes or removes them. */
-  freshMember(): Promise<TestUser>;
-  /** A signed-up user in no project. */
-  freshUser(): Promise<TestUser>;
+  freshMember(): Promise<{ id: string; email: string }>;
+  /** A user in no project. */
+  freshUser(): Promise<{ id: string; email: string }>;
   freshAgent(): Promise<string>;
   freshApproval(): Promise<string>;
+  /** A valid invitation (single use) to a project the four roles are not members of. */
+  freshInvitation(): Promise<string>;
 }
 
 const NO_SUCH = "00000000-0000-4000-8000-000000000000";
@@ -212,7 +215,7 @@ const INPUTS: Record<string, (fx: Fixture) => unknown | Promise<unknown>> = {
   "token.list": () => undefined,
   "token.revoke": () => ({ tokenId: NO_SUCH }),
   "token.rotate": () => ({ tokenId: NO_SUCH }),
-  "invitation.accept": () => ({ token: "inv_unknown" }),
+  "invitation.accept": async (fx) => ({ token: await fx.freshInvitation() }),
   "instance.signUp": () => undefined,
   "invitation.preview": () => ({ token: "inv_unknown" }),
   "project.get": (fx) => ({ projectId: fx.projectId }),
@@ -320,6 +323,11 @@ describe("the README's role table, procedure by procedure, over HTTP (pglite)", 
     expect(await prisma.user.findUniqueOrThrow({ where: { id: instanceAdmin.id }, select: { isAdmin: true } })).toEqual({ isAdmin: true });
     expect(await prisma.user.count({ where: { isAdmin: true } })).toBe(1);
 
+    /** An account row (no password: it is only ever the target of a call, never a caller). */
+    async function bystander(): Promise<{ id: string; email: string }> {
+      const email = uniqueEmail("bystander");
+      return prisma.user.create({ data: { id: crypto.randomUUID(), name: "Bystander", email }, select: { id: true, email: true } });
+    }
     async function projectWithMembers(name: string): Promise<string> {
       const project = await prisma.project.create({ data: { name } });
       for (const role of ["owner", "admin", "operator", "viewer"] as const) {
@@ -339,13 +347,19 @@ describe("the README's role table, procedure by procedure, over HTTP (pglite)", 
       users,
       freshProject: () => projectWithMembers(`Doomed ${crypto.randomUUID().slice(0, 8)}`),
       async freshMember() {
-        const user = await signUp(services, { name: "Member" });
+        const user = await bystander();
         await prisma.projectMember.create({ data: { projectId, userId: user.id, role: "viewer" } });
         return user;
       },
-      freshUser: () => signUp(services, { name: "Bystander" }),
+      freshUser: bystander,
       async freshAgent() {
         return (await insertAgentRow(services, projectId, `doomed-${crypto.randomUUID().slice(0, 8)}`)).id;
+      },
+      async freshInvitation() {
+        // A project of its own (owned by a user outside the matrix), so accepting it changes no caller's role in the fixture.
+        const project = await prisma.project.create({ data: { name: `Invited ${crypto.randomUUID().slice(0, 8)}` } });
+        const inviter = await prisma.projectMember.create({ data: { projectId: project.id, userId: instanceAdmin.id, role: "owner" } });
+        return (await createInvitation(prisma, { userId: inviter.userId, role: "owner" }, { projectId: project.id, role: "viewer" })).token;
       },
       async freshApproval() {
         const row = await prisma.approval.create({
@@ -456,7 +470,8 @@ describe("the README's role table, procedure by procedure, over HTTP (pglite)", 
 
   it("trust.check of another caller's access needs the admin role (README: check others' access)", async () => {
     for (const name of CALLERS.slice(0, 4) as Role[]) {
-      const input = { projectId: fx.projectId, agentId: fx.agentId, permission: "stop", caller: { type: "user", id: fx.users.viewer.id } };
+      const other = name === "viewer" ? fx.users.operator : fx.users.viewer;
+      const input = { projectId: fx.projectId, agentId: fx.agentId, permission: "stop", caller: { type: "user", id: other.id } };
       const outcome = await callOverHttp("trust.check", "query", input, fx.users[name]);
       if (RANK[name] >= RANK.admin) expect([401, 403], `the ${name} may check another's access (got ${outcome.status})`).not.toContain(outcome.status);
       else expect(outcome, `the ${name} may not check another's access`).toEqual({ status: 403, code: "FORBIDDEN" });
