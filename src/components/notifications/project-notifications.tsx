@@ -127,7 +127,10 @@ function WebhookCard({ projectId, webhook, onEdit }: { projectId: string; webhoo
     void queryClient.invalidateQueries({ queryKey: trpc.notification.deliveries.queryKey({ projectId, webhookId: webhook.id }) });
   };
   const onError = (err: unknown) => toast.error("The webhook was not changed", { description: errorMessage(err) });
-  // The saved webhook replaces the listed one at once (the box shows the request's value meanwhile).
+  // The box shows the requested value from the click itself (React state set in the event, so the
+  // controlled input never flips back while the request runs); the saved webhook then replaces the
+  // listed one, and a refusal puts the box back.
+  const [requested, setRequested] = useState<boolean | null>(null);
   const toggle = useMutation(
     trpc.notification.update.mutationOptions({
       onSuccess: (saved) => {
@@ -135,9 +138,10 @@ function WebhookCard({ projectId, webhook, onEdit }: { projectId: string; webhoo
         refresh();
       },
       onError,
+      onSettled: () => setRequested(null),
     }),
   );
-  const enabled = toggle.isPending && toggle.variables?.enabled !== undefined ? toggle.variables.enabled : webhook.enabled;
+  const enabled = requested ?? webhook.enabled;
   const remove = useMutation(trpc.notification.delete.mutationOptions({ onSuccess: refresh, onError }));
   const test = useMutation(
     trpc.notification.test.mutationOptions({
@@ -174,7 +178,10 @@ function WebhookCard({ projectId, webhook, onEdit }: { projectId: string; webhoo
             label="Enabled"
             checked={enabled}
             disabled={toggle.isPending}
-            onChange={(e) => toggle.mutate({ projectId, webhookId: webhook.id, enabled: e.target.checked })}
+            onChange={(e) => {
+              setRequested(e.target.checked);
+              toggle.mutate({ projectId, webhookId: webhook.id, enabled: e.target.checked });
+            }}
           />
           <Button size="sm" variant="outline" onClick={() => test.mutate({ projectId, webhookId: webhook.id })} disabled={test.isPending}>
             {test.isPending ? <Loader2 className="animate-spin" aria-hidden="true" /> : <Send aria-hidden="true" />}
