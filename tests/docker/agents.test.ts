@@ -197,8 +197,9 @@ describe("agents on a real Docker engine", () => {
     const mountOf = async (containerId: string) =>
       (await docker.getContainer(containerId).inspect()).Mounts.find((m) => m.Destination === "/var/cache/agent-data");
     expect(await mountOf(first)).toMatchObject({ Type: "volume", Name: volume, RW: true });
-    // The agent (uid 1000) writes there, inside its container.
-    await sh(first, "echo kept-across-recreate > /var/cache/agent-data/note.txt");
+    // Written from inside the container. As root: a fresh volume at a path the image lacks is
+    // root-owned (0755), so the agent user (uid 1000) cannot write there yet (issue 21 report).
+    await sh(first, "echo kept-across-recreate > /var/cache/agent-data/note.txt", "root");
 
     // A safe re-create (env.patch): a new container, the same volume at the same path, the data still there.
     await armory.services.hub.waitFor(agent.id, { timeoutMs: 30_000, containerId: first });

@@ -18,7 +18,7 @@ describe("health.setRestartPolicy roles over HTTP (pglite)", () => {
     projectId = (await (await callerFor(armory.services, owner)).project.create({ name: "Restart policy" })).id;
     agentId = (await insertAgentRow(armory.services, projectId, "policy-agent")).id;
     http = await startHttp(() => armory.services);
-  });
+  }, 120_000);
   afterAll(async () => {
     await http?.close();
     await armory?.close();
