@@ -114,6 +114,8 @@ export interface CreateServicesOptions {
   docker?: Docker;
   /** Self-heal timings (tests shorten them). */
   selfHeal?: Partial<SelfHealSettings>;
+  /** The self-heal monitor's clock (tests prove the two-minute streak reset without waiting). */
+  healthClock?: () => number;
   /** The clock and timer of webhook retries (tests drive retries without waiting). */
   notificationClock?: NotificationClock;
 }
@@ -188,6 +190,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       agents,
       log,
       settings: { checkIntervalMs: config.healthCheckIntervalSeconds * 1000, ...opts.selfHeal },
+      clock: opts.healthClock,
     });
     const health = new HealthService(db.prisma, collector, monitor);
     const logs = new LogService(db.prisma, runtime, agents.bus, undefined, log.child({ component: "logs" }));

@@ -5,6 +5,7 @@ import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { LABELS } from "@/server/runtime/docker/containers";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { BreakableDockerSocket, docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
+import { sh } from "../support/agent-exec";
 import { agentEvent, followStatus } from "../support/status";
 import { expectTrpcError } from "../support/trpc-errors";
 
@@ -186,6 +187,32 @@ describe("agents on a real Docker engine", () => {
     const row2 = await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
     expect((await docker.getContainer(row2.containerId!).inspect()).Config.Env).toContain("NEW_VAR=1");
   });
+
+  it("mounts a template's volumes at their paths; their data survives a re-create; removal deletes them", async () => {
+    const tpl = await caller.template.create({ projectId, copyFrom: templateId, name: "with-cache", volumes: [{ name: "cache", mountPath: "/var/cache/agent-data" }] });
+    const agent = await caller.agent.create({ projectId, templateId: tpl.id, name: "cached", start: true });
+    const rowOf = () => armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
+    const first = (await rowOf()).containerId!;
+    const volume = `armory-cache-${agent.id}`;
+    const mountOf = async (containerId: string) =>
+      (await docker.getContainer(containerId).inspect()).Mounts.find((m) => m.Destination === "/var/cache/agent-data");
+    expect(await mountOf(first)).toMatchObject({ Type: "volume", Name: volume, RW: true });
+    // Written from inside the container. As root: a fresh volume at a path the image lacks is
+    // root-owned (0755), so the agent user (uid 1000) cannot write there yet (issue 21 report).
+    await sh(first, "echo kept-across-recreate > /var/cache/agent-data/note.txt", "root");
+
+    // A safe re-create (env.patch): a new container, the same volume at the same path, the data still there.
+    await armory.services.hub.waitFor(agent.id, { timeoutMs: 30_000, containerId: first });
+    await caller.env.patch({ projectId, agentId: agent.id, set: { RECREATED: "1" } });
+    const second = (await rowOf()).containerId!;
+    expect(second).not.toBe(first);
+    expect(await mountOf(second)).toMatchObject({ Type: "volume", Name: volume, RW: true });
+    expect(await sh(second, "cat /var/cache/agent-data/note.txt")).toBe("kept-across-recreate\n");
+
+    // Removing the agent with its volumes removes this one too.
+    await caller.agent.remove({ projectId, agentId: agent.id, keepVolumes: false });
+    await expect(docker.getVolume(volume).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  }, 120_000);
 
   it("answers bad input with clear 4xx errors and leaves nothing behind", async () => {
     await expectTrpcError(caller.agent.create({ projectId, templateId: crypto.randomUUID(), name: "x" }), "NOT_FOUND", /Template not found/);

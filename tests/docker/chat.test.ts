@@ -176,8 +176,8 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     }
     // This turn's process group (armoryd starts each Claude Code process as a group leader; other
     // sessions keep their warm processes).
-    const turnProc = (armory.services.chat as unknown as { active: Map<string, { proc: { pid: number } }> }).active.get(sent.sessionId)!.proc;
-    const pgid = turnProc.pid;
+    const turnProc = armory.services.chat.processOf(sent.sessionId)!;
+    const pgid = turnProc.pid!;
     expect(pgid).toBeGreaterThan(1);
     const running = await runExec(docker, containerId, { cmd: ["sh", "-c", `pgrep -g ${pgid} | wc -l`] });
     expect(Number(running.stdout.trim())).toBeGreaterThan(0);
@@ -211,10 +211,11 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     // A finished turn leaves a warm process for the session; deleting the session ends it.
     const again = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "one more" });
     expect((await untilEnd(await stream(sent.sessionId, stopped.seq), again.runId)).at(-1)!.type).toBe("run_completed");
-    const warm = (armory.services.chat as unknown as { warm: Map<string, { proc: { alive: boolean } }> }).warm.get(sent.sessionId);
-    expect(warm?.proc.alive).toBe(true);
+    const warm = armory.services.chat.processOf(sent.sessionId);
+    expect(warm).toMatchObject({ warm: true, alive: true });
     expect(await caller.chat.deleteSession({ projectId, agentId, sessionId: sent.sessionId })).toEqual({ deleted: true, sessionId: sent.sessionId });
-    expect(warm!.proc.alive).toBe(false);
+    expect(warm!.alive).toBe(false);
+    expect(armory.services.chat.processOf(sent.sessionId)).toBeNull();
     const prisma = armory.services.db.prisma;
     expect(await prisma.chatEvent.count({ where: { sessionId: sent.sessionId } })).toBe(0);
     expect(await prisma.chatRun.count({ where: { sessionId: sent.sessionId } })).toBe(0);
@@ -252,9 +253,11 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
       const quick = await caller.chat.send({ projectId, agentId, sessionId: hung.sessionId, message: "quick one" });
       const ev = await untilEnd(await stream(hung.sessionId, events.at(-1)!.seq), quick.runId);
       expect(ev.at(-1)!.type).toBe("run_completed");
-      const warm = (armory.services.chat as unknown as { warm: Map<string, { proc: { pid: number } }> }).warm;
-      const pgid = warm.get(hung.sessionId)!.proc.pid;
-      await vi.waitFor(() => expect(warm.has(hung.sessionId)).toBe(false), { timeout: 15_000, interval: 100 });
+      const chat = armory.services.chat;
+      const warm = chat.processOf(hung.sessionId)!;
+      expect(warm.warm).toBe(true);
+      const pgid = warm.pid!;
+      await vi.waitFor(() => expect(chat.processOf(hung.sessionId)).toBeNull(), { timeout: 15_000, interval: 100 });
       await vi.waitFor(
         async () => {
           const r = await runExec(docker, containerId, { cmd: ["sh", "-c", `pgrep -g ${pgid} | wc -l`] });
@@ -325,7 +328,7 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     const s = await caller.chat.send({ projectId, agentId, message: "remember me" });
     await untilEnd(await stream(s.sessionId), s.runId);
     await armory.services.db.prisma.chatSession.update({ where: { id: s.sessionId }, data: { claudeSessionId: "99999999-2222-4333-8444-555555555555" } });
-    await (armory.services.chat as unknown as { dropWarm(id: string): Promise<void> }).dropWarm(s.sessionId);
+    await armory.services.chat.endWarm(s.sessionId);
     const seqBefore = await lastSeq(s.sessionId);
     const r1 = await caller.chat.send({ projectId, agentId, sessionId: s.sessionId, message: "are you there" });
     const e1 = await untilEnd(await stream(s.sessionId, seqBefore), r1.runId);

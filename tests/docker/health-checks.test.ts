@@ -2,6 +2,7 @@
 // reported unhealthy and restarted per its policy, with the reason in its activity; a restart
 // done by someone else (a clean stop or a quick kill-and-start) is not taken for a crash.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_SELF_HEAL } from "@/server/health/monitor";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
@@ -14,6 +15,8 @@ describe("agent health checks on a real Docker engine", () => {
   let user: Awaited<ReturnType<typeof signUp>>;
   let projectId: string;
   let templateId: string;
+  /** The self-heal monitor's clock: real time unless a test sets it. */
+  let clockAt: number | null = null;
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
@@ -25,6 +28,7 @@ describe("agent health checks on a real Docker engine", () => {
         startGraceMs: 600_000,
         backoffBaseMs: 100,
       },
+      healthClock: () => clockAt ?? Date.now(),
     });
     armory.services.startBackground();
     user = await signUp(armory.services);
@@ -77,6 +81,45 @@ describe("agent health checks on a real Docker engine", () => {
     expect(kinds).not.toContain("crashed"); // the restart's own stop is not a crash
     const { activity } = await caller.health.agent({ projectId, agentId: agent.id });
     expect(activity.find((a) => a.kind === "restarted")!.message).toMatch(/health check failed 2 times/);
+  }, 90_000);
+
+  it("resets the restart count after two minutes of healthy running (the monitor's clock, no waiting)", async () => {
+    expect(armory.services.health.monitor.settings.stableAfterMs).toBe(DEFAULT_SELF_HEAL.stableAfterMs);
+    expect(DEFAULT_SELF_HEAL.stableAfterMs).toBe(120_000);
+    const agent = await caller.agent.create({ projectId, templateId, name: "steady", overrides: { memoryMb: 128 }, start: true });
+    const prisma = armory.services.db.prisma;
+    const monitor = armory.services.health.monitor;
+    const first = await prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
+    // A crash: self-heal restarts the agent once.
+    const stream = await events(agent.id);
+    await docker.getContainer(first.containerId!).kill();
+    await nextMatching(stream, (e) => e.type === "agent" && e.agent.observedState === "running" && e.agent.startedAt! > agent.startedAt!, 20_000);
+    await stream.return?.();
+    await monitor.idle();
+    const healed = await prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
+    expect(healed.autoRestartCount).toBe(1);
+    expect(await activityKinds(agent.id)).toContain("restarted");
+    await armory.services.hub.waitFor(agent.id, { timeoutMs: 30_000, containerId: healed.containerId! });
+    const restartedAt = healed.lastAutoRestartAt!.getTime();
+    const count = async () => (await caller.health.agent({ projectId, agentId: agent.id })).agent.autoRestartCount;
+    try {
+      // Healthy, 1 ms short of two minutes after the restart: the streak goes on.
+      clockAt = restartedAt + 119_999;
+      // (Checked until the restarted container's daemon has dialled home and the check passes.)
+      await expect
+        .poll(async () => {
+          await monitor.checkAgent(agent.id);
+          return (await caller.health.agent({ projectId, agentId: agent.id })).lastCheck?.ok;
+        }, { timeout: 30_000, interval: 200 })
+        .toBe(true);
+      expect(await count()).toBe(1);
+      // Two minutes of healthy running: the count is back to 0.
+      clockAt = restartedAt + 120_000;
+      await monitor.checkAgent(agent.id);
+      expect(await count()).toBe(0);
+    } finally {
+      clockAt = null;
+    }
   }, 90_000);
 
   it("does not take a restart done by someone else for a crash", async () => {

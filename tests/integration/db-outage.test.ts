@@ -42,7 +42,10 @@ describe("database outage on postgres", () => {
         outcomes.push(err instanceof TRPCError ? err.code : String(err));
       }
     }
-    expect(outcomes.every((o) => o === "ok" || o === "SERVICE_UNAVAILABLE"), outcomes.join(", ")).toBe(true);
+    // Only "ok" and SERVICE_UNAVAILABLE (never a 500 or a wrong answer), SERVICE_UNAVAILABLE at most
+    // once, and the last call answered.
+    expect(outcomes.filter((o) => o !== "ok" && o !== "SERVICE_UNAVAILABLE"), outcomes.join(", ")).toEqual([]);
+    expect(outcomes.filter((o) => o === "SERVICE_UNAVAILABLE").length, outcomes.join(", ")).toBeLessThanOrEqual(1);
     expect(outcomes.at(-1)).toBe("ok");
     expect((await checkHealth(armory.services)).status).toBe("ok");
   });

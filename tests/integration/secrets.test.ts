@@ -70,7 +70,7 @@ describe("secret store and secret.* on PostgreSQL", () => {
     await armory?.close();
   });
 
-  it("project secrets: admins set, list (names only) and delete; viewers and outsiders cannot", async () => {
+  it("project secrets: admins set, list (names only) and delete; viewers, operators and outsiders cannot", async () => {
     const owner = await signUp(armory.services);
     const caller = await callerFor(armory.services, owner);
     const projectId = (await caller.project.create({ name: "Secrets" })).id;
@@ -80,11 +80,21 @@ describe("secret store and secret.* on PostgreSQL", () => {
     await caller.secret.set({ projectId, name: "DB_PASSWORD", value: "replaced" });
     expect((await caller.secret.list({ projectId })).map((s) => [s.name, s.sizeBytes])).toEqual([["DB_PASSWORD", 8]]);
 
+    // Project secrets are for project admins (README): a viewer and an operator are both refused.
     const viewer = await signUp(armory.services);
-    await armory.services.db.prisma.projectMember.create({ data: { projectId, userId: viewer.id, role: "operator" } });
-    const asOperator = await callerFor(armory.services, viewer);
-    await expectTrpcError(asOperator.secret.list({ projectId }), "FORBIDDEN");
-    await expectTrpcError(asOperator.secret.set({ projectId, name: "X", value: "y" }), "FORBIDDEN");
+    await armory.services.db.prisma.projectMember.create({ data: { projectId, userId: viewer.id, role: "viewer" } });
+    const asViewer = await callerFor(armory.services, viewer);
+    const operator = await signUp(armory.services);
+    await armory.services.db.prisma.projectMember.create({ data: { projectId, userId: operator.id, role: "operator" } });
+    const asOperator = await callerFor(armory.services, operator);
+    for (const member of [asViewer, asOperator]) {
+      // Members of the project (they may read it), yet not its secrets.
+      expect((await member.project.list()).map((p) => p.id)).toContain(projectId);
+      await expectTrpcError(member.secret.list({ projectId }), "FORBIDDEN");
+      await expectTrpcError(member.secret.set({ projectId, name: "X", value: "y" }), "FORBIDDEN");
+      await expectTrpcError(member.secret.delete({ projectId, name: "DB_PASSWORD" }), "FORBIDDEN");
+    }
+    expect((await caller.secret.list({ projectId })).map((s) => s.name)).toEqual(["DB_PASSWORD"]);
     const outsider = await callerFor(armory.services, await signUp(armory.services));
     await expectTrpcError(outsider.secret.delete({ projectId, name: "DB_PASSWORD" }), "FORBIDDEN");
 

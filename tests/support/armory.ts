@@ -54,7 +54,7 @@ export interface TestArmory {
 export async function startTestArmory(
   kind: DbKind,
   configOverrides: Record<string, string> = {},
-  extra: { docker?: Docker; selfHeal?: Partial<SelfHealSettings>; notificationClock?: NotificationClock } = {},
+  extra: { docker?: Docker; selfHeal?: Partial<SelfHealSettings>; healthClock?: () => number; notificationClock?: NotificationClock } = {},
 ): Promise<TestArmory> {
   const target = await createTestDatabase(kind);
   const config = testConfig(configOverrides);
@@ -67,6 +67,7 @@ export async function startTestArmory(
       authSecret: TEST_AUTH_SECRET,
       docker: extra.docker,
       selfHeal: extra.selfHeal,
+      healthClock: extra.healthClock,
       notificationClock: extra.notificationClock,
     });
   const harness: TestArmory = {

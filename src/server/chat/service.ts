@@ -558,6 +558,29 @@ export class ChatService {
     return w.proc.kill();
   }
 
+  /**
+   * The Claude Code process a conversation uses now: its running turn's, else its warm one; null
+   * when it has none. `pid` is the process's (and its process group's) id in the container;
+   * `alive` reads the process's state when asked. For tests and diagnostics: read-only.
+   */
+  processOf(sessionId: string): { readonly pid: number | null; readonly alive: boolean; readonly warm: boolean } | null {
+    const w = this.warm.get(sessionId);
+    const proc = this.active.get(sessionId)?.proc ?? w?.proc;
+    if (!proc) return null;
+    return {
+      pid: proc.pid,
+      get alive() {
+        return proc.alive;
+      },
+      warm: w?.proc === proc,
+    };
+  }
+
+  /** Ends a conversation's warm process, if it has one (its next turn starts a new one, resuming the Claude session). */
+  endWarm(sessionId: string): Promise<void> {
+    return this.dropWarm(sessionId);
+  }
+
   /** Number of warm processes kept (tests and metrics). */
   get warmCount(): number {
     return this.warm.size;

@@ -83,6 +83,12 @@ export interface HealthMonitorOptions {
   agents: AgentManager;
   log: Logger;
   settings?: Partial<SelfHealSettings>;
+  /**
+   * The clock (ms since the epoch) the restart streak is measured with: when an automatic restart
+   * happened and whether the agent has since run healthy for `stableAfterMs`. Date.now by default;
+   * tests move it instead of waiting two minutes. Back-off timers are real timers either way.
+   */
+  clock?: () => number;
 }
 
 export class HealthMonitor {
@@ -97,8 +103,11 @@ export class HealthMonitor {
   private firstChecks = new Map<string, NodeJS.Timeout>();
   private inflight = new Set<Promise<unknown>>();
 
+  private readonly now: () => number;
+
   constructor(private readonly opts: HealthMonitorOptions) {
     this.settings = { ...DEFAULT_SELF_HEAL, ...opts.settings };
+    this.now = opts.clock ?? Date.now;
   }
 
   private get prisma() {
@@ -288,7 +297,7 @@ export class HealthMonitor {
     if (!row || row.desiredState !== "running" || !this.unwatch) return; // stopped by someone meanwhile
     if (crashedAt && (await this.runningAgain(row.containerId, crashedAt))) return; // started by someone meanwhile
     const attempt = row.autoRestartCount + 1;
-    await this.prisma.agent.update({ where: { id: agentId }, data: { autoRestartCount: attempt, lastAutoRestartAt: new Date() } });
+    await this.prisma.agent.update({ where: { id: agentId }, data: { autoRestartCount: attempt, lastAutoRestartAt: new Date(this.now()) } });
     if (attempt === this.settings.crashLoopAfter) {
       await this.record(agentId, "crash-loop", `Crash loop: ${attempt} automatic restarts in a row. Last failure: ${reason}.`, { attempt });
     }
@@ -366,7 +375,7 @@ export class HealthMonitor {
       }
       // Ran long enough since the last automatic restart: the streak is over.
       const since = r.lastAutoRestartAt?.getTime() ?? 0;
-      if (r.autoRestartCount > 0 && Date.now() - since >= this.settings.stableAfterMs) {
+      if (r.autoRestartCount > 0 && this.now() - since >= this.settings.stableAfterMs) {
         await this.prisma.agent.update({ where: { id: r.id }, data: { autoRestartCount: 0 } });
       }
       return;

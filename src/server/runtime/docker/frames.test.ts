@@ -9,6 +9,18 @@ function frame(stream: 1 | 2, text: string): Buffer {
   return Buffer.concat([header, payload]);
 }
 
+/** A small seeded PRNG (mulberry32): deterministic "random" numbers in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 describe("Docker's multiplexed stream", () => {
   const input = Buffer.concat([
     frame(1, "first line\nsecond "),
@@ -25,13 +37,18 @@ describe("Docker's multiplexed stream", () => {
   ];
 
   it("splits frames into lines per stream, whatever the chunk boundaries", () => {
-    // Every split point (headers, payloads and multi-byte characters cut in two), and random chunkings.
+    // Every split point (headers, payloads and multi-byte characters cut in two), every pair of
+    // split points, and 200 seeded pseudo-random chunkings of up to 8 cuts (the same every run, so
+    // a failure names its cuts and reproduces).
     const chunkings: number[][] = [];
     for (let at = 1; at < input.length; at++) chunkings.push([at]);
+    for (let a = 1; a < input.length; a++) for (let b = a + 1; b < input.length; b++) chunkings.push([a, b]);
+    const random = mulberry32(0x5eed21);
     for (let n = 0; n < 200; n++) {
-      const cuts = Array.from({ length: 1 + Math.floor(Math.random() * 8) }, () => 1 + Math.floor(Math.random() * (input.length - 1)));
+      const cuts = Array.from({ length: 1 + Math.floor(random() * 8) }, () => 1 + Math.floor(random() * (input.length - 1)));
       chunkings.push([...new Set(cuts)].sort((a, b) => a - b));
     }
+    expect(chunkings.length).toBe(input.length - 1 + ((input.length - 1) * (input.length - 2)) / 2 + 200);
     for (const cuts of chunkings) {
       const s = new MultiplexedLineSplitter();
       const out: { stream: string; line: string }[] = [];
