@@ -106,6 +106,7 @@ describe("what the CLI is given for a turn", () => {
     // tool name in the policy's deny list removes the tool from the request.
     const tools = (req.tools ?? []).map((t) => (t as { name: string }).name);
     expect(tools).toEqual(expect.arrayContaining(ALLOWED));
+    expect(tools).toContain("Bash"); // not in allowedTools, still offered (it would need an approval)
     expect(tools).not.toContain(DENIED);
 
     // The permission mode is not in the Messages request: it is in the argv armoryd spawned,
