@@ -87,7 +87,7 @@ describe("versions, env and secrets on a real Docker engine", () => {
     const update = await caller.version.update({ projectId, agentId: agent.id, image: V2 });
     expect((await done).step).toBe("done");
     await stream.return?.();
-    expect(seen).toEqual(["pulling", "creating", "starting", "health-check", "switching", "done"]);
+    expect(seen).toEqual(["checking-image", "creating", "starting", "health-check", "switching", "done"]);
 
     expect(update).toMatchObject({ status: "succeeded", fromImage: V1, toImage: V2, kind: "image", byName: "Version Owner" });
     const newId = await containerOf(agent.id);
@@ -104,7 +104,7 @@ describe("versions, env and secrets on a real Docker engine", () => {
     const view = await caller.agent.get({ projectId, agentId: agent.id });
     expect(view).toMatchObject({ image: V2, version: "v2", observedState: "running", restartRequired: false });
     const history = await caller.version.history({ projectId, agentId: agent.id });
-    expect(history[0]).toMatchObject({ id: update.id, status: "succeeded", fromImage: V1, toImage: V2 });
+    expect(history[0]).toMatchObject({ id: update.id, status: "succeeded", fromImage: V1, toImage: V2, oldContainerId: oldId, newContainerId: newId });
     expect(history[0]!.steps.map((s) => s.step)).toEqual(seen);
     expect(history[0]!.durationMs).toBeGreaterThan(0);
   });
@@ -123,7 +123,11 @@ describe("versions, env and secrets on a real Docker engine", () => {
     const all = await docker.listContainers({ all: true, filters: { label: [`dev.armory.agent-id=${agent.id}`] } });
     expect(all.map((c) => c.Id)).toEqual([oldId]);
     const [last] = await caller.version.history({ projectId, agentId: agent.id });
-    expect(last).toMatchObject({ status: "rolled_back", toImage: UNHEALTHY });
+    expect(last).toMatchObject({ status: "rolled_back", toImage: UNHEALTHY, oldContainerId: oldId });
+    // The container it tried is named in the history, and it is gone.
+    expect(last!.newContainerId).toMatch(/^[0-9a-f]{64}$/);
+    expect(last!.newContainerId).not.toBe(oldId);
+    await expect(docker.getContainer(last!.newContainerId!).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect(last!.error).toMatch(/did not become healthy/);
     expect(last!.steps.at(-1)!.step).toBe("rolled-back");
     expect((await caller.agent.get({ projectId, agentId: agent.id })).image).toBe(V1);
@@ -146,6 +150,8 @@ describe("versions, env and secrets on a real Docker engine", () => {
     expect(all).toHaveLength(1);
     const history = await caller.version.history({ projectId, agentId: agent.id });
     expect(history.map((h) => h.status)).toEqual(["rolled_back", "rolled_back"]);
+    // The missing image stopped it before any container was created.
+    expect(history.at(-1)).toMatchObject({ oldContainerId: oldId, newContainerId: null, steps: [expect.objectContaining({ step: "checking-image" }), expect.objectContaining({ step: "rolled-back" })] });
   });
 
   it("a new container that exits early is reported with its last output, secrets masked", async () => {

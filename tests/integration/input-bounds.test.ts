@@ -94,6 +94,16 @@ describe("every procedure's input is bounded", () => {
     expect(unbounded).toEqual([]);
   });
 
+  // The README: every procedure has input and output schemas. Queries and mutations carry a zod
+  // schema; a subscription carries streamOf(schema) (src/server/api/stream-output.ts), which
+  // parses every value it yields, since tRPC's own output check sees only the iterable.
+  it.each(procedures)("%s has an output schema", (_path, proc) => {
+    const output = (proc._def as { output?: unknown }).output as { _zod?: unknown; yields?: { _zod?: unknown } } | undefined;
+    expect(output, "no .output(...)").toBeDefined();
+    if (proc._def.type === "subscription") expect(output!.yields?._zod, "a subscription's output must be streamOf(schema)").toBeDefined();
+    else expect(output!._zod, "a zod schema").toBeDefined();
+  });
+
   it("the walker finds an unbounded string, array and record value (it can fail)", async () => {
     const { z } = await import("zod");
     const schema = z.object({ a: z.string().trim(), b: z.array(z.string().max(3)), c: z.record(z.string().max(5), z.string()), d: z.uuid(), e: z.string().max(9).optional() });

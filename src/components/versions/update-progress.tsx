@@ -10,7 +10,7 @@ import { useTRPC } from "@/lib/trpc/client";
 import type { UpdateStepEventView } from "@/server/api/routers/version/schemas";
 
 const LABELS: Record<UpdateStepEventView["step"], string> = {
-  pulling: "Checking the image",
+  "checking-image": "Checking the image is on the engine",
   creating: "Creating the new container",
   starting: "Starting it",
   "health-check": "Waiting until it is healthy",

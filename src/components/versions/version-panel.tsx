@@ -145,6 +145,19 @@ export function VersionPanel({
                   <p className="text-muted-foreground text-xs">
                     {h.byName ?? "someone"} · <time dateTime={h.startedAt.toISOString()} title={h.startedAt.toLocaleString()}>{timeAgo(h.startedAt)}</time> · {duration(h.durationMs)}
                   </p>
+                  {h.oldContainerId || h.newContainerId ? (
+                    <p className="text-muted-foreground text-xs" data-testid="update-containers">
+                      Container{" "}
+                      <span className="font-mono" title={h.oldContainerId ?? undefined}>
+                        {h.oldContainerId ? h.oldContainerId.slice(0, 12) : "none"}
+                      </span>{" "}
+                      <ArrowRight className="inline size-3" aria-label="to" />{" "}
+                      <span className="font-mono" title={h.newContainerId ?? undefined}>
+                        {h.newContainerId ? h.newContainerId.slice(0, 12) : "none"}
+                      </span>
+                      {h.status === "rolled_back" && h.newContainerId ? " (removed; the previous one was kept)" : null}
+                    </p>
+                  ) : null}
                   {h.error ? <p className="text-destructive text-xs">{h.error}</p> : null}
                 </li>
               ))}

@@ -17,7 +17,8 @@ import { DomainError } from "../domain/errors";
 import type { Logger } from "../logger";
 import { checkImageAllowed, defaultAllowedImages, imageMatches } from "./allowed-images";
 
-export const UPDATE_STEPS = ["pulling", "creating", "starting", "health-check", "switching", "done", "rolled-back"] as const;
+/** "checking-image": Armory does not pull (no registry); the step checks the image is on the engine. */
+export const UPDATE_STEPS = ["checking-image", "creating", "starting", "health-check", "switching", "done", "rolled-back"] as const;
 export type UpdateStep = (typeof UPDATE_STEPS)[number];
 export type UpdateStatus = "running" | "succeeded" | "rolled_back";
 
@@ -41,6 +42,10 @@ export interface UpdateRecord {
   status: UpdateStatus;
   error: string | null;
   steps: { step: UpdateStep; message: string; at: Date }[];
+  /** The container the agent ran before the update (null: it had none). */
+  oldContainerId: string | null;
+  /** The container the update created (kept when it succeeded, removed when it rolled back; null: none was created). */
+  newContainerId: string | null;
   byName: string | null;
   startedAt: Date;
   finishedAt: Date | null;
@@ -85,7 +90,8 @@ function envOf(json: Prisma.JsonValue): Record<string, string> {
   return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, String(v)]));
 }
 
-function toRecord(row: {
+/** A stored update as the API shows it; rows written before the step was renamed say "pulling" (read as "checking-image"). */
+export function toRecord(row: {
   id: string;
   agentId: string;
   kind: string;
@@ -95,6 +101,8 @@ function toRecord(row: {
   status: string;
   error: string | null;
   steps: Prisma.JsonValue;
+  oldContainerId: string | null;
+  newContainerId: string | null;
   byName: string | null;
   startedAt: Date;
   finishedAt: Date | null;
@@ -103,7 +111,7 @@ function toRecord(row: {
   const steps = Array.isArray(row.steps)
     ? row.steps.flatMap((s) =>
         s && typeof s === "object" && !Array.isArray(s) && typeof s.step === "string"
-          ? [{ step: s.step as UpdateStep, message: String(s.message ?? ""), at: new Date(String(s.at)) }]
+          ? [{ step: (s.step === "pulling" ? "checking-image" : s.step) as UpdateStep, message: String(s.message ?? ""), at: new Date(String(s.at)) }]
           : [],
       )
     : [];
@@ -117,6 +125,8 @@ function toRecord(row: {
     status: row.status as UpdateStatus,
     error: row.error,
     steps,
+    oldContainerId: row.oldContainerId,
+    newContainerId: row.newContainerId,
     byName: row.byName,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
@@ -272,7 +282,7 @@ export class Rollouts {
         `Agent ${initial.name} is being updated right now (to ${running.toImage}, step ${running.step}). Wait for it to finish, then try again.`,
       );
     }
-    const flight = { toImage: what.toImage, step: "pulling" as UpdateStep, events: [] as UpdateStepEvent[] };
+    const flight = { toImage: what.toImage, step: "checking-image" as UpdateStep, events: [] as UpdateStepEvent[] };
     this.inFlight.set(agentId, flight);
     try {
       const record = await this.prisma.agentUpdate.create({
@@ -297,8 +307,9 @@ export class Rollouts {
         steps.push({ step, message, at: e.at.toISOString() });
         this.events.emit("step", e);
       };
+      const containers = { oldContainerId: null as string | null, newContainerId: null as string | null };
       const finish = async (status: UpdateStatus, error: string | null): Promise<UpdateRecord> => {
-        const data = { status, error, steps, finishedAt: new Date(), durationMs: Math.round(performance.now() - started) };
+        const data = { status, error, steps, ...containers, finishedAt: new Date(), durationMs: Math.round(performance.now() - started) };
         try {
           return toRecord(await this.prisma.agentUpdate.update({ where: { id: record.id }, data }));
         } catch (err) {
@@ -309,7 +320,7 @@ export class Rollouts {
       };
 
       try {
-        await this.opts.agents.withAgentLock(agentId, () => this.recreate(initial.projectId, agentId, change, emit));
+        await this.opts.agents.withAgentLock(agentId, () => this.recreate(initial.projectId, agentId, change, emit, containers));
       } catch (err) {
         const failed = err instanceof RolloutFailed ? err.domain : err instanceof DomainError ? err : null;
         const message = failed?.message ?? "An unexpected error stopped the update.";
@@ -334,8 +345,9 @@ export class Rollouts {
     agentId: string,
     change: (row: AgentRow) => AgentRow,
     report: (step: UpdateStep, message: string) => void,
+    containers: { oldContainerId: string | null; newContainerId: string | null },
   ): Promise<void> {
-    let phase: UpdateStep = "pulling";
+    let phase: UpdateStep = "checking-image";
     const emit = (step: UpdateStep, message: string) => {
       phase = step;
       report(step, message);
@@ -345,13 +357,14 @@ export class Rollouts {
       throw new RolloutFailed(step, domain);
     };
     const current = await this.opts.agents.row(projectId, agentId);
+    containers.oldContainerId = current.containerId;
     const target = change(current);
 
-    emit("pulling", `checking the image ${target.image}`);
-    await this.runtime.ping().catch((err: unknown) => fail("pulling", err));
-    if (!(await this.runtime.imageExists(target.image).catch((err: unknown) => fail("pulling", err)))) {
+    emit("checking-image", `checking the image ${target.image}`);
+    await this.runtime.ping().catch((err: unknown) => fail("checking-image", err));
+    if (!(await this.runtime.imageExists(target.image).catch((err: unknown) => fail("checking-image", err)))) {
       fail(
-        "pulling",
+        "checking-image",
         new DomainError(
           "PRECONDITION_FAILED",
           `The image ${target.image} is not on the Docker engine (Armory does not pull from registries). Build or load it there first (docker build / docker load).`,
@@ -359,7 +372,7 @@ export class Rollouts {
       );
     }
 
-    const old = current.containerId ? await this.runtime.inspectContainer(current.containerId).catch((err: unknown) => fail("pulling", err)) : null;
+    const old = current.containerId ? await this.runtime.inspectContainer(current.containerId).catch((err: unknown) => fail("checking-image", err)) : null;
     const oldRunning = old?.state === "running";
 
     emit("creating", `creating the new container beside the ${oldRunning ? "running" : old ? old.state : "missing"} one`);
@@ -374,6 +387,7 @@ export class Rollouts {
       const secretValues = Object.values(spec.secretEnv ?? {}).filter((v) => v.length >= 4);
       const redact = (text: string) => secretValues.reduce((t, v) => t.split(v).join(MASKED_VALUE), text);
       newId = await this.opts.agents.createFromSpec({ ...spec, name: tempName });
+      containers.newContainerId = newId;
 
       if (oldRunning) {
         emit("starting", "starting the new container");

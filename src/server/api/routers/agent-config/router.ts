@@ -3,11 +3,14 @@
 import type { AgentConfigReloadedEvent } from "../../../agent-config/watch";
 import { agentProcedure } from "../../middleware/agent-access";
 import { router } from "../../trpc";
-import { agentCapabilitiesOutput } from "./schemas";
+import { agentCapabilitiesOutput, agentConfigReloadedEvent } from "./schemas";
+import { streamOf } from "../../stream-output";
 
 export const agentConfigRouter = router({
   /** `agent-config-reloaded` events of one agent, within a second of the change, whoever made it. */
-  onReload: agentProcedure("inspect").subscription(async function* ({ ctx, input, signal }): AsyncGenerator<AgentConfigReloadedEvent> {
+  onReload: agentProcedure("inspect")
+    .output(streamOf(agentConfigReloadedEvent))
+    .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<AgentConfigReloadedEvent> {
     yield* ctx.services.agentConfig.reloads.subscribe({ projectId: input.projectId, agentId: input.agentId }, signal);
   }),
 

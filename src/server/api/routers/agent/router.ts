@@ -9,10 +9,12 @@ import {
   agentRef,
   agentRemoveInput,
   agentRemoveOutput,
+  agentStatusEvent,
   type AgentStatusEvent,
   agentUpdateInput,
 } from "./schemas";
 import { z } from "zod";
+import { streamOf } from "../../stream-output";
 
 // Project-wide procedures check the project role; agent-targeted ones name the agent permission
 // they need (agentProcedure), decided by the agent-access middleware.
@@ -81,6 +83,7 @@ export const agentRouter = router({
   /** Live status: the engine state first, then every change to the project's agents (or one agent). */
   onStatus: projectProcedure("viewer")
     .input(z.object({ agentId: agentRef.shape.agentId.optional() }))
+    .output(streamOf(agentStatusEvent))
     .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<AgentStatusEvent> {
       if (input.agentId) await ctx.services.agents.get(input.projectId, input.agentId); // 404 for unknown agents
       yield* ctx.services.agents.bus.subscribe({ projectId: input.projectId, agentId: input.agentId }, signal);

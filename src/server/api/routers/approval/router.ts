@@ -1,4 +1,4 @@
-import type { ApprovalStreamEvent, ApprovalView } from "../../../../contracts/approvals";
+import { approvalStreamEvent, type ApprovalStreamEvent, type ApprovalView } from "../../../../contracts/approvals";
 import type { ApprovalChange, ApprovalRow, Decider } from "../../../approvals/service";
 import { listenerStream } from "../../../streams/listener-stream";
 import { DomainError, notFound } from "../../../domain/errors";
@@ -6,6 +6,7 @@ import { agentAllows, authorizeAgent } from "../../middleware/agent-access";
 import { projectProcedure } from "../../middleware/project-access";
 import { router } from "../../trpc";
 import { approvalDecideInput, approvalGetInput, approvalListInput, approvalListOutput, approvalOnRequestInput, approvalOutput } from "./schemas";
+import { streamOf } from "../../stream-output";
 
 type Ctx = Parameters<typeof agentAllows>[0];
 
@@ -91,6 +92,7 @@ export const approvalRouter = router({
   /** What waits for a decision (a snapshot first), then every new request and every decision. */
   onRequest: projectProcedure("viewer")
     .input(approvalOnRequestInput)
+    .output(streamOf(approvalStreamEvent))
     .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<ApprovalStreamEvent> {
       const { approvals, db } = ctx.services;
       if (input.agentId) {

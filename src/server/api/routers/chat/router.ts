@@ -3,6 +3,7 @@ import { agentProcedure } from "../../middleware/agent-access";
 import { router } from "../../trpc";
 import {
   chatDeleteOutput,
+  chatEventView,
   chatHistoryInput,
   chatHistoryOutput,
   chatInterruptOutput,
@@ -15,6 +16,7 @@ import {
   chatSessionsOutput,
   chatStreamInput,
 } from "./schemas";
+import { trackedStreamOf } from "../../stream-output";
 
 // Reading a conversation needs "inspect"; sending and stopping turns, renaming and deleting
 // conversations need "chat".
@@ -78,6 +80,7 @@ export const chatRouter = router({
   /** Every event after afterSeq (or the SSE lastEventId), then live ones; each tracked by its seq. */
   stream: agentProcedure("inspect")
     .input(chatStreamInput)
+    .output(trackedStreamOf(chatEventView))
     .subscription(async ({ ctx, input, signal }) => {
       const after = input.lastEventId ? Math.max(input.afterSeq, Number(input.lastEventId)) : input.afterSeq;
       // Awaited before the stream starts, so an unknown session is a 404 for the call itself.

@@ -2,7 +2,6 @@
 // (filePathGuard: the path rules, the agent's roots and a grant's file path globs, audited); the
 // service runs it on the requested path and on the path a symlink leads to.
 import { filePathGuard } from "../../../files/access";
-import { mapStream } from "../../../terminal/map-stream";
 import { agentProcedure } from "../../middleware/agent-access";
 import { router } from "../../trpc";
 import {
@@ -23,6 +22,7 @@ import {
   filesWriteInput,
   filesWriteOutput,
 } from "./schemas";
+import { streamOf } from "../../stream-output";
 
 export const filesRouter = router({
   list: agentProcedure("file_read")
@@ -86,8 +86,9 @@ export const filesRouter = router({
    */
   onChange: agentProcedure("file_read")
     .input(filesOnChangeInput)
+    .output(streamOf(fileChangedEvent))
     .subscription(async ({ ctx, input, signal }) => {
       const events = await ctx.services.files.changes(input, input.paths ?? null, filePathGuard(ctx, "file_read"), signal);
-      return mapStream(events, (e) => fileChangedEvent.parse(e));
+      return events;
     }),
 });

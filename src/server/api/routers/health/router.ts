@@ -12,8 +12,10 @@ import {
   healthSummaryInput,
   healthSummaryOutput,
   restartPolicyInput,
+  resourceSample,
   restartPolicyOutput,
 } from "./schemas";
+import { streamOf } from "../../stream-output";
 
 async function isRunning(ctx: { services: { db: { prisma: import("../../../db").PrismaClient } } }, agentId: string) {
   const row = await ctx.services.db.prisma.agent.findUnique({ where: { id: agentId }, select: { observedState: true } });
@@ -46,6 +48,7 @@ export const healthRouter = router({
   /** A resource sample about every second while the agent runs (the newest one at once). */
   statsStream: agentProcedure("stats")
     .input(agentRef)
+    .output(streamOf(resourceSample))
     .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<ResourceSampleView> {
       const latest = ctx.services.health.collector.latest(input.agentId);
       const stream = ctx.services.health.collector.subscribe(input.agentId, signal);

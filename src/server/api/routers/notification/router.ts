@@ -15,6 +15,7 @@ import {
   webhookRefInput,
   webhookUpdateInput,
 } from "./schemas";
+import { streamOf } from "../../stream-output";
 
 export const notificationRouter = router({
   list: projectProcedure("admin")
@@ -58,7 +59,9 @@ export const notificationRouter = router({
     .mutation(({ ctx, input }) => ctx.services.notifications.redeliver(input.projectId, input.deliveryId)),
 
   /** Every delivery change of the project (new, retried, delivered, failed) as it happens. */
-  onDelivery: projectProcedure("admin").subscription(async function* ({ ctx, input, signal }): AsyncGenerator<DeliveryView> {
-    for await (const d of ctx.services.notifications.onDelivery(input.projectId, signal)) yield deliveryOutput.parse(d) as DeliveryView;
+  onDelivery: projectProcedure("admin")
+    .output(streamOf(deliveryOutput))
+    .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<DeliveryView> {
+      yield* ctx.services.notifications.onDelivery(input.projectId, signal);
   }),
 });

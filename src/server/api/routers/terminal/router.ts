@@ -1,5 +1,4 @@
 import { agentProcedure } from "../../middleware/agent-access";
-import { mapStream } from "../../../terminal/map-stream";
 import { auditCaller } from "../../../trust/audit";
 import { router } from "../../trpc";
 import {
@@ -9,8 +8,8 @@ import {
   terminalOpenInput,
   terminalResizeInput,
   terminalResizeOutput,
-  type TerminalStreamEvent,
 } from "./schemas";
+import { streamOf } from "../../stream-output";
 
 // Every terminal procedure needs "exec" on the agent (operators and up, or a trust grant with the exec flag).
 export const terminalRouter = router({
@@ -20,10 +19,11 @@ export const terminalRouter = router({
    */
   open: agentProcedure("exec")
     .input(terminalOpenInput)
+    .output(streamOf(terminalEvent))
     .subscription(async ({ ctx, input, signal }) => {
       const caller = { userId: ctx.user.id, tokenId: ctx.token?.id ?? null, audit: auditCaller(ctx) };
       const events = await ctx.services.terminal.open(input, { cols: input.cols, rows: input.rows }, caller, signal);
-      return mapStream(events, (e): TerminalStreamEvent => terminalEvent.parse(e));
+      return events;
     }),
 
   input: agentProcedure("exec")

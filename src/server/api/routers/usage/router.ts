@@ -3,7 +3,8 @@
 import type { UsageChange } from "../../../gateway/budgets";
 import { projectProcedure } from "../../middleware/project-access";
 import { router } from "../../trpc";
-import { usageSummaryInput, usageSummaryOutput } from "./schemas";
+import { usageChange, usageSummaryInput, usageSummaryOutput } from "./schemas";
+import { streamOf } from "../../stream-output";
 
 export const usageRouter = router({
   summary: projectProcedure("viewer")
@@ -12,7 +13,9 @@ export const usageRouter = router({
     .query(({ ctx, input }) => ctx.services.usage.summary(input.projectId, { from: input.from, to: input.to })),
 
   /** An event each time the gateway records a request of the project's agents or a budget is set (the page refetches). */
-  onChange: projectProcedure("viewer").subscription(async function* ({ ctx, input, signal }): AsyncGenerator<UsageChange> {
+  onChange: projectProcedure("viewer")
+    .output(streamOf(usageChange))
+    .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<UsageChange> {
     yield* ctx.services.usage.changes(input.projectId, signal);
   }),
 });

@@ -53,3 +53,11 @@ export const usageSummaryOutput = z.object({
   month: z.object({ month: z.string(), costUsd: z.number(), tokens: z.number(), budget: budgetLimits }),
 });
 export type UsageSummaryOutput = z.infer<typeof usageSummaryOutput>;
+
+/** usage.onChange: a project's usage or budgets changed (the page refetches). */
+export const usageChange = z.object({
+  projectId: z.string(),
+  agentId: z.string(),
+  kind: z.enum(["usage", "budget"]),
+  at: z.date(),
+});

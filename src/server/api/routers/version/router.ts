@@ -3,8 +3,9 @@
 import type { UpdateStepEvent } from "../../../versions/rollout";
 import { agentProcedure, authorizeAgentImage } from "../../middleware/agent-access";
 import { router } from "../../trpc";
-import { historyInput, updateRecord, versionListOutput, versionUpdateInput } from "./schemas";
+import { historyInput, updateRecord, updateStepEvent, versionListOutput, versionUpdateInput } from "./schemas";
 import { z } from "zod";
+import { streamOf } from "../../stream-output";
 
 export const versionRouter = router({
   list: agentProcedure("inspect")
@@ -34,7 +35,9 @@ export const versionRouter = router({
     .query(({ ctx, input }) => ctx.services.rollouts.history(input.projectId, input.agentId, input.limit)),
 
   /** Steps of the agent's updates as they happen (a running update's earlier steps first). */
-  onUpdate: agentProcedure("inspect").subscription(async function* ({ ctx, input, signal }): AsyncGenerator<UpdateStepEvent> {
+  onUpdate: agentProcedure("inspect")
+    .output(streamOf(updateStepEvent))
+    .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<UpdateStepEvent> {
     yield* ctx.services.rollouts.subscribe({ projectId: input.projectId, agentId: input.agentId }, signal);
   }),
 });

@@ -28,6 +28,10 @@ export const updateRecord = z.object({
   status: z.enum(["running", "succeeded", "rolled_back"]),
   error: z.string().nullable(),
   steps: z.array(z.object({ step: updateStep, message: z.string(), at: z.date() })),
+  /** The agent's container before the update (null: it had none). */
+  oldContainerId: z.string().nullable(),
+  /** The container the update created: the agent's now if it succeeded, removed if it rolled back. */
+  newContainerId: z.string().nullable(),
   byName: z.string().nullable(),
   startedAt: z.date(),
   finishedAt: z.date().nullable(),
