@@ -36,6 +36,7 @@ import { UsageService } from "./usage/service";
 import { DaemonHub } from "./agentd/hub";
 import { AgentEventBus, type ProjectEventBus } from "./events/agent-event-bus";
 import { NotificationService, type NotificationClock } from "./notifications/service";
+import { AutomationTurns } from "./automation/turns";
 
 export interface Services {
   config: Config;
@@ -73,6 +74,8 @@ export interface Services {
   notifications: NotificationService;
   /** Terminals (a PTY in an agent's container through its daemon), each as long as its subscription. */
   terminal: TerminalService;
+  /** Turns started by automation (schedules, inbound webhooks, the OpenAI-compatible endpoint, teams) and their outcomes. */
+  turns: AutomationTurns;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -246,6 +249,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     // Delivers from now on, and resumes retries left pending by the previous run.
     notifications.start();
     const terminal = new TerminalService({ prisma: db.prisma, hub, status: agents.bus, log: log.child({ component: "terminal" }) });
+    const turns = new AutomationTurns(db.prisma, chat);
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
     const pruneAudit = () =>
@@ -275,6 +279,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       projectEvents,
       notifications,
       terminal,
+      turns,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
