@@ -4,7 +4,9 @@
 //     the agent's daemon (armoryd) over its WebSocket, vs a docker exec'd `cat > file` fed on stdin
 //     plus an exec'd `cat` (the exec path Armory used before armoryd);
 //  2. files.list of a 10,000-entry directory, vs an exec'd `find -maxdepth 1 -printf` of it;
-//  3. change (a file written in the container) -> agent-config-reloaded received by Armory.
+//  3. change (a file written in the container) -> agent-config-reloaded received by Armory;
+//  4. a file the agent writes -> a files.onChange subscriber; 5. a line on the container's stdout
+//     -> a logs.follow subscriber (the Docker tests only bound those waits).
 // Figures 1 and 2 are also taken one layer down — the tRPC caller in-process (no HTTP) and a bare
 // daemon request (hub.request: WebSocket + JSON + base64 + armoryd's own file work) — so the table
 // shows where the time goes.
@@ -195,11 +197,51 @@ export const filesBench: BenchSection = {
       }
       const reload = stats(reloadSamples);
 
+      // ------------------------------------------- 4. agent write -> files.onChange subscriber
+      // ------------------------------------------- 5. line on the container's stdout -> logs.follow
+      // (The Docker tests only bound these waits at 5 s; their latency is measured here.)
+      const LIVE = Number(process.env.BENCH_FILES_LIVE ?? 20);
+      await exec("mkdir -p /workspace/bench-watch");
+      const watchIt = ((await caller.files.onChange({ ...ref, paths: ["/workspace/bench-watch"] })) as AsyncIterable<{ path: string }>)[Symbol.asyncIterator]();
+      const followIt = ((await caller.logs.follow({ ...ref, tail: 0 })) as AsyncIterable<{ message: string }>)[Symbol.asyncIterator]();
+      const nextWhere = async <T>(it: AsyncIterator<T>, pred: (x: T) => boolean) => {
+        for (;;) {
+          const r = await it.next();
+          if (r.done) throw new Error("the subscription ended");
+          if (pred(r.value)) return;
+        }
+      };
+      const changeSamples: number[] = [];
+      const logSamples: number[] = [];
+      try {
+        for (let i = 0; i < LIVE; i++) {
+          const path = `/workspace/bench-watch/f-${i}.txt`;
+          const seen = nextWhere(watchIt, (e) => e.path === path);
+          let t = performance.now();
+          await exec(`echo ${i} > ${path}`);
+          await seen;
+          changeSamples.push(performance.now() - t);
+          const line = `bench-log-${i}`;
+          const got = nextWhere(followIt, (l) => l.message === line);
+          t = performance.now();
+          await exec(`echo ${line} > /proc/1/fd/1`);
+          await got;
+          logSamples.push(performance.now() - t);
+        }
+      } finally {
+        await watchIt.return?.();
+        await followIt.return?.();
+      }
+      const change = stats(changeSamples);
+      const follow = stats(logSamples);
+
       const goals: BenchGoal[] = [
         { name: "files.write+read 1 MiB over the API (p50)", value: api.total.p50, unit: "ms", goal: "p50 < 50 ms", met: api.total.p50 < 50 },
         { name: "files.write+read 1 MiB over the API (p99)", value: api.total.p99, unit: "ms", goal: "p99 < 50 ms", met: api.total.p99 < 50 },
         { name: "files.list 10,000 entries over the API (p50)", value: listApi.total.p50, unit: "ms", goal: "p50 < 100 ms", met: listApi.total.p50 < 100 },
         { name: "files: change -> agent-config-reloaded (p99)", value: reload.p99, unit: "ms", goal: "p99 < 1000 ms", met: reload.p99 < 1000 },
+        { name: "files: agent write -> files.onChange subscriber (p99)", value: change.p99, unit: "ms", goal: "p99 < 1000 ms", met: change.p99 < 1000 },
+        { name: "logs: line on the container's stdout -> logs.follow subscriber (p99)", value: follow.p99, unit: "ms", goal: "p99 < 1000 ms", met: follow.p99 < 1000 },
       ];
       const report = {
         writeRead1MiB: {
@@ -221,6 +263,8 @@ export const filesBench: BenchSection = {
           wire: { bytes: wireBytes, superjsonSerializeMs: wire.serialize, superjsonParseMs: wire.parse },
         },
         changeToReloadEvent: { total: reload, daemonDebounce: stats(debounce), daemonToArmory: stats(transport), goal: "p99 < 1000 ms" },
+        agentWriteToOnChange: { total: change, samples: LIVE, goal: "p99 < 1000 ms" },
+        stdoutLineToLogsFollow: { total: follow, samples: LIVE, goal: "p99 < 1000 ms" },
       };
       const rows = [
         { measure: "files.write+read 1 MiB, API (HTTP+tRPC)", "p50 / p99": ms(api.total), baseline: `exec cat>file + exec cat ${ms(baseline.total)}`, "ratio/goal": `${report.writeRead1MiB.ratioApiToBaseline}x (goal < 50 ms)` },
@@ -234,6 +278,8 @@ export const filesBench: BenchSection = {
         { measure: "  fs.list, bare daemon request", "p50 / p99": ms(listDaemon.total), baseline: "", "ratio/goal": "" },
         { measure: `  list result on the wire (${(wireBytes / 2 ** 20).toFixed(1)} MiB superjson)`, "p50 / p99": `serialize ${ms(wire.serialize)}`, baseline: `parse ${ms(wire.parse)}`, "ratio/goal": "" },
         { measure: "change -> agent-config-reloaded", "p50 / p99": ms(reload), baseline: `debounce ${stats(debounce).p50.toFixed(0)} ms, daemon -> Armory ${stats(transport).p50.toFixed(0)} ms`, "ratio/goal": "p99 < 1000 ms" },
+        { measure: "agent write -> files.onChange subscriber", "p50 / p99": ms(change), baseline: "", "ratio/goal": "p99 < 1000 ms" },
+        { measure: "stdout line -> logs.follow subscriber", "p50 / p99": ms(follow), baseline: "", "ratio/goal": "p99 < 1000 ms" },
       ];
       return { report, rows, goals };
     } finally {

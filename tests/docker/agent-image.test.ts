@@ -185,7 +185,9 @@ describe("agent image", () => {
       const started = performance.now();
       await agent.container.stop({ t: 10 });
       const tookMs = performance.now() - started;
-      expect(tookMs).toBeLessThan(2000);
+      // Handled, not killed: the engine would SIGKILL after the 10 s grace (exit 137); the bound
+      // leaves a loaded CI machine room and still tells the two apart.
+      expect(tookMs).toBeLessThan(8000);
       const after = await rest(agent.lines); // ends with the container
       expect(message(after.at(-1))).toBe("SIGTERM: stopping");
       const info = await agent.container.inspect();
@@ -201,7 +203,7 @@ describe("agent image", () => {
     expect((await execIn(agent.container, ["pgrep", "-x", "armoryd"])).stdout.trim()).toBe("1");
     const started = performance.now();
     await agent.container.stop({ t: 10 });
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(8000); // SIGKILL would come at 10 s (see above)
     expect(message((await rest(agent.lines)).at(-1))).toBe("SIGTERM: stopping");
     expect((await agent.container.inspect()).State.ExitCode).toBe(0);
   });

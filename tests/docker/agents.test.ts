@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { LABELS } from "@/server/runtime/docker/containers";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { BreakableDockerSocket, docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { sh } from "../support/agent-exec";
 import { agentEvent, followStatus } from "../support/status";
@@ -20,7 +21,7 @@ describe("agents on a real Docker engine", () => {
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
-    armory = await startTestArmory("pglite");
+    armory = await startTestArmory(suiteDb("postgres"));
     armory.services.agents.startBackground();
     owner = await signUp(armory.services, { name: "Agent Owner" });
     caller = await callerFor(armory.services, owner);
@@ -254,7 +255,7 @@ describe("Docker engine outage", () => {
     await ensureAgentImage({ docker });
     proxy = new BreakableDockerSocket();
     await proxy.listen();
-    armory = await startTestArmory("pglite", {}, { docker: proxy.client() });
+    armory = await startTestArmory(suiteDb("pglite"), {}, { docker: proxy.client() });
     const user = await signUp(armory.services);
     caller = await callerFor(armory.services, user);
     projectId = (await caller.project.create({ name: "Outage" })).id;

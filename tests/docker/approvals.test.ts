@@ -12,6 +12,7 @@ import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
 import { sh } from "../support/agent-exec";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
 import { chatStreams, streamedText } from "../support/chat-stream";
@@ -57,7 +58,7 @@ describe("tool approvals with the real Claude Code CLI", () => {
   beforeAll(async () => {
     await ensureAgentImage({ docker });
     model = await startDemoModelServer();
-    armory = await startTestArmory("pglite", {
+    armory = await startTestArmory(suiteDb("postgres"), {
       ANTHROPIC_BASE_URL: model.url,
       ANTHROPIC_API_KEY: "sk-upstream-test-key-never-in-containers",
       ARMORY_GATEWAY_PORT: "0",

@@ -10,6 +10,7 @@ import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { runExec, sh } from "../support/agent-exec";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { chatStreams, contiguous, streamedText } from "../support/chat-stream";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { followStatus } from "../support/status";
@@ -66,7 +67,7 @@ describe("armoryd with Armory on real parts", () => {
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
-    armory = await startTestArmory("pglite", { ARMORY_GATEWAY_PORT: "0" });
+    armory = await startTestArmory(suiteDb("pglite"), { ARMORY_GATEWAY_PORT: "0" });
     armory.services.startBackground();
     owner = await signUp(armory.services, { name: "Daemon Owner" });
     caller = await callerFor(armory.services, owner);

@@ -8,6 +8,7 @@ import type { ProjectEvent } from "@/contracts/project-events";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { chatStreams } from "../support/chat-stream";
 
@@ -25,7 +26,7 @@ describe("a budget of a few tokens stops the second turn (real CLI)", () => {
   beforeAll(async () => {
     await ensureAgentImage({ docker });
     model = await startDemoModelServer();
-    armory = await startTestArmory("pglite", { ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: "sk-upstream-budget-test", ARMORY_GATEWAY_PORT: "0" });
+    armory = await startTestArmory(suiteDb("postgres"), { ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: "sk-upstream-budget-test", ARMORY_GATEWAY_PORT: "0" });
     armory.services.projectEvents.on((e) => events.push(e));
     caller = await callerFor(armory.services, await signUp(armory.services, { name: "Budget Owner" }));
     projectId = (await caller.project.create({ name: "Budget" })).id;

@@ -7,6 +7,7 @@ import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { DEFAULT_SOUL } from "@/server/chat/prompt";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { chatStreams } from "../support/chat-stream";
 
@@ -36,7 +37,7 @@ describe("what the CLI is given for a turn", () => {
   beforeAll(async () => {
     await ensureAgentImage({ docker });
     model = await startDemoModelServer();
-    armory = await startTestArmory("pglite", {
+    armory = await startTestArmory(suiteDb("pglite"), {
       ANTHROPIC_BASE_URL: model.url,
       ANTHROPIC_API_KEY: "sk-upstream-prompt-test",
       ARMORY_GATEWAY_PORT: "0",

@@ -9,6 +9,7 @@ import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/dem
 import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
 import { execIn, oomScript } from "../support/agent-exec";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
 import { chatStreams, contiguous, streamedText } from "../support/chat-stream";
@@ -31,7 +32,7 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
   beforeAll(async () => {
     await ensureAgentImage({ docker });
     model = await startDemoModelServer();
-    armory = await startTestArmory("pglite", {
+    armory = await startTestArmory(suiteDb("postgres"), {
       ANTHROPIC_BASE_URL: model.url,
       ANTHROPIC_API_KEY: "sk-upstream-test-key-never-in-containers",
       ARMORY_GATEWAY_PORT: "0",

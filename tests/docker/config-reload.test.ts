@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AgentConfigReloadedEvent } from "@/server/agent-config/watch";
 import { AGENT_IMAGE_VERSION, ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
@@ -34,7 +35,7 @@ describe("config hot-reload on a real agent container", () => {
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
-    armory = await startTestArmory("pglite");
+    armory = await startTestArmory(suiteDb("pglite"));
     armory.services.startBackground();
     const owner = await signUp(armory.services, { name: "Config Owner" });
     caller = await callerFor(armory.services, owner);
@@ -73,24 +74,20 @@ describe("config hot-reload on a real agent container", () => {
     expect(res.reportedAt).toBeInstanceOf(Date);
   });
 
-  it("a change made by docker exec gives exactly one reload event within a second", async () => {
-    const started = Date.now();
+  // The reload's latency (change -> event, goal p99 < 1 s) is measured by `npm run bench` (files
+  // section); here each wait has a bound a loaded CI machine cannot miss (5 s).
+  it("a change made by docker exec gives exactly one reload event", async () => {
     // Read before acting: the subscription starts listening on its first read.
     const reloaded = nextMatching(reloads, () => true, 5000);
     await exec(containerId, "echo 'Be brief.' > /workspace/CLAUDE.md");
     const ev = await reloaded;
-    const latency = Date.now() - started;
-    console.log(`change -> agent-config-reloaded: ${latency} ms (debounce ${ev.reportedAt.getTime() - ev.changedAt.getTime()} ms)`);
-    expect(latency).toBeLessThan(1000);
     expect(ev).toMatchObject({ type: "agent-config-reloaded", ...ref, files: ["/workspace/CLAUDE.md"] });
     await expectNoOtherEventBeforeMarker();
   });
 
   it("a burst of 20 writes gives one reload event", async () => {
-    const started = Date.now();
     await exec(containerId, "for i in $(seq 1 20); do echo \"rule $i\" > /workspace/CLAUDE.md; done");
     const ev = await nextMatching(reloads, () => true, 5000);
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(ev.files).toEqual(["/workspace/CLAUDE.md"]);
     expect(ev.changes).toBeGreaterThanOrEqual(2);
     await expectNoOtherEventBeforeMarker();
@@ -138,11 +135,9 @@ describe("config hot-reload on a real agent container", () => {
     })();
     await caller.agent.restart(ref);
     await watching;
-    const started = Date.now();
     await exec(containerId, "echo 'After restart.' > /workspace/CLAUDE.md");
     const ev = await nextMatching(reloads, () => true, 5000);
     expect(ev.files).toEqual(["/workspace/CLAUDE.md"]);
-    expect(Date.now() - started).toBeLessThan(1000);
     await vi.waitFor(async () => expect((await rows()).capabilitiesAt!.getTime()).toBeGreaterThan(before.getTime()), { timeout: 10_000 });
   });
 });

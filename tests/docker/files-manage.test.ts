@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { sh } from "../support/agent-exec";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
@@ -27,7 +28,7 @@ describe("managing agent files on a real Docker engine", () => {
 
   beforeAll(async () => {
     image = await ensureAgentImage({ docker });
-    armory = await startTestArmory("pglite", { ARMORY_FILES_MAX_BYTES: String(MAX_BYTES) });
+    armory = await startTestArmory(suiteDb("pglite"), { ARMORY_FILES_MAX_BYTES: String(MAX_BYTES) });
     const owner = await signUp(armory.services, { name: "Files Owner" });
     caller = await callerFor(armory.services, owner);
     projectId = (await caller.project.create({ name: "Files manage" })).id;

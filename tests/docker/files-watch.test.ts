@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentFileChangedEvent } from "@/server/files/service";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { sh } from "../support/agent-exec";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
@@ -37,7 +38,7 @@ describe("files.onChange with watched directories on a real agent container", ()
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
-    armory = await startTestArmory("pglite");
+    armory = await startTestArmory(suiteDb("pglite"));
     const owner = await signUp(armory.services, { name: "Watch Owner" });
     caller = await callerFor(armory.services, owner);
     projectId = (await caller.project.create({ name: "Watch" })).id;
@@ -54,28 +55,24 @@ describe("files.onChange with watched directories on a real agent container", ()
     await armory?.close();
   });
 
-  it("a file the agent writes, appends to and deletes reaches the subscriber within a second; other directories do not", async () => {
+  // Each wait below has a bound a loaded CI machine cannot miss (5 s); the latency itself is the
+  // bench's to measure (files section).
+  it("a file the agent writes, appends to and deletes reaches the subscriber; other directories do not", async () => {
     const it = await subscribe(caller, ["/workspace/w"]);
     expect(armory.services.files.watches.count(agentId)).toBe(1);
 
-    let started = Date.now();
     const written = nextMatching(it, () => true, 5000);
     await sh(containerId, "echo hello > /workspace/w/new.txt");
     const w = await written;
-    const latency = Date.now() - started;
-    console.log(`agent write -> files.onChange: ${latency} ms`);
-    expect(latency).toBeLessThan(1000);
     expect(w).toMatchObject({ type: "agent-file-changed", ...ref, path: "/workspace/w/new.txt", change: "written", source: "container" });
 
     // A change elsewhere is not this subscriber's: the next event is the marker's.
     await sh(containerId, "echo x > /workspace/other/a.txt; echo y > /workspace/outside.txt; echo m > /workspace/w/marker.txt");
     expect(await nextMatching(it, () => true, 5000)).toMatchObject({ path: "/workspace/w/marker.txt", change: "written" });
 
-    started = Date.now();
     const deleted = nextMatching(it, () => true, 5000);
     await sh(containerId, "rm /workspace/w/new.txt");
     expect(await deleted).toMatchObject({ path: "/workspace/w/new.txt", change: "deleted", source: "container" });
-    expect(Date.now() - started).toBeLessThan(1000);
 
     // A burst of writes is one report per file, not one per write.
     await sh(containerId, "for i in $(seq 1 30); do echo $i >> /workspace/w/log.txt; done; echo m2 > /workspace/w/marker2.txt");

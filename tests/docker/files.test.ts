@@ -8,6 +8,7 @@ import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { AgentFileSystem } from "@/server/files/agent-fs";
 import { DomainError } from "@/server/domain/errors";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { sh } from "../support/agent-exec";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
@@ -27,7 +28,7 @@ describe("agent files on a real Docker engine", () => {
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
-    armory = await startTestArmory("pglite", { ARMORY_FILES_MAX_BYTES: String(MAX_BYTES) });
+    armory = await startTestArmory(suiteDb("postgres"), { ARMORY_FILES_MAX_BYTES: String(MAX_BYTES) });
     const owner = await signUp(armory.services, { name: "Files Owner" });
     caller = await callerFor(armory.services, owner);
     projectId = (await caller.project.create({ name: "Files" })).id;

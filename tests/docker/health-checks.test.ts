@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SELF_HEAL } from "@/server/health/monitor";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { followStatus } from "../support/status";
 import { sh } from "../support/agent-exec";
@@ -20,7 +21,7 @@ describe("agent health checks on a real Docker engine", () => {
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
-    armory = await startTestArmory("pglite", {}, {
+    armory = await startTestArmory(suiteDb("pglite"), {}, {
       selfHeal: {
         unhealthyAfter: 2,
         // Only the checks this test asks for run.

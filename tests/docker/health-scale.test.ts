@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { BreakableDockerSocket, docker, removeProjectDockerObjects } from "../support/docker";
 
 const N = 50;
@@ -16,7 +17,7 @@ describe("health summary at scale", () => {
   beforeAll(async () => {
     await ensureAgentImage({ docker });
     await socket.listen();
-    armory = await startTestArmory("pglite", {}, { docker: socket.client() });
+    armory = await startTestArmory(suiteDb("postgres"), {}, { docker: socket.client() });
     armory.services.startBackground();
     caller = await callerFor(armory.services, await signUp(armory.services));
     projectId = (await caller.project.create({ name: "Fleet" })).id;
@@ -44,9 +45,9 @@ describe("health summary at scale", () => {
       .poll(async () => (await caller.health.summary()).agents.filter((a) => a.resources).length, { timeout: 60_000, interval: 500 })
       .toBe(N);
 
-    const started = performance.now();
+    // How fast it answers is a bench goal (health.summary with 1,000 agents in `npm run bench`),
+    // not a timed assertion here.
     const summary = await caller.health.summary();
-    const ms = performance.now() - started;
     expect(summary.agents).toHaveLength(N);
     expect(summary.totals).toMatchObject({ agents: N, running: N });
     for (const a of summary.agents) {
@@ -55,7 +56,6 @@ describe("health summary at scale", () => {
       expect(a.uptimeSeconds).not.toBeNull();
     }
     expect(summary.totals.memoryLimitMB).toBe(128 * N);
-    expect(ms).toBeLessThan(1000);
 
     // Served from memory: with the engine unreachable the summary still answers at once.
     await socket.break();

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ResourceSampleView } from "@/server/api/routers/health/schemas";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { execIn, oomScript } from "../support/agent-exec";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { agentEvent, followStatus } from "../support/status";
@@ -28,7 +29,7 @@ describe("agent health and self-heal on a real Docker engine", () => {
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
-    armory = await startTestArmory("pglite", {}, {
+    armory = await startTestArmory(suiteDb("postgres"), {}, {
       selfHeal: {
         checkIntervalMs: 60_000, // tests run checks themselves (checkAll)
         startGraceMs: 0,

@@ -13,6 +13,7 @@ import { projectNetworkName, relayContainerName } from "@/server/runtime/docker/
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
 import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
 import { callerFor, signUp, startTestArmory, testConfig, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
@@ -94,7 +95,7 @@ describe("projects are isolated on the network", () => {
     hostListener6 = net.createServer((s) => s.end("HOST-SERVICE\n"));
     await new Promise<void>((resolve) => hostListener6.listen(0, "::", resolve));
     hostPort6 = (hostListener6.address() as net.AddressInfo).port;
-    armory = await startTestArmory("pglite", {
+    armory = await startTestArmory(suiteDb("pglite"), {
       ANTHROPIC_BASE_URL: model.url,
       ANTHROPIC_API_KEY: "sk-upstream-test-key",
       ARMORY_GATEWAY_PORT: "0",
@@ -258,7 +259,7 @@ describe("projects are isolated on the network", () => {
     const echo = net.createServer((s) => s.once("data", (d) => s.end(`ECHO ${d.toString()}`)));
     await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", resolve));
     const port = (echo.address() as net.AddressInfo).port;
-    const lan = await startTestArmory("pglite", { ANTHROPIC_BASE_URL: model.url, ARMORY_GATEWAY_PORT: "0", ARMORY_EGRESS_ALLOW_PRIVATE: "true" });
+    const lan = await startTestArmory(suiteDb("pglite"), { ANTHROPIC_BASE_URL: model.url, ARMORY_GATEWAY_PORT: "0", ARMORY_EGRESS_ALLOW_PRIVATE: "true" });
     let projectC: string | undefined;
     try {
       const c = await callerFor(lan.services, await signUp(lan.services, { name: "Lan Owner" }));

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogLineView } from "@/server/api/routers/logs/schemas";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
@@ -18,7 +19,7 @@ describe("chat turns in the agent's logs (real Docker, real CLI, demo model)", (
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
-    armory = await startTestArmory("pglite", { ARMORY_GATEWAY_PORT: "0" });
+    armory = await startTestArmory(suiteDb("pglite"), { ARMORY_GATEWAY_PORT: "0" });
     caller = await callerFor(armory.services, await signUp(armory.services, { name: "Log Watcher" }));
     projectId = (await caller.project.create({ name: "Chat logs" })).id;
     const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
 import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 
 describe("notifications from real turns and a real crash", () => {
@@ -30,7 +31,7 @@ describe("notifications from real turns and a real crash", () => {
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     model = await startDemoModelServer();
-    armory = await startTestArmory("pglite", {
+    armory = await startTestArmory(suiteDb("pglite"), {
       ANTHROPIC_BASE_URL: model.url,
       ANTHROPIC_API_KEY: "sk-upstream-test-key",
       ARMORY_GATEWAY_PORT: "0",

@@ -9,6 +9,7 @@ import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { onAccessChange } from "@/server/trust/access-events";
 import { writeContainerLog } from "../support/agent-exec";
 import { callerFor, signUp, startHttp, startTestArmory, type TestArmory } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { httpClient } from "../support/http-server";
 
@@ -23,7 +24,7 @@ describe("a Docker-backed stream ends when its permission does", () => {
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
-    armory = await startTestArmory("pglite");
+    armory = await startTestArmory(suiteDb("postgres"));
     armory.services.startBackground();
     app = await startHttp(() => armory.services);
     owner = await callerFor(armory.services, await signUp(armory.services, { name: "Owner" }));

@@ -9,6 +9,7 @@ import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { createCaller } from "@/server/api/root";
 import { createContext } from "@/server/api/trpc";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
 
@@ -69,7 +70,7 @@ describe("terminals on a real agent container", () => {
 
   beforeAll(async () => {
     await ensureAgentImage({ docker });
-    armory = await startTestArmory("pglite");
+    armory = await startTestArmory(suiteDb("postgres"));
     const o = await signUp(armory.services, { name: "Terminal Owner" });
     ownerUser = o;
     ownerId = o.id;

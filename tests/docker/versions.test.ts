@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentImageTag, ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import type { UpdateStepEvent } from "@/server/versions/rollout";
 import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { suiteDb } from "../support/databases";
 import { docker, nextMatching, removeProjectDockerObjects } from "../support/docker";
 import { buildTestImage, removeTestImages } from "../support/test-images";
 import { expectTrpcError } from "../support/trpc-errors";
@@ -51,7 +52,7 @@ describe("versions, env and secrets on a real Docker engine", () => {
     // Prints a secret from its environment and exits: the error it causes must not carry the value.
     await buildTestImage(docker, LEAKY, `FROM ${base}\nCMD ["/bin/sh", "-c", "echo token=$LEAK_ME; exit 3"]\n`);
 
-    armory = await startTestArmory("pglite", { ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS: "4" });
+    armory = await startTestArmory(suiteDb("postgres"), { ARMORY_UPDATE_HEALTH_TIMEOUT_SECONDS: "4" });
     armory.services.agents.startBackground();
     owner = await signUp(armory.services, { name: "Version Owner" });
     caller = await callerFor(armory.services, owner);

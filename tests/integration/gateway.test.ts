@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GATEWAY_PATH } from "@/server/gateway/gateway";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
 import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { DB_KINDS } from "../support/databases";
 
 async function serve(armory: TestArmory) {
   const server = http.createServer((req, res) => {
@@ -34,7 +35,7 @@ async function makeAgent(armory: TestArmory, at?: { projectId: string; templateI
 
 const body = (text: string, stream = true) => JSON.stringify({ model: "claude-test", stream, max_tokens: 100, messages: [{ role: "user", content: text }] });
 
-describe("model gateway", () => {
+describe.each(DB_KINDS)("model gateway on %s", (kind) => {
   let upstream: DemoModelServer;
   let armory: TestArmory;
   let gw: Awaited<ReturnType<typeof serve>>;
@@ -43,7 +44,7 @@ describe("model gateway", () => {
 
   beforeAll(async () => {
     upstream = await startDemoModelServer();
-    armory = await startTestArmory("pglite", { ANTHROPIC_BASE_URL: upstream.url, ANTHROPIC_API_KEY: "sk-real-upstream-key", ARMORY_GATEWAY_URL: "http://gateway.invalid/api/gateway/anthropic" });
+    armory = await startTestArmory(kind, { ANTHROPIC_BASE_URL: upstream.url, ANTHROPIC_API_KEY: "sk-real-upstream-key", ARMORY_GATEWAY_URL: "http://gateway.invalid/api/gateway/anthropic" });
     gw = await serve(armory);
     agentId = await makeAgent(armory);
     token = (await armory.services.gateway.agentEnv(agentId)).ANTHROPIC_API_KEY!;
@@ -97,7 +98,7 @@ describe("model gateway", () => {
   it("passes upstream errors through and answers 502 when the upstream is down", async () => {
     const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": token }, body: body("[[fail=529]]") });
     expect(res.status).toBe(529);
-    const down = await startTestArmory("pglite", { ANTHROPIC_BASE_URL: "http://127.0.0.1:9", ANTHROPIC_API_KEY: "k", ARMORY_GATEWAY_URL: "http://gateway.invalid/x" });
+    const down = await startTestArmory(kind, { ANTHROPIC_BASE_URL: "http://127.0.0.1:9", ANTHROPIC_API_KEY: "k", ARMORY_GATEWAY_URL: "http://gateway.invalid/x" });
     const downGw = await serve(down);
     try {
       const id = await makeAgent(down);
@@ -114,7 +115,7 @@ describe("model gateway", () => {
   it("sends an agent whose template names a provider there, with the key from the project's secret", async () => {
     const provider = await startDemoModelServer();
     // No Armory key: without the template's provider this agent would get the demo model.
-    const armory2 = await startTestArmory("pglite", { ARMORY_GATEWAY_URL: "http://gateway.invalid/x" });
+    const armory2 = await startTestArmory(kind, { ARMORY_GATEWAY_URL: "http://gateway.invalid/x" });
     const gw2 = await serve(armory2);
     try {
       const caller = await callerFor(armory2.services, await signUp(armory2.services));
@@ -155,7 +156,7 @@ describe("model gateway", () => {
   });
 
   it("serves the demo model when no upstream key is configured", async () => {
-    const demo = await startTestArmory("pglite", { ARMORY_GATEWAY_URL: "http://gateway.invalid/x" });
+    const demo = await startTestArmory(kind, { ARMORY_GATEWAY_URL: "http://gateway.invalid/x" });
     const demoGw = await serve(demo);
     try {
       expect(demo.services.gateway.demo).toBe(true);

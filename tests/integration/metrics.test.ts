@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentStatusEvent } from "@/server/api/routers/agent/schemas";
 import { callerFor, signUp, startHttp, startTestArmory, type TestArmory } from "../support/armory";
+import { DB_KINDS } from "../support/databases";
 
 const TOKEN = "metrics-token-0123456789abcdef";
 const SAMPLE_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*",?)*\})? (-?[0-9.]+(?:e[+-]?\d+)?|[Nn]a[Nn]|[+-]Inf)( \d+)?$/;
@@ -23,12 +24,12 @@ function parsePrometheus(text: string): Map<string, number> {
   return samples;
 }
 
-describe("/metrics", () => {
+describe.each(DB_KINDS)("/metrics on %s", (kind) => {
   let armory: TestArmory;
   let http: Awaited<ReturnType<typeof startHttp>>;
 
   beforeAll(async () => {
-    armory = await startTestArmory("pglite", { ARMORY_METRICS_TOKEN: TOKEN });
+    armory = await startTestArmory(kind, { ARMORY_METRICS_TOKEN: TOKEN });
     http = await startHttp(() => armory.services);
   });
   afterAll(async () => {

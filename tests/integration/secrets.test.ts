@@ -11,6 +11,7 @@ import { decryptSecret, encryptSecret, generateMasterKey, parseMasterKey, resolv
 import { rotateMasterKey } from "@/server/secrets/rotate";
 import { SecretStore } from "@/server/secrets/store";
 import { callerFor, LogCapture, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import { DB_KINDS } from "../support/databases";
 import { expectTrpcError } from "../support/trpc-errors";
 
 describe("secret encryption", () => {
@@ -61,10 +62,10 @@ describe("secret encryption", () => {
   });
 });
 
-describe("secret store and secret.* on PostgreSQL", () => {
+describe.each(DB_KINDS)("secret store and secret.* on %s", (kind) => {
   let armory: TestArmory;
   beforeAll(async () => {
-    armory = await startTestArmory("postgres", { ARMORY_SECRET_KEY: "cd".repeat(32) });
+    armory = await startTestArmory(kind, { ARMORY_SECRET_KEY: "cd".repeat(32) });
   });
   afterAll(async () => {
     await armory?.close();

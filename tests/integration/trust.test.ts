@@ -9,6 +9,7 @@ import { agentProcedure, authorizeAgentImage, authorizeAgentPath } from "@/serve
 import { createCallerFactory, createContext, router } from "@/server/api/trpc";
 import { pruneAuditEvents, redactInput } from "@/server/trust/audit";
 import { callerFor, signUp, startHttp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { DB_KINDS } from "../support/databases";
 import { insertAgentRow, makeToken, tokenCaller } from "../support/trust";
 import { expectTrpcError } from "../support/trpc-errors";
 
@@ -46,7 +47,7 @@ async function expectClientError(promise: Promise<unknown>, status: number, mess
   if (message) expect((err as Error).message).toMatch(message);
 }
 
-describe("trust, tokens and audit (postgres)", () => {
+describe.each(DB_KINDS)("trust, tokens and audit on %s", (kind) => {
   let armory: TestArmory;
   let http: { url: string; close(): Promise<void> };
   let alice: TestUser; // owner
@@ -57,7 +58,7 @@ describe("trust, tokens and audit (postgres)", () => {
   let db: { id: string; name: string; projectId: string };
 
   beforeAll(async () => {
-    armory = await startTestArmory("postgres", { ARMORY_TOKEN_FAIL_RATE_LIMIT: "5", ARMORY_TOKEN_FAIL_RATE_WINDOW_SECONDS: "600" });
+    armory = await startTestArmory(kind, { ARMORY_TOKEN_FAIL_RATE_LIMIT: "5", ARMORY_TOKEN_FAIL_RATE_WINDOW_SECONDS: "600" });
     http = await startHttp(() => armory.services);
     alice = await signUp(armory.services, { name: "Alice" });
     bob = await signUp(armory.services, { name: "Bob" });

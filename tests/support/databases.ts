@@ -52,3 +52,17 @@ export async function createTestDatabase(kind: DbKind): Promise<TestDatabaseTarg
     },
   };
 }
+
+/**
+ * The database a Docker-backed suite runs on. Each suite names its own (the suites are split
+ * between the two kinds, so every service that touches the database meets a real container on
+ * PostgreSQL — real connections and concurrency — and on PGlite, the embedded default);
+ * `ARMORY_TEST_DB=postgres` or `=pglite` runs them all on one kind
+ * (e.g. `ARMORY_TEST_DB=postgres npx vitest run tests/docker`).
+ */
+export function suiteDb(own: DbKind): DbKind {
+  const forced = process.env.ARMORY_TEST_DB;
+  if (forced === undefined || forced === "") return own;
+  if (forced !== "pglite" && forced !== "postgres") throw new Error(`ARMORY_TEST_DB must be "pglite" or "postgres", not "${forced}"`);
+  return forced;
+}
