@@ -198,9 +198,9 @@ describe("agents on a real Docker engine", () => {
     const mountOf = async (containerId: string) =>
       (await docker.getContainer(containerId).inspect()).Mounts.find((m) => m.Destination === "/var/cache/agent-data");
     expect(await mountOf(first)).toMatchObject({ Type: "volume", Name: volume, RW: true });
-    // Written from inside the container. As root: a fresh volume at a path the image lacks is
-    // root-owned (0755), so the agent user (uid 1000) cannot write there yet (issue 21 report).
-    await sh(first, "echo kept-across-recreate > /var/cache/agent-data/note.txt", "root");
+    // The image has no /var/cache/agent-data: the fresh volume was handed to the agent user, who writes there.
+    expect(await sh(first, "stat -c %u:%a /var/cache/agent-data")).toBe("1000:755\n");
+    await sh(first, "echo kept-across-recreate > /var/cache/agent-data/note.txt");
 
     // A safe re-create (env.patch): a new container, the same volume at the same path, the data still there.
     await armory.services.hub.waitFor(agent.id, { timeoutMs: 30_000, containerId: first });

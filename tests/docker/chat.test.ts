@@ -90,9 +90,12 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
     expect(s.claudeSessionId).toMatch(/[0-9a-f-]{36}/);
     expect(s.outputTokens).toBeGreaterThan(0);
     expect(s.costUsd).toBeGreaterThan(0);
-    const usage = await armory.services.gateway.usage(agentId);
-    expect(usage.requests).toBeGreaterThan(0);
-    expect(usage.outputTokens).toBeGreaterThan(0);
+    // The gateway writes usage when each model response has closed (off the reply's path).
+    await vi.waitFor(async () => {
+      const usage = await armory.services.gateway.usage(agentId);
+      expect(usage.requests).toBeGreaterThan(0);
+      expect(usage.outputTokens).toBeGreaterThan(0);
+    });
     expect(armory.logs.text).not.toContain("armgw_");
     expect(armory.logs.text).not.toContain("sk-upstream-test-key");
     // The agent's card shows when it was last sent a message (noted off the turn's path).

@@ -87,17 +87,29 @@ describe.each(DB_KINDS)("model gateway on %s", (kind) => {
     expect(arrivals.length).toBeGreaterThan(5);
     expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(300);
     expect(upstream.headers.at(-1)!["x-api-key"]).toBe("sk-real-upstream-key");
+    // Usage is written when the response has closed (off the reply's path): on PostgreSQL the
+    // read can come first, so wait for it.
+    await expect.poll(async () => (await armory.services.gateway.usage(agentId)).requests).toBe(before.requests + 1);
     const after = await armory.services.gateway.usage(agentId);
-    expect(after.requests).toBe(before.requests + 1);
     expect(after.outputTokens).toBeGreaterThan(before.outputTokens);
     expect(after.inputTokens).toBeGreaterThan(before.inputTokens);
     expect(armory.logs.text).not.toContain(token);
     expect(armory.logs.text).not.toContain("sk-real-upstream-key");
   });
 
-  it("passes upstream errors through and answers 502 when the upstream is down", async () => {
+  it("passes upstream errors through", async () => {
     const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": token }, body: body("[[fail=529]]") });
     expect(res.status).toBe(529);
+  });
+});
+
+// Configurations of the gateway (an upstream that is down, a template's provider, no key at all):
+// each test starts an Armory of its own; what they exercise is routing, not storage, so they run
+// on the embedded database only (the storage paths run on both above).
+describe("model gateway configurations", () => {
+  const kind = "pglite";
+
+  it("answers 502 when the upstream is down", async () => {
     const down = await startTestArmory(kind, { ANTHROPIC_BASE_URL: "http://127.0.0.1:9", ANTHROPIC_API_KEY: "k", ARMORY_GATEWAY_URL: "http://gateway.invalid/x" });
     const downGw = await serve(down);
     try {
@@ -140,7 +152,7 @@ describe.each(DB_KINDS)("model gateway on %s", (kind) => {
       const ok = await call();
       expect(ok.status).toBe(200);
       expect(provider.headers.at(-1)!["x-api-key"]).toBe("sk-provider-key");
-      expect((await armory2.services.gateway.usage(id)).requests).toBe(1); // the refused one never reached a model
+      await expect.poll(async () => (await armory2.services.gateway.usage(id)).requests).toBe(1); // the refused one never reached a model
 
       // The agent's own secret of that name wins over the project's.
       await caller.secret.agent.set({ projectId, agentId: id, name: "LLM_KEY", value: "sk-agent-own-key" });
@@ -167,7 +179,7 @@ describe.each(DB_KINDS)("model gateway on %s", (kind) => {
       expect(r.status).toBe(200);
       const msg = (await r.json()) as { content: { text: string }[]; usage: { output_tokens: number } };
       expect(msg.content[0]!.text).toContain("demo model");
-      expect((await demo.services.gateway.usage(id)).outputTokens).toBe(msg.usage.output_tokens);
+      await expect.poll(async () => (await demo.services.gateway.usage(id)).outputTokens).toBe(msg.usage.output_tokens);
     } finally {
       await demoGw.close();
       await demo.close();

@@ -574,7 +574,10 @@ export class AgentManager {
     // Independent engine calls, done together: network, volumes, and the old container's removal.
     const [network] = await Promise.all([
       this.opts.networks.ensure(row.projectId),
-      ...volumes.map(([name, role]) => this.runtime.ensureVolume(name, { ...volumeLabels, [LABELS.volumeRole]: role })),
+      // Template volumes may sit where the image has no directory: created for the agent user.
+      ...volumes.map(([name, role]) =>
+        this.runtime.ensureVolume(name, { ...volumeLabels, [LABELS.volumeRole]: role }, role === "extra" ? { image: row.image } : undefined),
+      ),
       row.containerId && !keepOld ? this.runtime.removeContainer(row.containerId) : null,
     ]);
     const env = envOf(row.env);

@@ -215,8 +215,11 @@ export interface AgentRuntime {
   inspectNetwork(name: string): Promise<NetworkInfo>;
   /** Per-project networks and relays. */
   projectNetworks(opts: ProjectNetworkOptions): ProjectNetworks;
-  /** Creates a named volume; existing already is fine. */
-  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /**
+   * Creates a named volume; existing already is fine. `agentOwned`: a volume created now is handed
+   * to the agent user (its root is otherwise root's wherever the image lacks the mount path).
+   */
+  ensureVolume(name: string, labels: Record<string, string>, agentOwned?: { image: string }): Promise<void>;
   /** Removes it; gone already is fine. */
   removeVolume(name: string): Promise<void>;
 

@@ -93,12 +93,58 @@ export function agentContainerOptions(spec: AgentContainerSpec): Docker.Containe
   };
 }
 
-/** Creates a named volume; creating one that exists is a no-op in Docker, so no inspect first. */
-export async function ensureVolume(docker: Docker, name: string, labels: Record<string, string>): Promise<void> {
+/**
+ * Creates a named volume; creating one that exists is a no-op in Docker, so no inspect first.
+ * With `agentOwned` (an image with chown), a volume this call creates gets its root handed to
+ * the agent user: a fresh volume mounted at a path the image does not have is root's (0755) and
+ * unwritable for the agent. One short container does it, as root with only CAP_CHOWN, no network.
+ */
+export async function ensureVolume(docker: Docker, name: string, labels: Record<string, string>, agentOwned?: { image: string }): Promise<void> {
+  if (agentOwned) {
+    try {
+      await docker.getVolume(name).inspect();
+      return; // exists: its owner is whatever the agent (or an earlier create) left
+    } catch (err) {
+      if (statusOf(err) !== 404) throw dockerError(err, `inspect volume ${name}`);
+    }
+  }
   try {
     await docker.createVolume({ Name: name, Labels: labels });
   } catch (e) {
     throw dockerError(e, `create volume ${name}`);
+  }
+  if (agentOwned) await chownVolumeRoot(docker, name, agentOwned.image);
+}
+
+async function chownVolumeRoot(docker: Docker, volume: string, image: string): Promise<void> {
+  const what = `hand volume ${volume} to the agent user`;
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer({
+      Image: image,
+      User: "0:0",
+      Entrypoint: ["chown"],
+      Cmd: [`${AGENT_UID}:${AGENT_GID}`, "/volume"],
+      NetworkDisabled: true,
+      HostConfig: {
+        ...HARDENED_HOST_CONFIG,
+        Init: false,
+        CapAdd: ["CHOWN"],
+        NetworkMode: "none",
+        Mounts: [{ Type: "volume", Source: volume, Target: "/volume" }],
+      },
+    });
+  } catch (e) {
+    throw dockerError(e, what);
+  }
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    if (StatusCode !== 0) throw new Error(`${what}: chown exited with ${StatusCode}`);
+  } catch (e) {
+    throw e instanceof Error && e.message.startsWith(what) ? e : dockerError(e, what);
+  } finally {
+    await container.remove({ force: true }).catch(() => {});
   }
 }
 

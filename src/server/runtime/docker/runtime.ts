@@ -150,8 +150,8 @@ export class DockerRuntime implements AgentRuntime {
   projectNetworks(opts: ProjectNetworkOptions): ProjectNetworksPort {
     return new ProjectNetworks({ ...opts, docker: this.docker });
   }
-  ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
-    return ensureVolume(this.docker, name, labels);
+  ensureVolume(name: string, labels: Record<string, string>, agentOwned?: { image: string }): Promise<void> {
+    return ensureVolume(this.docker, name, labels, agentOwned);
   }
   removeVolume(name: string): Promise<void> {
     return removeVolume(this.docker, name);
