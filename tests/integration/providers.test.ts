@@ -392,7 +392,7 @@ describe("model providers", () => {
 
 describe.each(DB_KINDS)("the providers migration on %s", (kind) => {
   it("turns old templates' free-form base URLs into unconfirmed providers, one per (URL, key secret)", async () => {
-    const target = await createTestDatabase(kind);
+    const target = await createTestDatabase(kind, { empty: true });
     const db = await openDatabase(target.options);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armory-migrations-"));
     try {

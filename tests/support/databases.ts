@@ -19,12 +19,15 @@ export interface TestDatabaseTarget {
 }
 
 /**
- * A fresh, empty database. PGlite gets a temp directory (so tests can reopen it to check
+ * A fresh database with Armory's migrations applied and nothing else (made from the migrated
+ * templates of global-setup.ts), or with `empty` one without any tables (migration tests). PGlite gets a temp directory (so tests can reopen it to check
  * persistence); PostgreSQL gets a new database in the suite's cluster.
  */
-export async function createTestDatabase(kind: DbKind): Promise<TestDatabaseTarget> {
+export async function createTestDatabase(kind: DbKind, opts: { empty?: boolean } = {}): Promise<TestDatabaseTarget> {
   if (kind === "pglite") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armory-pglite-"));
+    // A copy of the migrated template (global-setup.ts): no initdb per test file.
+    if (!opts.empty) fs.cpSync(inject("pgliteTemplateDir"), dir, { recursive: true });
     return {
       kind,
       options: { pgliteDir: dir },
@@ -37,7 +40,7 @@ export async function createTestDatabase(kind: DbKind): Promise<TestDatabaseTarg
   const name = `armory_test_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(opts.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${inject("pgTemplateDb")}`);
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

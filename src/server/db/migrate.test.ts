@@ -77,7 +77,7 @@ describe.each(DB_KINDS)("applyMigrations on %s", (kind) => {
   const others: Database[] = [];
 
   beforeAll(async () => {
-    target = await createTestDatabase(kind);
+    target = await createTestDatabase(kind, { empty: true });
     db = await openDatabase(target.options);
   });
   afterAll(async () => {
