@@ -5,7 +5,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { DatabaseUnavailableError, openDatabase } from "@/server/db";
 
 function runServer(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
@@ -63,6 +63,7 @@ describe("startup failures", () => {
 
   it("takes over a stale lock left by a process that is gone", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "armory-lock-"));
+    fs.cpSync(inject("pgliteTemplateDir"), dir, { recursive: true }); // a database, without an initdb here
     fs.writeFileSync(path.join(dir, "armory.lock"), "999999999");
     const db = await openDatabase({ pgliteDir: dir });
     expect(fs.readFileSync(path.join(dir, "armory.lock"), "utf8")).toBe(String(process.pid));
