@@ -4,6 +4,7 @@
 // the same events always give the same transcript.
 import type { ApprovalDecidedEventData, ApprovalRequestedEventData, ApprovalStatus } from "@/contracts/approvals";
 import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
+import { formatTokens as formatCompactTokens, formatUsd } from "@/lib/format";
 
 /** An approval as the chat shows it: the request, then (once decided) the outcome. */
 export interface ChatApproval {
@@ -240,12 +241,9 @@ export function formatDuration(ms: number | null): string {
 export function formatCost(usd: number | null, opts: { demo?: boolean } = {}): string {
   if (opts.demo && !usd) return "demo, no cost";
   if (usd == null) return "";
-  if (usd === 0) return "$0";
-  if (usd < 0.01) return `$${usd.toFixed(4)}`;
-  return `$${usd.toFixed(2)}`;
+  return formatUsd(usd);
 }
 
 export function formatTokens(n: number | null): string {
-  if (n == null) return "";
-  return n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(n);
+  return n == null ? "" : formatCompactTokens(n);
 }

@@ -1,18 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { formatTokens, formatUsd, rangeDays, shareOf } from "./usage-format";
+import { rangeDays, shareOf } from "./usage-format";
 
 describe("usage page units", () => {
-  it("shows dollars and tokens in human units", () => {
-    expect(formatUsd(0)).toBe("$0.00");
-    expect(formatUsd(0.00421)).toBe("$0.0042");
-    expect(formatUsd(1.234)).toBe("$1.23");
-    expect(formatUsd(1234.5)).toBe("$1,234.50");
-    expect(formatTokens(512)).toBe("512");
-    expect(formatTokens(12_345)).toBe("12.3k");
-    expect(formatTokens(4_500_000)).toBe("4.5M");
-    expect(formatTokens(250_000_000)).toBe("250M");
-  });
-
   it("cuts the ranges on UTC days", () => {
     const now = new Date("2027-01-03T01:00:00Z");
     expect(rangeDays("month", now)).toEqual({ from: "2027-01-01", to: "2027-01-03" });

@@ -1,26 +1,5 @@
-// Human units for the usage page: dollars ($1.23, $0.0042 below a cent) and tokens (512, 12.3k, 4.5M).
-
-export function formatUsd(usd: number): string {
-  if (usd === 0) return "$0.00";
-  if (usd < 0.01) return `$${usd.toFixed(4)}`;
-  return `$${usd.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-}
-
-export function formatTokens(n: number): string {
-  const units: [number, string][] = [
-    [1e12, "T"],
-    [1e9, "B"],
-    [1e6, "M"],
-    [1e3, "k"],
-  ];
-  for (const [size, suffix] of units) {
-    if (Math.abs(n) >= size) {
-      const v = n / size;
-      return `${v >= 100 ? Math.round(v) : Number(v.toFixed(1))}${suffix}`;
-    }
-  }
-  return String(n);
-}
+// The usage page's ranges and shares (money and tokens in human units: src/lib/format.ts).
+export { formatTokens, formatUsd } from "@/lib/format";
 
 export type UsageRange = "month" | "30d" | "previous";
 

@@ -10,6 +10,7 @@ import { AgentEventBus, type ProjectEventBus } from "../events/agent-event-bus";
 import type { PrismaClient } from "../db";
 import type { Logger } from "../logger";
 import { costOf, type TokenUsage } from "./pricing";
+import { formatTokenCount, formatUsd } from "../../lib/format";
 
 /** "2026-12": the UTC calendar month of `at`. */
 export function monthKey(at: Date): string {
@@ -26,13 +27,6 @@ export function monthRange(at: Date): { start: Date; end: Date } {
   return { start: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)), end: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1)) };
 }
 
-export function formatUsd(usd: number): string {
-  return `$${usd.toFixed(2)}`;
-}
-
-export function formatTokens(n: number): string {
-  return n.toLocaleString("en-US");
-}
 
 export interface BudgetRefusal {
   agentId: string;
@@ -117,7 +111,7 @@ export class BudgetKeeper {
         refusal = { agentId, projectId: info.projectId, scope, limit: "cost", used: used.costUsd, max: budget.monthlyCostUsd, message: `Armory budget reached: ${whose}.`, at: now };
       } else if (budget.monthlyTokens !== null && used.tokens >= Number(budget.monthlyTokens)) {
         const max = Number(budget.monthlyTokens);
-        const whose = scope === "agent" ? `agent ${info.name} used ${formatTokens(used.tokens)} of its ${formatTokens(max)} monthly tokens` : `agent ${info.name}'s project used ${formatTokens(used.tokens)} of its ${formatTokens(max)} monthly tokens`;
+        const whose = scope === "agent" ? `agent ${info.name} used ${formatTokenCount(used.tokens)} of its ${formatTokenCount(max)} monthly tokens` : `agent ${info.name}'s project used ${formatTokenCount(used.tokens)} of its ${formatTokenCount(max)} monthly tokens`;
         refusal = { agentId, projectId: info.projectId, scope, limit: "tokens", used: used.tokens, max, message: `Armory budget reached: ${whose}.`, at: now };
       }
       if (!refusal) continue;
