@@ -67,8 +67,8 @@ export const approvalView = z.object({
   summary: z.string(),
   /** For Write/Edit/MultiEdit: a unified diff of the change against the file as it is now. */
   diff: z.string().nullable(),
-  /** The rule "Always allow" would add (Claude Code's suggestion when it made one). */
-  suggestedRule: z.string().nullable(),
+  /** The rule "Always allow" would add (Claude Code's suggestion when it made one, else Armory's: approvals/rules.ts defaultRuleFor). */
+  suggestedRule: z.string(),
   status: approvalStatus,
   decidedBy: approvalDecider.nullable(),
   /** The message the model saw with a denial (or the note given with an allow). */
@@ -98,7 +98,7 @@ export interface ApprovalRequestedEventData {
   input: unknown;
   summary: string;
   diff: string | null;
-  suggestedRule: string | null;
+  suggestedRule: string;
   expiresAt: string;
 }
 export interface ApprovalDecidedEventData {

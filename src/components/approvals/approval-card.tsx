@@ -19,7 +19,7 @@ import { Button } from "@/components/ui/button";
 import { Textarea } from "@/components/ui/textarea";
 import { errorMessage, useTRPC } from "@/lib/trpc/client";
 import { cn, timeAgo } from "@/lib/utils";
-import { fallbackRule, formatCountdown, outcomeText, STATUS_LABELS } from "./format";
+import { formatCountdown, outcomeText, STATUS_LABELS } from "./format";
 
 export type ApprovalCardData = ChatApproval;
 
@@ -128,7 +128,7 @@ export function ApprovalCard({
   const denyButton = useRef<HTMLButtonElement>(null);
   const decide = useDecide(onDecided);
   const pending = approval.status === "pending" && !ended;
-  const rule = approval.suggestedRule ?? fallbackRule(approval.toolName, approval.input);
+  const rule = approval.suggestedRule;
   const busy = decide.isPending;
   const Heading = headingLevel === 3 ? "h3" : "h4";
 

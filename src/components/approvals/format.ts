@@ -67,29 +67,6 @@ export function outcomeText(status: ApprovalStatus, decidedBy: ApprovalDecider |
   return `${STATUS_LABELS[status]}${who ? ` ${who}` : ""}${message ? `: “${message}”` : ""}`;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/**
- * The rule "Always allow" adds when the request came without a suggestion, as the server picks it:
- * `Bash(<first word>:*)` for a command, `Edit(<dir>/**)` for a file change, else the tool name.
- */
-export function fallbackRule(toolName: string, input: unknown): string {
-  const o = isObj(input) ? input : {};
-  if (toolName === "Bash" && typeof o.command === "string") {
-    const first = o.command.trim().split(/\s+/)[0];
-    return first ? `Bash(${first}:*)` : "Bash";
-  }
-  if (["Write", "Edit", "MultiEdit", "NotebookEdit"].includes(toolName)) {
-    const path = typeof o.file_path === "string" ? o.file_path : typeof o.notebook_path === "string" ? o.notebook_path : null;
-    if (path && path.startsWith("/")) {
-      const dir = path.slice(0, path.lastIndexOf("/")) || "";
-      return `Edit(${dir}/**)`;
-    }
-  }
-  return toolName;
-}
-
 /** The agent page showing one chat session. */
 export function sessionHref(projectId: string, agentId: string, sessionId: string): string {
   return `/projects/${projectId}/agents/${agentId}?session=${encodeURIComponent(sessionId)}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fallbackRule, formatCountdown, formatTimeout, outcomeText } from "./format";
+import { formatCountdown, formatTimeout, outcomeText } from "./format";
 import { checkToolPolicy, parseRuleLines, parseTimeout, policyToText, samePolicy } from "./policy";
 
 describe("tool policy form", () => {
@@ -56,12 +56,6 @@ describe("approval words", () => {
     expect(outcomeText("denied", { kind: "token", id: "t", name: "ci-bot" }, null)).toBe("Denied by token ci-bot");
     expect(outcomeText("allowed", { kind: "rule", id: null, name: "rule" }, null, "Bash(ls:*)")).toBe("Allowed by the remembered rule Bash(ls:*)");
     expect(outcomeText("expired", { kind: "timeout", id: null, name: "timeout" }, null)).toMatch(/^Timed out/);
-  });
-
-  it("suggests a rule like the server when Claude Code gave none", () => {
-    expect(fallbackRule("Bash", { command: "touch /workspace/a.txt" })).toBe("Bash(touch:*)");
-    expect(fallbackRule("Write", { file_path: "/workspace/src/a.ts" })).toBe("Edit(/workspace/src/**)");
-    expect(fallbackRule("WebFetch", { url: "https://x" })).toBe("WebFetch");
   });
 });
 

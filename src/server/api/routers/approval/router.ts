@@ -2,6 +2,7 @@ import { approvalStreamEvent, type ApprovalStreamEvent, type ApprovalView } from
 import type { ApprovalChange, ApprovalRow, Decider } from "../../../approvals/service";
 import { listenerStream } from "../../../streams/listener-stream";
 import { DomainError, notFound } from "../../../domain/errors";
+import { defaultRuleFor } from "../../../approvals/rules";
 import { agentAllows, authorizeAgent } from "../../middleware/agent-access";
 import { projectProcedure } from "../../middleware/project-access";
 import { router } from "../../trpc";
@@ -27,7 +28,8 @@ function toView(row: ApprovalRow, canDecide: boolean): ApprovalView {
     input: row.input,
     summary: row.summary,
     diff: row.diff,
-    suggestedRule: row.suggestedRule,
+    // Always set when Armory records an approval; a row without one gets the same default.
+    suggestedRule: row.suggestedRule ?? defaultRuleFor(row.toolName, row.input),
     status: row.status,
     decidedBy,
     message: row.message,
