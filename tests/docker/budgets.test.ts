@@ -5,18 +5,15 @@
 // persisted "budget reached" error; budget.reached is published once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProjectEvent } from "@/contracts/project-events";
-import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
-import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
-import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import type { TestArmory } from "../support/armory";
+import { startChatArmory, type Caller, type ChatArmory } from "../support/chat-armory";
 import { suiteDb } from "../support/databases";
-import { docker, removeProjectDockerObjects } from "../support/docker";
 import { chatStreams } from "../support/chat-stream";
 
-type Caller = Awaited<ReturnType<typeof callerFor>>;
-
 describe("a budget of a few tokens stops the second turn (real CLI)", () => {
+  let fixture: ChatArmory | undefined;
   let armory: TestArmory;
-  let model: DemoModelServer;
+  let model: ChatArmory["model"];
   let caller: Caller;
   let projectId: string;
   let agentId: string;
@@ -24,20 +21,14 @@ describe("a budget of a few tokens stops the second turn (real CLI)", () => {
   const { stream, untilEnd } = chatStreams(() => ({ caller, projectId, agentId }));
 
   beforeAll(async () => {
-    await ensureAgentImage({ docker });
-    model = await startDemoModelServer();
-    armory = await startTestArmory(suiteDb("postgres"), { ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: "sk-upstream-budget-test", ARMORY_GATEWAY_PORT: "0" });
+    fixture = await startChatArmory({ db: suiteDb("postgres"), name: "Budget" });
+    ({ armory, model, caller, projectId } = fixture);
     armory.services.projectEvents.on((e) => events.push(e));
-    caller = await callerFor(armory.services, await signUp(armory.services, { name: "Budget Owner" }));
-    projectId = (await caller.project.create({ name: "Budget" })).id;
-    const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
-    agentId = (await caller.agent.create({ projectId, templateId, name: "frugal", overrides: { memoryMb: 1024 }, start: true })).id;
+    agentId = (await caller.agent.create({ projectId, templateId: fixture.coderTemplateId, name: "frugal", overrides: { memoryMb: 1024 }, start: true })).id;
   }, 600_000);
 
   afterAll(async () => {
-    await armory?.close();
-    await removeProjectDockerObjects(projectId);
-    await model?.close();
+    await fixture?.close();
   });
 
   it("runs the first turn, refuses the second with budget reached, and announces it once", async () => {

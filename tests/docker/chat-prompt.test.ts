@@ -3,12 +3,11 @@
 // the Messages API request the model server recorded (system prompt, tools, model) and the
 // proc.spawn request armoryd received (argv: permission mode, allowed tools, policy).
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { DEFAULT_SOUL } from "@/server/chat/prompt";
-import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
-import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
+import type { DemoModelServer } from "@/server/gateway/demo-model";
+import type { callerFor, TestArmory } from "../support/armory";
+import { startChatArmory, type ChatArmory } from "../support/chat-armory";
 import { suiteDb } from "../support/databases";
-import { docker, removeProjectDockerObjects } from "../support/docker";
 import { chatStreams } from "../support/chat-stream";
 
 type Caller = Awaited<ReturnType<typeof callerFor>>;
@@ -27,6 +26,7 @@ function systemText(system: unknown): string {
 }
 
 describe("what the CLI is given for a turn", () => {
+  let fixture: ChatArmory | undefined;
   let armory: TestArmory;
   let model: DemoModelServer;
   let caller: Caller;
@@ -35,20 +35,11 @@ describe("what the CLI is given for a turn", () => {
   const { stream, untilEnd } = chatStreams(() => ({ caller, projectId, agentId }));
 
   beforeAll(async () => {
-    await ensureAgentImage({ docker });
-    model = await startDemoModelServer();
-    armory = await startTestArmory(suiteDb("pglite"), {
-      ANTHROPIC_BASE_URL: model.url,
-      ANTHROPIC_API_KEY: "sk-upstream-prompt-test",
-      ARMORY_GATEWAY_PORT: "0",
-    });
-    const owner = await signUp(armory.services, { name: "Prompt Owner" });
-    caller = await callerFor(armory.services, owner);
-    projectId = (await caller.project.create({ name: "Prompt" })).id;
-    const coder = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!;
+    fixture = await startChatArmory({ db: suiteDb("pglite"), name: "Prompt" });
+    ({ armory, model, caller, projectId } = fixture);
     const template = await caller.template.create({
       projectId,
-      copyFrom: coder.id,
+      copyFrom: fixture.coderTemplateId,
       name: "prompt-check",
       personality: PERSONALITY,
       allowedTools: ALLOWED,
@@ -62,9 +53,7 @@ describe("what the CLI is given for a turn", () => {
   }, 600_000);
 
   afterAll(async () => {
-    await armory?.close();
-    await removeProjectDockerObjects(projectId);
-    await model?.close();
+    await fixture?.close();
   });
 
   it("carries the composed system prompt (soul, personality, memory notes, in that order), the tools, the permission mode and the agent's model", async () => {

@@ -3,14 +3,14 @@
 // scripted demo model running as the upstream. Events are read through chat.stream exactly as a
 // client would, including reconnects with afterSeq and an Armory restart mid-turn.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
 import { runExec } from "../support/agent-exec";
-import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
+import type { DemoModelServer } from "@/server/gateway/demo-model";
 import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
 import { execIn, oomScript } from "../support/agent-exec";
-import { callerFor, signUp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
+import { callerFor, signUp, type TestArmory, type TestUser } from "../support/armory";
+import { startChatArmory, type ChatArmory } from "../support/chat-armory";
 import { suiteDb } from "../support/databases";
-import { docker, removeProjectDockerObjects } from "../support/docker";
+import { docker } from "../support/docker";
 import { expectTrpcError } from "../support/trpc-errors";
 import { chatStreams, contiguous, streamedText } from "../support/chat-stream";
 
@@ -29,28 +29,18 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
   const text = streamedText;
   const seqsOf = (events: ChatStreamEvent[]) => events.map((e) => e.seq);
 
+  let fixture: ChatArmory | undefined;
+
   beforeAll(async () => {
-    await ensureAgentImage({ docker });
-    model = await startDemoModelServer();
-    armory = await startTestArmory(suiteDb("postgres"), {
-      ANTHROPIC_BASE_URL: model.url,
-      ANTHROPIC_API_KEY: "sk-upstream-test-key-never-in-containers",
-      ARMORY_GATEWAY_PORT: "0",
-      ARMORY_CHAT_IDLE_SECONDS: "120",
-    });
-    owner = await signUp(armory.services, { name: "Chat Owner" });
-    caller = await callerFor(armory.services, owner);
-    projectId = (await caller.project.create({ name: "Chat" })).id;
-    const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
-    const agent = await caller.agent.create({ projectId, templateId, name: "chatty", overrides: { memoryMb: 1024 }, start: true });
+    fixture = await startChatArmory({ db: suiteDb("postgres"), name: "Chat", env: { ARMORY_CHAT_IDLE_SECONDS: "120" } });
+    ({ armory, model, owner, caller, projectId } = fixture);
+    const agent = await caller.agent.create({ projectId, templateId: fixture.coderTemplateId, name: "chatty", overrides: { memoryMb: 1024 }, start: true });
     agentId = agent.id;
     containerId = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
   }, 600_000);
 
   afterAll(async () => {
-    await armory?.close();
-    await removeProjectDockerObjects(projectId);
-    await model?.close();
+    await fixture?.close();
   });
 
   let firstSession: string;
@@ -254,6 +244,8 @@ describe("chat with the real Claude Code CLI through the gateway", () => {
       expect(events.at(-1)!.data).toMatchObject({ reason: "timeout" });
       expect((events.at(-1)!.data as { message: string }).message).toMatch(/longer than 5 s/);
 
+      // The next turn gets the usual room again (a loaded machine may need more than 5 s).
+      cfg.turnTimeoutSeconds = saved.turnTimeoutSeconds;
       const quick = await caller.chat.send({ projectId, agentId, sessionId: hung.sessionId, message: "quick one" });
       const ev = await untilEnd(await stream(hung.sessionId, events.at(-1)!.seq), quick.runId);
       expect(ev.at(-1)!.type).toBe("run_completed");
