@@ -267,6 +267,9 @@ describe("inbound webhooks (pglite)", () => {
     const rejected = (await deliveries(hook.id))[0]!;
     expect(rejected.status).toBe("rejected");
     await expectTrpcError(ownerCaller.hook.replay({ projectId, agentId, deliveryId: rejected.id }), "BAD_REQUEST", /nothing to replay/);
+    // A disabled webhook replays nothing.
+    await ownerCaller.hook.update({ projectId, agentId, hookId: hook.id, enabled: false });
+    await expectTrpcError(ownerCaller.hook.replay({ projectId, agentId, deliveryId: first.deliveryId }), "PRECONDITION_FAILED", /disabled/);
   });
 
   it("lets viewers read hooks and deliveries but not create, change, rotate or replay", async () => {

@@ -191,7 +191,7 @@ function HookCard({
       </CardHeader>
       <CardContent className="flex flex-col gap-4">
         <CopyUrl url={url} name={hook.name} />
-        <pre className="bg-muted/50 overflow-x-auto rounded-md p-2 text-xs whitespace-pre-wrap" aria-label={`Template of ${hook.name}`}>
+        <pre className="bg-muted/50 overflow-x-auto rounded-md p-2 text-xs whitespace-pre-wrap">
           {hook.template}
         </pre>
         {canManage ? (

@@ -68,7 +68,8 @@ export function SecretOnce({ secret, label }: { secret: string; label: string })
   const [copied, setCopied] = useState(false);
   return (
     <div className="flex flex-col gap-2">
-      <code aria-label={label} data-testid="hook-secret" className="bg-muted rounded-md p-3 font-mono text-xs break-all select-all">
+      <span className="text-sm font-medium">{label}</span>
+      <code data-testid="hook-secret" className="bg-muted rounded-md p-3 font-mono text-xs break-all select-all">
         {secret}
       </code>
       <Button
@@ -197,10 +198,10 @@ export function HookDialog({
             {err("template") ? <p className="text-destructive text-xs">{err("template")}</p> : null}
           </div>
           <div className="flex flex-col gap-1.5">
-            <span className="text-sm font-medium" id="hook-preview-label">
+            <span className="text-sm font-medium">
               Preview (a sample GitHub pull_request payload)
             </span>
-            <pre aria-labelledby="hook-preview-label" data-testid="hook-preview" className="bg-muted max-h-40 overflow-auto rounded-md p-3 text-xs whitespace-pre-wrap">
+            <pre data-testid="hook-preview" className="bg-muted max-h-40 overflow-auto rounded-md p-3 text-xs whitespace-pre-wrap">
               {preview === null ? "The template does not parse." : preview || "(empty: such a delivery is refused with 400)"}
             </pre>
           </div>

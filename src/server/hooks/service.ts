@@ -273,8 +273,8 @@ export class HookService {
     if (!d) throw notFound("Delivery");
     if (d.payload === null) throw new DomainError("BAD_REQUEST", "This delivery was refused before its payload was verified: there is nothing to replay.");
     if (d.event === "ping") throw new DomainError("BAD_REQUEST", "A ping starts no turn: there is nothing to replay.");
-    const hook = await this.active(d.hookId, { includeDisabled: true });
-    if (!hook) throw notFound("Webhook");
+    const hook = await this.active(d.hookId);
+    if (!hook) throw new DomainError("PRECONDITION_FAILED", "This webhook is disabled: enable it to replay its deliveries.");
     const { delivery } = await this.deliver(
       hook,
       { event: d.event, payload: d.payload, headers: (d.headers ?? {}) as Record<string, string>, ip: by.ip, userAgent: by.userAgent },
@@ -286,9 +286,9 @@ export class HookService {
   // ------------------------------------------------------------------ the endpoint's side
 
   /** The hook a request names, or null when it does not exist or is disabled (the endpoint answers 404 for both). */
-  async active(hookId: string, opts: { includeDisabled?: boolean } = {}): Promise<ActiveHook | null> {
+  async active(hookId: string): Promise<ActiveHook | null> {
     const h = await this.prisma.inboundHook.findUnique({ where: { id: hookId }, include: { agent: { select: { name: true } } } });
-    if (!h || (!h.enabled && !opts.includeDisabled)) return null;
+    if (!h || !h.enabled) return null;
     return {
       id: h.id,
       projectId: h.projectId,
