@@ -8,6 +8,7 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOOK_BODY_MAX_BYTES } from "@/contracts/hooks";
+import { generateMasterKey } from "@/server/secrets/crypto";
 import { callerFor, signUp, startHttp, startTestArmory, type TestArmory, type TestUser } from "../support/armory";
 import { insertAgentRow } from "../support/trust";
 import { expectTrpcError } from "../support/trpc-errors";
@@ -282,6 +283,21 @@ describe("inbound webhooks (pglite)", () => {
     await expectTrpcError(viewerCaller.hook.rotateSecret({ projectId, agentId, hookId: hook.id }), "FORBIDDEN");
     await expectTrpcError(viewerCaller.hook.delete({ projectId, agentId, hookId: hook.id }), "FORBIDDEN");
     expect(await viewerCaller.hook.deliveries({ projectId, agentId, hookId: hook.id })).toEqual([]);
+  });
+
+  it("re-encrypts webhook secrets in a master-key rotation: they keep verifying", async () => {
+    const { hook, secret } = await create({ verify: "github" });
+    const prisma = armory.services.db.prisma;
+    const before = await prisma.inboundHook.findUniqueOrThrow({ where: { id: hook.id } });
+    const next = generateMasterKey();
+    const result = await armory.services.secrets.rotate(next.key);
+    expect(result.reencrypted).toBeGreaterThanOrEqual(await prisma.inboundHook.count());
+    const after = await prisma.inboundHook.findUniqueOrThrow({ where: { id: hook.id } });
+    expect(after.secretKeyId).toBe(next.key.id);
+    expect(after.secretKeyId).not.toBe(before.secretKeyId);
+    expect(after.secretCiphertext).not.toBe(before.secretCiphertext);
+    const body = JSON.stringify(PR);
+    expect((await post(hook.id, body, { "x-hub-signature-256": sign(secret, body) })).status).toBe(202);
   });
 
   it("never shows a secret outside create and rotate: not in listings, deliveries, the log or the audit", async () => {
