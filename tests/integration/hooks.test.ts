@@ -285,6 +285,22 @@ describe("inbound webhooks (pglite)", () => {
     expect(await viewerCaller.hook.deliveries({ projectId, agentId, hookId: hook.id })).toEqual([]);
   });
 
+  it("keeps the newest 200 deliveries of a hook", async () => {
+    const { hook, secret } = await create({ verify: "github" });
+    const prisma = armory.services.db.prisma;
+    const t0 = Date.now() - 3_600_000;
+    await prisma.hookDelivery.createMany({
+      data: Array.from({ length: 200 }, (_, i) => ({ hookId: hook.id, receivedAt: new Date(t0 + i * 1000), status: "rejected" as const, httpStatus: 401, error: `old ${i}` })),
+    });
+    const body = JSON.stringify(PR);
+    expect((await post(hook.id, body, { "x-hub-signature-256": sign(secret, body) })).status).toBe(202);
+    const kept = await prisma.hookDelivery.findMany({ where: { hookId: hook.id }, orderBy: { receivedAt: "asc" } });
+    expect(kept).toHaveLength(200);
+    // The oldest went; the newest (the accepted one) stayed.
+    expect(kept[0]!.error).toBe("old 1");
+    expect(kept.at(-1)!.status).toBe("accepted");
+  });
+
   it("re-encrypts webhook secrets in a master-key rotation: they keep verifying", async () => {
     const { hook, secret } = await create({ verify: "github" });
     const prisma = armory.services.db.prisma;
