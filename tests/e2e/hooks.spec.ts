@@ -4,11 +4,20 @@
 // the card shows, and the delivery appearing in the open page by itself (202, the rendered
 // message, a link to its conversation); disabling the webhook makes the URL answer 404.
 import { createHmac, randomUUID } from "node:crypto";
-import { expect, test } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
 import { createDockerClient } from "../../src/server/runtime/docker/client";
 import { LABELS } from "../../src/server/runtime/docker/containers";
 
 const docker = createDockerClient();
+
+/** Critical and serious WCAG 2.0/2.1 A and AA violations (as tests/e2e/accessibility.spec.ts scans), optionally only inside `include`. */
+async function axeFindings(page: Page, include?: string): Promise<string[]> {
+  let builder = new AxeBuilder({ page }).setLegacyMode(true).options({ runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+  if (include) builder = builder.include(include);
+  const { violations } = await builder.analyze();
+  return violations.filter((v) => v.impact === "critical" || v.impact === "serious").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
 let projectId = "";
 
 test.afterAll(async () => {
@@ -94,6 +103,16 @@ test("create an inbound webhook, POST a signed payload, see the delivery arrive 
     await expect(row.getByTestId("hook-delivery-message")).toHaveText("Review PR Add search from ada");
     await expect(row.getByRole("link", { name: "Open the conversation" })).toHaveAttribute("href", new RegExp(`session=${sessionId}$`));
     await page.screenshot({ path: "test-results/screenshots/hooks-delivery.png", fullPage: true });
+  });
+
+  await test.step("axe finds no critical or serious violation on the tab and in the edit dialog", async () => {
+    expect(await axeFindings(page)).toEqual([]);
+    await card.getByRole("button", { name: "Edit" }).click();
+    const dialog = page.getByRole("dialog", { name: "Edit GitHub PRs" });
+    await expect(dialog.getByTestId("hook-preview")).toHaveText("Review PR Fix the flaky login test from octocat");
+    expect(await axeFindings(page, '[role="dialog"]')).toEqual([]);
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await expect(dialog).toBeHidden();
   });
 
   await test.step("an unsigned POST is refused and shows as rejected", async () => {
