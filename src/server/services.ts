@@ -37,6 +37,7 @@ import { DaemonHub } from "./agentd/hub";
 import { AgentEventBus, type ProjectEventBus } from "./events/agent-event-bus";
 import { NotificationService, type NotificationClock } from "./notifications/service";
 import { AutomationTurns } from "./automation/turns";
+import { HookService } from "./hooks/service";
 
 export interface Services {
   config: Config;
@@ -76,6 +77,8 @@ export interface Services {
   terminal: TerminalService;
   /** Turns started by automation (schedules, inbound webhooks, the OpenAI-compatible endpoint, teams) and their outcomes. */
   turns: AutomationTurns;
+  /** Inbound webhooks (POST /api/hooks/<id>): verified payloads rendered into chat messages. */
+  hooks: HookService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -250,6 +253,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     notifications.start();
     const terminal = new TerminalService({ prisma: db.prisma, hub, status: agents.bus, log: log.child({ component: "terminal" }) });
     const turns = new AutomationTurns(db.prisma, chat);
+    const hooks = new HookService({ prisma: db.prisma, secrets, turns, chat, log: log.child({ component: "hooks" }) });
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
     const pruneAudit = () =>
@@ -280,6 +284,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       notifications,
       terminal,
       turns,
+      hooks,
       startedAt: new Date(),
       startBackground() {
         if (background) return;

@@ -137,6 +137,15 @@ const MATRIX: Record<string, Rule> = {
   "notification.redeliver": "admin",
   "notification.onDelivery": "admin",
   "budget.set": "admin",
+  // "Inbound webhooks: read them and their deliveries": viewer; "create, change, delete, rotate the secret, replay": operator (chat on the agent).
+  "hook.list": "viewer",
+  "hook.deliveries": "viewer",
+  "hook.onDelivery": "viewer",
+  "hook.create": "operator",
+  "hook.update": "operator",
+  "hook.delete": "operator",
+  "hook.rotateSecret": "operator",
+  "hook.replay": "operator",
   // "Add members, change roles, remove members (up to admin)": admin.
   "project.members.add": "admin",
   "project.members.updateRole": "admin",
@@ -291,6 +300,14 @@ const INPUTS: Record<string, (fx: Fixture) => unknown | Promise<unknown>> = {
   "invitation.create": (fx) => ({ projectId: fx.projectId, role: "viewer" }),
   "invitation.list": (fx) => ({ projectId: fx.projectId }),
   "invitation.revoke": (fx) => ({ projectId: fx.projectId, invitationId: NO_SUCH }),
+  "hook.list": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId }),
+  "hook.deliveries": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, hookId: NO_SUCH }),
+  "hook.onDelivery": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId }),
+  "hook.create": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, name: `matrix-${crypto.randomUUID().slice(0, 8)}`, verify: "github", template: "{{ event }}" }),
+  "hook.update": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, hookId: NO_SUCH, enabled: false }),
+  "hook.delete": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, hookId: NO_SUCH }),
+  "hook.rotateSecret": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, hookId: NO_SUCH }),
+  "hook.replay": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, deliveryId: NO_SUCH }),
 };
 /** Procedures on one agent whose input is just `{ projectId, agentId }`. */
 const AGENT_ONLY = [

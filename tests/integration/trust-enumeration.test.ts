@@ -105,6 +105,8 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     expect(paths).toEqual(expect.arrayContaining(["approval.list", "approval.get", "approval.decide", "approval.onRequest"]));
     // Budgets and usage (the model gateway's limits and records).
     expect(paths).toEqual(expect.arrayContaining(["budget.get", "budget.set", "usage.summary", "usage.onChange"]));
+    // Inbound webhooks: reading needs inspect on the agent, managing and replaying chat.
+    expect(paths).toEqual(expect.arrayContaining(["hook.list", "hook.create", "hook.update", "hook.delete", "hook.rotateSecret", "hook.deliveries", "hook.replay", "hook.onDelivery"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });

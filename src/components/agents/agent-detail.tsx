@@ -1,7 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import type { LucideIcon } from "lucide-react";
-import { ArrowLeft, Bot, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal } from "lucide-react";
+import { ArrowLeft, Bot, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal, Webhook } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
@@ -16,6 +16,7 @@ import { roleAllows } from "@/server/domain/agent-permissions";
 import { useAgentStatus } from "@/components/agents/use-agent-status";
 import { MetricsPanel } from "@/components/health/metrics-panel";
 import { LogsPanel } from "@/components/logs/logs-panel";
+import { AgentWebhooks } from "@/components/hooks/agent-webhooks";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { UnavailableState } from "@/components/common/unavailable-state";
 import { apiErrorCode } from "@/components/projects/project-form";
@@ -32,6 +33,7 @@ const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
   terminal: { label: "Terminal", icon: SquareTerminal },
   logs: { label: "Logs", icon: ScrollText },
   metrics: { label: "Metrics", icon: ChartLine },
+  webhooks: { label: "Webhooks", icon: Webhook },
   settings: { label: "Settings", icon: Settings },
 };
 
@@ -179,6 +181,9 @@ export function AgentDetail({
         </TabsContent>
         <TabsContent value="metrics">
           <MetricsPanel projectId={projectId} agentId={agentId} role={role} />
+        </TabsContent>
+        <TabsContent value="webhooks">
+          <AgentWebhooks projectId={projectId} agentId={agentId} canManage={roleAllows(role, "chat")} />
         </TabsContent>
         <TabsContent value="settings">
           <AgentSettings agent={a} role={role} engineDown={engine?.state === "down"} />

@@ -28,6 +28,9 @@ export interface SecretInfo {
 const scopeKey = (s: SecretScope) => s.agentId ?? "project";
 const aadOf = (projectId: string, scope: string, name: string) => `armory-secret:${projectId}/${scope}/${name}`;
 
+/** The associated data an inbound webhook's secret is sealed with (binds it to its hook). */
+export const inboundHookAad = (hookId: string) => `armory-inbound-hook:${hookId}`;
+
 function humanBytes(n: number): string {
   return n < 1024 ? `${n} bytes` : `${(n / 1024).toFixed(1)} KiB`;
 }
@@ -185,6 +188,26 @@ export class SecretStore {
     }
   }
 
+  /**
+   * Encrypts a secret that lives in another table (an inbound webhook's secret) under the master
+   * key; `aad` binds it to its row. Store both fields; `rotate` re-encrypts those rows too.
+   */
+  seal(value: string, aad: string): { ciphertext: string; keyId: string } {
+    return { ciphertext: encryptSecret(this.key, value, aad), keyId: this.key.id };
+  }
+
+  /** Decrypts what `seal` made; a wrong key or damaged ciphertext is a clear PRECONDITION_FAILED. */
+  open(sealed: { ciphertext: string; keyId: string }, aad: string, what: string): string {
+    if (sealed.keyId !== this.key.id) {
+      throw new DomainError("PRECONDITION_FAILED", `${what} was encrypted with another key (${sealed.keyId}) than the current ARMORY_SECRET_KEY (${this.key.id}). Restore the previous key, or rotate its secret.`);
+    }
+    try {
+      return decryptSecret(this.key, sealed.ciphertext, aad);
+    } catch {
+      throw new DomainError("PRECONDITION_FAILED", `${what} cannot be decrypted (damaged or altered in the database). Rotate its secret.`);
+    }
+  }
+
   /** Secrets stored under a key other than the current one (a lost or changed ARMORY_SECRET_KEY). */
   async foreignKeyCount(): Promise<number> {
     return this.prisma.secret.count({ where: { keyId: { not: this.key.id } } });
@@ -203,8 +226,14 @@ export class SecretStore {
         data: { ciphertext: encryptSecret(next, value, aadOf(r.projectId, r.scope, r.name)), keyId: next.id },
       });
     });
-    await this.prisma.$transaction(updates);
+    // Inbound webhooks' secrets (sealed by `seal`, bound to their hook's id).
+    const hooks = await this.prisma.inboundHook.findMany({ select: { id: true, secretCiphertext: true, secretKeyId: true } });
+    const hookUpdates = hooks.map((h) => {
+      const value = this.open({ ciphertext: h.secretCiphertext, keyId: h.secretKeyId }, inboundHookAad(h.id), `The secret of webhook ${h.id}`);
+      return this.prisma.inboundHook.update({ where: { id: h.id }, data: { secretCiphertext: encryptSecret(next, value, inboundHookAad(h.id)), secretKeyId: next.id } });
+    });
+    await this.prisma.$transaction([...updates, ...hookUpdates]);
     this.key = next;
-    return { reencrypted: rows.length };
+    return { reencrypted: rows.length + hooks.length };
   }
 }
