@@ -187,8 +187,9 @@ describe("OpenAI-compatible endpoint: authentication, permissions, validation", 
     expect(err.status).toBe(503);
     expect(err.code).toBe("agent_not_running");
     expect(err.message).toMatch(/The agent web-1 is not running/);
-    expect(err.headers?.get("x-armory-session")).toMatch(/^[0-9a-f-]{36}$/);
-    expect(err.headers?.get("x-should-retry")).toBe("false");
+    const headers = err.headers as unknown as Headers;
+    expect(headers.get("x-armory-session")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(headers.get("x-should-retry")).toBe("false");
     const entry = await armory.services.db.prisma.auditEvent.findFirstOrThrow({ where: { action: "openai.chat.completions", agentId: web.id, allowed: true } });
     expect(entry).toMatchObject({ userId: alice.id, permission: "chat", agentName: "web-1", outcome: "ok", type: "mutation" });
     expect(entry.input).toMatchObject({ model: "web-1", message: "Hello", stream: false });
