@@ -12,10 +12,11 @@ import { healthResponse } from "../../src/server/health";
 import { hookResponse } from "../../src/server/hooks/endpoint";
 import { httpServerOptions } from "../../src/server/http-boundary";
 import { metricsResponse, observeHttpRequest } from "../../src/server/metrics";
+import { isOpenaiPath, openaiResponse } from "../../src/server/openai";
 import type { Services } from "../../src/server/services";
 
 /**
- * Serves /api/trpc, /api/auth, /api/health, /api/hooks/<id> and /metrics (recording request durations as Armory's
+ * Serves /api/trpc, /api/auth, /api/health, /api/hooks/<id>, /api/openai and /metrics (recording request durations as Armory's
  * server does), setting the client address header as Armory's server does, and the live
  * connection (/api/trpc-ws) through the same upgrade listener as Armory's server.
  */
@@ -51,6 +52,7 @@ export async function startHttp(
       else if (path.startsWith("/api/auth")) response = await services.auth.handler(request);
       else if (path === "/api/health") response = await healthResponse(services);
       else if (path.startsWith("/api/hooks/")) response = await hookResponse(request, services);
+      else if (isOpenaiPath(path)) response = await openaiResponse(request, services);
       else if (path === "/metrics") {
         const m = await metricsResponse(req.headers.authorization, services.config.metricsToken);
         response = new Response(m.body, { status: m.status, headers: m.headers });
