@@ -37,6 +37,7 @@ import { DaemonHub } from "./agentd/hub";
 import { AgentEventBus, type ProjectEventBus } from "./events/agent-event-bus";
 import { NotificationService, type NotificationClock } from "./notifications/service";
 import { AutomationTurns } from "./automation/turns";
+import { TeamService } from "./teams/service";
 
 export interface Services {
   config: Config;
@@ -76,6 +77,8 @@ export interface Services {
   terminal: TerminalService;
   /** Turns started by automation (schedules, inbound webhooks, the OpenAI-compatible endpoint, teams) and their outcomes. */
   turns: AutomationTurns;
+  /** Teams: a set of agents and a router (keyword, llm, hybrid) that picks one per message. */
+  teams: TeamService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -250,6 +253,9 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     notifications.start();
     const terminal = new TerminalService({ prisma: db.prisma, hub, status: agents.bus, log: log.child({ component: "terminal" }) });
     const turns = new AutomationTurns(db.prisma, chat);
+    const teams = new TeamService({ prisma: db.prisma, gateway, turns, log: log.child({ component: "teams" }) });
+    // Team files next to the templates (<templates dir>/teams/*.yaml), after the templates.
+    await teams.syncFiles(path.join(opts.templatesDir ?? path.join(process.cwd(), "templates"), "teams"));
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
     const pruneAudit = () =>
@@ -280,6 +286,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       notifications,
       terminal,
       turns,
+      teams,
       startedAt: new Date(),
       startBackground() {
         if (background) return;

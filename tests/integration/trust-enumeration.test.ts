@@ -105,6 +105,8 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     expect(paths).toEqual(expect.arrayContaining(["approval.list", "approval.get", "approval.decide", "approval.onRequest"]));
     // Budgets and usage (the model gateway's limits and records).
     expect(paths).toEqual(expect.arrayContaining(["budget.get", "budget.set", "usage.summary", "usage.onChange"]));
+    // Teams (issue 18): reading by any member, changes by operators, send needs chat on the chosen agent.
+    expect(paths).toEqual(expect.arrayContaining(["team.list", "team.get", "team.create", "team.update", "team.delete", "team.send", "team.messages", "team.import"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });
