@@ -56,7 +56,7 @@ test("a team routes a message by keyword and the chosen agent's reply streams in
     await page.getByRole("button", { name: "New team" }).click();
     const dialog = page.getByRole("dialog", { name: "New team" });
     await dialog.getByLabel("Name", { exact: true }).fill("Reviewers");
-    await dialog.getByLabel("Member 1").selectOption({ label: "reviewer" });
+    await dialog.getByLabel("Member 1", { exact: true }).selectOption({ label: "reviewer" });
     await dialog.getByLabel("What this agent is for").fill("Reviews changes");
     await dialog.getByLabel(/Keyword rules/).fill("review\n/PR-\\d+/");
     await dialog.getByLabel("Fallback agent").selectOption({ label: "reviewer" });
@@ -73,7 +73,7 @@ test("a team routes a message by keyword and the chosen agent's reply streams in
   });
 
   await test.step("a message is routed by keyword; the reply streams in under the decision", async () => {
-    await page.getByLabel("Message").fill("Please review this change [[delay=150]]");
+    await page.getByRole("textbox", { name: "Message" }).fill("Please review this change [[delay=150]]");
     await page.getByRole("button", { name: "Send" }).click();
     const first = page.getByTestId("team-message").first();
     await expect(first.getByTestId("team-route")).toContainText("→ reviewer · matched keyword 'review'", { timeout: 30_000 });
@@ -86,7 +86,7 @@ test("a team routes a message by keyword and the chosen agent's reply streams in
   });
 
   await test.step("a message no rule matches goes to the fallback, in the same session", async () => {
-    await page.getByLabel("Message").fill("what did I ask before?");
+    await page.getByRole("textbox", { name: "Message" }).fill("what did I ask before?");
     await page.getByRole("button", { name: "Send" }).click();
     const second = page.getByTestId("team-message").nth(1);
     await expect(second.getByTestId("team-route")).toContainText("→ reviewer · no keyword rule matched: sent to the fallback agent", { timeout: 30_000 });

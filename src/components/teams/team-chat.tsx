@@ -66,7 +66,7 @@ function TeamReply({ projectId, message }: { projectId: string; message: TeamMes
   );
   const turn = useMemo(() => buildTranscript(events).find((t) => t.runId === message.runId), [events, message.runId]);
   return (
-    <section className="flex flex-col gap-2" data-testid="team-message" aria-label={`Message to ${message.agentName ?? "a removed agent"}`}>
+    <section className="flex flex-col gap-2" data-testid="team-message" aria-label={`Routed to ${message.agentName ?? "a removed agent"}`}>
       <RouteLine message={message} />
       {turn ? (
         <TurnView turn={turn} projectId={projectId} />
