@@ -38,6 +38,7 @@ import { AgentEventBus, type ProjectEventBus } from "./events/agent-event-bus";
 import { NotificationService, type NotificationClock } from "./notifications/service";
 import { AutomationTurns } from "./automation/turns";
 import { HookService } from "./hooks/service";
+import { TeamService } from "./teams/service";
 
 export interface Services {
   config: Config;
@@ -79,6 +80,8 @@ export interface Services {
   turns: AutomationTurns;
   /** Inbound webhooks (POST /api/hooks/<id>): verified payloads rendered into chat messages. */
   hooks: HookService;
+  /** Teams: a set of agents and a router (keyword, llm, hybrid) that picks one per message. */
+  teams: TeamService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -254,6 +257,9 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const terminal = new TerminalService({ prisma: db.prisma, hub, status: agents.bus, log: log.child({ component: "terminal" }) });
     const turns = new AutomationTurns(db.prisma, chat);
     const hooks = new HookService({ prisma: db.prisma, secrets, turns, chat, log: log.child({ component: "hooks" }) });
+    const teams = new TeamService({ prisma: db.prisma, gateway, turns, log: log.child({ component: "teams" }) });
+    // Team files next to the templates (<templates dir>/teams/*.yaml), after the templates.
+    await teams.syncFiles(path.join(opts.templatesDir ?? path.join(process.cwd(), "templates"), "teams"));
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
     const pruneAudit = () =>
@@ -285,6 +291,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       terminal,
       turns,
       hooks,
+      teams,
       startedAt: new Date(),
       startBackground() {
         if (background) return;

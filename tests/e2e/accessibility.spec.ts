@@ -32,6 +32,7 @@ let projectId = "";
 let emptyProjectId = "";
 let agentId = "";
 let tokenName = "";
+let teamId = "";
 
 /** Every page of the app, by path (filled in once the project and the agent exist). */
 function routes(): { name: string; path: string }[] {
@@ -56,6 +57,8 @@ function routes(): { name: string; path: string }[] {
     { name: "notifications", path: `${project}/notifications` },
     { name: "audit", path: `${project}/audit` },
     { name: "usage", path: `${project}/usage` },
+    { name: "teams", path: `${project}/teams` },
+    { name: "team chat", path: `${project}/teams/${teamId}` },
     { name: "approvals inbox", path: `${project}/approvals` },
     { name: "project settings", path: `${project}/settings` },
     { name: "machine tokens", path: "/settings/tokens" },
@@ -200,6 +203,14 @@ test.beforeAll(async ({ browser }) => {
   await page.getByLabel("Message").fill("write a file notes.md with # Notes");
   await page.getByRole("button", { name: "Send" }).click();
   await expect(page.getByTestId("chat-turn").first()).toHaveAttribute("data-status", "completed", { timeout: 90_000 });
+  // A team of that agent with one routed message (the Teams page and the team chat are scanned).
+  const trpc = async (path: string, input: unknown) => {
+    const res = await page.request.post(`${BASE}/api/trpc/${path}`, { data: { json: input }, headers: { origin: BASE } });
+    expect(res.status(), `${path}: ${await res.text()}`).toBe(200);
+    return ((await res.json()) as { result: { data: { json: { id?: string } } } }).result.data.json;
+  };
+  teamId = (await trpc("team.create", { projectId, name: "Readers", members: [{ agentId, description: "Reads", keywords: ["read"] }], fallbackAgentId: agentId })).id!;
+  await trpc("team.send", { projectId, teamId, message: "read the notes" });
 });
 
 test.beforeEach(() => {

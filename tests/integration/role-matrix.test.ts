@@ -146,6 +146,16 @@ const MATRIX: Record<string, Rule> = {
   "hook.delete": "operator",
   "hook.rotateSecret": "operator",
   "hook.replay": "operator",
+  // Teams (issue 18): reading is a viewer's; creating, changing, deleting and importing teams and
+  // sending through them an operator's (team.send needs "chat" on the agent the router chose).
+  "team.list": "viewer",
+  "team.get": "viewer",
+  "team.messages": "viewer",
+  "team.create": "operator",
+  "team.update": "operator",
+  "team.delete": "operator",
+  "team.import": "operator",
+  "team.send": "operator",
   // "Add members, change roles, remove members (up to admin)": admin.
   "project.members.add": "admin",
   "project.members.updateRole": "admin",
@@ -185,6 +195,8 @@ interface Fixture {
   /** A chat session and run of the agent (approvals hang off them). */
   sessionId: string;
   runId: string;
+  /** A team whose one member (and fallback) is the fixture agent. */
+  teamId: string;
   users: Record<CallerName, TestUser>;
   /** A project with the same four members, made for one destructive call. */
   freshProject(): Promise<string>;
@@ -281,6 +293,15 @@ const INPUTS: Record<string, (fx: Fixture) => unknown | Promise<unknown>> = {
   "notification.redeliver": (fx) => ({ projectId: fx.projectId, deliveryId: NO_SUCH }),
   "notification.onDelivery": (fx) => ({ projectId: fx.projectId }),
   "budget.set": (fx) => ({ projectId: fx.projectId, monthlyCostUsd: 100, monthlyTokens: null }),
+  "team.list": (fx) => ({ projectId: fx.projectId }),
+  "team.get": (fx) => ({ projectId: fx.projectId, teamId: fx.teamId }),
+  "team.messages": (fx) => ({ projectId: fx.projectId, teamId: fx.teamId }),
+  "team.create": (fx) => ({ projectId: fx.projectId, name: `matrix-${crypto.randomUUID().slice(0, 8)}`, members: [{ agentId: fx.agentId }] }),
+  "team.update": (fx) => ({ projectId: fx.projectId, teamId: fx.teamId, description: "changed by the matrix" }),
+  "team.delete": (fx) => ({ projectId: fx.projectId, teamId: NO_SUCH }),
+  "team.import": (fx) => ({ projectId: fx.projectId, yaml: `name: matrix-${crypto.randomUUID().slice(0, 8)}\nmembers:\n  - agent: matrix-agent\n` }),
+  // Routed to the fixture agent (the team's fallback): the operator has "chat" on it, the viewer not.
+  "team.send": (fx) => ({ projectId: fx.projectId, teamId: fx.teamId, message: "hello team" }),
   "project.members.add": async (fx) => ({ projectId: fx.projectId, email: (await fx.freshUser()).email, role: "viewer" }),
   "project.members.updateRole": async (fx) => ({ projectId: fx.projectId, userId: (await fx.freshMember()).id, role: "operator" }),
   "project.members.remove": async (fx) => ({ projectId: fx.projectId, userId: (await fx.freshMember()).id }),
@@ -356,11 +377,13 @@ describe("the README's role table, procedure by procedure, over HTTP (pglite)", 
     const agentId = (await insertAgentRow(services, projectId, "matrix-agent")).id;
     const session = await services.chat.store.createSession({ projectId, agentId, title: "Matrix", userId: owner.id });
     const runId = (await services.chat.store.createRun({ sessionId: session.id, agentId, projectId, userId: owner.id, message: "ls", mode: "warm" })).id;
+    const teamId = (await services.teams.create(projectId, { name: "Matrix team", description: "", router: "keyword", model: "claude-haiku-4-5", fallbackAgentId: agentId, members: [{ agentId, description: "", keywords: [] }] })).id;
     fx = {
       projectId,
       agentId,
       sessionId: session.id,
       runId,
+      teamId,
       users,
       freshProject: () => projectWithMembers(`Doomed ${crypto.randomUUID().slice(0, 8)}`),
       async freshMember() {

@@ -107,6 +107,8 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     expect(paths).toEqual(expect.arrayContaining(["budget.get", "budget.set", "usage.summary", "usage.onChange"]));
     // Inbound webhooks: reading needs inspect on the agent, managing and replaying chat.
     expect(paths).toEqual(expect.arrayContaining(["hook.list", "hook.create", "hook.update", "hook.delete", "hook.rotateSecret", "hook.deliveries", "hook.replay", "hook.onDelivery"]));
+    // Teams (issue 18): reading by any member, changes by operators, send needs chat on the chosen agent.
+    expect(paths).toEqual(expect.arrayContaining(["team.list", "team.get", "team.create", "team.update", "team.delete", "team.send", "team.messages", "team.import"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });

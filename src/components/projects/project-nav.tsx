@@ -1,5 +1,5 @@
 "use client";
-import { Bell, Bot, Gauge, Inbox, KeyRound, LayoutTemplate, ScrollText, Settings, ShieldCheck } from "lucide-react";
+import { Bell, Bot, Gauge, Inbox, KeyRound, LayoutTemplate, ScrollText, Settings, ShieldCheck, Users } from "lucide-react";
 import { usePathname } from "next/navigation";
 import { PendingApprovalsBadge, useApprovalAlerts } from "@/components/approvals/approval-alerts";
 import { TabNav } from "@/components/common/tab-nav";
@@ -7,6 +7,7 @@ import { TabNav } from "@/components/common/tab-nav";
 export const PROJECT_SECTIONS = [
   { slug: "agents", label: "Agents", icon: Bot },
   { slug: "approvals", label: "Approvals", icon: Inbox },
+  { slug: "teams", label: "Teams", icon: Users },
   { slug: "templates", label: "Templates", icon: LayoutTemplate },
   { slug: "secrets", label: "Secrets", icon: KeyRound },
   { slug: "access", label: "Tokens & access", icon: ShieldCheck },

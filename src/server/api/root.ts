@@ -24,6 +24,7 @@ import { notificationRouter } from "./routers/notification/router";
 import { budgetRouter } from "./routers/budget/router";
 import { usageRouter } from "./routers/usage/router";
 import { hookRouter } from "./routers/hook/router";
+import { teamRouter } from "./routers/team/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -52,6 +53,7 @@ export const appRouter = router({
   budget: budgetRouter,
   usage: usageRouter,
   hook: hookRouter,
+  team: teamRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -9,6 +9,8 @@ export type DomainErrorCode =
   | "BAD_REQUEST"
   /** The content is bigger than a configured limit (413). */
   | "PAYLOAD_TOO_LARGE"
+  /** Well-formed, but nothing can be done with it (422), e.g. no team member matched and there is no fallback. */
+  | "UNPROCESSABLE_CONTENT"
   /** Something the action depends on is not ready (the Docker engine is down, an image is missing). */
   | "PRECONDITION_FAILED"
   /** The database is unavailable. */

@@ -31,7 +31,8 @@ import { httpServerOptions } from "../http-boundary";
 import type { Logger } from "../logger";
 import type { SecretStore } from "../secrets/store";
 import { LineSplitter } from "../streams/ndjson";
-import { readJsonBody, serveDemoMessages, type MessagesRequest } from "./demo-model";
+import { demoReply, readJsonBody, serveDemoMessages, type MessagesRequest } from "./demo-model";
+import type { TokenUsage } from "./pricing";
 import { checkedAddress, HOP_HEADER, postUpstream, UpstreamRefused, type Listener, type UpstreamFailure, type UpstreamResponse } from "./upstream";
 import { EgressProxy } from "./egress";
 import { BudgetKeeper, type BudgetRefusal } from "./budgets";
@@ -412,6 +413,81 @@ export class ModelGateway {
     }
   }
 
+  /**
+   * One Messages API call Armory makes itself (the teams' llm router): non-streaming, to the same
+   * upstream agents without a provider use (ANTHROPIC_BASE_URL with Armory's key, resolved once and
+   * connected to the checked address, no redirects), or the demo model when no key is configured.
+   * Bounded: `timeoutMs` in all (at most the gateway's own limits) and `maxResponseBytes`.
+   * Throws ModelCallError saying why when there is no usable answer.
+   */
+  async complete(
+    req: { model: string; system?: string; messages: { role: "user" | "assistant"; content: string }[]; maxTokens: number },
+    opts: { timeoutMs?: number; maxResponseBytes?: number; signal?: AbortSignal } = {},
+  ): Promise<{ text: string; usage: TokenUsage; demo: boolean }> {
+    const none: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, cacheCreation1hTokens: 0 };
+    if (this.demo) {
+      const reply = demoReply({ model: req.model, stream: false, messages: req.messages });
+      const text = reply.blocks.map((b) => (b.type === "text" ? b.text : "")).join("");
+      return { text, usage: none, demo: true };
+    }
+    const { config } = this.opts;
+    const g = config.gateway;
+    const url = new URL(config.model.baseUrl);
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/messages`;
+    let pinned: { address: string; family: 4 | 6 };
+    try {
+      pinned = await checkedAddress(url, { operator: true, ownListeners: this.ownListeners(), resolveTimeoutMs: g.connectTimeoutMs });
+    } catch (err) {
+      if (err instanceof UpstreamRefused) throw new ModelCallError(`the model upstream is not reachable (${err.message})`);
+      throw err;
+    }
+    const body = Buffer.from(
+      JSON.stringify({ model: req.model, max_tokens: req.maxTokens, stream: false, ...(req.system ? { system: req.system } : {}), messages: req.messages }),
+    );
+    const headers: Record<string, string> = { "content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": config.model.apiKey! };
+    const totalMs = Math.min(opts.timeoutMs ?? 30_000, g.upstreamTimeoutMs);
+    const maxBytes = Math.min(opts.maxResponseBytes ?? 1024 * 1024, g.maxResponseBytes);
+    const limits = { connectTimeoutMs: g.connectTimeoutMs, totalTimeoutMs: totalMs, idleTimeoutMs: Math.min(g.idleTimeoutMs, totalMs), maxResponseBytes: maxBytes };
+    let upstream: UpstreamResponse;
+    try {
+      upstream = await postUpstream(url, pinned, headers, body, limits, opts.signal ?? new AbortController().signal);
+    } catch (err) {
+      const f = err as UpstreamFailure;
+      throw new ModelCallError(
+        f.kind === "connect-timeout" || f.kind === "timeout" ? `the model did not answer within ${Math.round(totalMs / 1000)} s` : `the model upstream could not be reached (${f.kind === "network" ? f.message : f.kind})`,
+      );
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of upstream.chunks) chunks.push(chunk);
+    const failure = upstream.failure();
+    if (failure) {
+      throw new ModelCallError(failure.kind === "too-large" ? `the model's answer passed ${maxBytes} bytes` : failure.kind === "timeout" ? `the model did not answer within ${Math.round(totalMs / 1000)} s` : "the model's answer was cut off");
+    }
+    const raw = Buffer.concat(chunks).toString("utf8");
+    let json: { content?: { type?: string; text?: string }[]; usage?: ApiUsage; error?: { message?: string } };
+    try {
+      json = JSON.parse(raw) as typeof json;
+    } catch {
+      throw new ModelCallError(`the model upstream answered ${upstream.status} with a body that is not JSON`);
+    }
+    if (upstream.status < 200 || upstream.status >= 300) {
+      throw new ModelCallError(`the model upstream answered ${upstream.status}${json.error?.message ? `: ${String(json.error.message).slice(0, 200)}` : ""}`);
+    }
+    const text = (Array.isArray(json.content) ? json.content : []).map((b) => (b?.type === "text" && typeof b.text === "string" ? b.text : "")).join("");
+    const u = json.usage ?? {};
+    return {
+      text,
+      demo: false,
+      usage: {
+        inputTokens: u.input_tokens ?? 0,
+        outputTokens: u.output_tokens ?? 0,
+        cacheReadTokens: u.cache_read_input_tokens ?? 0,
+        cacheCreationTokens: u.cache_creation_input_tokens ?? 0,
+        cacheCreation1hTokens: u.cache_creation?.ephemeral_1h_input_tokens ?? 0,
+      },
+    };
+  }
+
   /** Armory's own listeners: the gateway must never be pointed back at them (only by an exact registration). */
   private ownListeners(): Listener[] {
     const out: Listener[] = [{ address: this.opts.config.bindAddress, port: this.opts.config.port }];
@@ -554,6 +630,14 @@ export class ModelGateway {
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message, agentId }, "could not record gateway usage");
     }
+  }
+}
+
+/** A model call Armory made itself (ModelGateway.complete) produced no usable answer; the message says why. */
+export class ModelCallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ModelCallError";
   }
 }
 
