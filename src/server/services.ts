@@ -37,6 +37,7 @@ import { DaemonHub } from "./agentd/hub";
 import { AgentEventBus, type ProjectEventBus } from "./events/agent-event-bus";
 import { NotificationService, type NotificationClock } from "./notifications/service";
 import { AutomationTurns } from "./automation/turns";
+import { ScheduleService, type ScheduleClock } from "./schedules/service";
 
 export interface Services {
   config: Config;
@@ -76,6 +77,8 @@ export interface Services {
   terminal: TerminalService;
   /** Turns started by automation (schedules, inbound webhooks, the OpenAI-compatible endpoint, teams) and their outcomes. */
   turns: AutomationTurns;
+  /** Schedules (cron messages to agents) and the scheduler that fires them. */
+  schedules: ScheduleService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -121,6 +124,8 @@ export interface CreateServicesOptions {
   healthClock?: () => number;
   /** The clock and timer of webhook retries (tests drive retries without waiting). */
   notificationClock?: NotificationClock;
+  /** The scheduler's clock and timer (tests drive schedules without waiting). */
+  scheduleClock?: ScheduleClock;
 }
 
 export async function createServices(opts: CreateServicesOptions): Promise<Services> {
@@ -250,6 +255,15 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     notifications.start();
     const terminal = new TerminalService({ prisma: db.prisma, hub, status: agents.bus, log: log.child({ component: "terminal" }) });
     const turns = new AutomationTurns(db.prisma, chat);
+    const schedules = new ScheduleService({
+      prisma: db.prisma,
+      turns,
+      renameSession: (projectId, agentId, sessionId, title) => chat.renameSession(projectId, agentId, sessionId, title),
+      log: log.child({ component: "schedules" }),
+      clock: opts.scheduleClock,
+    });
+    // Ends runs a previous start left running, catches up missed schedules, arms the timer.
+    void schedules.start();
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
     const pruneAudit = () =>
@@ -280,6 +294,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       notifications,
       terminal,
       turns,
+      schedules,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
@@ -316,6 +331,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       async close() {
         if (auditPrune) clearInterval(auditPrune);
         await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
+        await schedules.close();
         await chat.close();
         await notifications.close();
         approvals.close();

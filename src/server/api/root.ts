@@ -23,6 +23,7 @@ import { trustRouter } from "./routers/trust/router";
 import { notificationRouter } from "./routers/notification/router";
 import { budgetRouter } from "./routers/budget/router";
 import { usageRouter } from "./routers/usage/router";
+import { scheduleRouter } from "./routers/schedule/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -50,6 +51,7 @@ export const appRouter = router({
   notification: notificationRouter,
   budget: budgetRouter,
   usage: usageRouter,
+  schedule: scheduleRouter,
 });
 
 export type AppRouter = typeof appRouter;
