@@ -1,7 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import type { LucideIcon } from "lucide-react";
-import { ArrowLeft, Bot, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal } from "lucide-react";
+import { ArrowLeft, Bot, CalendarClock, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
@@ -16,6 +16,7 @@ import { roleAllows } from "@/server/domain/agent-permissions";
 import { useAgentStatus } from "@/components/agents/use-agent-status";
 import { MetricsPanel } from "@/components/health/metrics-panel";
 import { LogsPanel } from "@/components/logs/logs-panel";
+import { SchedulesPanel } from "@/components/schedules/schedules-panel";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { UnavailableState } from "@/components/common/unavailable-state";
 import { apiErrorCode } from "@/components/projects/project-form";
@@ -32,10 +33,11 @@ const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
   terminal: { label: "Terminal", icon: SquareTerminal },
   logs: { label: "Logs", icon: ScrollText },
   metrics: { label: "Metrics", icon: ChartLine },
+  schedules: { label: "Schedules", icon: CalendarClock },
   settings: { label: "Settings", icon: Settings },
 };
 
-/** One agent: live header with controls, and its Chat / Files / Terminal / Logs / Metrics / Settings tabs. */
+/** One agent: live header with controls, and its Chat / Files / Terminal / Logs / Metrics / Schedules / Settings tabs. */
 export function AgentDetail({
   projectId,
   agentId,
@@ -179,6 +181,9 @@ export function AgentDetail({
         </TabsContent>
         <TabsContent value="metrics">
           <MetricsPanel projectId={projectId} agentId={agentId} role={role} />
+        </TabsContent>
+        <TabsContent value="schedules">
+          <SchedulesPanel projectId={projectId} agentId={agentId} canChange={roleAllows(role, "chat")} />
         </TabsContent>
         <TabsContent value="settings">
           <AgentSettings agent={a} role={role} engineDown={engine?.state === "down"} />
