@@ -47,6 +47,7 @@ function routes(): { name: string; path: string }[] {
     { name: "agent terminal tab", path: `${agent}?tab=terminal` },
     { name: "agent logs tab", path: `${agent}?tab=logs` },
     { name: "agent metrics tab", path: `${agent}?tab=metrics` },
+    { name: "agent schedules tab", path: `${agent}?tab=schedules` },
     { name: "agent settings tab", path: `${agent}?tab=settings` },
     { name: "files page", path: `${agent}/files` },
     { name: "templates", path: `${project}/templates` },
