@@ -190,6 +190,12 @@ describe("schedules (postgres, injected clock)", () => {
     await expectTrpcError(s.update({ projectId, agentId, scheduleId: ok.id, timeZone: "Nowhere/Land" }), "BAD_REQUEST", /^timeZone: /);
     await expectTrpcError(s.update({ projectId, agentId, scheduleId: ok.id, cron: "0 0 31 4 *" }), "BAD_REQUEST", /^cron: this expression never fires/);
     expect((await s.list({ projectId, agentId })).find((x) => x.id === ok.id)).toMatchObject({ cron: "@daily", timeZone: "UTC" });
+    // Creating, changing and deleting are in the audit log (and so are the refusals).
+    await s.delete({ projectId, agentId, scheduleId: ok.id });
+    const audit = await armory.services.db.prisma.auditEvent.findMany({ where: { projectId, action: { in: ["schedule.create", "schedule.update", "schedule.delete"] }, userId: owner.id } });
+    expect(audit.filter((a) => a.action === "schedule.create" && a.outcome === "ok").length).toBeGreaterThan(0);
+    expect(audit.filter((a) => a.action === "schedule.update" && a.outcome === "BAD_REQUEST")).toHaveLength(2);
+    expect(audit.filter((a) => a.action === "schedule.delete" && a.outcome === "ok").length).toBeGreaterThan(0);
   });
 
   it("lets a viewer read schedules and runs but not create, change, run or delete them", async () => {

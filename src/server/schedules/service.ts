@@ -39,6 +39,8 @@ export interface ScheduleClock {
 }
 
 const MAX_TIMEOUT = 2 ** 31 - 1;
+/** How soon the scheduler tries again when the database did not answer. */
+const RETRY_MS = 30_000;
 
 export const systemScheduleClock: ScheduleClock = {
   now: () => new Date(),
@@ -355,17 +357,35 @@ export class ScheduleService {
 
   private async arm() {
     if (this.closing.signal.aborted) return;
-    const first = await this.prisma.schedule.findFirst({
-      where: { enabled: true, nextRunAt: { not: null } },
-      orderBy: { nextRunAt: "asc" },
-      select: { nextRunAt: true },
-    });
+    let first: { nextRunAt: Date | null } | null;
+    try {
+      first = await this.prisma.schedule.findFirst({
+        where: { enabled: true, nextRunAt: { not: null } },
+        orderBy: { nextRunAt: "asc" },
+        select: { nextRunAt: true },
+      });
+    } catch (err) {
+      // The database is away: try again in a while rather than never fire again.
+      this.opts.log.warn({ err }, "could not read the next schedule; retrying in 30 s");
+      this.setTimer(new Date(this.clock.now().getTime() + RETRY_MS), () => this.arm());
+      return;
+    }
+    if (!first?.nextRunAt) {
+      this.cancelTimer?.();
+      this.cancelTimer = null;
+      return;
+    }
+    this.setTimer(first.nextRunAt, () => this.tick(false));
+  }
+
+  /** The one timer: replaces the armed one; `work` runs in the scheduler's queue. */
+  private setTimer(at: Date, work: () => Promise<void>) {
     this.cancelTimer?.();
     this.cancelTimer = null;
-    if (!first?.nextRunAt || this.closing.signal.aborted) return;
-    this.cancelTimer = this.clock.setTimer(first.nextRunAt, () => {
+    if (this.closing.signal.aborted) return;
+    this.cancelTimer = this.clock.setTimer(at, () => {
       this.cancelTimer = null;
-      void this.enqueue(() => this.tick(false));
+      void this.enqueue(work);
     });
   }
 
@@ -374,6 +394,14 @@ export class ScheduleService {
    * At start (`startup`), a nextRunAt already in the past was missed while Armory was down.
    */
   private async tick(startup: boolean) {
+    try {
+      await this.fireDue(startup);
+    } finally {
+      await this.arm();
+    }
+  }
+
+  private async fireDue(startup: boolean) {
     const now = this.clock.now();
     const due = await this.prisma.schedule.findMany({ where: { enabled: true, nextRunAt: { lte: now } }, orderBy: { nextRunAt: "asc" } });
     for (const s of due) {
@@ -390,7 +418,6 @@ export class ScheduleService {
       }
       this.emit(s.projectId, { kind: "schedule", scheduleId: s.id, agentId: s.agentId });
     }
-    await this.arm();
   }
 
   /** Records a skipped fire time (claimed like a run: once across instances). */
