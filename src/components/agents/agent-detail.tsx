@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import type { LucideIcon } from "lucide-react";
 import { ArrowLeft, Bot, CalendarClock, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal } from "lucide-react";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
+import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { AgentControls } from "@/components/agents/agent-controls";
 import { AGENT_TABS, isAgentTab, type AgentTab } from "@/components/agents/agent-format";
@@ -56,6 +56,16 @@ export function AgentDetail({
   // The terminal opens on the first visit to its tab and then stays open (hidden) while the page
   // is, so switching to another tab and back keeps the shell.
   const [terminalVisited, setTerminalVisited] = useState(initialTab === "terminal");
+  // A link to this page naming another tab (or none: ?session=<id> from the Schedules tab opens
+  // the Chat) shows that tab; the page keeps this component across such navigations.
+  const tabParam = useSearchParams()?.get("tab") ?? null;
+  const [seenTabParam, setSeenTabParam] = useState(tabParam);
+  if (tabParam !== seenTabParam) {
+    setSeenTabParam(tabParam);
+    const next = isAgentTab(tabParam) ? tabParam : "chat";
+    setTab(next);
+    if (next === "terminal") setTerminalVisited(true);
+  }
   const agentsHref = `/projects/${projectId}/agents`;
 
   if (!project.data) return null; // the project shell shows loading and error states
