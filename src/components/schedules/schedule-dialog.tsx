@@ -125,7 +125,7 @@ export function ScheduleDialog({
 
   return (
     <Dialog open={open} onOpenChange={(next) => !pending && onOpenChange(next)}>
-      <DialogContent className="sm:max-w-lg">
+      <DialogContent className="max-h-[calc(100dvh-2rem)] overflow-y-auto sm:max-w-lg">
         <DialogHeader>
           <DialogTitle>{schedule ? `Edit ${schedule.name}` : "New schedule"}</DialogTitle>
           <DialogDescription>Armory sends the message to this agent at every time the cron expression names, in the time zone you choose.</DialogDescription>
