@@ -94,6 +94,7 @@ test("create a schedule, see its next runs, run it now and see the run", async (
     await expect(row.getByTestId("run-status")).toHaveText("completed", { timeout: 90_000 });
     await expect(row).toContainText("Morning report");
     await expect(row).toContainText("run now");
+    await page.screenshot({ path: "test-results/screenshots/schedules-01-run-completed.png", fullPage: true });
     await expect(row.getByTestId("run-duration")).toHaveText(/^\d+(\.\d)? (ms|s)$/);
     const link = row.getByRole("link", { name: "Open session" });
     await expect(link).toHaveAttribute("href", new RegExp(`/projects/${projectId}/agents/[0-9a-f-]{36}\\?session=[0-9a-f-]{36}$`));
