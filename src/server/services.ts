@@ -39,6 +39,7 @@ import { NotificationService, type NotificationClock } from "./notifications/ser
 import { AutomationTurns } from "./automation/turns";
 import { HookService } from "./hooks/service";
 import { TeamService } from "./teams/service";
+import { ScheduleService, type ScheduleClock } from "./schedules/service";
 
 export interface Services {
   config: Config;
@@ -82,6 +83,8 @@ export interface Services {
   hooks: HookService;
   /** Teams: a set of agents and a router (keyword, llm, hybrid) that picks one per message. */
   teams: TeamService;
+  /** Schedules (cron messages to agents) and the scheduler that fires them. */
+  schedules: ScheduleService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -127,6 +130,8 @@ export interface CreateServicesOptions {
   healthClock?: () => number;
   /** The clock and timer of webhook retries (tests drive retries without waiting). */
   notificationClock?: NotificationClock;
+  /** The scheduler's clock and timer (tests drive schedules without waiting). */
+  scheduleClock?: ScheduleClock;
 }
 
 export async function createServices(opts: CreateServicesOptions): Promise<Services> {
@@ -260,6 +265,15 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const teams = new TeamService({ prisma: db.prisma, gateway, turns, log: log.child({ component: "teams" }) });
     // Team files next to the templates (<templates dir>/teams/*.yaml), after the templates.
     await teams.syncFiles(path.join(opts.templatesDir ?? path.join(process.cwd(), "templates"), "teams"));
+    const schedules = new ScheduleService({
+      prisma: db.prisma,
+      turns,
+      renameSession: (projectId, agentId, sessionId, title) => chat.renameSession(projectId, agentId, sessionId, title),
+      log: log.child({ component: "schedules" }),
+      clock: opts.scheduleClock,
+    });
+    // Ends runs a previous start left running, catches up missed schedules, arms the timer.
+    void schedules.start();
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
     const pruneAudit = () =>
@@ -292,6 +306,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       turns,
       hooks,
       teams,
+      schedules,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
@@ -328,6 +343,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       async close() {
         if (auditPrune) clearInterval(auditPrune);
         await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
+        await schedules.close();
         await chat.close();
         await notifications.close();
         approvals.close();

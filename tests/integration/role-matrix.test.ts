@@ -171,6 +171,15 @@ const MATRIX: Record<string, Rule> = {
   "invitation.create": "owner",
   "invitation.list": "owner",
   "invitation.revoke": "owner",
+  // Schedules: reading them is the viewer's; creating, changing, deleting and running one needs
+  // what sending a chat message to the agent needs (chat: operator).
+  "schedule.list": "viewer",
+  "schedule.runs": "viewer",
+  "schedule.onChange": "viewer",
+  "schedule.create": "operator",
+  "schedule.update": "operator",
+  "schedule.delete": "operator",
+  "schedule.runNow": "operator",
 };
 
 /** Project-role procedures the instance admin may call without being a member (README: "Invitations are created by the instance admin or a project owner"). */
@@ -329,6 +338,13 @@ const INPUTS: Record<string, (fx: Fixture) => unknown | Promise<unknown>> = {
   "hook.delete": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, hookId: NO_SUCH }),
   "hook.rotateSecret": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, hookId: NO_SUCH }),
   "hook.replay": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, deliveryId: NO_SUCH }),
+  "schedule.list": (fx) => ({ projectId: fx.projectId }),
+  "schedule.runs": (fx) => ({ projectId: fx.projectId }),
+  "schedule.onChange": (fx) => ({ projectId: fx.projectId }),
+  "schedule.create": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, name: "matrix", cron: "0 9 * * *", message: "hello" }),
+  "schedule.update": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, scheduleId: NO_SUCH, enabled: false }),
+  "schedule.delete": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, scheduleId: NO_SUCH }),
+  "schedule.runNow": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, scheduleId: NO_SUCH }),
 };
 /** Procedures on one agent whose input is just `{ projectId, agentId }`. */
 const AGENT_ONLY = [

@@ -109,6 +109,8 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     expect(paths).toEqual(expect.arrayContaining(["hook.list", "hook.create", "hook.update", "hook.delete", "hook.rotateSecret", "hook.deliveries", "hook.replay", "hook.onDelivery"]));
     // Teams (issue 18): reading by any member, changes by operators, send needs chat on the chosen agent.
     expect(paths).toEqual(expect.arrayContaining(["team.list", "team.get", "team.create", "team.update", "team.delete", "team.send", "team.messages", "team.import"]));
+    // Schedules: reading needs a project role, changing or running one chat on its agent.
+    expect(paths).toEqual(expect.arrayContaining(["schedule.list", "schedule.create", "schedule.update", "schedule.delete", "schedule.runs", "schedule.runNow", "schedule.onChange"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });

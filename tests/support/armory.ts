@@ -9,6 +9,7 @@ import type { Docker } from "@/server/runtime/docker/client";
 import { createLogger } from "@/server/logger";
 import type { SelfHealSettings } from "@/server/health/monitor";
 import type { NotificationClock } from "@/server/notifications/service";
+import type { ScheduleClock } from "@/server/schedules/service";
 import { createServices, type Services } from "@/server/services";
 import { createTestDatabase, type DbKind, type TestDatabaseTarget } from "./databases";
 
@@ -54,7 +55,7 @@ export interface TestArmory {
 export async function startTestArmory(
   kind: DbKind,
   configOverrides: Record<string, string> = {},
-  extra: { docker?: Docker; selfHeal?: Partial<SelfHealSettings>; healthClock?: () => number; notificationClock?: NotificationClock } = {},
+  extra: { docker?: Docker; selfHeal?: Partial<SelfHealSettings>; healthClock?: () => number; notificationClock?: NotificationClock; scheduleClock?: ScheduleClock } = {},
 ): Promise<TestArmory> {
   const target = await createTestDatabase(kind);
   const config = testConfig(configOverrides);
@@ -69,6 +70,7 @@ export async function startTestArmory(
       selfHeal: extra.selfHeal,
       healthClock: extra.healthClock,
       notificationClock: extra.notificationClock,
+      scheduleClock: extra.scheduleClock,
     });
   const harness: TestArmory = {
     kind,

@@ -1,9 +1,9 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import type { LucideIcon } from "lucide-react";
-import { ArrowLeft, Bot, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal, Webhook } from "lucide-react";
+import { ArrowLeft, Bot, CalendarClock, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal, Webhook } from "lucide-react";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
+import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { AgentControls } from "@/components/agents/agent-controls";
 import { AGENT_TABS, isAgentTab, type AgentTab } from "@/components/agents/agent-format";
@@ -17,6 +17,7 @@ import { useAgentStatus } from "@/components/agents/use-agent-status";
 import { MetricsPanel } from "@/components/health/metrics-panel";
 import { LogsPanel } from "@/components/logs/logs-panel";
 import { AgentWebhooks } from "@/components/hooks/agent-webhooks";
+import { SchedulesPanel } from "@/components/schedules/schedules-panel";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { UnavailableState } from "@/components/common/unavailable-state";
 import { apiErrorCode } from "@/components/projects/project-form";
@@ -34,10 +35,11 @@ const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
   logs: { label: "Logs", icon: ScrollText },
   metrics: { label: "Metrics", icon: ChartLine },
   webhooks: { label: "Webhooks", icon: Webhook },
+  schedules: { label: "Schedules", icon: CalendarClock },
   settings: { label: "Settings", icon: Settings },
 };
 
-/** One agent: live header with controls, and its Chat / Files / Terminal / Logs / Metrics / Settings tabs. */
+/** One agent: live header with controls, and its Chat / Files / Terminal / Logs / Metrics / Schedules / Settings tabs. */
 export function AgentDetail({
   projectId,
   agentId,
@@ -56,6 +58,16 @@ export function AgentDetail({
   // The terminal opens on the first visit to its tab and then stays open (hidden) while the page
   // is, so switching to another tab and back keeps the shell.
   const [terminalVisited, setTerminalVisited] = useState(initialTab === "terminal");
+  // A link to this page naming another tab (or none: ?session=<id> from the Schedules tab opens
+  // the Chat) shows that tab; the page keeps this component across such navigations.
+  const tabParam = useSearchParams()?.get("tab") ?? null;
+  const [seenTabParam, setSeenTabParam] = useState(tabParam);
+  if (tabParam !== seenTabParam) {
+    setSeenTabParam(tabParam);
+    const next = isAgentTab(tabParam) ? tabParam : "chat";
+    setTab(next);
+    if (next === "terminal") setTerminalVisited(true);
+  }
   const agentsHref = `/projects/${projectId}/agents`;
 
   if (!project.data) return null; // the project shell shows loading and error states
@@ -184,6 +196,9 @@ export function AgentDetail({
         </TabsContent>
         <TabsContent value="webhooks">
           <AgentWebhooks projectId={projectId} agentId={agentId} canManage={roleAllows(role, "chat")} />
+        </TabsContent>
+        <TabsContent value="schedules">
+          <SchedulesPanel projectId={projectId} agentId={agentId} canChange={roleAllows(role, "chat")} />
         </TabsContent>
         <TabsContent value="settings">
           <AgentSettings agent={a} role={role} engineDown={engine?.state === "down"} />

@@ -25,6 +25,7 @@ import { budgetRouter } from "./routers/budget/router";
 import { usageRouter } from "./routers/usage/router";
 import { hookRouter } from "./routers/hook/router";
 import { teamRouter } from "./routers/team/router";
+import { scheduleRouter } from "./routers/schedule/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -54,6 +55,7 @@ export const appRouter = router({
   usage: usageRouter,
   hook: hookRouter,
   team: teamRouter,
+  schedule: scheduleRouter,
 });
 
 export type AppRouter = typeof appRouter;
