@@ -3,37 +3,26 @@
 // real agent container, answered by the scripted demo model through Armory's model gateway.
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
-import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
-import { callerFor, signUp, startHttp, startTestArmory, type TestArmory } from "../support/armory";
-import { docker, removeProjectDockerObjects } from "../support/docker";
+import { startHttp, type TestArmory, type TestUser } from "../support/armory";
+import { startChatArmory, type Caller, type ChatArmory } from "../support/chat-armory";
+import { suiteDb } from "../support/databases";
 import { makeToken } from "../support/trust";
 
-type Caller = Awaited<ReturnType<typeof callerFor>>;
-
 describe("OpenAI-compatible endpoint with the real CLI in a container", () => {
+  let fixture: ChatArmory | undefined;
+  let owner: TestUser;
   let armory: TestArmory;
   let http: Awaited<ReturnType<typeof startHttp>>;
-  let model: DemoModelServer;
   let caller: Caller;
   let projectId: string;
   let agentId: string;
   let openai: OpenAI;
 
   beforeAll(async () => {
-    await ensureAgentImage({ docker });
-    model = await startDemoModelServer();
-    armory = await startTestArmory("pglite", {
-      ANTHROPIC_BASE_URL: model.url,
-      ANTHROPIC_API_KEY: "sk-upstream-test-key-never-in-containers",
-      ARMORY_GATEWAY_PORT: "0",
-      ARMORY_CHAT_IDLE_SECONDS: "120",
-    });
+    fixture = await startChatArmory({ db: suiteDb("pglite"), name: "OpenAI e2e", env: { ARMORY_CHAT_IDLE_SECONDS: "120" } });
+    ({ armory, owner, caller, projectId } = fixture);
     http = await startHttp(() => armory.services);
-    const owner = await signUp(armory.services, { name: "OpenAI Owner" });
-    caller = await callerFor(armory.services, owner);
-    projectId = (await caller.project.create({ name: "OpenAI e2e" })).id;
-    const template = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!;
+    const template = (await caller.template.list({ projectId })).find((t) => t.id === fixture!.coderTemplateId)!;
     // The CLI only offers its tools to real Claude model ids.
     expect(template.model).toMatch(/^claude-/);
     const agent = await caller.agent.create({ projectId, templateId: template.id, name: "helper", overrides: { memoryMb: 1024 }, start: true });
@@ -44,9 +33,7 @@ describe("OpenAI-compatible endpoint with the real CLI in a container", () => {
 
   afterAll(async () => {
     await http?.close();
-    await armory?.close();
-    await removeProjectDockerObjects(projectId);
-    await model?.close();
+    await fixture?.close();
   });
 
   let answer: string;

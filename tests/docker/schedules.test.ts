@@ -3,40 +3,28 @@
 // message, the run completes with the turn's cost and duration recorded, and the second run
 // continues the same named session.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
-import { ensureAgentImage } from "@/server/runtime/docker/agent-image";
-import { callerFor, signUp, startTestArmory, type TestArmory } from "../support/armory";
-import { docker, removeProjectDockerObjects } from "../support/docker";
+import type { TestArmory } from "../support/armory";
+import { startChatArmory, type Caller, type ChatArmory } from "../support/chat-armory";
+import { suiteDb } from "../support/databases";
 import { ManualScheduleClock } from "../support/schedules-clock";
 
 describe("scheduled runs with the real CLI", () => {
+  let fixture: ChatArmory | undefined;
   let armory: TestArmory;
-  let model: DemoModelServer;
-  let caller: Awaited<ReturnType<typeof callerFor>>;
+  let caller: Caller;
   let projectId = "";
   let agentId: string;
   const clock = new ManualScheduleClock(new Date());
 
   beforeAll(async () => {
-    await ensureAgentImage({ docker });
-    model = await startDemoModelServer();
-    armory = await startTestArmory(
-      "postgres",
-      { ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: "sk-upstream-test-key", ARMORY_GATEWAY_PORT: "0" },
-      { scheduleClock: clock },
-    );
+    fixture = await startChatArmory({ db: suiteDb("postgres"), name: "Scheduled runs", extra: { scheduleClock: clock } });
+    ({ armory, caller, projectId } = fixture);
     armory.services.startBackground();
-    const owner = await signUp(armory.services, { name: "Schedule Owner" });
-    caller = await callerFor(armory.services, owner);
-    projectId = (await caller.project.create({ name: "Scheduled runs" })).id;
-    const templateId = (await caller.template.list({ projectId })).find((t) => t.name === "claude-coder")!.id;
-    agentId = (await caller.agent.create({ projectId, templateId, name: "cron-runner", overrides: { memoryMb: 1024 }, start: true })).id;
+    agentId = (await caller.agent.create({ projectId, templateId: fixture.coderTemplateId, name: "cron-runner", overrides: { memoryMb: 1024 }, start: true })).id;
   }, 600_000);
 
   afterAll(async () => {
-    await armory?.close();
-    if (projectId) await removeProjectDockerObjects(projectId);
-    await model?.close();
+    await fixture?.close();
   });
 
   it("completes with cost and duration, and the second run continues the named session", async () => {

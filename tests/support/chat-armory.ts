@@ -21,7 +21,7 @@ export interface ChatArmory {
   close(): Promise<void>;
 }
 
-export async function startChatArmory(opts: { db: DbKind; name: string; env?: Record<string, string> }): Promise<ChatArmory> {
+export async function startChatArmory(opts: { db: DbKind; name: string; env?: Record<string, string>; extra?: Parameters<typeof startTestArmory>[2] }): Promise<ChatArmory> {
   await ensureAgentImage({ docker });
   const model = await startDemoModelServer();
   let armory: TestArmory | undefined;
@@ -38,7 +38,7 @@ export async function startChatArmory(opts: { db: DbKind; name: string; env?: Re
       ANTHROPIC_API_KEY: "sk-upstream-test-key-never-in-containers",
       ARMORY_GATEWAY_PORT: "0",
       ...opts.env,
-    });
+    }, opts.extra);
     const owner = await signUp(armory.services, { name: `${opts.name} Owner` });
     const caller = await callerFor(armory.services, owner);
     projectId = (await caller.project.create({ name: opts.name })).id;
