@@ -163,7 +163,7 @@ describe.each(["pglite", "postgres"] as const)("budgets and usage in the model g
     for (const agent of [a, b, a]) {
       const r = await ask(agent.token);
       expect(r.status).toBe(402);
-      expect(r.error!.error.message).toMatch(/^Armory budget reached: agent (spender|bystander)'s project used \$\d+\.\d\d of its \$\d+\.\d\d monthly budget\.$/);
+      expect(r.error!.error.message).toMatch(/^Armory budget reached: agent (spender|bystander)'s project used \$\d+\.\d{2,4} of its \$\d+\.\d{2,4} monthly budget\.$/);
     }
     const reached = events.slice(eventsBefore).filter((e) => e.type === "budget.reached");
     expect(reached).toHaveLength(1);
