@@ -65,6 +65,7 @@ export async function writeArchive(
   const out = fs.createWriteStream(file, { flags: "wx", mode: 0o600 });
   const writing = pipeline(pack, zlib.createGzip({ level: 6 }), counter, out);
   extract.on("entry", (header, stream, next) => {
+    stream.on("error", () => {}); // a failed read is reported by the pipeline
     const name = header.name.startsWith(prefix) ? header.name.slice(prefix.length) : "";
     if (!name) {
       // The directory above the roots ("snapshot/"): not part of the snapshot.
@@ -184,12 +185,14 @@ export function readArchive(file: string, onProgress?: (archiveBytes: number) =>
     }
   });
   extract.on("entry", (header, stream, next) => {
+    stream.on("error", () => {}); // a failed read is reported by `done`
     let checked: EntryHeader;
     try {
       checked = checker.check(header);
     } catch (err) {
+      // Ends the read (the pipeline rejects with this error); next(err) would throw from the extractor's write callback.
       stream.resume();
-      next(err as Error);
+      extract.destroy(err as Error);
       return;
     }
     stream.pipe(pack.entry(checked, (err) => next(err ?? undefined)));
@@ -208,8 +211,9 @@ export function readArchive(file: string, onProgress?: (archiveBytes: number) =>
   );
   // The consumer sees the same failure as `done` (through the stream's error).
   const tar = new PassThrough();
-  pack.on("error", (err) => tar.destroy(err));
-  pack.pipe(tar);
+  // `done` rejects with the same error: the stream's own error event needs no other listener.
+  tar.on("error", () => {});
+  pipeline(pack, tar).catch(() => {});
   return { tar, done };
 }
 
