@@ -274,6 +274,7 @@ export class SnapshotService {
     if (row.agentId !== agentId) {
       throw new DomainError("BAD_REQUEST", "This snapshot was taken of another agent: clone it into a new agent instead.");
     }
+    await this.readyFile(row);
     await this.agentLock.run(agentId, () =>
       this.opts.agents.withAgentLock(agentId, async () => {
         const agent = await this.opts.agents.row(projectId, agentId);
@@ -335,13 +336,34 @@ export class SnapshotService {
     return this.opts.agents.get(projectId, created.id);
   }
 
-  /** Snapshots a previous run left half-written: marked failed, their partial files removed. */
+  /**
+   * At start: snapshots a previous run left half-written are marked failed (their partial files
+   * removed), and archive files no snapshot row names any more (their project was deleted) are
+   * removed. The snapshot directory belongs to this Armory alone.
+   */
   async recover(): Promise<void> {
     const rows = await this.opts.prisma.agentSnapshot.findMany({ where: { status: "creating" }, select: { id: true, projectId: true } });
     for (const r of rows) {
       if (this.running.has(r.id)) continue;
       await fs.promises.rm(this.fileOf(r.projectId, r.id), { force: true }).catch(() => {});
       await this.opts.prisma.agentSnapshot.update({ where: { id: r.id }, data: { status: "failed", error: "Armory stopped while this snapshot was being written.", completedAt: new Date() } });
+    }
+    await this.sweepOrphans().catch((err: unknown) => this.opts.log.warn({ err: (err as Error).message }, "could not sweep the snapshot directory"));
+  }
+
+  private async sweepOrphans(): Promise<void> {
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const projects = await fs.promises.readdir(this.opts.settings.dir).catch(() => [] as string[]);
+    for (const projectId of projects.filter((p) => UUID.test(p))) {
+      const dir = path.join(this.opts.settings.dir, projectId);
+      const files = (await fs.promises.readdir(dir).catch(() => [] as string[])).filter((f) => UUID.test(f.replace(/\.tar\.gz$/, "")) && f.endsWith(".tar.gz"));
+      if (!files.length) continue;
+      const ids = files.map((f) => f.replace(/\.tar\.gz$/, ""));
+      const known = new Set((await this.opts.prisma.agentSnapshot.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((r) => r.id));
+      for (const id of ids.filter((i) => !known.has(i))) {
+        await fs.promises.rm(path.join(dir, `${id}.tar.gz`), { force: true });
+        this.opts.log.info({ projectId, snapshotId: id }, "removed a snapshot archive whose snapshot no longer exists");
+      }
     }
   }
 
