@@ -84,7 +84,7 @@ test("take a snapshot, see its size, restore it into the stopped agent, clone it
 
   await test.step("delete the snapshot", async () => {
     await page.goto(`/projects/${projectId}/agents`);
-    await page.getByRole("article", { name: "snapbot" }).getByRole("link", { name: "snapbot" }).click();
+    await page.getByRole("article", { name: "snapbot", exact: true }).getByRole("link", { name: "snapbot", exact: true }).click();
     await page.getByRole("tab", { name: "Snapshots" }).click();
     await page.getByRole("button", { name: /Delete the snapshot of/ }).click();
     await page.getByRole("button", { name: "Delete snapshot" }).click();
