@@ -6,7 +6,6 @@
 // bytes keep a project from filling the disk. Progress and changes go to onChange subscribers.
 import fs from "node:fs";
 import path from "node:path";
-import { Prisma } from "../db/generated/client";
 import type { AgentSnapshot } from "../db/generated/client";
 import { toolPolicySchema } from "../../contracts/approvals";
 import { SNAPSHOT_ROOTS, snapshotConfig, type SnapshotChange, type SnapshotConfig, type SnapshotView } from "../../contracts/snapshots";
@@ -47,10 +46,6 @@ function mb(bytes: number): string {
 /** States in which an agent's volumes are in use: no restore then. */
 const BUSY_STATES = new Set(["running", "restarting", "paused", "creating", "removing"]);
 
-function configOf(json: Prisma.JsonValue): SnapshotConfig {
-  return snapshotConfig.parse(json);
-}
-
 export class SnapshotService {
   private readonly listeners = new Set<(projectId: string, change: SnapshotChange) => void>();
   /** One snapshot operation (create, restore) per agent at a time. */
@@ -82,7 +77,9 @@ export class SnapshotService {
   }
 
   private view(r: Row): SnapshotView {
-    const config = configOf(r.config);
+    // A row whose config cannot be read still lists (a clone of it is refused by configOf).
+    const parsed = snapshotConfig.safeParse(r.config);
+    const config = parsed.success ? parsed.data : { model: "", templateName: "" };
     return {
       id: r.id,
       projectId: r.projectId,
@@ -295,7 +292,9 @@ export class SnapshotService {
   async clone(projectId: string, snapshotId: string, name: string, userId: string | null, start = false): Promise<AgentView> {
     const row = await this.row(projectId, snapshotId);
     await this.readyFile(row);
-    const config = configOf(row.config);
+    const parsed = snapshotConfig.safeParse(row.config);
+    if (!parsed.success) throw new DomainError("PRECONDITION_FAILED", "This snapshot does not say which config its agent had: it cannot be cloned.");
+    const config = parsed.data;
     let template;
     try {
       template = await getTemplate(this.opts.prisma, projectId, config.templateId);
