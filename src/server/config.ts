@@ -42,6 +42,10 @@ const configSchema = z.object({
   ARMORY_SIGN_IN_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   ARMORY_TOKEN_FAIL_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
   ARMORY_TOKEN_FAIL_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  // Snapshots (src/server/snapshots): where the archives go, and the per-project limits.
+  ARMORY_SNAPSHOT_DIR: z.string().min(1).optional(),
+  ARMORY_SNAPSHOT_MAX_PER_PROJECT: z.coerce.number({ error: "must be a number" }).int().min(1, "must be at least 1").max(10_000).default(20),
+  ARMORY_SNAPSHOT_MAX_PROJECT_MB: z.coerce.number({ error: "must be a number of MB" }).int().min(1, "must be at least 1").max(100_000_000).default(10_240),
   ARMORY_AUDIT_RETENTION_DAYS: z.coerce
     .number({ error: "must be a number of days" })
     .int("must be a whole number of days")
@@ -151,6 +155,8 @@ export interface Config {
   tokenFailRateLimit: { max: number; windowSeconds: number };
   /** Audit entries older than this many days are deleted (hourly); 0 keeps them forever. */
   auditRetentionDays: number;
+  /** Snapshot archives: <dir>/<projectId>/<id>.tar.gz; at most `maxPerProject` and `maxProjectBytes` per project. */
+  snapshots: { dir: string; maxPerProject: number; maxProjectBytes: number };
   /** The uplink network: Armory's gateway listens on it; only the per-project egress relays join it. */
   agentNetwork: string;
   /** The container engine: DOCKER_HOST (unix://, tcp:// with TLS when DOCKER_TLS_VERIFY/DOCKER_CERT_PATH are set, ssh://), default the local socket. */
@@ -268,6 +274,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signInRateLimit: { max: c.ARMORY_SIGN_IN_RATE_LIMIT, windowSeconds: c.ARMORY_SIGN_IN_RATE_WINDOW_SECONDS },
     tokenFailRateLimit: { max: c.ARMORY_TOKEN_FAIL_RATE_LIMIT, windowSeconds: c.ARMORY_TOKEN_FAIL_RATE_WINDOW_SECONDS },
     auditRetentionDays: c.ARMORY_AUDIT_RETENTION_DAYS,
+    snapshots: {
+      dir: path.resolve(c.ARMORY_SNAPSHOT_DIR ?? path.join(c.ARMORY_DATA_DIR, "snapshots")),
+      maxPerProject: c.ARMORY_SNAPSHOT_MAX_PER_PROJECT,
+      maxProjectBytes: c.ARMORY_SNAPSHOT_MAX_PROJECT_MB * 1024 * 1024,
+    },
     agentNetwork: c.ARMORY_AGENT_NETWORK,
     projectSubnets: c.ARMORY_PROJECT_SUBNETS,
     egressAllowPrivate: c.ARMORY_EGRESS_ALLOW_PRIVATE,

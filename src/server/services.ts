@@ -40,6 +40,7 @@ import { AutomationTurns } from "./automation/turns";
 import { HookService } from "./hooks/service";
 import { TeamService } from "./teams/service";
 import { ScheduleService, type ScheduleClock } from "./schedules/service";
+import { SnapshotService } from "./snapshots/service";
 
 export interface Services {
   config: Config;
@@ -85,6 +86,8 @@ export interface Services {
   teams: TeamService;
   /** Schedules (cron messages to agents) and the scheduler that fires them. */
   schedules: ScheduleService;
+  /** Agent snapshots (workspace and session volumes as archives): create, restore, clone. */
+  snapshots: SnapshotService;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -274,6 +277,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     });
     // Ends runs a previous start left running, catches up missed schedules, arms the timer.
     void schedules.start();
+    const snapshots = new SnapshotService({ prisma: db.prisma, runtime, agents, settings: config.snapshots, log: log.child({ component: "snapshots" }) });
+    await snapshots.recover();
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
     const pruneAudit = () =>
@@ -307,6 +312,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       hooks,
       teams,
       schedules,
+      snapshots,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
@@ -344,6 +350,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         if (auditPrune) clearInterval(auditPrune);
         await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
         await schedules.close();
+        await snapshots.close();
         await chat.close();
         await notifications.close();
         approvals.close();

@@ -50,6 +50,7 @@ function routes(): { name: string; path: string }[] {
     { name: "agent metrics tab", path: `${agent}?tab=metrics` },
     { name: "agent webhooks tab", path: `${agent}?tab=webhooks` },
     { name: "agent schedules tab", path: `${agent}?tab=schedules` },
+    { name: "agent snapshots tab", path: `${agent}?tab=snapshots` },
     { name: "agent settings tab", path: `${agent}?tab=settings` },
     { name: "files page", path: `${agent}/files` },
     { name: "templates", path: `${project}/templates` },

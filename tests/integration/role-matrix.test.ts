@@ -180,6 +180,14 @@ const MATRIX: Record<string, Rule> = {
   "schedule.update": "operator",
   "schedule.delete": "operator",
   "schedule.runNow": "operator",
+  // Snapshots: reading them is the viewer's; taking and restoring one need `remove` on the agent,
+  // deleting one and cloning one into a new agent the admin role (what creating and removing agents need).
+  "snapshot.list": "viewer",
+  "snapshot.onChange": "viewer",
+  "snapshot.create": "admin",
+  "snapshot.restore": "admin",
+  "snapshot.delete": "admin",
+  "snapshot.clone": "admin",
 };
 
 /** Project-role procedures the instance admin may call without being a member (README: "Invitations are created by the instance admin or a project owner"). */
@@ -345,6 +353,12 @@ const INPUTS: Record<string, (fx: Fixture) => unknown | Promise<unknown>> = {
   "schedule.update": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, scheduleId: NO_SUCH, enabled: false }),
   "schedule.delete": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, scheduleId: NO_SUCH }),
   "schedule.runNow": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, scheduleId: NO_SUCH }),
+  "snapshot.list": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId }),
+  "snapshot.onChange": (fx) => ({ projectId: fx.projectId }),
+  "snapshot.create": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, note: "matrix" }),
+  "snapshot.restore": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, snapshotId: NO_SUCH }),
+  "snapshot.delete": (fx) => ({ projectId: fx.projectId, snapshotId: NO_SUCH }),
+  "snapshot.clone": (fx) => ({ projectId: fx.projectId, snapshotId: NO_SUCH, name: "matrix-clone" }),
 };
 /** Procedures on one agent whose input is just `{ projectId, agentId }`. */
 const AGENT_ONLY = [

@@ -111,6 +111,8 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     expect(paths).toEqual(expect.arrayContaining(["team.list", "team.get", "team.create", "team.update", "team.delete", "team.send", "team.messages", "team.import"]));
     // Schedules: reading needs a project role, changing or running one chat on its agent.
     expect(paths).toEqual(expect.arrayContaining(["schedule.list", "schedule.create", "schedule.update", "schedule.delete", "schedule.runs", "schedule.runNow", "schedule.onChange"]));
+    // Snapshots: reading needs a project role, taking and restoring one `remove` on the agent, delete and clone admin.
+    expect(paths).toEqual(expect.arrayContaining(["snapshot.list", "snapshot.create", "snapshot.restore", "snapshot.delete", "snapshot.clone", "snapshot.onChange"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });

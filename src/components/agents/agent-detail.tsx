@@ -1,7 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import type { LucideIcon } from "lucide-react";
-import { ArrowLeft, Bot, CalendarClock, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal, Webhook } from "lucide-react";
+import { Archive, ArrowLeft, Bot, CalendarClock, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal, Webhook } from "lucide-react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
@@ -18,6 +18,8 @@ import { MetricsPanel } from "@/components/health/metrics-panel";
 import { LogsPanel } from "@/components/logs/logs-panel";
 import { AgentWebhooks } from "@/components/hooks/agent-webhooks";
 import { SchedulesPanel } from "@/components/schedules/schedules-panel";
+import { SnapshotsPanel } from "@/components/snapshots/snapshots-panel";
+import { roleAtLeast } from "@/server/domain/roles";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { UnavailableState } from "@/components/common/unavailable-state";
 import { apiErrorCode } from "@/components/projects/project-form";
@@ -36,6 +38,7 @@ const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
   metrics: { label: "Metrics", icon: ChartLine },
   webhooks: { label: "Webhooks", icon: Webhook },
   schedules: { label: "Schedules", icon: CalendarClock },
+  snapshots: { label: "Snapshots", icon: Archive },
   settings: { label: "Settings", icon: Settings },
 };
 
@@ -199,6 +202,9 @@ export function AgentDetail({
         </TabsContent>
         <TabsContent value="schedules">
           <SchedulesPanel projectId={projectId} agentId={agentId} canChange={roleAllows(role, "chat")} />
+        </TabsContent>
+        <TabsContent value="snapshots">
+          <SnapshotsPanel projectId={projectId} agentId={agentId} agentState={a.observedState} canManage={roleAllows(role, "remove")} canClone={roleAtLeast(role, "admin")} />
         </TabsContent>
         <TabsContent value="settings">
           <AgentSettings agent={a} role={role} engineDown={engine?.state === "down"} />

@@ -162,6 +162,20 @@ export interface ProjectNetworks {
   sweep(releasable: (projectIds: string[]) => Promise<string[]>): Promise<number>;
 }
 
+/** One volume of a volume archive: its entries sit under `root/` (a plain name, e.g. "workspace"). */
+export interface ArchiveVolume {
+  name: string;
+  root: string;
+}
+
+/** A tar stream of volumes being read; `close()` releases what the engine needed for it. */
+export interface VolumeArchiveReader {
+  stream: import("node:stream").Readable;
+  /** What every entry name starts with before its root ("snapshot/"): the reader of the stream strips it. */
+  prefix: string;
+  close(): Promise<void>;
+}
+
 export interface EngineVersion {
   version: string;
   apiVersion: string;
@@ -222,6 +236,16 @@ export interface AgentRuntime {
   ensureVolume(name: string, labels: Record<string, string>, agentOwned?: { image: string }): Promise<void>;
   /** Removes it; gone already is fine. */
   removeVolume(name: string): Promise<void>;
+  /**
+   * A tar of the volumes' contents (snapshots), read through a container of `image` that mounts
+   * them read-only; the volumes may be in use meanwhile (no point-in-time guarantee).
+   */
+  readVolumes(volumes: ArchiveVolume[], image: string): Promise<VolumeArchiveReader>;
+  /**
+   * Empties the volumes and extracts `tar` (entries named `<root>/...`, already checked by the
+   * caller) into them, owners and modes as the entries say. The volumes must not be in use.
+   */
+  writeVolumes(volumes: ArchiveVolume[], image: string, tar: import("node:stream").Readable): Promise<void>;
 
   // ---- images
   imageExists(image: string): Promise<boolean>;

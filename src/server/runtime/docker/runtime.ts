@@ -2,7 +2,10 @@
 // DOCKER_HOST (tcp:// with or without TLS, ssh://). The modules beside this one do the work; this
 // class is the one way the rest of Armory reaches them.
 import type Docker from "dockerode";
+import type { Readable } from "node:stream";
 import type {
+  ArchiveVolume,
+  VolumeArchiveReader,
   AgentContainerSpec,
   AgentImageProgress,
   AgentImageStatus,
@@ -42,6 +45,7 @@ import type { EngineEndpoint } from "./host";
 import { followContainerLogs, sinceAfter, tailContainerLogs } from "./logs";
 import { ProjectNetworks } from "./project-network";
 import { streamContainerStats } from "./stats";
+import { readVolumes, writeVolumes } from "./volume-archive";
 import { listRepositoryTags, renameContainer } from "./versions";
 
 export class DockerRuntime implements AgentRuntime {
@@ -155,6 +159,12 @@ export class DockerRuntime implements AgentRuntime {
   }
   removeVolume(name: string): Promise<void> {
     return removeVolume(this.docker, name);
+  }
+  readVolumes(volumes: ArchiveVolume[], image: string): Promise<VolumeArchiveReader> {
+    return readVolumes(this.docker, volumes, image);
+  }
+  writeVolumes(volumes: ArchiveVolume[], image: string, tar: Readable): Promise<void> {
+    return writeVolumes(this.docker, volumes, image, tar);
   }
 
   imageExists(image: string): Promise<boolean> {
