@@ -114,12 +114,11 @@ async function withLifecycle<T>(
         const line = `${a.observedState}${a.daemon.state === "connected" ? " (daemon connected)" : ""}`;
         if (line !== last) {
           last = line;
-          if (g.json) out(JSON.stringify({ event: "status", agent: a.name, observedState: a.observedState, desiredState: a.desiredState, daemon: a.daemon.state }));
+          if (g.json) info(JSON.stringify({ event: "status", agent: a.name, observedState: a.observedState, desiredState: a.desiredState, daemon: a.daemon.state }));
           else info(`  ${a.name}: ${line}`);
         }
-        if (target === "running" && a.observedState === "running") settle({ ok: true });
-        else if (target === "stopped" && ["exited", "created", "dead", "missing"].includes(a.observedState) && a.desiredState === "stopped") settle({ ok: true });
-        else if (target === "running" && ["dead"].includes(a.observedState)) settle({ ok: false, reason: a.observedState });
+        const verdict = judge(a, target);
+        if (verdict) settle(verdict);
       },
       onError: (err) => {
         readyResolve();
@@ -132,6 +131,9 @@ async function withLifecycle<T>(
     await Promise.race([subscribed, new Promise((r) => setTimeout(r, 5_000))]);
     if (!ready && !g.json) info("  (live status unavailable; waiting for the request)");
     const result = await action();
+    // The mutation returns the agent as it is now: done already (e.g. create --start waits for the start).
+    const now = result && typeof result === "object" && "observedState" in result ? judge(result as Agent, target) : undefined;
+    if (now?.ok) settle(now);
     const timer = setTimeout(() => settle({ ok: false, reason: `timed out after ${timeoutMs / 1000} s` }), timeoutMs);
     const outcome = await reached;
     clearTimeout(timer);
@@ -141,6 +143,16 @@ async function withLifecycle<T>(
     sub.unsubscribe();
   }
 }
+
+function judge(a: Agent, target: Target): { ok: boolean; reason?: string } | undefined {
+  if (target === "running" && a.observedState === "running") return { ok: true };
+  if (target === "stopped" && a.desiredState === "stopped" && ["exited", "created", "dead", "missing"].includes(a.observedState)) return { ok: true };
+  if (target === "running" && a.observedState === "dead") return { ok: false, reason: "the container died" };
+  return undefined;
+}
+
+/** A path in the agent: absolute, or relative to its workspace. */
+const remotePath = (p: string) => (p.startsWith("/") ? p : path.posix.join("/workspace", p));
 
 // ---------------------------------------------------------------------------------------------
 // Chat
@@ -410,7 +422,8 @@ export function buildCli(argv: string[]) {
               .positional("name", { type: "string", demandOption: true })
               .option("template", { alias: "t", type: "string", describe: "Template name or id (default: the project's first)" })
               .option("start", { type: "boolean", default: false, describe: "Start it and wait until it runs" })
-              .option("model", { type: "string", describe: "Model override" }),
+              .option("model", { type: "string", describe: "Model (default: the template's)" })
+              .option("memory", { type: "number", describe: "Memory limit in MB (default: the template's)" }),
           run(async (a) => {
             const { armory } = await client();
             const project = await resolveProject(armory, a);
@@ -421,7 +434,7 @@ export function buildCli(argv: string[]) {
             if (!a.json) info(`Creating ${a.name} from ${template.name}...`);
             const create = () =>
               armory.agent.create
-                .mutate({ projectId: project.id, templateId: template.id, name: a.name, start: a.start, overrides: a.model ? { model: a.model } : undefined })
+                .mutate({ projectId: project.id, templateId: template.id, name: a.name, start: a.start, overrides: a.model || a.memory ? { model: a.model, memoryMb: a.memory } : undefined })
                 .then((agent) => {
                   createdId = agent.id;
                   return agent;
@@ -498,7 +511,7 @@ export function buildCli(argv: string[]) {
           (yy) => yy.positional("agent", { type: "string", demandOption: true }).positional("path", { type: "string", describe: "Directory (default: the workspace)" }),
           run(async (a) => {
             const { armory, ref } = await agentContext(a, a.agent);
-            const r = await armory.files.list.query({ ...ref, path: a.path });
+            const r = await armory.files.list.query({ ...ref, path: a.path ? remotePath(a.path) : undefined });
             if (a.json) return printJson(r);
             table(
               r.entries.map((e) => ({ type: e.type === "directory" ? "d" : e.type === "symlink" ? "l" : "-", size: e.type === "file" ? humanBytes(e.size) : "", modified: e.modifiedAt.toISOString().slice(0, 16).replace("T", " "), name: e.name + (e.type === "directory" ? "/" : "") })),
@@ -513,7 +526,7 @@ export function buildCli(argv: string[]) {
           (yy) => yy.positional("agent", { type: "string", demandOption: true }).positional("path", { type: "string", demandOption: true }).positional("dest", { type: "string", describe: "Local file (default: stdout)" }),
           run(async (a) => {
             const { armory, ref } = await agentContext(a, a.agent);
-            const f = await armory.files.read.query({ ...ref, path: a.path });
+            const f = await armory.files.read.query({ ...ref, path: remotePath(a.path) });
             const bytes = Buffer.from(f.content, f.encoding === "base64" ? "base64" : "utf8");
             if (a.json && !a.dest) return printJson(f);
             if (a.dest && a.dest !== "-") {
@@ -538,7 +551,7 @@ export function buildCli(argv: string[]) {
             }
             const target = a.path ?? (a.source === "-" ? undefined : path.basename(a.source));
             if (!target) throw new CliError("put - needs a destination path", EXIT.usage, "USAGE");
-            const r = await armory.files.write.mutate({ ...ref, path: target, content: bytes.toString("base64"), encoding: "base64", createDirs: true });
+            const r = await armory.files.write.mutate({ ...ref, path: remotePath(target), content: bytes.toString("base64"), encoding: "base64", createDirs: true });
             if (a.json) printJson(r);
             else info(`${a.source} → ${r.path} (${humanBytes(r.size)}${r.created ? ", new" : ""})`);
           }),
