@@ -35,20 +35,40 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { input?: s
   });
 }
 
-/** Resolves when the child's stdout (so far) matches; rejects when it exits first. */
-export function waitForOutput(child: ChildProcessWithoutNullStreams, re: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    let err = "";
-    const onData = (d: Buffer) => {
-      text += d.toString();
-      if (re.test(text)) {
-        child.stdout.off("data", onData);
-        resolve(text);
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.once("close", (code) => reject(new Error(`armory exited ${code} before ${re}: ${text}\n${err}`)));
+/** Collects a running child's stdout from the start; `waitFor` resolves once it matches (from `from`). */
+export function collectOutput(child: ChildProcessWithoutNullStreams) {
+  let text = "";
+  let err = "";
+  let exited: number | null | undefined;
+  const waiters = new Set<() => void>();
+  child.stdout.on("data", (d: Buffer) => {
+    text += d.toString();
+    for (const w of waiters) w();
   });
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  child.on("close", (code) => {
+    exited = code;
+    for (const w of waiters) w();
+  });
+  return {
+    get text() {
+      return text;
+    },
+    exitCode: () => new Promise<number | null>((resolve) => (exited !== undefined ? resolve(exited) : child.once("close", resolve))),
+    waitFor(re: RegExp, from = 0): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (re.test(text.slice(from))) {
+            waiters.delete(check);
+            resolve(text);
+          } else if (exited !== undefined) {
+            waiters.delete(check);
+            reject(new Error(`armory exited ${exited} before ${re}: ${text}\n${err}`));
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
 }

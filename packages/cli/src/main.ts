@@ -81,13 +81,13 @@ function humanBytes(n: number): string {
 // Agent lifecycle with progress: follow agent.onStatus while the mutation runs, until the agent
 // reaches the state asked for (or fails).
 
-type Target = "running" | "stopped" | "removed";
+type Target = "running" | "stopped";
 
 async function withLifecycle<T>(
   armory: ArmoryClient,
   g: Global,
   projectId: string,
-  agentId: () => string | undefined,
+  isAgent: (a: { id: string; name: string }) => boolean,
   target: Target,
   action: () => Promise<T>,
   timeoutMs = 180_000,
@@ -106,10 +106,7 @@ async function withLifecycle<T>(
         readyResolve();
       },
       onData: (e) => {
-        const id = agentId();
-        if (!id) return;
-        if (e.type === "removed" && e.agentId === id && target === "removed") return settle({ ok: true });
-        if (e.type !== "agent" || e.agent.id !== id) return;
+        if (e.type !== "agent" || !isAgent(e.agent)) return;
         const a = e.agent;
         const line = `${a.observedState}${a.daemon.state === "connected" ? " (daemon connected)" : ""}`;
         if (line !== last) {
@@ -430,16 +427,10 @@ export function buildCli(argv: string[]) {
             const templates = await armory.template.list.query({ projectId: project.id });
             const template = a.template ? templates.find((t) => t.id === a.template || t.name === a.template) : templates[0];
             if (!template) throw new CliError(a.template ? `template not found: ${a.template}` : "the project has no templates", EXIT.notFound, "NOT_FOUND");
-            let createdId: string | undefined;
             if (!a.json) info(`Creating ${a.name} from ${template.name}...`);
             const create = () =>
-              armory.agent.create
-                .mutate({ projectId: project.id, templateId: template.id, name: a.name, start: a.start, overrides: a.model || a.memory ? { model: a.model, memoryMb: a.memory } : undefined })
-                .then((agent) => {
-                  createdId = agent.id;
-                  return agent;
-                });
-            const agent = a.start ? await withLifecycle(armory, a, project.id, () => createdId, "running", create) : await create();
+              armory.agent.create.mutate({ projectId: project.id, templateId: template.id, name: a.name, start: a.start, overrides: a.model || a.memory ? { model: a.model, memoryMb: a.memory } : undefined });
+            const agent = a.start ? await withLifecycle(armory, a, project.id, (x) => x.name === a.name, "running", create) : await create();
             if (a.json) printJson(a.start ? await armory.agent.get.query({ projectId: project.id, agentId: agent.id }) : agent);
             else info(`Created ${agent.name} (${agent.id})${a.start ? ", running" : ""}.`);
           }),
@@ -450,7 +441,7 @@ export function buildCli(argv: string[]) {
           (yy) => yy.positional("agent", { type: "string", demandOption: true, describe: "Agent name or id" }),
           run(async (a) => {
             const { armory, agent, ref } = await agentContext(a, a.agent);
-            const r = await withLifecycle(armory, a, ref.projectId, () => agent.id, "running", () => armory.agent.start.mutate(ref));
+            const r = await withLifecycle(armory, a, ref.projectId, (x) => x.id === agent.id, "running", () => armory.agent.start.mutate(ref));
             if (a.json) printJson(r);
             else info(`${agent.name} is running.`);
           }),
@@ -461,7 +452,7 @@ export function buildCli(argv: string[]) {
           (yy) => yy.positional("agent", { type: "string", demandOption: true, describe: "Agent name or id" }),
           run(async (a) => {
             const { armory, agent, ref } = await agentContext(a, a.agent);
-            const r = await withLifecycle(armory, a, ref.projectId, () => agent.id, "stopped", () => armory.agent.stop.mutate(ref));
+            const r = await withLifecycle(armory, a, ref.projectId, (x) => x.id === agent.id, "stopped", () => armory.agent.stop.mutate(ref));
             if (a.json) printJson(r);
             else info(`${agent.name} is stopped.`);
           }),
@@ -472,7 +463,7 @@ export function buildCli(argv: string[]) {
           (yy) => yy.positional("agent", { type: "string", demandOption: true, describe: "Agent name or id" }),
           run(async (a) => {
             const { armory, agent, ref } = await agentContext(a, a.agent);
-            const r = await withLifecycle(armory, a, ref.projectId, () => agent.id, "running", () => armory.agent.restart.mutate(ref));
+            const r = await withLifecycle(armory, a, ref.projectId, (x) => x.id === agent.id, "running", () => armory.agent.restart.mutate(ref));
             if (a.json) printJson(r);
             else info(`${agent.name} restarted.`);
           }),

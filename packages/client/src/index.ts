@@ -18,7 +18,7 @@ import {
   TRPCClientError,
   type TRPCClient,
 } from "@trpc/client";
-import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import type { inferRouterError, inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { EventSource as NodeEventSource } from "eventsource";
 import superjson from "superjson";
 import type { AppRouter } from "./app-router";
@@ -28,6 +28,8 @@ export type { AppRouter };
 export type RouterInputs = inferRouterInputs<AppRouter>;
 /** Outputs of every procedure: `RouterOutputs["agent"]["list"][number]`. */
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
+/** An error as Armory returns it: message, code, and data (code, httpStatus, path, requestId, fieldErrors). */
+export type ErrorShape = inferRouterError<AppRouter>;
 
 /** An EventSource constructor that takes a `fetch` option (e.g. the `eventsource` package). */
 export type FetchingEventSource = new (
