@@ -13,9 +13,9 @@ export interface CliResult {
 
 /** The environment of a user with only `configHome` (no ARMORY_* unless given). */
 export function cliEnv(configHome: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
+  const env: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ARMORY_") && !k.startsWith("VITEST") && k !== "NODE_OPTIONS") env[k] = v;
-  return { ...env, HOME: configHome, XDG_CONFIG_HOME: path.join(configHome, ".config"), NO_COLOR: "1", ...extra };
+  return { ...env, NODE_ENV: "production", HOME: configHome, XDG_CONFIG_HOME: path.join(configHome, ".config"), NO_COLOR: "1", ...extra };
 }
 
 export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): ChildProcessWithoutNullStreams {

@@ -129,7 +129,7 @@ async function withLifecycle<T>(
     if (!ready && !g.json) info("  (live status unavailable; waiting for the request)");
     const result = await action();
     // The mutation returns the agent as it is now: done already (e.g. create --start waits for the start).
-    const now = result && typeof result === "object" && "observedState" in result ? judge(result as Agent, target) : undefined;
+    const now = result && typeof result === "object" && "observedState" in result ? judge(result as unknown as Agent, target) : undefined;
     if (now?.ok) settle(now);
     const timer = setTimeout(() => settle({ ok: false, reason: `timed out after ${timeoutMs / 1000} s` }), timeoutMs);
     const outcome = await reached;
