@@ -64,6 +64,32 @@ describe("armory CLI with a real agent", () => {
     expect(j.code).toBe(0);
   }, 240_000);
 
+  it("Ctrl-C interrupts the running turn (exit 130); piped lines are one turn each, in one session", async () => {
+    const child = startCli(["chat", "cli-agent", "run `sleep 60`"], env);
+    let stderr = "";
+    const toolStarted = new Promise<void>((resolve, reject) => {
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes("→ Bash: sleep 60")) resolve();
+      });
+      child.once("close", (code) => reject(new Error(`exited ${code} before the tool call: ${stderr}`)));
+    });
+    const output = collectOutput(child);
+    await toolStarted;
+    const started = performance.now();
+    child.kill("SIGINT");
+    expect(await output.exitCode()).toBe(130);
+    expect(stderr).toContain("interrupting the turn");
+    // The turn ended by the interrupt, well before the command would have.
+    expect(performance.now() - started).toBeLessThan(30_000);
+
+    const piped = await runCli(["chat", "cli-agent"], env, { input: "First piped line\nSecond piped line\n" });
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toContain('You said: "First piped line"');
+    expect(piped.stdout).toContain('You said: "Second piped line"');
+    expect(piped.stdout.indexOf("First piped line")).toBeLessThan(piped.stdout.indexOf("Second piped line"));
+  }, 240_000);
+
   it("files put, then files get returns the same bytes; files ls --json lists it", async () => {
     const local = path.join(home, "upload.txt");
     const text = `uploaded by the CLI ${Date.now()}\nsecond line ✓\n`;
