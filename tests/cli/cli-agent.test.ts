@@ -90,6 +90,36 @@ describe("armory CLI with a real agent", () => {
     expect(piped.stdout.indexOf("First piped line")).toBeLessThan(piped.stdout.indexOf("Second piped line"));
   }, 240_000);
 
+  it("approve lists the pending approval of a running turn and allows it; the turn then completes", async () => {
+    const { caller, projectId } = fixture!;
+    await caller.agent.update({ projectId, agentId, toolPolicy: { allow: [], ask: ["Bash"], deny: [] } });
+    try {
+      const turn = startCli(["chat", "cli-agent", "run `echo approved-by-cli`"], env);
+      const output = collectOutput(turn);
+      let pending: { id: string; toolName: string; agentName: string }[] = [];
+      await expect
+        .poll(
+          async () => {
+            const r = await runCli(["approve", "--json"], env);
+            pending = JSON.parse(r.stdout) as typeof pending;
+            return pending.length;
+          },
+          { timeout: 90_000, interval: 500 },
+        )
+        .toBe(1);
+      expect(pending[0]).toMatchObject({ toolName: "Bash", agentName: "cli-agent" });
+      const table = await runCli(["approve"], env);
+      expect(table.stdout).toContain(pending[0]!.id);
+      const allow = await runCli(["approve", pending[0]!.id], env);
+      expect(allow.stderr).toContain("Allowed: Bash for cli-agent.");
+      expect(allow.code).toBe(0);
+      expect(await output.exitCode()).toBe(0);
+      expect((await runCli(["approve", "--json"], env)).stdout.trim()).toBe("[]");
+    } finally {
+      await caller.agent.update({ projectId, agentId, toolPolicy: null });
+    }
+  }, 240_000);
+
   it("files put, then files get returns the same bytes; files ls --json lists it", async () => {
     const local = path.join(home, "upload.txt");
     const text = `uploaded by the CLI ${Date.now()}\nsecond line ✓\n`;
