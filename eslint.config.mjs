@@ -30,6 +30,8 @@ export default defineConfig([
     "build/**",
     "node_modules/**",
     "src/server/db/generated/**",
+    "packages/*/dist/**",
+    "packages/*/build/**",
     "test-results/**",
     "playwright-report/**",
     "coverage/**",
