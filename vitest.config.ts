@@ -5,7 +5,9 @@ export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname, "src") } },
   test: {
     include: ["src/**/*.test.ts", "tests/**/*.test.ts"],
-    exclude: ["tests/e2e/**", "node_modules/**"],
+    // tests/compose builds the container images and runs docker-compose (minutes): `.ci/run` runs it
+    // as its own phase with ARMORY_TEST_COMPOSE=1 (npx vitest run tests/compose).
+    exclude: ["tests/e2e/**", "node_modules/**", ...(process.env.ARMORY_TEST_COMPOSE === "1" ? [] : ["tests/compose/**"])],
     globalSetup: ["tests/support/global-setup.ts"],
     environment: "node",
     testTimeout: 30_000,
