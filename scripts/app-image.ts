@@ -10,6 +10,7 @@
 // Each base is built only when the engine lacks it (--force rebuilds them). Prints the images
 // and their sizes; the last line is the app image's tag.
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,7 +32,7 @@ function dockerBuild(args: string[], what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     log(`==> docker build ${what}`);
-    const child = spawn("docker", ["build", ...args], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DOCKER_BUILDKIT: "0" } });
+    const child = spawn("docker", ["build", "--force-rm", ...args], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DOCKER_BUILDKIT: "0" } });
     child.once("error", reject);
     child.once("close", (code) => {
       if (code === 0) {
@@ -66,8 +67,18 @@ async function main(): Promise<void> {
   });
   if (base !== "cached") log(`==> ${DEBIAN_BASE_IMAGE} built in ${(base / 1000).toFixed(1)} s`);
 
-  if (force || base !== "cached" || !(await exists(NODE_BASE_IMAGE))) {
-    // Context: the Dockerfile, this host's node binary and its npm (the image runs what runs here).
+  // The CAs this host trusts: npm in the image then reaches the registry the way npm here does.
+  const caFile = [process.env.NODE_EXTRA_CA_CERTS, "/etc/ssl/certs/ca-certificates.crt"].find((f) => f && fs.existsSync(f));
+  if (!caFile) throw new Error("found no CA bundle (NODE_EXTRA_CA_CERTS or /etc/ssl/certs/ca-certificates.crt) for the Node base");
+  const nodeInputs = createHash("sha256")
+    .update(fs.readFileSync(path.join(root, "docker", "app", "Dockerfile.node")))
+    .update(fs.readFileSync(caFile))
+    .digest("hex")
+    .slice(0, 16);
+  const nodeLabel = "dev.armory.node-base-inputs";
+  const nodeCurrent = (await exists(NODE_BASE_IMAGE)) && (await docker.getImage(NODE_BASE_IMAGE).inspect()).Config.Labels?.[nodeLabel] === nodeInputs;
+  if (force || base !== "cached" || !nodeCurrent) {
+    // Context: the Dockerfile, this host's node binary, its npm and CAs (the image runs what runs here).
     const npmDir = path.resolve(path.dirname(fs.realpathSync(process.execPath)), "..", "lib", "node_modules", "npm");
     if (!fs.existsSync(path.join(npmDir, "bin", "npm-cli.js"))) throw new Error(`npm is not at ${npmDir}: cannot assemble ${NODE_BASE_IMAGE}`);
     const ctx = fs.mkdtempSync(path.join(os.tmpdir(), "armory-node-base-"));
@@ -76,7 +87,11 @@ async function main(): Promise<void> {
       fs.copyFileSync(fs.realpathSync(process.execPath), path.join(ctx, "node"));
       fs.chmodSync(path.join(ctx, "node"), 0o755);
       fs.cpSync(npmDir, path.join(ctx, "npm"), { recursive: true, verbatimSymlinks: true });
-      await dockerBuild(["--network", "none", "--build-arg", `BASE_IMAGE=${DEBIAN_BASE_IMAGE}`, "-t", NODE_BASE_IMAGE, ctx], NODE_BASE_IMAGE);
+      fs.copyFileSync(caFile, path.join(ctx, "host-ca.crt"));
+      await dockerBuild(
+        ["--network", "none", "--build-arg", `BASE_IMAGE=${DEBIAN_BASE_IMAGE}`, "--label", `${nodeLabel}=${nodeInputs}`, "-t", NODE_BASE_IMAGE, ctx],
+        NODE_BASE_IMAGE,
+      );
     } finally {
       fs.rmSync(ctx, { recursive: true, force: true });
     }
