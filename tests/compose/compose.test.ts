@@ -16,7 +16,7 @@
 // image; `.ci/run` runs it as its own phase, `npm test` does not). Build log:
 // test-results/compose-images.log.
 import { execFile, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -28,6 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/server/db";
 import { applyMigrations, listMigrations } from "@/server/db/migrate";
 import { agentImageTag } from "@/server/runtime/docker/agent-image";
+import { LABELS } from "@/server/runtime/docker/containers";
 import { docker, removeProjectDockerObjects } from "../support/docker";
 import { httpClient } from "../support/http-server";
 
@@ -205,8 +206,9 @@ async function seedPreviousRelease(): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const userId = `legacy-user-${process.pid}`;
-    const projId = `legacy-project-${process.pid}`;
+    // Ids as that release made them (UUIDs; the API refuses anything else).
+    const userId = randomUUID();
+    const projId = randomUUID();
     await client.query("BEGIN");
     await client.query(`INSERT INTO "user" ("id", "name", "email", "emailVerified", "updatedAt", "isAdmin") VALUES ($1, $2, $3, false, now(), true)`, [
       userId,
@@ -215,7 +217,7 @@ async function seedPreviousRelease(): Promise<void> {
     ]);
     await client.query(
       `INSERT INTO "account" ("id", "accountId", "providerId", "userId", "password", "updatedAt") VALUES ($1, $2, 'credential', $2, $3, now())`,
-      [`legacy-account-${process.pid}`, userId, await hashPassword(legacy.password)],
+      [randomUUID(), userId, await hashPassword(legacy.password)],
     );
     await client.query(`INSERT INTO "project" ("id", "name", "updatedAt", "createdById") VALUES ($1, $2, now(), $3)`, [projId, legacy.project, userId]);
     await client.query(`INSERT INTO "project_member" ("projectId", "userId", "role") VALUES ($1, $2, 'owner')`, [projId, userId]);
@@ -337,7 +339,15 @@ describe("docker-compose.yml, end to end", () => {
         return mine;
       }),
     );
-    expect(events.map((e) => e.type)).toContain("run_completed");
+    if (!events.some((e) => e.type === "run_completed")) {
+      const logs = (await docker.getContainer(await containerOf("armory")).logs({ stdout: true, stderr: true, tail: 60 })).toString("utf8");
+      let agents = "";
+      for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.projectId}=${projectId}`] } })) {
+        const tail = (await docker.getContainer(c.Id).logs({ stdout: true, stderr: true, tail: 15 })).toString("utf8");
+        agents += `--- ${c.Names.join(",")} (${c.State}):\n${tail}\n`;
+      }
+      expect.fail(`the turn failed: ${JSON.stringify(events.at(-1))}\nthe app's last log lines:\n${logs.slice(-3000)}\nthe project's containers:\n${agents}`);
+    }
     const reply = JSON.stringify(events.filter((e) => e.type !== "user_message"));
     expect(reply).toContain("Armory's demo model");
     expect(reply).toContain("Hello from compose");
