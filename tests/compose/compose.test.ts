@@ -245,6 +245,8 @@ beforeAll(async () => {
       "      config:",
       `        - subnet: ${defaultSubnet}`,
       "  agents:",
+      // docker-compose 1.29 drops the base file's `name:` when an override file mentions the network.
+      `    name: ${agentNetwork}`,
       "    ipam:",
       "      config:",
       `        - subnet: ${uplinkSubnet}`,
