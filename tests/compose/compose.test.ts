@@ -283,6 +283,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await removeProjectDockerObjects(projectId);
   if (overrideFile) await compose("down", "-v", "--remove-orphans").catch((err: Error) => console.error(err.message));
+  // Compose made the uplink network and removed it; should Armory have made it (a failed start), it goes too.
+  await docker
+    .getNetwork(agentNetwork)
+    .remove()
+    .catch(() => undefined);
   if (work) fs.rmSync(work, { recursive: true, force: true });
   console.log(`compose test timings (ms): ${JSON.stringify(timings)}`);
 }, 300_000);
