@@ -2,6 +2,12 @@
 import { ConfigError, loadConfig } from "./src/server/config";
 import { startArmory } from "./src/server/main";
 
+// Defined as true only in the container image's bundle of this file (scripts/bundle-server.ts):
+// there the web app was built with the image and no sources are shipped to rebuild from.
+// Under tsx (`npm start`, `npm run dev`) it is undefined and start builds when needed.
+declare const ARMORY_PREBUILT: boolean | undefined;
+const prebuilt = typeof ARMORY_PREBUILT !== "undefined" && ARMORY_PREBUILT;
+
 function fail(message: string): never {
   process.stderr.write(`\nArmory could not start.\n${message}\n\n`);
   process.exit(1);
@@ -18,7 +24,7 @@ try {
 const EXPECTED = new Set(["DatabaseUnavailableError", "MigrationError", "ConfigError"]);
 
 try {
-  const armory = await startArmory({ config });
+  const armory = await startArmory({ config, skipBuild: prebuilt });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -5,7 +5,9 @@ export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname, "src") } },
   test: {
     include: ["src/**/*.test.ts", "tests/**/*.test.ts"],
-    exclude: ["tests/e2e/**", "node_modules/**"],
+    // tests/compose builds the container images and runs docker-compose (minutes): `npm test` runs it
+    // as its last phase, `npm run test:compose` (ARMORY_TEST_COMPOSE=1) alone.
+    exclude: ["tests/e2e/**", "node_modules/**", ...(process.env.ARMORY_TEST_COMPOSE === "1" ? [] : ["tests/compose/**"])],
     globalSetup: ["tests/support/global-setup.ts"],
     environment: "node",
     testTimeout: 30_000,

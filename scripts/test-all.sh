@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: type check and lint, then the Vitest suites (unit, integration, Docker) while the
 # production app builds beside them for the browser tests (the build is mostly CPU, the suites
-# mostly wait on containers and the CLI), then the Playwright suite against that build.
+# mostly wait on containers and the CLI), then the Playwright suite against that build, then the
+# Compose deployment test.
 # (Running Playwright beside the Vitest suites too was tried: on two cores both slowed to a crawl
 # and start-up hooks timed out, so the browser tests wait for the Vitest suites.)
 set -uo pipefail
@@ -33,4 +34,9 @@ fi
 tail -n 1 "$build_log"
 [[ $unit_rc -eq 0 ]] || exit "$unit_rc"
 
-npm run test:e2e
+npm run test:e2e || exit $?
+
+# The Compose deployment end to end (tests/compose): builds the app image from the Dockerfile on
+# local base images, then docker-compose up, upgrade from the previous schema, agent, chat, down.
+# Last and alone: its image build is a second production build and would starve the suites above.
+npm run test:compose

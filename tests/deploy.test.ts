@@ -141,6 +141,23 @@ describe("docker-compose.yml", () => {
     expect(unknown).toEqual([]);
   });
 
+  it("takes its images from ARMORY_IMAGE and ARMORY_POSTGRES_IMAGE (registry defaults) and its host port from ARMORY_HOST_PORT", () => {
+    const defaults = normalisedCompose();
+    expect(service(defaults, "armory").image).toBe("armory:local");
+    expect(service(defaults, "postgres").image).toBe("postgres:16-alpine");
+    const result = compose(["config"], {
+      ARMORY_AUTH_SECRET: PLACEHOLDER_SECRET,
+      ARMORY_IMAGE: "registry.example/armory:1.2.3",
+      ARMORY_POSTGRES_IMAGE: "armory-postgres:15-bookworm",
+      ARMORY_HOST_PORT: "3999",
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const config = yaml.load(result.stdout) as Dict;
+    expect(service(config, "armory").image).toBe("registry.example/armory:1.2.3");
+    expect(service(config, "postgres").image).toBe("armory-postgres:15-bookworm");
+    expect(JSON.stringify(service(config, "armory").ports)).toContain("3999");
+  });
+
   it("keeps postgres data in a named volume and checks it with pg_isready", () => {
     const config = normalisedCompose();
     const postgres = service(config, "postgres");
@@ -171,7 +188,13 @@ describe("Dockerfile", () => {
       });
   }
 
-  it("checks /api/health and starts server.ts in a non-root runtime stage", () => {
+  it("takes its base image as a build argument", () => {
+    const all = instructions();
+    expect(all[0]).toEqual({ op: "ARG", args: "NODE_IMAGE=node:20-bookworm-slim" });
+    expect(all.filter((i) => i.op === "FROM").map((i) => i.args.split(/\s+/)[0])).toEqual(["${NODE_IMAGE}", "${NODE_IMAGE}"]);
+  });
+
+  it("checks /api/health and starts the compiled server in a non-root runtime stage", () => {
     const all = instructions();
     const lastFrom = all.map((i) => i.op).lastIndexOf("FROM");
     const runtime = all.slice(lastFrom);
@@ -179,9 +202,14 @@ describe("Dockerfile", () => {
     const healthcheck = runtime.find((i) => i.op === "HEALTHCHECK");
     expect(healthcheck?.args).toContain("/api/health");
 
+    // server.ts compiled by scripts/bundle-server.ts: node runs it, no tsx at run time.
     const cmd = runtime.filter((i) => i.op === "CMD").at(-1);
-    expect(cmd?.args).toContain("server.ts");
-    expect(JSON.parse(cmd?.args ?? "null")).toEqual(["node", "--import", "tsx", "server.ts"]);
+    expect(JSON.parse(cmd?.args ?? "null")).toEqual(["node", "dist/server.mjs"]);
+    const build = all.slice(0, lastFrom).map((i) => `${i.op} ${i.args}`).join("\n");
+    expect(build).toContain("scripts/bundle-server.ts");
+    // Only the assembled runtime tree comes over from the build stage (no node_modules of the build).
+    const copies = runtime.filter((i) => i.op === "COPY" && i.args.includes("--from="));
+    expect(copies.map((c) => c.args.split(/\s+/).filter((a) => !a.startsWith("--"))[0])).toEqual(["/app/.next/armory-app"]);
 
     const user = runtime.filter((i) => i.op === "USER").at(-1);
     expect(user, "runtime stage has no USER").toBeDefined();

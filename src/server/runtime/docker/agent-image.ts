@@ -456,11 +456,13 @@ const UNSAFE_IO_FILE = "etc/dpkg/dpkg.cfg.d/armory-bootstrap-unsafe-io";
 
 async function buildBaseImage(opts: {
   docker: Docker;
+  /** The image to import the rootfs as (repo:tag). */
+  image: string;
   packages: string[];
   cacheDir: string;
   emit: AgentImageProgressListener;
 }): Promise<void> {
-  const { docker, packages, emit } = opts;
+  const { docker, image, packages, emit } = opts;
   const fail = (msg: string, cause?: unknown) => new AgentImageBuildError("base", msg, { cause });
 
   const debootstrap = findExecutable("debootstrap");
@@ -475,7 +477,7 @@ async function buildBaseImage(opts: {
   await fsp.mkdir(debCache, { recursive: true });
   const args = (rootfs: string) => [
     "--variant=minbase",
-    `--include=${packages.join(",")}`,
+    ...(packages.length ? [`--include=${packages.join(",")}`] : []),
     // Downloaded .debs are kept here: a retry or a later rebuild fetches only what changed.
     `--cache-dir=${debCache}`,
     DEBIAN_SUITE,
@@ -540,8 +542,8 @@ async function buildBaseImage(opts: {
         "path-exclude /usr/share/locale/*\npath-include /usr/share/locale/locale.alias\n",
     );
 
-    emit({ phase: "base", message: `importing the rootfs as ${AGENT_BASE_IMAGE}`, percent: 96 });
-    const [repo, tag] = AGENT_BASE_IMAGE.split(":") as [string, string];
+    emit({ phase: "base", message: `importing the rootfs as ${image}`, percent: 96 });
+    const [repo, tag] = image.split(":") as [string, string];
     const tar = tarStream(
       ["--numeric-owner", "-C", rootfs, "--exclude=./dev/*", "--exclude=./proc/*", "--exclude=./sys/*", "--exclude=./run/*", "--exclude=./tmp/*", "--exclude=./debootstrap", "-cf", "-", "."],
       "rootfs",
@@ -572,7 +574,7 @@ async function buildBaseImage(opts: {
       tar.stream.destroy(); // tar then ends on a broken pipe instead of blocking
       throw fail(`importing the rootfs into the engine failed: ${engineMessage(err)}`, err);
     }
-    emit({ phase: "base", message: `imported ${AGENT_BASE_IMAGE}`, percent: 100, bytes: sent });
+    emit({ phase: "base", message: `imported ${image}`, percent: 100, bytes: sent });
   } finally {
     if (rootfs) await removeRootfs(rootfs).catch(() => undefined);
   }
@@ -594,24 +596,54 @@ async function debootstrapFailure(err: unknown, rootfs: string): Promise<string>
 
 async function ensureBaseImage(opts: {
   docker: Docker;
+  /** Default AGENT_BASE_IMAGE. */
+  image?: string;
   packages: string[];
   cacheDir: string;
   rebuild: boolean;
   emit: AgentImageProgressListener;
 }): Promise<number | "cached"> {
-  const info = await inspectImage(opts.docker, AGENT_BASE_IMAGE);
+  const image = opts.image ?? AGENT_BASE_IMAGE;
+  const info = await inspectImage(opts.docker, image);
   const want = opts.packages.join(" ");
   const have = info?.Config?.Labels?.[AGENT_IMAGE_LABELS.basePackages];
   if (info && have === want && !opts.rebuild) {
-    opts.emit({ phase: "base", message: `${AGENT_BASE_IMAGE} is present`, percent: 100 });
+    opts.emit({ phase: "base", message: `${image} is present`, percent: 100 });
     return "cached";
   }
   if (info && have !== want) {
-    opts.emit({ phase: "base", message: `${AGENT_BASE_IMAGE} has other packages (${have ?? "unknown"}); rebuilding it` });
+    opts.emit({ phase: "base", message: `${image} has other packages (${have ?? "unknown"}); rebuilding it` });
   }
   const started = performance.now();
-  await buildBaseImage(opts);
+  await buildBaseImage({ ...opts, image });
   return Math.round(performance.now() - started);
+}
+
+/**
+ * A Debian bookworm base image made the way the agent image's base is (debootstrap minbase with
+ * `packages` included, trimmed, imported as `image`), unless the engine has it with the same
+ * packages. Shares the agent image's build lock and package cache. Used for the app image's
+ * local Node and PostgreSQL bases (scripts/app-image.ts). Milliseconds spent, or "cached".
+ */
+export async function ensureDebianBaseImage(opts: {
+  docker: Docker;
+  image: string;
+  packages: string[];
+  cacheDir?: string;
+  rebuild?: boolean;
+  onProgress?: AgentImageProgressListener;
+}): Promise<number | "cached"> {
+  const cacheDir = path.resolve(opts.cacheDir ?? defaultCacheDir());
+  const emit: AgentImageProgressListener = (p) => {
+    try {
+      opts.onProgress?.(p);
+    } catch {
+      // a failing progress listener must not break the build
+    }
+  };
+  return withBuildLock(cacheDir, emit, () =>
+    ensureBaseImage({ docker: opts.docker, image: opts.image, packages: opts.packages, cacheDir, rebuild: !!opts.rebuild, emit }),
+  );
 }
 
 // ---- step 2: the Claude Code binary -----------------------------------------------------------
