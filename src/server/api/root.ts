@@ -26,6 +26,7 @@ import { usageRouter } from "./routers/usage/router";
 import { hookRouter } from "./routers/hook/router";
 import { teamRouter } from "./routers/team/router";
 import { scheduleRouter } from "./routers/schedule/router";
+import { gitRouter } from "./routers/git/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -56,6 +57,7 @@ export const appRouter = router({
   hook: hookRouter,
   team: teamRouter,
   schedule: scheduleRouter,
+  git: gitRouter,
 });
 
 export type AppRouter = typeof appRouter;

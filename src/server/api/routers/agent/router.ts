@@ -40,6 +40,7 @@ export const agentRouter = router({
         template,
         overrides: input.overrides,
         start: input.start,
+        repository: input.repository,
       });
     }),
 

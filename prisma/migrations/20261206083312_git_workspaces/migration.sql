@@ -15,7 +15,6 @@ CREATE TABLE "agent_repository" (
     "branch" TEXT,
     "credentialSecret" TEXT,
     "credentialUser" TEXT NOT NULL DEFAULT 'x-access-token',
-    "providerApiUrl" TEXT,
     "cloneState" "GitCloneState" NOT NULL DEFAULT 'pending',
     "clonePercent" INTEGER NOT NULL DEFAULT 0,
     "clonePhase" TEXT,
