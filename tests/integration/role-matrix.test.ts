@@ -180,6 +180,16 @@ const MATRIX: Record<string, Rule> = {
   "schedule.update": "operator",
   "schedule.delete": "operator",
   "schedule.runNow": "operator",
+  // Git workspaces: reading status and diffs needs file_read, changing them file_write, asking the model and new session branches chat.
+  "git.status": "viewer",
+  "git.diff": "viewer",
+  "git.onChange": "viewer",
+  "git.commit": "operator",
+  "git.push": "operator",
+  "git.discard": "operator",
+  "git.suggestMessage": "operator",
+  "git.createSession": "operator",
+  "git.openPullRequest": "operator",
 };
 
 /** Project-role procedures the instance admin may call without being a member (README: "Invitations are created by the instance admin or a project owner"). */
@@ -345,12 +355,17 @@ const INPUTS: Record<string, (fx: Fixture) => unknown | Promise<unknown>> = {
   "schedule.update": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, scheduleId: NO_SUCH, enabled: false }),
   "schedule.delete": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, scheduleId: NO_SUCH }),
   "schedule.runNow": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, scheduleId: NO_SUCH }),
+  "git.diff": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, path: "README.md" }),
+  "git.commit": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, message: "matrix" }),
+  "git.discard": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, path: "README.md" }),
+  "git.createSession": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, title: "matrix" }),
+  "git.openPullRequest": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, sessionId: NO_SUCH }),
 };
 /** Procedures on one agent whose input is just `{ projectId, agentId }`. */
 const AGENT_ONLY = [
   "agent.get", "agent.start", "agent.stop", "agent.restart", "agentConfig.capabilities", "agentConfig.onReload", "env.get",
   "version.list", "version.history", "version.onUpdate", "health.agent", "health.stats", "health.statsStream", "logs.tail",
-  "logs.follow", "chat.sessions", "secret.agent.list",
+  "logs.follow", "chat.sessions", "secret.agent.list", "git.status", "git.onChange", "git.push", "git.suggestMessage",
 ];
 for (const path of AGENT_ONLY) INPUTS[path] = (fx) => ({ projectId: fx.projectId, agentId: fx.agentId });
 

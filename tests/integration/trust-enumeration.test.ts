@@ -111,6 +111,8 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     expect(paths).toEqual(expect.arrayContaining(["team.list", "team.get", "team.create", "team.update", "team.delete", "team.send", "team.messages", "team.import"]));
     // Schedules: reading needs a project role, changing or running one chat on its agent.
     expect(paths).toEqual(expect.arrayContaining(["schedule.list", "schedule.create", "schedule.update", "schedule.delete", "schedule.runs", "schedule.runNow", "schedule.onChange"]));
+    // Git workspaces: status and diffs need file_read on the agent, changes file_write, model calls and session branches chat.
+    expect(paths).toEqual(expect.arrayContaining(["git.status", "git.diff", "git.onChange", "git.commit", "git.push", "git.discard", "git.suggestMessage", "git.createSession", "git.openPullRequest"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });

@@ -1,7 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import type { LucideIcon } from "lucide-react";
-import { ArrowLeft, Bot, CalendarClock, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal, Webhook } from "lucide-react";
+import { ArrowLeft, Bot, CalendarClock, ChartLine, FileQuestion, FolderTree, GitCompare, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal, Webhook } from "lucide-react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
@@ -18,6 +18,7 @@ import { MetricsPanel } from "@/components/health/metrics-panel";
 import { LogsPanel } from "@/components/logs/logs-panel";
 import { AgentWebhooks } from "@/components/hooks/agent-webhooks";
 import { SchedulesPanel } from "@/components/schedules/schedules-panel";
+import { ChangesPanel } from "@/components/agents/changes/changes-panel";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { UnavailableState } from "@/components/common/unavailable-state";
 import { apiErrorCode } from "@/components/projects/project-form";
@@ -31,6 +32,7 @@ import { restartReasonText } from "@/components/versions/restart-reasons";
 const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
   chat: { label: "Chat", icon: MessagesSquare },
   files: { label: "Files", icon: FolderTree },
+  changes: { label: "Changes", icon: GitCompare },
   terminal: { label: "Terminal", icon: SquareTerminal },
   logs: { label: "Logs", icon: ScrollText },
   metrics: { label: "Metrics", icon: ChartLine },
@@ -175,6 +177,9 @@ export function AgentDetail({
           <Link href={`/projects/${projectId}/agents/${agentId}/files`} className="text-muted-foreground hover:text-foreground mt-2 inline-block text-xs underline">
             Open the full-page editor
           </Link>
+        </TabsContent>
+        <TabsContent value="changes">
+          <ChangesPanel projectId={projectId} agentId={agentId} canWrite={roleAllows(role, "file_write")} canChat={roleAllows(role, "chat")} />
         </TabsContent>
         <TabsContent value="terminal" forceMount className="data-[state=inactive]:hidden">
           {terminalVisited ? (

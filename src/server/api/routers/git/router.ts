@@ -3,6 +3,7 @@
 import { agentProcedure } from "../../middleware/agent-access";
 import { streamOf } from "../../stream-output";
 import { router } from "../../trpc";
+import { openSessionPullRequest } from "../../../git/pull-requests";
 import {
   gitCommitInput,
   gitCommitOutput,
@@ -12,6 +13,8 @@ import {
   gitDiffOutput,
   gitDiscardInput,
   gitDiscardOutput,
+  gitOpenPullRequestInput,
+  gitOpenPullRequestOutput,
   gitPushOutput,
   gitRefInput,
   gitStatusOutput,
@@ -59,6 +62,18 @@ export const gitRouter = router({
       const s = await ctx.services.git.createSession(input, input.title, ctx.user.id);
       return { sessionId: s.id, title: s.title, branch: s.gitBranch!, base: s.gitBase!, worktree: s.gitWorktree! };
     }),
+
+  /**
+   * Pushes the session's branch and opens a GitHub pull request (or GitLab merge request) into its
+   * base; title and body default to the session's title and the agent's last answer. An open one
+   * for the branch is returned as is. The link is stored on the session.
+   */
+  openPullRequest: agentProcedure("file_write")
+    .input(gitOpenPullRequestInput)
+    .output(gitOpenPullRequestOutput)
+    .mutation(({ ctx, input }) =>
+      openSessionPullRequest({ prisma: ctx.services.db.prisma, git: ctx.services.git, hosts: ctx.services.config.gitProviders }, input),
+    ),
 
   /** The status now, then again whenever it changes (debounced). */
   onChange: agentProcedure("file_read")
