@@ -50,4 +50,11 @@ describe("config", () => {
     expect(secretProblem).toMatch(/ARMORY_AUTH_SECRET: must be at least 32 characters/);
     expect(secretProblem).not.toContain("tooshort-sekrit");
   });
+
+  it("adds ARMORY_GIT_PROVIDERS' hosts to github.com and gitlab.com, naming a bad entry", () => {
+    expect(loadConfig({}).gitProviders.map((h) => h.host)).toEqual(["github.com", "gitlab.com"]);
+    const c = loadConfig({ ARMORY_GIT_PROVIDERS: "gitlab=git.example.com=https://git.example.com/api/v4" });
+    expect(c.gitProviders.at(-1)).toEqual({ kind: "gitlab", host: "git.example.com", apiUrl: "https://git.example.com/api/v4" });
+    expect(problems({ ARMORY_GIT_PROVIDERS: "svn=x=https://x" })).toEqual([expect.stringMatching(/^ARMORY_GIT_PROVIDERS: entry "svn=x=https:\/\/x": the kind must be github or gitlab/)]);
+  });
 });

@@ -3,6 +3,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { EngineConfigError, parseEngineEndpoint, type EngineEndpoint } from "./runtime/docker/host";
+import { GitProviderConfigError, parseGitProviderHosts, type GitProviderHost } from "./git/providers/hosts";
 
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -125,6 +126,7 @@ const configSchema = z.object({
   ARMORY_CHAT_WARM: booleanFlag.default(true),
   ARMORY_CHAT_IDLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   ARMORY_CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(1800),
+  ARMORY_GIT_PROVIDERS: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty", "auto"]).optional(),
 });
@@ -182,6 +184,8 @@ export interface Config {
     maxRequestBytes: number;
   };
   chat: { warm: boolean; idleSeconds: number; turnTimeoutSeconds: number };
+  /** Git hosts pull requests may be opened on: github.com, gitlab.com and ARMORY_GIT_PROVIDERS' entries. */
+  gitProviders: GitProviderHost[];
   logLevel: RawConfig["LOG_LEVEL"];
   /** `auto`: pretty when stdout is a terminal, JSON otherwise. */
   logFormat: "json" | "pretty" | "auto";
@@ -242,7 +246,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const value = env[err.variable];
     const shown = value && !/\/\/[^/@]*:[^/@]*@/.test(value) ? ` (got "${value}")` : "";
     throw new ConfigError([`${err.variable}: ${err.problem}${shown}`]);
-    throw err;
+  }
+  let gitProviders: GitProviderHost[];
+  try {
+    gitProviders = parseGitProviderHosts(c.ARMORY_GIT_PROVIDERS);
+  } catch (err) {
+    if (!(err instanceof GitProviderConfigError)) throw err;
+    throw new ConfigError([`ARMORY_GIT_PROVIDERS: ${err.message.replace(/^ARMORY_GIT_PROVIDERS /, "")}`]);
   }
   return {
     engine,
@@ -276,6 +286,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxResponseBytes: c.ARMORY_GATEWAY_MAX_RESPONSE_BYTES,
       maxRequestBytes: c.ARMORY_GATEWAY_MAX_REQUEST_BYTES,
     },
+    gitProviders,
     chat: { warm: c.ARMORY_CHAT_WARM, idleSeconds: c.ARMORY_CHAT_IDLE_SECONDS, turnTimeoutSeconds: c.ARMORY_CHAT_TURN_TIMEOUT_SECONDS },
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "auto"),
