@@ -10,12 +10,15 @@ import { sh } from "../support/agent-exec";
 import { startChatArmory, type Caller, type ChatArmory } from "../support/chat-armory";
 import { suiteDb } from "../support/databases";
 import { startGitServer, type GitServer } from "../support/git-server";
+import { startGitProviderServer, type GitProviderServer } from "../support/git-provider-server";
 
 const TOKEN = "ghp_test_token_never_in_config_4f9a1c";
 
 describe("git workspaces (real git, real agent container)", () => {
   let fixture: ChatArmory | undefined;
   let server: GitServer | undefined;
+  let provider: GitProviderServer | undefined;
+  let sessionA: { sessionId: string; branch: string } | null = null;
   let caller: Caller;
   let projectId = "";
   let agentId = "";
@@ -29,8 +32,14 @@ describe("git workspaces (real git, real agent container)", () => {
     const { address } = await dns.lookup(host);
     expect(address).toMatch(/^127\./);
     server = await startGitServer({ host, token: TOKEN });
-    server.createRepo("app", { "README.md": "# App\n", "src/greeting.txt": "hello\n" });
-    fixture = await startChatArmory({ db: suiteDb("pglite"), name: "Git workspaces", env: { ARMORY_EGRESS_ALLOW_PRIVATE: "true" } });
+    server.createRepo("acme/app", { "README.md": "# App\n", "src/greeting.txt": "hello\n" });
+    // The scripted GitHub API (the only stand-in): Enterprise-style, allowed for the git server's host.
+    provider = await startGitProviderServer({ token: TOKEN, repositories: ["acme/app"] });
+    fixture = await startChatArmory({
+      db: suiteDb("pglite"),
+      name: "Git workspaces",
+      env: { ARMORY_EGRESS_ALLOW_PRIVATE: "true", ARMORY_GIT_PROVIDERS: `github=${host}:${server.port}=${provider.apiUrl("github")}` },
+    });
     ({ caller, projectId } = fixture);
     fixture.armory.services.startBackground();
     await fixture.armory.services.db.prisma.template.update({ where: { id: fixture.coderTemplateId }, data: { egressAllowlist: [host] } });
@@ -43,10 +52,10 @@ describe("git workspaces (real git, real agent container)", () => {
       // The server's certificate is self-signed: this test agent does not verify it.
       overrides: { memoryMb: 1024, env: { GIT_SSL_NO_VERIFY: "1" } },
       start: true,
-      repository: { url: `${server.origin}/app.git`, credentialSecret: "GIT_TOKEN" },
+      repository: { url: `${server.origin}/acme/app.git`, credentialSecret: "GIT_TOKEN" },
     });
     agentId = agent.id;
-    expect(agent.repository).toMatchObject({ url: `${server.origin}/app.git`, credentialSecret: "GIT_TOKEN" });
+    expect(agent.repository).toMatchObject({ url: `${server.origin}/acme/app.git`, credentialSecret: "GIT_TOKEN" });
     createdAt = t0;
     containerId = (await fixture.armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
   }, 600_000);
@@ -54,6 +63,7 @@ describe("git workspaces (real git, real agent container)", () => {
   afterAll(async () => {
     await fixture?.close();
     await server?.close();
+    await provider?.close();
   });
 
   it("clones at create; the token is in neither .git/config nor the container's environment", async () => {
@@ -75,7 +85,7 @@ describe("git workspaces (real git, real agent container)", () => {
     expect(view.repository).toMatchObject({ cloneState: "ready", clonePercent: 100, branch: "main", cloneError: null });
     expect(await sh(containerId, "cat /workspace/src/greeting.txt")).toBe("hello\n");
     const config = await sh(containerId, "cat /workspace/.git/config");
-    expect(config).toContain(`url = ${server!.origin}/app.git`);
+    expect(config).toContain(`url = ${server!.origin}/acme/app.git`);
     expect(config).not.toContain(TOKEN);
     expect(await sh(containerId, "grep -rl 'test_token' /workspace/.git /home/agent 2>/dev/null || true")).toBe("");
     // Not in the container's environment, nor in armoryd's (what every process inherits).
@@ -96,7 +106,7 @@ describe("git workspaces (real git, real agent container)", () => {
     expect(a).toMatchObject({ branch: "armory/fix-the-greeting", base: "main", worktree: "/workspace/.armory/worktrees/fix-the-greeting" });
     expect(b.branch).toBe("armory/fix-the-greeting-2");
     const turns = fixture!.armory.services.turns;
-    const ra = await turns.run({ projectId, agentId, sessionId: a.sessionId, userId: fixture!.owner.id, message: "run `echo from-session-a > src/greeting.txt`" });
+    const ra = await turns.run({ projectId, agentId, sessionId: a.sessionId, userId: fixture!.owner.id, message: "run `echo from-session-a | tee src/greeting.txt`" });
     const rb = await turns.run({ projectId, agentId, sessionId: b.sessionId, userId: fixture!.owner.id, message: "run `echo from-session-b > src/greeting.txt`" });
     expect((await ra.outcome).status).toBe("completed");
     expect((await rb.outcome).status).toBe("completed");
@@ -122,10 +132,11 @@ describe("git workspaces (real git, real agent container)", () => {
     expect(commit.files).toBe(1);
     expect((await caller.git.status({ projectId, agentId, sessionId: a.sessionId })).files).toEqual([]);
     const pushed = await caller.git.push({ projectId, agentId, sessionId: a.sessionId });
+    sessionA = a;
     expect(pushed.branch).toBe("armory/fix-the-greeting");
-    expect(server!.git("app", ["log", "--format=%s|%an", "armory/fix-the-greeting"]).split("\n")[0]).toBe("Greet from session a|Git workspaces Owner");
-    expect(server!.git("app", ["show", "armory/fix-the-greeting:src/greeting.txt"])).toBe("from-session-a\n");
-    expect(server!.git("app", ["show", "main:src/greeting.txt"])).toBe("hello\n");
+    expect(server!.git("acme/app", ["log", "--format=%s|%an", "armory/fix-the-greeting"]).split("\n")[0]).toBe("Greet from session a|Git workspaces Owner");
+    expect(server!.git("acme/app", ["show", "armory/fix-the-greeting:src/greeting.txt"])).toBe("from-session-a\n");
+    expect(server!.git("acme/app", ["show", "main:src/greeting.txt"])).toBe("hello\n");
     expect(await sh(containerId, "cat /workspace/.git/config")).not.toContain(TOKEN);
 
     // Discard b's change (and a new file): back to the base.
@@ -140,6 +151,31 @@ describe("git workspaces (real git, real agent container)", () => {
     expect((await caller.git.status({ projectId, agentId, sessionId: b.sessionId })).files).toEqual([]);
     expect(await sh(containerId, `cat ${b.worktree}/src/greeting.txt`)).toBe("hello\n");
   }, 300_000);
+
+  it("opens a pull request for a session's branch and stores its link on the session", async () => {
+    expect(sessionA).not.toBeNull();
+    const a = sessionA!;
+    // A new commit on the branch, then the PR: the branch is pushed again first.
+    await sh(containerId, `echo more >> /workspace/.armory/worktrees/fix-the-greeting/README.md`);
+    await caller.git.commit({ projectId, agentId, sessionId: a.sessionId, message: "More readme" });
+    const pr = await caller.git.openPullRequest({ projectId, agentId, sessionId: a.sessionId });
+    expect(pr).toMatchObject({ kind: "github", number: 1, title: "Fix the greeting", state: "open", created: true, branch: a.branch, base: "main" });
+    expect(server!.git("acme/app", ["log", "--format=%s", "-1", a.branch]).trim()).toBe("More readme");
+    const sent = provider!.requests.filter((r) => r.method === "POST");
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.path).toBe("/api/v3/repos/acme/app/pulls");
+    expect(sent[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(sent[0]!.body).toMatchObject({ head: a.branch, base: "main", title: "Fix the greeting", draft: false });
+    // The body carries the agent's last answer (its summary of the turn).
+    expect((sent[0]!.body as { body: string }).body).toContain("from-session-a");
+    const h = await caller.chat.history({ projectId, agentId, sessionId: a.sessionId });
+    expect(h.session.git).toEqual({ branch: a.branch, base: "main", pullRequestUrl: pr.url });
+    const listed = (await caller.chat.sessions({ projectId, agentId })).sessions.find((s) => s.id === a.sessionId);
+    expect(listed?.git?.pullRequestUrl).toBe(pr.url);
+    // Again: the open one is returned, not a second.
+    const again = await caller.git.openPullRequest({ projectId, agentId, sessionId: a.sessionId });
+    expect(again).toMatchObject({ number: 1, created: false, url: pr.url });
+  }, 120_000);
 
   it("refuses bad input with a clear 4xx", async () => {
     await expect(caller.git.discard({ projectId, agentId, path: "../etc/passwd" })).rejects.toMatchObject({ code: "BAD_REQUEST" });

@@ -19,6 +19,7 @@ import { LogsPanel } from "@/components/logs/logs-panel";
 import { AgentWebhooks } from "@/components/hooks/agent-webhooks";
 import { SchedulesPanel } from "@/components/schedules/schedules-panel";
 import { ChangesPanel } from "@/components/agents/changes/changes-panel";
+import { RepositoryStatus } from "@/components/agents/changes/repository-status";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { UnavailableState } from "@/components/common/unavailable-state";
 import { apiErrorCode } from "@/components/projects/project-form";
@@ -141,6 +142,7 @@ export function AgentDetail({
               ) : null}
             </p>
             <AgentStatusDetail agent={a} />
+            <RepositoryStatus repository={a.repository} />
           </div>
         </div>
         <AgentControls

@@ -314,7 +314,7 @@ export class GitService {
     const entries = parsePorcelain(porcelain.stdout.toString("utf8"));
     const counts = parseNumstat(numstat.exitCode === 0 ? numstat.stdout.toString("utf8") : "");
     const truncated = entries.length > GIT_STATUS_MAX_FILES;
-    const shown = entries.slice(0, GIT_STATUS_MAX_FILES);
+    const shown = entries.slice(0, GIT_STATUS_MAX_FILES).sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
     // Untracked files are not in `git diff HEAD`: count their lines (at most 100 files).
     const untracked = shown.filter((e) => e.x === "?").slice(0, 100);
     if (untracked.length) {
