@@ -66,3 +66,17 @@ describe("armoryd exec.run", () => {
     await expect(execs.run({ ...base, execId: "d", argv: ["/nonexistent/binary"] })).rejects.toThrow(/cannot start/);
   });
 });
+
+describe("a template's repository", () => {
+  it("is read from a template file and refused when it is not an https URL", async () => {
+    const { templateFileSchema } = await import("@/server/domain/templates");
+    const base = { name: "repo-coder", model: "claude-sonnet-4-5", resources: { memoryMb: 1024, cpus: 1, pidsLimit: 256 } };
+    expect(templateFileSchema.parse(base).repository).toBeNull();
+    expect(templateFileSchema.parse({ ...base, repository: { url: "https://github.com/acme/app.git", branch: "main", credentialSecret: "GITHUB_TOKEN" } }).repository).toEqual({
+      url: "https://github.com/acme/app.git",
+      branch: "main",
+      credentialSecret: "GITHUB_TOKEN",
+    });
+    expect(templateFileSchema.safeParse({ ...base, repository: { url: "ssh://git@github.com/acme/app.git" } }).success).toBe(false);
+  });
+});

@@ -8,6 +8,9 @@ ADD COLUMN     "gitWorktree" TEXT,
 ADD COLUMN     "pullRequestNumber" INTEGER,
 ADD COLUMN     "pullRequestUrl" TEXT;
 
+-- AlterTable
+ALTER TABLE "template" ADD COLUMN     "repository" JSONB;
+
 -- CreateTable
 CREATE TABLE "agent_repository" (
     "agentId" TEXT NOT NULL,
