@@ -82,12 +82,7 @@ export class GitRunner {
       );
     } catch (err) {
       if (err instanceof DaemonUnavailableError) throw new DomainError("PRECONDITION_FAILED", "The agent's daemon (armoryd) is not connected: start the agent and try again.");
-      if (err instanceof DaemonRequestError) {
-        if (err.error.code === "bad_request" && /cannot start git|ENOENT.*cwd|spawn/i.test(err.error.message)) {
-          throw new DomainError("PRECONDITION_FAILED", `git could not run in the agent: ${redact(err.error.message, cred)}`);
-        }
-        throw new DomainError("PRECONDITION_FAILED", `git could not run in the agent: ${redact(err.error.message, cred)}`);
-      }
+      if (err instanceof DaemonRequestError) throw new DomainError("PRECONDITION_FAILED", `git could not run in the agent: ${redact(err.error.message, cred)}`);
       throw err;
     } finally {
       off();

@@ -255,7 +255,7 @@ export class GitService {
       const abs = file.startsWith("/") ? file : `${WORKSPACE_DIR}/${file}`;
       // No shell needed: sh appends the line once (the path is git's own answer).
       const res = await this.opts.hub.request(agentId, "exec.run", {
-        execId: `git-exclude-${agentId}`,
+        execId: `git-exclude-${crypto.randomUUID()}`,
         argv: ["sh", "-c", 'mkdir -p "$(dirname "$1")" && touch "$1" && (grep -qx "/.armory/" "$1" || echo "/.armory/" >> "$1")', "sh", abs],
         cwd: WORKSPACE_DIR,
         env: {},

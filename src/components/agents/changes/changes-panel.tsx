@@ -58,7 +58,6 @@ export function ChangesPanel({ projectId, agentId, canWrite, canChat }: { projec
   const [selected, setSelected] = useState<string | null>(null);
   const [message, setMessage] = useState("");
   const [confirmDiscard, setConfirmDiscard] = useState<string | null>(null);
-  const [live, setLive] = useState<GitStatusView | null>(null);
   const repo = agent.data?.repository ?? null;
   const ready = repo?.cloneState === "ready";
   const ref = { projectId, agentId, ...(sessionId ? { sessionId } : {}) };
@@ -69,13 +68,12 @@ export function ChangesPanel({ projectId, agentId, canWrite, canChat }: { projec
     trpc.git.onChange.subscriptionOptions(ref, {
       enabled: ready,
       onData: (s) => {
-        setLive(s);
         queryClient.setQueryData(statusKey, s);
         void queryClient.invalidateQueries({ queryKey: trpc.git.diff.queryKey() });
       },
     }),
   );
-  const view = live && (status.data === undefined || live === status.data) ? live : (status.data ?? null);
+  const view: GitStatusView | null = status.data ?? null;
   const files = view?.files ?? [];
   const current = selected && files.some((f) => f.path === selected) ? selected : null;
   const diff = useQuery({ ...trpc.git.diff.queryOptions({ ...ref, ...(current ? { path: current } : {}) }), enabled: ready && files.length > 0 });
@@ -157,7 +155,6 @@ export function ChangesPanel({ projectId, agentId, canWrite, canChat }: { projec
           onChange={(e) => {
             setSessionId(e.target.value || undefined);
             setSelected(null);
-            setLive(null);
           }}
         >
           <option value="">Workspace ({repo.branch ?? "default branch"})</option>
