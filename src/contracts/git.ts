@@ -36,6 +36,7 @@ export const repositoryInput = z.object({
   /** The name of a project (or the agent's) secret holding the token; not put in the container's env. */
   credentialSecret: z
     .string()
+    .max(128, "credentialSecret must be at most 128 characters")
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "credentialSecret must be a secret name")
     .optional(),
   /** The user name sent with the token (GitHub: x-access-token, GitLab: oauth2). */
