@@ -50,6 +50,8 @@ export default defineConfig({
       ARMORY_SIGN_UP: "open",
       // notifications.spec.ts sends webhooks to a receiver on this machine's loopback.
       ARMORY_WEBHOOKS_ALLOW_PRIVATE: "true",
+      // git.spec.ts clones from a git server on this machine (reached through the egress proxy).
+      ARMORY_EGRESS_ALLOW_PRIVATE: "true",
     },
     url: `${BASE_URL}/api/health`,
     timeout: 240_000,

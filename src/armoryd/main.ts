@@ -21,6 +21,7 @@ import { DirWatches } from "./dirwatch";
 import * as files from "./files";
 import { FileOpError } from "./files";
 import { errorText, log } from "./log";
+import { Execs } from "./exec";
 import { Procs, RequestError } from "./procs";
 import { Terminals } from "./terminal";
 import { CONFIG_DIR, ConfigWatcher, INSTRUCTIONS_DIR, INSTRUCTION_FILES } from "./watch";
@@ -54,13 +55,14 @@ const capabilities: DaemonCapabilities = {
   instructionsDir: INSTRUCTIONS_DIR,
   instructionFiles: INSTRUCTION_FILES,
   configWatcher: "fs.watch",
-  supportedActions: ["chat", "files", "files-watch", "config-reload", "health", "terminal"],
+  supportedActions: ["chat", "files", "files-watch", "config-reload", "health", "terminal", "exec"],
 };
 
 let connection: Connection | null = null;
 const emit = (e: Parameters<Connection["emit"]>[0]) => connection?.emit(e);
 const procs = new Procs(emit, childEnv);
 const terminals = new Terminals(emit, childEnv);
+const execs = new Execs(emit, childEnv);
 const watcher = new ConfigWatcher(emit);
 const dirWatches = new DirWatches(emit);
 
@@ -96,6 +98,8 @@ async function handle(method: RequestMethod, params: unknown): Promise<unknown> 
       return dirWatches.watch(params as RequestParams<"fs.watch">);
     case "fs.unwatch":
       return dirWatches.unwatch(params as RequestParams<"fs.unwatch">);
+    case "exec.run":
+      return execs.run(params as RequestParams<"exec.run">);
     case "term.open":
       return terminals.open(params as RequestParams<"term.open">);
     case "term.input":
@@ -121,6 +125,7 @@ function shutdown(signal: string): void {
   log(`${signal}: stopping`);
   procs.killAll();
   terminals.killAll();
+  execs.killAll();
   watcher.stop();
   dirWatches.stopAll();
   connection?.stop();

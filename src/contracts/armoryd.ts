@@ -76,6 +76,13 @@ export const ARMORYD_BIN = "/usr/local/bin/armoryd";
 export const ENV_DAEMON_URL = "ARMORY_DAEMON_URL";
 export const ENV_AGENT_TOKEN = "ARMORY_AGENT_TOKEN";
 
+/** exec.run bounds: arguments, stdin, time and captured output of one command. */
+export const EXEC_MAX_ARGS = 256;
+export const EXEC_MAX_ARG_CHARS = 64 * 1024;
+export const EXEC_MAX_STDIN_CHARS = 1024 * 1024;
+export const EXEC_MAX_TIMEOUT_MS = 30 * 60_000;
+export const EXEC_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
 // ---------------------------------------------------------------- shared shapes
 
 export const fileType = z.enum(["file", "directory", "symlink", "other"]);
@@ -235,6 +242,40 @@ export const requestMethods = {
   /** Ends a watch (`removed` false: there was none by that id). */
   "fs.unwatch": { params: z.object({ watchId: z.string().min(1).max(200) }), result: z.object({ removed: z.boolean(), watches: z.number().int() }) },
 
+  /**
+   * Runs one command as the agent user (argv[0] looked up in PATH, no shell) and answers with its
+   * exit code and output, each capped at `maxOutputBytes` (the rest is dropped and flagged). The
+   * process is killed (its whole group) after `timeoutMs`. `env` is given to that one process only
+   * (e.g. a credential for a git command: never written to disk, gone when the command ends).
+   * With `progress`, stderr is also reported as `exec.progress` events, one per line or \r-ended
+   * piece (git's --progress output).
+   */
+  "exec.run": {
+    params: z.object({
+      execId: z.string().min(1).max(100),
+      argv: z.array(z.string().max(EXEC_MAX_ARG_CHARS)).min(1).max(EXEC_MAX_ARGS),
+      cwd: z.string().min(1).max(4096),
+      env: z.record(z.string().max(200), z.string().max(EXEC_MAX_ARG_CHARS)),
+      /** Written to stdin, then stdin is closed (empty: closed at once). */
+      stdin: z.string().max(EXEC_MAX_STDIN_CHARS),
+      timeoutMs: z.number().int().min(100).max(EXEC_MAX_TIMEOUT_MS),
+      maxOutputBytes: z.number().int().min(0).max(EXEC_MAX_OUTPUT_BYTES),
+      progress: z.boolean(),
+    }),
+    result: z.object({
+      exitCode: z.number().nullable(),
+      signal: z.string().nullable(),
+      timedOut: z.boolean(),
+      /** base64 of the first maxOutputBytes of stdout. */
+      stdout: b64,
+      stdoutBytes: z.number().int(),
+      /** The first maxOutputBytes of stderr (UTF-8). */
+      stderr: z.string(),
+      stderrBytes: z.number().int(),
+      durationMs: z.number(),
+    }),
+  },
+
   /** Opens a shell on a PTY as the agent user. */
   "term.open": {
     params: z.object({ termId: z.string().min(1).max(100), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(2).max(1000), cwd: z.string() }),
@@ -291,6 +332,8 @@ export const daemonEvent = z.discriminatedUnion("type", [
     truncated: z.boolean(),
     ended: z.boolean(),
   }),
+  /** A piece of stderr of an exec.run started with `progress` (a line, or a \r-ended update). */
+  z.object({ type: z.literal("exec.progress"), execId: z.string(), text: z.string() }),
   /** Terminal output (base64 bytes). */
   z.object({ type: z.literal("term.data"), termId: z.string(), data: b64 }),
   z.object({ type: z.literal("term.exit"), termId: z.string(), exitCode: z.number().nullable() }),

@@ -41,6 +41,7 @@ import { HookService } from "./hooks/service";
 import { TeamService } from "./teams/service";
 import { ScheduleService, type ScheduleClock } from "./schedules/service";
 import { SnapshotService } from "./snapshots/service";
+import { GitService } from "./git/service";
 
 export interface Services {
   config: Config;
@@ -70,6 +71,8 @@ export interface Services {
   /** Per-project internal networks and their egress relays (network isolation). */
   projectNetworks: ProjectNetworks;
   chat: ChatService;
+  /** Git workspaces: repository clones, a branch per session, diffs, commits, pull requests. */
+  git: GitService;
   /** Tool approvals (Claude Code's permission prompts during chat turns). */
   approvals: ApprovalService;
   /** Approvals, finished and failed turns, crashes, budgets (src/contracts/project-events.ts): what notifications send out. */
@@ -195,6 +198,8 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       secrets,
       extraEnv: (agentId) => gateway.agentEnv(agentId),
       hub,
+      // A started agent clones its pending repository (git is made below, before any start).
+      onStarted: (agentId) => git.cloneIfPending(agentId),
     });
     // A secret change flags the containers made from the old values (restartRequired).
     secrets.onChange((scope) => agents.secretsChanged(scope.projectId, scope.agentId ?? undefined));
@@ -219,6 +224,15 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     m.sources.statsStreams = () => collector.streamCount;
     const files = new AgentFiles({ prisma: db.prisma, hub, maxBytes: config.filesMaxBytes, log: log.child({ component: "files" }) });
     const agentConfig = new AgentConfigWatch({ prisma: db.prisma, hub, log, files });
+    const git: GitService = new GitService({
+      prisma: db.prisma,
+      hub,
+      files,
+      secrets,
+      log: log.child({ component: "git" }),
+      publishAgent: (agentId) => agents.publishAgent(agentId),
+      complete: (req) => gateway.complete(req, { timeoutMs: 60_000 }),
+    });
     const approvals = new ApprovalService({
       prisma: db.prisma,
       log: log.child({ component: "approvals" }),
@@ -304,6 +318,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       hub,
       projectNetworks,
       chat,
+      git,
       approvals,
       projectEvents,
       notifications,

@@ -188,6 +188,16 @@ const MATRIX: Record<string, Rule> = {
   "snapshot.restore": "admin",
   "snapshot.delete": "admin",
   "snapshot.clone": "admin",
+  // Git workspaces: reading status and diffs needs file_read, changing them file_write, asking the model and new session branches chat.
+  "git.status": "viewer",
+  "git.diff": "viewer",
+  "git.onChange": "viewer",
+  "git.commit": "operator",
+  "git.push": "operator",
+  "git.discard": "operator",
+  "git.suggestMessage": "operator",
+  "git.createSession": "operator",
+  "git.openPullRequest": "operator",
 };
 
 /** Project-role procedures the instance admin may call without being a member (README: "Invitations are created by the instance admin or a project owner"). */
@@ -359,12 +369,17 @@ const INPUTS: Record<string, (fx: Fixture) => unknown | Promise<unknown>> = {
   "snapshot.restore": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, snapshotId: NO_SUCH }),
   "snapshot.delete": (fx) => ({ projectId: fx.projectId, snapshotId: NO_SUCH }),
   "snapshot.clone": (fx) => ({ projectId: fx.projectId, snapshotId: NO_SUCH, name: "matrix-clone" }),
+  "git.diff": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, path: "README.md" }),
+  "git.commit": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, message: "matrix" }),
+  "git.discard": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, path: "README.md" }),
+  "git.createSession": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, title: "matrix" }),
+  "git.openPullRequest": (fx) => ({ projectId: fx.projectId, agentId: fx.agentId, sessionId: NO_SUCH }),
 };
 /** Procedures on one agent whose input is just `{ projectId, agentId }`. */
 const AGENT_ONLY = [
   "agent.get", "agent.start", "agent.stop", "agent.restart", "agentConfig.capabilities", "agentConfig.onReload", "env.get",
   "version.list", "version.history", "version.onUpdate", "health.agent", "health.stats", "health.statsStream", "logs.tail",
-  "logs.follow", "chat.sessions", "secret.agent.list",
+  "logs.follow", "chat.sessions", "secret.agent.list", "git.status", "git.onChange", "git.push", "git.suggestMessage",
 ];
 for (const path of AGENT_ONLY) INPUTS[path] = (fx) => ({ projectId: fx.projectId, agentId: fx.agentId });
 

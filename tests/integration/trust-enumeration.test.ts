@@ -113,6 +113,8 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     expect(paths).toEqual(expect.arrayContaining(["schedule.list", "schedule.create", "schedule.update", "schedule.delete", "schedule.runs", "schedule.runNow", "schedule.onChange"]));
     // Snapshots: reading needs a project role, taking and restoring one `remove` on the agent, delete and clone admin.
     expect(paths).toEqual(expect.arrayContaining(["snapshot.list", "snapshot.create", "snapshot.restore", "snapshot.delete", "snapshot.clone", "snapshot.onChange"]));
+    // Git workspaces: status and diffs need file_read on the agent, changes file_write, model calls and session branches chat.
+    expect(paths).toEqual(expect.arrayContaining(["git.status", "git.diff", "git.onChange", "git.commit", "git.push", "git.discard", "git.suggestMessage", "git.createSession", "git.openPullRequest"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });

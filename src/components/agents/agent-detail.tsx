@@ -1,7 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import type { LucideIcon } from "lucide-react";
-import { Archive, ArrowLeft, Bot, CalendarClock, ChartLine, FileQuestion, FolderTree, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal, Webhook } from "lucide-react";
+import { Archive, ArrowLeft, Bot, CalendarClock, ChartLine, FileQuestion, FolderTree, GitCompare, MessagesSquare, RotateCw, ScrollText, Settings, SquareTerminal, Webhook } from "lucide-react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
@@ -20,6 +20,8 @@ import { AgentWebhooks } from "@/components/hooks/agent-webhooks";
 import { SchedulesPanel } from "@/components/schedules/schedules-panel";
 import { SnapshotsPanel } from "@/components/snapshots/snapshots-panel";
 import { roleAtLeast } from "@/server/domain/roles";
+import { ChangesPanel } from "@/components/agents/changes/changes-panel";
+import { RepositoryStatus } from "@/components/agents/changes/repository-status";
 import { QueryErrorAlert } from "@/components/common/query-error-alert";
 import { UnavailableState } from "@/components/common/unavailable-state";
 import { apiErrorCode } from "@/components/projects/project-form";
@@ -33,6 +35,7 @@ import { restartReasonText } from "@/components/versions/restart-reasons";
 const TAB_META: Record<AgentTab, { label: string; icon: LucideIcon }> = {
   chat: { label: "Chat", icon: MessagesSquare },
   files: { label: "Files", icon: FolderTree },
+  changes: { label: "Changes", icon: GitCompare },
   terminal: { label: "Terminal", icon: SquareTerminal },
   logs: { label: "Logs", icon: ScrollText },
   metrics: { label: "Metrics", icon: ChartLine },
@@ -142,6 +145,7 @@ export function AgentDetail({
               ) : null}
             </p>
             <AgentStatusDetail agent={a} />
+            <RepositoryStatus repository={a.repository} />
           </div>
         </div>
         <AgentControls
@@ -178,6 +182,9 @@ export function AgentDetail({
           <Link href={`/projects/${projectId}/agents/${agentId}/files`} className="text-muted-foreground hover:text-foreground mt-2 inline-block text-xs underline">
             Open the full-page editor
           </Link>
+        </TabsContent>
+        <TabsContent value="changes">
+          <ChangesPanel projectId={projectId} agentId={agentId} canWrite={roleAllows(role, "file_write")} canChat={roleAllows(role, "chat")} />
         </TabsContent>
         <TabsContent value="terminal" forceMount className="data-[state=inactive]:hidden">
           {terminalVisited ? (

@@ -82,7 +82,7 @@ export function availableActions(agent: Pick<Agent, "observedState">) {
 }
 
 /** The tabs of an agent's page, in order (the first is the default). */
-export const AGENT_TABS = ["chat", "files", "terminal", "logs", "metrics", "schedules", "webhooks", "snapshots", "settings"] as const;
+export const AGENT_TABS = ["chat", "files", "changes", "terminal", "logs", "metrics", "schedules", "webhooks", "snapshots", "settings"] as const;
 export type AgentTab = (typeof AGENT_TABS)[number];
 
 export function isAgentTab(value: unknown): value is AgentTab {

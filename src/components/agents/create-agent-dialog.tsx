@@ -73,6 +73,10 @@ export function CreateAgentDialog({
   const [policy, setPolicy] = useState<ToolPolicyText>(EMPTY_POLICY_TEXT);
   const [policyErrors, setPolicyErrors] = useState<ToolPolicyErrors>({});
   const [approvalTimeout, setApprovalTimeout] = useState("");
+  // A git repository cloned into /workspace after the first start (optional).
+  const [repoUrl, setRepoUrl] = useState("");
+  const [repoBranch, setRepoBranch] = useState("");
+  const [repoSecret, setRepoSecret] = useState("");
 
   const template = templates.data?.find((t) => t.id === templateId) ?? defaultTemplate(templates.data ?? []);
 
@@ -101,6 +105,9 @@ export function CreateAgentDialog({
     setPolicy(EMPTY_POLICY_TEXT);
     setPolicyErrors({});
     setApprovalTimeout("");
+    setRepoUrl("");
+    setRepoBranch("");
+    setRepoSecret("");
     create.reset();
   }
 
@@ -159,6 +166,9 @@ export function CreateAgentDialog({
         name: name.trim(),
         overrides: Object.keys(overrides).length ? overrides : undefined,
         start,
+        repository: repoUrl.trim()
+          ? { url: repoUrl.trim(), ...(repoBranch.trim() ? { branch: repoBranch.trim() } : {}), ...(repoSecret.trim() ? { credentialSecret: repoSecret.trim() } : {}) }
+          : undefined,
       },
       {
         // Handled here (not in mutationOptions) because it reads the form ref.
@@ -260,6 +270,48 @@ export function CreateAgentDialog({
               labelAside={showCount ? <CharacterCount length={name.trim().length} max={AGENT_NAME_MAX} /> : null}
               disabled={pending}
             />
+            <TextField
+              id="create-agent-repo-url"
+              label="Repository (optional)"
+              name="repositoryUrl"
+              placeholder="https://github.com/owner/repo.git"
+              autoComplete="off"
+              spellCheck={false}
+              className="[&_input]:font-mono"
+              value={repoUrl}
+              onChange={(e) => setRepoUrl(e.target.value)}
+              description="Cloned into /workspace when the agent starts; each branch session works on its own branch."
+              disabled={pending}
+            />
+            {repoUrl.trim() ? (
+              <div className="grid gap-4 sm:grid-cols-2">
+                <TextField
+                  id="create-agent-repo-branch"
+                  label="Branch"
+                  name="repositoryBranch"
+                  placeholder="the default branch"
+                  autoComplete="off"
+                  spellCheck={false}
+                  className="[&_input]:font-mono"
+                  value={repoBranch}
+                  onChange={(e) => setRepoBranch(e.target.value)}
+                  disabled={pending}
+                />
+                <TextField
+                  id="create-agent-repo-secret"
+                  label="Token secret"
+                  name="repositorySecret"
+                  placeholder="e.g. GITHUB_TOKEN"
+                  autoComplete="off"
+                  spellCheck={false}
+                  className="[&_input]:font-mono"
+                  value={repoSecret}
+                  onChange={(e) => setRepoSecret(e.target.value)}
+                  description="A project secret; served to git only, never put in the container."
+                  disabled={pending}
+                />
+              </div>
+            ) : null}
           </FieldGroup>
 
           <div className="flex flex-col gap-4">

@@ -12,6 +12,7 @@ import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } f
 import { useTRPC } from "@/lib/trpc/client";
 import { Conversation } from "./conversation";
 import { SessionList } from "./session-list";
+import { SessionGitBar } from "@/components/agents/changes/session-git";
 import { useFitToViewport } from "./use-fit-to-viewport";
 
 export interface ChatPanelProps {
@@ -107,6 +108,7 @@ export function ChatPanel({ projectId, agentId, agentName, observedState, canCha
             </span>
           </p>
         ) : null}
+        <SessionGitBar projectId={projectId} agentId={agentId} sessionId={sessionId} canChat={canChat} onCreated={select} />
         <Conversation
           key={sessionId ?? "new"}
           projectId={projectId}

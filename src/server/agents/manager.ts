@@ -4,7 +4,8 @@
 import { createHash } from "node:crypto";
 import type { AgentView } from "../api/routers/agent/schemas";
 import type { PrismaClient } from "../db";
-import { Prisma, type Agent } from "../db/generated/client";
+import { Prisma, type Agent, type AgentRepository } from "../db/generated/client";
+import type { RepositoryInput } from "../../contracts/git";
 import { APPROVAL_TIMEOUT_DEFAULT_SEC, type ToolPolicy } from "../../contracts/approvals";
 import { effectivePolicy, policyFrom } from "../approvals/policy";
 import { engineMessage, engineUnavailable, LABELS, type AgentContainerSpec, type AgentRuntime, type ContainerEvent, type EventsFollower, type ObservedContainer } from "../runtime";
@@ -39,6 +40,8 @@ export interface AgentManagerOptions {
   extraEnv?: (agentId: string) => Promise<Record<string, string>>;
   /** The agent daemons (the first start writes the template's instructions through the agent's armoryd). */
   hub?: DaemonHub;
+  /** Called (not awaited) after each start of the agent's container: the git service clones a pending repository. */
+  onStarted?: (agentId: string, containerId: string) => void;
 }
 
 /** The per-project networks agents join (ProjectNetworks). */
@@ -87,15 +90,25 @@ export interface CreateAgentInput {
     approvalTimeoutSec?: number | null;
   };
   start?: boolean;
+  /** A git repository cloned into /workspace after the first start (src/server/git). */
+  repository?: RepositoryInput;
 }
 
-export type AgentRow = Agent & { template: { name: string; volumes: Prisma.JsonValue; toolPolicy: Prisma.JsonValue } };
+export type AgentRow = Agent & { template: { name: string; volumes: Prisma.JsonValue; toolPolicy: Prisma.JsonValue }; repository?: AgentRepository | null };
 
-export const agentInclude = { template: { select: { name: true, volumes: true, toolPolicy: true } } } as const;
+export const agentInclude = { template: { select: { name: true, volumes: true, toolPolicy: true } }, repository: true } as const;
 
 function envOf(json: Prisma.JsonValue): Record<string, string> {
   if (!json || typeof json !== "object" || Array.isArray(json)) return {};
   return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, String(v)]));
+}
+
+/** The repository's credential is served to git only (src/server/git), never put in the container's env. */
+function withoutGitCredential(env: Record<string, string> | undefined, row: AgentRow): Record<string, string> | undefined {
+  const name = row.repository?.credentialSecret;
+  if (!env || !name || !(name in env)) return env;
+  const { [name]: _credential, ...rest } = env;
+  return rest;
 }
 
 function volumesOf(json: Prisma.JsonValue): { name: string; mountPath: string }[] {
@@ -205,6 +218,18 @@ export function toAgentView(row: AgentRow, secretNames?: Set<string>, daemon: Da
     // A daemon of a container the agent no longer has (or of a stopped agent) does not count.
     daemon: row.containerId && row.observedState === "running" ? daemon : { ...daemon, state: "disconnected" },
     lastMessageAt: row.lastMessageAt,
+    repository: row.repository
+      ? {
+          url: row.repository.url,
+          branch: row.repository.branch,
+          credentialSecret: row.repository.credentialSecret,
+          cloneState: row.repository.cloneState,
+          clonePercent: row.repository.clonePercent,
+          clonePhase: row.repository.clonePhase,
+          cloneError: row.repository.cloneError,
+          clonedAt: row.repository.clonedAt,
+        }
+      : null,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
     observedAt: row.observedAt,
@@ -479,6 +504,18 @@ export class AgentManager {
           sessionVolume: `armory-claude-${id}`,
           pendingInstructions: template.instructions?.trim() ? template.instructions : null,
           createdById: input.userId,
+          ...(input.repository
+            ? {
+                repository: {
+                  create: {
+                    url: input.repository.url,
+                    branch: input.repository.branch ?? null,
+                    credentialSecret: input.repository.credentialSecret ?? null,
+                    credentialUser: input.repository.credentialUser ?? "x-access-token",
+                  },
+                },
+              }
+            : {}),
         },
         include: agentInclude,
       });
@@ -599,7 +636,7 @@ export class AgentManager {
       extraVolumes: extra,
       // The project's own network: an agent created on the old shared one moves here on re-create.
       network,
-      secretEnv: await this.opts.secrets?.envFor(row.projectId, row.id),
+      secretEnv: withoutGitCredential(await this.opts.secrets?.envFor(row.projectId, row.id), row),
       extraEnv: await this.gatewayEnv(row.id),
     };
     return { spec, configHash };
@@ -612,6 +649,7 @@ export class AgentManager {
       started = await this.createContainer(row);
       await this.runtime.startContainer(started);
     }
+    this.opts.onStarted?.(row.id, started);
     await this.writePendingInstructions(row, started);
   }
 

@@ -27,6 +27,7 @@ import { hookRouter } from "./routers/hook/router";
 import { teamRouter } from "./routers/team/router";
 import { scheduleRouter } from "./routers/schedule/router";
 import { snapshotRouter } from "./routers/snapshot/router";
+import { gitRouter } from "./routers/git/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -58,6 +59,7 @@ export const appRouter = router({
   team: teamRouter,
   schedule: scheduleRouter,
   snapshot: snapshotRouter,
+  git: gitRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -43,6 +43,8 @@ export interface ClaudeProcessOptions {
   resume: string | null;
   systemPrompt: string;
   env: Record<string, string>;
+  /** The working directory (the session's git worktree), default /workspace. */
+  cwd?: string;
   /** The CLI binary in the container (the benchmark substitutes a fake NDJSON emitter). */
   cli?: string;
 }
@@ -181,7 +183,7 @@ export class ClaudeProcess {
           DISABLE_AUTOUPDATER: "1",
           DISABLE_ERROR_REPORTING: "1",
         },
-        cwd: WORKSPACE_DIR,
+        cwd: this.opts.cwd ?? WORKSPACE_DIR,
         systemPrompt: o.systemPrompt,
         memoryFile: MEMORY_FILE,
         // stdin stays open for the turn: permission answers go over it; closeInput() ends a one-shot process's input.

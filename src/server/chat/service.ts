@@ -287,6 +287,7 @@ export class ChatService {
         resume: session.claudeSessionId,
         systemPrompt: composeSystemPrompt({ soul: loadSoul(config.dataDir), personality: agent.template.personality, agentName: agent.name }),
         env,
+        cwd: session.gitWorktree ?? undefined,
         cli: this.cli,
       });
       try {

@@ -33,6 +33,7 @@ export interface ChatSessionRecord {
   outputTokens: number;
   costUsd: number;
   running: boolean;
+  git: { branch: string; base: string; pullRequestUrl: string | null } | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -87,6 +88,7 @@ function toSessionRecord(r: ChatSession, running: boolean): ChatSessionRecord {
     outputTokens: r.outputTokens,
     costUsd: r.costUsd,
     running,
+    git: r.gitBranch && r.gitBase ? { branch: r.gitBranch, base: r.gitBase, pullRequestUrl: r.pullRequestUrl } : null,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

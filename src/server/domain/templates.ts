@@ -3,6 +3,7 @@
 // projects add their own, new or copied from another template. Plain async functions over
 // Prisma; authorization has already happened in the procedure's middleware.
 import { createHash } from "node:crypto";
+import { repositoryInput, type RepositoryInput } from "../../contracts/git";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { parseDocument } from "yaml";
@@ -33,7 +34,7 @@ import {
 import { toolPolicySchema, type ToolPolicy } from "../../contracts/approvals";
 import { policyFrom } from "../approvals/policy";
 import type { PrismaClient } from "../db";
-import type { Prisma, Template } from "../db/generated/client";
+import { Prisma, type Template } from "../db/generated/client";
 import { ADMIN_REGISTERS_PROVIDERS, BUILTIN_PROVIDER, resolveTemplateProvider } from "../providers/service";
 import { DomainError, forbidden, notFound } from "./errors";
 
@@ -66,6 +67,8 @@ export interface TemplateFields {
   toolPolicy: ToolPolicy;
   volumes: VolumeMount[];
   egressAllowlist: string[];
+  /** A git repository its agents clone into /workspace; null: none. */
+  repository: RepositoryInput | null;
 }
 
 // ---------- template files ----------
@@ -86,6 +89,7 @@ const FILE_FIELDS = [
   "personality",
   "volumes",
   "egressAllowlist",
+  "repository",
 ] as const;
 
 function unknownKeysMessage(keys: PropertyKey[], known: readonly string[]): string {
@@ -137,6 +141,7 @@ export const templateFileSchema = z.strictObject(
     personality: personality.default(""),
     volumes: volumes.default([]),
     egressAllowlist: egressAllowlist.default([]),
+    repository: repositoryInput.nullable().default(null),
   },
   {
     error: (iss) =>
@@ -166,6 +171,7 @@ function fieldsFromFile(t: TemplateFile): TemplateFields {
     toolPolicy: t.toolPolicy,
     volumes: t.volumes,
     egressAllowlist: t.egressAllowlist,
+    repository: t.repository,
   };
 }
 
@@ -315,6 +321,7 @@ function toStored(fields: TemplateFields, providerId: string | null) {
     env: fields.env as Prisma.InputJsonObject,
     toolPolicy: fields.toolPolicy as Prisma.InputJsonObject,
     volumes: fields.volumes as Prisma.InputJsonArray,
+    repository: fields.repository ? (fields.repository as Prisma.InputJsonObject) : Prisma.DbNull,
   };
 }
 
@@ -442,6 +449,13 @@ function volumesFrom(value: Prisma.JsonValue): VolumeMount[] {
   });
 }
 
+/** A stored repository (JSON) as the template shows it; anything unreadable is none. */
+function repositoryFrom(json: Prisma.JsonValue): RepositoryInput | null {
+  if (!json) return null;
+  const parsed = repositoryInput.safeParse(json);
+  return parsed.success ? parsed.data : null;
+}
+
 /** A template row with its provider's name (what views show and templates name). */
 export type TemplateRow = Template & { provider: { name: string } | null };
 const withProvider = { provider: { select: { name: true } } } as const;
@@ -468,6 +482,7 @@ export function toTemplateView(row: TemplateRow): TemplateView {
     toolPolicy: policyFrom(row.toolPolicy),
     volumes: volumesFrom(row.volumes),
     egressAllowlist: row.egressAllowlist,
+    repository: repositoryFrom(row.repository),
     source: row.source === "file" ? "file" : "api",
     sourceFile: row.sourceFile,
     sourceHash: row.sourceHash,
@@ -527,9 +542,10 @@ function definedFields(patch: TemplatePatch): Partial<TemplateFields> {
 }
 
 function storedPatch(patch: Partial<TemplateFields>, providerId: string | null | undefined) {
-  const { env, volumes: vols, provider: _name, toolPolicy, ...rest } = patch;
+  const { env, volumes: vols, provider: _name, toolPolicy, repository, ...rest } = patch;
   return {
     ...rest,
+    ...(repository !== undefined ? { repository: repository ? (repository as Prisma.InputJsonObject) : Prisma.DbNull } : {}),
     ...(toolPolicy !== undefined ? { toolPolicy: toolPolicy as Prisma.InputJsonObject } : {}),
     ...(providerId !== undefined ? { providerId } : {}),
     ...(env !== undefined ? { env: env as Prisma.InputJsonObject } : {}),
@@ -569,6 +585,7 @@ export async function createTemplate(
       toolPolicy: source.toolPolicy,
       volumes: source.volumes,
       egressAllowlist: source.egressAllowlist,
+      repository: source.repository,
     };
   } else {
     const missing = (["model", "memoryMb", "cpus", "pidsLimit"] as const).filter((f) => given[f] === undefined);
@@ -593,6 +610,7 @@ export async function createTemplate(
       toolPolicy: { allow: [], ask: [], deny: [] },
       volumes: [],
       egressAllowlist: [],
+      repository: null,
     };
   }
   const fields: TemplateFields = { ...base, ...given, name };

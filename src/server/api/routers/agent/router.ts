@@ -40,6 +40,8 @@ export const agentRouter = router({
         template,
         overrides: input.overrides,
         start: input.start,
+        // The agent's own repository, else its template's.
+        repository: input.repository ?? template.repository ?? undefined,
       });
     }),
 

@@ -1,5 +1,6 @@
 // agent.* input and output schemas: the public contract of the agent API.
 import { z } from "zod";
+import { repositoryInput, repositoryView } from "../../../../contracts/git";
 import { approvalTimeoutSchema, toolPolicySchema } from "../../../../contracts/approvals";
 import { agentIdSchema, projectIdSchema } from "../../schemas/ids";
 import { IMAGE_RE } from "../../schemas/image";
@@ -89,6 +90,8 @@ export const agentCreateInput = z.object({
   overrides: agentOverrides.optional(),
   /** Start the container right after creating it. */
   start: z.boolean().optional(),
+  /** A git repository cloned into /workspace once the container runs (src/server/git). */
+  repository: repositoryInput.optional(),
 });
 
 export const agentRef = z.object({ agentId: agentIdSchema });
@@ -154,6 +157,8 @@ export const agentOutput = z.object({
   daemon: z.object({ state: z.enum(["connected", "disconnected"]), since: z.date().nullable(), agentVersion: z.string().nullable() }),
   /** When the agent was last sent a chat message (null: never). */
   lastMessageAt: z.date().nullable(),
+  /** The agent's repository workspace and its clone's progress; null: none. */
+  repository: repositoryView.nullable(),
   startedAt: z.date().nullable(),
   finishedAt: z.date().nullable(),
   observedAt: z.date().nullable(),

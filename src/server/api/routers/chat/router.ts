@@ -54,6 +54,7 @@ export const chatRouter = router({
           inputTokens: h.session.inputTokens,
           outputTokens: h.session.outputTokens,
           costUsd: h.session.costUsd,
+          git: h.session.gitBranch && h.session.gitBase ? { branch: h.session.gitBranch, base: h.session.gitBase, pullRequestUrl: h.session.pullRequestUrl } : null,
           createdAt: h.session.createdAt,
           updatedAt: h.session.updatedAt,
         },

@@ -27,6 +27,8 @@ export const chatSessionView = z.object({
   outputTokens: z.number(),
   costUsd: z.number(),
   running: z.boolean(),
+  /** The session's own git branch (worktree), its base, and the pull request opened for it; null: the agent's workspace. */
+  git: z.object({ branch: z.string(), base: z.string(), pullRequestUrl: z.string().nullable() }).nullable(),
   createdAt: z.date(),
   updatedAt: z.date(),
 });

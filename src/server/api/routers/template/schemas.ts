@@ -3,6 +3,7 @@
 // Resource limits, env, permission modes and the DNS-safe name rule come from the agent schemas,
 // so a template can never hold a value an agent would refuse.
 import { z } from "zod";
+import { repositoryInput, repositoryView } from "../../../../contracts/git";
 import { CLAUDE_CONFIG_DIR, WORKSPACE_DIR } from "../../../../contracts/armoryd";
 import { toolPolicySchema } from "../../../../contracts/approvals";
 import { projectIdSchema } from "../../schemas/ids";
@@ -252,6 +253,8 @@ const templateFieldsShape = {
   /** A registered provider's name; null (or "armory") is Armory's own upstream. */
   provider: providerName.nullable().optional(),
   egressAllowlist: egressAllowlist.optional(),
+  /** A git repository its agents clone into /workspace; null: none. */
+  repository: repositoryInput.nullable().optional(),
   memoryMb: memoryMb.optional(),
   cpus: cpus.optional(),
   pidsLimit: pidsLimit.optional(),
@@ -328,6 +331,7 @@ export const templateOutput = z.object({
   volumes: z.array(z.object({ name: z.string(), mountPath: z.string() })),
   /** Host names (exact, or *.suffix) the agents may reach through the egress proxy; empty: none. */
   egressAllowlist: z.array(z.string()),
+  repository: repositoryView.pick({ url: true, branch: true, credentialSecret: true }).extend({ branch: z.string().optional(), credentialSecret: z.string().optional(), credentialUser: z.string().optional() }).nullable(),
   source: z.enum(TEMPLATE_SOURCES),
   /** The YAML file a built-in template was synced from. */
   sourceFile: z.string().nullable(),

@@ -1,0 +1,122 @@
+// Running git in an agent's container: through its daemon's exec.run, as the agent user. A
+// credential (a secret's value) reaches only the one git process: as two environment variables
+// of that process, read by a credential helper given on the command line (-c), so it is never
+// written to .git/config, to disk, or to the container's environment.
+import { randomUUID } from "node:crypto";
+import type { RequestResult } from "../../contracts/armoryd";
+import { DaemonRequestError, DaemonUnavailableError, type DaemonHub } from "../agentd/hub";
+import { DomainError } from "../domain/errors";
+
+export interface GitCredential {
+  username: string;
+  password: string;
+}
+
+export interface GitRunOptions {
+  cwd: string;
+  credential?: GitCredential | null;
+  /** Report stderr pieces (git --progress) as they come. */
+  onProgress?: (text: string) => void;
+  timeoutMs?: number;
+  maxOutputBytes?: number;
+  stdin?: string;
+  /** Extra environment of this one process. */
+  env?: Record<string, string>;
+}
+
+export interface GitResult {
+  exitCode: number | null;
+  stdout: Buffer;
+  stdoutBytes: number;
+  stderr: string;
+  timedOut: boolean;
+}
+
+// The helper answers `get` from the process's environment; `store` and `erase` are no-ops.
+const HELPER = `!f() { test "$1" = get || exit 0; printf 'username=%s\\npassword=%s\\n' "$ARMORY_GIT_USER" "$ARMORY_GIT_TOKEN"; }; f`;
+
+/** git's words without the credential (it may echo a URL or a prompt). */
+export function redact(text: string, credential?: GitCredential | null): string {
+  let out = text;
+  if (credential?.password) out = out.split(credential.password).join("***");
+  return out.replace(/(https?:\/\/)[^/@\s]+@/g, "$1***@");
+}
+
+export class GitRunner {
+  constructor(private readonly hub: DaemonHub) {}
+
+  /** Runs `git <args>` in the agent's container; never throws for a non-zero exit (see exitCode). */
+  async run(agentId: string, args: string[], opts: GitRunOptions): Promise<GitResult> {
+    const cred = opts.credential ?? null;
+    const argv = ["git", "-c", "credential.helper=", ...(cred ? ["-c", `credential.helper=${HELPER}`] : []), "-c", "core.quotePath=false", ...args];
+    const execId = `git-${randomUUID()}`;
+    const env: Record<string, string> = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...opts.env };
+    if (cred) {
+      env.ARMORY_GIT_USER = cred.username;
+      env.ARMORY_GIT_TOKEN = cred.password;
+    }
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    let off = () => {};
+    if (opts.onProgress) {
+      const listener = opts.onProgress;
+      off = this.hub.onEvent(agentId, (e) => {
+        if (e.type === "exec.progress" && e.execId === execId) listener(redact(e.text, cred));
+      });
+    }
+    let r: RequestResult<"exec.run">;
+    try {
+      r = await this.hub.request(
+        agentId,
+        "exec.run",
+        {
+          execId,
+          argv,
+          cwd: opts.cwd,
+          env,
+          stdin: opts.stdin ?? "",
+          timeoutMs,
+          maxOutputBytes: opts.maxOutputBytes ?? 4 * 1024 * 1024,
+          progress: !!opts.onProgress,
+        },
+        { timeoutMs: timeoutMs + 10_000 },
+      );
+    } catch (err) {
+      if (err instanceof DaemonUnavailableError) throw new DomainError("PRECONDITION_FAILED", "The agent's daemon (armoryd) is not connected: start the agent and try again.");
+      if (err instanceof DaemonRequestError) throw new DomainError("PRECONDITION_FAILED", `git could not run in the agent: ${redact(err.error.message, cred)}`);
+      throw err;
+    } finally {
+      off();
+    }
+    return {
+      exitCode: r.exitCode,
+      stdout: Buffer.from(r.stdout, "base64"),
+      stdoutBytes: r.stdoutBytes,
+      stderr: redact(r.stderr, cred),
+      timedOut: r.timedOut,
+    };
+  }
+
+  /** Like run, but a non-zero exit is a DomainError with git's own reason. */
+  async ok(agentId: string, args: string[], opts: GitRunOptions, what = `git ${args[0]}`): Promise<GitResult> {
+    const r = await this.run(agentId, args, opts);
+    if (r.exitCode !== 0) throw gitFailed(what, r);
+    return r;
+  }
+}
+
+export function gitFailed(what: string, r: GitResult): DomainError {
+  if (r.timedOut) return new DomainError("PRECONDITION_FAILED", `${what} took too long and was stopped.`);
+  const reason = lastLines(r.stderr) || `exit code ${r.exitCode}`;
+  return new DomainError("PRECONDITION_FAILED", `${what} failed: ${reason}`);
+}
+
+/** The last few meaningful lines of git's stderr (progress lines dropped). */
+export function lastLines(stderr: string, n = 4): string {
+  return stderr
+    .split(/[\r\n]+/)
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(remote: )?(Counting|Compressing|Receiving|Resolving|Enumerating|Total|Writing|Delta)/.test(l))
+    .slice(-n)
+    .join(" ")
+    .slice(0, 2000);
+}
