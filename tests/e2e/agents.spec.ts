@@ -176,7 +176,7 @@ test("create an agent, run it, stop and start it live, change its settings and r
     await expect(page.getByRole("heading", { level: 2, name: AGENT })).toBeVisible();
     await expect(page.getByTestId("agent-status")).toHaveText("Running");
     const tabs = page.getByRole("tablist", { name: "Agent" });
-    await expect(tabs.getByRole("tab")).toHaveText(["Chat", "Files", "Terminal", "Logs", "Metrics", "Schedules", "Webhooks", "Settings"]);
+    await expect(tabs.getByRole("tab")).toHaveText(["Chat", "Files", "Changes", "Terminal", "Logs", "Metrics", "Schedules", "Webhooks", "Snapshots", "Settings"]);
     // No model key in the e2e environment: the chat says plainly that the demo model answers.
     await expect(page.getByRole("tabpanel")).toContainText("The demo model is answering");
     await shot(page, "07-detail-chat");
