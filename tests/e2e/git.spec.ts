@@ -114,17 +114,19 @@ test("an agent's repository: clone, the Changes tab shows the agent's edit and i
     await page.getByRole("tab", { name: "Changes" }).click();
     const files = page.getByRole("list", { name: "Changed files" });
     // Live: the tab follows the workspace (git.onChange).
-    await expect(files.getByRole("button", { name: /src\/price\.ts/ })).toBeVisible({ timeout: 30_000 });
-    await expect(files.getByRole("button", { name: /src\/price\.ts/ })).toContainText("M");
-    await expect(files.getByRole("button", { name: /src\/price\.ts/ })).toContainText("+1");
-    await expect(files.getByRole("button", { name: /src\/price\.ts/ })).toContainText("-1");
-    await expect(files.getByRole("button", { name: /SALE\.md/ })).toContainText("?");
+    // The row's own button ("M (modified) src/price.ts +1 -1"), not its Discard button.
+    const priceRow = files.getByRole("button", { name: /\([\w, ]+\) src\/price\.ts/ });
+    await expect(priceRow).toBeVisible({ timeout: 30_000 });
+    await expect(priceRow).toContainText("M");
+    await expect(priceRow).toContainText("+1");
+    await expect(priceRow).toContainText("-1");
+    await expect(files.getByRole("button", { name: /\(new, untracked\) SALE\.md/ })).toContainText("?");
     // The whole patch first.
     await expect(page.getByLabel("All changes", { exact: true })).toContainText("+export const price = 12;");
-    await files.getByRole("button", { name: /src\/price\.ts/ }).click();
+    await priceRow.click();
     const diff = page.getByRole("region", { name: "Diff of src/price.ts" });
     await expect(diff.locator(".original .view-lines")).toContainText("export const price = 10;", { timeout: 90_000 });
-    await expect(diff.locator(".modified .view-lines")).toContainText("export const price = 12;");
+    await expect(diff.locator(".modified .view-lines:not(.line-delete)")).toContainText("export const price = 12;");
     await shot(page, "02-changes");
     const axe = await new AxeBuilder({ page }).exclude(".monaco-editor").analyze();
     expect(axe.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);

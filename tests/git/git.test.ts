@@ -94,10 +94,14 @@ describe("git workspaces (real git, real agent container)", () => {
     expect(await sh(containerId, "env; cat /proc/$(pgrep -x armoryd)/environ | tr '\\0' '\\n'")).not.toContain(TOKEN);
     // The server saw the token (the clone was authorised) and refused the first, anonymous ask.
     expect(server!.requests.some((r) => r.authorized)).toBe(true);
-    // The workspace is clean: the agent's CLAUDE.md (if any) and .armory/ are not "changes" of the repository.
+    // The template's instructions became the agent user's memory, not a file in the checkout
+    // (where they would be committed with the agent's work).
+    await expect.poll(() => sh(containerId, "test -s /home/agent/.claude/CLAUDE.md && echo yes || echo no"), { timeout: 30_000 }).toBe("yes\n");
+    expect(await sh(containerId, "test -e /workspace/CLAUDE.md && echo yes || echo no")).toBe("no\n");
+    // The workspace is clean: .armory/ is not a "change" of the repository.
     const status = await caller.git.status({ projectId, agentId });
     expect(status.branch).toBe("main");
-    expect(status.files.filter((f) => f.path !== "CLAUDE.md")).toEqual([]);
+    expect(status.files).toEqual([]);
   });
 
   it("two sessions edit the same file on their own branches without seeing each other's change", async () => {

@@ -9,7 +9,7 @@ import type { RepositoryInput } from "../../contracts/git";
 import { APPROVAL_TIMEOUT_DEFAULT_SEC, type ToolPolicy } from "../../contracts/approvals";
 import { effectivePolicy, policyFrom } from "../approvals/policy";
 import { engineMessage, engineUnavailable, LABELS, type AgentContainerSpec, type AgentRuntime, type ContainerEvent, type EventsFollower, type ObservedContainer } from "../runtime";
-import { WORKSPACE_DIR } from "../../contracts/armoryd";
+import { CLAUDE_CONFIG_DIR, WORKSPACE_DIR } from "../../contracts/armoryd";
 import { AgentFileSystem } from "../files/agent-fs";
 import type { DaemonHub } from "../agentd/hub";
 import { MASKED_VALUE } from "../domain/env";
@@ -660,18 +660,24 @@ export class AgentManager {
    * cleared. So a re-created container or a restart never writes it again, and a CLAUDE.md the
    * user deleted stays deleted. A failed write (e.g. the daemon did not connect) is logged and
    * tried again on the next start.
+   * An agent with a repository keeps /workspace for the repository's checkout: there the
+   * instructions would be committed with the agent's work or collide with the repository's own
+   * CLAUDE.md, so they become the agent user's memory, ~/.claude/CLAUDE.md, which Claude Code
+   * reads as well.
    */
   private async writePendingInstructions(row: AgentRow, containerId: string): Promise<void> {
     const hub = this.opts.hub;
     if (row.pendingInstructions === null || !hub) return;
-    const path = `${WORKSPACE_DIR}/CLAUDE.md`;
+    const hasRepository = (await this.prisma.agentRepository.count({ where: { agentId: row.id } })) > 0;
+    const root = hasRepository ? CLAUDE_CONFIG_DIR : WORKSPACE_DIR;
+    const path = `${root}/CLAUDE.md`;
     const files = new AgentFileSystem(hub, row.id, row.name);
     let outcome: "written" | "exists" = "written";
     try {
       await hub.waitFor(row.id, { timeoutMs: 30_000, containerId });
       const content = Buffer.from(row.pendingInstructions, "utf8");
       const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
-      await files.write({ root: WORKSPACE_DIR, path, content, mode: 0o644, mtime, createDirs: false, exclusive: true });
+      await files.write({ root, path, content, mode: 0o644, mtime, createDirs: false, exclusive: true });
     } catch (err) {
       if (!(err instanceof DomainError && err.code === "CONFLICT" && /already exists/.test(err.message))) {
         this.opts.log.warn({ agentId: row.id, err: (err as Error).message }, "could not write the template's instructions to CLAUDE.md; trying again on the next start");
