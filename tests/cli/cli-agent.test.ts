@@ -82,6 +82,10 @@ describe("armory CLI with a real agent", () => {
     expect(stderr).toContain("interrupting the turn");
     // The turn ended by the interrupt, well before the command would have.
     expect(performance.now() - started).toBeLessThan(30_000);
+    // The CLI exits once it asked for the interrupt; the server ends the turn right after (on a
+    // loaded machine, after the next command could start): wait until no session is running.
+    const { caller, projectId } = fixture!;
+    await expect.poll(async () => (await caller.chat.sessions({ projectId, agentId })).sessions.some((s) => s.running), { timeout: 30_000 }).toBe(false);
 
     const piped = await runCli(["chat", "cli-agent"], env, { input: "First piped line\nSecond piped line\n" });
     expect(piped.code).toBe(0);
