@@ -105,7 +105,7 @@ test("an agent's repository: clone, the Changes tab shows the agent's edit and i
   await test.step("the agent page shows the repository once cloned", async () => {
     await page.goto(`/projects/${projectId}/agents/${agentId}`);
     await expect(page.getByTestId("repository-status")).toContainText(`${server!.origin}/acme/shop.git`, { timeout: 120_000 });
-    await expect(page.getByTestId("repository-status")).toContainText("(main)");
+    await expect(page.getByTestId("repository-status")).toContainText("(main)", { timeout: 120_000 });
     await shot(page, "01-cloned");
   });
 
