@@ -77,10 +77,11 @@ export class BodyTooLarge extends Error {
 }
 
 /**
- * The request's body, read up to `limit` bytes: refused from its Content-Length when that says
- * more, and cut off while streaming when the bytes say more (chunked bodies, lying headers).
+ * A request's (or response's) body, read up to `limit` bytes: refused from its Content-Length
+ * when that says more, and cut off while streaming when the bytes say more (chunked bodies,
+ * lying headers).
  */
-export async function readBodyLimited(req: Request, limit: number): Promise<Uint8Array | null> {
+export async function readBodyLimited(req: Pick<Request, "headers" | "body">, limit: number): Promise<Uint8Array | null> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) throw new BodyTooLarge(limit);
   if (!req.body) return null;

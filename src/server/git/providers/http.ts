@@ -1,6 +1,7 @@
 // The one HTTP call the provider clients make: bounded in time and size, no redirects (a provider
 // API answers directly; following a redirect could carry the token to another host), JSON in and
 // out. The token goes only in the headers the caller passes and never into an error message.
+import { BodyTooLarge, readBodyLimited } from "../../http-boundary";
 import { ProviderError } from "./errors";
 
 export const PROVIDER_TIMEOUT_MS = 15_000;
@@ -15,21 +16,13 @@ export interface ProviderResponse {
 }
 
 async function readBounded(res: Response, providerName: string): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > PROVIDER_MAX_RESPONSE_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new ProviderError(502, `${providerName} sent an answer larger than ${PROVIDER_MAX_RESPONSE_BYTES / 1024 / 1024} MiB`);
-    }
-    chunks.push(value);
+  try {
+    const body = await readBodyLimited(res, PROVIDER_MAX_RESPONSE_BYTES);
+    return body ? Buffer.from(body).toString("utf8") : "";
+  } catch (err) {
+    if (!(err instanceof BodyTooLarge)) throw err;
+    throw new ProviderError(502, `${providerName} sent an answer larger than ${PROVIDER_MAX_RESPONSE_BYTES / 1024 / 1024} MiB`);
   }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 export async function providerRequest(
