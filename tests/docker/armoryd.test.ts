@@ -24,7 +24,7 @@ import {
   type RequestResult,
   type SelfReport,
 } from "@/contracts/armoryd";
-import { agentImageTag, ensureAgentImage } from "@/server/runtime/docker/agent-image";
+import { AGENT_IMAGE_VERSION, agentImageTag, ensureAgentImage } from "@/server/runtime/docker/agent-image";
 
 const docker = new Docker({ socketPath: process.env.ARMORY_TEST_DOCKER_SOCKET ?? "/var/run/docker.sock" });
 const suffix = randomBytes(4).toString("hex");
@@ -264,11 +264,11 @@ describe("armoryd in a real agent container", () => {
     expect(hello.processes).toEqual([]);
     expect(hello.terminals).toEqual([]);
     expect(hello.capabilities).toMatchObject({
-      agentVersion: expect.stringMatching(/^2\.1\.\d+-r4$/),
+      agentVersion: AGENT_IMAGE_VERSION,
       claudeVersion: expect.stringMatching(/^2\.1\.\d+$/),
       writablePaths: ["/workspace", "/home/agent/.claude"],
       configWatcher: "fs.watch",
-      supportedActions: ["chat", "files", "files-watch", "config-reload", "health", "terminal"],
+      supportedActions: ["chat", "files", "files-watch", "config-reload", "health", "terminal", "exec"],
     });
     expect(hello.capabilities.instructionFiles).toContain("/workspace/CLAUDE.md");
     expect(armory.eventsOf("config.watching")[0]!.dirs).toEqual(expect.arrayContaining(["/workspace", "/home/agent/.claude"]));
