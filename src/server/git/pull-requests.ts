@@ -55,7 +55,7 @@ export async function openSessionPullRequest(
   } catch (err) {
     if (err instanceof ProviderError) {
       const what = provider.kind === "gitlab" ? "GitLab" : "GitHub";
-      throw new DomainError(err.status === 401 || err.status === 403 ? "PRECONDITION_FAILED" : err.status === 404 ? "NOT_FOUND" : "PRECONDITION_FAILED", `${what} refused the pull request: ${err.message}`);
+      throw new DomainError(err.status === 404 ? "NOT_FOUND" : "PRECONDITION_FAILED", `${what} refused the pull request: ${err.message}`);
     }
     throw err;
   }
