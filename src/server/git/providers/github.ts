@@ -1,7 +1,7 @@
 // GitHub's REST API (github.com and GitHub Enterprise Server, whose API lives under /api/v3):
 // https://docs.github.com/en/rest/pulls/pulls#create-a-pull-request
 import { ProviderError } from "./errors";
-import { providerMessage, providerRequest } from "./http";
+import { providerMessage, providerRefusal, providerRequest } from "./http";
 import type { ProviderCallOptions, PullRequestInput, PullRequestView } from "./types";
 
 const NAME = "GitHub";
@@ -37,16 +37,10 @@ function headers(token: string): Record<string, string> {
 }
 
 function refusal(status: number, body: unknown, repository: string): ProviderError {
-  const said = providerMessage(body);
-  const reason =
-    status === 401
-      ? "GitHub refused the credential (401): check the token is valid"
-      : status === 403
-        ? "GitHub refused the request (403): the token needs pull-request write access to the repository"
-        : status === 404
-          ? `GitHub has no repository ${repository} that this token can see (404)`
-          : `GitHub answered ${status}`;
-  return new ProviderError(status, said ? `${reason}: ${said}` : reason);
+  return providerRefusal(NAME, status, body, {
+    forbidden: "the token needs pull-request write access to the repository",
+    notFound: `GitHub has no repository ${repository} that this token can see`,
+  });
 }
 
 export async function openGithubPullRequest(input: PullRequestInput, opts: ProviderCallOptions = {}): Promise<PullRequestView> {

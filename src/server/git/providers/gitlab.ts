@@ -1,7 +1,7 @@
 // GitLab's REST API v4 (gitlab.com and self-managed):
 // https://docs.gitlab.com/api/merge_requests/#create-mr
 import { ProviderError } from "./errors";
-import { providerMessage, providerRequest } from "./http";
+import { providerRefusal, providerRequest } from "./http";
 import type { ProviderCallOptions, PullRequestInput, PullRequestView } from "./types";
 
 const NAME = "GitLab";
@@ -33,16 +33,10 @@ function view(mr: GitlabMergeRequest, created: boolean): PullRequestView {
 }
 
 function refusal(status: number, body: unknown, repository: string): ProviderError {
-  const said = providerMessage(body);
-  const reason =
-    status === 401
-      ? "GitLab refused the credential (401): check the token is valid"
-      : status === 403
-        ? "GitLab refused the request (403): the token needs the api scope and Developer access to the project"
-        : status === 404
-          ? `GitLab has no project ${repository} that this token can see (404)`
-          : `GitLab answered ${status}`;
-  return new ProviderError(status, said ? `${reason}: ${said}` : reason);
+  return providerRefusal(NAME, status, body, {
+    forbidden: "the token needs the api scope and Developer access to the project",
+    notFound: `GitLab has no project ${repository} that this token can see`,
+  });
 }
 
 export async function openGitlabMergeRequest(input: PullRequestInput, opts: ProviderCallOptions = {}): Promise<PullRequestView> {

@@ -91,3 +91,20 @@ export function providerMessage(body: unknown): string | null {
   const text = parts.join("; ").trim();
   return text ? text.slice(0, 300) : null;
 }
+
+/**
+ * A provider's refusal as a ProviderError: what the status means for this provider (its 403 and
+ * 404 sentences), followed by the provider's own words when it gave some.
+ */
+export function providerRefusal(providerName: string, status: number, body: unknown, says: { forbidden: string; notFound: string }): ProviderError {
+  const said = providerMessage(body);
+  const reason =
+    status === 401
+      ? `${providerName} refused the credential (401): check the token is valid`
+      : status === 403
+        ? `${providerName} refused the request (403): ${says.forbidden}`
+        : status === 404
+          ? `${says.notFound} (404)`
+          : `${providerName} answered ${status}`;
+  return new ProviderError(status, said ? `${reason}: ${said}` : reason);
+}
