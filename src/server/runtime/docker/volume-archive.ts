@@ -6,7 +6,11 @@ import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { ArchiveVolume, VolumeArchiveReader } from "../port";
 import { dockerError } from "./client";
-import { HARDENED_HOST_CONFIG } from "./containers";
+import { HARDENED_HOST_CONFIG, LABELS } from "./containers";
+import { NETWORK_LABELS } from "./project-network";
+
+/** The labels of the short containers that read and write snapshot volumes. */
+const SNAPSHOT_CONTAINER_LABELS = { [LABELS.managed]: "true", [NETWORK_LABELS.role]: "snapshot" };
 
 /** Where the throwaway container mounts the volumes: /snapshot/<root>. */
 const MOUNT_DIR = "/snapshot";
@@ -41,7 +45,7 @@ export async function readVolumes(docker: Docker, volumes: ArchiveVolume[], imag
       Entrypoint: ["true"],
       Cmd: [],
       NetworkDisabled: true,
-      Labels: { "dev.armory.managed": "true", "dev.armory.role": "snapshot" },
+      Labels: SNAPSHOT_CONTAINER_LABELS,
       HostConfig: { ...HARDENED_HOST_CONFIG, Init: false, NetworkMode: "none", Mounts: mounts(volumes, true) },
     });
   } catch (e) {
@@ -72,7 +76,7 @@ export async function writeVolumes(docker: Docker, volumes: ArchiveVolume[], ima
       Entrypoint: ["find"],
       Cmd: [...volumes.map((v) => `${MOUNT_DIR}/${v.root}`), "-mindepth", "1", "-delete"],
       NetworkDisabled: true,
-      Labels: { "dev.armory.managed": "true", "dev.armory.role": "snapshot" },
+      Labels: SNAPSHOT_CONTAINER_LABELS,
       HostConfig: {
         ...HARDENED_HOST_CONFIG,
         Init: false,
