@@ -57,3 +57,7 @@ export const gitOpenPullRequestOutput = z.object({
   branch: z.string(),
   base: z.string(),
 });
+
+/** git.retryClone: the agent only (no session). */
+export const gitRetryCloneInput = z.object({});
+export const gitRetryCloneOutput = z.object({ cloneState: z.literal("pending") });
