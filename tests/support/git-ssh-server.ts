@@ -88,7 +88,7 @@ export async function startGitSshServer(opts: { host: string; authorizedKeys: st
               const repo = m ? path.join(root, m[2]!) : null;
               if (!m || !repo || m[2]!.includes("..") || !fs.existsSync(repo)) return rejectExec();
               const stream = acceptExec();
-              const child = spawn(m[1]!, [repo], { env: { PATH: process.env.PATH, HOME: root, GIT_CONFIG_NOSYSTEM: "1", ...env } });
+              const child = spawn(m[1]!, [repo], { env: { PATH: process.env.PATH, HOME: root, GIT_CONFIG_NOSYSTEM: "1", ...env } as unknown as NodeJS.ProcessEnv, stdio: ["pipe", "pipe", "pipe"] });
               stream.pipe(child.stdin);
               child.stdout.pipe(stream, { end: false });
               child.stderr.pipe(stream.stderr, { end: false });
