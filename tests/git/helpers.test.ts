@@ -61,7 +61,7 @@ describe("git helpers", () => {
     expect(tofu.startsWith("ssh ")).toBe(true); // git picks its ssh variant from the first word
     expect(sshCommand(true)).toContain('-o UserKnownHostsFile="$ARMORY_GIT_KNOWN_HOSTS" -o StrictHostKeyChecking=yes');
     const failed = (stderr: string) => gitFailed("git clone", { exitCode: 128, stdout: Buffer.alloc(0), stdoutBytes: 0, stderr, timedOut: false }).message;
-    expect(failed("git@h: Permission denied (publickey).\nfatal: Could not read from remote repository.")).toMatch(/the ssh server refused the deploy key \(git@h: Permission denied \(publickey\).\)/);
+    expect(failed("git@h: Permission denied (publickey).\nfatal: Could not read from remote repository.")).toMatch(/the ssh server refused the deploy key \(git@h: Permission denied \(publickey\)\): add its public key/);
   });
 });
 

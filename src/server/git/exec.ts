@@ -149,7 +149,7 @@ export function gitFailed(what: string, r: GitResult): DomainError {
     return new DomainError("PRECONDITION_FAILED", `${what} failed: the ssh server's host key does not match the repository's pinned knownHosts lines; the connection was refused.`);
   }
   const denied = /^(?:\S+: )?Permission denied \(publickey[^)]*\)\.?$/m.exec(r.stderr);
-  if (denied) return new DomainError("PRECONDITION_FAILED", `${what} failed: the ssh server refused the deploy key (${denied[0].trim()}): add its public key to the repository's deploy keys, or put the right private key in the credential secret.`);
+  if (denied) return new DomainError("PRECONDITION_FAILED", `${what} failed: the ssh server refused the deploy key (${denied[0].trim().replace(/\.$/, "")}): add its public key to the repository's deploy keys, or put the right private key in the credential secret.`);
   const reason = lastLines(r.stderr) || `exit code ${r.exitCode}`;
   return new DomainError("PRECONDITION_FAILED", `${what} failed: ${reason}`);
 }
