@@ -13,6 +13,7 @@ import {
   ENV_AGENT_TOKEN,
   ENV_DAEMON_URL,
   FILE_ROOTS,
+  GIT_SSH_ACTION,
   type DaemonCapabilities,
   type DaemonError,
   type RequestMethod,
@@ -58,7 +59,7 @@ const capabilities: DaemonCapabilities = {
   instructionsDir: INSTRUCTIONS_DIR,
   instructionFiles: INSTRUCTION_FILES,
   configWatcher: "fs.watch",
-  supportedActions: ["chat", "files", "files-watch", "config-reload", "health", "terminal", "exec"],
+  supportedActions: ["chat", "files", "files-watch", "config-reload", "health", "terminal", "exec", GIT_SSH_ACTION],
 };
 
 let connection: Connection | null = null;

@@ -82,6 +82,8 @@ export const EXEC_MAX_ARG_CHARS = 64 * 1024;
 export const EXEC_MAX_STDIN_CHARS = 1024 * 1024;
 export const EXEC_MAX_TIMEOUT_MS = 30 * 60_000;
 export const EXEC_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** The capability of a daemon that runs git over ssh: exec.run `files` and `armoryd connect` (image r6 on). */
+export const GIT_SSH_ACTION = "git-ssh";
 /** Largest private file of one command (exec.run `files`): a deploy key or a known_hosts list. */
 export const EXEC_MAX_FILE_CHARS = 64 * 1024;
 

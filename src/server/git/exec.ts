@@ -7,7 +7,7 @@
 // server through the egress proxy (ProxyCommand `armoryd connect`) and checks its host key
 // against the pinned lines or the workspace's trust-on-first-use file (SSH_KNOWN_HOSTS).
 import { randomUUID } from "node:crypto";
-import type { RequestResult } from "../../contracts/armoryd";
+import { GIT_SSH_ACTION, type RequestResult } from "../../contracts/armoryd";
 import { DaemonRequestError, DaemonUnavailableError, type DaemonHub } from "../agentd/hub";
 import { DomainError } from "../domain/errors";
 
@@ -82,6 +82,10 @@ export class GitRunner {
       env.ARMORY_GIT_USER = token.username;
       env.ARMORY_GIT_TOKEN = token.password;
     } else if (cred?.kind === "ssh") {
+      const info = this.hub.info(agentId);
+      if (info && !info.hello.capabilities.supportedActions.includes(GIT_SSH_ACTION)) {
+        throw new DomainError("PRECONDITION_FAILED", "The agent's image cannot reach ssh repositories (it is older than ssh support): update the agent on its Versions tab.");
+      }
       env.GIT_SSH_COMMAND = sshCommand(!!cred.knownHosts);
       files.push({ env: "ARMORY_GIT_SSH_KEY", content: cred.privateKey });
       if (cred.knownHosts) files.push({ env: "ARMORY_GIT_KNOWN_HOSTS", content: cred.knownHosts });
