@@ -1,7 +1,12 @@
 // The daemon's pure parts: line splitting (stdout/stderr of chat processes), the outbox
-// (sequencing, replay after a reconnect, trimming on ack, the size cap), the reconnect back-off.
-import { describe, expect, it } from "vitest";
+// (sequencing, replay after a reconnect, trimming on ack, the size cap), the reconnect back-off;
+// and `armoryd connect` (ssh's ProxyCommand) against a real CONNECT proxy and echo server.
+import http from "node:http";
+import net from "node:net";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, type DaemonEvent } from "../contracts/armoryd";
+import { connectMain, proxyFor } from "./connect";
 import { backoffMs } from "./connection";
 import { LineSplitter, type SplitLine } from "./lines";
 import { Outbox } from "./outbox";
@@ -84,5 +89,83 @@ describe("reconnect back-off", () => {
     expect(backoffMs(2, 1)).toBe(RECONNECT_MIN_MS * 4);
     expect(backoffMs(50, 1)).toBe(RECONNECT_MAX_MS);
     expect(backoffMs(50, 0)).toBe(RECONNECT_MAX_MS / 2);
+  });
+});
+
+describe("armoryd connect (ssh's ProxyCommand through the egress proxy)", () => {
+  let echo: net.Server;
+  let proxy: http.Server;
+  const seen: { target: string; auth: string | undefined }[] = [];
+  let proxyPort = 0;
+  let echoPort = 0;
+
+  beforeAll(async () => {
+    echo = net.createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
+    echoPort = (echo.address() as net.AddressInfo).port;
+    // A CONNECT proxy like Armory's: the token in Proxy-Authorization, one allowed host name.
+    proxy = http.createServer();
+    proxy.on("connect", (req: http.IncomingMessage, socket: net.Socket) => {
+      seen.push({ target: req.url ?? "", auth: req.headers["proxy-authorization"] });
+      const [host, port] = (req.url ?? "").split(":");
+      if (req.headers["proxy-authorization"] !== `Basic ${Buffer.from("agent:tok-3n").toString("base64")}`) {
+        socket.end("HTTP/1.1 407 Proxy Authentication Required\r\n\r\nthe agent token is missing\n");
+        return;
+      }
+      if (host !== "git.allowed.test") {
+        socket.end(`HTTP/1.1 403 Forbidden\r\n\r\n${host} is not on the egress allowlist\n`);
+        return;
+      }
+      const up = net.connect(Number(port), "127.0.0.1", () => {
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        up.pipe(socket);
+        socket.pipe(up);
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    proxyPort = (proxy.address() as net.AddressInfo).port;
+  });
+  afterAll(async () => {
+    proxy.closeAllConnections();
+    await new Promise((r) => proxy.close(r));
+    await new Promise((r) => echo.close(r));
+  });
+
+  const run = async (host: string, port: number, env: Record<string, string>, send: string) => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const error = new PassThrough();
+    let out = "";
+    let err = "";
+    output.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out === send) input.end();
+    });
+    error.on("data", (d: Buffer) => (err += d.toString()));
+    input.write(send);
+    const code = await connectMain([host, String(port)], { input, output, error, env });
+    return { code, out, err };
+  };
+
+  it("tunnels through HTTPS_PROXY with the token as Proxy-Authorization and pipes both ways", async () => {
+    const r = await run("git.allowed.test", echoPort, { HTTPS_PROXY: `http://agent:tok-3n@127.0.0.1:${proxyPort}` }, "SSH-2.0-test\r\n");
+    expect(r).toEqual({ code: 0, out: "SSH-2.0-test\r\n", err: "" });
+    expect(seen.at(-1)).toEqual({ target: `git.allowed.test:${echoPort}`, auth: `Basic ${Buffer.from("agent:tok-3n").toString("base64")}` });
+  });
+
+  it("says why the proxy refused (allowlist, token) and exits 1", async () => {
+    const denied = await run("elsewhere.test", 22, { HTTPS_PROXY: `http://agent:tok-3n@127.0.0.1:${proxyPort}` }, "x");
+    expect(denied.code).toBe(1);
+    expect(denied.err).toBe("armoryd connect: the egress proxy refused elsewhere.test:22: HTTP/1.1 403 Forbidden (elsewhere.test is not on the egress allowlist)\n");
+    const noToken = await run("git.allowed.test", echoPort, { HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` }, "x");
+    expect(noToken.code).toBe(1);
+    expect(noToken.err).toContain("407 Proxy Authentication Required");
+  });
+
+  it("connects directly without a proxy or for a NO_PROXY host; refuses bad arguments", async () => {
+    expect((await run("127.0.0.1", echoPort, {}, "hi")).out).toBe("hi");
+    expect(proxyFor("git.internal", { HTTPS_PROXY: "http://p:1", NO_PROXY: "relay,.internal" })).toBeNull();
+    expect(proxyFor("git.example.com", { https_proxy: "http://p:1", NO_PROXY: ".internal" })?.host).toBe("p:1");
+    expect((await run("-oProxyCommand=x", 22, {}, "")).code).toBe(2);
   });
 });

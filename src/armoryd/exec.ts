@@ -2,7 +2,11 @@
 // is run as given. The process leads its own group, so the timeout's kill reaches what it started.
 // Output is captured up to maxOutputBytes per stream; with `progress`, stderr pieces (split on \n
 // and \r, as git --progress writes them) are reported as exec.progress events while it runs.
+// Private `files` (a deploy key) live in a 0700 temporary directory only while the command runs.
 import { spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import type { DaemonEvent, RequestParams, RequestResult } from "../contracts/armoryd";
 import { RequestError } from "./procs";
 import { errorText } from "./log";
@@ -46,19 +50,31 @@ export class Execs {
     if (this.running.size >= MAX_RUNNING) throw new RequestError("limit", `${MAX_RUNNING} commands are running already`);
     const [file, ...args] = p.argv as [string, ...string[]];
     const started = performance.now();
-    const child = spawn(file, args, {
-      cwd: p.cwd,
-      env: { ...this.baseEnv, ...p.env } as NodeJS.ProcessEnv,
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once("spawn", () => resolve());
-      child.once("error", (err) => reject(new RequestError("bad_request", `cannot start ${file}: ${errorText(err)}`)));
-    });
-    const pid = child.pid!;
-    this.running.set(p.execId, pid);
+    this.running.set(p.execId, 0);
+    let privateDir: string | null = null;
     try {
+      const fileEnv: Record<string, string> = {};
+      if (p.files?.length) {
+        privateDir = await fs.mkdtemp(path.join(os.tmpdir(), "armoryd-exec-"));
+        await fs.chmod(privateDir, 0o700);
+        for (const [i, f] of p.files.entries()) {
+          const where = path.join(privateDir, `f${i}`);
+          await fs.writeFile(where, f.content, { mode: 0o600, flag: "wx" });
+          fileEnv[f.env] = where;
+        }
+      }
+      const child = spawn(file, args, {
+        cwd: p.cwd,
+        env: { ...this.baseEnv, ...p.env, ...fileEnv } as NodeJS.ProcessEnv,
+        detached: true,
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.once("spawn", () => resolve());
+        child.once("error", (err) => reject(new RequestError("bad_request", `cannot start ${file}: ${errorText(err)}`)));
+      });
+      const pid = child.pid!;
+      this.running.set(p.execId, pid);
       const out = new Capped(p.maxOutputBytes);
       const err = new Capped(p.maxOutputBytes);
       let pending = "";
@@ -104,11 +120,12 @@ export class Execs {
       };
     } finally {
       this.running.delete(p.execId);
+      if (privateDir) await fs.rm(privateDir, { recursive: true, force: true });
     }
   }
 
   killAll(): void {
-    for (const pid of this.running.values()) signalGroup(pid, "SIGKILL");
+    for (const pid of this.running.values()) if (pid) signalGroup(pid, "SIGKILL");
   }
 }
 

@@ -4,6 +4,8 @@
 // config watcher, terminals, and heartbeats with its self-report. Nothing listens inside the
 // container. Without the two variables it says why and idles (the container stays up).
 // SIGTERM/SIGINT: children killed, socket closed (1001), exit 0 at once.
+// `armoryd connect <host> <port>` is a second use of the same binary: ssh's ProxyCommand through
+// the egress proxy (connect.ts); it never dials Armory.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,11 +13,13 @@ import {
   ENV_AGENT_TOKEN,
   ENV_DAEMON_URL,
   FILE_ROOTS,
+  GIT_SSH_ACTION,
   type DaemonCapabilities,
   type DaemonError,
   type RequestMethod,
   type RequestParams,
 } from "../contracts/armoryd";
+import { connectMain } from "./connect";
 import { Connection } from "./connection";
 import { DirWatches } from "./dirwatch";
 import * as files from "./files";
@@ -55,7 +59,7 @@ const capabilities: DaemonCapabilities = {
   instructionsDir: INSTRUCTIONS_DIR,
   instructionFiles: INSTRUCTION_FILES,
   configWatcher: "fs.watch",
-  supportedActions: ["chat", "files", "files-watch", "config-reload", "health", "terminal", "exec"],
+  supportedActions: ["chat", "files", "files-watch", "config-reload", "health", "terminal", "exec", GIT_SSH_ACTION],
 };
 
 let connection: Connection | null = null;
@@ -148,7 +152,12 @@ function problems(): string[] {
   return found ? [] : [`the Claude Code CLI (claude) is not on PATH (${process.env.PATH ?? "unset"})`];
 }
 
-if (!url || !token) {
+// A subcommand instead of the daemon: `armoryd connect <host> <port>` (ssh's ProxyCommand).
+const subcommand = process.argv[2] === "connect" ? process.argv.slice(3) : null;
+
+if (subcommand) {
+  void connectMain(subcommand, { input: process.stdin, output: process.stdout, error: process.stderr, env: process.env }).then((code) => process.exit(code));
+} else if (!url || !token) {
   const missing = [!url && ENV_DAEMON_URL, !token && ENV_AGENT_TOKEN].filter(Boolean).join(" and ");
   log(`${missing} not set: not connecting to Armory; idling (the container stays up)`);
   setInterval(() => {}, 2 ** 30);

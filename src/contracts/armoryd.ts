@@ -82,6 +82,10 @@ export const EXEC_MAX_ARG_CHARS = 64 * 1024;
 export const EXEC_MAX_STDIN_CHARS = 1024 * 1024;
 export const EXEC_MAX_TIMEOUT_MS = 30 * 60_000;
 export const EXEC_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** The capability of a daemon that runs git over ssh: exec.run `files` and `armoryd connect` (image r6 on). */
+export const GIT_SSH_ACTION = "git-ssh";
+/** Largest private file of one command (exec.run `files`): a deploy key or a known_hosts list. */
+export const EXEC_MAX_FILE_CHARS = 64 * 1024;
 
 // ---------------------------------------------------------------- shared shapes
 
@@ -261,6 +265,15 @@ export const requestMethods = {
       timeoutMs: z.number().int().min(100).max(EXEC_MAX_TIMEOUT_MS),
       maxOutputBytes: z.number().int().min(0).max(EXEC_MAX_OUTPUT_BYTES),
       progress: z.boolean(),
+      /**
+       * Private files of this one command (e.g. an ssh deploy key): each is written to a new 0600
+       * file in a 0700 temporary directory, its path put in the command's environment as `env`,
+       * and removed when the command ends. Never logged.
+       */
+      files: z
+        .array(z.object({ env: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/), content: z.string().max(EXEC_MAX_FILE_CHARS) }))
+        .max(4)
+        .optional(),
     }),
     result: z.object({
       exitCode: z.number().nullable(),

@@ -9,19 +9,68 @@ export const GIT_PATCH_MAX_BYTES = 2 * 1024 * 1024;
 export const GIT_STATUS_MAX_FILES = 2000;
 export const GIT_COMMIT_MESSAGE_MAX = 10_000;
 
-/** https URLs only (ssh URLs and deploy keys need ssh in the agent image: not supported yet). */
+const SSH_USER = "[A-Za-z0-9._-]+";
+const SSH_HOST = "[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})";
+/** `ssh://[user@]host[:port]/path` */
+const SSH_URL_RE = new RegExp(`^ssh://(?:(${SSH_USER})@)?(${SSH_HOST})(?::(\\d{1,5}))?(/[^\\s]*[^\\s/])$`);
+/** scp-like `[user@]host:path` (no scheme; the path does not start with // and has no spaces). */
+const SCP_URL_RE = new RegExp(`^(?:(${SSH_USER})@)?(${SSH_HOST}):(?!//)([^\\s:][^\\s]*)$`);
+
+/** The host and port of an ssh repository URL (ssh:// or scp-like), or null for anything else. */
+export function sshRemote(url: string): { user: string | null; host: string; port: number } | null {
+  const m = SSH_URL_RE.exec(url);
+  if (m) {
+    const port = m[3] ? Number(m[3]) : 22;
+    return port >= 1 && port <= 65535 ? { user: m[1] ?? null, host: m[2]!, port } : null;
+  }
+  const s = SCP_URL_RE.exec(url);
+  return s ? { user: s[1] ?? null, host: s[2]!, port: 22 } : null;
+}
+
+function httpsUrl(u: string): boolean {
+  try {
+    const url = new URL(u);
+    return url.protocol === "https:" && !url.username && !url.password && !!url.hostname;
+  } catch {
+    return false;
+  }
+}
+
+/** https URLs (a token credential) or ssh URLs, `ssh://git@host[:port]/path.git` or `git@host:path.git` (a deploy key). */
 export const repositoryUrl = z
   .string()
   .trim()
   .max(2000)
-  .refine((u) => {
-    try {
-      const url = new URL(u);
-      return url.protocol === "https:" && !url.username && !url.password && !!url.hostname;
-    } catch {
-      return false;
-    }
-  }, "repository.url must be an https:// URL without a user name or password in it (put the token in a secret and name it as the credential)");
+  .refine(
+    (u) => httpsUrl(u) || sshRemote(u) !== null,
+    "repository.url must be an https:// URL without a user name or password in it (put the token in a secret and name it as the credential), or an ssh URL such as ssh://git@host:22/org/repo.git or git@host:org/repo.git",
+  );
+
+/** One known_hosts line: `[marker] host-pattern key-type base64` or just `key-type base64` (for the repository's host). */
+const KNOWN_HOSTS_LINE = /^(?:@(?:cert-authority|revoked) )?(?:\S+ )?(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,2}(?: .*)?$/;
+
+/** Pinned ssh host keys of the repository's server (known_hosts lines); absent: trust on first use. */
+export const knownHostsInput = z
+  .string()
+  .trim()
+  .max(16 * 1024, "knownHosts must be at most 16 KB")
+  .refine(
+    (text) => text.split(/\r?\n/).every((l) => !l.trim() || l.trim().startsWith("#") || KNOWN_HOSTS_LINE.test(l.trim())),
+    "knownHosts must be known_hosts lines, e.g. `git.example.com ssh-ed25519 AAAAC3Nz...` (ssh-keyscan prints them)",
+  );
+
+/** The known_hosts file for one ssh connection: pinned lines without a host pattern get the repository's. */
+export function knownHostsFile(text: string, remote: { host: string; port: number }): string {
+  const pattern = remote.port === 22 ? remote.host : `[${remote.host}]:${remote.port}`;
+  return (
+    text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"))
+      .map((l) => (/^(?:ssh-|ecdsa-|sk-)/.test(l) ? `${pattern} ${l}` : l))
+      .join("\n") + "\n"
+  );
+}
 
 export const gitBranchName = z
   .string()
@@ -33,7 +82,10 @@ export const gitBranchName = z
 export const repositoryInput = z.object({
   url: repositoryUrl,
   branch: gitBranchName.optional(),
-  /** The name of a project (or the agent's) secret holding the token; not put in the container's env. */
+  /**
+   * The name of a project (or the agent's) secret holding the token (https) or the deploy key
+   * (ssh: an OpenSSH private key, ed25519 or rsa); not put in the container's env.
+   */
   credentialSecret: z
     .string()
     .max(128, "credentialSecret must be at most 128 characters")
@@ -41,6 +93,15 @@ export const repositoryInput = z.object({
     .optional(),
   /** The user name sent with the token (GitHub: x-access-token, GitLab: oauth2). */
   credentialUser: z.string().min(1).max(100).regex(/^[^\s:]+$/, "credentialUser has no spaces or colons").optional(),
+  /** ssh only: the server's host keys (known_hosts lines). Absent: the first key seen is trusted and kept. */
+  knownHosts: knownHostsInput.optional(),
+}).superRefine((r, ctx) => {
+  if (!sshRemote(r.url)) {
+    if (r.knownHosts) ctx.addIssue({ code: "custom", path: ["knownHosts"], message: "knownHosts is for ssh repositories: an https URL checks the server's certificate instead" });
+    return;
+  }
+  if (!r.credentialSecret) ctx.addIssue({ code: "custom", path: ["credentialSecret"], message: "an ssh repository needs credentialSecret: the secret holding its deploy key (an OpenSSH private key)" });
+  if (r.credentialUser) ctx.addIssue({ code: "custom", path: ["credentialUser"], message: "credentialUser is for https repositories: an ssh URL names its user itself (git@host)" });
 });
 export type RepositoryInput = z.infer<typeof repositoryInput>;
 
@@ -50,6 +111,8 @@ export const repositoryView = z.object({
   url: z.string(),
   branch: z.string().nullable(),
   credentialSecret: z.string().nullable(),
+  /** ssh: the pinned host keys (null: trust on first use, kept in /workspace/.armory/known_hosts). */
+  knownHosts: z.string().nullable(),
   cloneState,
   /** 0-100 while cloning (git's --progress, receiving and resolving). */
   clonePercent: z.number().int(),

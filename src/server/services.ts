@@ -258,6 +258,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       events: projectEvents,
       approvals,
       onMessageSent: (agentId, at) => agents.messageSent(agentId, at),
+      beforeSessionDelete: (projectId, agentId, sessionId) => git.removeSessionWorktree({ projectId, agentId, sessionId }),
     });
     await chat.recover();
     // Chat turns leave their start and end in the agent's logs (the "armory" stream).

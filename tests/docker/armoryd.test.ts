@@ -268,7 +268,7 @@ describe("armoryd in a real agent container", () => {
       claudeVersion: expect.stringMatching(/^2\.1\.\d+$/),
       writablePaths: ["/workspace", "/home/agent/.claude"],
       configWatcher: "fs.watch",
-      supportedActions: ["chat", "files", "files-watch", "config-reload", "health", "terminal", "exec"],
+      supportedActions: ["chat", "files", "files-watch", "config-reload", "health", "terminal", "exec", "git-ssh"],
     });
     expect(hello.capabilities.instructionFiles).toContain("/workspace/CLAUDE.md");
     expect(armory.eventsOf("config.watching")[0]!.dirs).toEqual(expect.arrayContaining(["/workspace", "/home/agent/.claude"]));

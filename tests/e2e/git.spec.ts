@@ -3,7 +3,8 @@
 // token, tests/support/git-server.ts): an agent created with the repository clones it (shown on its
 // page), a file the agent changes shows on the Changes tab with its status letter and +/- counts,
 // its side-by-side diff, the whole patch; a commit from the tab lands in the repository, and a
-// push arrives on the server. Screenshots for the README ("From repository to pull request").
+// push arrives on the server. A first clone with a wrong token fails and the Retry button clones
+// again once the secret is fixed. Screenshots for the README ("From repository to pull request").
 // The agent reaches the git server only through Armory's egress proxy, whose allowlist takes
 // dotted host names (no single-label names like a machine's own host name): the spec serves git
 // at git.armory.test (ARMORY_E2E_GIT_HOST names another), which must resolve to this machine's
@@ -84,7 +85,8 @@ test("an agent's repository: clone, the Changes tab shows the agent's edit and i
     await pd.getByRole("button", { name: "Create project" }).click();
     await expect(page).toHaveURL(/\/projects\/[0-9a-f-]{36}\/agents$/);
     projectId = /\/projects\/([0-9a-f-]{36})\//.exec(page.url())![1]!;
-    await trpc(page.request, "secret.set", { projectId, name: "GIT_TOKEN", value: TOKEN }, "mutation");
+    // A wrong token first: the clone fails, and Retry clones once the secret is fixed.
+    await trpc(page.request, "secret.set", { projectId, name: "GIT_TOKEN", value: "ghp_wrong_token" }, "mutation");
     const coder = (await trpc<{ id: string; name: string }[]>(page.request, "template.list", { projectId })).find((t) => t.name === "claude-coder")!;
     // The git server's certificate is self-signed: agents of this test template do not verify it.
     const template = await trpc<{ id: string }>(
@@ -102,8 +104,17 @@ test("an agent's repository: clone, the Changes tab shows the agent's edit and i
     agentId = agent.id;
   });
 
-  await test.step("the agent page shows the repository once cloned", async () => {
+  await test.step("a failed clone shows git's reason and Retry; after the secret is fixed, Retry clones", async () => {
     await page.goto(`/projects/${projectId}/agents/${agentId}`);
+    const status = page.getByTestId("repository-status");
+    await expect(status.getByRole("alert")).toContainText("The repository could not be cloned", { timeout: 120_000 });
+    await expect(status.getByRole("alert")).not.toContainText("ghp_wrong_token");
+    await shot(page, "00-clone-failed");
+    await trpc(page.request, "secret.set", { projectId, name: "GIT_TOKEN", value: TOKEN }, "mutation");
+    await status.getByRole("button", { name: "Retry" }).click();
+  });
+
+  await test.step("the agent page shows the repository once cloned", async () => {
     await expect(page.getByTestId("repository-status")).toContainText(`${server!.origin}/acme/shop.git`, { timeout: 120_000 });
     await expect(page.getByTestId("repository-status")).toContainText("(main)", { timeout: 120_000 });
     await shot(page, "01-cloned");

@@ -181,6 +181,19 @@ describe("git workspaces (real git, real agent container)", () => {
     expect(again).toMatchObject({ number: 1, created: false, url: pr.url });
   }, 120_000);
 
+  it("deleting a session removes its worktree and keeps its branch", async () => {
+    const b = (await caller.chat.sessions({ projectId, agentId })).sessions.find((s) => s.git?.branch === "armory/fix-the-greeting-2")!;
+    const worktree = "/workspace/.armory/worktrees/fix-the-greeting-2";
+    await sh(containerId, `echo unsaved > ${worktree}/unsaved.txt`);
+    expect(await sh(containerId, "git -C /workspace worktree list --porcelain")).toContain(`worktree ${worktree}`);
+    expect(await caller.chat.deleteSession({ projectId, agentId, sessionId: b.id })).toEqual({ deleted: true, sessionId: b.id });
+    expect(await sh(containerId, `test -e ${worktree} && echo yes || echo no`)).toBe("no\n");
+    expect(await sh(containerId, "git -C /workspace worktree list --porcelain")).not.toContain(worktree);
+    expect(await sh(containerId, "git -C /workspace branch --list 'armory/*' --format='%(refname:short)'")).toBe("armory/fix-the-greeting\narmory/fix-the-greeting-2\n");
+    // The other session's worktree is untouched.
+    expect(await sh(containerId, "cat /workspace/.armory/worktrees/fix-the-greeting/src/greeting.txt")).toBe("from-session-a\n");
+  }, 60_000);
+
   it("refuses bad input with a clear 4xx", async () => {
     await expect(caller.git.discard({ projectId, agentId, path: "../etc/passwd" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     await expect(caller.git.commit({ projectId, agentId, message: "   " })).rejects.toMatchObject({ code: "BAD_REQUEST" });

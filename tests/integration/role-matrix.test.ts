@@ -198,6 +198,7 @@ const MATRIX: Record<string, Rule> = {
   "git.suggestMessage": "operator",
   "git.createSession": "operator",
   "git.openPullRequest": "operator",
+  "git.retryClone": "operator",
 };
 
 /** Project-role procedures the instance admin may call without being a member (README: "Invitations are created by the instance admin or a project owner"). */
@@ -380,6 +381,7 @@ const AGENT_ONLY = [
   "agent.get", "agent.start", "agent.stop", "agent.restart", "agentConfig.capabilities", "agentConfig.onReload", "env.get",
   "version.list", "version.history", "version.onUpdate", "health.agent", "health.stats", "health.statsStream", "logs.tail",
   "logs.follow", "chat.sessions", "secret.agent.list", "git.status", "git.onChange", "git.push", "git.suggestMessage",
+  "git.retryClone",
 ];
 for (const path of AGENT_ONLY) INPUTS[path] = (fx) => ({ projectId: fx.projectId, agentId: fx.agentId });
 

@@ -114,7 +114,7 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     // Snapshots: reading needs a project role, taking and restoring one `remove` on the agent, delete and clone admin.
     expect(paths).toEqual(expect.arrayContaining(["snapshot.list", "snapshot.create", "snapshot.restore", "snapshot.delete", "snapshot.clone", "snapshot.onChange"]));
     // Git workspaces: status and diffs need file_read on the agent, changes file_write, model calls and session branches chat.
-    expect(paths).toEqual(expect.arrayContaining(["git.status", "git.diff", "git.onChange", "git.commit", "git.push", "git.discard", "git.suggestMessage", "git.createSession", "git.openPullRequest"]));
+    expect(paths).toEqual(expect.arrayContaining(["git.status", "git.diff", "git.onChange", "git.commit", "git.push", "git.discard", "git.suggestMessage", "git.createSession", "git.openPullRequest", "git.retryClone"]));
     expect(procedures.length).toBeGreaterThanOrEqual(30);
     expect(allProcedures.map(([p]) => p)).toEqual(expect.arrayContaining(PUBLIC));
   });

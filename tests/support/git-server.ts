@@ -26,12 +26,30 @@ export interface GitServer {
   close(): Promise<void>;
 }
 
-function gitIn(cwd: string, args: string[]): string {
+export function gitIn(cwd: string, args: string[]): string {
   return execFileSync("git", args, {
     cwd,
     encoding: "utf8",
     env: { ...process.env, GIT_AUTHOR_NAME: "Test", GIT_AUTHOR_EMAIL: "test@example.com", GIT_COMMITTER_NAME: "Test", GIT_COMMITTER_EMAIL: "test@example.com", GIT_CONFIG_NOSYSTEM: "1", HOME: os.tmpdir() },
   });
+}
+
+/** A bare repository `<root>/<name>.git` with one commit on `branch` holding `files` (pushes allowed). */
+export function seedBareRepo(root: string, name: string, files: Record<string, string>, branch = "main"): string {
+  const bare = path.join(root, `${name}.git`);
+  gitIn(root, ["init", "-q", "--bare", `--initial-branch=${branch}`, bare]);
+  gitIn(bare, ["config", "http.receivepack", "true"]);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "armory-git-seed-"));
+  gitIn(work, ["init", "-q", `--initial-branch=${branch}`]);
+  for (const [file, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+    fs.writeFileSync(path.join(work, file), text);
+  }
+  gitIn(work, ["add", "-A"]);
+  gitIn(work, ["commit", "-q", "-m", "Initial commit"]);
+  gitIn(work, ["push", "-q", bare, `${branch}:${branch}`]);
+  fs.rmSync(work, { recursive: true, force: true });
+  return bare;
 }
 
 export async function startGitServer(opts: { host: string; token: string }): Promise<GitServer> {
@@ -106,22 +124,7 @@ export async function startGitServer(opts: { host: string; token: string }): Pro
     token: opts.token,
     root,
     requests,
-    createRepo(name, files, branch = "main") {
-      const bare = path.join(root, `${name}.git`);
-      gitIn(root, ["init", "-q", "--bare", `--initial-branch=${branch}`, bare]);
-      gitIn(bare, ["config", "http.receivepack", "true"]);
-      const work = fs.mkdtempSync(path.join(os.tmpdir(), "armory-git-seed-"));
-      gitIn(work, ["init", "-q", `--initial-branch=${branch}`]);
-      for (const [file, text] of Object.entries(files)) {
-        fs.mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
-        fs.writeFileSync(path.join(work, file), text);
-      }
-      gitIn(work, ["add", "-A"]);
-      gitIn(work, ["commit", "-q", "-m", "Initial commit"]);
-      gitIn(work, ["push", "-q", bare, `${branch}:${branch}`]);
-      fs.rmSync(work, { recursive: true, force: true });
-      return bare;
-    },
+    createRepo: (name, files, branch = "main") => seedBareRepo(root, name, files, branch),
     git(name, args) {
       return gitIn(path.join(root, `${name}.git`), args);
     },

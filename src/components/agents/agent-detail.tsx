@@ -145,7 +145,7 @@ export function AgentDetail({
               ) : null}
             </p>
             <AgentStatusDetail agent={a} />
-            <RepositoryStatus repository={a.repository} />
+            <RepositoryStatus projectId={projectId} agentId={agentId} repository={a.repository} canRetry={roleAllows(role, "file_write")} />
           </div>
         </div>
         <AgentControls

@@ -33,6 +33,9 @@ import {
   DialogTitle,
 } from "@/components/ui/dialog";
 import { FieldGroup } from "@/components/ui/field";
+import { Label } from "@/components/ui/label";
+import { Textarea } from "@/components/ui/textarea";
+import { sshRemote } from "@/contracts/git";
 import { Skeleton } from "@/components/ui/skeleton";
 import { errorMessage, useTRPC } from "@/lib/trpc/client";
 import { cn } from "@/lib/utils";
@@ -77,6 +80,8 @@ export function CreateAgentDialog({
   const [repoUrl, setRepoUrl] = useState("");
   const [repoBranch, setRepoBranch] = useState("");
   const [repoSecret, setRepoSecret] = useState("");
+  const [repoKnownHosts, setRepoKnownHosts] = useState("");
+  const repoIsSsh = sshRemote(repoUrl.trim()) !== null;
 
   const template = templates.data?.find((t) => t.id === templateId) ?? defaultTemplate(templates.data ?? []);
 
@@ -167,7 +172,12 @@ export function CreateAgentDialog({
         overrides: Object.keys(overrides).length ? overrides : undefined,
         start,
         repository: repoUrl.trim()
-          ? { url: repoUrl.trim(), ...(repoBranch.trim() ? { branch: repoBranch.trim() } : {}), ...(repoSecret.trim() ? { credentialSecret: repoSecret.trim() } : {}) }
+          ? {
+              url: repoUrl.trim(),
+              ...(repoBranch.trim() ? { branch: repoBranch.trim() } : {}),
+              ...(repoSecret.trim() ? { credentialSecret: repoSecret.trim() } : {}),
+              ...(repoIsSsh && repoKnownHosts.trim() ? { knownHosts: repoKnownHosts.trim() } : {}),
+            }
           : undefined,
       },
       {
@@ -274,7 +284,7 @@ export function CreateAgentDialog({
               id="create-agent-repo-url"
               label="Repository (optional)"
               name="repositoryUrl"
-              placeholder="https://github.com/owner/repo.git"
+              placeholder="https://github.com/owner/repo.git or git@github.com:owner/repo.git"
               autoComplete="off"
               spellCheck={false}
               className="[&_input]:font-mono"
@@ -299,17 +309,40 @@ export function CreateAgentDialog({
                 />
                 <TextField
                   id="create-agent-repo-secret"
-                  label="Token secret"
+                  label={repoIsSsh ? "Deploy key secret" : "Token secret"}
                   name="repositorySecret"
-                  placeholder="e.g. GITHUB_TOKEN"
+                  placeholder={repoIsSsh ? "e.g. DEPLOY_KEY" : "e.g. GITHUB_TOKEN"}
                   autoComplete="off"
                   spellCheck={false}
                   className="[&_input]:font-mono"
                   value={repoSecret}
                   onChange={(e) => setRepoSecret(e.target.value)}
-                  description="A project secret; served to git only, never put in the container."
+                  description={
+                    repoIsSsh
+                      ? "A project secret holding the private key (OpenSSH format); given to git's ssh only, never put in the container."
+                      : "A project secret; served to git only, never put in the container."
+                  }
                   disabled={pending}
                 />
+                {repoIsSsh ? (
+                  <div className="flex flex-col gap-1.5 sm:col-span-2">
+                    <Label htmlFor="create-agent-repo-known-hosts">Host keys (optional)</Label>
+                    <Textarea
+                      id="create-agent-repo-known-hosts"
+                      name="repositoryKnownHosts"
+                      rows={2}
+                      placeholder="git.example.com ssh-ed25519 AAAAC3Nz…"
+                      className="font-mono text-xs"
+                      spellCheck={false}
+                      value={repoKnownHosts}
+                      onChange={(e) => setRepoKnownHosts(e.target.value)}
+                      disabled={pending}
+                    />
+                    <p className="text-muted-foreground text-xs">
+                      known_hosts lines (ssh-keyscan prints them). Empty: the key seen at the first clone is trusted and kept; a changed key is refused.
+                    </p>
+                  </div>
+                ) : null}
               </div>
             ) : null}
           </FieldGroup>

@@ -223,6 +223,7 @@ export function toAgentView(row: AgentRow, secretNames?: Set<string>, daemon: Da
           url: row.repository.url,
           branch: row.repository.branch,
           credentialSecret: row.repository.credentialSecret,
+          knownHosts: row.repository.knownHosts,
           cloneState: row.repository.cloneState,
           clonePercent: row.repository.clonePercent,
           clonePhase: row.repository.clonePhase,
@@ -512,6 +513,7 @@ export class AgentManager {
                     branch: input.repository.branch ?? null,
                     credentialSecret: input.repository.credentialSecret ?? null,
                     credentialUser: input.repository.credentialUser ?? "x-access-token",
+                    knownHosts: input.repository.knownHosts ?? null,
                   },
                 },
               }

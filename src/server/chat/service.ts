@@ -52,6 +52,8 @@ export interface ChatServiceOptions {
   approvals?: ApprovalService;
   /** Told when a message reached an agent's Claude Code (off the turn's path; shown on the agent's card). */
   onMessageSent?: (agentId: string, at: Date) => Promise<void>;
+  /** Before a session is deleted: removes its git worktree (the git service; its branch stays). */
+  beforeSessionDelete?: (projectId: string, agentId: string, sessionId: string) => Promise<void>;
 }
 
 interface Warm {
@@ -133,6 +135,7 @@ export class ChatService {
       // A run an earlier Armory process left running counts as running until recover() ends it.
       if (await this.store.runningRun(sessionId)) throw busy();
       await this.dropWarm(sessionId);
+      await this.opts.beforeSessionDelete?.(projectId, agentId, sessionId);
       await this.store.deleteSession(sessionId);
     } finally {
       if (this.active.get(sessionId) === claim) this.active.delete(sessionId);

@@ -35,6 +35,9 @@ export async function openSessionPullRequest(
     );
   }
   if (!credential) throw new DomainError("PRECONDITION_FAILED", "The repository has no credential secret: a token is needed to open a pull request.");
+  if (credential.kind !== "token") {
+    throw new DomainError("PRECONDITION_FAILED", "The repository is reached over ssh with a deploy key, which cannot call the provider's API: use its https URL with a token to open pull requests.");
+  }
   await deps.git.push(input);
   const title = input.title ?? session.title;
   const summary = await lastAnswer(deps.prisma, session.id);

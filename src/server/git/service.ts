@@ -6,6 +6,8 @@ import type { PrismaClient } from "../db";
 import type { AgentRepository, ChatSession } from "../db/generated/client";
 import { WORKSPACE_DIR } from "../../contracts/armoryd";
 import {
+  knownHostsFile,
+  sshRemote,
   GIT_DIFF_MAX_BYTES,
   GIT_PATCH_MAX_BYTES,
   GIT_STATUS_MAX_FILES,
@@ -19,7 +21,8 @@ import type { Logger } from "../logger";
 import type { SecretStore } from "../secrets/store";
 import type { AgentFiles } from "../files/service";
 import { normalizeAgentPath } from "../trust/grants";
-import { GitRunner, lastLines, redact, type GitCredential, type GitResult } from "./exec";
+import { GitRunner, lastLines, redact, SSH_KNOWN_HOSTS, type GitCredential, type GitResult } from "./exec";
+import { DaemonUnavailableError } from "../agentd/hub";
 
 export const WORKTREES_DIR = `${WORKSPACE_DIR}/.armory/worktrees`;
 const CLONE_TIMEOUT_MS = 20 * 60_000;
@@ -126,6 +129,16 @@ function isBinary(buf: Buffer): boolean {
   return buf.subarray(0, 8192).includes(0);
 }
 
+/** A deploy key as ssh reads it (LF line ends, a final newline), or a clear refusal. */
+export function deployKey(secret: string, value: string): string {
+  const key = value.replace(/\r\n?/g, "\n").trim();
+  if (!/^-----BEGIN (?:OPENSSH|RSA|EC) PRIVATE KEY-----\n[\s\S]+\n-----END (?:OPENSSH|RSA|EC) PRIVATE KEY-----$/.test(key)) {
+    throw new DomainError("PRECONDITION_FAILED", `The secret ${secret} does not hold an ssh private key: an ssh repository's credential is a deploy key in OpenSSH format (-----BEGIN OPENSSH PRIVATE KEY----- ...).`);
+  }
+  if (/ENCRYPTED|Proc-Type: 4,ENCRYPTED/.test(key)) throw new DomainError("PRECONDITION_FAILED", `The deploy key in ${secret} is protected by a passphrase: Armory needs a key without one (deploy keys usually have none).`);
+  return `${key}\n`;
+}
+
 /** Debounce of git.onChange after a change event; and its fallback poll (edits in subdirectories are not watched). */
 const CHANGE_DEBOUNCE_MS = 300;
 const CHANGE_POLL_MS = 3_000;
@@ -146,13 +159,15 @@ export class GitService {
 
   // ---------------------------------------------------------------- credentials
 
-  private async credentialOf(projectId: string, agentId: string, repo: Pick<AgentRepository, "credentialSecret" | "credentialUser">): Promise<GitCredential | null> {
+  private async credentialOf(projectId: string, agentId: string, repo: Pick<AgentRepository, "url" | "credentialSecret" | "credentialUser" | "knownHosts">): Promise<GitCredential | null> {
     if (!repo.credentialSecret) return null;
     const value = await this.opts.secrets.valueFor(projectId, agentId, repo.credentialSecret);
     if (value === null) {
       throw new DomainError("PRECONDITION_FAILED", `The repository's credential secret ${repo.credentialSecret} does not exist in this project or agent: set it on the Secrets page.`);
     }
-    return { username: repo.credentialUser, password: value.trim() };
+    const ssh = sshRemote(repo.url);
+    if (!ssh) return { kind: "token", username: repo.credentialUser, password: value.trim() };
+    return { kind: "ssh", privateKey: deployKey(repo.credentialSecret, value), knownHosts: repo.knownHosts ? knownHostsFile(repo.knownHosts, ssh) : null };
   }
 
   private async repository(projectId: string, agentId: string): Promise<AgentRepository> {
@@ -167,7 +182,7 @@ export class GitService {
     if (repo.cloneState !== "ready") {
       throw new DomainError(
         "PRECONDITION_FAILED",
-        repo.cloneState === "failed" ? `The repository could not be cloned: ${repo.cloneError ?? "unknown reason"}. Restart the agent to try again.` : "The repository is still being cloned: try again when it is ready.",
+        repo.cloneState === "failed" ? `The repository could not be cloned: ${repo.cloneError ?? "unknown reason"}. Retry the clone on the agent's page.` : "The repository is still being cloned: try again when it is ready.",
       );
     }
     return repo;
@@ -208,6 +223,8 @@ export class GitService {
       credential = await this.credentialOf(agent.projectId, agentId, repo);
       const run = (args: string[], extra: Partial<Parameters<GitRunner["run"]>[2]> = {}) =>
         this.git.ok(agentId, args, { cwd: WORKSPACE_DIR, credential, timeoutMs: NETWORK_TIMEOUT_MS, ...extra }, "git clone");
+      // ssh keeps the host key it trusted on first use in /workspace/.armory/known_hosts.
+      if (credential?.kind === "ssh") await this.shell(agentId, 'mkdir -p "$(dirname "$1")"', [SSH_KNOWN_HOSTS], "could not create /workspace/.armory");
       const already = await this.git.run(agentId, ["rev-parse", "--is-inside-work-tree"], { cwd: WORKSPACE_DIR });
       if (already.exitCode !== 0) await run(["init", "-q"]);
       const remotes = (await run(["remote"])).stdout.toString("utf8").split("\n");
@@ -242,6 +259,64 @@ export class GitService {
       await this.setClone(agentId, { cloneState: "failed", cloneError: message.slice(0, 2000), clonePhase: null });
       throw err;
     }
+  }
+
+  /**
+   * Clones a repository whose clone failed again, without restarting the agent (e.g. after its
+   * credential secret was fixed). The clone runs in the background with its progress on the agent.
+   */
+  async retryClone(ref: { projectId: string; agentId: string }): Promise<{ cloneState: "pending" }> {
+    const repo = await this.repository(ref.projectId, ref.agentId);
+    if (repo.cloneState !== "failed") {
+      throw new DomainError("PRECONDITION_FAILED", repo.cloneState === "ready" ? "The repository is cloned already: there is nothing to retry." : "The repository is being cloned: wait for it to finish or fail.");
+    }
+    if (this.opts.hub.state(ref.agentId) !== "connected") {
+      throw new DomainError("PRECONDITION_FAILED", "The agent's daemon (armoryd) is not connected: start the agent (its start clones the repository again).");
+    }
+    const claimed = await this.prisma.agentRepository.updateMany({
+      where: { agentId: ref.agentId, cloneState: "failed" },
+      data: { cloneState: "pending", clonePercent: 0, clonePhase: null, cloneError: null },
+    });
+    if (!claimed.count) throw new DomainError("CONFLICT", "The clone was retried already: it is running.");
+    await this.opts.publishAgent(ref.agentId).catch(() => {});
+    this.cloneIfPending(ref.agentId);
+    return { cloneState: "pending" };
+  }
+
+  /**
+   * Removes a chat session's worktree (the session is being deleted): `git worktree remove
+   * --force` and `git worktree prune`; its branch and commits stay. Without a connected daemon the
+   * directory stays behind (logged) and the session is deleted anyway.
+   */
+  async removeSessionWorktree(ref: Required<GitRef>): Promise<void> {
+    const session = await this.prisma.chatSession.findFirst({ where: { id: ref.sessionId, agentId: ref.agentId, projectId: ref.projectId }, select: { gitWorktree: true } });
+    const worktree = session?.gitWorktree;
+    if (!worktree) return;
+    try {
+      const removed = await this.git.run(ref.agentId, ["worktree", "remove", "--force", "--force", worktree], { cwd: WORKSPACE_DIR });
+      await this.git.run(ref.agentId, ["worktree", "prune"], { cwd: WORKSPACE_DIR });
+      if (removed.exitCode !== 0 && !/is not a working tree/.test(removed.stderr)) {
+        this.opts.log.warn({ agentId: ref.agentId, worktree, reason: lastLines(removed.stderr) }, "session worktree not removed");
+      }
+    } catch (err) {
+      if (!(err instanceof DomainError) && !(err instanceof DaemonUnavailableError)) throw err;
+      this.opts.log.warn({ agentId: ref.agentId, worktree, err: (err as Error).message }, "session worktree left behind: the agent's daemon is not connected");
+    }
+  }
+
+  /** `sh -c script sh ...args` in the workspace (no user input in script); a non-zero exit is a DomainError. */
+  private async shell(agentId: string, script: string, args: string[], what: string): Promise<void> {
+    const res = await this.opts.hub.request(agentId, "exec.run", {
+      execId: `git-sh-${crypto.randomUUID()}`,
+      argv: ["sh", "-c", script, "sh", ...args],
+      cwd: WORKSPACE_DIR,
+      env: {},
+      stdin: "",
+      timeoutMs: 10_000,
+      maxOutputBytes: 4096,
+      progress: false,
+    });
+    if (res.exitCode !== 0) throw new DomainError("PRECONDITION_FAILED", `${what}: ${res.stderr.slice(0, 500)}`);
   }
 
   private async excludeArmoryDir(agentId: string): Promise<void> {

@@ -9,6 +9,7 @@ import dynamic from "next/dynamic";
 import { useState, useSyncExternalStore } from "react";
 import { toast } from "sonner";
 import type { GitDiffView, GitFileChange, GitStatusView } from "@/contracts/git";
+import { CloneFailed } from "@/components/agents/changes/repository-status";
 import { languageFor } from "@/components/files/code-editor";
 import { formatSize } from "@/components/files/file-format";
 import {
@@ -128,7 +129,7 @@ export function ChangesPanel({ projectId, agentId, canWrite, canChat }: { projec
       <Card>
         <CardContent className="flex flex-col gap-2 py-8 text-sm">
           {repo.cloneState === "failed" ? (
-            <p role="alert" className="text-destructive">The repository could not be cloned: {repo.cloneError}. Restart the agent to try again.</p>
+            <CloneFailed projectId={projectId} agentId={agentId} repository={repo} canRetry={canWrite} />
           ) : (
             <>
               <p>

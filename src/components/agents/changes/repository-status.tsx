@@ -1,19 +1,41 @@
 "use client";
 // The agent's repository on its page header: the clone's progress while it runs (git's own
-// --progress, live through the agent status stream), git's reason when it failed, else the URL.
-import { GitBranch } from "lucide-react";
+// --progress, live through the agent status stream), git's reason when it failed with a Retry
+// button (git.retryClone: the clone runs again, its progress shows again), else the URL.
+import { useMutation } from "@tanstack/react-query";
+import { GitBranch, RotateCcw } from "lucide-react";
+import { toast } from "sonner";
 import type { RepositoryView } from "@/contracts/git";
+import { Button } from "@/components/ui/button";
+import { errorMessage, useTRPC } from "@/lib/trpc/client";
 
-export function RepositoryStatus({ repository }: { repository: RepositoryView | null }) {
+/** git's reason for a failed clone, and Retry (for those who may write the agent's files). */
+export function CloneFailed({ projectId, agentId, repository, canRetry }: { projectId: string; agentId: string; repository: RepositoryView; canRetry: boolean }) {
+  const trpc = useTRPC();
+  const retry = useMutation(
+    trpc.git.retryClone.mutationOptions({
+      onError: (err) => toast.error(errorMessage(err)),
+    }),
+  );
+  return (
+    <div className="flex flex-wrap items-center gap-2 text-sm" data-testid="repository-status">
+      <p role="alert" className="text-destructive">
+        The repository could not be cloned: {repository.cloneError ?? "unknown reason"}.
+      </p>
+      {canRetry ? (
+        <Button type="button" size="sm" variant="outline" disabled={retry.isPending} onClick={() => retry.mutate({ projectId, agentId })}>
+          <RotateCcw aria-hidden="true" />
+          {retry.isPending ? "Retrying…" : "Retry"}
+        </Button>
+      ) : null}
+    </div>
+  );
+}
+
+export function RepositoryStatus({ projectId, agentId, repository, canRetry }: { projectId: string; agentId: string; repository: RepositoryView | null; canRetry: boolean }) {
   if (!repository) return null;
   const r = repository;
-  if (r.cloneState === "failed") {
-    return (
-      <p role="alert" className="text-destructive text-sm" data-testid="repository-status">
-        The repository could not be cloned: {r.cloneError ?? "unknown reason"}. Restart the agent to try again.
-      </p>
-    );
-  }
+  if (r.cloneState === "failed") return <CloneFailed projectId={projectId} agentId={agentId} repository={r} canRetry={canRetry} />;
   if (r.cloneState !== "ready") {
     return (
       <div className="flex items-center gap-2 text-sm" data-testid="repository-status" role="status">

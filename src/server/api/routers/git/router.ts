@@ -17,6 +17,8 @@ import {
   gitOpenPullRequestOutput,
   gitPushOutput,
   gitRefInput,
+  gitRetryCloneInput,
+  gitRetryCloneOutput,
   gitStatusOutput,
   gitSuggestOutput,
 } from "./schemas";
@@ -53,6 +55,12 @@ export const gitRouter = router({
     .input(gitDiscardInput)
     .output(gitDiscardOutput)
     .mutation(({ ctx, input }) => ctx.services.git.discard(input, input.path)),
+
+  /** Clones the agent's repository again after a failed clone (progress shows on the agent). */
+  retryClone: agentProcedure("file_write")
+    .input(gitRetryCloneInput)
+    .output(gitRetryCloneOutput)
+    .mutation(({ ctx, input }) => ctx.services.git.retryClone(input)),
 
   /** A new chat session working in its own worktree on `armory/<slug of title>`. */
   createSession: agentProcedure("chat")

@@ -1,6 +1,7 @@
 // git.* input and output schemas (the shapes themselves live in src/contracts/git.ts).
 import { z } from "zod";
 import { GIT_COMMIT_MESSAGE_MAX, gitDiffView, gitStatusView } from "../../../../contracts/git";
+import { agentRef } from "../agent/schemas";
 import { sessionIdSchema } from "../chat/schemas";
 
 const gitPath = z
@@ -57,3 +58,7 @@ export const gitOpenPullRequestOutput = z.object({
   branch: z.string(),
   base: z.string(),
 });
+
+/** git.retryClone: the agent only (no session). */
+export const gitRetryCloneInput = agentRef;
+export const gitRetryCloneOutput = z.object({ cloneState: z.literal("pending") });

@@ -331,7 +331,7 @@ export const templateOutput = z.object({
   volumes: z.array(z.object({ name: z.string(), mountPath: z.string() })),
   /** Host names (exact, or *.suffix) the agents may reach through the egress proxy; empty: none. */
   egressAllowlist: z.array(z.string()),
-  repository: repositoryView.pick({ url: true, branch: true, credentialSecret: true }).extend({ branch: z.string().optional(), credentialSecret: z.string().optional(), credentialUser: z.string().optional() }).nullable(),
+  repository: repositoryView.pick({ url: true, branch: true, credentialSecret: true }).extend({ branch: z.string().optional(), credentialSecret: z.string().optional(), credentialUser: z.string().optional(), knownHosts: z.string().optional() }).nullable(),
   source: z.enum(TEMPLATE_SOURCES),
   /** The YAML file a built-in template was synced from. */
   sourceFile: z.string().nullable(),

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "agent_repository" ADD COLUMN     "knownHosts" TEXT;
