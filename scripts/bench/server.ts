@@ -7,8 +7,8 @@
 //  - stream overhead: a line written in the container -> the SSE subscriber, vs the raw exec read;
 //  - fan-out: 100 sessions x 1,000 events at once (subscribers in another process);
 //  - server RSS: before the streams, with 100 streams open, after the fan-out.
-// The fake CLI (chat.ts) stands in for Claude Code: installed as /usr/local/sbin/claude in the
-// agent's container (first on its PATH; a bench fixture written by a docker exec as root).
+// The fake CLI (chat.ts) stands in for Claude Code: written as /tmp/bench-bin/claude in the
+// agent's container by a docker exec (a bench fixture), first on the agent's PATH (its env).
 import fs from "node:fs";
 import net from "node:net";
 import type { ChatStreamEvent } from "../../src/server/api/routers/chat/schemas";
@@ -25,6 +25,7 @@ import { fanOut } from "./fanout";
 import type { BenchGoal, BenchSection, BenchSectionResult } from "./sections";
 import { stats, type Stats } from "./stats";
 
+const FAKE_DIR = "/tmp/bench-bin";
 const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
 const fmt = (s: Stats) => `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} ms`;
 const isEnd = (e: ChatStreamEvent) => e.type === "run_completed" || e.type === "run_failed" || e.type === "run_interrupted";
@@ -74,15 +75,22 @@ async function run(): Promise<BenchSectionResult> {
     projectId = (await trpc.project.create.mutate({ name: "Server bench" })).id;
     const pid = projectId;
     const templateId = (await trpc.template.list.query({ projectId })).find((t) => t.name === "claude-coder")!.id;
-    const agent = await trpc.agent.create.mutate({ projectId, templateId, name: "bench-server", overrides: { pidsLimit: 2048 }, start: true });
+    // The fake CLI goes first on the agent's PATH (the image's file system is read-only).
+    const agent = await trpc.agent.create.mutate({
+      projectId,
+      templateId,
+      name: "bench-server",
+      overrides: { pidsLimit: 2048, env: { PATH: `${FAKE_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` } },
+      start: true,
+    });
     const agentId = agent.id;
     const [container] = await docker.listContainers({ filters: { label: [`${LABELS.agentId}=${agentId}`] } });
     if (!container) throw new Error("the bench agent's container is not running");
     const containerId = container.Id;
     const installed = await runExec(docker, containerId, {
-      cmd: ["sh", "-c", `printf '%s' "$FAKE" > /usr/local/sbin/claude && chmod 755 /usr/local/sbin/claude`],
+      cmd: ["sh", "-c", `mkdir -p ${FAKE_DIR} && printf '%s' "$FAKE" > ${FAKE_DIR}/claude && chmod 755 ${FAKE_DIR}/claude`],
       env: { FAKE: FAKE_SCRIPT },
-      user: "root",
+      user: "1000:1000",
     });
     if (installed.exitCode !== 0) throw new Error(`could not install the fake CLI: ${installed.stderr}`);
 
@@ -122,7 +130,7 @@ async function run(): Promise<BenchSectionResult> {
     const LINES = 300;
     const rawLat: number[] = [];
     {
-      const p = await startExec(docker, containerId, { cmd: ["/usr/local/sbin/claude"], user: "1000:1000", stdin: true });
+      const p = await startExec(docker, containerId, { cmd: [`${FAKE_DIR}/claude`], user: "1000:1000", stdin: true });
       const parser = jsonLines<{ t?: number }>((v) => {
         if (typeof v.t === "number") rawLat.push((nowUs() - v.t) / 1000);
       });
