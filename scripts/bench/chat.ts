@@ -6,10 +6,14 @@
 //  - stream overhead: an NDJSON line written in the container -> the tRPC (SSE) subscriber, vs
 //    the same line read straight off a raw docker exec (a fake CLI stamps each line with the
 //    time it wrote it);
-//  - fan-out: 100 sessions streaming at once through one Armory: delivered events/s, p99 latency,
-//    lost and duplicated events (must be zero). The fake CLI stands in for Claude Code here.
-// Real parts: Docker engine, agent container, Claude Code CLI (latency), model gateway, demo
-// model as upstream, PGlite, HTTP + SSE.
+//  - fan-out: 100 sessions x 1,000 events streaming at once through one Armory (subscribers in a
+//    child process, fanout.ts): delivered events/s, p99 latency, lost, duplicated and reordered
+//    events (must be zero), the server's CPU per event and its RSS with the streams open; beside
+//    it the same 100 fake CLIs read straight off 100 docker execs. The fake CLI stands in for
+//    Claude Code here.
+// This is the test harness's HTTP server (tests/support/http-server.ts); the server section
+// measures the same on the production server. Real parts: Docker engine, agent container, Claude
+// Code CLI (latency), model gateway, demo model as upstream, PGlite in a data directory, HTTP + SSE.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
