@@ -1,7 +1,7 @@
 // A bench's Armory (services on an in-memory PGlite, served over real HTTP by the test harness's
 // handler) and a signed-up user's tRPC client over real HTTP (cookie session), as the web app would call.
 import { loadConfig } from "../../src/server/config";
-import { openDatabase } from "../../src/server/db";
+import { openDatabase, type OpenDatabaseOptions } from "../../src/server/db";
 import { ensureAgentImage } from "../../src/server/runtime/docker/agent-image";
 import { createDockerClient } from "../../src/server/runtime/docker/client";
 import { createLogger } from "../../src/server/logger";
@@ -10,12 +10,13 @@ import { httpClient, startHttp } from "../../tests/support/http-server";
 
 /**
  * Armory for a bench section, with its agent image present, background work started and HTTP up.
- * `env` adds configuration (e.g. ANTHROPIC_BASE_URL of the demo model for sections that run turns).
+ * `env` adds configuration (e.g. ANTHROPIC_BASE_URL of the demo model for sections that run turns);
+ * `database` another database than an in-memory PGlite.
  */
-export async function startBenchArmory(env: Record<string, string> = {}) {
+export async function startBenchArmory(env: Record<string, string> = {}, database: OpenDatabaseOptions = { pgliteDir: "memory://" }) {
   const docker = createDockerClient();
   await ensureAgentImage({ docker });
-  const db = await openDatabase({ pgliteDir: "memory://" });
+  const db = await openDatabase(database);
   const services = await createServices({
     config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_AGENT_IMAGE_AUTOBUILD: "false", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open", ARMORY_GATEWAY_PORT: "0", ...env }),
     db,

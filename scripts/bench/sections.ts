@@ -9,6 +9,8 @@ import { chatBench } from "./chat";
 import { fairnessBench } from "./fairness";
 import { armorydBench } from "./armoryd";
 import { approvalsBench } from "./approvals";
+import { storeBench } from "./store";
+import { serverBench } from "./server";
 
 /** One entry of results.json's closing `goals` array. */
 export interface BenchGoal {
@@ -43,4 +45,6 @@ export const BENCH_SECTIONS: BenchSection[] = [
   fairnessBench,
   armorydBench,
   approvalsBench,
+  storeBench,
+  serverBench,
 ];

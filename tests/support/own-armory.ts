@@ -8,6 +8,8 @@ import path from "node:path";
 
 export interface OwnArmory {
   url: string;
+  /** The server's process id (the benchmark reads its memory from /proc). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startOwnArmory(opts: { name: string; port: number; env?: R
   }
   return {
     url,
+    pid: server.pid!,
     async stop() {
       if (server.exitCode !== null) return;
       server.kill("SIGTERM");

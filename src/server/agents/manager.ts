@@ -412,14 +412,15 @@ export class AgentManager {
 
   // ---------------------------------------------------------------- queries
 
-  async list(projectId: string): Promise<AgentView[]> {
-    return this.views(projectId);
+  /** The project's agents by name; `limit` agents after the one named `cursor` when paged. */
+  async list(projectId: string, page: { limit?: number; cursor?: string } = {}): Promise<AgentView[]> {
+    return this.views(projectId, page.cursor === undefined ? {} : { name: { gt: page.cursor } }, page.limit);
   }
 
-  /** The project's agents (or those matching `where`) as views, secret values masked. */
-  private async views(projectId: string, where: Prisma.AgentWhereInput = {}): Promise<AgentView[]> {
+  /** The project's agents (or those matching `where`, at most `take`) as views, secret values masked. */
+  private async views(projectId: string, where: Prisma.AgentWhereInput = {}, take?: number): Promise<AgentView[]> {
     const [rows, names] = await Promise.all([
-      this.prisma.agent.findMany({ where: { ...where, projectId }, include: agentInclude, orderBy: { name: "asc" } }),
+      this.prisma.agent.findMany({ where: { ...where, projectId }, include: agentInclude, orderBy: { name: "asc" }, take }),
       this.opts.secrets?.namesByAgent(projectId),
     ]);
     return rows.map((r) => toAgentView(r, names ? new Set([...names.project, ...(names.agents.get(r.id) ?? [])]) : undefined, this.daemonOf(r.id)));

@@ -1,7 +1,7 @@
 // tRPC initialisation: the request context, error shaping, and the base procedures every router
 // composes from (public, authed, and project-role-checked).
 import { initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
+import { wireTransformer } from "./wire";
 import { z } from "zod";
 import { CLIENT_IP_HEADER, type SessionUser } from "../auth";
 import { DomainError, forbidden, toTrpcError } from "../domain/errors";
@@ -111,7 +111,7 @@ export function describeZodError(error: z.ZodError): string {
 }
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer: wireTransformer,
   errorFormatter({ shape, error, ctx }) {
     const zodError = error.cause instanceof z.ZodError ? error.cause : null;
     return {

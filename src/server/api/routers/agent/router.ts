@@ -4,6 +4,7 @@ import { projectProcedure } from "../../middleware/project-access";
 import { router } from "../../trpc";
 import {
   agentCreateInput,
+  agentListInput,
   agentListOutput,
   agentOutput,
   agentRef,
@@ -19,9 +20,11 @@ import { streamOf } from "../../stream-output";
 // Project-wide procedures check the project role; agent-targeted ones name the agent permission
 // they need (agentProcedure), decided by the agent-access middleware.
 export const agentRouter = router({
+  /** The project's agents by name; `limit` and `cursor` page it (a dashboard of 1,000 agents asks a page at a time). */
   list: projectProcedure("viewer")
+    .input(agentListInput)
     .output(agentListOutput)
-    .query(({ ctx, input }) => ctx.services.agents.list(input.projectId)),
+    .query(({ ctx, input }) => ctx.services.agents.list(input.projectId, { limit: input.limit, cursor: input.cursor })),
 
   get: agentProcedure("inspect")
     .input(agentRef)

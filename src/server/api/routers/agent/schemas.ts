@@ -110,7 +110,6 @@ export const agentRemoveInput = z.object({
   /** Keep the agent's /workspace and session volumes (they can be reattached by re-creating the agent). */
   keepVolumes: z.boolean({ error: "Say whether to keep the agent's volumes (keepVolumes: true or false)" }),
 });
-export const agentListInput = z.object({ projectId: projectIdSchema });
 export const agentOnStatusInput = z.object({ projectId: projectIdSchema, agentId: agentIdSchema.optional() });
 
 export const agentOutput = z.object({
@@ -167,6 +166,15 @@ export const agentOutput = z.object({
 });
 export type AgentView = z.infer<typeof agentOutput>;
 
+export const AGENT_PAGE_MAX = 1000;
+/** agent.list, optionally paged by name: without `limit` the whole project comes back, as before. */
+export const agentListInput = z.object({
+  projectId: projectIdSchema,
+  /** At most this many agents (1..1000). */
+  limit: z.number().int().min(1).max(AGENT_PAGE_MAX).optional(),
+  /** The name of the last agent of the previous page: the page starts after it. */
+  cursor: z.string().min(1).max(AGENT_NAME_MAX).optional(),
+});
 export const agentListOutput = z.array(agentOutput);
 export const agentRemoveOutput = z.object({ id: z.string(), removed: z.literal(true), volumesKept: z.boolean() });
 

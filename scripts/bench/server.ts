@@ -1,0 +1,232 @@
+// Bench section "server": the chat stream figures on Armory's production server (server.ts's
+// startArmory: Next's route handlers behind Armory's Node server, the current `next build`,
+// PGlite in its data directory as by default), in a process of its own, so its memory is read
+// from /proc and nothing of the bench shares its event loop. The chat section measures the same
+// on the test harness's HTTP server (tests/support/http-server.ts); the two differ in the HTTP
+// layer only (Next's request handling and response streaming).
+//  - stream overhead: a line written in the container -> the SSE subscriber, vs the raw exec read;
+//  - fan-out: 100 sessions x 1,000 events at once (subscribers in another process);
+//  - server RSS: before the streams, with 100 streams open, after the fan-out.
+// The fake CLI (chat.ts) stands in for Claude Code: written as /tmp/bench-bin/claude in the
+// agent's container by a docker exec (a bench fixture), first on the agent's PATH (its env).
+import fs from "node:fs";
+import net from "node:net";
+import type { ChatStreamEvent } from "../../src/server/api/routers/chat/schemas";
+import { buildApp, buildIsCurrent } from "../../src/server/build";
+import { startDemoModelServer } from "../../src/server/gateway/demo-model";
+import { LABELS } from "../../src/server/runtime/docker/containers";
+import { jsonLines } from "../../src/server/streams/ndjson";
+import { runExec, startExec } from "../../tests/support/agent-exec";
+import { docker, removeProjectDockerObjects } from "../../tests/support/docker";
+import { startOwnArmory } from "../../tests/support/own-armory";
+import { FAKE_SCRIPT } from "./chat";
+import { signedUpClient } from "./client";
+import { fanOut } from "./fanout";
+import type { BenchGoal, BenchSection, BenchSectionResult } from "./sections";
+import { stats, type Stats } from "./stats";
+
+const FAKE_DIR = "/tmp/bench-bin";
+const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
+const fmt = (s: Stats) => `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} ms`;
+const isEnd = (e: ChatStreamEvent) => e.type === "run_completed" || e.type === "run_failed" || e.type === "run_interrupted";
+
+/** Resident memory of a process, in MB (VmRSS). */
+function rssMB(pid: number): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+/** User + system CPU seconds a process has used (utime + stime of /proc/<pid>/stat). */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function run(): Promise<BenchSectionResult> {
+  const root = process.cwd();
+  if (!buildIsCurrent(root)) {
+    process.stdout.write("bench: server: building the web app (next build)...\n");
+    await buildApp(root);
+  }
+  const model = await startDemoModelServer();
+  const armory = await startOwnArmory({
+    name: "bench",
+    port: await freePort(),
+    env: {
+      ARMORY_SIGN_UP: "open",
+      ARMORY_SIGN_IN_RATE_LIMIT: "10000",
+      ARMORY_MAX_SUBSCRIPTIONS_PER_USER: "1000",
+      ARMORY_GATEWAY_PORT: "0",
+      ANTHROPIC_BASE_URL: model.url,
+      ANTHROPIC_API_KEY: "bench-upstream-key",
+    },
+  });
+  let projectId: string | undefined;
+  try {
+    const { cookie, trpc } = await signedUpClient(armory.url, `server-${Date.now()}@example.test`);
+    projectId = (await trpc.project.create.mutate({ name: "Server bench" })).id;
+    const pid = projectId;
+    const templateId = (await trpc.template.list.query({ projectId })).find((t) => t.name === "claude-coder")!.id;
+    // The fake CLI goes first on the agent's PATH (the image's file system is read-only).
+    const agent = await trpc.agent.create.mutate({
+      projectId,
+      templateId,
+      name: "bench-server",
+      overrides: { pidsLimit: 2048, env: { PATH: `${FAKE_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` } },
+      start: true,
+    });
+    const agentId = agent.id;
+    const [container] = await docker.listContainers({ filters: { label: [`${LABELS.agentId}=${agentId}`] } });
+    if (!container) throw new Error("the bench agent's container is not running");
+    const containerId = container.Id;
+    const installed = await runExec(docker, containerId, {
+      cmd: ["sh", "-c", `mkdir -p ${FAKE_DIR} && printf '%s' "$FAKE" > ${FAKE_DIR}/claude && chmod 755 ${FAKE_DIR}/claude`],
+      env: { FAKE: FAKE_SCRIPT },
+      user: "1000:1000",
+    });
+    if (installed.exitCode !== 0) throw new Error(`could not install the fake CLI: ${installed.stderr}`);
+
+    /** Follows a session over SSE from `afterSeq`; `ready` once open, `ended` at the end of a turn. */
+    function follow(sessionId: string, afterSeq: number, onEvent: (e: ChatStreamEvent, at: number) => void) {
+      let opened!: () => void;
+      let failed!: (err: Error) => void;
+      let finished!: () => void;
+      const ready = new Promise<void>((r, j) => ((opened = r), (failed = j)));
+      const ended = new Promise<void>((r) => (finished = r));
+      const sub = trpc.chat.stream.subscribe(
+        { projectId: pid, agentId, sessionId, afterSeq },
+        {
+          onStarted: () => opened(),
+          onData: ({ data }) => {
+            onEvent(data, nowUs());
+            if (isEnd(data)) finished();
+          },
+          onError: (err) => failed(new Error(`chat.stream ${sessionId}: ${err.message}`)),
+        },
+      );
+      return { ready, ended, stop: () => sub.unsubscribe() };
+    }
+    const lastSeq = async (sessionId: string) => (await trpc.chat.history.query({ projectId: pid, agentId, sessionId, limit: 1, afterSeq: 0 })).session.lastSeq;
+
+    /** A session with one short turn done (its process warm), and its last seq. */
+    async function warmSession(): Promise<{ id: string; afterSeq: number }> {
+      const sent = await trpc.chat.send.mutate({ projectId: pid, agentId, message: "warm up events=2" });
+      const f = follow(sent.sessionId, 0, () => {});
+      await f.ready;
+      await f.ended;
+      f.stop();
+      return { id: sent.sessionId, afterSeq: await lastSeq(sent.sessionId) };
+    }
+
+    // ---------------------------------------------------------------- stream overhead
+    const LINES = 300;
+    const rawLat: number[] = [];
+    {
+      const p = await startExec(docker, containerId, { cmd: [`${FAKE_DIR}/claude`], user: "1000:1000", stdin: true });
+      const parser = jsonLines<{ t?: number }>((v) => {
+        if (typeof v.t === "number") rawLat.push((nowUs() - v.t) / 1000);
+      });
+      p.stdout.on("data", (d: Buffer) => parser.push(d));
+      p.stdin!.write(`events=${LINES} sleep=0.002\n`);
+      p.stdin!.end();
+      await p.exited;
+    }
+    const armoryLat: number[] = [];
+    // Where it goes: line written -> stored (the event's `at`), stored -> the subscriber.
+    const toStored: number[] = [];
+    const storedToSubscriber: number[] = [];
+    {
+      const s = await warmSession();
+      const f = follow(s.id, s.afterSeq, (e, at) => {
+        const t = (e.data as { t?: number } | null)?.t;
+        if (e.type === "stream_event" && typeof t === "number") {
+          armoryLat.push((at - t) / 1000);
+          toStored.push(e.at.getTime() - t / 1000);
+          storedToSubscriber.push(at / 1000 - e.at.getTime());
+        }
+      });
+      await f.ready;
+      await trpc.chat.send.mutate({ projectId: pid, agentId, sessionId: s.id, message: `events=${LINES} sleep=0.002` });
+      await f.ended;
+      f.stop();
+    }
+    const rawLatStats = stats(rawLat);
+    const armoryLatStats = stats(armoryLat);
+    const overhead = { p50: armoryLatStats.p50 - rawLatStats.p50, p99: armoryLatStats.p99 - rawLatStats.p99 };
+
+    // ---------------------------------------------------------------- fan-out and memory
+    const STREAMS = Number(process.env.BENCH_FANOUT_STREAMS ?? 100);
+    const PER = Number(process.env.BENCH_FANOUT_EVENTS ?? 1000);
+    const sessions = await Promise.all(Array.from({ length: STREAMS }, () => warmSession()));
+    const rssBefore = rssMB(armory.pid);
+    let rssOpen = 0;
+    let cpuAtSend = 0;
+    let sentAt = 0;
+    const fan = await fanOut({
+      request: { url: armory.url, cookie, projectId: pid, agentId, sessions },
+      per: PER,
+      onOpen: () => {
+        rssOpen = rssMB(armory.pid);
+        cpuAtSend = cpuSeconds(armory.pid);
+        sentAt = performance.now();
+      },
+      send: (sid) => trpc.chat.send.mutate({ projectId: pid, agentId, sessionId: sid, message: `events=${PER} sleep=0.01` }),
+      lastSeq,
+    });
+    const cpuUsed = cpuSeconds(armory.pid) - cpuAtSend;
+    const serverCpuPercent = Math.round((cpuUsed / ((performance.now() - sentAt) / 1000)) * 100);
+    // CPU time per delivered event: what the figure costs regardless of how loaded the machine is.
+    const cpuMicrosPerEvent = Math.round((cpuUsed * 1e6) / fan.delivered);
+    const rssAfter = rssMB(armory.pid);
+
+    const r2 = (v: number) => Math.round(v * 100) / 100;
+    const { result: _samples, ...fanReport } = fan;
+    const report = {
+      server: "Armory's production server (startArmory with the current next build, PGlite in its data directory), its own process",
+      streamOverhead: {
+        lines: LINES,
+        rawExecLineToReaderMs: rawLatStats,
+        armoryLineToSseSubscriberMs: armoryLatStats,
+        overheadMs: { p50: r2(overhead.p50), p99: r2(overhead.p99) },
+        profile: { lineToStoredMs: stats(toStored), storedToSubscriberMs: stats(storedToSubscriber) },
+      },
+      fanOut: { ...fanReport, offeredPerSecond: STREAMS * 100, serverCpuPercent, cpuMicrosPerEvent },
+      rssMB: { beforeStreams: rssBefore, streamsOpen: rssOpen, afterFanOut: rssAfter },
+    };
+    const goals: BenchGoal[] = [
+      { name: "server: stream overhead, one stream (p50, over the raw exec read)", value: r2(overhead.p50), unit: "ms", goal: "p50 < 3 ms", met: overhead.p50 < 3 },
+      { name: "server: stream overhead, one stream (p99, over the raw exec read)", value: r2(overhead.p99), unit: "ms", goal: "p99 < 15 ms", met: overhead.p99 < 15 },
+      {
+        name: `server: fan-out, ${STREAMS} sessions delivered events/s (0 lost, 0 duplicated)`,
+        value: fan.eventsPerSec,
+        unit: "events/s",
+        goal: ">= 5000, 0 lost, 0 duplicated",
+        met: fan.eventsPerSec >= 5000 && fan.lost === 0 && fan.duplicates === 0 && fan.reorderedSessions === 0 && fan.failedRuns === 0,
+      },
+      { name: "server: fan-out latency, line in container -> subscriber (p99)", value: fan.latencyMs.p99, unit: "ms", goal: "p99 < 100 ms", met: fan.latencyMs.p99 < 100 },
+      { name: `server: RSS with ${STREAMS} streams open`, value: rssOpen, unit: "MB", goal: "< 300 MB", met: rssOpen < 300 },
+    ];
+    const rows = [
+      { measure: "  where: line -> stored / stored -> SSE subscriber", "p50 / p99": fmt(report.streamOverhead.profile.lineToStoredMs), baseline: fmt(report.streamOverhead.profile.storedToSubscriberMs), "ratio/goal": "" },
+      { measure: `server: stream overhead, line in container -> SSE subscriber (${LINES} lines)`, "p50 / p99": fmt(armoryLatStats), baseline: `raw exec read ${fmt(rawLatStats)}`, "ratio/goal": `+${overhead.p50.toFixed(2)} / +${overhead.p99.toFixed(2)} ms (goal < 3 / < 15)` },
+      { measure: `server: fan-out ${STREAMS} × ${PER} events, latency`, "p50 / p99": fmt(fan.latencyMs), baseline: "", "ratio/goal": "goal p99 < 100 ms" },
+      { measure: `server: fan-out delivered events/s (offered ${STREAMS * 100}/s)`, "p50 / p99": `${fan.eventsPerSec}/s, server CPU ${serverCpuPercent}%, ${cpuMicrosPerEvent} µs CPU/event`, baseline: "", "ratio/goal": `lost ${fan.lost}, duplicates ${fan.duplicates}, reordered ${fan.reorderedSessions}, failed ${fan.failedRuns} (goal >= 5000/s)` },
+      { measure: `server: RSS with ${STREAMS} streams open`, "p50 / p99": `${rssOpen} MB`, baseline: `${rssBefore} MB before, ${rssAfter} MB after the fan-out`, "ratio/goal": "goal < 300 MB" },
+    ];
+    return { report, rows, goals };
+  } finally {
+    await armory.stop();
+    await removeProjectDockerObjects(projectId);
+    await model.close();
+  }
+}
+
+export const serverBench: BenchSection = { name: "server", run };
