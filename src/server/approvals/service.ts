@@ -362,8 +362,12 @@ export class ApprovalService {
    * At start: approvals an earlier Armory process left pending have no turn waiting any more
    * (their turns were ended by the chat service's recover()): cancel them.
    */
-  async recover(): Promise<number> {
-    const stale = await this.prisma.approval.findMany({ where: { status: "pending", id: { notIn: [...this.waiters.keys()] } }, select: { id: true } });
+  /** `agentIds`: only these agents' approvals (their turns died with another Armory instance). */
+  async recover(agentIds?: string[]): Promise<number> {
+    const stale = await this.prisma.approval.findMany({
+      where: { status: "pending", id: { notIn: [...this.waiters.keys()] }, ...(agentIds ? { agentId: { in: agentIds } } : {}) },
+      select: { id: true },
+    });
     let n = 0;
     for (const s of stale) {
       await this.settle(s.id, { status: "cancelled", decider: { kind: "system", id: null, name: "Armory" }, message: "Armory restarted while this approval was pending; its turn was stopped." })
