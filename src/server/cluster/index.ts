@@ -153,13 +153,26 @@ export async function postgresCluster(deps: ClusterDeps & { bridge: Omit<BridgeO
     }
   };
 
+  /** Agents with a running turn whose daemon no other live instance holds (this one ends what it does not run itself). */
+  const orphanedAgents = async () => {
+    const rows = await db.raw.query<{ agentId: string }>(
+      `SELECT DISTINCT r."agentId" FROM chat_run r WHERE r.status = 'running' AND NOT EXISTS (
+         SELECT 1 FROM daemon_presence p JOIN armory_instance i ON i.id = p."instanceId"
+          WHERE p."agentId" = r."agentId" AND i.id <> $1 AND i."heartbeatAt" > now() - ($2 || ' milliseconds')::interval)`,
+      [self, String(presence.expireMs)],
+    );
+    return rows.map((r) => r.agentId);
+  };
+
   // The leader sweeps instances that stopped answering: their waiting requests fail, their turns end.
   let sweeping: NodeJS.Timeout | null = null;
   const sweep = async () => {
     try {
       const gone = await presence.expire();
       for (const id of gone.instances) router.instanceGone(id);
-      if (gone.agents.length) orphans(gone.agents);
+      // Their turns died with them: every running turn no live instance can be running (the
+      // daemon may already have reconnected here, so presence alone does not tell).
+      if (gone.instances.length) orphans(await orphanedAgents());
       bridge.announceEngine();
     } catch (err) {
       log.warn({ err: (err as Error).message }, "cluster sweep failed");
@@ -199,15 +212,7 @@ export async function postgresCluster(deps: ClusterDeps & { bridge: Omit<BridgeO
     onOrphans(recover) {
       recoverOrphans = recover;
     },
-    async orphanedAgents() {
-      const rows = await db.raw.query<{ agentId: string }>(
-        `SELECT DISTINCT r."agentId" FROM chat_run r WHERE r.status = 'running' AND NOT EXISTS (
-           SELECT 1 FROM daemon_presence p JOIN armory_instance i ON i.id = p."instanceId"
-            WHERE p."agentId" = r."agentId" AND i.id <> $1 AND i."heartbeatAt" > now() - ($2 || ' milliseconds')::interval)`,
-        [self, String(presence.expireMs)],
-      );
-      return rows.map((r) => r.agentId);
-    },
+    orphanedAgents,
     async view() {
       const [rows, leader] = await Promise.all([presence.instances(), Leadership.holder(db.raw)]);
       return {

@@ -151,22 +151,21 @@ export class Presence {
 
   /**
    * The leader's sweep: deletes instances silent for longer than the expiry (their daemon rows go
-   * with them) and returns the agents whose daemon they held, and stale large messages.
+   * with them) and returns their ids; also deletes large messages older than a minute.
    */
-  async expire(): Promise<{ instances: string[]; agents: string[] }> {
+  async expire(): Promise<{ instances: string[] }> {
     const gone = await this.opts.raw.query<{ id: string }>(
       `SELECT id FROM armory_instance WHERE "heartbeatAt" < now() - ($1 || ' milliseconds')::interval AND id <> $2`,
       [String(this.expireMs), this.id],
     );
     if (!gone.length) {
       await this.opts.raw.query(`DELETE FROM cluster_message WHERE "createdAt" < now() - interval '1 minute'`);
-      return { instances: [], agents: [] };
+      return { instances: [] };
     }
     const ids = gone.map((g) => g.id);
-    const agents = await this.opts.raw.query<{ agentId: string }>(`SELECT "agentId" FROM daemon_presence WHERE "instanceId" = ANY($1)`, [ids]);
     await this.opts.raw.query(`DELETE FROM armory_instance WHERE id = ANY($1)`, [ids]);
     this.opts.log.warn({ instances: ids }, "cluster instances stopped answering; their rows were removed");
-    return { instances: ids, agents: agents.map((a) => a.agentId) };
+    return { instances: ids };
   }
 
   async instances(): Promise<Omit<ClusterInstanceView, "leader" | "self">[]> {
