@@ -36,7 +36,7 @@ export const busNotice = z.object({
 export type BusNotice = z.infer<typeof busNotice>;
 
 /** What one instance may ask the instance holding an agent's daemon to do. */
-export const ROUTED_OPERATIONS = ["daemon.request", "chat.send", "chat.interrupt"] as const;
+export const ROUTED_OPERATIONS = ["daemon.request", "chat.send", "chat.interrupt", "approval.decide"] as const;
 export type RoutedOperation = (typeof ROUTED_OPERATIONS)[number];
 
 export const rpcRequest = z.object({
@@ -46,7 +46,7 @@ export const rpcRequest = z.object({
   id: z.string().min(1).max(64),
   op: z.enum(ROUTED_OPERATIONS),
   agentId: z.string().min(1).max(64),
-  /** For daemon.request: the armoryd method. */
+  /** For daemon.request: the armoryd method. Params and results are superjson-serialized. */
   method: z.enum(Object.keys(requestMethods) as [keyof typeof requestMethods, ...(keyof typeof requestMethods)[]]).optional(),
   params: z.unknown(),
   timeoutMs: z.number().int().positive().max(600_000),

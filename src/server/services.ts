@@ -277,6 +277,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
           })
         : singleCluster(hub);
     chat.useCluster(cluster);
+    approvals.useCluster(cluster);
     cluster.onOrphans((agentIds) => chat.recover(agentIds));
     // Turns a previous start left running; with several instances, not those of a live instance.
     await chat.recover(cluster.mode === "postgres" ? await cluster.orphanedAgents() : undefined);

@@ -128,7 +128,7 @@ export class FakeDaemon {
           break;
         case "proc.kill":
           ok({ killed: true });
-          if (this.proc) this.event({ type: "proc.exit", procId: this.proc, exitCode: 143, oomKilled: false });
+          if (this.proc) this.event({ type: "proc.exit", procId: this.proc, exitCode: 143, signal: "SIGTERM", oomKilled: false });
           this.proc = null;
           break;
         case "proc.closeInput":

@@ -3,6 +3,7 @@
 // MAX_PENDING outgoing and MAX_SERVING incoming at once, each with a timeout that gives a sentence.
 // Errors cross as their kind, code and sentence and are rethrown as the same kind of error.
 import { randomUUID } from "node:crypto";
+import superjson from "superjson";
 import { CLUSTER_CHANNELS, rpcNotice, type RoutedOperation, type RpcRequest, type RpcResponse } from "../../contracts/cluster";
 import type { RequestMethod } from "../../contracts/armoryd";
 import { DaemonRequestError, DaemonUnavailableError } from "../agentd/hub";
@@ -47,7 +48,7 @@ export class Router {
       return Promise.reject(new DomainError("UNAVAILABLE", "Too many requests are waiting for other Armory instances; try again shortly."));
     }
     const id = randomUUID();
-    const req: RpcRequest = { from: this.opts.self, type: "request", to, id, op, agentId, method: o.method, params, timeoutMs: o.timeoutMs };
+    const req: RpcRequest = { from: this.opts.self, type: "request", to, id, op, agentId, method: o.method, params: superjson.serialize(params), timeoutMs: o.timeoutMs };
     return new Promise((resolve, reject) => {
       const wait = o.timeoutMs + TRANSIT_MS;
       const timer = setTimeout(() => {
@@ -87,7 +88,7 @@ export class Router {
     if (!p) return;
     this.pending.delete(m.id);
     clearTimeout(p.timer);
-    if (m.ok) return p.resolve(m.result);
+    if (m.ok) return p.resolve(superjson.deserialize(m.result as Parameters<typeof superjson.deserialize>[0]));
     const e = m.error ?? { kind: "other" as const, code: "INTERNAL", message: "The other Armory instance gave no reason." };
     if (e.kind === "unavailable") p.reject(new DaemonUnavailableError(p.agentId, e.message));
     else if (e.kind === "daemon") p.reject(new DaemonRequestError(e.method as RequestMethod, { code: e.code as never, message: e.message }));
@@ -107,8 +108,8 @@ export class Router {
     }
     this.serving++;
     try {
-      const result = await handler(m);
-      await answer({ ok: true, result });
+      const result = await handler({ ...m, params: superjson.deserialize(m.params as Parameters<typeof superjson.deserialize>[0]) });
+      await answer({ ok: true, result: superjson.serialize(result) });
     } catch (err) {
       if (err instanceof DaemonUnavailableError) await answer({ ok: false, error: { kind: "unavailable", code: err.code, message: err.message } });
       else if (err instanceof DaemonRequestError) await answer({ ok: false, error: { kind: "daemon", code: err.error.code, message: err.error.message.slice(0, 2000), method: err.method } });
