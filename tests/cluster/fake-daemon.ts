@@ -101,6 +101,16 @@ export class FakeDaemon {
     this.line({ type: "result", subtype: "success", is_error: false, result: text, session_id: "cli-session-1", total_cost_usd: 0, duration_ms: 5, usage: { input_tokens: 1, output_tokens: 1 } });
   }
 
+  /** Claude Code asks for permission to run a tool (a control request on its stdout). */
+  askPermission(requestId: string): void {
+    this.line({ type: "control_request", request_id: requestId, request: { subtype: "can_use_tool", tool_name: "Bash", input: { command: "ls /workspace" }, tool_use_id: "tu-1" } });
+  }
+
+  /** The permission answers Armory wrote to the CLI's stdin. */
+  get permissionAnswers(): string[] {
+    return this.requests.filter((r) => r.method === "proc.write" && String(r.params.data).includes('"control_response"')).map((r) => String(r.params.data));
+  }
+
   get turnWaiting(): boolean {
     return this.pendingTurn;
   }

@@ -130,6 +130,16 @@ describe("several Armory instances on one PostgreSQL", () => {
     const streaming = streamUntilEnd(b, sent.sessionId, stop.signal, seen, 1);
     // B follows live: it already has what was stored before the answer starts.
     await expect.poll(() => seen.some((e) => e.type === "run_started"), { timeout: 10_000 }).toBe(true);
+    // Claude Code asks for a tool on A; the approval is decided on B and reaches A's waiting turn.
+    daemon.askPermission("perm-1");
+    let approvalId = "";
+    await expect
+      .poll(async () => (approvalId = (await b.db.prisma.approval.findFirst({ where: { agentId, status: "pending" } }))?.id ?? ""), { timeout: 10_000 })
+      .not.toBe("");
+    const decided = await caller.approval.decide({ projectId, approvalId, decision: "allow" });
+    expect(decided.status).toBe("allowed");
+    await daemon.until(() => daemon.permissionAnswers.length === 1);
+    expect(daemon.permissionAnswers[0]).toContain('"behavior":"allow"');
     daemon.answer("one two three four five six seven eight");
     await streaming;
     stop.abort();
