@@ -9,6 +9,7 @@ import { chatBench } from "./chat";
 import { fairnessBench } from "./fairness";
 import { armorydBench } from "./armoryd";
 import { approvalsBench } from "./approvals";
+import { fleetBench } from "./fleet";
 
 /** One entry of results.json's closing `goals` array. */
 export interface BenchGoal {
@@ -43,4 +44,5 @@ export const BENCH_SECTIONS: BenchSection[] = [
   fairnessBench,
   armorydBench,
   approvalsBench,
+  fleetBench,
 ];

@@ -90,11 +90,11 @@ export class FakeDaemon {
     if (this.proc) this.event({ type: "proc.line", procId: this.proc, line: JSON.stringify(value) });
   }
 
-  /** Plays one turn of Claude Code's stream-json (text, then the result). */
-  answer(text: string): void {
+  /** Plays one turn of Claude Code's stream-json (text, then the result); `words` are the text deltas. */
+  answer(text: string, words: string[] = text.split(" ")): void {
     this.pendingTurn = false;
     this.line({ type: "system", subtype: "init", session_id: "cli-session-1", model: "test", tools: [] });
-    for (const word of text.split(" ")) {
+    for (const word of words) {
       this.line({ type: "stream_event", event: { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: word + " " } }, session_id: "cli-session-1" });
     }
     this.line({ type: "assistant", message: { id: "m1", role: "assistant", content: [{ type: "text", text }] }, session_id: "cli-session-1" });

@@ -10,7 +10,7 @@ import { startHttp } from "../support/http-server";
 const config = loadConfig({
   NODE_ENV: "test",
   // The same data directory as the test's own instance: the same generated secret key.
-  ARMORY_DATA_DIR: "test-results/unused-data-dir",
+  ARMORY_DATA_DIR: process.env.CLUSTER_INSTANCE_DATA_DIR ?? "test-results/unused-data-dir",
   LOG_LEVEL: "warn",
   ARMORY_AGENT_IMAGE_AUTOBUILD: "false",
   ARMORY_AGENT_NETWORK: "armory-test",
