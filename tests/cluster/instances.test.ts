@@ -15,7 +15,7 @@ import type { ChatEventRecord } from "@/server/chat/store";
 import { callerFor, signUp, TEST_AUTH_SECRET, testConfig, type TestUser } from "../support/armory";
 import { createTestDatabase, type TestDatabaseTarget } from "../support/databases";
 import { removeProjectDockerObjects } from "../support/docker";
-import { startHttp } from "../support/http-server";
+import { httpClient, startHttp } from "../support/http-server";
 import { insertAgentRow } from "../support/trust";
 import { FakeDaemon } from "./fake-daemon";
 
@@ -116,6 +116,31 @@ describe("several Armory instances on one PostgreSQL", () => {
     const err = await b.hub.request(agentId, "fs.read", { root: "/workspace", path: "/workspace/missing.txt", maxBytes: 1000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DaemonRequestError);
     expect((err as DaemonRequestError).error.code).toBe("ENOENT");
+  });
+
+  it("shows agent status published on B to a subscriber on A (over HTTP)", async () => {
+    const onA = httpClient(a.url, owner.cookie);
+    const got: { type: string; agent?: { id: string; name: string } }[] = [];
+    let first!: () => void;
+    const subscribed = new Promise<void>((r) => (first = r));
+    let renamed!: () => void;
+    const seenRename = new Promise<void>((r) => (renamed = r));
+    const sub = onA.agent.onStatus.subscribe(
+      { projectId, agentId },
+      {
+        onData: (e) => {
+          got.push(e as (typeof got)[number]);
+          if (e.type === "engine") first();
+          if (e.type === "agent" && e.agent.name === "clustered-renamed") renamed();
+        },
+      },
+    );
+    await subscribed;
+    await b.db.prisma.agent.update({ where: { id: agentId }, data: { name: "clustered-renamed" } });
+    await b.agents.publishAgent(agentId);
+    await seenRename;
+    sub.unsubscribe();
+    expect(got.filter((e) => e.type === "agent" && e.agent?.name === "clustered-renamed")).toHaveLength(1);
   });
 
   it("runs a turn sent through B on A, and B streams the session with every seq once, in order", async () => {
