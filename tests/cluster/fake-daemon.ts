@@ -41,6 +41,7 @@ export class FakeDaemon {
     this.ws = ws;
     const welcomed = new Promise<void>((resolve, reject) => {
       ws.once("error", reject);
+      ws.once("close", (code) => reject(new Error(`closed before the welcome (${code})`)));
       ws.on("message", (d) => {
         const m = JSON.parse(d.toString()) as ArmoryMessage;
         if (m.type === "welcome") resolve();
@@ -51,6 +52,8 @@ export class FakeDaemon {
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
+      // A refused upgrade (401, 429, 503) is an answer, not a hang.
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`the upgrade was refused: HTTP ${res.statusCode}`)));
     });
     ws.send(
       JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, daemonId: this.daemonId, containerId: this.containerId, startedAt: this.startedAt, capabilities, processes: [], terminals: [], lastSeq: this.seq }),
