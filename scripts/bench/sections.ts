@@ -11,6 +11,7 @@ import { armorydBench } from "./armoryd";
 import { approvalsBench } from "./approvals";
 import { storeBench } from "./store";
 import { serverBench } from "./server";
+import { fleetBench } from "./fleet";
 
 /** One entry of results.json's closing `goals` array. */
 export interface BenchGoal {
@@ -47,4 +48,5 @@ export const BENCH_SECTIONS: BenchSection[] = [
   approvalsBench,
   storeBench,
   serverBench,
+  fleetBench,
 ];

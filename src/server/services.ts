@@ -42,6 +42,7 @@ import { TeamService } from "./teams/service";
 import { ScheduleService, type ScheduleClock } from "./schedules/service";
 import { SnapshotService } from "./snapshots/service";
 import { GitService } from "./git/service";
+import { postgresCluster, singleCluster, type Cluster } from "./cluster";
 
 export interface Services {
   config: Config;
@@ -91,6 +92,8 @@ export interface Services {
   schedules: ScheduleService;
   /** Agent snapshots (workspace and session volumes as archives): create, restore, clone. */
   snapshots: SnapshotService;
+  /** Several instances on one PostgreSQL (leader, routing, fan-out); a no-op on PGlite (src/server/cluster/). */
+  cluster: Cluster;
   startedAt: Date;
   /** Starts the long-lived work (Docker events, reconcile loop, image build); once per process. */
   startBackground(): void;
@@ -138,6 +141,8 @@ export interface CreateServicesOptions {
   notificationClock?: NotificationClock;
   /** The scheduler's clock and timer (tests drive schedules without waiting). */
   scheduleClock?: ScheduleClock;
+  /** Cluster timings (tests shorten them): heartbeat, expiry of a silent instance, leader lock tries. */
+  cluster?: { heartbeatMs?: number; expireMs?: number; leaderPollMs?: number };
 }
 
 export async function createServices(opts: CreateServicesOptions): Promise<Services> {
@@ -260,7 +265,23 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       onMessageSent: (agentId, at) => agents.messageSent(agentId, at),
       beforeSessionDelete: (projectId, agentId, sessionId) => git.removeSessionWorktree({ projectId, agentId, sessionId }),
     });
-    await chat.recover();
+    // Several instances on one PostgreSQL: events reach every instance, commands the daemon's one.
+    const cluster =
+      db.kind === "postgres"
+        ? await postgresCluster({
+            db,
+            databaseUrl: db.url,
+            hub,
+            log: log.child({ component: "cluster" }),
+            ...opts.cluster,
+            bridge: { chat: { bus: chat.bus, store: chat.store }, status: agents.bus, files: files.events, reloads: agentConfig.reloads },
+          })
+        : singleCluster(hub);
+    chat.useCluster(cluster);
+    approvals.useCluster(cluster);
+    cluster.onOrphans((agentIds) => chat.recover(agentIds));
+    // Turns a previous start left running; with several instances, not those of a live instance.
+    await chat.recover(cluster.mode === "postgres" ? await cluster.orphanedAgents() : undefined);
     // Chat turns leave their start and end in the agent's logs (the "armory" stream).
     logs.watchChat(chat.bus);
     // Warm chat processes read the instructions at start: a reload ends them (next turn resumes).
@@ -290,12 +311,14 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       log: log.child({ component: "schedules" }),
       clock: opts.scheduleClock,
     });
-    // Ends runs a previous start left running, catches up missed schedules, arms the timer.
-    void schedules.start();
+    // Ends runs a previous start left running, catches up missed schedules, arms the timer: on
+    // the cluster's leader only (at once on PGlite), moving with the leadership.
+    cluster.onLeadership((leader) => void (leader ? schedules.start() : schedules.close()));
     const snapshots = new SnapshotService({ prisma: db.prisma, runtime, agents, settings: config.snapshots, log: log.child({ component: "snapshots" }) });
     await snapshots.recover();
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
+    let offLeadership: (() => void) | null = null;
     const pruneAudit = () =>
       pruneAuditEvents(db.prisma, config.auditRetentionDays)
         .then((n) => n && log.info({ deleted: n, retentionDays: config.auditRetentionDays }, "old audit entries deleted"))
@@ -329,14 +352,48 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
       teams,
       schedules,
       snapshots,
+      cluster,
       startedAt: new Date(),
       startBackground() {
         if (background) return;
         background = true;
-        agents.startBackground();
+        // Every instance: resource samples of the engine, and its own daemons' config watches.
         collector.start();
-        monitor.start();
         agentConfig.start();
+        void gateway.listenUrl().catch(() => {});
+        // Once across instances (the leader; at once on PGlite): engine events and reconcile,
+        // self-heal, retention, relays and networks, the image build.
+        offLeadership = cluster.onLeadership((leader) => {
+          if (!leader) {
+            void agents.stopBackground();
+            void monitor.stop();
+            if (auditPrune) clearInterval(auditPrune);
+            auditPrune = null;
+            return;
+          }
+          agents.startBackground();
+          monitor.start();
+          leaderWork();
+        });
+      },
+      async close() {
+        offLeadership?.();
+        if (auditPrune) clearInterval(auditPrune);
+        await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
+        await schedules.close();
+        await snapshots.close();
+        await chat.close();
+        await notifications.close();
+        approvals.close();
+        terminal.close();
+        await cluster.close();
+        await hub.close();
+        await gateway.close();
+        await agents.stopBackground();
+        await db.close();
+      },
+    };
+    function leaderWork() {
         if (config.auditRetentionDays > 0) {
           void pruneAudit();
           auditPrune = setInterval(() => void pruneAudit(), 3_600_000);
@@ -361,22 +418,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
           })
           .catch((err: unknown) => log.warn({ err: (err as Error).message }, "could not sweep project networks"));
         if (config.agentImageAutobuild) void agentImage.buildInBackground().catch(() => {});
-      },
-      async close() {
-        if (auditPrune) clearInterval(auditPrune);
-        await Promise.all([collector.stop(), monitor.stop(), agentConfig.stop()]);
-        await schedules.close();
-        await snapshots.close();
-        await chat.close();
-        await notifications.close();
-        approvals.close();
-        terminal.close();
-        await hub.close();
-        await gateway.close();
-        await agents.stopBackground();
-        await db.close();
-      },
-    };
+    }
   } catch (err) {
     if (!opts.db) await db.close();
     throw err;

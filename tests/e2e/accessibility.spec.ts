@@ -66,6 +66,7 @@ function routes(): { name: string; path: string }[] {
     { name: "machine tokens", path: "/settings/tokens" },
     { name: "admin users", path: "/admin/users" },
     { name: "admin providers", path: "/admin/providers" },
+    { name: "admin instances", path: "/admin/instances" },
   ];
 }
 

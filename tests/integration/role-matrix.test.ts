@@ -58,6 +58,7 @@ const MATRIX: Record<string, Rule> = {
   "invitation.accept": "any signed-in user",
   // What the sign-up page needs.
   "instance.signUp": "public",
+  "instance.cluster": "instance admin only",
   "invitation.preview": "public",
   // "See the project, its members, templates and agents; follow agent status": viewer.
   "project.get": "viewer",
@@ -266,6 +267,7 @@ const INPUTS: Record<string, (fx: Fixture) => unknown | Promise<unknown>> = {
   "token.rotate": () => ({ tokenId: NO_SUCH }),
   "invitation.accept": async (fx) => ({ token: await fx.freshInvitation() }),
   "instance.signUp": () => undefined,
+  "instance.cluster": () => undefined,
   "invitation.preview": () => ({ token: "inv_unknown" }),
   "project.get": (fx) => ({ projectId: fx.projectId }),
   "project.members.list": (fx) => ({ projectId: fx.projectId }),

@@ -118,6 +118,18 @@ class Connection {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/**
+ * Daemons other Armory instances hold (several instances on one PostgreSQL, src/server/cluster/):
+ * the hub reports them as connected and forwards requests for them to their instance.
+ */
+export interface RemoteDaemons {
+  /** The daemon another live instance holds for the agent, as that instance reported it, or null. */
+  info(agentId: string): DaemonInfo | null;
+  request(agentId: string, method: RequestMethod, params: unknown, opts: { timeoutMs: number }): Promise<unknown>;
+  /** Remote daemons appearing (connected) and going away (disconnected). */
+  onState(listener: DaemonStateListener): () => void;
+}
+
 export class DaemonHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   private readonly conns = new Map<string, Connection>(); // agentId -> current connection
@@ -129,6 +141,7 @@ export class DaemonHub {
   private readonly daemonListeners = new Set<(info: DaemonInfo, previousDaemonId: string | null) => void>();
   private nextId = 1;
   private closing = false;
+  private remote: RemoteDaemons | null = null;
 
   constructor(private readonly opts: DaemonHubOptions) {}
 
@@ -138,13 +151,23 @@ export class DaemonHub {
 
   // ---------------------------------------------------------------- queries
 
-  state(agentId: string): DaemonState {
-    return this.conns.get(agentId)?.info ? "connected" : "disconnected";
+  /** Daemons of other instances count as connected here, and requests for them go there. */
+  useRemote(remote: RemoteDaemons): void {
+    this.remote = remote;
   }
 
-  /** The agent's daemon as last seen (connected or not), or null when none ever connected to this Armory. */
+  state(agentId: string): DaemonState {
+    return this.conns.get(agentId)?.info || this.remote?.info(agentId) ? "connected" : "disconnected";
+  }
+
+  /** The agent's daemon as last seen (connected or not; here or on another instance), or null when none ever connected. */
   info(agentId: string): DaemonInfo | null {
-    return this.conns.get(agentId)?.info ?? this.last.get(agentId)?.info ?? null;
+    return this.conns.get(agentId)?.info ?? this.remote?.info(agentId) ?? this.last.get(agentId)?.info ?? null;
+  }
+
+  /** True when this instance holds the agent's daemon connection. */
+  holds(agentId: string): boolean {
+    return !!this.conns.get(agentId)?.info;
   }
 
   connectedAgents(): string[] {
@@ -158,16 +181,20 @@ export class DaemonHub {
   waitFor(agentId: string, opts: { timeoutMs: number; containerId?: string; signal?: AbortSignal }): Promise<DaemonInfo> {
     const matches = (i: DaemonInfo | null | undefined): i is DaemonInfo =>
       !!i && i.state === "connected" && (!opts.containerId || !i.containerId || i.containerId === opts.containerId);
-    const now = this.conns.get(agentId)?.info;
+    const now = this.conns.get(agentId)?.info ?? this.remote?.info(agentId);
     if (matches(now)) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
       const done = (fn: () => void) => {
         clearTimeout(timer);
         off();
+        offRemote?.();
         opts.signal?.removeEventListener("abort", onAbort);
         fn();
       };
       const off = this.onState((i) => {
+        if (i.agentId === agentId && matches(i)) done(() => resolve(i));
+      });
+      const offRemote = this.remote?.onState((i) => {
         if (i.agentId === agentId && matches(i)) done(() => resolve(i));
       });
       const timer = setTimeout(
@@ -215,6 +242,9 @@ export class DaemonHub {
   /** Asks the agent's daemon; resolves with its result, throws DaemonRequestError or DaemonUnavailableError. */
   request<M extends RequestMethod>(agentId: string, method: M, params: RequestParams<M>, opts: { timeoutMs?: number } = {}): Promise<RequestResult<M>> {
     const conn = this.conns.get(agentId);
+    if (!conn?.info && this.remote?.info(agentId)) {
+      return this.remote.request(agentId, method, params, { timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS }) as Promise<RequestResult<M>>;
+    }
     if (!conn?.info) {
       return Promise.reject(new DaemonUnavailableError(agentId, "The agent's daemon is not connected: the agent is stopped, starting or unreachable."));
     }

@@ -37,6 +37,19 @@ export class AgentStatusBus {
     for (const w of this.watchers) w(event);
   }
 
+  /**
+   * An event another Armory instance published (src/server/cluster/bridge.ts): to subscriptions
+   * only, not to in-process watchers (those act on their own instance's events). An engine state
+   * from the leader (which follows the engine) becomes this instance's.
+   */
+  deliverRemote(event: AgentStatusEvent): void {
+    if (event.type === "engine") {
+      if (this.engine.state === event.engine.state && this.engine.message === event.engine.message) return;
+      this.engine = event.engine;
+    }
+    for (const l of this.listeners) l(event);
+  }
+
   /** Every event of every project, for in-process consumers (stats collector, self-heal). Returns the unsubscribe. */
   watch(listener: Listener): () => void {
     this.watchers.add(listener);

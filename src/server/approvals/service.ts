@@ -17,6 +17,7 @@ import type { CanUseToolRequest, PermissionAnswer } from "./control";
 import { renderDiff } from "./diff";
 import { effectivePolicy } from "./policy";
 import { defaultRuleFor, firstMatch, summarize } from "./rules";
+import type { Cluster } from "../cluster";
 
 export type ApprovalRow = Approval & { agent: { name: string }; session: { title: string } };
 const rowInclude = { agent: { select: { name: true } }, session: { select: { title: true } } } as const;
@@ -323,10 +324,17 @@ export class ApprovalService {
     decider: Decider,
     /** The approval as the caller just read it (saves reading it again on the way to the CLI). */
     read?: ApprovalRow,
+    /** Decide it on this instance (another instance routed it here). */
+    here = false,
   ): Promise<ApprovalRow> {
     const row = read && read.id === approvalId && read.projectId === projectId ? read : await this.get(projectId, approvalId);
     if (row.status !== "pending") throw new DomainError("CONFLICT", `This approval is already ${row.status}.`);
     if (input.remember && input.decision !== "allow") throw new DomainError("BAD_REQUEST", "remember: only an allow can be remembered.");
+    // Several instances: the turn waiting for it runs where the agent's daemon is.
+    if (!here && this.cluster && !this.waiters.has(approvalId)) {
+      const r = await this.cluster.route("approval.decide", row.agentId, { projectId, approvalId, input, decider }, 30_000);
+      if (r.routed) return r.result as ApprovalRow;
+    }
     const message = input.message?.trim() || null;
     return this.settle(approvalId, {
       status: input.decision === "allow" ? "allowed" : "denied",
@@ -362,8 +370,22 @@ export class ApprovalService {
    * At start: approvals an earlier Armory process left pending have no turn waiting any more
    * (their turns were ended by the chat service's recover()): cancel them.
    */
-  async recover(): Promise<number> {
-    const stale = await this.prisma.approval.findMany({ where: { status: "pending", id: { notIn: [...this.waiters.keys()] } }, select: { id: true } });
+  /** Several instances (src/server/cluster/): a decision goes to the instance whose turn waits for it. */
+  useCluster(cluster: Pick<Cluster, "route" | "serve">): void {
+    this.cluster = cluster;
+    cluster.serve("approval.decide", (p) => {
+      const a = p as { projectId: string; approvalId: string; input: Parameters<ApprovalService["decide"]>[2]; decider: Decider };
+      return this.decide(a.projectId, a.approvalId, a.input, a.decider, undefined, true);
+    });
+  }
+  private cluster: Pick<Cluster, "route" | "serve"> | null = null;
+
+  /** `agentIds`: only these agents' approvals (their turns died with another Armory instance). */
+  async recover(agentIds?: string[]): Promise<number> {
+    const stale = await this.prisma.approval.findMany({
+      where: { status: "pending", id: { notIn: [...this.waiters.keys()] }, ...(agentIds ? { agentId: { in: agentIds } } : {}) },
+      select: { id: true },
+    });
     let n = 0;
     for (const s of stale) {
       await this.settle(s.id, { status: "cancelled", decider: { kind: "system", id: null, name: "Armory" }, message: "Armory restarted while this approval was pending; its turn was stopped." })

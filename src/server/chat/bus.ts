@@ -75,6 +75,12 @@ export class ChatEventBus {
     for (const t of this.taps) t(sessionId, e);
   }
 
+  /** An event another Armory instance stored (src/server/cluster/bridge.ts): to this instance's subscribers only, not to taps. */
+  deliverStored(sessionId: string, e: ChatEventRecord): void {
+    const set = this.listeners.get(sessionId);
+    if (set) for (const l of set) l(e);
+  }
+
   /** Every stored event of every session, as published (Armory's log lines use it); returns the undo. */
   tap(listener: (sessionId: string, e: ChatEventRecord) => void): () => void {
     this.taps.add(listener);

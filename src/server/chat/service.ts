@@ -25,6 +25,7 @@ import type { ApprovalService, ApprovalTurn } from "../approvals/service";
 import { effectivePolicy } from "../approvals/policy";
 import { controlErrorLine, controlResponseLine } from "../approvals/control";
 import { TurnClock } from "./turn-clock";
+import type { Cluster } from "../cluster";
 
 /** The agent fields a turn uses (its container, CLI flags and system prompt). */
 const turnAgentInclude = { template: { select: { personality: true, allowedTools: true, toolPolicy: true } } } satisfies Prisma.AgentInclude;
@@ -33,6 +34,8 @@ type TurnAgent = Prisma.AgentGetPayload<{ include: typeof turnAgentInclude }>;
 export const MAX_MESSAGE_CHARS = 1024 * 1024;
 /** How long a turn waits for a just-started container's daemon to connect. */
 const DAEMON_WAIT_MS = 20_000;
+/** How long a send or interrupt routed to the instance holding the agent's daemon may take there. */
+const ROUTE_TIMEOUT_MS = 30_000;
 
 /** Armory's own event types (the CLI's are system, assistant, user, stream_event, result, unknown). */
 export const TERMINAL_EVENTS = ["run_completed", "run_failed", "run_interrupted"] as const;
@@ -162,7 +165,23 @@ export class ChatService {
 
   // ------------------------------------------------------------------ send
 
-  async send(input: { projectId: string; agentId: string; sessionId?: string; message: string; userId: string | null }) {
+  /** Several instances (src/server/cluster/): a turn runs on the instance holding the agent's daemon. */
+  useCluster(cluster: Pick<Cluster, "route" | "serve">): void {
+    this.cluster = cluster;
+    cluster.serve("chat.send", (p) => this.send(p as Parameters<ChatService["send"]>[0], true));
+    cluster.serve("chat.interrupt", (p) => {
+      const a = p as { projectId: string; agentId: string; sessionId: string; by: string };
+      return this.interrupt(a.projectId, a.agentId, a.sessionId, a.by, true);
+    });
+  }
+  private cluster: Pick<Cluster, "route" | "serve"> | null = null;
+
+  /** `here`: run it on this instance (a request another instance routed here). */
+  async send(input: { projectId: string; agentId: string; sessionId?: string; message: string; userId: string | null }, here = false): Promise<{ sessionId: string; runId: string }> {
+    if (!here && this.cluster) {
+      const r = await this.cluster.route("chat.send", input.agentId, input, ROUTE_TIMEOUT_MS);
+      if (r.routed) return r.result as { sessionId: string; runId: string };
+    }
     const started = performance.now();
     if (this.closing) throw new DomainError("PRECONDITION_FAILED", "Armory is shutting down; send the message again in a moment.");
     if (!input.message.trim()) throw new DomainError("BAD_REQUEST", "message: the message is empty.");
@@ -205,8 +224,12 @@ export class ChatService {
 
   // ------------------------------------------------------------------ interrupt
 
-  async interrupt(projectId: string, agentId: string, sessionId: string, by: string): Promise<{ interrupted: boolean; runId: string | null }> {
+  async interrupt(projectId: string, agentId: string, sessionId: string, by: string, here = false): Promise<{ interrupted: boolean; runId: string | null }> {
     await this.store.session(projectId, agentId, sessionId);
+    if (!here && this.cluster && !this.active.has(sessionId)) {
+      const r = await this.cluster.route("chat.interrupt", agentId, { projectId, agentId, sessionId, by }, ROUTE_TIMEOUT_MS);
+      if (r.routed) return r.result as { interrupted: boolean; runId: string | null };
+    }
     const turn = this.active.get(sessionId);
     if (turn) {
       turn.stopReason ??= { kind: "interrupt", by };
@@ -597,19 +620,22 @@ export class ChatService {
    * as interrupted with a persisted event (every event stored before stays). Their processes are
    * ended by the agents' daemons when they reconnect (proc.killOthers, above).
    */
-  async recover(): Promise<number> {
-    const stale = await this.store.staleRuns();
+  async recover(agentIds?: string[]): Promise<number> {
+    // With several instances: only the agents whose turns died with another instance (agentIds).
+    const stale = (await this.store.staleRuns()).filter((r) => !agentIds || agentIds.includes(r.agentId));
     for (const r of stale) {
       if (this.active.has(r.sessionId)) continue;
       await this.endRun(r.sessionId, r.id, Date.now() - r.startedAt.getTime(), {
         status: "interrupted",
         reason: "armory_restarted",
-        message: "Armory restarted during this turn; the turn was stopped. Events up to the restart are kept; send the message again to continue.",
+        message: agentIds
+          ? "The Armory instance running this turn stopped; the turn was stopped. Events up to then are kept; send the message again to continue."
+          : "Armory restarted during this turn; the turn was stopped. Events up to the restart are kept; send the message again to continue.",
       });
     }
     if (stale.length) this.log.warn({ runs: stale.length }, "chat turns left running by a previous start were ended");
     // Their approvals have nobody waiting for them any more.
-    await this.opts.approvals?.recover();
+    await this.opts.approvals?.recover(agentIds);
     return stale.length;
   }
 

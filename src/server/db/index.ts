@@ -25,6 +25,8 @@ export interface Database {
   raw: RawSql;
   /** Human description without credentials, for logs and errors. */
   description: string;
+  /** The PostgreSQL URL (the cluster's own connections: LISTEN, the leader's lock); none for PGlite. */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -107,6 +109,7 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
     prisma,
     raw: rawFor(pool),
     description,
+    url: databaseUrl,
     async close() {
       await prisma.$disconnect().catch(() => {});
       await pool.end().catch(() => {});

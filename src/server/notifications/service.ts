@@ -34,6 +34,8 @@ export const RETRY_DELAYS_MS = [10_000, 30_000, 120_000, 600_000];
 export const SEND_TIMEOUT_MS = 10_000;
 export const WEBHOOKS_PER_PROJECT_MAX = 50;
 /** A crash older than this when first seen (e.g. reported at Armory's start) is not notified. */
+/** How long a delivery being sent is claimed by the instance sending it. */
+const CLAIM_MS = 60_000;
 const CRASH_FRESH_MS = 10 * 60_000;
 
 /** The clock and timer deliveries use (tests drive retries with their own). */
@@ -484,6 +486,14 @@ export class NotificationService {
     const isTest = d.eventType === "test";
     const attempts = d.attempts + 1;
     const startedAt = this.clock.now();
+    // Several Armory instances pump the same deliveries: the one that moves the attempt time on
+    // first sends it (the others see the claim and leave it); a claim left by a dead instance
+    // lapses after CLAIM_MS and the delivery is tried again.
+    const claimed = await this.prisma.notificationDelivery.updateMany({
+      where: { id: d.id, status: "pending", attempts: d.attempts, nextAttemptAt: d.nextAttemptAt },
+      data: { nextAttemptAt: new Date(startedAt.getTime() + CLAIM_MS) },
+    });
+    if (!claimed.count) return deliveryView(d, projectName);
     let outcome: { status: number | null; body: string | null; error: string | null; durationMs: number | null; retryable: boolean };
     try {
       if (!w.enabled && !isTest) throw new FinalError("The webhook is disabled");

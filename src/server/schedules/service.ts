@@ -161,7 +161,7 @@ export class ScheduleService {
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly listeners = new Set<(projectId: string, c: ScheduleChange) => void>();
   /** Aborts the waits for turn outcomes on close (their runs are joined on the next start). */
-  private readonly closing = new AbortController();
+  private closing = new AbortController();
   private started = false;
 
   constructor(private readonly opts: ScheduleServiceOptions) {
@@ -328,8 +328,10 @@ export class ScheduleService {
   // ------------------------------------------------------------------ the scheduler
 
   /** Recovers what the previous start left behind, catches up missed schedules and arms the timer. */
+  /** Starts the scheduler (again after close(): the cluster leader's work moves between instances). */
   start(): Promise<void> {
-    if (this.started) return Promise.resolve();
+    if (this.started && !this.closing.signal.aborted) return Promise.resolve();
+    if (this.closing.signal.aborted) this.closing = new AbortController();
     this.started = true;
     return this.enqueue(async () => {
       await this.recoverRuns();

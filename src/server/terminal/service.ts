@@ -27,6 +27,8 @@ export interface TerminalHub {
   request<M extends RequestMethod>(agentId: string, method: M, params: RequestParams<M>, opts?: { timeoutMs?: number }): Promise<RequestResult<M>>;
   onEvent(agentId: string, listener: (event: DaemonEvent, meta: { seq: number; at: number; daemonId: string }) => void): () => void;
   state(agentId: string): "connected" | "disconnected";
+  /** True when this Armory instance holds the daemon's connection (several instances: src/server/cluster/). */
+  holds(agentId: string): boolean;
   info(agentId: string): TerminalDaemonInfo | null;
   /** Connected / disconnected changes of every agent's daemon. */
   onState(listener: (info: TerminalDaemonInfo) => void): () => void;
@@ -183,6 +185,10 @@ export class TerminalService {
     }
     if (hub.state(agent.id) !== "connected") {
       throw new DomainError("PRECONDITION_FAILED", `Agent ${agent.name}'s daemon is not connected: wait until it connects, or restart the agent.`);
+    }
+    if (!hub.holds(agent.id)) {
+      // Its output would arrive on the other instance: say so instead of a silent terminal.
+      throw new DomainError("PRECONDITION_FAILED", `Agent ${agent.name}'s daemon is connected to another Armory instance: for now a terminal opens only through that instance (restarting the agent lets its daemon dial this one).`);
     }
     const mine = [...this.terminals.values()].filter((t) => callerKey(t.agentId, t.caller) === callerKey(agent.id, caller)).length;
     if (mine >= TERMINAL_LIMITS.perCallerPerAgent) {

@@ -1,4 +1,5 @@
-import { publicProcedure, router } from "../../trpc";
+import { clusterView } from "../../../../contracts/cluster";
+import { adminProcedure, publicProcedure, router } from "../../trpc";
 import { signUpInfoOutput } from "./schemas";
 
 // Public facts about the instance the sign-up page needs before anyone is signed in.
@@ -7,4 +8,7 @@ export const instanceRouter = router({
     const anyUser = await ctx.services.db.prisma.user.findFirst({ select: { id: true } });
     return { mode: ctx.services.config.signUp, firstAccount: !anyUser };
   }),
+
+  /** The Armory instances sharing this database, the leader, and the daemons each holds (instance admins). */
+  cluster: adminProcedure.output(clusterView).query(({ ctx }) => ctx.services.cluster.view()),
 });

@@ -1,0 +1,90 @@
+// Several Armory instances on one PostgreSQL (src/server/cluster/): what they tell each other over
+// LISTEN/NOTIFY, and the admin's view of the cluster (instance.cluster).
+import { z } from "zod";
+import { requestMethods } from "./armoryd";
+
+/** NOTIFY channels (one per job; every instance listens to all of them). */
+export const CLUSTER_CHANNELS = {
+  /** Chat events stored by one instance: `ChatNotice` (subscribers elsewhere read them from the DB). */
+  chat: "armory_chat",
+  /** Agent status, file and config events: `BusNotice`. */
+  bus: "armory_bus",
+  /** Requests to the instance holding an agent's daemon, and their answers: `RpcNotice`. */
+  rpc: "armory_rpc",
+} as const;
+export type ClusterChannel = (typeof CLUSTER_CHANNELS)[keyof typeof CLUSTER_CHANNELS];
+
+/** PostgreSQL's NOTIFY payload limit is 8000 bytes; bigger messages go through cluster_message. */
+export const NOTIFY_MAX_BYTES = 7900;
+
+/** Every message names its sender, so an instance ignores its own. */
+const envelope = { from: z.string().min(1).max(64) };
+
+/** Sessions whose events one instance stored: per session the seq range [from, to] of one batch. */
+export const chatNotice = z.object({
+  ...envelope,
+  sessions: z.array(z.tuple([z.string().min(1).max(64), z.number().int().nonnegative(), z.number().int().nonnegative()])).max(500),
+});
+export type ChatNotice = z.infer<typeof chatNotice>;
+
+/** A bus event of one instance, for subscribers on the others (kind names the bus). */
+export const busNotice = z.object({
+  ...envelope,
+  kind: z.enum(["agent", "files", "config"]),
+  event: z.unknown(),
+});
+export type BusNotice = z.infer<typeof busNotice>;
+
+/** What one instance may ask the instance holding an agent's daemon to do. */
+export const ROUTED_OPERATIONS = ["daemon.request", "chat.send", "chat.interrupt", "approval.decide"] as const;
+export type RoutedOperation = (typeof ROUTED_OPERATIONS)[number];
+
+export const rpcRequest = z.object({
+  ...envelope,
+  type: z.literal("request"),
+  to: z.string().min(1).max(64),
+  id: z.string().min(1).max(64),
+  op: z.enum(ROUTED_OPERATIONS),
+  agentId: z.string().min(1).max(64),
+  /** For daemon.request: the armoryd method. Params and results are superjson-serialized. */
+  method: z.enum(Object.keys(requestMethods) as [keyof typeof requestMethods, ...(keyof typeof requestMethods)[]]).optional(),
+  params: z.unknown(),
+  timeoutMs: z.number().int().positive().max(600_000),
+});
+export const rpcResponse = z.object({
+  ...envelope,
+  type: z.literal("response"),
+  to: z.string().min(1).max(64),
+  id: z.string().min(1).max(64),
+  ok: z.boolean(),
+  result: z.unknown().optional(),
+  /** A refusal to rethrow on the asking instance: the error's class, code and sentence. */
+  error: z.object({ kind: z.enum(["domain", "daemon", "unavailable", "other"]), code: z.string().max(64), message: z.string().max(2000), method: z.string().max(64).optional() }).optional(),
+});
+export const rpcNotice = z.discriminatedUnion("type", [rpcRequest, rpcResponse]);
+export type RpcRequest = z.infer<typeof rpcRequest>;
+export type RpcResponse = z.infer<typeof rpcResponse>;
+
+/** A NOTIFY payload as sent: the message itself, or the id of the cluster_message row holding it. */
+export const wireNotice = z.union([z.object({ m: z.unknown() }), z.object({ ref: z.string().uuid() })]);
+
+export const clusterInstanceView = z.object({
+  id: z.string(),
+  host: z.string(),
+  pid: z.number().int(),
+  startedAt: z.date(),
+  heartbeatAt: z.date(),
+  leader: z.boolean(),
+  self: z.boolean(),
+  daemons: z.number().int().nonnegative(),
+});
+export type ClusterInstanceView = z.infer<typeof clusterInstanceView>;
+
+export const clusterView = z.object({
+  /** "single": one process on embedded PGlite (no cluster layer); "postgres": instances share PostgreSQL. */
+  mode: z.enum(["single", "postgres"]),
+  self: z.string(),
+  leader: z.string().nullable(),
+  instances: z.array(clusterInstanceView),
+});
+export type ClusterView = z.infer<typeof clusterView>;

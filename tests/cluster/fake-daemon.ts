@@ -1,0 +1,164 @@
+// An agent daemon speaking armoryd's protocol (src/contracts/armoryd.ts) without a container, for
+// the cluster tests: it dials an instance, answers requests, and plays Claude Code's stream-json
+// for a chat turn when the test says so. It keeps its id and event numbering across connections,
+// as armoryd does, so it can dial another instance after one dies.
+import { randomUUID } from "node:crypto";
+import { WebSocket } from "ws";
+import { AGENTD_PATH, PROTOCOL_VERSION, type ArmoryMessage, type DaemonEvent } from "@/contracts/armoryd";
+
+const capabilities = {
+  agentVersion: "test",
+  claudeVersion: "2.1.330",
+  writablePaths: ["/workspace"],
+  configDir: "/home/agent/.claude",
+  instructionsDir: "/workspace",
+  instructionFiles: [],
+  configWatcher: "fs.watch",
+  supportedActions: ["chat", "files"],
+};
+
+export class FakeDaemon {
+  readonly daemonId = `fake-${randomUUID().slice(0, 8)}`;
+  private ws: WebSocket | null = null;
+  private seq = 0;
+  private readonly startedAt = Date.now();
+  /** Requests received, in order (method names). */
+  readonly requests: { method: string; params: Record<string, unknown> }[] = [];
+  private waiters: { pred: () => boolean; resolve: () => void }[] = [];
+  /** The running CLI process (procId) and whether to answer its next message at once. */
+  proc: string | null = null;
+  answerAtOnce = true;
+  private pendingTurn = false;
+
+  constructor(
+    private readonly token: string,
+    private readonly containerId: string,
+  ) {}
+
+  /** Dials `baseUrl` and says hello; resolves once Armory welcomed it. */
+  async connect(baseUrl: string): Promise<void> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}${AGENTD_PATH}`, { headers: { authorization: `Bearer ${this.token}` } });
+    this.ws = ws;
+    const welcomed = new Promise<void>((resolve, reject) => {
+      ws.once("error", reject);
+      ws.once("close", (code) => reject(new Error(`closed before the welcome (${code})`)));
+      ws.on("message", (d) => {
+        const m = JSON.parse(d.toString()) as ArmoryMessage;
+        if (m.type === "welcome") resolve();
+        else this.onMessage(m);
+      });
+    });
+    ws.on("close", () => this.changed());
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+      // A refused upgrade (401, 429, 503) is an answer, not a hang.
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`the upgrade was refused: HTTP ${res.statusCode}`)));
+    });
+    ws.send(
+      JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, daemonId: this.daemonId, containerId: this.containerId, startedAt: this.startedAt, capabilities, processes: [], terminals: [], lastSeq: this.seq }),
+    );
+    await welcomed;
+  }
+
+  /** Resolves when the current connection closes (the instance died or went away). */
+  closed(): Promise<void> {
+    return this.until(() => this.ws?.readyState === WebSocket.CLOSED);
+  }
+
+  /** Resolves once `pred` holds (checked on every message and close). */
+  until(pred: () => boolean): Promise<void> {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
+  }
+
+  private changed(): void {
+    for (const w of [...this.waiters]) {
+      if (w.pred()) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
+
+  private send(m: unknown): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(m));
+  }
+
+  private event(event: DaemonEvent): void {
+    this.send({ type: "event", seq: ++this.seq, at: Date.now(), event });
+  }
+
+  private line(value: unknown): void {
+    if (this.proc) this.event({ type: "proc.line", procId: this.proc, line: JSON.stringify(value) });
+  }
+
+  /** Plays one turn of Claude Code's stream-json (text, then the result); `words` are the text deltas. */
+  answer(text: string, words: string[] = text.split(" ")): void {
+    this.pendingTurn = false;
+    this.line({ type: "system", subtype: "init", session_id: "cli-session-1", model: "test", tools: [] });
+    for (const word of words) {
+      this.line({ type: "stream_event", event: { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: word + " " } }, session_id: "cli-session-1" });
+    }
+    this.line({ type: "assistant", message: { id: "m1", role: "assistant", content: [{ type: "text", text }] }, session_id: "cli-session-1" });
+    this.line({ type: "result", subtype: "success", is_error: false, result: text, session_id: "cli-session-1", total_cost_usd: 0, duration_ms: 5, usage: { input_tokens: 1, output_tokens: 1 } });
+  }
+
+  /** Claude Code asks for permission to run a tool (a control request on its stdout). */
+  askPermission(requestId: string): void {
+    this.line({ type: "control_request", request_id: requestId, request: { subtype: "can_use_tool", tool_name: "Bash", input: { command: "ls /workspace" }, tool_use_id: "tu-1" } });
+  }
+
+  /** The permission answers Armory wrote to the CLI's stdin. */
+  get permissionAnswers(): string[] {
+    return this.requests.filter((r) => r.method === "proc.write" && String(r.params.data).includes('"control_response"')).map((r) => String(r.params.data));
+  }
+
+  get turnWaiting(): boolean {
+    return this.pendingTurn;
+  }
+
+  private onMessage(m: ArmoryMessage): void {
+    if (m.type === "ping") this.send({ type: "pong", at: m.at });
+    if (m.type === "request") {
+      const params = (m.params ?? {}) as Record<string, unknown>;
+      this.requests.push({ method: m.method, params });
+      const ok = (result: unknown) => this.send({ type: "response", id: m.id, ok: true, result });
+      switch (m.method) {
+        case "proc.killOthers":
+          ok({ killed: this.proc && !(params.keep as string[]).includes(this.proc) ? [this.proc] : [] });
+          break;
+        case "proc.spawn":
+          this.proc = params.procId as string;
+          ok({ pid: 4242 });
+          break;
+        case "proc.write":
+          ok({});
+          if (String(params.data).includes('"type":"user"')) {
+            if (this.answerAtOnce) this.answer("hello from the fake daemon");
+            else this.pendingTurn = true;
+          }
+          break;
+        case "proc.kill":
+          ok({ killed: true });
+          if (this.proc) this.event({ type: "proc.exit", procId: this.proc, exitCode: 143, signal: "SIGTERM", oomKilled: false });
+          this.proc = null;
+          break;
+        case "proc.closeInput":
+          ok({});
+          break;
+        case "fs.read":
+          if (params.path === "/workspace/missing.txt") this.send({ type: "response", id: m.id, ok: false, error: { code: "ENOENT", message: "no such file" } });
+          else ok({ content: Buffer.from(`read through ${this.daemonId}`).toString("base64"), size: 20, mode: 0o644, modifiedAt: Date.now() });
+          break;
+        default:
+          this.send({ type: "response", id: m.id, ok: false, error: { code: "unsupported", message: `${m.method} is not played by the fake daemon` } });
+      }
+    }
+    this.changed();
+  }
+
+  close(): void {
+    this.ws?.terminate();
+  }
+}

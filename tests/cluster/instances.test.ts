@@ -1,0 +1,223 @@
+// Two Armory instances on one real PostgreSQL: instance A is its own process (so it can be killed),
+// instance B runs in the test. An agent's daemon (a protocol-level fake, no container: the cluster
+// layer is what is under test) dials A. Proves: a turn sent through B runs on A (routed) while B
+// streams the session with every seq once, in order; a daemon request on B is answered by A's
+// daemon; killing A mid-turn ends that turn as interrupted with a sentence, B takes the leadership
+// within seconds, the daemon reconnects to B and the session goes on there.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DaemonRequestError } from "@/server/agentd/hub";
+import { openDatabase } from "@/server/db";
+import { createLogger } from "@/server/logger";
+import { createServices, type Services } from "@/server/services";
+import type { ChatEventRecord } from "@/server/chat/store";
+import { callerFor, signUp, TEST_AUTH_SECRET, testConfig, type TestUser } from "../support/armory";
+import { createTestDatabase, type TestDatabaseTarget } from "../support/databases";
+import { removeProjectDockerObjects } from "../support/docker";
+import { httpClient, startHttp } from "../support/http-server";
+import { insertAgentRow } from "../support/trust";
+import { FakeDaemon } from "./fake-daemon";
+
+interface ProcessInstance {
+  url: string;
+  self: string;
+  child: ChildProcess;
+}
+
+async function startInstanceProcess(databaseUrl: string): Promise<ProcessInstance> {
+  const child = spawn(process.execPath, ["--import", "tsx", "tests/cluster/instance-process.ts"], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, ARMORY_AUTH_SECRET: TEST_AUTH_SECRET },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const line = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on("line", (l) => {
+      if (l.startsWith("ARMORY_INSTANCE ")) resolve(l.slice("ARMORY_INSTANCE ".length));
+    });
+    child.once("exit", (code) => reject(new Error(`instance process exited (${code}): ${stderr}`)));
+  });
+  const { url, self } = JSON.parse(line) as { url: string; self: string };
+  return { url, self, child };
+}
+
+/** Collects a session's stream on an instance until a turn-ending event arrives. */
+async function streamUntilEnd(services: Services, sessionId: string, signal: AbortSignal, seen: ChatEventRecord[], ends: number): Promise<void> {
+  let ended = 0;
+  for await (const e of services.chat.bus.stream(sessionId, 0, signal)) {
+    seen.push(e);
+    if (e.type === "run_completed" || e.type === "run_failed" || e.type === "run_interrupted") {
+      if (++ended === ends) return;
+    }
+  }
+}
+
+describe("several Armory instances on one PostgreSQL", () => {
+  let target: TestDatabaseTarget;
+  let a: ProcessInstance;
+  let b: Services;
+  let bHttp: Awaited<ReturnType<typeof startHttp>>;
+  let owner: TestUser;
+  let projectId: string;
+  let agentId: string;
+  let daemon: FakeDaemon;
+
+  beforeAll(async () => {
+    target = await createTestDatabase("postgres");
+    a = await startInstanceProcess(target.options.databaseUrl!);
+    b = await createServices({
+      config: testConfig({ DATABASE_URL: target.options.databaseUrl!, ARMORY_GATEWAY_PORT: "0" }),
+      db: await openDatabase(target.options),
+      log: createLogger({ level: "warn", format: "json" }),
+      authSecret: TEST_AUTH_SECRET,
+      cluster: { heartbeatMs: 500, expireMs: 4000, leaderPollMs: 250 },
+    });
+    b.startBackground();
+    bHttp = await startHttp(() => b);
+    owner = await signUp(b, { name: "Cluster Owner" });
+    const caller = await callerFor(b, owner);
+    projectId = (await caller.project.create({ name: "Cluster" })).id;
+    agentId = (await insertAgentRow(b, projectId, "clustered")).id;
+    const containerId = `fake-${agentId.slice(0, 8)}`;
+    await b.db.prisma.agent.update({ where: { id: agentId }, data: { containerId, observedState: "running", desiredState: "running" } });
+    daemon = new FakeDaemon(await b.gateway.ensureAgentToken(agentId), containerId);
+    await daemon.connect(a.url);
+  }, 180_000);
+
+  afterAll(async () => {
+    daemon?.close();
+    if (a?.child.exitCode === null) a.child.kill("SIGKILL");
+    await bHttp?.close();
+    await b?.close();
+    await removeProjectDockerObjects(projectId);
+    await target?.drop();
+  }, 60_000);
+
+  it("knows the instances, the leader (the first one) and who holds the daemon", async () => {
+    expect(b.cluster.isLeader).toBe(false);
+    await expect.poll(async () => (await b.cluster.view()).instances.find((i) => i.id === a.self)?.daemons, { timeout: 10_000 }).toBe(1);
+    const view = await b.cluster.view();
+    expect(view.mode).toBe("postgres");
+    expect(view.leader).toBe(a.self);
+    expect(view.instances.map((i) => i.id).sort()).toEqual([a.self, b.cluster.self].sort());
+    // The daemon counts as connected on B too, held by A.
+    await expect.poll(() => b.hub.state(agentId), { timeout: 5000 }).toBe("connected");
+    expect(b.hub.holds(agentId)).toBe(false);
+    // The admin's view through tRPC (the first account is the instance admin).
+    const caller = await callerFor(b, owner);
+    expect((await caller.instance.cluster()).leader).toBe(a.self);
+  });
+
+  it("answers a daemon request made on B from the daemon connected to A, errors included", async () => {
+    const r = await b.hub.request(agentId, "fs.read", { root: "/workspace", path: "/workspace/notes.txt", maxBytes: 1000 });
+    expect(Buffer.from(r.content, "base64").toString()).toBe(`read through ${daemon.daemonId}`);
+    const err = await b.hub.request(agentId, "fs.read", { root: "/workspace", path: "/workspace/missing.txt", maxBytes: 1000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DaemonRequestError);
+    expect((err as DaemonRequestError).error.code).toBe("ENOENT");
+  });
+
+  it("shows agent status published on B to a subscriber on A (over HTTP)", async () => {
+    const onA = httpClient(a.url, owner.cookie);
+    const got: { type: string; agent?: { id: string; name: string } }[] = [];
+    let first!: () => void;
+    const subscribed = new Promise<void>((r) => (first = r));
+    let renamed!: () => void;
+    const seenRename = new Promise<void>((r) => (renamed = r));
+    const sub = onA.agent.onStatus.subscribe(
+      { projectId, agentId },
+      {
+        onData: (e) => {
+          got.push(e as (typeof got)[number]);
+          if (e.type === "engine") first();
+          if (e.type === "agent" && e.agent.name === "clustered-renamed") renamed();
+        },
+      },
+    );
+    await subscribed;
+    await b.db.prisma.agent.update({ where: { id: agentId }, data: { name: "clustered-renamed" } });
+    await b.agents.publishAgent(agentId);
+    await seenRename;
+    sub.unsubscribe();
+    expect(got.filter((e) => e.type === "agent" && e.agent?.name === "clustered-renamed")).toHaveLength(1);
+  });
+
+  it("runs a turn sent through B on A, and B streams the session with every seq once, in order", async () => {
+    const caller = await callerFor(b, owner);
+    daemon.answerAtOnce = false;
+    const sent = await caller.chat.send({ projectId, agentId, message: "Hello across instances" });
+    // The turn runs on A: A's daemon is asked to start Claude Code.
+    await daemon.until(() => daemon.turnWaiting);
+    expect(daemon.requests.some((r) => r.method === "proc.spawn")).toBe(true);
+    const seen: ChatEventRecord[] = [];
+    const stop = new AbortController();
+    const streaming = streamUntilEnd(b, sent.sessionId, stop.signal, seen, 1);
+    // B follows live: it already has what was stored before the answer starts.
+    await expect.poll(() => seen.some((e) => e.type === "run_started"), { timeout: 10_000 }).toBe(true);
+    // Claude Code asks for a tool on A; the approval is decided on B and reaches A's waiting turn.
+    daemon.askPermission("perm-1");
+    let approvalId = "";
+    await expect
+      .poll(async () => (approvalId = (await b.db.prisma.approval.findFirst({ where: { agentId, status: "pending" } }))?.id ?? ""), { timeout: 10_000 })
+      .not.toBe("");
+    const decided = await caller.approval.decide({ projectId, approvalId, decision: "allow" });
+    expect(decided.status).toBe("allowed");
+    await daemon.until(() => daemon.permissionAnswers.length === 1);
+    expect(daemon.permissionAnswers[0]).toContain('"behavior":"allow"');
+    daemon.answer("one two three four five six seven eight");
+    await streaming;
+    stop.abort();
+    const seqs = seen.map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    const stored = await b.chat.store.eventsAfter(sent.sessionId, 0, 1000);
+    expect(seqs).toEqual(stored.map((e) => e.seq));
+    expect(seen.at(-1)!.type).toBe("run_completed");
+    expect(seen.filter((e) => e.type === "run_completed")).toHaveLength(1);
+  });
+
+  it("ends a turn cleanly when A dies mid-turn; B leads within seconds and the session goes on there", async () => {
+    const caller = await callerFor(b, owner);
+    daemon.answerAtOnce = false;
+    const sent = await caller.chat.send({ projectId, agentId, message: "A long turn" });
+    await daemon.until(() => daemon.turnWaiting);
+    const seen: ChatEventRecord[] = [];
+    const stop = new AbortController();
+    const streaming = streamUntilEnd(b, sent.sessionId, stop.signal, seen, 2);
+
+    const becameLeader = new Promise<number>((resolve) => {
+      const off = b.cluster.onLeadership((leader) => {
+        if (!leader) return;
+        off();
+        resolve(Date.now());
+      });
+    });
+    const killedAt = Date.now();
+    a.child.kill("SIGKILL");
+    await daemon.closed();
+    // The daemon dials again; the load balancer now sends it to B.
+    await daemon.connect(bHttp.url);
+    const leaderAfterMs = (await becameLeader) - killedAt;
+    expect(leaderAfterMs).toBeLessThan(5000);
+
+    // The turn A was running is ended by the new leader once A's heartbeat has expired.
+    await expect.poll(() => seen.some((e) => e.type === "run_interrupted"), { timeout: 15_000 }).toBe(true);
+    const run = await b.db.prisma.chatRun.findFirstOrThrow({ where: { sessionId: sent.sessionId } });
+    expect(run.status).toBe("interrupted");
+    expect(run.error).toMatch(/Armory instance running this turn stopped/);
+    const view = await b.cluster.view();
+    expect(view.leader).toBe(b.cluster.self);
+    expect(view.instances.map((i) => i.id)).toEqual([b.cluster.self]);
+
+    // The same session goes on, now on B (it holds the daemon).
+    daemon.answerAtOnce = true;
+    expect(b.hub.holds(agentId)).toBe(true);
+    await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "Again, please" });
+    await streaming;
+    stop.abort();
+    expect(seen.at(-1)!.type).toBe("run_completed");
+    const seqs = seen.map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    console.log(`cluster: B became leader ${leaderAfterMs} ms after A was killed`);
+  }, 60_000);
+});
