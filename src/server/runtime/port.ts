@@ -186,6 +186,11 @@ export interface EngineVersion {
 export interface AgentRuntime {
   /** Where the engine is, without credentials ("unix:///var/run/docker.sock", "tcp://host:2376 (TLS)", "ssh://user@host"). */
   readonly endpoint: string;
+  /**
+   * Whether the id this runtime gives an agent's container is the engine container's own id (the
+   * one armoryd reports when it dials home): true on one engine, false on Swarm (a service id).
+   */
+  readonly containerIdIsEngineId: boolean;
 
   // ---- engine
   /** Throws PRECONDITION_FAILED when the engine cannot be reached. */

@@ -64,6 +64,10 @@ export class DockerRuntime implements AgentRuntime {
     return new DockerRuntime(createDockerClient(endpoint, maxSockets));
   }
 
+  get containerIdIsEngineId(): boolean {
+    return true;
+  }
+
   get endpoint(): string {
     return describeEngine(this.docker);
   }
