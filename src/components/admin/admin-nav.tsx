@@ -1,11 +1,12 @@
 "use client";
-import { Cpu, Users } from "lucide-react";
+import { Cpu, Server, Users } from "lucide-react";
 import { usePathname } from "next/navigation";
 import { TabNav } from "@/components/common/tab-nav";
 
 const TABS = [
   { href: "/admin/users", label: "Users", icon: Users },
   { href: "/admin/providers", label: "Providers", icon: Cpu },
+  { href: "/admin/nodes", label: "Nodes", icon: Server },
 ] as const;
 
 /** The admin area's tabs (one page each). */

@@ -183,6 +183,26 @@ export interface EngineVersion {
   arch: string;
 }
 
+/** One machine agents run on: a Swarm node, or the one engine. */
+export interface EngineNode {
+  id: string;
+  hostname: string;
+  /** "engine": the one Docker engine (not a Swarm). */
+  role: "manager" | "worker" | "engine";
+  /** The manager's view: "down" when the node's engine does not answer. */
+  state: "ready" | "down" | "disconnected" | "unknown";
+  /** Whether new work may go there (drain: none, and Swarm moves what it can away). */
+  availability: "active" | "pause" | "drain";
+  /** Why the node is in its state, when the engine says. */
+  message: string | null;
+  cpus: number;
+  memoryBytes: number;
+  labels: Record<string, string>;
+  engineVersion: string | null;
+  /** Ids (the runtime's container ids) of the agent containers placed there, running or not. */
+  agentContainers: string[];
+}
+
 export interface AgentRuntime {
   /** Where the engine is, without credentials ("unix:///var/run/docker.sock", "tcp://host:2376 (TLS)", "ssh://user@host"). */
   readonly endpoint: string;
@@ -196,6 +216,17 @@ export interface AgentRuntime {
   /** Throws PRECONDITION_FAILED when the engine cannot be reached. */
   ping(): Promise<void>;
   version(): Promise<EngineVersion>;
+
+  // ---- nodes
+  /** The machines agents run on (a one-engine runtime has one). */
+  listNodes(): Promise<EngineNode[]>;
+  /**
+   * Sets a node's availability. On Swarm, drain moves the tasks that may move; agents stay pinned
+   * to the node that holds their (local) volumes and wait there. One engine cannot be drained.
+   */
+  setNodeAvailability(nodeId: string, availability: "active" | "drain"): Promise<void>;
+  /** Whether an agent's container can move to another node (its volumes can follow it). */
+  readonly agentsCanMove: boolean;
 
   // ---- containers
   /** Creates the agent's container from Armory's spec; returns its id. */

@@ -153,3 +153,34 @@ export async function placementFor(docker: Docker, spec: { agentId: string; work
   }
   return [`node.id==${node}`, ...constraints];
 }
+
+export interface TaskPlacement {
+  ServiceID?: string;
+  NodeID?: string;
+  DesiredState?: string;
+}
+
+/** Every task of the Swarm (where each service's tasks are placed). */
+export async function allTasks(docker: Docker): Promise<TaskPlacement[]> {
+  try {
+    return (await docker.listTasks()) as TaskPlacement[];
+  } catch (err) {
+    throw dockerError(err, "list the Swarm's tasks");
+  }
+}
+
+/** Sets the node's availability (the version guards against a concurrent change). */
+export async function setAvailability(docker: Docker, nodeId: string, availability: "active" | "drain"): Promise<void> {
+  const node = docker.getNode(nodeId);
+  let info: { Version?: { Index?: number }; Spec?: Record<string, unknown> };
+  try {
+    info = (await node.inspect()) as typeof info;
+  } catch (err) {
+    throw dockerError(err, `inspect node ${nodeId}`);
+  }
+  try {
+    await node.update({ ...info.Spec, Availability: availability, version: info.Version?.Index });
+  } catch (err) {
+    throw dockerError(err, `set node ${nodeId} to ${availability}`);
+  }
+}

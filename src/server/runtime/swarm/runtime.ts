@@ -20,6 +20,7 @@ import type {
   AgentContainerSpec,
   ArchiveVolume,
   ContainerLimits,
+  EngineNode,
   EventsFollower,
   EventsFollowerOptions,
   LogLine,
@@ -31,7 +32,7 @@ import type {
   VolumeArchiveReader,
 } from "../port";
 import { SwarmEventsFollower } from "./events";
-import { listSwarmNodes, placementFor, unpin } from "./placement";
+import { allTasks, listSwarmNodes, placementFor, setAvailability, unpin } from "./placement";
 import {
   createAgentService,
   currentTask,
@@ -71,6 +72,37 @@ export class SwarmRuntime extends DockerRuntime {
   private async nodeStates(): Promise<Map<string, { state: string; name: string }>> {
     const nodes = await listSwarmNodes(this.docker);
     return new Map(nodes.map((n) => [n.ID, { state: n.Status?.State ?? "unknown", name: n.Description?.Hostname ? `${n.Description.Hostname} (${n.ID.slice(0, 12)})` : n.ID.slice(0, 12) }]));
+  }
+
+  override async listNodes(): Promise<EngineNode[]> {
+    const [nodes, tasks, services] = await Promise.all([listSwarmNodes(this.docker), allTasks(this.docker), this.listContainers()]);
+    const placed = new Map<string, Set<string>>();
+    for (const t of tasks) {
+      if (!t.NodeID || !t.ServiceID || !services.has(t.ServiceID) || t.DesiredState !== "running") continue;
+      placed.set(t.NodeID, (placed.get(t.NodeID) ?? new Set()).add(t.ServiceID));
+    }
+    return nodes.map((n) => ({
+      id: n.ID,
+      hostname: n.Description?.Hostname ?? n.ID.slice(0, 12),
+      role: n.Spec?.Role === "manager" ? "manager" : "worker",
+      state: (["ready", "down", "disconnected"] as const).find((s) => s === n.Status?.State) ?? "unknown",
+      availability: (["active", "pause", "drain"] as const).find((a) => a === n.Spec?.Availability) ?? "active",
+      message: n.Status?.Message || null,
+      cpus: (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9,
+      memoryBytes: n.Description?.Resources?.MemoryBytes ?? 0,
+      labels: n.Spec?.Labels ?? {},
+      engineVersion: n.Description?.Engine?.EngineVersion ?? null,
+      agentContainers: [...(placed.get(n.ID) ?? [])],
+    }));
+  }
+
+  override async setNodeAvailability(nodeId: string, availability: "active" | "drain"): Promise<void> {
+    await setAvailability(this.docker, nodeId, availability);
+  }
+
+  /** Agent volumes are local to a node (Docker's local driver): an agent stays where its volumes are. */
+  override get agentsCanMove(): boolean {
+    return false;
   }
 
   override async createContainer(spec: AgentContainerSpec): Promise<string> {

@@ -212,11 +212,20 @@ export function observeService(service: Docker.Service, tasks: SwarmTask[], node
   const replicas = spec.Mode?.Replicated?.Replicas ?? 0;
   const task = currentTask(tasks);
   const taskState = task?.Status?.State ?? "";
-  const node = task?.NodeID ? nodes.get(task.NodeID) : undefined;
+  // The node the service is pinned to (its volumes'), else the one its task was placed on.
+  const pinned = ((spec.TaskTemplate as { Placement?: { Constraints?: string[] } })?.Placement?.Constraints ?? [])
+    .map((c) => /^node\.id==(.+)$/.exec(c)?.[1])
+    .find(Boolean);
+  const nodeId = pinned ?? task?.NodeID;
+  const node = nodeId ? nodes.get(nodeId) : undefined;
   const exitCode = task?.Status?.ContainerStatus?.ExitCode ?? null;
   let state: ObservedState;
   let detail: string | null = null;
-  if (!task) {
+  if (node && node.state !== "ready" && replicas > 0) {
+    // Swarm keeps a replacement task pending (the pin allows no other node) until the node is back.
+    state = "unknown";
+    detail = `its node ${node.name} is ${node.state}: the engine there does not answer the manager`;
+  } else if (!task) {
     state = replicas ? "restarting" : "created";
     detail = replicas ? "waiting for Swarm to schedule it" : "created, not started";
   } else if (node && node.state !== "ready" && (taskState === "running" || STARTING.has(taskState))) {
