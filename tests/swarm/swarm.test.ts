@@ -6,8 +6,8 @@
 // outage of node 2's engine shows the agent unreachable and it comes back with the node; Swarm
 // rolls a bad image back by itself.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { AGENT_USER } from "@/contracts/armoryd";
 import { agentImageTag } from "@/server/runtime";
-import type { SwarmRuntime } from "@/server/runtime/swarm/runtime";
 import { startChatArmory, type ChatArmory } from "../support/chat-armory";
 import { chatStreams, streamedText } from "../support/chat-stream";
 import { suiteDb } from "../support/databases";
@@ -34,7 +34,8 @@ describe("agents on a two-node Docker Swarm", () => {
 
   beforeAll(async () => {
     swarm = await startTwoNodeSwarm({ images: [agentImageTag(), BASE_IMAGE] });
-    await swarm.cli("worker", ["tag", BASE_IMAGE, BROKEN_IMAGE]);
+    // Armory checks the manager's engine for an image; Swarm runs it on the agent's node.
+    await Promise.all([swarm.cli("manager", ["tag", BASE_IMAGE, BROKEN_IMAGE]), swarm.cli("worker", ["tag", BASE_IMAGE, BROKEN_IMAGE])]);
     await swarm.cli("manager", ["node", "update", "--label-add", "armory=agents", swarm.worker.id]);
     fixture = await startChatArmory({
       db: suiteDb("pglite"),
@@ -57,7 +58,7 @@ describe("agents on a two-node Docker Swarm", () => {
     const service = await swarm!.manager.docker.getService(serviceId).inspect();
     const spec = service.Spec.TaskTemplate.ContainerSpec;
     expect(service.Spec.TaskTemplate.Placement.Constraints).toEqual([`node.id==${swarm!.worker.id}`, "node.labels.armory==agents"]);
-    expect(spec).toMatchObject({ User: "agent", ReadOnly: true, Init: true, CapabilityDrop: ["ALL"] });
+    expect(spec).toMatchObject({ User: AGENT_USER, ReadOnly: true, Init: true, CapabilityDrop: ["ALL"] });
     expect(service.Spec.TaskTemplate.Resources.Limits.MemoryBytes).toBe(1024 * 1024 * 1024);
     expect(service.Spec.Labels["dev.armory.agent-id"]).toBe(agentId);
     expect(spec.Env.join("\n")).not.toContain("sk-upstream-test-key");
@@ -112,21 +113,48 @@ describe("agents on a two-node Docker Swarm", () => {
     expect(await chat("Back again")).toContain('You said: "Back again"');
   }, 400_000);
 
-  it("rolls a rolling update to a broken image back by itself (health-gated on armoryd)", async () => {
-    const runtime = fixture!.armory.services.runtime as SwarmRuntime;
+  it("version.update uses Swarm's rolling update, and Swarm rolls a broken image back by itself (health-gated on armoryd)", async () => {
+    const { caller, projectId, armory } = fixture!;
     const before = (await swarm!.manager.docker.getService(serviceId).inspect()).Spec.TaskTemplate.ContainerSpec.Image as string;
-    expect(await runtime.updateImage(serviceId, BROKEN_IMAGE)).toBe(true);
-    await vi.waitFor(
-      async () => {
-        const s = await swarm!.manager.docker.getService(serviceId).inspect();
-        expect(s.UpdateStatus?.State).toBe("rollback_completed");
-      },
-      { timeout: 240_000, interval: 1000 },
-    );
+    const image = (await caller.agent.get({ projectId, agentId })).image;
+    await expect(caller.version.update({ projectId, agentId, image: BROKEN_IMAGE })).rejects.toThrow(/did not take over: Swarm rolled the update back/);
     const after = await swarm!.manager.docker.getService(serviceId).inspect();
+    expect(after.UpdateStatus?.State).toBe("rollback_completed");
     expect(after.Spec.TaskTemplate.ContainerSpec.Image).toBe(before);
-    const { caller, projectId } = fixture!;
+    // Armory kept the agent as it was: same service, same image.
+    const row = await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } });
+    expect(row.containerId).toBe(serviceId);
+    expect(row.image).toBe(image);
     await vi.waitFor(async () => expect((await caller.agent.get({ projectId, agentId })).daemon.state).toBe("connected"), { timeout: 120_000, interval: 1000 });
     expect(await chat("Still here")).toContain('You said: "Still here"');
   }, 420_000);
+
+  it("lists both nodes with the agent on node 2 on the Nodes page; draining node 2 strands it (local volumes) until it is active again", async () => {
+    const { caller, projectId } = fixture!;
+    const list = await caller.node.list();
+    expect(list.runtime).toBe("swarm");
+    expect(list.nodes.map((n) => n.id).sort()).toEqual([swarm!.manager.id, swarm!.worker.id].sort());
+    const worker = list.nodes.find((n) => n.id === swarm!.worker.id)!;
+    expect(worker).toMatchObject({ role: "worker", state: "ready", availability: "active", labels: { armory: "agents" } });
+    expect(worker.cpus).toBeGreaterThan(0);
+    expect(worker.memoryBytes).toBeGreaterThan(0);
+    expect(worker.agents.map((a) => a.agentId)).toEqual([agentId]);
+    expect(worker.agents[0]!.cannotMove).toMatch(/volumes are local to this node/);
+    expect(list.nodes.find((n) => n.id === swarm!.manager.id)!.agents).toEqual([]);
+
+    const drained = await caller.node.drain({ nodeId: swarm!.worker.id });
+    expect(drained.stranded.map((a) => a.agentId)).toEqual([agentId]);
+    await vi.waitFor(async () => expect((await caller.agent.get({ projectId, agentId })).observedState).not.toBe("running"), { timeout: 60_000, interval: 500 });
+    expect((await caller.node.list()).nodes.find((n) => n.id === swarm!.worker.id)!.availability).toBe("drain");
+    await caller.node.activate({ nodeId: swarm!.worker.id });
+    await vi.waitFor(
+      async () => {
+        const a = await caller.agent.get({ projectId, agentId });
+        expect(a.observedState).toBe("running");
+        expect(a.daemon.state).toBe("connected");
+      },
+      { timeout: 120_000, interval: 1000 },
+    );
+    await expect(caller.node.drain({ nodeId: "nosuchnode" })).rejects.toThrow(/There is no node nosuchnode/);
+  }, 300_000);
 });

@@ -240,6 +240,12 @@ export interface AgentRuntime {
   /** Force-removes it (keeping its volumes); gone already is fine. */
   removeContainer(id: string): Promise<void>;
   renameContainer(id: string, name: string): Promise<void>;
+  /**
+   * Engines with their own health-gated rolling update (Swarm) replace an agent's container in
+   * place: moves container `id` to `spec`, and the engine rolls it back when the new one does not
+   * become healthy within `timeoutMs`. Absent: Armory creates the new container beside the old one.
+   */
+  updateInPlace?(id: string, spec: AgentContainerSpec, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** Applies new limits to a live container (no restart). False when the container no longer exists. */
   updateContainerLimits(id: string, limits: ContainerLimits): Promise<boolean>;
   /** The container's state, or null when it no longer exists. */

@@ -42,10 +42,11 @@ import {
   observeService,
   removeService,
   serviceTasks,
-  setImage,
+  UPDATE_MONITOR_MS,
+  agentServiceSpec,
+  updateService,
   setLimits,
   setReplicas,
-  STOP_GRACE_SECONDS,
 } from "./services";
 
 /** How long start/stop/restart wait for Swarm to reach the state (then the events tell the rest). */
@@ -154,9 +155,49 @@ export class SwarmRuntime extends DockerRuntime {
     return setLimits(this.docker, id, limits);
   }
 
-  /** Swarm's own rolling update to `image`, rolled back by Swarm when the new task does not become healthy. */
-  updateImage(id: string, image: string): Promise<boolean> {
-    return setImage(this.docker, id, image);
+  /**
+   * Swarm's own rolling update to `spec` (the service keeps its id, name, pin and replica count):
+   * one task at a time, stopped before its successor starts, and rolled back by Swarm when the
+   * successor does not become healthy (the health check is armoryd's connection home). Resolves
+   * when Swarm says the update completed or was rolled back.
+   */
+  async updateInPlace(id: string, spec: AgentContainerSpec, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const before = await inspectService(this.docker, id);
+    if (!before) return { ok: false, reason: "the agent's service no longer exists" };
+    const startedBefore = (before as { UpdateStatus?: { StartedAt?: string } }).UpdateStatus?.StartedAt ?? null;
+    const current = before.Spec as Docker.ServiceSpec;
+    const constraints = (current.TaskTemplate as { Placement?: { Constraints?: string[] } })?.Placement?.Constraints ?? [];
+    const next = agentServiceSpec(spec, constraints);
+    const updated = await updateService(
+      this.docker,
+      id,
+      (now) => ({ ...next, Name: now.Name, Mode: now.Mode }),
+      `update the service of ${spec.agentName}`,
+    );
+    if (!updated) return { ok: false, reason: "the agent's service no longer exists" };
+    if (!current.Mode?.Replicated?.Replicas) return { ok: true }; // nothing running: the next start uses the new spec
+    return this.updateOutcome(id, startedBefore, timeoutMs);
+  }
+
+  /** Waits for the outcome of the update that started after `startedBefore`. */
+  private async updateOutcome(id: string, startedBefore: string | null, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+    // Swarm's own monitor window and the health check's start period come on top of the caller's wait.
+    const deadline = Date.now() + timeoutMs + UPDATE_MONITOR_MS + 60_000;
+    let delay = 200;
+    for (;;) {
+      const s = (await inspectService(this.docker, id)) as (Docker.Service & { UpdateStatus?: { State?: string; StartedAt?: string; Message?: string } }) | null;
+      if (!s) return { ok: false, reason: "the agent's service was removed during the update" };
+      const u = s.UpdateStatus;
+      if (u && u.StartedAt !== startedBefore) {
+        if (u.State === "completed") return { ok: true };
+        if (u.State === "rollback_completed" || u.State === "rollback_paused" || u.State === "paused") {
+          return { ok: false, reason: `Swarm rolled the update back (${u.Message ?? u.State})` };
+        }
+      }
+      if (Date.now() > deadline) return { ok: false, reason: `Swarm had not finished the update after ${Math.round((deadline - Date.now() + timeoutMs) / 1000)} s (${u?.State ?? "no update status"})` };
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+    }
   }
 
   override async inspectContainer(id: string): Promise<ObservedContainer | null> {
@@ -237,5 +278,3 @@ export class SwarmRuntime extends DockerRuntime {
     return super.writeVolumes(volumes, image, tar);
   }
 }
-
-export { STOP_GRACE_SECONDS };

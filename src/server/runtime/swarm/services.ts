@@ -37,7 +37,10 @@ export function daemonHealthCheck(): Docker.HealthConfig {
   };
 }
 
-/** Node constraints a service carries: its pin first, then the template's own. */
+/** How long Swarm watches a new task after it started before it counts the update as done. */
+export const UPDATE_MONITOR_MS = 15_000;
+
+/** The service spec of an agent; `constraints`: its pin first, then the configured ones. */
 export function agentServiceSpec(spec: AgentContainerSpec, constraints: string[]): Docker.ServiceSpec {
   const limits = agentLimits(spec);
   const labels = agentLabels(spec);
@@ -76,8 +79,8 @@ export function agentServiceSpec(spec: AgentContainerSpec, constraints: string[]
     // One task at a time, stopped before its successor starts (the volumes are one node's, and
     // two daemons of one agent must not run at once); a successor that does not become healthy
     // within the monitor window rolls the service back to what it was.
-    UpdateConfig: { Parallelism: 1, Order: "stop-first", FailureAction: "rollback", Monitor: 15e9, MaxFailureRatio: 0 },
-    RollbackConfig: { Parallelism: 1, Order: "stop-first", FailureAction: "pause", Monitor: 15e9, MaxFailureRatio: 0 },
+    UpdateConfig: { Parallelism: 1, Order: "stop-first", FailureAction: "rollback", Monitor: UPDATE_MONITOR_MS * 1e6, MaxFailureRatio: 0 },
+    RollbackConfig: { Parallelism: 1, Order: "stop-first", FailureAction: "pause", Monitor: UPDATE_MONITOR_MS * 1e6, MaxFailureRatio: 0 },
   };
 }
 
@@ -147,16 +150,6 @@ export function setLimits(docker: Docker, id: string, l: ContainerLimits): Promi
       },
     }),
     "update the service's limits",
-  );
-}
-
-/** Moves the service to another image with Swarm's rolling update (rolled back by Swarm when the new task is not healthy). */
-export function setImage(docker: Docker, id: string, image: string): Promise<boolean> {
-  return updateService(
-    docker,
-    id,
-    (spec) => ({ ...spec, TaskTemplate: { ...spec.TaskTemplate, ContainerSpec: { ...(spec.TaskTemplate as { ContainerSpec: object }).ContainerSpec, Image: image } } }),
-    "update the service's image",
   );
 }
 
