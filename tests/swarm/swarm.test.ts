@@ -87,6 +87,30 @@ describe("agents on a two-node Docker Swarm", () => {
     expect((await swarm!.manager.docker.listVolumes()).Volumes.map((v) => v.Name)).not.toContain(`armory-workspace-${agentId}`);
   }, 180_000);
 
+  it("stops (0 replicas), starts and restarts (a new task on the same node) the agent, its files kept", async () => {
+    const { caller, projectId } = fixture!;
+    const stopped = await caller.agent.stop({ projectId, agentId });
+    expect(stopped.observedState).toBe("exited");
+    expect((await swarm!.manager.docker.getService(serviceId).inspect()).Spec.Mode.Replicated.Replicas).toBe(0);
+    expect((await tasksOf()).filter((t) => t.Status.State === "running")).toEqual([]);
+    await caller.agent.start({ projectId, agentId });
+    await vi.waitFor(async () => expect((await caller.agent.get({ projectId, agentId })).daemon.state).toBe("connected"), { timeout: 120_000, interval: 500 });
+    const runningBefore = (await tasksOf()).filter((t) => t.Status.State === "running");
+    expect(runningBefore.map((t) => t.NodeID)).toEqual([swarm!.worker.id]);
+    await caller.agent.restart({ projectId, agentId });
+    await vi.waitFor(
+      async () => {
+        const running = (await tasksOf()).filter((t) => t.Status.State === "running") as { ID?: string; NodeID: string }[];
+        expect(running).toHaveLength(1);
+        expect(running[0]!.NodeID).toBe(swarm!.worker.id);
+        expect(running[0]!.ID).not.toBe((runningBefore[0] as { ID?: string }).ID);
+        expect((await caller.agent.get({ projectId, agentId })).daemon.state).toBe("connected");
+      },
+      { timeout: 120_000, interval: 500 },
+    );
+    expect((await caller.files.read({ projectId, agentId, path: "/workspace/notes/swarm.md" })).content).toBe("on node two\n");
+  }, 360_000);
+
   it("shows the agent unreachable while node 2's engine is down and recovers when it returns", async () => {
     const { caller, projectId } = fixture!;
     await swarm!.stopWorker();
@@ -157,4 +181,13 @@ describe("agents on a two-node Docker Swarm", () => {
     );
     await expect(caller.node.drain({ nodeId: "nosuchnode" })).rejects.toThrow(/There is no node nosuchnode/);
   }, 300_000);
+
+  it("removes the agent: its service and its placement go", async () => {
+    const { caller, projectId } = fixture!;
+    const pins = async () => ((await swarm!.manager.docker.listConfigs()) as { Spec: { Labels?: Record<string, string> } }[]).filter((c) => c.Spec.Labels?.["dev.armory.agent-id"] === agentId);
+    expect(await pins()).toHaveLength(1);
+    await caller.agent.remove({ projectId, agentId, keepVolumes: false });
+    expect((await swarm!.manager.docker.listServices()).map((s) => s.ID)).not.toContain(serviceId);
+    expect(await pins()).toEqual([]);
+  }, 120_000);
 });

@@ -140,7 +140,15 @@ export class SwarmRuntime extends DockerRuntime {
     const before = currentTask(await serviceTasks(this.docker, id))?.ID;
     if (!(await setReplicas(this.docker, id, 1))) return false;
     if (!(await forceRestart(this.docker, id))) return false;
-    await this.settle(id, (s) => s.state === "running" && before !== undefined);
+    // Done when a task other than the one before runs (or its node is down: the events tell the rest).
+    const deadline = Date.now() + SETTLE_MS;
+    while (Date.now() < deadline) {
+      const task = currentTask(await serviceTasks(this.docker, id));
+      const o = await this.inspectContainer(id);
+      if (!o) return false;
+      if (o.state === "unknown" || (task && task.ID !== before && o.state === "running")) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     return true;
   }
 
