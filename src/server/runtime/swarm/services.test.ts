@@ -46,7 +46,7 @@ const task = (state: string, desired = "running", extra: Partial<SwarmTask> = {}
 describe("Swarm services", () => {
   it("build a service with the agent's hardening, limits, pin, network and Armory's env last", () => {
     const s = agentServiceSpec(spec, ["node.id==n2", "node.labels.armory==agents"]);
-    const c = s.TaskTemplate!.ContainerSpec as Record<string, unknown>;
+    const c = (s.TaskTemplate as { ContainerSpec: Record<string, unknown> }).ContainerSpec;
     expect(c).toMatchObject({ User: AGENT_USER, ReadOnly: true, Init: true, CapabilityDrop: ["ALL"], Image: "armory-agent:1" });
     expect(c.Env).toContain("ANTHROPIC_BASE_URL=http://armory-gateway:8080");
     expect(c.Env).not.toContain("ANTHROPIC_BASE_URL=http://elsewhere");
