@@ -64,6 +64,7 @@ describe("Swarm services", () => {
     expect(observeService(service(1), [task("preparing")], nodes("ready")).state).toBe("restarting");
     const pending = task("pending", "running", { NodeID: undefined, Status: { State: "pending", Err: "no suitable node" } });
     expect(observeService(service(1), [pending], nodes("ready"))).toMatchObject({ state: "restarting", detail: "waiting for a node: no suitable node" });
+    expect(observeService(service(0), [task("running", "shutdown")], nodes("ready"))).toMatchObject({ state: "running", detail: "stopping" });
     expect(observeService(service(0), [task("shutdown", "shutdown")], nodes("ready"))).toMatchObject({ state: "exited", detail: "stopped", exitCode: 0 });
     const failed = task("failed", "shutdown", { Status: { State: "failed", Err: "task: non-zero exit (3)", ContainerStatus: { ExitCode: 3 } } });
     expect(observeService(service(0), [failed], nodes("ready"))).toMatchObject({ state: "exited", exitCode: 3 });

@@ -224,8 +224,10 @@ export function observeService(service: Docker.Service, tasks: SwarmTask[], node
   } else if (node && node.state !== "ready" && (taskState === "running" || STARTING.has(taskState))) {
     state = "unknown";
     detail = `its node ${node.name} is ${node.state}: the engine there does not answer the manager`;
-  } else if (taskState === "running" && task.DesiredState === "running") {
+  } else if (taskState === "running") {
+    // Desired otherwise: Swarm is stopping it (the grace period runs), and until then it runs.
     state = "running";
+    if (task.DesiredState !== "running") detail = "stopping";
   } else if (STARTING.has(taskState) && task.DesiredState === "running") {
     state = "restarting";
     detail = taskState === "pending" ? `waiting for a node: ${task.Status?.Err ?? task.Status?.Message ?? "no node fits"}` : `starting (${taskState})`;
