@@ -60,6 +60,8 @@ describe("Swarm services", () => {
 
   it("observe created, running, starting, waiting for a node, stopped and failed services", () => {
     expect(observeService(service(0), [], nodes("ready"))).toMatchObject({ state: "created", detail: "created, not started" });
+    const scaledDown = { ...service(0), CreatedAt: "2026-12-06T12:00:00Z", UpdatedAt: "2026-12-06T12:05:00Z" } as Docker.Service;
+    expect(observeService(scaledDown, [], nodes("ready"))).toMatchObject({ state: "exited", detail: "stopped", exitCode: 0 });
     expect(observeService(service(1), [task("running")], nodes("ready"))).toMatchObject({ state: "running", agentId: spec.agentId, configHash: "h", image: "armory-agent:1" });
     expect(observeService(service(1), [task("preparing")], nodes("ready")).state).toBe("restarting");
     const pending = task("pending", "running", { NodeID: undefined, Status: { State: "pending", Err: "no suitable node" } });

@@ -219,8 +219,10 @@ export function observeService(service: Docker.Service, tasks: SwarmTask[], node
     state = "unknown";
     detail = `its node ${node.name} is ${node.state}: the engine there does not answer the manager`;
   } else if (!task) {
-    state = replicas ? "restarting" : "created";
-    detail = replicas ? "waiting for Swarm to schedule it" : "created, not started";
+    // Swarm deletes a scaled-down service's tasks; a service never updated was never started.
+    const neverStarted = !service.UpdatedAt || service.UpdatedAt === service.CreatedAt;
+    state = replicas ? "restarting" : neverStarted ? "created" : "exited";
+    detail = replicas ? "waiting for Swarm to schedule it" : neverStarted ? "created, not started" : "stopped";
   } else if (node && node.state !== "ready" && (taskState === "running" || STARTING.has(taskState))) {
     state = "unknown";
     detail = `its node ${node.name} is ${node.state}: the engine there does not answer the manager`;
