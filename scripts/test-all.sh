@@ -35,7 +35,7 @@ tail -n 1 "$build_log"
 [[ $unit_rc -eq 0 ]] || exit "$unit_rc"
 
 # The Swarm runtime on a two-node Docker Swarm (tests/swarm): two more dockerds, the agent image
-# copied into each, a real agent on node 2. About 5.5 min on two cores, mostly copying the image
+# copied into each, a real agent on node 2. About 4.5-6 min on two cores, mostly copying the image
 # and waiting on Swarm; alone, after the suites and the build, before the browser tests.
 npm run test:swarm || exit $?
 
