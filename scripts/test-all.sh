@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: type check and lint, then the Vitest suites (unit, integration, Docker) while the
 # production app builds beside them for the browser tests (the build is mostly CPU, the suites
-# mostly wait on containers and the CLI), then the Playwright suite against that build, then the
-# Compose deployment test.
+# mostly wait on containers and the CLI), then the two-node Swarm suite, then the Playwright suite
+# against that build, then the Compose deployment test.
 # (Running Playwright beside the Vitest suites too was tried: on two cores both slowed to a crawl
 # and start-up hooks timed out, so the browser tests wait for the Vitest suites.)
 set -uo pipefail
@@ -33,6 +33,11 @@ if [[ $build_rc -ne 0 ]]; then
 fi
 tail -n 1 "$build_log"
 [[ $unit_rc -eq 0 ]] || exit "$unit_rc"
+
+# The Swarm runtime on a two-node Docker Swarm (tests/swarm): two more dockerds, the agent image
+# copied into each, a real agent on node 2. About 4.5-6 min on two cores, mostly copying the image
+# and waiting on Swarm; alone, after the suites and the build, before the browser tests.
+npm run test:swarm || exit $?
 
 npm run test:e2e || exit $?
 

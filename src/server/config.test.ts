@@ -57,4 +57,12 @@ describe("config", () => {
     expect(c.gitProviders.at(-1)).toEqual({ kind: "gitlab", host: "git.example.com", apiUrl: "https://git.example.com/api/v4" });
     expect(problems({ ARMORY_GIT_PROVIDERS: "svn=x=https://x" })).toEqual([expect.stringMatching(/^ARMORY_GIT_PROVIDERS: entry "svn=x=https:\/\/x": the kind must be github or gitlab/)]);
   });
+
+  it("picks the runtime (docker by default, or swarm with placement constraints), naming a bad value", () => {
+    expect(loadConfig({}).runtime).toEqual({ kind: "docker", constraints: [] });
+    const c = loadConfig({ ARMORY_RUNTIME: "swarm", ARMORY_SWARM_CONSTRAINTS: "node.labels.armory==agents, node.role!=manager" });
+    expect(c.runtime).toEqual({ kind: "swarm", constraints: ["node.labels.armory==agents", "node.role!=manager"] });
+    expect(problems({ ARMORY_RUNTIME: "kubernetes" })[0]).toMatch(/^ARMORY_RUNTIME: must be "docker" \(one engine\) or "swarm"/);
+    expect(problems({ ARMORY_SWARM_CONSTRAINTS: "rm -rf /" })[0]).toMatch(/^ARMORY_SWARM_CONSTRAINTS: must be comma-separated placement constraints/);
+  });
 });

@@ -131,6 +131,15 @@ const configSchema = z.object({
   ARMORY_CHAT_IDLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   ARMORY_CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(1800),
   ARMORY_GIT_PROVIDERS: z.string().optional(),
+  ARMORY_RUNTIME: z.enum(["docker", "swarm"], { error: 'must be "docker" (one engine) or "swarm" (a Docker Swarm manager)' }).default("docker"),
+  ARMORY_SWARM_CONSTRAINTS: z
+    .string()
+    .max(2000)
+    .optional()
+    .refine(
+      (v) => !v || v.split(",").every((c) => /^\s*(node\.(id|hostname|role|labels\.[\w.-]+)|engine\.labels\.[\w.-]+)\s*(==|!=)\s*[^,=!\s][^,]*$/.test(c)),
+      { message: "must be comma-separated placement constraints such as node.labels.armory==agents" },
+    ),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty", "auto"]).optional(),
 });
@@ -159,6 +168,8 @@ export interface Config {
   snapshots: { dir: string; maxPerProject: number; maxProjectBytes: number };
   /** The uplink network: Armory's gateway listens on it; only the per-project egress relays join it. */
   agentNetwork: string;
+  /** Which engine runs the agents: one Docker engine, or a Docker Swarm (DOCKER_HOST names a manager). */
+  runtime: { kind: "docker" | "swarm"; constraints: string[] };
   /** The container engine: DOCKER_HOST (unix://, tcp:// with TLS when DOCKER_TLS_VERIFY/DOCKER_CERT_PATH are set, ssh://), default the local socket. */
   engine: EngineEndpoint;
   /** CIDR the per-project networks' /24 subnets are cut from. */
@@ -261,6 +272,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError([`ARMORY_GIT_PROVIDERS: ${err.message.replace(/^ARMORY_GIT_PROVIDERS /, "")}`]);
   }
   return {
+    runtime: {
+      kind: c.ARMORY_RUNTIME,
+      constraints: (c.ARMORY_SWARM_CONSTRAINTS ?? "").split(",").map((x) => x.trim()).filter(Boolean),
+    },
     engine,
     env: c.NODE_ENV,
     port: c.PORT,

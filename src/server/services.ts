@@ -178,7 +178,11 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     const projectEvents: ProjectEventBus = new AgentEventBus();
     const gateway = new ModelGateway({ prisma: db.prisma, config, log: log.child({ component: "gateway" }), runtime, secret, secrets, events: projectEvents });
     // Every agent's daemon dials home to the gateway listener, authenticated by the agent's token.
-    const hub = new DaemonHub({ log: log.child({ component: "agentd" }), verifyToken: (token) => gateway.verifyToken(token) });
+    const hub = new DaemonHub({
+      log: log.child({ component: "agentd" }),
+      verifyToken: (token) => gateway.verifyToken(token),
+      containerIdsComparable: runtime.containerIdIsEngineId,
+    });
     gateway.upgrades = (req, socket, head) => hub.handleUpgrade(req, socket, head);
     // Each project's agents on their own internal network; its relay is their only way out.
     const projectNetworks = runtime.projectNetworks({

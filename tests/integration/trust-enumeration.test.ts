@@ -139,12 +139,12 @@ describe("every procedure refuses callers without the right (postgres)", () => {
     await expectSecurityLogged(rid, path, "UNAUTHORIZED");
   });
 
-  // Instance-admin procedures: user management, the security log, provider changes.
-  const ADMIN_ONLY = /^(admin\.|security\.log$|provider\.(create|update|confirm|delete)$)/;
+  // Instance-admin procedures: user management, the security log, provider changes, the nodes.
+  const ADMIN_ONLY = /^(admin\.|node\.|security\.log$|provider\.(create|update|confirm|delete)$)/;
   const adminOnly = procedures.filter(([p]) => ADMIN_ONLY.test(p));
   it("has instance-admin procedures to check", () => {
     expect(adminOnly.map(([p]) => p)).toEqual(
-      expect.arrayContaining(["admin.disableUser", "security.log", "provider.create", "provider.update", "provider.confirm", "provider.delete"]),
+      expect.arrayContaining(["admin.disableUser", "node.list", "node.drain", "security.log", "provider.create", "provider.update", "provider.confirm", "provider.delete"]),
     );
   });
   it.each(adminOnly)("%s refuses a signed-in user who is not the instance admin with 403, audited", async (path) => {

@@ -1,5 +1,5 @@
 "use client";
-import { Cpu, Server, Users } from "lucide-react";
+import { Cpu, Network, Server, Users } from "lucide-react";
 import { usePathname } from "next/navigation";
 import { TabNav } from "@/components/common/tab-nav";
 
@@ -7,6 +7,7 @@ const TABS = [
   { href: "/admin/users", label: "Users", icon: Users },
   { href: "/admin/providers", label: "Providers", icon: Cpu },
   { href: "/admin/instances", label: "Instances", icon: Server },
+  { href: "/admin/nodes", label: "Nodes", icon: Network },
 ] as const;
 
 /** The admin area's tabs (one page each). */

@@ -90,6 +90,12 @@ export interface DaemonHubOptions {
   verifyToken(token: string): Promise<string | null>;
   heartbeatMs?: number;
   deadAfterMs?: number;
+  /**
+   * Whether the container id a daemon reports (the engine's) is the id the runtime gives the
+   * agent's container (AgentRuntime.containerIdIsEngineId). When not (Swarm: a service id), the
+   * reported id is not kept, so nothing compares the two.
+   */
+  containerIdsComparable?: boolean;
 }
 
 interface Pending {
@@ -380,7 +386,7 @@ export class DaemonHub {
       agentId: conn.agentId,
       state: "connected",
       daemonId: hello.daemonId,
-      containerId: hello.containerId,
+      containerId: this.opts.containerIdsComparable === false ? null : hello.containerId,
       hello,
       connectedAt: new Date(),
       disconnectedAt: null,

@@ -28,11 +28,13 @@ import { teamRouter } from "./routers/team/router";
 import { scheduleRouter } from "./routers/schedule/router";
 import { snapshotRouter } from "./routers/snapshot/router";
 import { gitRouter } from "./routers/git/router";
+import { nodeRouter } from "./routers/node/router";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   instance: instanceRouter,
   admin: adminRouter,
+  node: nodeRouter,
   security: securityRouter,
   invitation: invitationRouter,
   project: projectRouter,

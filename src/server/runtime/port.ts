@@ -183,14 +183,50 @@ export interface EngineVersion {
   arch: string;
 }
 
+/** One machine agents run on: a Swarm node, or the one engine. */
+export interface EngineNode {
+  id: string;
+  hostname: string;
+  /** "engine": the one Docker engine (not a Swarm). */
+  role: "manager" | "worker" | "engine";
+  /** The manager's view: "down" when the node's engine does not answer. */
+  state: "ready" | "down" | "disconnected" | "unknown";
+  /** Whether new work may go there (drain: none, and Swarm moves what it can away). */
+  availability: "active" | "pause" | "drain";
+  /** Why the node is in its state, when the engine says. */
+  message: string | null;
+  cpus: number;
+  memoryBytes: number;
+  labels: Record<string, string>;
+  engineVersion: string | null;
+  /** Ids (the runtime's container ids) of the agent containers placed there, running or not. */
+  agentContainers: string[];
+}
+
 export interface AgentRuntime {
   /** Where the engine is, without credentials ("unix:///var/run/docker.sock", "tcp://host:2376 (TLS)", "ssh://user@host"). */
   readonly endpoint: string;
+  /**
+   * Whether the id this runtime gives an agent's container is the engine container's own id (the
+   * one armoryd reports when it dials home): true on one engine, false on Swarm (a service id).
+   */
+  readonly containerIdIsEngineId: boolean;
 
   // ---- engine
   /** Throws PRECONDITION_FAILED when the engine cannot be reached. */
   ping(): Promise<void>;
   version(): Promise<EngineVersion>;
+
+  // ---- nodes
+  /** The machines agents run on (a one-engine runtime has one). */
+  listNodes(): Promise<EngineNode[]>;
+  /**
+   * Sets a node's availability. On Swarm, drain moves the tasks that may move; agents stay pinned
+   * to the node that holds their (local) volumes and wait there. One engine cannot be drained.
+   */
+  setNodeAvailability(nodeId: string, availability: "active" | "drain"): Promise<void>;
+  /** Whether an agent's container can move to another node (its volumes can follow it). */
+  readonly agentsCanMove: boolean;
 
   // ---- containers
   /** Creates the agent's container from Armory's spec; returns its id. */
@@ -204,6 +240,12 @@ export interface AgentRuntime {
   /** Force-removes it (keeping its volumes); gone already is fine. */
   removeContainer(id: string): Promise<void>;
   renameContainer(id: string, name: string): Promise<void>;
+  /**
+   * Engines with their own health-gated rolling update (Swarm) replace an agent's container in
+   * place: moves container `id` to `spec`, and the engine rolls it back when the new one does not
+   * become healthy within `timeoutMs`. Absent: Armory creates the new container beside the old one.
+   */
+  updateInPlace?(id: string, spec: AgentContainerSpec, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** Applies new limits to a live container (no restart). False when the container no longer exists. */
   updateContainerLimits(id: string, limits: ContainerLimits): Promise<boolean>;
   /** The container's state, or null when it no longer exists. */

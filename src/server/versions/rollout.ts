@@ -374,6 +374,7 @@ export class Rollouts {
 
     const old = current.containerId ? await this.runtime.inspectContainer(current.containerId).catch((err: unknown) => fail("checking-image", err)) : null;
     const oldRunning = old?.state === "running";
+    if (old && this.runtime.updateInPlace) return this.updateInPlace(agentId, old.id, oldRunning, target, emit, fail);
 
     emit("creating", `creating the new container beside the ${oldRunning ? "running" : old ? old.state : "missing"} one`);
     let newId: string | null = null;
@@ -438,6 +439,44 @@ export class Rollouts {
       this.opts.log.warn({ agentId, err: engineMessage(err) }, "could not rename the new container"),
     );
     emit("done", oldRunning ? `running ${target.image}` : `switched to ${target.image}; it starts with the agent`);
+  }
+
+  /**
+   * The engine's own rolling update (Swarm): the agent keeps its container id; the engine starts
+   * the new one, gates it on health, and rolls back by itself when it does not become healthy.
+   */
+  private async updateInPlace(
+    agentId: string,
+    id: string,
+    running: boolean,
+    target: AgentRow,
+    emit: (step: UpdateStep, message: string) => void,
+    fail: (step: UpdateStep, err: unknown) => never,
+  ): Promise<void> {
+    emit("creating", running ? "the engine's rolling update: replacing the running container, health-gated" : "changing the stopped container's spec");
+    const { spec, configHash } = await this.opts.agents.prepareContainer(target, true).catch((err: unknown) => fail("creating", err));
+    if (running) emit("health-check", `waiting for the engine: the new container must become healthy (armoryd connected) or the engine rolls it back`);
+    const outcome = await this.runtime.updateInPlace!(id, spec, this.opts.healthTimeoutMs).catch((err: unknown) => fail("health-check", err));
+    if (!outcome.ok) fail("health-check", new DomainError("PRECONDITION_FAILED", `The new container did not take over: ${outcome.reason}.`));
+    emit("switching", "recording the new image");
+    const observed = await this.runtime.inspectContainer(id);
+    await this.prisma.agent.update({
+      where: { id: agentId },
+      data: {
+        image: target.image,
+        env: envOf(target.env as Prisma.JsonValue),
+        containerConfigHash: configHash,
+        secretsStale: false,
+        observedState: observed?.state ?? "created",
+        statusDetail: observed?.detail ?? null,
+        exitCode: observed?.exitCode ?? null,
+        oomKilled: observed?.oomKilled ?? false,
+        startedAt: observed?.startedAt ?? null,
+        finishedAt: observed?.finishedAt ?? null,
+        observedAt: new Date(),
+      },
+    });
+    emit("done", running ? `running ${target.image}` : `switched to ${target.image}; it starts with the agent`);
   }
 
   /** The last lines a container wrote (stdout and stderr), for saying why it stopped; "" when they cannot be read. */

@@ -1,94 +1,57 @@
 // Agent containers: the hardened create spec, lifecycle calls that treat "already in that state"
 // as success, and inspection mapped to Armory's observed states.
 import type Docker from "dockerode";
-import { AGENT_GID, AGENT_UID, AGENT_USER, CLAUDE_CONFIG_DIR, HOME_DIR, WORKSPACE_DIR } from "../../../contracts/armoryd";
+import { AGENT_GID, AGENT_UID, AGENT_USER, HOME_DIR, WORKSPACE_DIR } from "../../../contracts/armoryd";
+import { AGENT_HARDENING, AGENT_TMPFS_DIRS, agentEnv, agentLabels, agentLimits, agentVolumeMounts, containerName, LABELS } from "../agent-container";
 import type { AgentContainerSpec, ObservedContainer, ObservedState } from "../port";
 import { dockerError, statusOf } from "./client";
 
 export type { AgentContainerSpec, ObservedContainer, ObservedState };
 // The container contract (uid, gid, paths) is src/contracts/armoryd.ts; re-exported for the modules that still import it from here.
 export { AGENT_UID, WORKSPACE_DIR };
+// The engine-neutral parts (../agent-container.ts), re-exported for the modules that import them from here.
+export { agentLabels, containerName, LABELS };
 
-export const LABELS = {
-  managed: "dev.armory.managed",
-  agentId: "dev.armory.agent-id",
-  projectId: "dev.armory.project-id",
-  template: "dev.armory.template",
-  version: "dev.armory.version",
-  configHash: "dev.armory.config-hash",
-  volumeRole: "dev.armory.volume",
-} as const;
-
-/**
- * Writable places on the read-only root: tmpfs (in the container's memory limit) for /tmp and
- * the home directory (~/.claude.json, ~/.gitconfig, caches); /workspace and ~/.claude are volumes
- * mounted over them, so what must survive a re-create does.
- */
 /** What every container Armory makes shares (agents and project relays): an init, no capabilities, no privilege escalation, a read-only root. */
 export const HARDENED_HOST_CONFIG = {
-  Init: true,
-  CapDrop: ["ALL"],
+  Init: AGENT_HARDENING.init,
+  CapDrop: [...AGENT_HARDENING.capDrop],
   SecurityOpt: ["no-new-privileges:true"],
   Privileged: false,
-  ReadonlyRootfs: true,
+  ReadonlyRootfs: AGENT_HARDENING.readOnlyRoot,
 } satisfies Docker.HostConfig;
 
-export const AGENT_TMPFS: Record<string, string> = {
-  "/tmp": "rw,nosuid,nodev,exec,mode=1777",
-  [HOME_DIR]: `rw,nosuid,nodev,exec,uid=${AGENT_UID},gid=${AGENT_GID},mode=0755`,
-};
-
-export function containerName(agentName: string, agentId: string): string {
-  return `armory-${agentName}-${agentId.slice(0, 8)}`;
-}
-
-export function agentLabels(spec: Pick<AgentContainerSpec, "agentId" | "projectId" | "templateName" | "version" | "configHash">) {
-  return {
-    [LABELS.managed]: "true",
-    [LABELS.agentId]: spec.agentId,
-    [LABELS.projectId]: spec.projectId,
-    [LABELS.template]: spec.templateName,
-    [LABELS.version]: spec.version,
-    [LABELS.configHash]: spec.configHash,
-  };
-}
+export const AGENT_TMPFS: Record<string, string> = Object.fromEntries(
+  AGENT_TMPFS_DIRS.map((dir) => [dir, dir === HOME_DIR ? `rw,nosuid,nodev,exec,uid=${AGENT_UID},gid=${AGENT_GID},mode=0755` : "rw,nosuid,nodev,exec,mode=1777"]),
+);
 
 /**
  * The container config: non-root, no capabilities, no privilege escalation, read-only root
  * filesystem, limits, init, own volumes, and the project's own network (spec.network).
  */
 export function agentContainerOptions(spec: AgentContainerSpec): Docker.ContainerCreateOptions {
-  const memoryBytes = spec.memoryMb * 1024 * 1024;
+  const limits = agentLimits(spec);
   return {
     name: spec.name ?? containerName(spec.agentName, spec.agentId),
     Image: spec.image,
     User: AGENT_USER,
     WorkingDir: WORKSPACE_DIR,
-    // Gateway env last: an agent's own env or secrets cannot point it at another model endpoint.
-    Env: Object.entries({ ...spec.env, ...spec.secretEnv, ...spec.extraEnv }).map(([k, v]) => `${k}=${v}`),
+    Env: agentEnv(spec),
     Labels: agentLabels(spec),
     Hostname: spec.agentName,
     HostConfig: {
       ...HARDENED_HOST_CONFIG,
       Tmpfs: AGENT_TMPFS,
-      Memory: memoryBytes,
-      MemorySwap: memoryBytes, // no swap beyond the memory limit
-      NanoCpus: Math.round(spec.cpus * 1e9),
-      PidsLimit: spec.pidsLimit,
+      Memory: limits.memoryBytes,
+      MemorySwap: limits.memoryBytes, // no swap beyond the memory limit
+      NanoCpus: limits.nanoCpus,
+      PidsLimit: limits.pids,
       NetworkMode: spec.network,
-      // The project network resolves only its own containers' names; a lookup of anything else
-      // fails (no way out), and fails fast instead of after glibc's 20 s of retries.
-      DnsOptions: ["timeout:1", "attempts:2"],
-      // No IPv6 at all: the host's side of the project bridge still has an IPv6 link-local
-      // address, and a listener on [::] would answer there.
-      Sysctls: { "net.ipv6.conf.all.disable_ipv6": "1", "net.ipv6.conf.default.disable_ipv6": "1" },
+      DnsOptions: [...AGENT_HARDENING.dnsOptions],
+      Sysctls: { ...AGENT_HARDENING.sysctls },
       RestartPolicy: { Name: "no" }, // Armory decides about restarts
-      Mounts: [
-        { Type: "volume", Source: spec.workspaceVolume, Target: WORKSPACE_DIR },
-        { Type: "volume", Source: spec.sessionVolume, Target: CLAUDE_CONFIG_DIR },
-        ...(spec.extraVolumes ?? []).map((v) => ({ Type: "volume" as const, Source: v.name, Target: v.mountPath })),
-      ],
-      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+      Mounts: agentVolumeMounts(spec).map((m) => ({ Type: "volume" as const, Source: m.source, Target: m.target })),
+      LogConfig: { Type: "json-file", Config: { ...AGENT_HARDENING.logOptions } },
     },
   };
 }

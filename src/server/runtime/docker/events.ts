@@ -9,7 +9,7 @@ import { LABELS } from "./containers";
 export type { EventsFollowerOptions };
 export type DockerContainerEvent = ContainerEvent;
 
-interface RawEvent {
+export interface RawEvent {
   Type?: string;
   Action?: string;
   status?: string;
@@ -27,8 +27,8 @@ export class DockerEventsFollower implements EventsFollower {
   private wake: (() => void) | null = null;
 
   constructor(
-    private readonly docker: Docker,
-    private readonly opts: EventsFollowerOptions,
+    protected readonly docker: Docker,
+    protected readonly opts: EventsFollowerOptions,
   ) {
     this.backoff = opts.minBackoffMs ?? 250;
   }
@@ -53,9 +53,7 @@ export class DockerEventsFollower implements EventsFollower {
     while (!this.stopped) {
       try {
         await this.docker.ping();
-        const stream = (await this.docker.getEvents({
-          filters: { type: ["container"], label: [`${LABELS.managed}=true`] },
-        })) as NodeJS.ReadableStream;
+        const stream = (await this.docker.getEvents({ filters: this.filters() })) as NodeJS.ReadableStream;
         if (this.stopped) {
           (stream as unknown as { destroy: () => void }).destroy();
           return;
@@ -74,6 +72,11 @@ export class DockerEventsFollower implements EventsFollower {
     }
   }
 
+  /** What the events stream is filtered to: Armory's containers. */
+  protected filters(): Record<string, string[]> {
+    return { type: ["container"], label: [`${LABELS.managed}=true`] };
+  }
+
   private consume(stream: NodeJS.ReadableStream): Promise<string> {
     return new Promise((resolve) => {
       const parser = jsonLines<RawEvent>(
@@ -89,7 +92,7 @@ export class DockerEventsFollower implements EventsFollower {
     });
   }
 
-  private dispatch(raw: RawEvent): void {
+  protected dispatch(raw: RawEvent): void {
     const action = raw.Action ?? raw.status ?? "";
     const containerId = raw.Actor?.ID ?? raw.id;
     if (raw.Type && raw.Type !== "container") return;

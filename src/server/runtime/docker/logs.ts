@@ -37,11 +37,21 @@ export function compareRawTime(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** What has a log the engine serves the same way: a container, or a Swarm service (all its tasks). */
+export interface LogSource {
+  logs(opts: object): Promise<unknown>;
+}
+
 /** The last `lines` lines of the container's log (stdout and stderr interleaved, in order). */
-export async function tailContainerLogs(docker: Docker, containerId: string, lines: number): Promise<LogLine[]> {
+export function tailContainerLogs(docker: Docker, containerId: string, lines: number): Promise<LogLine[]> {
+  return tailLogsOf(docker.getContainer(containerId) as unknown as LogSource, lines, "the container's logs");
+}
+
+/** The last `lines` lines of `source`'s log; [] when it is gone. */
+export async function tailLogsOf(source: LogSource, lines: number, what: string): Promise<LogLine[]> {
   let buf: Buffer;
   try {
-    buf = (await docker.getContainer(containerId).logs({
+    buf = (await source.logs({
       stdout: true,
       stderr: true,
       timestamps: true,
@@ -50,7 +60,7 @@ export async function tailContainerLogs(docker: Docker, containerId: string, lin
     })) as unknown as Buffer;
   } catch (err) {
     if (statusOf(err) === 404) return [];
-    throw dockerError(err, "read the container's logs");
+    throw dockerError(err, `read ${what}`);
   }
   const splitter = new MultiplexedLineSplitter();
   const out = [...splitter.push(Buffer.isBuffer(buf) ? buf : Buffer.from(buf)), ...splitter.end()].map((l) => parseLogLine(l.stream, l.line));
@@ -61,15 +71,20 @@ export async function tailContainerLogs(docker: Docker, containerId: string, lin
  * Follows the container's log until the container stops (the stream then ends) or `signal`
  * aborts. `tail` lines of history first, or everything after `since` (seconds.nanos).
  */
-export async function* followContainerLogs(
+export function followContainerLogs(
   docker: Docker,
   containerId: string,
   opts: { tail?: number; since?: string },
   signal?: AbortSignal,
 ): AsyncGenerator<LogLine> {
+  return followLogsOf(docker.getContainer(containerId) as unknown as LogSource, opts, "the container's logs", signal);
+}
+
+/** Follows `source`'s log until it ends or `signal` aborts. */
+export async function* followLogsOf(source: LogSource, opts: { tail?: number; since?: string }, what: string, signal?: AbortSignal): AsyncGenerator<LogLine> {
   let stream: NodeJS.ReadableStream & { destroy?: () => void };
   try {
-    stream = (await docker.getContainer(containerId).logs({
+    stream = (await source.logs({
       stdout: true,
       stderr: true,
       timestamps: true,
@@ -78,7 +93,7 @@ export async function* followContainerLogs(
     })) as unknown as NodeJS.ReadableStream & { destroy?: () => void };
   } catch (err) {
     if (statusOf(err) === 404) return;
-    throw dockerError(err, "follow the container's logs");
+    throw dockerError(err, `follow ${what}`);
   }
   const splitter = new MultiplexedLineSplitter();
   // Unbounded: a log reader gets every line, however slowly it reads.

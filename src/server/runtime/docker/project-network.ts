@@ -54,6 +54,11 @@ export function relayContainerName(projectId: string): string {
 
 export interface ProjectNetworkOptions extends PortProjectNetworkOptions {
   docker: Docker;
+  /**
+   * "bridge" (one engine) or "overlay" (a Swarm: an attachable, internal overlay network that spans
+   * the nodes; the relay is a container on the manager Armory talks to, attached to it like any other).
+   */
+  driver?: "bridge" | "overlay";
 }
 
 function ipToInt(ip: string): number {
@@ -209,13 +214,17 @@ export class ProjectNetworks implements ProjectNetworksPort {
         );
       }
       try {
+        const overlay = this.opts.driver === "overlay";
         await docker.createNetwork({
           Name: name,
-          Driver: "bridge",
+          Driver: overlay ? "overlay" : "bridge",
           Internal: true,
           CheckDuplicate: true,
+          // Overlay: the relay (a plain container) must be able to join it. Its subnet lives in
+          // each node's network namespace for the network, not on the host: the host has no address there.
+          ...(overlay ? { Attachable: true } : {}),
           IPAM: { Driver: "default", Config: [{ Subnet: subnet }] },
-          Options: { "com.docker.network.bridge.inhibit_ipv4": "true" },
+          Options: overlay ? {} : { "com.docker.network.bridge.inhibit_ipv4": "true" },
           Labels: { [NETWORK_LABELS.role]: "project-network", [NETWORK_LABELS.projectId]: projectId },
         });
         return;

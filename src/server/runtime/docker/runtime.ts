@@ -11,6 +11,7 @@ import type {
   AgentImageStatus,
   AgentRuntime,
   ContainerLimits,
+  EngineNode,
   EngineVersion,
   EventsFollower,
   EventsFollowerOptions,
@@ -23,6 +24,7 @@ import type {
   ResourceSample,
   StatsStreamHandle,
 } from "../port";
+import { DomainError } from "../../domain/errors";
 import { agentImageStatus, ensureAgentImage } from "./agent-image";
 import { createDockerClient, describeEngine, dockerError, engineUnavailable } from "./client";
 import {
@@ -64,6 +66,10 @@ export class DockerRuntime implements AgentRuntime {
     return new DockerRuntime(createDockerClient(endpoint, maxSockets));
   }
 
+  get containerIdIsEngineId(): boolean {
+    return true;
+  }
+
   get endpoint(): string {
     return describeEngine(this.docker);
   }
@@ -83,6 +89,40 @@ export class DockerRuntime implements AgentRuntime {
     } catch (err) {
       throw dockerError(err, "ask the engine for its version");
     }
+  }
+
+  /** The one engine, as a node holding every agent container. */
+  async listNodes(): Promise<EngineNode[]> {
+    let info: { ID?: string; Name?: string; NCPU?: number; MemTotal?: number; ServerVersion?: string; Labels?: string[] };
+    try {
+      info = (await this.docker.info()) as typeof info;
+    } catch (err) {
+      throw dockerError(err, "ask the engine about itself");
+    }
+    const containers = await this.listContainers();
+    return [
+      {
+        id: info.ID ?? "engine",
+        hostname: info.Name ?? "engine",
+        role: "engine",
+        state: "ready",
+        availability: "active",
+        message: null,
+        cpus: info.NCPU ?? 0,
+        memoryBytes: info.MemTotal ?? 0,
+        labels: Object.fromEntries((info.Labels ?? []).map((l) => [l.split("=")[0]!, l.split("=").slice(1).join("=")])),
+        engineVersion: info.ServerVersion ?? null,
+        agentContainers: [...containers.keys()],
+      },
+    ];
+  }
+
+  async setNodeAvailability(_nodeId: string, _availability: "active" | "drain"): Promise<void> {
+    throw new DomainError("PRECONDITION_FAILED", "Armory runs its agents on one Docker engine (ARMORY_RUNTIME=docker): there is no other node to move them to. Drain needs a Docker Swarm (ARMORY_RUNTIME=swarm).");
+  }
+
+  get agentsCanMove(): boolean {
+    return false;
   }
 
   createContainer(spec: AgentContainerSpec): Promise<string> {

@@ -1,0 +1,193 @@
+// ARMORY_RUNTIME=swarm on a real two-node Docker Swarm (tests/support/swarm.ts): node 1 is the
+// manager Armory talks to, node 2 a worker in its own network namespace. Agents are kept off the
+// manager by ARMORY_SWARM_CONSTRAINTS (node 2 carries the label), so the agent runs on node 2 and
+// dials home over its project's overlay network to the relay beside Armory on node 1. The real
+// Claude Code CLI chats there against the scripted model server; files go through armoryd; an
+// outage of node 2's engine shows the agent unreachable and it comes back with the node; Swarm
+// rolls a bad image back by itself.
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { AGENT_USER } from "@/contracts/armoryd";
+import { agentImageTag } from "@/server/runtime";
+import { startChatArmory, type ChatArmory } from "../support/chat-armory";
+import { chatStreams, streamedText } from "../support/chat-stream";
+import { suiteDb } from "../support/databases";
+import { startTwoNodeSwarm, type TwoNodeSwarm } from "../support/swarm";
+
+const BASE_IMAGE = "armory-agent-base:bookworm";
+const BROKEN_IMAGE = "armory-agent:broken";
+
+describe("agents on a two-node Docker Swarm", () => {
+  let swarm: TwoNodeSwarm | undefined;
+  let fixture: ChatArmory | undefined;
+  let agentId = "";
+  let serviceId = "";
+  const ctx = () => ({ caller: fixture!.caller, projectId: fixture!.projectId, agentId });
+  const { stream, untilEnd } = chatStreams(ctx);
+
+  const chat = async (message: string) => {
+    const { caller, projectId } = fixture!;
+    const sent = await caller.chat.send({ projectId, agentId, message });
+    const events = await untilEnd(await stream(sent.sessionId), sent.runId, 120_000);
+    return streamedText(events);
+  };
+  const tasksOf = async () => (await swarm!.manager.docker.listTasks({ filters: { service: [serviceId] } })) as { NodeID: string; DesiredState: string; Status: { State: string } }[];
+
+  beforeAll(async () => {
+    swarm = await startTwoNodeSwarm({ images: [agentImageTag(), BASE_IMAGE] });
+    // Armory checks the manager's engine for an image; Swarm runs it on the agent's node.
+    await Promise.all([swarm.cli("manager", ["tag", BASE_IMAGE, BROKEN_IMAGE]), swarm.cli("worker", ["tag", BASE_IMAGE, BROKEN_IMAGE])]);
+    await swarm.cli("manager", ["node", "update", "--label-add", "armory=agents", swarm.worker.id]);
+    fixture = await startChatArmory({
+      db: suiteDb("pglite"),
+      name: "Swarm",
+      env: { ARMORY_RUNTIME: "swarm", DOCKER_HOST: swarm.dockerHost, ARMORY_SWARM_CONSTRAINTS: "node.labels.armory==agents" },
+    });
+    fixture.armory.services.agents.startBackground();
+  }, 600_000);
+
+  afterAll(async () => {
+    await fixture?.close().catch(() => {});
+    await swarm?.close();
+  }, 180_000);
+
+  it("places a new agent on the worker node as a hardened service, pinned there, and it starts", async () => {
+    const { caller, projectId, coderTemplateId, armory } = fixture!;
+    const agent = await caller.agent.create({ projectId, templateId: coderTemplateId, name: "remote", overrides: { memoryMb: 1024 }, start: true });
+    agentId = agent.id;
+    serviceId = (await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } })).containerId!;
+    const service = await swarm!.manager.docker.getService(serviceId).inspect();
+    const spec = service.Spec.TaskTemplate.ContainerSpec;
+    expect(service.Spec.TaskTemplate.Placement.Constraints).toEqual([`node.id==${swarm!.worker.id}`, "node.labels.armory==agents"]);
+    expect(spec).toMatchObject({ User: AGENT_USER, ReadOnly: true, Init: true, CapabilityDrop: ["ALL"] });
+    expect(service.Spec.TaskTemplate.Resources.Limits.MemoryBytes).toBe(1024 * 1024 * 1024);
+    expect(service.Spec.Labels["dev.armory.agent-id"]).toBe(agentId);
+    expect(spec.Env.join("\n")).not.toContain("sk-upstream-test-key");
+    await vi.waitFor(async () => expect((await caller.agent.get({ projectId, agentId })).daemon.state).toBe("connected"), { timeout: 120_000, interval: 500 });
+    expect((await caller.agent.get({ projectId, agentId })).observedState).toBe("running");
+    const running = (await tasksOf()).filter((t) => t.Status.State === "running");
+    expect(running.map((t) => t.NodeID)).toEqual([swarm!.worker.id]);
+    // The task's container is on node 2's engine, with no privileges to gain (the node's dockerd flag).
+    const [container] = await swarm!.worker.docker.listContainers({ filters: { label: [`dev.armory.agent-id=${agentId}`] } });
+    expect(container).toBeDefined();
+    const top = await swarm!.cli("worker", ["exec", container!.Id, "sh", "-c", "grep -E '^(NoNewPrivs|CapEff)' /proc/self/status; id -u"]);
+    expect(top).toMatch(/CapEff:\s+0000000000000000/);
+    expect(top).toMatch(/NoNewPrivs:\s+1/);
+    expect(top.trim().split("\n").at(-1)).toBe("1000");
+  }, 240_000);
+
+  it("chats with the real Claude Code CLI on node 2 and reads and writes its files", async () => {
+    expect(await chat("Hello from the manager")).toContain('You said: "Hello from the manager"');
+    const { caller, projectId } = fixture!;
+    const written = await caller.files.write({ projectId, agentId, path: "/workspace/notes/swarm.md", content: "on node two\n", createDirs: true });
+    expect(written.size).toBe(12);
+    expect((await caller.files.read({ projectId, agentId, path: "/workspace/notes/swarm.md" })).content).toBe("on node two\n");
+    // The file is in the agent's volume on node 2, not on the manager.
+    const volumes = (await swarm!.worker.docker.listVolumes()).Volumes.map((v) => v.Name);
+    expect(volumes).toContain(`armory-workspace-${agentId}`);
+    expect((await swarm!.manager.docker.listVolumes()).Volumes.map((v) => v.Name)).not.toContain(`armory-workspace-${agentId}`);
+  }, 180_000);
+
+  it("stops (0 replicas), starts and restarts (a new task on the same node) the agent, its files kept", async () => {
+    const { caller, projectId } = fixture!;
+    const stopped = await caller.agent.stop({ projectId, agentId });
+    expect(stopped.observedState).toBe("exited");
+    expect((await swarm!.manager.docker.getService(serviceId).inspect()).Spec.Mode.Replicated.Replicas).toBe(0);
+    expect((await tasksOf()).filter((t) => t.Status.State === "running")).toEqual([]);
+    await caller.agent.start({ projectId, agentId });
+    await vi.waitFor(async () => expect((await caller.agent.get({ projectId, agentId })).daemon.state).toBe("connected"), { timeout: 120_000, interval: 500 });
+    const runningBefore = (await tasksOf()).filter((t) => t.Status.State === "running");
+    expect(runningBefore.map((t) => t.NodeID)).toEqual([swarm!.worker.id]);
+    await caller.agent.restart({ projectId, agentId });
+    await vi.waitFor(
+      async () => {
+        const running = (await tasksOf()).filter((t) => t.Status.State === "running") as { ID?: string; NodeID: string }[];
+        expect(running).toHaveLength(1);
+        expect(running[0]!.NodeID).toBe(swarm!.worker.id);
+        expect(running[0]!.ID).not.toBe((runningBefore[0] as { ID?: string }).ID);
+        expect((await caller.agent.get({ projectId, agentId })).daemon.state).toBe("connected");
+      },
+      { timeout: 120_000, interval: 500 },
+    );
+    expect((await caller.files.read({ projectId, agentId, path: "/workspace/notes/swarm.md" })).content).toBe("on node two\n");
+  }, 360_000);
+
+  it("shows the agent unreachable while node 2's engine is down and recovers when it returns", async () => {
+    const { caller, projectId } = fixture!;
+    await swarm!.stopWorker();
+    await vi.waitFor(
+      async () => {
+        const a = await caller.agent.get({ projectId, agentId });
+        expect(a.daemon.state).toBe("disconnected");
+        expect(a.observedState).toBe("unknown");
+        expect(a.statusDetail).toMatch(/its node .* is down/);
+      },
+      { timeout: 90_000, interval: 500 },
+    );
+    await swarm!.startWorker();
+    await vi.waitFor(
+      async () => {
+        const a = await caller.agent.get({ projectId, agentId });
+        expect(a.observedState).toBe("running");
+        expect(a.daemon.state).toBe("connected");
+      },
+      { timeout: 180_000, interval: 1000 },
+    );
+    // Its volume came back with the node: the file is still there, and chat works again.
+    expect((await caller.files.read({ projectId, agentId, path: "/workspace/notes/swarm.md" })).content).toBe("on node two\n");
+    expect(await chat("Back again")).toContain('You said: "Back again"');
+  }, 400_000);
+
+  it("version.update uses Swarm's rolling update, and Swarm rolls a broken image back by itself (health-gated on armoryd)", async () => {
+    const { caller, projectId, armory } = fixture!;
+    const before = (await swarm!.manager.docker.getService(serviceId).inspect()).Spec.TaskTemplate.ContainerSpec.Image as string;
+    const image = (await caller.agent.get({ projectId, agentId })).image;
+    await expect(caller.version.update({ projectId, agentId, image: BROKEN_IMAGE })).rejects.toThrow(/did not take over: Swarm rolled the update back/);
+    const after = await swarm!.manager.docker.getService(serviceId).inspect();
+    expect(after.UpdateStatus?.State).toBe("rollback_completed");
+    expect(after.Spec.TaskTemplate.ContainerSpec.Image).toBe(before);
+    // Armory kept the agent as it was: same service, same image.
+    const row = await armory.services.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } });
+    expect(row.containerId).toBe(serviceId);
+    expect(row.image).toBe(image);
+    await vi.waitFor(async () => expect((await caller.agent.get({ projectId, agentId })).daemon.state).toBe("connected"), { timeout: 120_000, interval: 1000 });
+    expect(await chat("Still here")).toContain('You said: "Still here"');
+  }, 420_000);
+
+  it("lists both nodes with the agent on node 2 on the Nodes page; draining node 2 strands it (local volumes) until it is active again", async () => {
+    const { caller, projectId } = fixture!;
+    const list = await caller.node.list();
+    expect(list.runtime).toBe("swarm");
+    expect(list.nodes.map((n) => n.id).sort()).toEqual([swarm!.manager.id, swarm!.worker.id].sort());
+    const worker = list.nodes.find((n) => n.id === swarm!.worker.id)!;
+    expect(worker).toMatchObject({ role: "worker", state: "ready", availability: "active", labels: { armory: "agents" } });
+    expect(worker.cpus).toBeGreaterThan(0);
+    expect(worker.memoryBytes).toBeGreaterThan(0);
+    expect(worker.agents.map((a) => a.agentId)).toEqual([agentId]);
+    expect(worker.agents[0]!.cannotMove).toMatch(/volumes are local to this node/);
+    expect(list.nodes.find((n) => n.id === swarm!.manager.id)!.agents).toEqual([]);
+
+    const drained = await caller.node.drain({ nodeId: swarm!.worker.id });
+    expect(drained.stranded.map((a) => a.agentId)).toEqual([agentId]);
+    await vi.waitFor(async () => expect((await caller.agent.get({ projectId, agentId })).observedState).not.toBe("running"), { timeout: 60_000, interval: 500 });
+    expect((await caller.node.list()).nodes.find((n) => n.id === swarm!.worker.id)!.availability).toBe("drain");
+    await caller.node.activate({ nodeId: swarm!.worker.id });
+    await vi.waitFor(
+      async () => {
+        const a = await caller.agent.get({ projectId, agentId });
+        expect(a.observedState).toBe("running");
+        expect(a.daemon.state).toBe("connected");
+      },
+      { timeout: 120_000, interval: 1000 },
+    );
+    await expect(caller.node.drain({ nodeId: "nosuchnode" })).rejects.toThrow(/There is no node nosuchnode/);
+  }, 300_000);
+
+  it("removes the agent: its service and its placement go", async () => {
+    const { caller, projectId } = fixture!;
+    const pins = async () => ((await swarm!.manager.docker.listConfigs()) as { Spec: { Labels?: Record<string, string> } }[]).filter((c) => c.Spec.Labels?.["dev.armory.agent-id"] === agentId);
+    expect(await pins()).toHaveLength(1);
+    await caller.agent.remove({ projectId, agentId, keepVolumes: false });
+    expect((await swarm!.manager.docker.listServices()).map((s) => s.ID)).not.toContain(serviceId);
+    expect(await pins()).toEqual([]);
+  }, 120_000);
+});
