@@ -402,24 +402,7 @@ export class Rollouts {
         await this.runtime.stopContainer(old.id, this.opts.stopTimeoutSeconds ?? 10);
         oldStopped = true;
       }
-      const observed = await this.runtime.inspectContainer(newId);
-      await this.prisma.agent.update({
-        where: { id: agentId },
-        data: {
-          image: target.image,
-          env: envOf(target.env as Prisma.JsonValue),
-          containerId: newId,
-          containerConfigHash: configHash,
-          secretsStale: false,
-          observedState: observed?.state ?? "created",
-          statusDetail: observed?.detail ?? null,
-          exitCode: observed?.exitCode ?? null,
-          oomKilled: observed?.oomKilled ?? false,
-          startedAt: observed?.startedAt ?? null,
-          finishedAt: observed?.finishedAt ?? null,
-          observedAt: new Date(),
-        },
-      });
+      await this.recordSwitch(agentId, newId, target, configHash);
       switched = true;
     } catch (err) {
       // Undo: the new container goes, the old one stays (started again if we had stopped it).
@@ -459,12 +442,19 @@ export class Rollouts {
     const outcome = await this.runtime.updateInPlace!(id, spec, this.opts.healthTimeoutMs).catch((err: unknown) => fail("health-check", err));
     if (!outcome.ok) fail("health-check", new DomainError("PRECONDITION_FAILED", `The new container did not take over: ${outcome.reason}.`));
     emit("switching", "recording the new image");
-    const observed = await this.runtime.inspectContainer(id);
+    await this.recordSwitch(agentId, id, target, configHash);
+    emit("done", running ? `running ${target.image}` : `switched to ${target.image}; it starts with the agent`);
+  }
+
+  /** Records that the agent now runs `target` in container `containerId`, with what the engine observes of it. */
+  private async recordSwitch(agentId: string, containerId: string, target: AgentRow, configHash: string): Promise<void> {
+    const observed = await this.runtime.inspectContainer(containerId);
     await this.prisma.agent.update({
       where: { id: agentId },
       data: {
         image: target.image,
         env: envOf(target.env as Prisma.JsonValue),
+        containerId,
         containerConfigHash: configHash,
         secretsStale: false,
         observedState: observed?.state ?? "created",
@@ -476,7 +466,6 @@ export class Rollouts {
         observedAt: new Date(),
       },
     });
-    emit("done", running ? `running ${target.image}` : `switched to ${target.image}; it starts with the agent`);
   }
 
   /** The last lines a container wrote (stdout and stderr), for saying why it stopped; "" when they cannot be read. */
