@@ -116,6 +116,27 @@ describe("a pre-warmed Claude Code process for an agent's next new conversation"
     expect(again.started).toMatchObject({ prewarmed: true });
   }, 180_000);
 
+  it("is not used when the agent's memory notes changed since it started: the first turn sees the new notes", async () => {
+    const pre = await nextPrewarmed();
+    const notes = "The favourite colour of the user is teal.";
+    const wrote = await runExec(docker, containerId, { cmd: ["sh", "-c", `mkdir -p /home/agent/.claude && printf '%s' '${notes}' > /home/agent/.claude/memory.md`], user: "1000:1000" });
+    expect(wrote.exitCode).toBe(0);
+    const before = fixture!.model.requests.length;
+    const { events, started, session } = await newConversation("What do you remember?");
+    expect(events.at(-1)!.type).toBe("run_completed");
+    expect(started).toMatchObject({ prewarmed: false });
+    expect(session.claudeSessionId).not.toBe(pre.claudeSessionId);
+    const system = JSON.stringify(fixture!.model.requests.slice(before).map((r) => r.system));
+    expect(system).toContain(notes);
+    await expect.poll(claudePids, { timeout: 20_000 }).not.toContain(pre.pid);
+    // Its replacement read the new notes: the next new conversation takes it.
+    await nextPrewarmed(pre.pid!);
+    const before2 = fixture!.model.requests.length;
+    const again = await newConversation("And now?");
+    expect(again.started).toMatchObject({ prewarmed: true });
+    expect(JSON.stringify(fixture!.model.requests.slice(before2).map((r) => r.system))).toContain(notes);
+  }, 180_000);
+
   it("is replaced when the agent's instructions change (config reload)", async () => {
     armory.services.agentConfig.start();
     const pre = await nextPrewarmed();

@@ -292,7 +292,7 @@ export class ChatService {
       }
       const options = this.processOptions(agent, env, session.gitWorktree ?? undefined);
       // A new conversation takes the agent's pre-warmed process when it was started with these very settings.
-      const taken = !session.claudeSessionId && config.chat.prewarm ? this.prewarm.take(agent.id, prewarmKey(options, containerId)) : null;
+      const taken = !session.claudeSessionId && config.chat.prewarm ? await this.prewarm.take(agent.id, prewarmKey(options, containerId)) : null;
       if (taken) {
         proc = taken.proc;
         prewarmed = true;

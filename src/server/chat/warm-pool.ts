@@ -5,12 +5,16 @@
 // written to it, so the CLI's start-up (seconds on a loaded machine) is off the turn's path.
 // A process is only taken when the settings it was started with (model, permission mode, tool
 // policy, allowed tools, system prompt, environment, working directory, container) are still the
-// ones a new process would get — compared by a hash of those options; otherwise it is discarded
-// and a fresh one started. It dies with its agent: a stop ends the daemon (and the process with
+// ones a new process would get — compared by a hash of those options — and the agent's memory
+// notes (which armoryd appends to the system prompt when it starts the process, and which the
+// agent itself may rewrite at any time) are still what they were when it started: read back from
+// the container when it is taken (one daemon round trip). Otherwise it is discarded and a fresh
+// one started. It dies with its agent: a stop ends the daemon (and the process with
 // it), a config reload discards it, Armory's shut-down kills it.
 import { createHash, randomUUID } from "node:crypto";
 import type { DaemonHub } from "../agentd/hub";
 import type { Logger } from "../logger";
+import { CLAUDE_CONFIG_DIR, MEMORY_FILE } from "../../contracts/armoryd";
 import { ClaudeProcess, type ClaudeProcessOptions } from "./runner";
 
 /** What a pre-warmed process for an agent would be started with (null: the agent cannot have one now). */
@@ -34,7 +38,12 @@ interface Entry {
   proc: ClaudeProcess;
   claudeSessionId: string;
   key: string;
+  /** The memory notes as they were just before the process started (memoryStamp). */
+  memory: string;
 }
+
+/** Memory notes up to this size are compared by content; bigger ones by the error that names their size. */
+const MEMORY_STAMP_MAX_BYTES = 1024 * 1024;
 
 export class PrewarmPool {
   private entries = new Map<string, Entry>();
@@ -42,6 +51,16 @@ export class PrewarmPool {
   /** Bumped by drop(): a process whose start began before is stale when it arrives. */
   private generation = new Map<string, number>();
   private closed = false;
+
+  /** The agent's memory notes as a hash of their content (or of why they cannot be read: missing, too large). */
+  private async memoryStamp(agentId: string): Promise<string> {
+    try {
+      const r = await this.o.hub.request(agentId, "fs.read", { root: CLAUDE_CONFIG_DIR, path: MEMORY_FILE, maxBytes: MEMORY_STAMP_MAX_BYTES });
+      return createHash("sha256").update(r.content).digest("hex");
+    } catch (err) {
+      return `unreadable: ${(err as Error).message}`;
+    }
+  }
 
   constructor(
     private readonly o: {
@@ -70,6 +89,8 @@ export class PrewarmPool {
       return null;
     });
     if (!plan || this.closed) return;
+    // Read before the start: a change in between makes the process newer than its stamp (discarded when taken), never older.
+    const memory = await this.memoryStamp(agentId);
     const claudeSessionId = randomUUID();
     const proc = new ClaudeProcess(this.o.hub, { ...plan.options, resume: null, sessionId: claudeSessionId });
     try {
@@ -87,7 +108,7 @@ export class PrewarmPool {
       }
       return;
     }
-    const entry: Entry = { proc, claudeSessionId, key: prewarmKey(plan.options, plan.containerId) };
+    const entry: Entry = { proc, claudeSessionId, key: prewarmKey(plan.options, plan.containerId), memory };
     this.entries.set(agentId, entry);
     // Its daemon went away (the agent stopped or restarted) or the CLI ended: forget it.
     void proc.exited.then(() => {
@@ -97,16 +118,16 @@ export class PrewarmPool {
 
   /**
    * The agent's pre-warmed process for a new conversation whose process would have `key`; null when
-   * it has none ready. One started with other settings is discarded (and a fresh one started).
+   * it has none ready. One started with other settings or memory notes is discarded (and a fresh one started).
    * The caller owns the returned process; the pool starts the next one on fill().
    */
-  take(agentId: string, key: string): { proc: ClaudeProcess; claudeSessionId: string } | null {
+  async take(agentId: string, key: string): Promise<{ proc: ClaudeProcess; claudeSessionId: string } | null> {
     const e = this.entries.get(agentId);
     if (!e) return null;
     this.entries.delete(agentId);
-    if (e.proc.alive && e.key === key) return { proc: e.proc, claudeSessionId: e.claudeSessionId };
+    if (e.proc.alive && e.key === key && (await this.memoryStamp(agentId)) === e.memory && e.proc.alive) return { proc: e.proc, claudeSessionId: e.claudeSessionId };
+    if (e.proc.alive) this.o.log.info({ agentId }, "pre-warmed Claude Code process discarded: the agent's settings or memory notes changed since it started");
     void e.proc.kill().then(() => this.fill(agentId));
-    if (e.proc.alive) this.o.log.info({ agentId }, "pre-warmed Claude Code process discarded: the agent's settings changed since it started");
     return null;
   }
 
