@@ -128,6 +128,7 @@ const configSchema = z.object({
     .url({ protocol: /^http$/, error: "must be an http:// URL the project relays can reach on the uplink network, e.g. http://armory:3000/api/gateway/anthropic" })
     .optional(),
   ARMORY_CHAT_WARM: booleanFlag.default(true),
+  ARMORY_CHAT_PREWARM: booleanFlag.default(true),
   ARMORY_CHAT_IDLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   ARMORY_CHAT_TURN_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(1800),
   ARMORY_GIT_PROVIDERS: z.string().optional(),
@@ -200,7 +201,7 @@ export interface Config {
     maxResponseBytes: number;
     maxRequestBytes: number;
   };
-  chat: { warm: boolean; idleSeconds: number; turnTimeoutSeconds: number };
+  chat: { warm: boolean; prewarm: boolean; idleSeconds: number; turnTimeoutSeconds: number };
   /** Git hosts pull requests may be opened on: github.com, gitlab.com and ARMORY_GIT_PROVIDERS' entries. */
   gitProviders: GitProviderHost[];
   logLevel: RawConfig["LOG_LEVEL"];
@@ -313,7 +314,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxRequestBytes: c.ARMORY_GATEWAY_MAX_REQUEST_BYTES,
     },
     gitProviders,
-    chat: { warm: c.ARMORY_CHAT_WARM, idleSeconds: c.ARMORY_CHAT_IDLE_SECONDS, turnTimeoutSeconds: c.ARMORY_CHAT_TURN_TIMEOUT_SECONDS },
+    chat: { warm: c.ARMORY_CHAT_WARM, prewarm: c.ARMORY_CHAT_PREWARM, idleSeconds: c.ARMORY_CHAT_IDLE_SECONDS, turnTimeoutSeconds: c.ARMORY_CHAT_TURN_TIMEOUT_SECONDS },
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT ?? (c.NODE_ENV === "development" ? "pretty" : "auto"),
     metricsToken: c.ARMORY_METRICS_TOKEN,

@@ -180,9 +180,13 @@ describe("armoryd with Armory on real parts", () => {
     await current();
     const { runs } = await caller.chat.history({ projectId, agentId, sessionId: sent.sessionId });
     expect(runs.find((r) => r.id === sent.runId)!.status).toBe("interrupted");
+    // None but the agent's pre-warmed process the new Armory started for its next new conversation.
     await expect
-      .poll(async () => (await runExec(docker, containerId, { cmd: ["sh", "-c", "pgrep -x claude | wc -l"] })).stdout.trim(), { timeout: 20_000 })
-      .toBe("0");
+      .poll(async () => {
+        const pids = (await runExec(docker, containerId, { cmd: ["sh", "-c", "pgrep -x claude || true"] })).stdout.split("\n").filter(Boolean).map(Number);
+        return pids.filter((p) => p !== armory.services.chat.prewarmedOf(agentId)?.pid);
+      }, { timeout: 20_000 })
+      .toEqual([]);
     const next = await caller.chat.send({ projectId, agentId, sessionId: sent.sessionId, message: "after Armory's restart" });
     const after = await untilEnd(await stream(sent.sessionId, await lastSeq(sent.sessionId)), next.runId);
     expect(after.at(-1)!.type).toBe("run_completed");

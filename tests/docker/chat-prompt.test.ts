@@ -101,14 +101,17 @@ describe("what the CLI is given for a turn", () => {
 
     // The permission mode is not in the Messages request: it is in the argv armoryd spawned,
     // with the allowed tools, the policy (as --settings) and the model.
-    expect(spawns).toHaveLength(1);
-    const argv = spawns[0]!.argv;
+    // The turn's own process: the agent's pre-warmed one (started before the memory notes were
+    // written) was discarded, and its replacement (with --session-id) may have started meanwhile.
+    const own = spawns.filter((s) => !s.argv.includes("--session-id"));
+    expect(own).toHaveLength(1);
+    const argv = own[0]!.argv;
     const flag = (name: string) => argv[argv.indexOf(name) + 1];
     expect(argv).toContain("--permission-mode");
     expect(flag("--permission-mode")).toBe("default");
     expect(flag("--allowedTools")).toBe(ALLOWED.join(","));
     expect(JSON.parse(flag("--settings")!)).toEqual({ permissions: { allow: [], ask: [], deny: [DENIED] } });
     expect(flag("--model")).toBe(MODEL);
-    expect(spawns[0]!.memoryFile).toBe("/home/agent/.claude/memory.md");
+    expect(own[0]!.memoryFile).toBe("/home/agent/.claude/memory.md");
   });
 });

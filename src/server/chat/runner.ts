@@ -41,6 +41,8 @@ export interface ClaudeProcessOptions {
   toolPolicy: ToolPolicy;
   model: string;
   resume: string | null;
+  /** A new conversation's pre-assigned Claude session id (`--session-id`; a pre-warmed process, src/server/chat/warm-pool.ts). */
+  sessionId?: string;
   systemPrompt: string;
   env: Record<string, string>;
   /** The working directory (the session's git worktree), default /workspace. */
@@ -55,7 +57,7 @@ export function policySettings(policy: ToolPolicy | undefined): string | null {
   return JSON.stringify({ permissions: { allow: policy.allow, ask: policy.ask, deny: policy.deny } });
 }
 
-export function claudeArgs(o: Pick<ClaudeProcessOptions, "permissionMode" | "allowedTools" | "model" | "resume"> & { toolPolicy?: ToolPolicy }): string[] {
+export function claudeArgs(o: Pick<ClaudeProcessOptions, "permissionMode" | "allowedTools" | "model" | "resume" | "sessionId"> & { toolPolicy?: ToolPolicy }): string[] {
   const settings = policySettings(o.toolPolicy);
   return [
     "-p",
@@ -74,6 +76,7 @@ export function claudeArgs(o: Pick<ClaudeProcessOptions, "permissionMode" | "all
     ...(settings ? ["--settings", settings] : []),
     ...(o.model ? ["--model", o.model] : []),
     ...(o.resume ? ["--resume", o.resume] : []),
+    ...(o.sessionId && !o.resume ? ["--session-id", o.sessionId] : []),
   ];
 }
 

@@ -15,7 +15,8 @@ import { metrics } from "../metrics";
 import { summarizeResult, textDelta, type ResultSummary } from "../streams/stream-json";
 import { ChatEventBus } from "./bus";
 import { composeSystemPrompt, loadSoul } from "./prompt";
-import { ClaudeProcess, type ProcessLine } from "./runner";
+import { ClaudeProcess, type ClaudeProcessOptions, type ProcessLine } from "./runner";
+import { PrewarmPool, prewarmKey, type PrewarmPlan } from "./warm-pool";
 import type { DaemonHub } from "../agentd/hub";
 import { isPreDaemonVersion } from "../../contracts/armoryd";
 import { ChatStore, titleFor, type ChatEventRecord } from "./store";
@@ -83,6 +84,8 @@ export class ChatService {
   readonly store: ChatStore;
   readonly bus: ChatEventBus;
   private warm = new Map<string, Warm>();
+  /** One pre-started process per agent for its next new conversation (src/server/chat/warm-pool.ts). */
+  private readonly prewarm: PrewarmPool;
   private active = new Map<string, ActiveTurn>(); // by sessionId
   private closing = false;
   /** The CLI binary run in agent containers; the benchmark swaps in a fake NDJSON emitter. */
@@ -91,16 +94,20 @@ export class ChatService {
   constructor(private readonly opts: ChatServiceOptions) {
     this.store = new ChatStore(opts.prisma);
     this.bus = new ChatEventBus(this.store, opts.log);
+    this.prewarm = new PrewarmPool({ hub: opts.hub, log: opts.log, plan: (agentId) => this.prewarmPlan(agentId) });
     // A daemon that (re)connects may still run processes this Armory does not know (it restarted,
     // or a kill did not reach the daemon): end them, keep the ones turns and warm sessions use.
     this.offDaemonState = opts.hub.onState((info) => {
       if (info.state !== "connected") return;
       const keep = [...this.warm.values()].filter((w) => w.agentId === info.agentId).map((w) => w.proc.procId);
       for (const t of this.active.values()) if (t.proc && t.proc.opts.agentId === info.agentId) keep.push(t.proc.procId);
+      keep.push(...this.prewarm.procIds(info.agentId));
       opts.hub
         .request(info.agentId, "proc.killOthers", { keep })
         .then((r) => r.killed.length && this.log.warn({ agentId: info.agentId, killed: r.killed.length }, "ended chat processes no turn of this Armory owns"))
-        .catch(() => {});
+        .catch(() => {})
+        // After the sweep (so it cannot take the new process): the agent's next new conversation starts warm.
+        .then(() => (opts.config.chat.prewarm ? this.prewarm.fill(info.agentId) : undefined));
     });
   }
   private readonly offDaemonState: () => void;
@@ -218,6 +225,8 @@ export class ChatService {
       .catch((err: unknown) => this.log.error({ err, runId: run.id }, "chat turn crashed"))
       .finally(() => {
         if (this.active.get(session.id) === turn) this.active.delete(session.id);
+        // A used (or discarded) pre-warmed process is replaced once the turn is over, off its path.
+        if (this.opts.config.chat.prewarm && !this.closing) void this.prewarm.fill(input.agentId);
       });
     return { sessionId: session.id, runId: run.id };
   }
@@ -289,6 +298,7 @@ export class ChatService {
     const policyKey = JSON.stringify(toolPolicy);
     let proc: ClaudeProcess;
     let reused = false;
+    let prewarmed = false;
     const warm = this.warm.get(turn.sessionId);
     if (warm && warmUsable && warm.proc.alive && warm.policyKey === policyKey) {
       if (warm.idleTimer) clearTimeout(warm.idleTimer);
@@ -303,23 +313,19 @@ export class ChatService {
       } catch (err) {
         return fail(`The model gateway is not reachable for agents: ${(err as Error).message}`, "gateway_unavailable");
       }
-      proc = new ClaudeProcess(this.opts.hub, {
-        agentId: agent.id,
-        warm: config.chat.warm,
-        permissionMode: agent.permissionMode,
-        allowedTools: agent.template.allowedTools,
-        toolPolicy,
-        model: agent.model,
-        resume: session.claudeSessionId,
-        systemPrompt: composeSystemPrompt({ soul: loadSoul(config.dataDir), personality: agent.template.personality, agentName: agent.name }),
-        env,
-        cwd: session.gitWorktree ?? undefined,
-        cli: this.cli,
-      });
-      try {
-        await proc.start();
-      } catch (err) {
-        return fail(`Could not start Claude Code in the agent's container: ${(err as Error).message}`, "spawn_failed");
+      const options = this.processOptions(agent, env, session.gitWorktree ?? undefined);
+      // A new conversation takes the agent's pre-warmed process when it was started with these very settings.
+      const taken = !session.claudeSessionId && config.chat.prewarm ? await this.prewarm.take(agent.id, prewarmKey(options, containerId)) : null;
+      if (taken) {
+        proc = taken.proc;
+        prewarmed = true;
+      } else {
+        proc = new ClaudeProcess(this.opts.hub, { ...options, resume: session.claudeSessionId });
+        try {
+          await proc.start();
+        } catch (err) {
+          return fail(`Could not start Claude Code in the agent's container: ${(err as Error).message}`, "spawn_failed");
+        }
       }
       if (config.chat.warm) this.warm.set(turn.sessionId, { proc, agentId: agent.id, containerId, idleTimer: null, stale: false, policyKey });
     }
@@ -331,7 +337,7 @@ export class ChatService {
       .emit(turn.sessionId, {
         runId: turn.runId,
         type: "run_started",
-        data: { mode: config.chat.warm ? "warm" : "oneshot", reusedProcess: reused, demoModel, resumed: !!session.claudeSessionId },
+        data: { mode: config.chat.warm ? "warm" : "oneshot", reusedProcess: reused, prewarmed, demoModel, resumed: !!session.claudeSessionId },
       })
       .catch(() => {});
 
@@ -500,6 +506,32 @@ export class ChatService {
     return this.endRun(turn.sessionId, turn.runId, elapsed(), { status: "failed", reason, message, firstTokenMs });
   }
 
+  /** The options a process of this agent gets (a conversation's own adds `resume`; a pre-warmed one `sessionId`). */
+  private processOptions(agent: TurnAgent, env: Record<string, string>, cwd: string | undefined): Omit<ClaudeProcessOptions, "sessionId" | "resume"> {
+    const { config } = this.opts;
+    return {
+      agentId: agent.id,
+      warm: config.chat.warm,
+      permissionMode: agent.permissionMode,
+      allowedTools: agent.template.allowedTools,
+      toolPolicy: effectivePolicy(agent, agent.template),
+      model: agent.model,
+      systemPrompt: composeSystemPrompt({ soul: loadSoul(config.dataDir), personality: agent.template.personality, agentName: agent.name }),
+      env,
+      cwd,
+      cli: this.cli,
+    };
+  }
+
+  /** What the agent's pre-warmed process would be started with: null unless its daemon is connected from its current container. */
+  private async prewarmPlan(agentId: string): Promise<PrewarmPlan | null> {
+    const agent = await this.opts.prisma.agent.findUnique({ where: { id: agentId }, include: turnAgentInclude });
+    const daemon = this.opts.hub.info(agentId);
+    if (!agent?.containerId || daemon?.state !== "connected" || (daemon.containerId && daemon.containerId !== agent.containerId)) return null;
+    const env = await this.opts.gateway.agentEnv(agent.id);
+    return { options: this.processOptions(agent, env, undefined), containerId: agent.containerId };
+  }
+
   /** Records the run's end, then publishes its terminal event. */
   private async endRun(
     sessionId: string,
@@ -550,6 +582,7 @@ export class ChatService {
    * A process in the middle of a turn finishes the turn first.
    */
   recycleAgent(agentId: string): void {
+    void this.prewarm.drop(agentId).then(() => (this.opts.config.chat.prewarm && !this.closing ? this.prewarm.fill(agentId) : undefined));
     for (const [sessionId, w] of this.warm) {
       if (w.agentId !== agentId) continue;
       if (this.active.has(sessionId)) w.stale = true;
@@ -608,6 +641,11 @@ export class ChatService {
     return this.dropWarm(sessionId);
   }
 
+  /** The agent's pre-warmed process for its next new conversation, if it has one ready (tests and diagnostics: read-only). */
+  prewarmedOf(agentId: string) {
+    return this.prewarm.of(agentId);
+  }
+
   /** Number of warm processes kept (tests and metrics). */
   get warmCount(): number {
     return this.warm.size;
@@ -647,5 +685,6 @@ export class ChatService {
     await Promise.allSettled(turns.map((t) => t.proc?.kill()));
     await Promise.allSettled(turns.map((t) => t.done));
     await Promise.allSettled([...this.warm.keys()].map((id) => this.dropWarm(id)));
+    await this.prewarm.close();
   }
 }
