@@ -16,7 +16,7 @@ import { summarizeResult, textDelta, type ResultSummary } from "../streams/strea
 import { ChatEventBus } from "./bus";
 import { composeSystemPrompt, loadSoul } from "./prompt";
 import { ClaudeProcess, type ClaudeProcessOptions, type ProcessLine } from "./runner";
-import { PrewarmPool, prewarmKey, type PrewarmPlan } from "./warm-pool";
+import { PrewarmPool, prewarmFits, prewarmKey, type PrewarmPlan } from "./warm-pool";
 import type { DaemonHub } from "../agentd/hub";
 import { isPreDaemonVersion } from "../../contracts/armoryd";
 import { ChatStore, titleFor, type ChatEventRecord } from "./store";
@@ -528,6 +528,7 @@ export class ChatService {
     const agent = await this.opts.prisma.agent.findUnique({ where: { id: agentId }, include: turnAgentInclude });
     const daemon = this.opts.hub.info(agentId);
     if (!agent?.containerId || daemon?.state !== "connected" || (daemon.containerId && daemon.containerId !== agent.containerId)) return null;
+    if (!prewarmFits(agent.memoryMb)) return null;
     const env = await this.opts.gateway.agentEnv(agent.id);
     return { options: this.processOptions(agent, env, undefined), containerId: agent.containerId };
   }

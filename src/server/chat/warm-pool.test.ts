@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { prewarmKey, type PrewarmPlan } from "./warm-pool";
+import { PREWARM_MIN_MEMORY_MB, prewarmFits, prewarmKey, type PrewarmPlan } from "./warm-pool";
 
 const base: PrewarmPlan["options"] = {
   agentId: "agent-1",
@@ -37,5 +37,15 @@ describe("pre-warmed process key", () => {
     ];
     for (const o of changed) expect(prewarmKey(o, "c1")).not.toBe(key);
     expect(prewarmKey(base, "c2")).not.toBe(key); // another container
+  });
+});
+
+describe("pre-warmed process and the agent's memory limit", () => {
+  it("is kept only where an idle process (about 150 MB) leaves room for a turn beside it", () => {
+    expect(PREWARM_MIN_MEMORY_MB).toBe(512);
+    expect(prewarmFits(128)).toBe(false);
+    expect(prewarmFits(511)).toBe(false);
+    expect(prewarmFits(512)).toBe(true);
+    expect(prewarmFits(2048)).toBe(true);
   });
 });

@@ -18,6 +18,18 @@ import { CLAUDE_CONFIG_DIR, MEMORY_FILE } from "../../contracts/armoryd";
 import { ClaudeProcess, type ClaudeProcessOptions } from "./runner";
 
 /** What a pre-warmed process for an agent would be started with (null: the agent cannot have one now). */
+/**
+ * The smallest memory limit (MB) an agent is pre-warmed at: an idle process takes about 150 MB, and
+ * a follow-up turn of another conversation starts its own beside it, so below this the idle one
+ * would push the agent into the out-of-memory killer instead of saving it a start-up.
+ */
+export const PREWARM_MIN_MEMORY_MB = 512;
+
+/** Whether an agent with this memory limit gets a pre-warmed process. */
+export function prewarmFits(memoryMb: number): boolean {
+  return memoryMb >= PREWARM_MIN_MEMORY_MB;
+}
+
 export interface PrewarmPlan {
   options: Omit<ClaudeProcessOptions, "sessionId" | "resume">;
   containerId: string;
