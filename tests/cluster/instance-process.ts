@@ -16,6 +16,8 @@ const config = loadConfig({
   ARMORY_AGENT_NETWORK: "armory-test",
   ARMORY_SIGN_UP: "open",
   ARMORY_GATEWAY_PORT: "0",
+  // The fake daemon plays one Claude Code process at a time (tests/docker/chat-prewarm.test.ts proves pre-warming with the real CLI).
+  ARMORY_CHAT_PREWARM: "false",
   DATABASE_URL: process.env.DATABASE_URL,
 });
 const services = await createServices({

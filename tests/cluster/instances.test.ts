@@ -68,7 +68,8 @@ describe("several Armory instances on one PostgreSQL", () => {
     target = await createTestDatabase("postgres");
     a = await startInstanceProcess(target.options.databaseUrl!);
     b = await createServices({
-      config: testConfig({ DATABASE_URL: target.options.databaseUrl!, ARMORY_GATEWAY_PORT: "0" }),
+      // No pre-warmed process: the fake daemon plays one Claude Code process at a time.
+      config: testConfig({ DATABASE_URL: target.options.databaseUrl!, ARMORY_GATEWAY_PORT: "0", ARMORY_CHAT_PREWARM: "false" }),
       db: await openDatabase(target.options),
       log: createLogger({ level: "warn", format: "json" }),
       authSecret: TEST_AUTH_SECRET,
