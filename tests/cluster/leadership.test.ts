@@ -44,7 +44,9 @@ describe("cluster leadership (advisory lock)", () => {
       expect(b.isLeader).toBe(false);
       expect(await Leadership.holder(db.raw)).toBe("inst-a");
 
-      // The leader's process "dies": its database connection is cut from the server side.
+      // The leader's database connection is cut from the server side: it steps down at once and
+      // waits before competing again (rejoinDelayMs), so the follower takes over; without that wait
+      // the old leader's reconnect could win the lock back before the follower's next try.
       const aLost = nextChange(a);
       const bWon = nextChange(b);
       const started = Date.now();

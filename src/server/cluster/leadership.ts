@@ -2,7 +2,8 @@
 // dedicated connection. Followers try the lock every `pollMs`; the leader checks its connection as
 // often. When the leader dies its connection drops, PostgreSQL frees the lock, and the next
 // follower's try takes it (within about `pollMs`). A leader that loses its connection steps down
-// at once (its background work stops) and competes again after reconnecting.
+// at once (its background work stops) and competes again only after `rejoinDelayMs` (5 polls), so
+// a follower with a healthy connection takes over rather than the instance whose connection failed.
 import pg from "pg";
 import type { RawSql } from "../db";
 import type { Logger } from "../logger";
@@ -17,6 +18,8 @@ export interface LeadershipOptions {
   key?: bigint;
   /** Set as the connection's application_name, so others can tell who holds the lock (holder()). */
   instanceId?: string;
+  /** How long an instance whose connection failed waits before competing again (default 5 × pollMs). */
+  rejoinDelayMs?: number;
 }
 
 export type LeadershipListener = (leader: boolean) => void;
@@ -27,6 +30,8 @@ export class Leadership {
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
+  /** No new connection (and so no try for the lock) before this time: set when a connection fails. */
+  private rejoinAt = 0;
   private readonly listeners = new Set<LeadershipListener>();
 
   constructor(private readonly opts: LeadershipOptions) {}
@@ -64,6 +69,7 @@ export class Leadership {
   private dropClient(why: string): void {
     const c = this.client;
     this.client = null;
+    this.rejoinAt = Date.now() + (this.opts.rejoinDelayMs ?? 5 * (this.opts.pollMs ?? 1000));
     if (c) void c.end().catch(() => {});
     if (this.leader) this.opts.log.warn({ why }, "lost the leader's database connection");
     this.set(false);
@@ -71,6 +77,7 @@ export class Leadership {
 
   private async tick(): Promise<void> {
     if (this.ticking || this.closed) return;
+    if (!this.client && Date.now() < this.rejoinAt) return;
     this.ticking = true;
     try {
       if (!this.client) {
