@@ -328,18 +328,13 @@ export class GitService {
     ).then(async (r) => {
       const file = r.stdout.toString("utf8").trim();
       const abs = file.startsWith("/") ? file : `${WORKSPACE_DIR}/${file}`;
-      // No shell needed: sh appends the line once (the path is git's own answer).
-      const res = await this.opts.hub.request(agentId, "exec.run", {
-        execId: `git-exclude-${crypto.randomUUID()}`,
-        argv: ["sh", "-c", 'mkdir -p "$(dirname "$1")" && touch "$1" && (grep -qx "/.armory/" "$1" || echo "/.armory/" >> "$1")', "sh", abs],
-        cwd: WORKSPACE_DIR,
-        env: {},
-        stdin: "",
-        timeoutMs: 10_000,
-        maxOutputBytes: 4096,
-        progress: false,
-      });
-      if (res.exitCode !== 0) throw new DomainError("PRECONDITION_FAILED", `could not exclude .armory/ from the repository: ${res.stderr.slice(0, 500)}`);
+      // sh appends the line once (the path is git's own answer, passed as an argument).
+      await this.shell(
+        agentId,
+        'mkdir -p "$(dirname "$1")" && touch "$1" && (grep -qx "/.armory/" "$1" || echo "/.armory/" >> "$1")',
+        [abs],
+        "could not exclude .armory/ from the repository",
+      );
     });
   }
 
