@@ -52,7 +52,21 @@ while IFS= read -r line; do
 done
 `;
 
-const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
+export const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
+
+/** The raw baseline: the fake CLI at `cli` run by docker exec as the agent user, each line's age (ms) when read straight off the exec stream. */
+export async function rawLineLatencies(docker: Parameters<typeof startExec>[0], containerId: string, cli: string, lines: number): Promise<number[]> {
+  const latencies: number[] = [];
+  const p = await startExec(docker, containerId, { cmd: [cli], user: `${AGENT_UID}:${AGENT_UID}`, stdin: true });
+  const parser = jsonLines<{ t?: number }>((v) => {
+    if (typeof v.t === "number") latencies.push((nowUs() - v.t) / 1000);
+  });
+  p.stdout.on("data", (d: Buffer) => parser.push(d));
+  p.stdin!.write(`events=${lines} sleep=0.002\n`);
+  p.stdin!.end();
+  await p.exited;
+  return latencies;
+}
 const fmt = (s: Stats) => `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} ms`;
 const isTextDelta = (e: ChatStreamEvent) => e.type === "stream_event" && JSON.stringify(e.data).includes('"text_delta"');
 const isEnd = (e: ChatStreamEvent) => e.type === "run_completed" || e.type === "run_failed" || e.type === "run_interrupted";
@@ -268,17 +282,7 @@ async function run(): Promise<BenchSectionResult> {
     services.chat.cli = FAKE_CLI;
     const LINES = 300;
     // Raw: the fake CLI via docker exec, lines read straight off the exec stream.
-    const rawLat: number[] = [];
-    {
-      const p = await startExec(docker, containerId, { cmd: [FAKE_CLI], user: `${AGENT_UID}:${AGENT_UID}`, stdin: true });
-      const parser = jsonLines<{ t?: number }>((v) => {
-        if (typeof v.t === "number") rawLat.push((nowUs() - v.t) / 1000);
-      });
-      p.stdout.on("data", (d: Buffer) => parser.push(d));
-      p.stdin!.write(`events=${LINES} sleep=0.002\n`);
-      p.stdin!.end();
-      await p.exited;
-    }
+    const rawLat = await rawLineLatencies(docker, containerId, FAKE_CLI, LINES);
     const armoryLat: number[] = [];
     {
       const sent = await client.chat.send.mutate({ projectId: pid, agentId, message: "warm up events=5" });

@@ -15,18 +15,16 @@ import type { ChatStreamEvent } from "../../src/server/api/routers/chat/schemas"
 import { buildApp, buildIsCurrent } from "../../src/server/build";
 import { startDemoModelServer } from "../../src/server/gateway/demo-model";
 import { LABELS } from "../../src/server/runtime/docker/containers";
-import { jsonLines } from "../../src/server/streams/ndjson";
-import { runExec, startExec } from "../../tests/support/agent-exec";
+import { runExec } from "../../tests/support/agent-exec";
 import { docker, removeProjectDockerObjects } from "../../tests/support/docker";
 import { startOwnArmory } from "../../tests/support/own-armory";
-import { FAKE_SCRIPT } from "./chat";
+import { FAKE_SCRIPT, nowUs, rawLineLatencies } from "./chat";
 import { signedUpClient } from "./client";
 import { fanOut } from "./fanout";
 import type { BenchGoal, BenchSection, BenchSectionResult } from "./sections";
 import { stats, type Stats } from "./stats";
 
 const FAKE_DIR = "/tmp/bench-bin";
-const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
 const fmt = (s: Stats) => `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} ms`;
 const isEnd = (e: ChatStreamEvent) => e.type === "run_completed" || e.type === "run_failed" || e.type === "run_interrupted";
 
@@ -128,17 +126,7 @@ async function run(): Promise<BenchSectionResult> {
 
     // ---------------------------------------------------------------- stream overhead
     const LINES = 300;
-    const rawLat: number[] = [];
-    {
-      const p = await startExec(docker, containerId, { cmd: [`${FAKE_DIR}/claude`], user: "1000:1000", stdin: true });
-      const parser = jsonLines<{ t?: number }>((v) => {
-        if (typeof v.t === "number") rawLat.push((nowUs() - v.t) / 1000);
-      });
-      p.stdout.on("data", (d: Buffer) => parser.push(d));
-      p.stdin!.write(`events=${LINES} sleep=0.002\n`);
-      p.stdin!.end();
-      await p.exited;
-    }
+    const rawLat = await rawLineLatencies(docker, containerId, `${FAKE_DIR}/claude`, LINES);
     const armoryLat: number[] = [];
     // Where it goes: line written -> stored (the event's `at`), stored -> the subscriber.
     const toStored: number[] = [];
