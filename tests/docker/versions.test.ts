@@ -172,9 +172,19 @@ describe("versions, env and secrets on a real Docker engine", () => {
 
   it("refuses a second update of the same agent while one runs (never interleaves)", async () => {
     const agent = await caller.agent.create({ projectId, templateId, name: "concurrent", start: true });
-    const first = caller.version.update({ projectId, agentId: agent.id, image: V2 });
-    await expectTrpcError(caller.version.update({ projectId, agentId: agent.id, image: V2 }), "CONFLICT", /being updated right now/);
-    expect((await first).status).toBe("succeeded");
+    // Both start at once; which one takes the agent first is up to the scheduler. Exactly one runs,
+    // the other is refused with a sentence, and the agent ends with one container.
+    const results = await Promise.allSettled([
+      caller.version.update({ projectId, agentId: agent.id, image: V2 }),
+      caller.version.update({ projectId, agentId: agent.id, image: V2 }),
+    ]);
+    const done = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(done).toHaveLength(1);
+    expect(done[0]!.status).toBe("succeeded");
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.reason).toMatchObject({ code: "CONFLICT" });
+    expect(String(refused[0]!.reason.message)).toMatch(/being updated right now/);
     const all = await docker.listContainers({ all: true, filters: { label: [`dev.armory.agent-id=${agent.id}`] } });
     expect(all).toHaveLength(1);
   });
