@@ -94,7 +94,7 @@ export interface CreateAgentInput {
   repository?: RepositoryInput;
 }
 
-export type AgentRow = Agent & { template: { name: string; volumes: Prisma.JsonValue; toolPolicy: Prisma.JsonValue }; repository?: AgentRepository | null };
+export type AgentRow = Agent & { template: { name: string; volumes: Prisma.JsonValue; toolPolicy: Prisma.JsonValue; placementConstraints: string[] }; repository?: AgentRepository | null };
 
 export const agentInclude = { template: { select: { name: true, volumes: true, toolPolicy: true, placementConstraints: true } }, repository: true } as const;
 
