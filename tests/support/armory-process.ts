@@ -10,6 +10,8 @@ export interface ProcessInstance {
   /** Its cluster instance id. */
   self: string;
   child: ChildProcess;
+  /** Its last output lines (logs), for a failing test to show. */
+  output(): string;
 }
 
 export async function startInstanceProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<ProcessInstance> {
@@ -18,14 +20,16 @@ export async function startInstanceProcess(databaseUrl: string, env: Record<stri
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
+  let stdout = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const line = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on("line", (l) => {
       if (l.startsWith("ARMORY_INSTANCE ")) resolve(l.slice("ARMORY_INSTANCE ".length));
+      else stdout = `${stdout}${l}\n`.slice(-8000);
     });
     child.once("exit", (code) => reject(new Error(`instance process exited (${code}): ${stderr}`)));
   });
   const { url, self } = JSON.parse(line) as { url: string; self: string };
-  return { url, self, child };
+  return { url, self, child, output: () => `${stdout}${stderr}` };
 }

@@ -16,6 +16,7 @@ import type { ChatStreamEvent } from "@/server/api/routers/chat/schemas";
 import { openDatabase } from "@/server/db";
 import { startDemoModelServer, type DemoModelServer } from "@/server/gateway/demo-model";
 import { createLogger } from "@/server/logger";
+import { relayContainerName } from "@/server/runtime/docker/project-network";
 import { agentImageTag } from "@/server/runtime";
 import { createServices, type Services } from "@/server/services";
 import { callerFor, signUp, TEST_AUTH_SECRET, testConfig, type TestUser } from "../support/armory";
@@ -370,10 +371,26 @@ describe("two Armory instances on one PostgreSQL, agents on the Swarm", () => {
         resolve(Date.now());
       });
     });
+    // A leads (it started first) and holds the daemon: its death is what B must take over.
+    const before = await b!.cluster.view();
+    if (before.leader !== a!.self) console.log(`A (${a!.self}) is not the leader before the kill: ${JSON.stringify(before)}\n${a!.output()}`);
     const killedAt = Date.now();
     a!.child.kill("SIGKILL");
     const leaderAfterMs = (await becameLeader) - killedAt;
-    await vi.waitFor(() => expect(b!.hub.holds(agentId)).toBe(true), { timeout: 90_000, interval: 250 });
+    await vi.waitFor(() => expect(b!.hub.holds(agentId)).toBe(true), { timeout: 60_000, interval: 250 }).catch(async (err: unknown) => {
+      // What the engines and the database say, to tell a relay, DNS or daemon problem apart.
+      const relay = await swarm!.manager.docker.getContainer(relayContainerName(projectId)).inspect().catch((e: Error) => e.message);
+      const row = await b!.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } });
+      const [task] = await swarm!.worker.docker.listContainers({ filters: { label: [`dev.armory.agent-id=${agentId}`] } });
+      const logs = task ? String(await swarm!.worker.docker.getContainer(task.Id).logs({ stdout: true, stderr: true, tail: 30 })) : "no task container";
+      const serviceId = row.containerId!;
+      const svc = await swarm!.manager.docker.getService(serviceId).inspect().catch((e: Error) => e.message);
+      const tasks = await swarm!.manager.docker.listTasks({ filters: { service: [serviceId] } }).catch((e: Error) => e.message);
+      const activity = await b!.db.prisma.agentActivity.findMany({ where: { agentId }, orderBy: { createdAt: "asc" } }).catch((e: Error) => e.message);
+      console.log(JSON.stringify({ replicas: typeof svc === "string" ? svc : svc.Spec.Mode, tasks: typeof tasks === "string" ? tasks : (tasks as { Status: unknown; DesiredState: string; CreatedAt: string }[]).map((t) => ({ s: t.Status, d: t.DesiredState, c: t.CreatedAt })), detail: row.statusDetail, activity }, null, 1));
+      console.log(JSON.stringify({ relay: typeof relay === "string" ? relay : { labels: relay.Config.Labels, state: relay.State.Status, created: relay.Created }, bTarget: await b!.gateway.relayTarget(), observed: row.observedState, daemon: (await caller.agent.get({ projectId, agentId })).daemon, logs }, null, 1));
+      throw err;
+    });
     const daemonAfterMs = Date.now() - killedAt;
     expect((await b!.cluster.view()).leader).toBe(b!.cluster.self);
 
