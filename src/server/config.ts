@@ -2,6 +2,7 @@
 // server with a message that names the variable and says what is wrong.
 import path from "node:path";
 import { z } from "zod";
+import { parseConstraint } from "../contracts/placement";
 import { EngineConfigError, parseEngineEndpoint, type EngineEndpoint } from "./runtime/docker/host";
 import { GitProviderConfigError, parseGitProviderHosts, type GitProviderHost } from "./git/providers/hosts";
 
@@ -138,7 +139,7 @@ const configSchema = z.object({
     .max(2000)
     .optional()
     .refine(
-      (v) => !v || v.split(",").every((c) => /^\s*(node\.(id|hostname|role|labels\.[\w.-]+)|engine\.labels\.[\w.-]+)\s*(==|!=)\s*[^,=!\s][^,]*$/.test(c)),
+      (v) => !v || v.split(",").every((c) => parseConstraint(c) !== null),
       { message: "must be comma-separated placement constraints such as node.labels.armory==agents" },
     ),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -323,6 +323,10 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     let background = false;
     let auditPrune: NodeJS.Timeout | null = null;
     let offLeadership: (() => void) | null = null;
+    // A relay may point at an instance that stopped answering: the leader points them at itself.
+    cluster.onInstancesGone(() => {
+      if (background) void pointRelaysHere(true);
+    });
     const pruneAudit = () =>
       pruneAuditEvents(db.prisma, config.auditRetentionDays)
         .then((n) => n && log.info({ deleted: n, retentionDays: config.auditRetentionDays }, "old audit entries deleted"))
@@ -397,22 +401,27 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
         await db.close();
       },
     };
+    // Project relays reach the model gateway on the uplink network's gateway address. Agents'
+    // daemons dial home through them too: the leader points the relays of projects with running
+    // agents at its own gateway when it takes over (its address can differ from the previous
+    // start's) and when instances stopped answering (a relay may point at one of them).
+    async function pointRelaysHere(forget = false) {
+      try {
+        await gateway.listenUrl();
+        const rows = await db.prisma.agent.findMany({ where: { observedState: "running", containerId: { not: null } }, distinct: ["projectId"], select: { projectId: true } });
+        if (forget) for (const r of rows) projectNetworks.invalidate(r.projectId);
+        await Promise.all(rows.map((r) => projectNetworks.ensure(r.projectId)));
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, "model gateway listener or project relays not started");
+      }
+    }
     function leaderWork() {
         if (config.auditRetentionDays > 0) {
           void pruneAudit();
           auditPrune = setInterval(() => void pruneAudit(), 3_600_000);
           auditPrune.unref();
         }
-        // Project relays reach the model gateway on the uplink network's gateway address.
-        // Agents' daemons dial home through them too: point the relays of projects with running
-        // agents at this gateway now (its address can differ from the previous start's).
-        void gateway
-          .listenUrl()
-          .then(async () => {
-            const rows = await db.prisma.agent.findMany({ where: { observedState: "running", containerId: { not: null } }, distinct: ["projectId"], select: { projectId: true } });
-            await Promise.all(rows.map((r) => projectNetworks.ensure(r.projectId)));
-          })
-          .catch((err: unknown) => log.warn({ err: (err as Error).message }, "model gateway listener or project relays not started"));
+        void pointRelaysHere();
         // Networks and relays of this instance's projects that have no agents any more. (Unknown
         // projects are left alone: another Armory may share the engine.)
         void projectNetworks

@@ -2,6 +2,7 @@
 // PostgreSQL database DATABASE_URL names, behind the same HTTP handlers the Next routes use
 // (tests/support/http-server.ts), with short cluster timings. Prints one JSON line
 // ("ARMORY_INSTANCE" and { url, self }) when it serves; SIGTERM closes it, SIGKILL is the test's crash.
+// CLUSTER_INSTANCE_ENV (JSON) adds config variables (tests/support/armory-process.ts).
 import { loadConfig } from "@/server/config";
 import { createLogger } from "@/server/logger";
 import { createServices } from "@/server/services";
@@ -19,6 +20,7 @@ const config = loadConfig({
   // The fake daemon plays one Claude Code process at a time (tests/docker/chat-prewarm.test.ts proves pre-warming with the real CLI).
   ARMORY_CHAT_PREWARM: "false",
   DATABASE_URL: process.env.DATABASE_URL,
+  ...(JSON.parse(process.env.CLUSTER_INSTANCE_ENV ?? "{}") as Record<string, string>),
 });
 const services = await createServices({
   config,

@@ -4,8 +4,6 @@
 // streams the session with every seq once, in order; a daemon request on B is answered by A's
 // daemon; killing A mid-turn ends that turn as interrupted with a sentence, B takes the leadership
 // within seconds, the daemon reconnects to B and the session goes on there.
-import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DaemonRequestError } from "@/server/agentd/hub";
 import { openDatabase } from "@/server/db";
@@ -13,35 +11,12 @@ import { createLogger } from "@/server/logger";
 import { createServices, type Services } from "@/server/services";
 import type { ChatEventRecord } from "@/server/chat/store";
 import { callerFor, signUp, TEST_AUTH_SECRET, testConfig, type TestUser } from "../support/armory";
+import { startInstanceProcess, type ProcessInstance } from "../support/armory-process";
 import { createTestDatabase, type TestDatabaseTarget } from "../support/databases";
 import { removeProjectDockerObjects } from "../support/docker";
 import { httpClient, startHttp } from "../support/http-server";
 import { insertAgentRow } from "../support/trust";
 import { FakeDaemon } from "./fake-daemon";
-
-interface ProcessInstance {
-  url: string;
-  self: string;
-  child: ChildProcess;
-}
-
-async function startInstanceProcess(databaseUrl: string): Promise<ProcessInstance> {
-  const child = spawn(process.execPath, ["--import", "tsx", "tests/cluster/instance-process.ts"], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, ARMORY_AUTH_SECRET: TEST_AUTH_SECRET },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const line = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on("line", (l) => {
-      if (l.startsWith("ARMORY_INSTANCE ")) resolve(l.slice("ARMORY_INSTANCE ".length));
-    });
-    child.once("exit", (code) => reject(new Error(`instance process exited (${code}): ${stderr}`)));
-  });
-  const { url, self } = JSON.parse(line) as { url: string; self: string };
-  return { url, self, child };
-}
 
 /** Collects a session's stream on an instance until a turn-ending event arrives. */
 async function streamUntilEnd(services: Services, sessionId: string, signal: AbortSignal, seen: ChatEventRecord[], ends: number): Promise<void> {

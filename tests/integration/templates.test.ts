@@ -363,6 +363,31 @@ describe.each(DB_KINDS)("templates on %s", (kind) => {
       expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
     });
 
+    it("keeps Swarm placement constraints (canonical spelling), changes them, and refuses a malformed one naming it", async () => {
+      const { project, admin } = await projectWithRoles();
+      const created = await admin.template.create({
+        projectId: project.id,
+        name: "on-ssd",
+        model: "claude-sonnet-4-5",
+        memoryMb: 512,
+        cpus: 1,
+        pidsLimit: 128,
+        placement: { constraints: ["node.labels.disk == ssd", "node.role!=manager"] },
+      });
+      expect(created.placement).toEqual({ constraints: ["node.labels.disk==ssd", "node.role!=manager"] });
+      expect((await admin.template.get({ projectId: project.id, templateId: created.id })).placement).toEqual(created.placement);
+      const copy = await admin.template.create({ projectId: project.id, copyFrom: created.id, name: "on-ssd-too" });
+      expect(copy.placement).toEqual(created.placement);
+      const cleared = await admin.template.update({ projectId: project.id, templateId: created.id, placement: { constraints: [] } });
+      expect(cleared.placement).toEqual({ constraints: [] });
+      await expectTrpcError(
+        admin.template.update({ projectId: project.id, templateId: created.id, placement: { constraints: ["node.role!=manager", "disk=ssd"] } }),
+        "BAD_REQUEST",
+        /placement\.constraints\[1\]|"disk=ssd" is not a Swarm placement constraint/,
+      );
+      expect((await admin.template.get({ projectId: project.id, templateId: created.id })).placement).toEqual({ constraints: [] });
+    });
+
     it("copies a built-in or a project template into the project, applying the given fields", async () => {
       const { project, owner } = await projectWithRoles();
       const reviewer = await builtIn("reviewer");

@@ -27,6 +27,7 @@ describe("template form", () => {
     model: "claude-sonnet-4-5",
     provider: null,
     egressAllowlist: [],
+    placement: { constraints: [] },
     repository: null,
     memoryMb: 2048,
     cpus: 2,

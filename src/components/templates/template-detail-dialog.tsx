@@ -1,4 +1,5 @@
 "use client";
+import { PLACEMENT_SWARM_ONLY } from "@/contracts/placement";
 import { Copy, Pencil } from "lucide-react";
 import type { ReactNode } from "react";
 import { Badge } from "@/components/ui/badge";
@@ -184,6 +185,22 @@ export function TemplateDetailDialog({
             ) : (
               <Empty>None. Every agent gets its own /workspace and Claude session volumes.</Empty>
             )}
+          </section>
+
+          <section aria-labelledby="template-detail-placement" className="flex flex-col gap-3">
+            <SectionTitle id="template-detail-placement">Placement</SectionTitle>
+            {t.placement.constraints.length ? (
+              <ul className="flex flex-col gap-1 text-sm">
+                {t.placement.constraints.map((c) => (
+                  <li key={c} className="font-mono text-xs">
+                    {c}
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <Empty>No constraints: any node the instance allows.</Empty>
+            )}
+            <p className="text-muted-foreground text-xs">{PLACEMENT_SWARM_ONLY}</p>
           </section>
 
           <Separator />

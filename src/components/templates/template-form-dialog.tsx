@@ -1,4 +1,5 @@
 "use client";
+import { PLACEMENT_SWARM_ONLY } from "@/contracts/placement";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Plus, X } from "lucide-react";
 import { toast } from "sonner";
@@ -330,6 +331,21 @@ export function TemplateFormDialog({
                 className="[&_textarea]:max-h-48 [&_textarea]:font-mono"
                 description="Host names agents may reach besides Armory's model gateway, one per line; *.example.com allows its subdomains. Empty: none."
                 {...field("egressAllowlist")}
+                disabled={pending}
+              />
+              <TextareaField
+                id={`${idPrefix}-placement`}
+                label={
+                  <>
+                    Placement constraints <Optional />
+                  </>
+                }
+                rows={2}
+                spellCheck={false}
+                placeholder={"node.labels.disk==ssd\nnode.role!=manager"}
+                className="[&_textarea]:max-h-48 [&_textarea]:font-mono"
+                description={`Swarm nodes new agents may be placed on, one attribute==value or attribute!=value per line. ${PLACEMENT_SWARM_ONLY}`}
+                {...field("placement")}
                 disabled={pending}
               />
             </FieldSet>

@@ -33,6 +33,8 @@ export interface TemplateFormValues {
   provider: string;
   /** One host name per line. */
   egressAllowlist: string;
+  /** Swarm placement constraints, one per line. */
+  placement: string;
   /** The tool policy's lists, one permission rule per line. */
   policyAllow: string;
   policyAsk: string;
@@ -58,6 +60,7 @@ export interface TemplatePayload {
   personality: string;
   provider: string | null;
   egressAllowlist: string[];
+  placement: { constraints: string[] };
   toolPolicy: ToolPolicy;
 }
 
@@ -84,6 +87,7 @@ export function emptyTemplateForm(): TemplateFormValues {
     personality: "",
     provider: "",
     egressAllowlist: "",
+    placement: "",
     policyAllow: "",
     policyAsk: "",
     policyDeny: "",
@@ -107,6 +111,7 @@ export function templateToForm(t: Template, name = t.name): TemplateFormValues {
     personality: t.personality,
     provider: t.provider ?? "",
     egressAllowlist: t.egressAllowlist.join("\n"),
+    placement: t.placement.constraints.join("\n"),
     ...(() => {
       const p = policyToText(t.toolPolicy);
       return { policyAllow: p.allow, policyAsk: p.ask, policyDeny: p.deny };
@@ -199,6 +204,7 @@ export function checkTemplateForm(
       personality: values.personality,
       provider: values.provider.trim() || null,
       egressAllowlist: lines(values.egressAllowlist),
+      placement: { constraints: lines(values.placement) },
       toolPolicy,
     },
   };
@@ -239,6 +245,7 @@ const FORM_FIELDS: TemplateFormField[] = [
   "personality",
   "provider",
   "egressAllowlist",
+  "placement",
   "policyAllow",
   "policyAsk",
   "policyDeny",

@@ -94,9 +94,9 @@ export interface CreateAgentInput {
   repository?: RepositoryInput;
 }
 
-export type AgentRow = Agent & { template: { name: string; volumes: Prisma.JsonValue; toolPolicy: Prisma.JsonValue }; repository?: AgentRepository | null };
+export type AgentRow = Agent & { template: { name: string; volumes: Prisma.JsonValue; toolPolicy: Prisma.JsonValue; placementConstraints: string[] }; repository?: AgentRepository | null };
 
-export const agentInclude = { template: { select: { name: true, volumes: true, toolPolicy: true } }, repository: true } as const;
+export const agentInclude = { template: { select: { name: true, volumes: true, toolPolicy: true, placementConstraints: true } }, repository: true } as const;
 
 function envOf(json: Prisma.JsonValue): Record<string, string> {
   if (!json || typeof json !== "object" || Array.isArray(json)) return {};
@@ -637,6 +637,7 @@ export class AgentManager {
       workspaceVolume: row.workspaceVolume,
       sessionVolume: row.sessionVolume,
       extraVolumes: extra,
+      placementConstraints: row.template.placementConstraints,
       // The project's own network: an agent created on the old shared one moves here on re-create.
       network,
       secretEnv: withoutGitCredential(await this.opts.secrets?.envFor(row.projectId, row.id), row),

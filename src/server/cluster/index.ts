@@ -36,6 +36,8 @@ export interface Cluster {
   onOrphans(recover: (agentIds: string[]) => Promise<unknown>): void;
   /** Agents with turns left running whose daemon no live instance holds (their turns died): for start-up recovery. */
   orphanedAgents(): Promise<string[]>;
+  /** Called on the leader when it removed instances that stopped answering (their daemons must dial a live one). */
+  onInstancesGone(listener: (instanceIds: string[]) => void): void;
   view(): Promise<ClusterView>;
   close(): Promise<void>;
 }
@@ -66,6 +68,7 @@ export function singleCluster(hub: DaemonHub): Cluster {
     serve() {},
     onOrphans() {},
     orphanedAgents: async () => [],
+    onInstancesGone() {},
     async view() {
       return {
         mode: "single",
@@ -165,11 +168,13 @@ export async function postgresCluster(deps: ClusterDeps & { bridge: Omit<BridgeO
   };
 
   // The leader sweeps instances that stopped answering: their waiting requests fail, their turns end.
+  let instancesGone: ((ids: string[]) => void) | null = null;
   let sweeping: NodeJS.Timeout | null = null;
   const sweep = async () => {
     try {
       const gone = await presence.expire();
       for (const id of gone.instances) router.instanceGone(id);
+      if (gone.instances.length) instancesGone?.(gone.instances);
       // Their turns died with them: every running turn no live instance can be running (the
       // daemon may already have reconnected here, so presence alone does not tell).
       if (gone.instances.length) orphans(await orphanedAgents());
@@ -213,6 +218,9 @@ export async function postgresCluster(deps: ClusterDeps & { bridge: Omit<BridgeO
       recoverOrphans = recover;
     },
     orphanedAgents,
+    onInstancesGone(listener) {
+      instancesGone = listener;
+    },
     async view() {
       const [rows, leader] = await Promise.all([presence.instances(), Leadership.holder(db.raw)]);
       return {

@@ -32,6 +32,7 @@ import {
   type VolumeMount,
 } from "../api/routers/template/schemas";
 import { toolPolicySchema, type ToolPolicy } from "../../contracts/approvals";
+import { placementSchema, type Placement } from "../../contracts/placement";
 import { policyFrom } from "../approvals/policy";
 import type { PrismaClient } from "../db";
 import { Prisma, type Template } from "../db/generated/client";
@@ -69,6 +70,8 @@ export interface TemplateFields {
   egressAllowlist: string[];
   /** A git repository its agents clone into /workspace; null: none. */
   repository: RepositoryInput | null;
+  /** Swarm placement constraints its agents add (stored as placementConstraints). */
+  placement: Placement;
 }
 
 // ---------- template files ----------
@@ -90,6 +93,7 @@ const FILE_FIELDS = [
   "volumes",
   "egressAllowlist",
   "repository",
+  "placement",
 ] as const;
 
 function unknownKeysMessage(keys: PropertyKey[], known: readonly string[]): string {
@@ -142,6 +146,7 @@ export const templateFileSchema = z.strictObject(
     volumes: volumes.default([]),
     egressAllowlist: egressAllowlist.default([]),
     repository: repositoryInput.nullable().default(null),
+    placement: placementSchema.default({ constraints: [] }),
   },
   {
     error: (iss) =>
@@ -172,6 +177,7 @@ function fieldsFromFile(t: TemplateFile): TemplateFields {
     volumes: t.volumes,
     egressAllowlist: t.egressAllowlist,
     repository: t.repository,
+    placement: t.placement,
   };
 }
 
@@ -314,9 +320,10 @@ const SYNC_LOCK_KEY = 0x41524d_01; // "ARM" 01
 
 /** The row's columns: the provider by id (resolved and checked by resolveTemplateProvider). */
 function toStored(fields: TemplateFields, providerId: string | null) {
-  const { provider: _name, ...rest } = fields;
+  const { provider: _name, placement, ...rest } = fields;
   return {
     ...rest,
+    placementConstraints: placement.constraints,
     providerId,
     env: fields.env as Prisma.InputJsonObject,
     toolPolicy: fields.toolPolicy as Prisma.InputJsonObject,
@@ -482,6 +489,7 @@ export function toTemplateView(row: TemplateRow): TemplateView {
     toolPolicy: policyFrom(row.toolPolicy),
     volumes: volumesFrom(row.volumes),
     egressAllowlist: row.egressAllowlist,
+    placement: { constraints: row.placementConstraints },
     repository: repositoryFrom(row.repository),
     source: row.source === "file" ? "file" : "api",
     sourceFile: row.sourceFile,
@@ -542,9 +550,10 @@ function definedFields(patch: TemplatePatch): Partial<TemplateFields> {
 }
 
 function storedPatch(patch: Partial<TemplateFields>, providerId: string | null | undefined) {
-  const { env, volumes: vols, provider: _name, toolPolicy, repository, ...rest } = patch;
+  const { env, volumes: vols, provider: _name, toolPolicy, repository, placement, ...rest } = patch;
   return {
     ...rest,
+    ...(placement !== undefined ? { placementConstraints: placement.constraints } : {}),
     ...(repository !== undefined ? { repository: repository ? (repository as Prisma.InputJsonObject) : Prisma.DbNull } : {}),
     ...(toolPolicy !== undefined ? { toolPolicy: toolPolicy as Prisma.InputJsonObject } : {}),
     ...(providerId !== undefined ? { providerId } : {}),
@@ -586,6 +595,7 @@ export async function createTemplate(
       volumes: source.volumes,
       egressAllowlist: source.egressAllowlist,
       repository: source.repository,
+      placement: source.placement,
     };
   } else {
     const missing = (["model", "memoryMb", "cpus", "pidsLimit"] as const).filter((f) => given[f] === undefined);
@@ -611,6 +621,7 @@ export async function createTemplate(
       volumes: [],
       egressAllowlist: [],
       repository: null,
+      placement: { constraints: [] },
     };
   }
   const fields: TemplateFields = { ...base, ...given, name };

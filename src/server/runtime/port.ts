@@ -23,6 +23,8 @@ export interface AgentContainerSpec {
   sessionVolume: string;
   extraVolumes?: { name: string; mountPath: string }[];
   network: string;
+  /** The template's placement constraints (only a Swarm runtime applies them; one engine has nowhere else to place). */
+  placementConstraints?: string[];
   /** Decrypted secrets (src/server/secrets), added to `env` and overriding it; never logged. */
   secretEnv?: Record<string, string>;
   /** Another container name than the agent's own (a safe re-create's new container, until it takes over). */

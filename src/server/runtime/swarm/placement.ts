@@ -4,12 +4,14 @@
 // removed and re-created, and are readable from any manager) and every service of the agent
 // carries the constraint node.id==<that node>. A new agent goes to the node with the most free
 // memory (its total, less the memory limits of the agent services running there) among the ready,
-// active nodes that satisfy the configured constraints (ARMORY_SWARM_CONSTRAINTS).
+// active nodes that satisfy the configured constraints (ARMORY_SWARM_CONSTRAINTS) and its
+// template's (placement.constraints).
 import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import { DomainError } from "../../domain/errors";
 import { LABELS } from "../agent-container";
 import { dockerError, statusOf } from "../docker/client";
+import { satisfiesConstraint } from "../../../contracts/placement";
 
 export const PLACEMENT_LABELS = { role: "dev.armory.role", agentId: LABELS.agentId, volume: "dev.armory.volume-name" } as const;
 
@@ -78,18 +80,19 @@ export async function unpin(docker: Docker, volume: string): Promise<void> {
   }
 }
 
-/** Does the node satisfy `constraint` (node.id, node.hostname, node.role, node.labels.X, with == or !=)? */
+/** Does the node satisfy `constraint` (node.id, node.hostname, node.role, node.labels.X, engine.labels.X, with == or !=)? */
 export function satisfies(node: SwarmNodeInfo, constraint: string): boolean {
-  const m = /^\s*([\w.-]+)\s*(==|!=)\s*(.+?)\s*$/.exec(constraint);
-  if (!m) return false;
-  const [, key, op, want] = m as unknown as [string, string, string, string];
-  let have: string | undefined;
-  if (key === "node.id") have = node.ID;
-  else if (key === "node.hostname") have = node.Description?.Hostname;
-  else if (key === "node.role") have = node.Spec?.Role;
-  else if (key.startsWith("node.labels.")) have = node.Spec?.Labels?.[key.slice("node.labels.".length)];
-  else if (key.startsWith("engine.labels.")) have = node.Description?.Engine?.Labels?.[key.slice("engine.labels.".length)];
-  return op === "==" ? have === want : have !== want;
+  return satisfiesConstraint(
+    { id: node.ID, hostname: node.Description?.Hostname, role: node.Spec?.Role, labels: node.Spec?.Labels, engineLabels: node.Description?.Engine?.Labels },
+    constraint,
+  );
+}
+
+/** "host2 (worker, labels disk=ssd)" for messages about nodes that do not match. */
+function describeNode(n: SwarmNodeInfo): string {
+  const labels = Object.entries(n.Spec?.Labels ?? {}).map(([k, v]) => `${k}=${v}`);
+  const state = n.Status?.State === "ready" && n.Spec?.Availability === "active" ? "" : `, ${n.Status?.State ?? "unknown"}/${n.Spec?.Availability ?? "unknown"}`;
+  return `${n.Description?.Hostname ?? n.ID} (${n.Spec?.Role ?? "node"}${state}, ${labels.length ? `labels ${labels.join(" ")}` : "no labels"})`;
 }
 
 /** Memory (bytes) the running agent services reserve by their limits on each node. */
@@ -120,7 +123,7 @@ export async function pickNode(docker: Docker, constraints: string[]): Promise<s
     throw new DomainError(
       "PRECONDITION_FAILED",
       constraints.length
-        ? `No ready, active Swarm node satisfies ${constraints.join(" and ")}: add a node (or a node label) that does.`
+        ? `No ready, active Swarm node satisfies ${constraints.join(" and ")}. The nodes: ${nodes.map(describeNode).join("; ") || "none"}. Add a label to a node (docker node update --label-add) or change the template's placement.`
         : "No Swarm node is ready and active: bring a node back or set one's availability to active.",
     );
   }
@@ -131,10 +134,15 @@ export async function pickNode(docker: Docker, constraints: string[]): Promise<s
 
 /**
  * The constraints of the agent's service: its pin (placing it now when it has none) and the
- * configured ones (ARMORY_SWARM_CONSTRAINTS). An agent pinned to a node that has left the Swarm cannot run: its volumes are
- * there.
+ * configured ones (ARMORY_SWARM_CONSTRAINTS) followed by its template's (placement.constraints),
+ * each once. An agent pinned to a node that has left the Swarm cannot run: its volumes are there.
  */
-export async function placementFor(docker: Docker, spec: { agentId: string; workspaceVolume: string }, constraints: string[]): Promise<string[]> {
+export async function placementFor(
+  docker: Docker,
+  spec: { agentId: string; workspaceVolume: string; placementConstraints?: string[] },
+  configured: string[],
+): Promise<string[]> {
+  const constraints = [...new Set([...configured, ...(spec.placementConstraints ?? [])])];
   let node = await pinnedNode(docker, spec.workspaceVolume);
   if (!node) {
     await pinNode(docker, spec.workspaceVolume, spec.agentId, await pickNode(docker, constraints));

@@ -9,8 +9,10 @@
 //     bounding set anyway, so a setuid binary gains no capability.
 //   - the home tmpfs cannot be given to the agent's uid (tmpfs options are mode and size only on
 //     1.41): it is mode 1777 like /tmp.
-//   - Swarm restarts a task that failed (restart condition on-failure): that is what brings an
-//     agent back when its node returns after an outage; a stop (0 replicas) is never undone.
+//   - Swarm restarts a task that ended (restart condition any): that is what brings an agent back
+//     when its node returns after an outage, and after Swarm stopped it as unhealthy (armoryd
+//     could not reach any Armory for a while, e.g. the instance it dialled died: armoryd exits 0
+//     on SIGTERM, which "on-failure" would have left down); a stop (0 replicas) is never undone.
 //   - a health check reflects armoryd: healthy while the daemon holds its connection home (a TCP
 //     connection to the project relay's port). Swarm counts a task as running only once it is
 //     healthy, which gates its rolling updates (failure_action rollback).
@@ -70,7 +72,7 @@ export function agentServiceSpec(spec: AgentContainerSpec, constraints: string[]
     TaskTemplate: {
       ContainerSpec: containerSpec as unknown as Docker.ContainerSpec,
       Resources: { Limits: { MemoryBytes: limits.memoryBytes, NanoCPUs: limits.nanoCpus, Pids: limits.pids } as Docker.ResourceRequirements["Limits"] },
-      RestartPolicy: { Condition: "on-failure", Delay: 2e9 },
+      RestartPolicy: { Condition: "any", Delay: 2e9 },
       Placement: { Constraints: constraints },
       Networks: [{ Target: spec.network }],
       LogDriver: { Name: "json-file", Options: { ...AGENT_HARDENING.logOptions } },

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { repositoryInput, repositoryView } from "../../../../contracts/git";
 import { CLAUDE_CONFIG_DIR, WORKSPACE_DIR } from "../../../../contracts/armoryd";
 import { toolPolicySchema } from "../../../../contracts/approvals";
+import { placementSchema } from "../../../../contracts/placement";
 import { projectIdSchema } from "../../schemas/ids";
 import {
   AGENT_NAME_MAX,
@@ -266,6 +267,8 @@ const templateFieldsShape = {
   /** Claude Code permission rules { allow, ask, deny } (ask: an approval first; deny: never). */
   toolPolicy: toolPolicySchema.optional(),
   volumes: volumes.optional(),
+  /** Swarm placement constraints its agents add (ARMORY_RUNTIME=swarm only). */
+  placement: placementSchema.optional(),
 };
 
 /** Fields a new template must have unless it copies another (copyFrom). */
@@ -331,6 +334,8 @@ export const templateOutput = z.object({
   volumes: z.array(z.object({ name: z.string(), mountPath: z.string() })),
   /** Host names (exact, or *.suffix) the agents may reach through the egress proxy; empty: none. */
   egressAllowlist: z.array(z.string()),
+  /** Swarm placement constraints its agents add to ARMORY_SWARM_CONSTRAINTS (applied only with ARMORY_RUNTIME=swarm). */
+  placement: z.object({ constraints: z.array(z.string()) }),
   repository: repositoryView.pick({ url: true, branch: true, credentialSecret: true }).extend({ branch: z.string().optional(), credentialSecret: z.string().optional(), credentialUser: z.string().optional(), knownHosts: z.string().optional() }).nullable(),
   source: z.enum(TEMPLATE_SOURCES),
   /** The YAML file a built-in template was synced from. */

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "template" ADD COLUMN     "placementConstraints" TEXT[] DEFAULT ARRAY[]::TEXT[];
