@@ -139,6 +139,11 @@ describe("chat bus: live before stored", () => {
     const pending = [2, 3].map((n) => bus.emit(sessionId, { runId, type: "text", data: { n } }));
     bus.release(sessionId);
     pending.push(bus.emit(sessionId, { runId, type: "run_completed", data: { n: 4 } }));
+    // Numbered by the database: delivered only once it (and so everything before it) is stored.
+    await live.until(3);
+    expect(live.seqs()).toEqual([1, 2, 3]);
+    await new Promise((r) => setImmediate(r));
+    expect(live.seqs()).toEqual([1, 2, 3]);
     store.open();
     expect((await Promise.all(pending)).map((r) => r.seq)).toEqual([2, 3, 4]);
     await live.until(4);

@@ -561,6 +561,9 @@ export class ChatService {
       m.chatTokens.inc({ type: "cache_creation" }, end.usage.cacheCreationTokens);
     }
     const type = end.status === "completed" ? "run_completed" : end.status === "failed" ? "run_failed" : "run_interrupted";
+    // The run's end is delivered once it and everything before it are stored: a client that saw
+    // it finds the whole run in history.
+    this.bus.release(sessionId);
     await this.bus.emit(sessionId, {
       runId,
       type,
