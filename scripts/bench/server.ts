@@ -65,6 +65,9 @@ async function run(): Promise<BenchSectionResult> {
       ARMORY_GATEWAY_PORT: "0",
       ANTHROPIC_BASE_URL: model.url,
       ANTHROPIC_API_KEY: "bench-upstream-key",
+      // No pre-warmed process: it would be the real Claude Code, started before the fake CLI is
+      // installed, and answer the first turn of a session without the fake's stamped lines.
+      ARMORY_CHAT_PREWARM: "false",
     },
   });
   let projectId: string | undefined;
