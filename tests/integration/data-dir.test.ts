@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/server/db";
+import { PGLITE_SHARED_BUFFERS } from "@/server/db/pglite-memory";
 import { createLogger } from "@/server/logger";
 import { resolveMasterKey } from "@/server/secrets/crypto";
 import { pgliteDirFor, resolveAuthSecret } from "@/server/services";
@@ -37,8 +38,20 @@ describe("the data directory is created 0700", () => {
     try {
       expect(modeOf(config.dataDir)).toBe(0o700);
       expect(modeOf(pgliteDirFor(config))).toBe(0o700);
+      // Created by a child process (initdb's memory stays out of Armory's), opened here with
+      // Armory's smaller shared buffers (src/server/db/pglite-memory.ts).
+      expect(fs.existsSync(path.join(pgliteDirFor(config), "PG_VERSION"))).toBe(true);
+      expect(await db.raw.query("SHOW shared_buffers")).toEqual([{ shared_buffers: PGLITE_SHARED_BUFFERS }]);
+      await db.raw.exec("CREATE TABLE t (n int); INSERT INTO t VALUES (1)");
     } finally {
       await db.close();
+    }
+    // Opened again: the same database.
+    const again = await openDatabase({ pgliteDir: pgliteDirFor(config) });
+    try {
+      expect(await again.raw.query("SELECT n FROM t")).toEqual([{ n: 1 }]);
+    } finally {
+      await again.close();
     }
   }, 120_000); // a fresh PGlite takes seconds, more on a loaded machine
 

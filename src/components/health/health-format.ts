@@ -6,7 +6,7 @@ import type { HealthState } from "@/server/health/states";
 
 export type HealthSummary = inferRouterOutputs<AppRouter>["health"]["summary"];
 export type AgentHealth = HealthSummary["agents"][number];
-export type ResourceSample = NonNullable<AgentHealth["resources"]>;
+export type ResourceSample = inferRouterOutputs<AppRouter>["health"]["agent"]["samples"][number];
 
 export const HEALTH_LABELS: Record<HealthState, { label: string; tone: StateTone }> = {
   healthy: { label: "Healthy", tone: "green" },

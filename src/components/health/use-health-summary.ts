@@ -9,7 +9,7 @@ export const HEALTH_REFRESH_MS = 2000;
 export function useHealthSummary(projectId?: string) {
   const trpc = useTRPC();
   return useQuery(
-    trpc.health.summary.queryOptions(projectId ? { projectId, labels: false } : { labels: false }, {
+    trpc.health.summary.queryOptions(projectId ? { projectId } : undefined, {
       refetchInterval: HEALTH_REFRESH_MS,
       refetchIntervalInBackground: false,
       staleTime: 1000,

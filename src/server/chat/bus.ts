@@ -1,8 +1,13 @@
-// Chat event flow: a per-session writer that persists events in order (group commit: whatever
-// arrives while a write is in flight goes into the next transaction), then fans them out to the
-// session's subscribers. A subscriber first replays from the database after its `afterSeq`, then
-// follows live; seqs it already has are skipped and a gap is filled from the database, so a
-// stream never shows an event twice or misses one, across reconnects and restarts.
+// Chat event flow: one writer that persists events in order (group commit: whatever arrives while
+// a write is in flight goes into the next transaction) and fans them out to the session's
+// subscribers. Outside a turn the database numbers each event and it is delivered once stored.
+// While this instance runs a session's turn (claim .. release) the bus numbers the session's
+// events itself and delivers each AT ONCE, before its write: the live path never waits for the
+// group commit; the event stays in `unstored` until its write commits. A subscriber first replays
+// from the database after its `afterSeq`, then what is delivered but not yet stored, then follows
+// live; seqs it already has are skipped and a gap is filled from the database, so a stream never
+// shows an event twice or misses one, across reconnects and restarts. Taps (the cluster bridge,
+// log lines) hear an event only once it is stored.
 import type { Logger } from "../logger";
 import type { ChatEventRecord, ChatStore, NewChatEvent } from "./store";
 
@@ -10,8 +15,14 @@ type Listener = (e: ChatEventRecord) => void;
 
 interface Pending {
   event: NewChatEvent;
+  /** Set when the bus numbered (and delivered) the event itself. */
+  record?: ChatEventRecord;
   resolve: (r: ChatEventRecord) => void;
   reject: (err: unknown) => void;
+}
+
+function toRow(p: Pending & { sessionId: string }) {
+  return p.record ? { ...p.event, sessionId: p.sessionId, seq: p.record.seq, at: p.record.at } : { ...p.event, sessionId: p.sessionId };
 }
 
 export class ChatEventBus {
@@ -20,18 +31,53 @@ export class ChatEventBus {
   /** One writer for all sessions: each batch is one statement, whatever sessions it spans. */
   private queue: (Pending & { sessionId: string })[] = [];
   private writing = false;
+  /** Sessions whose turn runs here: their events are numbered by the bus once `next` is known. */
+  private readonly claimed = new Set<string>();
+  /** The last seq the bus gave out per claimed session (unset until the session's stored seq is known). */
+  private readonly next = new Map<string, number>();
+  /** Per session: events delivered but not stored yet, in seq order. */
+  private readonly unstored = new Map<string, ChatEventRecord[]>();
 
   constructor(
     private readonly store: ChatStore,
     private readonly log: Logger,
   ) {}
 
-  /** Persists one event (numbered) and publishes it; resolves once it is stored. */
+  /**
+   * Persists one event (numbered) and publishes it; resolves once it is stored. In a claimed
+   * session it is numbered and delivered at once, before the write.
+   */
   emit(sessionId: string, event: NewChatEvent): Promise<ChatEventRecord> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ sessionId, event, resolve, reject });
+      const last = this.next.get(sessionId);
+      if (last === undefined) {
+        this.queue.push({ sessionId, event, resolve, reject });
+      } else {
+        const record: ChatEventRecord = { seq: last + 1, runId: event.runId, type: event.type, data: event.data ?? null, at: new Date() };
+        this.next.set(sessionId, record.seq);
+        let pending = this.unstored.get(sessionId);
+        if (!pending) this.unstored.set(sessionId, (pending = []));
+        pending.push(record);
+        this.queue.push({ sessionId, event, record, resolve, reject });
+        this.deliver(sessionId, record);
+      }
       if (!this.writing) void this.drain();
     });
+  }
+
+  /**
+   * This instance runs a turn in the session (one instance at a time: the running run guards it):
+   * from the next stored event on, the bus numbers the session's events and delivers them before
+   * their write.
+   */
+  claim(sessionId: string): void {
+    this.claimed.add(sessionId);
+  }
+
+  /** The turn is over: the session's later events are numbered by the database again. */
+  release(sessionId: string): void {
+    this.claimed.delete(sessionId);
+    this.next.delete(sessionId);
   }
 
   private async drain(): Promise<void> {
@@ -40,39 +86,68 @@ export class ChatEventBus {
       while (this.queue.length) {
         const batch = this.queue.splice(0, 2000);
         try {
-          const records = await this.store.appendMany(batch.map((p) => ({ ...p.event, sessionId: p.sessionId })));
-          records.forEach((r, i) => {
-            const { sessionId, ...record } = r;
-            this.publish(sessionId, record);
-            batch[i]!.resolve(record);
-          });
+          const records = await this.store.appendMany(batch.map(toRow));
+          records.forEach((r, i) => this.stored(batch[i]!, r));
         } catch (err) {
           // One bad session (e.g. deleted meanwhile) must not sink the others: retry them one by one.
-          if (batch.length > 1) {
-            for (const p of batch) {
-              try {
-                const [r] = await this.store.append(p.sessionId, [p.event]);
-                this.publish(p.sessionId, r!);
-                p.resolve(r!);
-              } catch (e) {
-                p.reject(e);
-              }
+          for (const p of batch) {
+            try {
+              if (batch.length === 1) throw err;
+              const [r] = await this.store.appendMany([toRow(p)]);
+              this.stored(p, r!);
+            } catch (e) {
+              if (batch.length === 1) this.log.error({ err, sessionId: p.sessionId }, "could not store a chat event");
+              // Delivered live but not stored: history will not have it (its seq stays used).
+              if (p.record) this.dropUnstored(p.sessionId, p.record);
+              p.reject(e);
             }
-          } else {
-            this.log.error({ err, sessionId: batch[0]!.sessionId }, "could not store a chat event");
-            batch[0]!.reject(err);
           }
         }
+        this.startNumbering();
       }
     } finally {
       this.writing = false;
     }
   }
 
-  private publish(sessionId: string, e: ChatEventRecord): void {
+  /** A write committed: deliver it (if the database numbered it), tell the taps, resolve. */
+  private stored(p: Pending & { sessionId: string }, r: ChatEventRecord & { sessionId: string }): void {
+    const { sessionId, ...record } = r;
+    if (p.record) this.dropUnstored(sessionId, p.record);
+    else {
+      this.deliver(sessionId, record);
+      if (this.claimed.has(sessionId) && !this.next.has(sessionId)) this.storedSeq.set(sessionId, record.seq);
+    }
+    for (const t of this.taps) t(sessionId, record);
+    p.resolve(p.record ?? record);
+  }
+
+  /** The newest seq the database gave a claimed session's event (until the bus numbers it). */
+  private readonly storedSeq = new Map<string, number>();
+
+  /** A claimed session whose stored seq is known and that has no database-numbered event waiting: the bus numbers from here on. */
+  private startNumbering(): void {
+    if (!this.storedSeq.size) return;
+    const waiting = new Set<string>();
+    for (const p of this.queue) if (!p.record) waiting.add(p.sessionId);
+    for (const [sessionId, seq] of this.storedSeq) {
+      if (waiting.has(sessionId)) continue;
+      this.storedSeq.delete(sessionId);
+      if (this.claimed.has(sessionId) && !this.next.has(sessionId)) this.next.set(sessionId, seq);
+    }
+  }
+
+  private dropUnstored(sessionId: string, record: ChatEventRecord): void {
+    const pending = this.unstored.get(sessionId);
+    if (!pending) return;
+    const i = pending.indexOf(record);
+    if (i >= 0) pending.splice(i, 1);
+    if (!pending.length) this.unstored.delete(sessionId);
+  }
+
+  private deliver(sessionId: string, e: ChatEventRecord): void {
     const set = this.listeners.get(sessionId);
     if (set) for (const l of set) l(e);
-    for (const t of this.taps) t(sessionId, e);
   }
 
   /** An event another Armory instance stored (src/server/cluster/bridge.ts): to this instance's subscribers only, not to taps. */
@@ -81,7 +156,7 @@ export class ChatEventBus {
     if (set) for (const l of set) l(e);
   }
 
-  /** Every stored event of every session, as published (Armory's log lines use it); returns the undo. */
+  /** Every stored event of every session, once stored (Armory's log lines and the cluster bridge use it); returns the undo. */
   tap(listener: (sessionId: string, e: ChatEventRecord) => void): () => void {
     this.taps.add(listener);
     return () => this.taps.delete(listener);
@@ -105,6 +180,9 @@ export class ChatEventBus {
     let set = this.listeners.get(sessionId);
     if (!set) this.listeners.set(sessionId, (set = new Set()));
     set.add(listener); // before the replay, so nothing published meanwhile is missed
+    // Delivered before the listener but not stored yet: after the database's replay (an event
+    // stored meanwhile is in both: its seq is skipped the second time).
+    const delivered = [...(this.unstored.get(sessionId) ?? [])];
     const onAbort = () => notify?.();
     signal?.addEventListener("abort", onAbort);
     let last = afterSeq;
@@ -118,6 +196,12 @@ export class ChatEventBus {
           last = e.seq;
         }
         if (page.length < 1000) break;
+      }
+      for (const e of delivered) {
+        if (signal?.aborted) return;
+        if (e.seq <= last) continue;
+        yield e;
+        last = e.seq;
       }
       while (!signal?.aborted) {
         const next = queue.shift();

@@ -219,11 +219,14 @@ export class ChatService {
       throw err;
     }
     turn.runId = run.id;
+    // The turn's events are numbered here and reach subscribers before their write (src/server/chat/bus.ts).
+    this.bus.claim(session.id);
     // Queued first, so it is numbered before everything the turn emits.
     void this.bus.emit(session.id, { runId: run.id, type: "user_message", data: { text: input.message, userId: input.userId } }).catch(() => {});
     turn.done = this.runTurn(turn, { agent, session, demoModel, message: input.message, started })
       .catch((err: unknown) => this.log.error({ err, runId: run.id }, "chat turn crashed"))
       .finally(() => {
+        this.bus.release(session.id);
         if (this.active.get(session.id) === turn) this.active.delete(session.id);
         // A used (or discarded) pre-warmed process is replaced once the turn is over, off its path.
         if (this.opts.config.chat.prewarm && !this.closing) void this.prewarm.fill(input.agentId);
@@ -558,6 +561,9 @@ export class ChatService {
       m.chatTokens.inc({ type: "cache_creation" }, end.usage.cacheCreationTokens);
     }
     const type = end.status === "completed" ? "run_completed" : end.status === "failed" ? "run_failed" : "run_interrupted";
+    // The run's end is delivered once it and everything before it are stored: a client that saw
+    // it finds the whole run in history.
+    this.bus.release(sessionId);
     await this.bus.emit(sessionId, {
       runId,
       type,

@@ -1,7 +1,8 @@
 // Chat persistence: sessions, runs (turns) and events. Every event gets the next per-session
 // `seq` inside the same transaction that stores it (the counter lives in chat_session.lastSeq),
-// so numbering is gap-free and survives restarts. Events are written before anyone sees them:
-// what a subscriber has seen is always in the database.
+// so numbering is gap-free and survives restarts. During a turn the bus numbers the turn's events
+// itself and delivers each before it is stored (src/server/chat/bus.ts); they are stored with
+// those numbers.
 import type { PrismaClient } from "../db";
 import type { ChatRunStatus, ChatSession, Prisma } from "../db/generated/client";
 import { notFound } from "../domain/errors";
@@ -259,26 +260,30 @@ export class ChatStore {
   /**
    * Stores events of any number of sessions in one SQL statement (bump each session's counter,
    * insert the rows numbered in the order given): atomic, and one round trip for the whole batch.
-   * Returns the events numbered, in the order given.
+   * An event with `seq` (numbered by the bus, already delivered live) is stored with that number
+   * and its own `at`; the others are numbered after the session's highest. Returns the events
+   * numbered, in the order given.
    */
-  async appendMany(events: (NewChatEvent & { sessionId: string })[]): Promise<(ChatEventRecord & { sessionId: string })[]> {
+  async appendMany(events: (NewChatEvent & { sessionId: string; seq?: number; at?: Date })[]): Promise<(ChatEventRecord & { sessionId: string })[]> {
     if (!events.length) return [];
     const at = new Date();
-    const payload = JSON.stringify(events.map((e) => ({ s: e.sessionId, r: e.runId, t: e.type, d: e.data ?? null })));
+    const payload = JSON.stringify(
+      events.map((e) => (e.seq === undefined ? { s: e.sessionId, r: e.runId, t: e.type, d: e.data ?? null } : { s: e.sessionId, r: e.runId, t: e.type, d: e.data ?? null, q: e.seq, a: (e.at ?? at).toISOString() })),
+    );
     const rows = await this.prisma.$queryRawUnsafe<{ id: string; lastSeq: number; n: number }[]>(
       `WITH input AS (
-         SELECT e.v, e.ord FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(v, ord)
+         SELECT e.v, e.ord, (e.v->>'q')::int AS q FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(v, ord)
        ), counts AS (
-         SELECT v->>'s' AS sid, count(*)::int AS n FROM input GROUP BY 1
+         SELECT v->>'s' AS sid, (count(*) - count(q))::int AS n, coalesce(max(q), 0) AS q FROM input GROUP BY 1
        ), s AS (
-         UPDATE chat_session c SET "lastSeq" = c."lastSeq" + counts.n, "updatedAt" = $2
+         UPDATE chat_session c SET "lastSeq" = GREATEST(c."lastSeq", counts.q) + counts.n, "updatedAt" = $2
          FROM counts WHERE c.id = counts.sid RETURNING c.id, c."lastSeq", counts.n
        ), numbered AS (
-         SELECT input.v, s."lastSeq" - s.n + (row_number() OVER (PARTITION BY input.v->>'s' ORDER BY input.ord))::int AS seq
+         SELECT input.v, coalesce(input.q, s."lastSeq" - s.n + (row_number() OVER (PARTITION BY input.v->>'s', input.q IS NULL ORDER BY input.ord))::int) AS seq
          FROM input JOIN s ON s.id = input.v->>'s'
        ), ins AS (
          INSERT INTO chat_event ("sessionId", seq, "runId", type, data, "createdAt")
-         SELECT v->>'s', seq, v->>'r', v->>'t', v->'d', $2 FROM numbered
+         SELECT v->>'s', seq, v->>'r', v->>'t', v->'d', coalesce((v->>'a')::timestamp, $2) FROM numbered
        )
        SELECT id, "lastSeq", n FROM s`,
       payload,
@@ -286,6 +291,10 @@ export class ChatStore {
     );
     const next = new Map(rows.map((r) => [r.id, Number(r.lastSeq) - Number(r.n) + 1]));
     return events.map((e) => {
+      if (e.seq !== undefined) {
+        if (!next.has(e.sessionId)) throw notFound("Chat session");
+        return { sessionId: e.sessionId, seq: e.seq, runId: e.runId, type: e.type, data: e.data ?? null, at: e.at ?? at };
+      }
       const seq = next.get(e.sessionId);
       if (seq === undefined) throw notFound("Chat session");
       next.set(e.sessionId, seq + 1);

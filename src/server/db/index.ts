@@ -161,6 +161,7 @@ function isAlive(pid: number): boolean {
 async function openPglite(dir: string): Promise<Database> {
   const { PGlite } = await import("@electric-sql/pglite");
   const { PrismaPGlite } = await import("pglite-prisma-adapter");
+  const { createPgliteDirApart, pgliteDirExists, pgliteStartParams } = await import("./pglite-memory");
   const inMemory = dir.startsWith("memory://");
   let release = () => {};
   if (!inMemory) {
@@ -169,7 +170,9 @@ async function openPglite(dir: string): Promise<Database> {
   }
   let db: InstanceType<typeof PGlite>;
   try {
-    db = await PGlite.create(inMemory ? undefined : dir);
+    // A new directory is made by a child process (initdb's memory would stay in this one): ./pglite-memory.ts.
+    if (!inMemory && !pgliteDirExists(dir)) await createPgliteDirApart(dir);
+    db = await PGlite.create(inMemory ? undefined : dir, { startParams: pgliteStartParams() });
   } catch (err) {
     release();
     throw new DatabaseUnavailableError(

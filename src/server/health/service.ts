@@ -7,7 +7,7 @@ import { agentLabels } from "../runtime";
 import { notFound } from "../domain/errors";
 import type { StatsCollector } from "./collector";
 import type { HealthMonitor } from "./monitor";
-import type { AgentHealthView, ResourceSampleView } from "../api/routers/health/schemas";
+import type { AgentHealthRowView, AgentHealthView, ResourceSampleView } from "../api/routers/health/schemas";
 
 function versionOf(image: string): string {
   const at = image.lastIndexOf(":");
@@ -72,6 +72,17 @@ function findHealthRows(prisma: PrismaClient, where: { userId?: string; projectI
     ORDER BY p."name", a."projectId", a."name"`;
 }
 
+function uptimeOf(row: HealthRow, now: number): number | null {
+  return row.observedState === "running" && row.startedAt ? Math.max(0, Math.floor((now - row.startedAt.getTime()) / 1000)) : null;
+}
+
+/** The newest of: the last activity entry, the last start, the last stop. */
+function lastActivityAt(row: HealthRow): Date | null {
+  let t = -Infinity;
+  for (const d of [row.activityAt, row.startedAt, row.finishedAt]) if (d && d.getTime() > t) t = d.getTime();
+  return t === -Infinity ? null : new Date(t);
+}
+
 export class HealthService {
   constructor(
     private readonly prisma: PrismaClient,
@@ -79,14 +90,35 @@ export class HealthService {
     readonly monitor: HealthMonitor,
   ) {}
 
-  private view(row: HealthRow, now: number, withLabels = true): AgentHealthView {
+  /** The summary's row of one agent: what the health table and the agent cards show. */
+  private rowView(row: HealthRow, now: number): AgentHealthRowView {
+    const { health, detail } = this.monitor.healthOf(row, now);
+    const sample = row.observedState === "running" ? this.collector.latest(row.id) : null;
+    return {
+      id: row.id,
+      projectId: row.projectId,
+      projectName: row.projectName,
+      name: row.name,
+      templateName: row.templateName,
+      version: versionOf(row.image),
+      status: row.observedState,
+      health,
+      healthDetail: detail,
+      uptimeSeconds: uptimeOf(row, now),
+      resources: sample ? { cpuPercent: sample.cpuPercent, memoryUsageMB: sample.memoryUsageMB, memoryLimitMB: sample.memoryLimitMB } : null,
+      lastActivityAt: lastActivityAt(row),
+      lastActivity: row.activityId ? { kind: row.activityKind!, message: row.activityMessage! } : null,
+    };
+  }
+
+  /** Everything about one agent (health.agent). */
+  private view(row: HealthRow, now: number): AgentHealthView {
     const last = row.activityId
       ? { id: row.activityId, kind: row.activityKind!, message: row.activityMessage!, createdAt: row.activityAt! }
       : null;
     const running = row.observedState === "running";
     const { health, detail } = this.monitor.healthOf(row, now);
     const version = versionOf(row.image);
-    const times = [last?.createdAt, row.startedAt, row.finishedAt].filter((d): d is Date => !!d);
     return {
       id: row.id,
       projectId: row.projectId,
@@ -100,8 +132,8 @@ export class HealthService {
       health,
       healthDetail: detail,
       startedAt: row.startedAt,
-      uptimeSeconds: running && row.startedAt ? Math.max(0, Math.floor((now - row.startedAt.getTime()) / 1000)) : null,
-      labels: !withLabels ? {} : agentLabels({
+      uptimeSeconds: uptimeOf(row, now),
+      labels: agentLabels({
         agentId: row.id,
         projectId: row.projectId,
         templateName: row.templateName,
@@ -115,7 +147,7 @@ export class HealthService {
       autoRestartCount: row.autoRestartCount,
       oomKilled: row.oomKilled,
       exitCode: row.exitCode,
-      lastActivityAt: times.length ? new Date(Math.max(...times.map((d) => d.getTime()))) : null,
+      lastActivityAt: lastActivityAt(row),
       lastActivity: last ? { id: last.id, kind: last.kind, message: last.message, createdAt: last.createdAt } : null,
     };
   }
@@ -128,10 +160,10 @@ export class HealthService {
    * Every agent in the projects the user is a member of (optionally one project); `projectIds`
    * (a machine token's project limit, when it has one) narrows that to those projects.
    */
-  async summary(userId: string, projectId?: string, opts: { labels?: boolean; projectIds?: string[] } = {}) {
+  async summary(userId: string, projectId?: string, opts: { projectIds?: string[] } = {}) {
     const rows = await this.rows({ userId, projectId, projectIds: opts.projectIds });
     const now = Date.now();
-    const agents = rows.map((r) => this.view(r, now, opts.labels ?? true));
+    const agents = rows.map((r) => this.rowView(r, now));
     const totals = { agents: agents.length, running: 0, healthy: 0, unhealthy: 0, cpuPercent: 0, memoryUsageMB: 0, memoryLimitMB: 0 };
     for (const a of agents) {
       if (a.status === "running") totals.running++;

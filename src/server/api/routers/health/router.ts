@@ -23,14 +23,14 @@ async function isRunning(ctx: { services: { db: { prisma: import("../../../db").
 }
 
 export const healthRouter = router({
-  /** Every agent the caller may see (all their projects, or one), with health and resources, in one call. */
+  /** Every agent the caller may see (all their projects, or one), with health and resources, in one call (a slim row each: health.agent has the rest). */
   summary: authedProcedure
     .input(healthSummaryInput)
     .output(healthSummaryOutput)
     .query(async ({ ctx, input }) => {
       // The same check as every project procedure (a token limited to some projects sees only those).
       if (input?.projectId) await checkProjectAccess(ctx, input.projectId, "viewer");
-      return ctx.services.health.summary(ctx.user.id, input?.projectId, { labels: input?.labels ?? true, projectIds: ctx.token?.projectIds });
+      return ctx.services.health.summary(ctx.user.id, input?.projectId, { projectIds: ctx.token?.projectIds });
     }),
 
   /** One agent: health, recent resource samples, the last health check and its activity log. */

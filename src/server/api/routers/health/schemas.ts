@@ -58,15 +58,39 @@ export const agentHealth = z.object({
 });
 export type AgentHealthView = z.infer<typeof agentHealth>;
 
+/**
+ * One agent in the summary: what the health table and the agent cards show (the fleet-wide view
+ * stays small: 1,000 agents are a few hundred KiB). Everything else about one agent (labels,
+ * limits, restart policy, exit, the full resource sample) is in health.agent.
+ */
+export const agentHealthRow = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  projectName: z.string(),
+  name: z.string(),
+  templateName: z.string(),
+  version: z.string(),
+  status: z.enum(OBSERVED_STATES),
+  health: z.enum(HEALTH_STATES),
+  /** Why the health is what it is (null when healthy or stopped). */
+  healthDetail: z.string().nullable(),
+  /** Seconds since the container started, while it runs. */
+  uptimeSeconds: z.number().nullable(),
+  /** From the newest resource sample while the agent runs (null when stopped or not sampled yet). */
+  resources: resourceSample.pick({ cpuPercent: true, memoryUsageMB: true, memoryLimitMB: true }).nullable(),
+  /** The newest of: the last activity entry, the last start, the last stop. */
+  lastActivityAt: z.date().nullable(),
+  lastActivity: activityEntry.pick({ kind: true, message: true }).nullable(),
+});
+export type AgentHealthRowView = z.infer<typeof agentHealthRow>;
+
 export const healthSummaryInput = z
   .object({
     projectId: projectIdSchema.optional(),
-    /** Include each agent's Docker labels (default true; dashboards that don't show them save a third of the payload). */
-    labels: z.boolean().default(true),
   })
   .optional();
 export const healthSummaryOutput = z.object({
-  agents: z.array(agentHealth),
+  agents: z.array(agentHealthRow),
   totals: z.object({
     agents: z.number(),
     running: z.number(),
