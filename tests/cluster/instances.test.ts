@@ -2,12 +2,15 @@
 // instance B runs in the test. An agent's daemon (a protocol-level fake, no container: the cluster
 // layer is what is under test) dials A. Proves: a turn sent through B runs on A (routed) while B
 // streams the session with every seq once, in order; a daemon request on B is answered by A's
-// daemon; killing A mid-turn ends that turn as interrupted with a sentence, B takes the leadership
+// daemon; a terminal opened through B on the agent held by A echoes input and shows its output
+// in order (a flood of output too), and closing it on B ends it on A; killing A mid-turn ends that turn as interrupted with a sentence, B takes the leadership
 // within seconds, the daemon reconnects to B and the session goes on there.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DaemonRequestError } from "@/server/agentd/hub";
+import { createCaller } from "@/server/api/root";
+import { createContext } from "@/server/api/trpc";
 import { openDatabase } from "@/server/db";
 import { createLogger } from "@/server/logger";
 import { createServices, type Services } from "@/server/services";
@@ -176,6 +179,62 @@ describe("several Armory instances on one PostgreSQL", () => {
     expect(seen.at(-1)!.type).toBe("run_completed");
     expect(seen.filter((e) => e.type === "run_completed")).toHaveLength(1);
   });
+
+  it("opens a terminal through B on the agent held by A: input echoes, output arrives in order, closing on B ends it on A", async () => {
+    expect(b.hub.holds(agentId)).toBe(false);
+    const abort = new AbortController();
+    const caller = createCaller(await createContext({ services: b, headers: owner.headers }), { signal: abort.signal });
+    const stream = await caller.terminal.open({ projectId, agentId, cols: 100, rows: 30 });
+    const iter = stream[Symbol.asyncIterator]();
+    const first = await iter.next();
+    expect(first.value).toMatchObject({ type: "opened" });
+    const termId = (first.value as { termId: string }).termId;
+    let output = "";
+    const events: string[] = [];
+    let changed = () => {};
+    const reading = (async () => {
+      for (let r = await iter.next(); !r.done; r = await iter.next()) {
+        events.push(r.value.type);
+        if (r.value.type === "data") output += Buffer.from(r.value.data, "base64").toString();
+        changed();
+      }
+    })();
+    const until = (pred: () => boolean) =>
+      pred() ? Promise.resolve() : new Promise<void>((resolve) => (changed = () => pred() && resolve()));
+    // The PTY runs on A (its daemon), the stream on B.
+    expect(daemon.terminals.has(termId)).toBe(true);
+    await until(() => output === "fake$ ");
+    for (const word of ["one ", "two ", "three ", "four"]) await caller.terminal.input({ projectId, agentId, termId, data: word });
+    await until(() => output.endsWith("four"));
+    expect(output).toBe("fake$ one two three four");
+    await caller.terminal.resize({ projectId, agentId, termId, cols: 132, rows: 40 });
+    expect(daemon.terminals.get(termId)).toEqual({ cols: 132, rows: 40 });
+    // A burst far bigger than a NOTIFY (through cluster_message), in order, nothing lost.
+    const before = output.length;
+    daemon.flood(termId, 300 * 1024);
+    await until(() => output.length === before + 300 * 1024);
+    const flood = output.slice(before);
+    const expected = Array.from({ length: 75 }, (_, i) => String.fromCharCode(97 + (i % 26)).repeat(4096)).join("");
+    expect(flood === expected).toBe(true);
+    // Closing the stream on B closes the shell on A.
+    abort.abort();
+    await reading;
+    await daemon.until(() => daemon.closedTerminals.includes(termId));
+    expect(daemon.terminals.has(termId)).toBe(false);
+    expect(b.terminal.openCount).toBe(0);
+    // Its audit entry is written on B, where it was opened.
+    await expect.poll(async () => (await b.db.prisma.auditEvent.count({ where: { action: "terminal.close", agentId } })), { timeout: 5000 }).toBe(1);
+
+    // A second one: the shell exits on A and B's stream ends with its exit code.
+    const again = createCaller(await createContext({ services: b, headers: owner.headers }));
+    const it2 = (await again.terminal.open({ projectId, agentId, cols: 80, rows: 24 }))[Symbol.asyncIterator]();
+    const opened = (await it2.next()).value as { termId: string };
+    await again.terminal.input({ projectId, agentId, termId: opened.termId, data: "exit\r" });
+    const rest: unknown[] = [];
+    for (let r = await it2.next(); !r.done; r = await it2.next()) rest.push(r.value);
+    expect(rest.at(-1)).toEqual({ type: "exit", exitCode: 0 });
+    expect(b.terminal.openCount).toBe(0);
+  }, 60_000);
 
   it("ends a turn cleanly when A dies mid-turn; B leads within seconds and the session goes on there", async () => {
     const caller = await callerFor(b, owner);
