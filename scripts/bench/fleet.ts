@@ -27,6 +27,8 @@ const STREAMING = Math.min(Number(process.env.FLEET_STREAMING ?? 100), DAEMONS);
 const DELTAS = Number(process.env.FLEET_DELTAS ?? 50);
 const SECRET = "bench-secret-bench-secret-bench-secret-0123";
 const P99_GOAL_MS = 250;
+/** How long the streamed turns may take to end before the run fails. */
+const TURNS_TIMEOUT_MS = 180_000;
 
 interface Instance {
   url: string;
@@ -161,7 +163,14 @@ export const fleetBench: BenchSection = {
       await new Promise((r) => setTimeout(r, 1000));
       firstSend = performance.now();
       for (const t of turns) t.d.answer("fleet", Array.from({ length: DELTAS }, () => `fleet-t=${performance.now()}`));
-      await Promise.all(ended);
+      // Bounded: a turn whose end is never stored must fail the run, not hang it.
+      let endedCount = 0;
+      for (const e of ended) void e.then(() => endedCount++, () => {});
+      let guard: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(ended),
+        new Promise((_, reject) => (guard = setTimeout(() => reject(new Error(`only ${endedCount} of ${STREAMING} turns ended within ${TURNS_TIMEOUT_MS / 1000} s`)), TURNS_TIMEOUT_MS))),
+      ]).finally(() => clearTimeout(guard));
       if (unfinished.length) throw new Error(`${unfinished.length} of ${STREAMING} turns did not complete:\n${unfinished.slice(0, 5).join("\n")}`);
       const streamSeconds = (lastReceipt - firstSend) / 1000;
       const memory = { a: rssMiB(a!.child.pid!), b: rssMiB(b!.child.pid!) };

@@ -1,8 +1,10 @@
 // Bus events across instances. Chat: an instance that stores events tells the others which seqs
-// of which sessions it stored (per session the range of one batch, several sessions per NOTIFY)
-// and carries the small events of those ranges in the same notice (packed to fit a NOTIFY
-// payload); an instance with subscribers to such a session hands those events to them and reads
-// from the database only what did not travel inline (a big event, a notice it missed). Its
+// of which sessions it stored (per session the range of one batch, up to 100 sessions per NOTIFY).
+// When everything stored meanwhile fits one notice, the events travel in it (no read at all);
+// otherwise the notice carries the ranges only and an instance with subscribers to some of those
+// sessions reads all their ranges in one query (NOTIFYs are serialized by PostgreSQL: a burst
+// costs one notice and one read per 100 sessions, not one per session). Whatever is missing (a
+// big event, a notice missed) is read for its session. Its
 // subscribers' streams skip seqs they have and fill gaps from the database, so nothing is shown
 // twice or missed. Agent status, file and config events are small: they travel
 // whole (superjson, so dates stay dates) to the other instances' subscriptions. Only subscriptions
@@ -19,7 +21,7 @@ import type { NotifyChannel } from "./notify-channel";
 
 /** Sessions per chat notice (each entry is about 60 bytes; a NOTIFY holds 8000). */
 const SESSIONS_PER_NOTICE = 100;
-/** A chat notice is packed up to this many bytes of JSON (under NOTIFY_MAX_BYTES with the envelope). */
+/** Events travel inline when all of one flush fit this many bytes of JSON (under NOTIFY_MAX_BYTES with the envelope). */
 const NOTICE_BUDGET_BYTES = 7000;
 /** An event bigger than this (JSON) does not travel inline: the receiver reads it from the database. */
 const INLINE_EVENT_MAX_BYTES = 2000;
@@ -93,37 +95,21 @@ export class Bridge {
     this.flushing ??= setImmediate(() => this.flush());
   }
 
-  /** Packs the stored ranges into notices that fit a NOTIFY payload: a session's inline events go whole with its range or not at all. */
+  /** One notice with the events when everything fits, else notices of ranges only (SESSIONS_PER_NOTICE each). */
   private flush(): void {
     this.flushing = null;
     const all = [...this.outgoing];
     this.outgoing = new Map();
-    let sessions: [string, number, number][] = [];
-    let events: InlineEvent[] = [];
-    let bytes = 0;
-    const send = () => {
-      if (!sessions.length) return;
-      const notice = { from: this.opts.self, sessions, ...(events.length ? { events } : {}) };
-      const count = sessions.length;
-      this.opts.channel.notify(CLUSTER_CHANNELS.chat, notice).catch((err: unknown) => {
+    const send = (sessions: [string, number, number][], events?: InlineEvent[]) => {
+      this.opts.channel.notify(CLUSTER_CHANNELS.chat, { from: this.opts.self, sessions, ...(events?.length ? { events } : {}) }).catch((err: unknown) => {
         // Subscribers elsewhere get these with the next notice of the session (gap fill) or on reconnect.
-        this.opts.log.warn({ err: (err as Error).message, sessions: count }, "could not announce chat events to other instances");
+        this.opts.log.warn({ err: (err as Error).message, sessions: sessions.length }, "could not announce chat events to other instances");
       });
-      sessions = [];
-      events = [];
-      bytes = 0;
     };
-    for (const [sessionId, r] of all) {
-      const entry = sessionId.length + 30;
-      // Events that would not fit even in a notice of their own are left to the database read.
-      const withEvents = r.bytes + entry <= NOTICE_BUDGET_BYTES;
-      const need = entry + (withEvents ? r.bytes : 0);
-      if (sessions.length >= SESSIONS_PER_NOTICE || bytes + need > NOTICE_BUDGET_BYTES) send();
-      sessions.push([sessionId, r.from, r.to]);
-      if (withEvents) events.push(...r.events);
-      bytes += need;
-    }
-    send();
+    const ranges = all.map(([s, r]) => [s, r.from, r.to] as [string, number, number]);
+    const bytes = all.reduce((n, [s, r]) => n + s.length + 30 + r.bytes, 0);
+    if (all.length <= SESSIONS_PER_NOTICE && bytes <= NOTICE_BUDGET_BYTES) return send(ranges, all.flatMap(([, r]) => r.events));
+    for (let i = 0; i < ranges.length; i += SESSIONS_PER_NOTICE) send(ranges.slice(i, i + SESSIONS_PER_NOTICE));
   }
 
   private onChat(message: unknown): void {
@@ -135,14 +121,36 @@ export class Bridge {
       if (!list) inline.set(sessionId, (list = []));
       list.push({ seq, runId, type, data, at: new Date(at) });
     }
-    for (const [sessionId, from, to] of n.data.sessions) {
-      if (!this.opts.chat.bus.subscriberCount(sessionId)) {
-        this.delivered.delete(sessionId);
-        continue;
-      }
-      const carried = (inline.get(sessionId) ?? []).sort((x, y) => x.seq - y.seq);
+    const wanted = n.data.sessions.filter(([sessionId]) => {
+      if (this.opts.chat.bus.subscriberCount(sessionId)) return true;
+      this.delivered.delete(sessionId);
+      return false;
+    });
+    // The ranges whose events did not travel inline: one read for all of them (started now; each
+    // session's delivery below still runs in its order).
+    const unread = wanted.filter(([sessionId]) => !inline.has(sessionId));
+    const read = unread.length
+      ? this.opts.chat.store
+          .eventsInRanges(unread.map(([sessionId, from, to]) => ({ sessionId, after: from - 1, to })))
+          .then((rows) => {
+            const by = new Map<string, ChatEventRecord[]>();
+            for (const { sessionId, ...e } of rows) {
+              let list = by.get(sessionId);
+              if (!list) by.set(sessionId, (list = []));
+              list.push(e);
+            }
+            return by;
+          })
+          .catch((err: unknown) => {
+            this.opts.log.warn({ err: (err as Error).message, sessions: unread.length }, "could not read chat events another instance stored; reading them per session");
+            return null;
+          })
+      : null;
+    for (const [sessionId, from, to] of wanted) {
       this.enqueue(sessionId, async () => {
         let after = this.delivered.get(sessionId) ?? from - 1;
+        if (after >= to) return;
+        const carried = inline.get(sessionId)?.sort((x, y) => x.seq - y.seq) ?? (await read)?.get(sessionId) ?? [];
         for (const e of carried) {
           if (e.seq <= after) continue;
           // A seq that did not travel inline (too big): read it, and anything else missing, first.
