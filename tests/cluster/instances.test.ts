@@ -180,6 +180,28 @@ describe("several Armory instances on one PostgreSQL", () => {
     expect(seen.filter((e) => e.type === "run_completed")).toHaveLength(1);
   });
 
+  it("streams a burst too big to travel inline (ranges read in one query on B) with every seq once, in order", async () => {
+    const caller = await callerFor(b, owner);
+    daemon.answerAtOnce = false;
+    const sent = await caller.chat.send({ projectId, agentId, message: "A long answer, please" });
+    await daemon.until(() => daemon.turnWaiting);
+    const seen: ChatEventRecord[] = [];
+    const stop = new AbortController();
+    const streaming = streamUntilEnd(b, sent.sessionId, stop.signal, seen, 1);
+    await expect.poll(() => seen.some((e) => e.type === "run_started"), { timeout: 10_000 }).toBe(true);
+    // 300 deltas of ~200 bytes in one go: far more than one notice's 7,000 bytes of events.
+    const words = Array.from({ length: 300 }, (_, i) => `w${i}-${"x".repeat(200)}`);
+    daemon.answer(words.join(" "), words);
+    await streaming;
+    stop.abort();
+    const seqs = seen.map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    const stored = await b.chat.store.eventsAfter(sent.sessionId, 0, 1000);
+    expect(seqs).toEqual(stored.map((e) => e.seq));
+    expect(seen.filter((e) => e.type === "stream_event")).toHaveLength(300);
+    expect(seen.at(-1)!.type).toBe("run_completed");
+  });
+
   it("opens a terminal through B on the agent held by A: input echoes, output arrives in order, closing on B ends it on A", async () => {
     expect(b.hub.holds(agentId)).toBe(false);
     const abort = new AbortController();
