@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { daemonHealth } from "@/server/agentd/health";
 import { DaemonRequestError } from "@/server/agentd/hub";
 import { createCaller } from "@/server/api/root";
 import { createContext } from "@/server/api/trpc";
@@ -109,6 +110,8 @@ describe("several Armory instances on one PostgreSQL", () => {
     // The daemon counts as connected on B too, held by A.
     await expect.poll(() => b.hub.state(agentId), { timeout: 5000 }).toBe("connected");
     expect(b.hub.holds(agentId)).toBe(false);
+    // The leader's health check (on A here, on either in general) counts it healthy: its heartbeat goes to A, not to B.
+    expect(daemonHealth(b.hub, agentId, `fake-${agentId.slice(0, 8)}`)).toMatchObject({ ok: true });
     // The admin's view through tRPC (the first account is the instance admin).
     const caller = await callerFor(b, owner);
     expect((await caller.instance.cluster()).leader).toBe(a.self);
@@ -267,6 +270,14 @@ describe("several Armory instances on one PostgreSQL", () => {
     const stop = new AbortController();
     const streaming = streamUntilEnd(b, sent.sessionId, stop.signal, seen, 2);
 
+    // A terminal served by B on the shell A holds: it ends with a sentence when A dies.
+    const term = (await (await callerFor(b, owner)).terminal.open({ projectId, agentId, cols: 80, rows: 24 }))[Symbol.asyncIterator]();
+    expect((await term.next()).value).toMatchObject({ type: "opened" });
+    const termEnd = (async () => {
+      for (let r = await term.next(); !r.done; r = await term.next()) if (r.value.type !== "data") return r.value;
+      return null;
+    })();
+
     const becameLeader = new Promise<number>((resolve) => {
       const off = b.cluster.onLeadership((leader) => {
         if (!leader) return;
@@ -281,6 +292,8 @@ describe("several Armory instances on one PostgreSQL", () => {
     await daemon.connect(bHttp.url);
     const leaderAfterMs = (await becameLeader) - killedAt;
     expect(leaderAfterMs).toBeLessThan(5000);
+    expect(await termEnd).toMatchObject({ type: "ended", reason: expect.stringMatching(/Armory instance|moved/) });
+    expect(b.terminal.openCount).toBe(0);
 
     // The turn A was running is ended by the new leader once A's heartbeat has expired.
     await expect.poll(() => seen.some((e) => e.type === "run_interrupted"), { timeout: 15_000 }).toBe(true);
