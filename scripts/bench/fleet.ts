@@ -27,11 +27,15 @@ const STREAMING = Math.min(Number(process.env.FLEET_STREAMING ?? 100), DAEMONS);
 const DELTAS = Number(process.env.FLEET_DELTAS ?? 50);
 const SECRET = "bench-secret-bench-secret-bench-secret-0123";
 const P99_GOAL_MS = 250;
+/** How long the streamed turns may take to end before the run fails. */
+const TURNS_TIMEOUT_MS = 180_000;
 
 interface Instance {
   url: string;
   self: string;
   child: ChildProcess;
+  /** The tail of its stderr (its warnings and errors), for a failed run's message. */
+  stderr(): string;
 }
 
 function startInstance(env: Record<string, string>): Promise<Instance> {
@@ -40,7 +44,7 @@ function startInstance(env: Record<string, string>): Promise<Instance> {
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (l) => {
-      if (l.startsWith("ARMORY_INSTANCE ")) resolve({ ...(JSON.parse(l.slice(16)) as { url: string; self: string }), child });
+      if (l.startsWith("ARMORY_INSTANCE ")) resolve({ ...(JSON.parse(l.slice(16)) as { url: string; self: string }), child, stderr: () => stderr });
     });
     child.once("exit", (code) => reject(new Error(`instance exited (${code}): ${stderr}`)));
   });
@@ -104,6 +108,9 @@ export const fleetBench: BenchSection = {
           containerId: `fleet-${id.slice(0, 12)}`,
           desiredState: "running",
           observedState: "running",
+          // Their containers do not exist: self-heal would try to re-create 1,000 of them on the
+          // leader while it is measured (a daemon still dialing counts as unhealthy).
+          restartPolicy: "never",
         })),
       });
       const tokens = new Map<string, string>();
@@ -127,6 +134,7 @@ export const fleetBench: BenchSection = {
       const sessions = await Promise.all(turns.map((t) => other.get(t.other.url)!.chat.send.mutate({ projectId, agentId: t.agentId, message: "stream, please" })));
       await Promise.all(turns.map((t) => t.d.until(() => t.d.turnWaiting)));
       let firstSend = 0;
+      const unfinished: string[] = [];
       let lastReceipt = 0;
       const ended = turns.map(
         (t, i) =>
@@ -140,7 +148,8 @@ export const fleetBench: BenchSection = {
                   lastReceipt = performance.now();
                   const m = /"fleet-t=([\d.]+)/.exec(JSON.stringify(e.data));
                   if (m) latencies.push(performance.now() - Number(m[1]));
-                  if (e.type === "run_completed" || e.type === "run_failed") {
+                  if (e.type === "run_completed" || e.type === "run_failed" || e.type === "run_interrupted") {
+                    if (e.type !== "run_completed") unfinished.push(`${t.agentId}: ${e.type} ${JSON.stringify(e.data).slice(0, 300)}`);
                     sub.unsubscribe();
                     resolve();
                   }
@@ -154,7 +163,15 @@ export const fleetBench: BenchSection = {
       await new Promise((r) => setTimeout(r, 1000));
       firstSend = performance.now();
       for (const t of turns) t.d.answer("fleet", Array.from({ length: DELTAS }, () => `fleet-t=${performance.now()}`));
-      await Promise.all(ended);
+      // Bounded: a turn whose end is never stored must fail the run, not hang it.
+      let endedCount = 0;
+      for (const e of ended) void e.then(() => endedCount++, () => {});
+      let guard: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(ended),
+        new Promise((_, reject) => (guard = setTimeout(() => reject(new Error(`only ${endedCount} of ${STREAMING} turns ended within ${TURNS_TIMEOUT_MS / 1000} s`)), TURNS_TIMEOUT_MS))),
+      ]).finally(() => clearTimeout(guard));
+      if (unfinished.length) throw new Error(`${unfinished.length} of ${STREAMING} turns did not complete:\n${unfinished.slice(0, 5).join("\n")}`);
       const streamSeconds = (lastReceipt - firstSend) / 1000;
       const memory = { a: rssMiB(a!.child.pid!), b: rssMiB(b!.child.pid!) };
 
@@ -186,6 +203,10 @@ export const fleetBench: BenchSection = {
           { measure: `fleet: ${DAEMONS} daemons connect / reconnect storm`, "p50 / p99": `${report.connectAllMs} / ${report.reconnectStormMs} ms`, baseline: `RSS A ${memory.a} MiB, B ${memory.b} MiB`, ratio: "" },
         ],
       };
+    } catch (err) {
+      // What the instances said is usually the reason (their log goes to their stderr).
+      const said = instances.map((i, n) => `instance ${"AB"[n]} (${i.self}) stderr:\n${i.stderr().slice(-2000)}`).join("\n");
+      throw new Error(`${(err as Error).message}\n${said}`, { cause: err });
     } finally {
       for (const d of daemons) d.close();
       for (const i of instances) if (i.child.exitCode === null) i.child.kill("SIGKILL");

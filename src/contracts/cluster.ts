@@ -11,6 +11,8 @@ export const CLUSTER_CHANNELS = {
   bus: "armory_bus",
   /** Requests to the instance holding an agent's daemon, and their answers: `RpcNotice`. */
   rpc: "armory_rpc",
+  /** Terminal output relayed from the instance holding the agent's daemon to the one serving the terminal: `TermNotice`. */
+  term: "armory_term",
 } as const;
 export type ClusterChannel = (typeof CLUSTER_CHANNELS)[keyof typeof CLUSTER_CHANNELS];
 
@@ -20,10 +22,15 @@ export const NOTIFY_MAX_BYTES = 7900;
 /** Every message names its sender, so an instance ignores its own. */
 const envelope = { from: z.string().min(1).max(64) };
 
-/** Sessions whose events one instance stored: per session the seq range [from, to] of one batch. */
+/**
+ * Sessions whose events one instance stored: per session the seq range [from, to] of one batch,
+ * and the small events of those ranges themselves (`events`: session, seq, run, type, data, time
+ * in ms), so the receiving instance reads from the database only what did not travel inline.
+ */
 export const chatNotice = z.object({
   ...envelope,
   sessions: z.array(z.tuple([z.string().min(1).max(64), z.number().int().nonnegative(), z.number().int().nonnegative()])).max(500),
+  events: z.array(z.tuple([z.string().min(1).max(64), z.number().int().nonnegative(), z.string().max(64), z.string().max(64), z.unknown(), z.number()])).max(2000).optional(),
 });
 export type ChatNotice = z.infer<typeof chatNotice>;
 
@@ -36,7 +43,7 @@ export const busNotice = z.object({
 export type BusNotice = z.infer<typeof busNotice>;
 
 /** What one instance may ask the instance holding an agent's daemon to do. */
-export const ROUTED_OPERATIONS = ["daemon.request", "chat.send", "chat.interrupt", "approval.decide"] as const;
+export const ROUTED_OPERATIONS = ["daemon.request", "chat.send", "chat.interrupt", "approval.decide", "terminal.relay"] as const;
 export type RoutedOperation = (typeof ROUTED_OPERATIONS)[number];
 
 export const rpcRequest = z.object({
@@ -64,6 +71,28 @@ export const rpcResponse = z.object({
 export const rpcNotice = z.discriminatedUnion("type", [rpcRequest, rpcResponse]);
 export type RpcRequest = z.infer<typeof rpcRequest>;
 export type RpcResponse = z.infer<typeof rpcResponse>;
+
+/** terminal.relay's params: start or stop relaying one terminal's output to the asking instance. */
+export const terminalRelayParams = z.object({ termId: z.string().min(1).max(100), relay: z.boolean() });
+export type TerminalRelayParams = z.infer<typeof terminalRelayParams>;
+
+/**
+ * One step of a relayed terminal, numbered per terminal from 1 (the receiver hands them on in
+ * order): output bytes (base64), the shell's exit, or the relay's end with a sentence.
+ */
+export const termNotice = z.object({
+  ...envelope,
+  to: z.string().min(1).max(64),
+  termId: z.string().min(1).max(100),
+  seq: z.number().int().positive(),
+  daemonId: z.string().max(200),
+  step: z.discriminatedUnion("type", [
+    z.object({ type: z.literal("data"), data: z.string() }),
+    z.object({ type: z.literal("exit"), exitCode: z.number().nullable() }),
+    z.object({ type: z.literal("ended"), reason: z.string().max(500) }),
+  ]),
+});
+export type TermNotice = z.infer<typeof termNotice>;
 
 /** A NOTIFY payload as sent: the message itself, or the id of the cluster_message row holding it. */
 export const wireNotice = z.union([z.object({ m: z.unknown() }), z.object({ ref: z.string().uuid() })]);

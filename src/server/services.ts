@@ -302,7 +302,7 @@ export async function createServices(opts: CreateServicesOptions): Promise<Servi
     notifications.watchAgents(agents.bus);
     // Delivers from now on, and resumes retries left pending by the previous run.
     notifications.start();
-    const terminal = new TerminalService({ prisma: db.prisma, hub, status: agents.bus, log: log.child({ component: "terminal" }) });
+    const terminal = new TerminalService({ prisma: db.prisma, hub, status: agents.bus, remote: cluster, log: log.child({ component: "terminal" }) });
     const turns = new AutomationTurns(db.prisma, chat);
     const hooks = new HookService({ prisma: db.prisma, secrets, turns, chat, log: log.child({ component: "hooks" }) });
     const teams = new TeamService({ prisma: db.prisma, gateway, turns, log: log.child({ component: "teams" }) });

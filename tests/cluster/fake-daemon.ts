@@ -1,10 +1,12 @@
 // An agent daemon speaking armoryd's protocol (src/contracts/armoryd.ts) without a container, for
 // the cluster tests: it dials an instance, answers requests, and plays Claude Code's stream-json
 // for a chat turn when the test says so. It keeps its id and event numbering across connections,
-// as armoryd does, so it can dial another instance after one dies.
+// as armoryd does, so it can dial another instance after one dies. Its terminals (term.*) are
+// played as armoryd's are (src/armoryd/terminal.ts): a prompt on open, every input echoed back as
+// output, "exit\r" ends the shell (term.exit 0), term.close ends it as a hang-up (term.exit 129).
 import { randomUUID } from "node:crypto";
 import { WebSocket } from "ws";
-import { AGENTD_PATH, PROTOCOL_VERSION, type ArmoryMessage, type DaemonEvent } from "@/contracts/armoryd";
+import { AGENTD_PATH, HEARTBEAT_MS, PROTOCOL_VERSION, type ArmoryMessage, type DaemonEvent } from "@/contracts/armoryd";
 
 const capabilities = {
   agentVersion: "test",
@@ -29,6 +31,9 @@ export class FakeDaemon {
   proc: string | null = null;
   answerAtOnce = true;
   private pendingTurn = false;
+  /** Open terminals (termId -> size), and every terminal ever closed (in order). */
+  readonly terminals = new Map<string, { cols: number; rows: number }>();
+  readonly closedTerminals: string[] = [];
 
   constructor(
     private readonly token: string,
@@ -48,7 +53,13 @@ export class FakeDaemon {
         else this.onMessage(m);
       });
     });
-    ws.on("close", () => this.changed());
+    // Its heartbeat with the self-report, as armoryd sends it (Armory's health check reads it).
+    const heartbeat = setInterval(() => this.ping(), HEARTBEAT_MS);
+    heartbeat.unref();
+    ws.on("close", () => {
+      clearInterval(heartbeat);
+      this.changed();
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
@@ -59,6 +70,11 @@ export class FakeDaemon {
       JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, daemonId: this.daemonId, containerId: this.containerId, startedAt: this.startedAt, capabilities, processes: [], terminals: [], lastSeq: this.seq }),
     );
     await welcomed;
+    this.ping();
+  }
+
+  private ping(): void {
+    this.send({ type: "ping", at: Date.now(), report: { rssBytes: 20 << 20, processes: this.proc ? 1 : 0, terminals: this.terminals.size, load1: 0, uptimeMs: Date.now() - this.startedAt, problems: [], watches: 0 } });
   }
 
   /** Resolves when the current connection closes (the instance died or went away). */
@@ -147,6 +163,33 @@ export class FakeDaemon {
         case "proc.closeInput":
           ok({});
           break;
+        case "term.open": {
+          const termId = params.termId as string;
+          if (this.terminals.has(termId)) {
+            this.send({ type: "response", id: m.id, ok: false, error: { code: "conflict", message: `terminal ${termId} is open already` } });
+            break;
+          }
+          this.terminals.set(termId, { cols: params.cols as number, rows: params.rows as number });
+          ok({ pid: 4343 });
+          this.termData(termId, "fake$ ");
+          break;
+        }
+        case "term.input":
+        case "term.resize":
+        case "term.close": {
+          const termId = params.termId as string;
+          const term = this.terminals.get(termId);
+          if (!term) {
+            this.send({ type: "response", id: m.id, ok: false, error: { code: "not_found", message: `no open terminal ${termId}` } });
+            break;
+          }
+          ok({});
+          if (m.method === "term.resize") Object.assign(term, { cols: params.cols, rows: params.rows });
+          else if (m.method === "term.close") this.endTerminal(termId, 129);
+          else if (params.data === "exit\r") this.endTerminal(termId, 0);
+          else this.termData(termId, String(params.data));
+          break;
+        }
         case "fs.read":
           if (params.path === "/workspace/missing.txt") this.send({ type: "response", id: m.id, ok: false, error: { code: "ENOENT", message: "no such file" } });
           else ok({ content: Buffer.from(`read through ${this.daemonId}`).toString("base64"), size: 20, mode: 0o644, modifiedAt: Date.now() });
@@ -158,7 +201,24 @@ export class FakeDaemon {
     this.changed();
   }
 
+  private termData(termId: string, text: string): void {
+    this.event({ type: "term.data", termId, data: Buffer.from(text).toString("base64") });
+  }
+
+  private endTerminal(termId: string, exitCode: number): void {
+    this.terminals.delete(termId);
+    this.closedTerminals.push(termId);
+    this.event({ type: "term.exit", termId, exitCode });
+  }
+
+  /** Output of `bytes` bytes on a terminal at once (as a busy shell would), in chunks of `chunk`. */
+  flood(termId: string, bytes: number, chunk = 4096): void {
+    for (let sent = 0; sent < bytes; sent += chunk) this.termData(termId, String.fromCharCode(97 + ((sent / chunk) % 26)).repeat(Math.min(chunk, bytes - sent)));
+  }
+
   close(): void {
+    // Terminating a socket still in its handshake emits an error: it is expected here.
+    this.ws?.on("error", () => {});
     this.ws?.terminate();
   }
 }

@@ -2,10 +2,14 @@
 // instance B runs in the test. An agent's daemon (a protocol-level fake, no container: the cluster
 // layer is what is under test) dials A. Proves: a turn sent through B runs on A (routed) while B
 // streams the session with every seq once, in order; a daemon request on B is answered by A's
-// daemon; killing A mid-turn ends that turn as interrupted with a sentence, B takes the leadership
+// daemon; a terminal opened through B on the agent held by A echoes input and shows its output
+// in order (a flood of output too), and closing it on B ends it on A; killing A mid-turn ends that turn as interrupted with a sentence, B takes the leadership
 // within seconds, the daemon reconnects to B and the session goes on there.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { daemonHealth } from "@/server/agentd/health";
 import { DaemonRequestError } from "@/server/agentd/hub";
+import { createCaller } from "@/server/api/root";
+import { createContext } from "@/server/api/trpc";
 import { openDatabase } from "@/server/db";
 import { createLogger } from "@/server/logger";
 import { createServices, type Services } from "@/server/services";
@@ -81,6 +85,8 @@ describe("several Armory instances on one PostgreSQL", () => {
     // The daemon counts as connected on B too, held by A.
     await expect.poll(() => b.hub.state(agentId), { timeout: 5000 }).toBe("connected");
     expect(b.hub.holds(agentId)).toBe(false);
+    // The leader's health check (on A here, on either in general) counts it healthy: its heartbeat goes to A, not to B.
+    expect(daemonHealth(b.hub, agentId, `fake-${agentId.slice(0, 8)}`)).toMatchObject({ ok: true });
     // The admin's view through tRPC (the first account is the instance admin).
     const caller = await callerFor(b, owner);
     expect((await caller.instance.cluster()).leader).toBe(a.self);
@@ -152,6 +158,84 @@ describe("several Armory instances on one PostgreSQL", () => {
     expect(seen.filter((e) => e.type === "run_completed")).toHaveLength(1);
   });
 
+  it("streams a burst too big to travel inline (ranges read in one query on B) with every seq once, in order", async () => {
+    const caller = await callerFor(b, owner);
+    daemon.answerAtOnce = false;
+    const sent = await caller.chat.send({ projectId, agentId, message: "A long answer, please" });
+    await daemon.until(() => daemon.turnWaiting);
+    const seen: ChatEventRecord[] = [];
+    const stop = new AbortController();
+    const streaming = streamUntilEnd(b, sent.sessionId, stop.signal, seen, 1);
+    await expect.poll(() => seen.some((e) => e.type === "run_started"), { timeout: 10_000 }).toBe(true);
+    // 300 deltas of ~200 bytes in one go: far more than one notice's 7,000 bytes of events.
+    const words = Array.from({ length: 300 }, (_, i) => `w${i}-${"x".repeat(200)}`);
+    daemon.answer(words.join(" "), words);
+    await streaming;
+    stop.abort();
+    const seqs = seen.map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    const stored = await b.chat.store.eventsAfter(sent.sessionId, 0, 1000);
+    expect(seqs).toEqual(stored.map((e) => e.seq));
+    expect(seen.filter((e) => e.type === "stream_event")).toHaveLength(300);
+    expect(seen.at(-1)!.type).toBe("run_completed");
+  });
+
+  it("opens a terminal through B on the agent held by A: input echoes, output arrives in order, closing on B ends it on A", async () => {
+    expect(b.hub.holds(agentId)).toBe(false);
+    const abort = new AbortController();
+    const caller = createCaller(await createContext({ services: b, headers: owner.headers }), { signal: abort.signal });
+    const stream = await caller.terminal.open({ projectId, agentId, cols: 100, rows: 30 });
+    const iter = stream[Symbol.asyncIterator]();
+    const first = await iter.next();
+    expect(first.value).toMatchObject({ type: "opened" });
+    const termId = (first.value as { termId: string }).termId;
+    let output = "";
+    const events: string[] = [];
+    let changed = () => {};
+    const reading = (async () => {
+      for (let r = await iter.next(); !r.done; r = await iter.next()) {
+        events.push(r.value.type);
+        if (r.value.type === "data") output += Buffer.from(r.value.data, "base64").toString();
+        changed();
+      }
+    })();
+    const until = (pred: () => boolean) =>
+      pred() ? Promise.resolve() : new Promise<void>((resolve) => (changed = () => pred() && resolve()));
+    // The PTY runs on A (its daemon), the stream on B.
+    expect(daemon.terminals.has(termId)).toBe(true);
+    await until(() => output === "fake$ ");
+    for (const word of ["one ", "two ", "three ", "four"]) await caller.terminal.input({ projectId, agentId, termId, data: word });
+    await until(() => output.endsWith("four"));
+    expect(output).toBe("fake$ one two three four");
+    await caller.terminal.resize({ projectId, agentId, termId, cols: 132, rows: 40 });
+    expect(daemon.terminals.get(termId)).toEqual({ cols: 132, rows: 40 });
+    // A burst far bigger than a NOTIFY (through cluster_message), in order, nothing lost.
+    const before = output.length;
+    daemon.flood(termId, 300 * 1024);
+    await until(() => output.length === before + 300 * 1024);
+    const flood = output.slice(before);
+    const expected = Array.from({ length: 75 }, (_, i) => String.fromCharCode(97 + (i % 26)).repeat(4096)).join("");
+    expect(flood === expected).toBe(true);
+    // Closing the stream on B closes the shell on A.
+    abort.abort();
+    await reading;
+    await daemon.until(() => daemon.closedTerminals.includes(termId));
+    expect(daemon.terminals.has(termId)).toBe(false);
+    expect(b.terminal.openCount).toBe(0);
+    // Its audit entry is written on B, where it was opened.
+    await expect.poll(async () => (await b.db.prisma.auditEvent.count({ where: { action: "terminal.close", agentId } })), { timeout: 5000 }).toBe(1);
+
+    // A second one: the shell exits on A and B's stream ends with its exit code.
+    const again = createCaller(await createContext({ services: b, headers: owner.headers }));
+    const it2 = (await again.terminal.open({ projectId, agentId, cols: 80, rows: 24 }))[Symbol.asyncIterator]();
+    const opened = (await it2.next()).value as { termId: string };
+    await again.terminal.input({ projectId, agentId, termId: opened.termId, data: "exit\r" });
+    const rest: unknown[] = [];
+    for (let r = await it2.next(); !r.done; r = await it2.next()) rest.push(r.value);
+    expect(rest.at(-1)).toEqual({ type: "exit", exitCode: 0 });
+    expect(b.terminal.openCount).toBe(0);
+  }, 60_000);
+
   it("ends a turn cleanly when A dies mid-turn; B leads within seconds and the session goes on there", async () => {
     const caller = await callerFor(b, owner);
     daemon.answerAtOnce = false;
@@ -160,6 +244,14 @@ describe("several Armory instances on one PostgreSQL", () => {
     const seen: ChatEventRecord[] = [];
     const stop = new AbortController();
     const streaming = streamUntilEnd(b, sent.sessionId, stop.signal, seen, 2);
+
+    // A terminal served by B on the shell A holds: it ends with a sentence when A dies.
+    const term = (await (await callerFor(b, owner)).terminal.open({ projectId, agentId, cols: 80, rows: 24 }))[Symbol.asyncIterator]();
+    expect((await term.next()).value).toMatchObject({ type: "opened" });
+    const termEnd = (async () => {
+      for (let r = await term.next(); !r.done; r = await term.next()) if (r.value.type !== "data") return r.value;
+      return null;
+    })();
 
     const becameLeader = new Promise<number>((resolve) => {
       const off = b.cluster.onLeadership((leader) => {
@@ -175,6 +267,8 @@ describe("several Armory instances on one PostgreSQL", () => {
     await daemon.connect(bHttp.url);
     const leaderAfterMs = (await becameLeader) - killedAt;
     expect(leaderAfterMs).toBeLessThan(5000);
+    expect(await termEnd).toMatchObject({ type: "ended", reason: expect.stringMatching(/Armory instance|moved/) });
+    expect(b.terminal.openCount).toBe(0);
 
     // The turn A was running is ended by the new leader once A's heartbeat has expired.
     await expect.poll(() => seen.some((e) => e.type === "run_interrupted"), { timeout: 15_000 }).toBe(true);

@@ -6,6 +6,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DOCKER_MAX_SOCKETS, createDockerClient, dockerAgents } from "@/server/runtime/docker/client";
 import { docker as engine } from "../support/docker";
@@ -89,6 +90,26 @@ describe("Docker calls through a bounded pool", () => {
     abort.abort();
     agents.calls.destroy();
   }, 180_000); // the shared engine answers an inspect in 10-50 ms under the suite's load
+
+  it("formats its socket pools in a few bytes, however many streams are open (docker-modem formats them on every call)", async () => {
+    const docker = createDockerClient(`unix://${proxy.socketPath}`);
+    const abort = new AbortController();
+    const streams = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const s = (await docker.getContainer(containerId).stats({ stream: true, abortSignal: abort.signal } as never)) as unknown as NodeJS.ReadableStream;
+        s.on("error", () => undefined);
+        return s;
+      }),
+    );
+    expect(streams).toHaveLength(50);
+    const agents = dockerAgents(docker)!;
+    // What docker-modem builds for each request: its options, with the agent, formatted in full.
+    const formatted = inspect({ path: "/containers/x/json", agent: agents.streams }, { showHidden: true, depth: null });
+    expect(formatted.length).toBeLessThan(200);
+    expect(inspect(agents.calls, { showHidden: true, depth: null }).length).toBeLessThan(50);
+    abort.abort();
+    agents.calls.destroy();
+  }, 120_000);
 
   it("without the pool the same burst opens far more connections (what the pool prevents)", async () => {
     const Docker = (await import("dockerode")).default;

@@ -25,6 +25,12 @@ export function daemonHealth(hub: DaemonHub, agentId: string, containerId: strin
   if (info.containerId && info.containerId !== containerId) {
     return { ok: false, message: "the connected daemon runs in another container than the agent's current one" };
   }
+  if (!hub.holds(agentId)) {
+    // Held by another live Armory instance (several instances): its heartbeats and self-reports
+    // go there, and that instance closes the connection when they stop (the daemon then counts as
+    // disconnected here too). Judging it by the heartbeat it never sends here restarted healthy agents.
+    return { ok: true, message: "armoryd is connected to another Armory instance, which follows its heartbeat" };
+  }
   const heard = info.lastHeartbeatAt?.getTime() ?? info.connectedAt.getTime();
   if (now - heard > DEAD_AFTER_MS) return { ok: false, message: `the agent's daemon sent no heartbeat for ${seconds(now - heard)}` };
   const r = info.report;

@@ -311,6 +311,19 @@ export class ChatStore {
     return rows.map((r) => ({ seq: r.seq, runId: r.runId, type: r.type, data: r.data, at: r.createdAt }));
   }
 
+  /**
+   * The events of several sessions in one read: per session those with after < seq <= to
+   * (another instance's announced ranges, src/server/cluster/bridge.ts), by session and seq.
+   */
+  async eventsInRanges(ranges: { sessionId: string; after: number; to: number }[]): Promise<(ChatEventRecord & { sessionId: string })[]> {
+    if (!ranges.length) return [];
+    const rows = await this.prisma.chatEvent.findMany({
+      where: { OR: ranges.map((r) => ({ sessionId: r.sessionId, seq: { gt: r.after, lte: r.to } })) },
+      orderBy: [{ sessionId: "asc" }, { seq: "asc" }],
+    });
+    return rows.map((r) => ({ sessionId: r.sessionId, seq: r.seq, runId: r.runId, type: r.type, data: r.data, at: r.createdAt }));
+  }
+
   /** Runs a previous process left "running" (it crashed or was killed): the stale runs, to be ended. */
   async staleRuns() {
     return this.prisma.chatRun.findMany({

@@ -3,7 +3,8 @@
 //    runs on the leader only (leadership.ts);
 //  - presence: instances and which one holds each agent's daemon (presence.ts);
 //  - routing: commands for an agent whose daemon another instance holds go there (routing.ts);
-//  - bridge: chat, status, file and config events reach subscribers on every instance (bridge.ts).
+//  - bridge: chat, status, file and config events reach subscribers on every instance (bridge.ts);
+//  - terminal relay: a terminal's output reaches the instance serving it (terminal-relay.ts).
 // On embedded PGlite there is one process: `singleCluster` is leader from the start and routes
 // nothing (the same interface, no database traffic).
 import os from "node:os";
@@ -17,6 +18,7 @@ import { Leadership } from "./leadership";
 import { NotifyChannel } from "./notify-channel";
 import { Presence, type RemoteDaemon } from "./presence";
 import { Router } from "./routing";
+import { TerminalRelay, type RelayListener } from "./terminal-relay";
 
 export interface Cluster {
   mode: ClusterView["mode"];
@@ -29,9 +31,14 @@ export interface Cluster {
    * For a chat operation on an agent whose daemon another instance holds: runs it there and
    * returns `{ routed: true, result }`; otherwise `{ routed: false }` (run it here).
    */
-  route(op: Exclude<RoutedOperation, "daemon.request">, agentId: string, params: unknown, timeoutMs: number): Promise<{ routed: true; result: unknown } | { routed: false }>;
+  route(op: Exclude<RoutedOperation, "daemon.request" | "terminal.relay">, agentId: string, params: unknown, timeoutMs: number): Promise<{ routed: true; result: unknown } | { routed: false }>;
   /** Serves the chat operations other instances route here. */
-  serve(op: Exclude<RoutedOperation, "daemon.request">, handler: (params: unknown) => Promise<unknown>): void;
+  serve(op: Exclude<RoutedOperation, "daemon.request" | "terminal.relay">, handler: (params: unknown) => Promise<unknown>): void;
+  /**
+   * For a terminal on an agent whose daemon another instance holds: relays its output and exit
+   * (or its end) to `listener`, in order; call before term.open. Resolves to the undo.
+   */
+  watchTerminal(agentId: string, termId: string, listener: RelayListener): Promise<() => void>;
   /** Agents whose turns died with another instance: `recover` ends their runs (set by the services). */
   onOrphans(recover: (agentIds: string[]) => Promise<unknown>): void;
   /** Agents with turns left running whose daemon no live instance holds (their turns died): for start-up recovery. */
@@ -66,6 +73,8 @@ export function singleCluster(hub: DaemonHub): Cluster {
     },
     route: async () => ({ routed: false }),
     serve() {},
+    // One instance holds every daemon: a terminal never needs relaying.
+    watchTerminal: (agentId) => Promise.reject(new DaemonUnavailableError(agentId, "The agent's daemon is not connected: the agent is stopped, starting or unreachable.")),
     onOrphans() {},
     orphanedAgents: async () => [],
     onInstancesGone() {},
@@ -106,6 +115,7 @@ export async function postgresCluster(deps: ClusterDeps & { bridge: Omit<BridgeO
   const leadership = new Leadership({ databaseUrl: deps.databaseUrl, log, pollMs: deps.leaderPollMs, instanceId: self });
   const router = new Router({ self, channel, log });
   const bridge = new Bridge({ ...deps.bridge, self, channel, log });
+  const terminals = new TerminalRelay({ self, channel, router, presence, hub, raw: db.raw, log });
   let recoverOrphans: (agentIds: string[]) => Promise<unknown> = async () => {};
   const orphans = (agentIds: string[]) =>
     void recoverOrphans(agentIds).catch((err: unknown) => log.warn({ err: (err as Error).message }, "could not end the turns of a stopped instance"));
@@ -214,6 +224,7 @@ export async function postgresCluster(deps: ClusterDeps & { bridge: Omit<BridgeO
     serve(op, handler) {
       router.handle(op, (req) => handler(req.params));
     },
+    watchTerminal: (agentId, termId, listener) => terminals.watch(agentId, termId, listener),
     onOrphans(recover) {
       recoverOrphans = recover;
     },
@@ -234,6 +245,7 @@ export async function postgresCluster(deps: ClusterDeps & { bridge: Omit<BridgeO
       offState();
       if (sweeping) clearInterval(sweeping);
       bridge.close();
+      terminals.close();
       router.close();
       await leadership.close();
       await presence.close();

@@ -4,7 +4,9 @@
 // browser closes it, the shell exits, the agent stops, its daemon goes away), the PTY is closed
 // and one audit entry records the session (duration, bytes typed and shown; never the bytes).
 // Only the caller who opened a terminal may type into it or resize it; for anyone else it does
-// not exist (404).
+// not exist (404). With several instances the agent's daemon may be connected to another one:
+// the term.* requests are routed there like any daemon request, and the output is relayed back
+// (TerminalRemote: src/server/cluster/terminal-relay.ts).
 import { randomUUID } from "node:crypto";
 import type { AgentStatusEvent } from "../api/routers/agent/schemas";
 import type { PrismaClient } from "../db";
@@ -32,6 +34,15 @@ export interface TerminalHub {
   info(agentId: string): TerminalDaemonInfo | null;
   /** Connected / disconnected changes of every agent's daemon. */
   onState(listener: (info: TerminalDaemonInfo) => void): () => void;
+}
+
+/** A terminal's output relayed from the instance holding the agent's daemon (the cluster), or its end. */
+export type RemoteTerminalEvent = Extract<DaemonEvent, { type: "term.data" | "term.exit" }> | { type: "ended"; reason: string };
+
+/** Relays a terminal of an agent whose daemon another instance holds (src/server/cluster/index.ts implements it). */
+export interface TerminalRemote {
+  /** Starts relaying `termId`'s output, in order, to `listener` (call before term.open); resolves to the undo. */
+  watchTerminal(agentId: string, termId: string, listener: (event: RemoteTerminalEvent, meta: { daemonId: string }) => void): Promise<() => void>;
 }
 
 /** Agent status changes (AgentManager.bus): a terminal ends when its agent stops or goes. */
@@ -124,6 +135,8 @@ export class TerminalService {
       prisma: PrismaClient;
       hub: TerminalHub;
       status: TerminalStatusSource;
+      /** Several instances: the relay of terminals whose daemon another instance holds. */
+      remote?: TerminalRemote;
       log: Logger;
     },
   ) {
@@ -186,9 +199,10 @@ export class TerminalService {
     if (hub.state(agent.id) !== "connected") {
       throw new DomainError("PRECONDITION_FAILED", `Agent ${agent.name}'s daemon is not connected: wait until it connects, or restart the agent.`);
     }
-    if (!hub.holds(agent.id)) {
-      // Its output would arrive on the other instance: say so instead of a silent terminal.
-      throw new DomainError("PRECONDITION_FAILED", `Agent ${agent.name}'s daemon is connected to another Armory instance: for now a terminal opens only through that instance (restarting the agent lets its daemon dial this one).`);
+    const relayed = !hub.holds(agent.id);
+    const remote = this.opts.remote;
+    if (relayed && !remote) {
+      throw new DomainError("PRECONDITION_FAILED", `Agent ${agent.name}'s daemon is not connected: wait until it connects, or restart the agent.`);
     }
     const mine = [...this.terminals.values()].filter((t) => callerKey(t.agentId, t.caller) === callerKey(agent.id, caller)).length;
     if (mine >= TERMINAL_LIMITS.perCallerPerAgent) {
@@ -237,7 +251,7 @@ export class TerminalService {
     // Reserved before the first await below, so concurrent opens count it.
     this.terminals.set(term.termId, term);
 
-    const offEvents = hub.onEvent(agent.id, (event, meta) => {
+    const onEvent = (event: DaemonEvent, meta: { daemonId: string }) => {
       if (finished) return;
       if (term.daemonId && meta.daemonId !== term.daemonId) {
         finish({ type: "ended", reason: `Agent ${agent.name}'s daemon restarted: this terminal's shell is gone.` });
@@ -257,7 +271,22 @@ export class TerminalService {
       }
       queue.push({ type: "data", data: event.data });
       notify();
-    });
+    };
+    // Here, the daemon's events; from another instance, the relay (started before term.open, so
+    // no output is missed).
+    let offEvents: () => void = () => {};
+    if (!relayed) offEvents = hub.onEvent(agent.id, onEvent);
+    else {
+      try {
+        offEvents = await remote!.watchTerminal(agent.id, termId, (event, meta) => {
+          if (event.type === "ended") finish({ type: "ended", reason: event.reason });
+          else onEvent(event, meta);
+        });
+      } catch (err) {
+        this.terminals.delete(termId);
+        throw daemonRefusal(err, agent.name);
+      }
+    }
 
     let closed = false;
     const close = (endedBy: string) => {

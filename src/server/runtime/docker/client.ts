@@ -2,6 +2,7 @@
 // All Docker knowledge lives under src/server/runtime/docker/.
 import http from "node:http";
 import https from "node:https";
+import { inspect } from "node:util";
 import Docker from "dockerode";
 import { DomainError } from "../../domain/errors";
 import { metrics } from "../../metrics";
@@ -56,6 +57,10 @@ export function createDockerClient(target: EngineEndpoint | string | undefined =
     calls: new Agent({ keepAlive: true, maxSockets, maxFreeSockets: Math.min(maxSockets, 8) }),
     streams: new Agent({ keepAlive: false }),
   };
+  // docker-modem formats every request's options for its debug log, agent included, whether or not
+  // the log is on (util.inspect, every property, no depth limit): with 1,000 open stats streams
+  // that walk of the agent's sockets took most of a CPU and starved the daemons' connections.
+  for (const a of Object.values(agents)) Object.defineProperty(a, inspect.custom, { value: () => `[${Agent.name}]` });
   const docker = new Docker(dockerodeOptions(endpoint, { SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK }));
   engineOf.set(docker, endpoint);
   if (endpoint.kind === "ssh") return docker;
