@@ -80,6 +80,9 @@ interface ActiveTurn {
   done: Promise<void>;
 }
 
+/** Tries at recording a turn's end (250 ms, 500 ms, 1 s, 2 s apart). */
+const END_RUN_ATTEMPTS = 5;
+
 export class ChatService {
   readonly store: ChatStore;
   readonly bus: ChatEventBus;
@@ -550,7 +553,20 @@ export class ChatService {
       usage?: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheCreationTokens: number; costUsd: number };
     },
   ): Promise<void> {
-    const ended = await this.store.finishRun(runId, { status: end.status, error: end.message ?? null, durationMs, firstTokenMs: end.firstTokenMs, usage: end.usage });
+    // A turn whose end is not recorded stays "running" for every viewer: try again a few times
+    // (the database may be briefly out of connections) before giving up to the next start's sweep.
+    const finish = () => this.store.finishRun(runId, { status: end.status, error: end.message ?? null, durationMs, firstTokenMs: end.firstTokenMs, usage: end.usage });
+    let ended = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        ended = await finish();
+        break;
+      } catch (err) {
+        if (attempt >= END_RUN_ATTEMPTS) throw err;
+        this.log.warn({ err, runId, attempt }, "could not record the end of a chat turn; trying again");
+        await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+      }
+    }
     if (!ended) return; // someone else ended it already
     const m = metrics();
     m.chatTurnDuration.observe({ outcome: end.status }, durationMs / 1000);

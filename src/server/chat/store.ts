@@ -209,7 +209,11 @@ export class ChatStore {
     return rows.reverse();
   }
 
-  /** Ends a run (only if still running) and adds its usage to the session's totals. */
+  /**
+   * Ends a run (only if still running) and adds its usage to the session's totals, in one
+   * statement: no interactive transaction holds a pooled connection across round trips, so a busy
+   * pool delays the end of a turn instead of failing it (a failed end left the run "running").
+   */
   async finishRun(
     runId: string,
     result: {
@@ -221,35 +225,31 @@ export class ChatStore {
     },
   ): Promise<boolean> {
     const u = result.usage;
-    return this.prisma.$transaction(async (tx) => {
-      const res = await tx.chatRun.updateMany({
-        where: { id: runId, status: "running" },
-        data: {
-          status: result.status,
-          error: result.error ?? null,
-          durationMs: Math.round(result.durationMs),
-          firstTokenMs: result.firstTokenMs == null ? null : Math.round(result.firstTokenMs),
-          endedAt: new Date(),
-          inputTokens: u?.inputTokens ?? 0,
-          outputTokens: u?.outputTokens ?? 0,
-          costUsd: u?.costUsd ?? 0,
-        },
-      });
-      if (!res.count) return false;
-      const run = await tx.chatRun.findUniqueOrThrow({ where: { id: runId }, select: { sessionId: true } });
-      await tx.chatSession.update({
-        where: { id: run.sessionId },
-        data: {
-          turns: { increment: 1 },
-          inputTokens: { increment: u?.inputTokens ?? 0 },
-          outputTokens: { increment: u?.outputTokens ?? 0 },
-          cacheReadTokens: { increment: u?.cacheReadTokens ?? 0 },
-          cacheCreationTokens: { increment: u?.cacheCreationTokens ?? 0 },
-          costUsd: { increment: u?.costUsd ?? 0 },
-        },
-      });
-      return true;
-    });
+    const rows = await this.prisma.$queryRawUnsafe<{ n: number }[]>(
+      `WITH r AS (
+         UPDATE chat_run SET status = $2::"ChatRunStatus", error = $3::text, "durationMs" = $4::int, "firstTokenMs" = $5::int, "endedAt" = $6,
+           "inputTokens" = $7::int, "outputTokens" = $8::int, "costUsd" = $9::float8
+         WHERE id = $1 AND status = 'running' RETURNING "sessionId"
+       ), s AS (
+         UPDATE chat_session c SET turns = c.turns + 1, "inputTokens" = c."inputTokens" + $7::int, "outputTokens" = c."outputTokens" + $8::int,
+           "cacheReadTokens" = c."cacheReadTokens" + $10::int, "cacheCreationTokens" = c."cacheCreationTokens" + $11::int,
+           "costUsd" = c."costUsd" + $9::float8, "updatedAt" = $6
+         FROM r WHERE c.id = r."sessionId" RETURNING c.id
+       )
+       SELECT (SELECT count(*) FROM r)::int AS n, (SELECT count(*) FROM s)::int AS s`,
+      runId,
+      result.status,
+      result.error ?? null,
+      Math.round(result.durationMs),
+      result.firstTokenMs == null ? null : Math.round(result.firstTokenMs),
+      new Date(),
+      u?.inputTokens ?? 0,
+      u?.outputTokens ?? 0,
+      u?.costUsd ?? 0,
+      u?.cacheReadTokens ?? 0,
+      u?.cacheCreationTokens ?? 0,
+    );
+    return Number(rows[0]?.n ?? 0) > 0;
   }
 
   /** Stores one session's events with its next seqs; returns them numbered, in order. */
