@@ -7,10 +7,16 @@
 //  - stream overhead: a line written in the container -> the SSE subscriber, vs the raw exec read;
 //  - fan-out: 100 sessions x 1,000 events at once (subscribers in another process);
 //  - server RSS: before the streams, with 100 streams open, after the fan-out.
+// All of it twice: as `npm start` runs it (tsx, PGlite: the figures named "server: ...") and as the
+// Compose image runs it ("server (deployed: bundle + PostgreSQL): ...": scripts/bundle-server.ts's
+// output, `node dist/server.mjs`, on a throwaway PostgreSQL).
 // The fake CLI (chat.ts) stands in for Claude Code: written as /tmp/bench-bin/claude in the
 // agent's container by a docker exec (a bench fixture), first on the agent's PATH (its env).
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
+import path from "node:path";
+import pg from "pg";
 import type { ChatStreamEvent } from "../../src/server/api/routers/chat/schemas";
 import { buildApp, buildIsCurrent } from "../../src/server/build";
 import { startDemoModelServer } from "../../src/server/gateway/demo-model";
@@ -18,6 +24,7 @@ import { LABELS } from "../../src/server/runtime/docker/containers";
 import { runExec } from "../../tests/support/agent-exec";
 import { docker, removeProjectDockerObjects } from "../../tests/support/docker";
 import { startOwnArmory } from "../../tests/support/own-armory";
+import { startPostgresCluster } from "../../tests/support/postgres-cluster";
 import { FAKE_SCRIPT, nowUs, rawLineLatencies } from "./chat";
 import { signedUpClient } from "./client";
 import { fanOut } from "./fanout";
@@ -48,17 +55,61 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** How the measured server runs: `npm start`'s form, or the Compose image's. */
+interface ServerForm {
+  /** Prefix of the figures' names (the embedded form keeps the plain names, for --compare). */
+  prefix: string;
+  describe: string;
+  env: Record<string, string>;
+  bundleDir?: string;
+}
+
 async function run(): Promise<BenchSectionResult> {
   const root = process.cwd();
   if (!buildIsCurrent(root)) {
     process.stdout.write("bench: server: building the web app (next build)...\n");
     await buildApp(root);
   }
+  const embedded = await measure({
+    prefix: "server",
+    describe: "Armory's production server as `npm start` runs it (startArmory through tsx, the current next build, PGlite in its data directory), its own process",
+    env: {},
+  });
+  // The deployed form: the container image's /app (Next's standalone output + server.ts compiled
+  // by esbuild, no tsx) on PostgreSQL, as the Compose deployment runs it.
+  process.stdout.write("bench: server: assembling the deployed server (scripts/bundle-server.ts)...\n");
+  const bundled = spawnSync(process.execPath, ["--import", "tsx", "scripts/bundle-server.ts"], { cwd: root, encoding: "utf8" });
+  if (bundled.status !== 0) throw new Error(`scripts/bundle-server.ts failed: ${bundled.stderr || bundled.stdout}`);
+  const cluster = await startPostgresCluster();
+  try {
+    const admin = new pg.Client({ connectionString: cluster.adminUrl });
+    await admin.connect();
+    await admin.query("CREATE DATABASE armory_bench_server");
+    await admin.end();
+    const deployed = await measure({
+      prefix: "server (deployed: bundle + PostgreSQL)",
+      describe: "The Compose image's server (node dist/server.mjs from scripts/bundle-server.ts's output, no tsx) on PostgreSQL, its own process",
+      env: { DATABASE_URL: cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_server") },
+      bundleDir: path.join(root, ".next", "armory-app"),
+    });
+    return {
+      report: { embedded: embedded.report, deployed: deployed.report },
+      rows: [...embedded.rows, ...deployed.rows],
+      goals: [...(embedded.goals ?? []), ...(deployed.goals ?? [])],
+    };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function measure(form: ServerForm): Promise<BenchSectionResult> {
   const model = await startDemoModelServer();
   const armory = await startOwnArmory({
     name: "bench",
     port: await freePort(),
+    bundleDir: form.bundleDir,
     env: {
+      ...form.env,
       ARMORY_SIGN_UP: "open",
       ARMORY_SIGN_IN_RATE_LIMIT: "10000",
       ARMORY_MAX_SUBSCRIPTIONS_PER_USER: "1000",
@@ -182,7 +233,7 @@ async function run(): Promise<BenchSectionResult> {
     const r2 = (v: number) => Math.round(v * 100) / 100;
     const { result: _samples, ...fanReport } = fan;
     const report = {
-      server: "Armory's production server (startArmory with the current next build, PGlite in its data directory), its own process",
+      server: form.describe,
       streamOverhead: {
         lines: LINES,
         rawExecLineToReaderMs: rawLatStats,
@@ -194,24 +245,24 @@ async function run(): Promise<BenchSectionResult> {
       rssMB: { beforeStreams: rssBefore, streamsOpen: rssOpen, afterFanOut: rssAfter },
     };
     const goals: BenchGoal[] = [
-      { name: "server: stream overhead, one stream (p50, over the raw exec read)", value: r2(overhead.p50), unit: "ms", goal: "p50 < 3 ms", met: overhead.p50 < 3 },
-      { name: "server: stream overhead, one stream (p99, over the raw exec read)", value: r2(overhead.p99), unit: "ms", goal: "p99 < 15 ms", met: overhead.p99 < 15 },
+      { name: `${form.prefix}: stream overhead, one stream (p50, over the raw exec read)`, value: r2(overhead.p50), unit: "ms", goal: "p50 < 3 ms", met: overhead.p50 < 3 },
+      { name: `${form.prefix}: stream overhead, one stream (p99, over the raw exec read)`, value: r2(overhead.p99), unit: "ms", goal: "p99 < 15 ms", met: overhead.p99 < 15 },
       {
-        name: `server: fan-out, ${STREAMS} sessions delivered events/s (0 lost, 0 duplicated)`,
+        name: `${form.prefix}: fan-out, ${STREAMS} sessions delivered events/s (0 lost, 0 duplicated)`,
         value: fan.eventsPerSec,
         unit: "events/s",
         goal: ">= 5000, 0 lost, 0 duplicated",
         met: fan.eventsPerSec >= 5000 && fan.lost === 0 && fan.duplicates === 0 && fan.reorderedSessions === 0 && fan.failedRuns === 0,
       },
-      { name: "server: fan-out latency, line in container -> subscriber (p99)", value: fan.latencyMs.p99, unit: "ms", goal: "p99 < 100 ms", met: fan.latencyMs.p99 < 100 },
-      { name: `server: RSS with ${STREAMS} streams open`, value: rssOpen, unit: "MB", goal: "< 300 MB", met: rssOpen < 300 },
+      { name: `${form.prefix}: fan-out latency, line in container -> subscriber (p99)`, value: fan.latencyMs.p99, unit: "ms", goal: "p99 < 100 ms", met: fan.latencyMs.p99 < 100 },
+      { name: `${form.prefix}: RSS with ${STREAMS} streams open`, value: rssOpen, unit: "MB", goal: "< 300 MB", met: rssOpen < 300 },
     ];
     const rows = [
       { measure: "  where: line -> chat bus / bus -> SSE subscriber", "p50 / p99": fmt(report.streamOverhead.profile.lineToBusMs), baseline: fmt(report.streamOverhead.profile.busToSubscriberMs), "ratio/goal": "" },
-      { measure: `server: stream overhead, line in container -> SSE subscriber (${LINES} lines)`, "p50 / p99": fmt(armoryLatStats), baseline: `raw exec read ${fmt(rawLatStats)}`, "ratio/goal": `+${overhead.p50.toFixed(2)} / +${overhead.p99.toFixed(2)} ms (goal < 3 / < 15)` },
-      { measure: `server: fan-out ${STREAMS} × ${PER} events, latency`, "p50 / p99": fmt(fan.latencyMs), baseline: "", "ratio/goal": "goal p99 < 100 ms" },
-      { measure: `server: fan-out delivered events/s (offered ${STREAMS * 100}/s)`, "p50 / p99": `${fan.eventsPerSec}/s, server CPU ${serverCpuPercent}%, ${cpuMicrosPerEvent} µs CPU/event`, baseline: "", "ratio/goal": `lost ${fan.lost}, duplicates ${fan.duplicates}, reordered ${fan.reorderedSessions}, failed ${fan.failedRuns} (goal >= 5000/s)` },
-      { measure: `server: RSS with ${STREAMS} streams open`, "p50 / p99": `${rssOpen} MB`, baseline: `${rssBefore} MB before, ${rssAfter} MB after the fan-out`, "ratio/goal": "goal < 300 MB" },
+      { measure: `${form.prefix}: stream overhead, line in container -> SSE subscriber (${LINES} lines)`, "p50 / p99": fmt(armoryLatStats), baseline: `raw exec read ${fmt(rawLatStats)}`, "ratio/goal": `+${overhead.p50.toFixed(2)} / +${overhead.p99.toFixed(2)} ms (goal < 3 / < 15)` },
+      { measure: `${form.prefix}: fan-out ${STREAMS} × ${PER} events, latency`, "p50 / p99": fmt(fan.latencyMs), baseline: "", "ratio/goal": "goal p99 < 100 ms" },
+      { measure: `${form.prefix}: fan-out delivered events/s (offered ${STREAMS * 100}/s)`, "p50 / p99": `${fan.eventsPerSec}/s, server CPU ${serverCpuPercent}%, ${cpuMicrosPerEvent} µs CPU/event`, baseline: "", "ratio/goal": `lost ${fan.lost}, duplicates ${fan.duplicates}, reordered ${fan.reorderedSessions}, failed ${fan.failedRuns} (goal >= 5000/s)` },
+      { measure: `${form.prefix}: RSS with ${STREAMS} streams open`, "p50 / p99": `${rssOpen} MB`, baseline: `${rssBefore} MB before, ${rssAfter} MB after the fan-out`, "ratio/goal": "goal < 300 MB" },
     ];
     return { report, rows, goals };
   } finally {

@@ -13,17 +13,29 @@ export interface OwnArmory {
   stop(): Promise<void>;
 }
 
-export async function startOwnArmory(opts: { name: string; port: number; env?: Record<string, string> }): Promise<OwnArmory> {
+export async function startOwnArmory(opts: {
+  name: string;
+  port: number;
+  env?: Record<string, string>;
+  /**
+   * Run the deployed form instead: `node dist/server.mjs` in this directory (the container
+   * image's /app, assembled by scripts/bundle-server.ts), not the sources through tsx.
+   */
+  bundleDir?: string;
+}): Promise<OwnArmory> {
   const url = `http://127.0.0.1:${opts.port}`;
   let stderr = "";
   // The instance's sign-up mode is the spec's to choose (unset: the default, invite).
   const { ARMORY_SIGN_UP: _inherited, ...inherited } = process.env;
-  const server: ChildProcess = spawn(process.execPath, ["--import", "tsx", "tests/support/armory-prebuilt.ts"], {
+  const args = opts.bundleDir ? ["dist/server.mjs"] : ["--import", "tsx", "tests/support/armory-prebuilt.ts"];
+  const server: ChildProcess = spawn(process.execPath, args, {
+    cwd: opts.bundleDir,
     env: {
       ...inherited,
+      ...(opts.bundleDir ? { NODE_ENV: "production" } : {}),
       PORT: String(opts.port),
       ARMORY_BIND_ADDRESS: "127.0.0.1",
-      ARMORY_DATA_DIR: path.join("test-results", `e2e-${opts.name}-${Date.now()}`),
+      ARMORY_DATA_DIR: path.resolve("test-results", `e2e-${opts.name}-${Date.now()}`),
       ARMORY_AGENT_IMAGE_AUTOBUILD: "false",
       LOG_LEVEL: "warn",
       NEXT_TELEMETRY_DISABLED: "1",
