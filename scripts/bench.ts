@@ -12,7 +12,6 @@ import { createLogger } from "../src/server/logger";
 import { createServices } from "../src/server/services";
 import { startHttp } from "../tests/support/http-server";
 import { startPostgresCluster } from "../tests/support/postgres-cluster";
-import pg from "pg";
 import { BENCH_SECTIONS, type BenchGoal } from "./bench/sections";
 import { stats, time, type Stats } from "./bench/stats";
 import { BENCH_PASSWORD, signedUpClient } from "./bench/client";
@@ -187,11 +186,7 @@ const goalsBefore = compareWith ? goalsOf(compareWith) : undefined;
 
 const cluster = await startPostgresCluster();
 try {
-  const admin = new pg.Client({ connectionString: cluster.adminUrl });
-  await admin.connect();
-  await admin.query("CREATE DATABASE armory_bench");
-  await admin.end();
-  const pgUrl = cluster.adminUrl.replace(/\/postgres$/, "/armory_bench");
+  const pgUrl = await cluster.createDatabase("armory_bench");
   const pgliteDir = fs.mkdtempSync(path.join(os.tmpdir(), "armory-bench-pglite-"));
 
   const only = process.env.BENCH_ONLY?.split(","); // e.g. BENCH_ONLY=chat runs one section
@@ -202,11 +197,7 @@ try {
   fs.rmSync(pgliteDir, { recursive: true, force: true });
   let agents: Awaited<ReturnType<typeof benchAgents>> | { skipped: string; provisioning?: undefined; agentList1000?: undefined } = { skipped: "BENCH_ONLY" };
   if (runCore) {
-    const admin2 = new pg.Client({ connectionString: cluster.adminUrl });
-    await admin2.connect();
-    await admin2.query("CREATE DATABASE armory_bench_agents");
-    await admin2.end();
-    agents = await benchAgents(cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_agents"));
+    agents = await benchAgents(await cluster.createDatabase("armory_bench_agents"));
   }
 
   const sections: Record<string, unknown> = {};

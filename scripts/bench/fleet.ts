@@ -10,7 +10,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import pg from "pg";
 import { loadConfig } from "../../src/server/config";
 import { openDatabase } from "../../src/server/db";
 import { createLogger } from "../../src/server/logger";
@@ -68,11 +67,7 @@ export const fleetBench: BenchSection = {
   async run() {
     const cluster = await startPostgresCluster();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "armory-bench-fleet-"));
-    const admin = new pg.Client({ connectionString: cluster.adminUrl });
-    await admin.connect();
-    await admin.query("CREATE DATABASE armory_fleet");
-    await admin.end();
-    const databaseUrl = cluster.adminUrl.replace(/\/postgres$/, "/armory_fleet");
+    const databaseUrl = await cluster.createDatabase("armory_fleet");
     const env = { DATABASE_URL: databaseUrl, ARMORY_AUTH_SECRET: SECRET, CLUSTER_INSTANCE_DATA_DIR: dataDir };
     const instances: Instance[] = [];
     const daemons: FakeDaemon[] = [];

@@ -1,7 +1,6 @@
 // Bench section "health": health.summary latency over HTTP with 50 running agents and with 1,000
 // agents in the database, against the naive baseline (asking Docker for every container's stats
 // per request), and the stats collector's CPU cost per running agent.
-import pg from "pg";
 import { loadConfig } from "../../src/server/config";
 import { openDatabase } from "../../src/server/db";
 import { ensureAgentImage } from "../../src/server/runtime/docker/agent-image";
@@ -44,11 +43,7 @@ async function run() {
   }
   await ensureAgentImage({ docker });
   const cluster = await startPostgresCluster();
-  const admin = new pg.Client({ connectionString: cluster.adminUrl });
-  await admin.connect();
-  await admin.query("CREATE DATABASE armory_bench_health");
-  await admin.end();
-  const db = await openDatabase({ databaseUrl: cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_health") });
+  const db = await openDatabase({ databaseUrl: await cluster.createDatabase("armory_bench_health") });
   const services = await createServices({
     config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open", ARMORY_AGENT_IMAGE_AUTOBUILD: "false" }),
     db,

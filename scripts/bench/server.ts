@@ -16,7 +16,6 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import pg from "pg";
 import type { ChatStreamEvent } from "../../src/server/api/routers/chat/schemas";
 import { buildApp, buildIsCurrent } from "../../src/server/build";
 import { startDemoModelServer } from "../../src/server/gateway/demo-model";
@@ -82,14 +81,11 @@ async function run(): Promise<BenchSectionResult> {
   if (bundled.status !== 0) throw new Error(`scripts/bundle-server.ts failed: ${bundled.stderr || bundled.stdout}`);
   const cluster = await startPostgresCluster();
   try {
-    const admin = new pg.Client({ connectionString: cluster.adminUrl });
-    await admin.connect();
-    await admin.query("CREATE DATABASE armory_bench_server");
-    await admin.end();
+    const databaseUrl = await cluster.createDatabase("armory_bench_server");
     const deployed = await measure({
       prefix: "server (deployed: bundle + PostgreSQL)",
       describe: "The Compose image's server (node dist/server.mjs from scripts/bundle-server.ts's output, no tsx) on PostgreSQL, its own process",
-      env: { DATABASE_URL: cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_server") },
+      env: { DATABASE_URL: databaseUrl },
       bundleDir: path.join(root, ".next", "armory-app"),
     });
     return {

@@ -8,7 +8,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { loadConfig } from "../../src/server/config";
 import { openDatabase, type OpenDatabaseOptions } from "../../src/server/db";
 import { createLogger } from "../../src/server/logger";
@@ -119,11 +118,7 @@ async function run(): Promise<BenchSectionResult> {
   const cluster = await startPostgresCluster();
   const pgliteDir = fs.mkdtempSync(path.join(os.tmpdir(), "armory-bench-store-"));
   try {
-    const admin = new pg.Client({ connectionString: cluster.adminUrl });
-    await admin.connect();
-    await admin.query("CREATE DATABASE armory_bench_store");
-    await admin.end();
-    const postgres = await measure("postgres", { databaseUrl: cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_store") });
+    const postgres = await measure("postgres", { databaseUrl: await cluster.createDatabase("armory_bench_store") });
     const pglite = await measure("pglite", { pgliteDir });
     const goals: BenchGoal[] = [
       {

@@ -2,7 +2,6 @@
 // PostgreSQL — a machine token (hash lookup + constant-time compare) against a cookie session
 // (better-auth's session lookup), and an agent-targeted query (trust decision + audit entry)
 // against a plain project query with the same token.
-import pg from "pg";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import superjson from "superjson";
 import type { AppRouter } from "../../src/server/api/root";
@@ -48,13 +47,9 @@ export const trustBench: BenchSection = {
   async run() {
     const cluster = await startPostgresCluster();
     try {
-      const admin = new pg.Client({ connectionString: cluster.adminUrl });
-      await admin.connect();
-      await admin.query("CREATE DATABASE armory_bench_trust");
-      await admin.end();
       const services = await createServices({
         config: loadConfig({ NODE_ENV: "production", LOG_LEVEL: "silent", ARMORY_SIGN_IN_RATE_LIMIT: "10000", ARMORY_SIGN_UP: "open", ARMORY_AGENT_IMAGE_AUTOBUILD: "false" }),
-        db: await openDatabase({ databaseUrl: cluster.adminUrl.replace(/\/postgres$/, "/armory_bench_trust") }),
+        db: await openDatabase({ databaseUrl: await cluster.createDatabase("armory_bench_trust") }),
         log: createLogger({ level: "silent", format: "json" }),
         authSecret: "bench-secret-bench-secret-bench-secret-0123",
       });

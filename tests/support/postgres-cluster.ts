@@ -5,11 +5,14 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 
 export interface PostgresCluster {
   /** Superuser URL to the `postgres` database. */
   adminUrl: string;
   port: number;
+  /** Creates an empty database `name` (letters, digits and _) and returns its URL. */
+  createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -86,9 +89,21 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     child.once("exit", (code) => reject(new Error(`postgres exited with ${code}: ${stderr}`)));
   });
 
+  const adminUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   return {
-    adminUrl: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    adminUrl,
     port,
+    async createDatabase(name) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a database name: ${name}`);
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.end();
+      }
+      return adminUrl.replace(/\/postgres$/, `/${name}`);
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
