@@ -3,6 +3,7 @@
 // sent at once, then delivered events/s, latency, and lost / duplicated / reordered events.
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { coreCount, cpuSeconds, machineBusyPercent, machineCpuSeconds } from "./proc";
 import { stats, type Stats } from "./stats";
 import type { StreamClientsRequest, StreamClientsResult } from "./stream-clients";
 
@@ -17,6 +18,12 @@ export interface FanOutResult {
   duplicates: number;
   reorderedSessions: number;
   failedRuns: number;
+  /**
+   * Where the machine's CPU went while the turns ran, per delivered event: every process of the
+   * figure (server, subscribers, the agent's CLIs and daemon, the engine) shares the same cores,
+   * so `coreCount * 1e6 / machineMicrosPerEvent` is the most events/s this machine could show.
+   */
+  cpu: { machineBusyPercent: number; machineMicrosPerEvent: number; subscribersMicrosPerEvent: number; ceilingEventsPerSec: number };
 }
 
 /** Forks the subscribers; resolves once every stream is open. `done` resolves when every session saw its turn end. */
@@ -38,7 +45,7 @@ export async function openStreamClients(request: StreamClientsRequest) {
   await ready;
   const done = next("done") as Promise<StreamClientsResult>;
   done.catch(() => {});
-  return { done, stop: () => child.kill() };
+  return { done, pid: child.pid!, stop: () => child.kill() };
 }
 
 /**
@@ -57,9 +64,13 @@ export async function fanOut(opts: {
   try {
     await opts.onOpen?.();
     const start = performance.now();
+    const machineAtSend = machineCpuSeconds();
+    const clientsAtSend = cpuSeconds(clients.pid);
     await Promise.all(opts.request.sessions.map((s) => opts.send(s.id)));
     const result = await clients.done;
     const wallMs = performance.now() - start;
+    const machineAtEnd = machineCpuSeconds();
+    const clientsCpu = cpuSeconds(clients.pid) - clientsAtSend;
     let delivered = 0;
     let lost = 0;
     let duplicates = 0;
@@ -86,6 +97,12 @@ export async function fanOut(opts: {
       duplicates,
       reorderedSessions: reordered,
       failedRuns: failed,
+      cpu: {
+        machineBusyPercent: machineBusyPercent(machineAtSend, machineAtEnd),
+        machineMicrosPerEvent: Math.round(((machineAtEnd.busy - machineAtSend.busy) * 1e6) / Math.max(delivered, 1)),
+        subscribersMicrosPerEvent: Math.round((clientsCpu * 1e6) / Math.max(delivered, 1)),
+        ceilingEventsPerSec: Math.round((coreCount * delivered) / Math.max(machineAtEnd.busy - machineAtSend.busy, 1e-9)),
+      },
       result,
     };
   } finally {

@@ -13,7 +13,6 @@
 // The fake CLI (chat.ts) stands in for Claude Code: written as /tmp/bench-bin/claude in the
 // agent's container by a docker exec (a bench fixture), first on the agent's PATH (its env).
 import { spawnSync } from "node:child_process";
-import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import type { ChatStreamEvent } from "../../src/server/api/routers/chat/schemas";
@@ -28,22 +27,25 @@ import { FAKE_SCRIPT, nowUs, rawLineLatencies } from "./chat";
 import { signedUpClient } from "./client";
 import { fanOut } from "./fanout";
 import type { BenchGoal, BenchSection, BenchSectionResult } from "./sections";
+import { coreCount, cpuSeconds, rssMB } from "./proc";
 import { stats, type Stats } from "./stats";
 
 const FAKE_DIR = "/tmp/bench-bin";
 const fmt = (s: Stats) => `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} ms`;
 const isEnd = (e: ChatStreamEvent) => e.type === "run_completed" || e.type === "run_failed" || e.type === "run_interrupted";
 
-/** Resident memory of a process, in MB (VmRSS). */
-function rssMB(pid: number): number {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-  return Math.round(kb / 1024);
+interface Heap {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
 }
 
-/** User + system CPU seconds a process has used (utime + stime of /proc/<pid>/stat). */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** V8's heap and external memory of the server, from its Prometheus metrics (prom-client's process metrics), in MB. */
+async function heapOf(url: string): Promise<Heap | null> {
+  const text = await fetch(`${url}/metrics`).then((r) => (r.ok ? r.text() : ""), () => "");
+  const read = (name: string) => Math.round(Number(new RegExp(`^armory_process_${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20);
+  const heap = { heapUsed: read("nodejs_heap_size_used_bytes"), heapTotal: read("nodejs_heap_size_total_bytes"), external: read("nodejs_external_memory_bytes") };
+  return Number.isFinite(heap.heapUsed) ? heap : null;
 }
 
 async function freePort(): Promise<number> {
@@ -119,6 +121,7 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
   });
   let projectId: string | undefined;
   try {
+    const rssIdle = rssMB(armory.pid);
     const { cookie, trpc } = await signedUpClient(armory.url, `server-${Date.now()}@example.test`);
     projectId = (await trpc.project.create.mutate({ name: "Server bench" })).id;
     const pid = projectId;
@@ -207,13 +210,15 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
     const sessions = await Promise.all(Array.from({ length: STREAMS }, () => warmSession()));
     const rssBefore = rssMB(armory.pid);
     let rssOpen = 0;
+    let heapOpen: Heap | null = null;
     let cpuAtSend = 0;
     let sentAt = 0;
     const fan = await fanOut({
       request: { url: armory.url, cookie, projectId: pid, agentId, sessions },
       per: PER,
-      onOpen: () => {
+      onOpen: async () => {
         rssOpen = rssMB(armory.pid);
+        heapOpen = await heapOf(armory.url);
         cpuAtSend = cpuSeconds(armory.pid);
         sentAt = performance.now();
       },
@@ -225,6 +230,7 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
     // CPU time per delivered event: what the figure costs regardless of how loaded the machine is.
     const cpuMicrosPerEvent = Math.round((cpuUsed * 1e6) / fan.delivered);
     const rssAfter = rssMB(armory.pid);
+    const heapAtOpen = heapOpen as Heap | null; // set in onOpen
 
     const r2 = (v: number) => Math.round(v * 100) / 100;
     const { result: _samples, ...fanReport } = fan;
@@ -238,7 +244,9 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
         profile: { lineToBusMs: stats(toBus), busToSubscriberMs: stats(busToSubscriber) },
       },
       fanOut: { ...fanReport, offeredPerSecond: STREAMS * 100, serverCpuPercent, cpuMicrosPerEvent },
-      rssMB: { beforeStreams: rssBefore, streamsOpen: rssOpen, afterFanOut: rssAfter },
+      rssMB: { idle: rssIdle, beforeStreams: rssBefore, streamsOpen: rssOpen, afterFanOut: rssAfter },
+      /** Of the RSS with the streams open: V8's heap (used / reserved) and memory outside it (Buffers, WASM). */
+      heapMBStreamsOpen: heapAtOpen,
     };
     const goals: BenchGoal[] = [
       { name: `${form.prefix}: stream overhead, one stream (p50, over the raw exec read)`, value: r2(overhead.p50), unit: "ms", goal: "p50 < 3 ms", met: overhead.p50 < 3 },
@@ -258,7 +266,13 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
       { measure: `${form.prefix}: stream overhead, line in container -> SSE subscriber (${LINES} lines)`, "p50 / p99": fmt(armoryLatStats), baseline: `raw exec read ${fmt(rawLatStats)}`, "ratio/goal": `+${overhead.p50.toFixed(2)} / +${overhead.p99.toFixed(2)} ms (goal < 3 / < 15)` },
       { measure: `${form.prefix}: fan-out ${STREAMS} × ${PER} events, latency`, "p50 / p99": fmt(fan.latencyMs), baseline: "", "ratio/goal": "goal p99 < 100 ms" },
       { measure: `${form.prefix}: fan-out delivered events/s (offered ${STREAMS * 100}/s)`, "p50 / p99": `${fan.eventsPerSec}/s, server CPU ${serverCpuPercent}%, ${cpuMicrosPerEvent} µs CPU/event`, baseline: "", "ratio/goal": `lost ${fan.lost}, duplicates ${fan.duplicates}, reordered ${fan.reorderedSessions}, failed ${fan.failedRuns} (goal >= 5000/s)` },
-      { measure: `${form.prefix}: RSS with ${STREAMS} streams open`, "p50 / p99": `${rssOpen} MB`, baseline: `${rssBefore} MB before, ${rssAfter} MB after the fan-out`, "ratio/goal": "goal < 300 MB" },
+      {
+        measure: `  where the CPU went, per event (machine ${fan.cpu.machineBusyPercent}% busy of ${coreCount} cores)`,
+        "p50 / p99": `server ${cpuMicrosPerEvent} µs, subscribers ${fan.cpu.subscribersMicrosPerEvent} µs, the rest ${Math.max(fan.cpu.machineMicrosPerEvent - cpuMicrosPerEvent - fan.cpu.subscribersMicrosPerEvent, 0)} µs`,
+        baseline: `machine ${fan.cpu.machineMicrosPerEvent} µs/event`,
+        "ratio/goal": `this machine's ceiling at that cost: ${fan.cpu.ceilingEventsPerSec}/s`,
+      },
+      { measure: `${form.prefix}: RSS with ${STREAMS} streams open`, "p50 / p99": `${rssOpen} MB${heapAtOpen ? ` (JS heap ${heapAtOpen.heapUsed} of ${heapAtOpen.heapTotal} MB, external ${heapAtOpen.external} MB)` : ""}`, baseline: `${rssIdle} MB idle, ${rssBefore} MB before (${STREAMS} sessions had a turn), ${rssAfter} MB after the fan-out`, "ratio/goal": "goal < 300 MB" },
     ];
     return { report, rows, goals };
   } finally {
