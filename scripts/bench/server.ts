@@ -106,6 +106,8 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
     name: "bench",
     port: await freePort(),
     bundleDir: form.bundleDir,
+    // BENCH_SERVER_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops.
+    nodeArgs: process.env.BENCH_SERVER_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_SERVER_CPU_PROF)}`] : [],
     env: {
       ...form.env,
       ARMORY_SIGN_UP: "open",

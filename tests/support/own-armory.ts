@@ -22,12 +22,14 @@ export async function startOwnArmory(opts: {
    * image's /app, assembled by scripts/bundle-server.ts), not the sources through tsx.
    */
   bundleDir?: string;
+  /** Options for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
 }): Promise<OwnArmory> {
   const url = `http://127.0.0.1:${opts.port}`;
   let stderr = "";
   // The instance's sign-up mode is the spec's to choose (unset: the default, invite).
   const { ARMORY_SIGN_UP: _inherited, ...inherited } = process.env;
-  const args = opts.bundleDir ? ["dist/server.mjs"] : ["--import", "tsx", "tests/support/armory-prebuilt.ts"];
+  const args = [...(opts.nodeArgs ?? []), ...(opts.bundleDir ? ["dist/server.mjs"] : ["--import", "tsx", "tests/support/armory-prebuilt.ts"])];
   const server: ChildProcess = spawn(process.execPath, args, {
     cwd: opts.bundleDir,
     env: {
