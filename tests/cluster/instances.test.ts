@@ -125,16 +125,22 @@ describe("several Armory instances on one PostgreSQL", () => {
     expect(got.filter((e) => e.type === "agent" && e.agent?.name === "clustered-renamed")).toHaveLength(1);
   });
 
-  it("runs a turn sent through B on A, and B streams the session with every seq once, in order", async () => {
-    const caller = await callerFor(b, owner);
+  /** A turn sent through B that A's fake daemon holds until answered, streamed on B until `ends` runs have ended. */
+  async function heldTurnThroughB(message: string, ends: number) {
     daemon.answerAtOnce = false;
-    const sent = await caller.chat.send({ projectId, agentId, message: "Hello across instances" });
-    // The turn runs on A: A's daemon is asked to start Claude Code.
+    const sent = await (await callerFor(b, owner)).chat.send({ projectId, agentId, message });
     await daemon.until(() => daemon.turnWaiting);
-    expect(daemon.requests.some((r) => r.method === "proc.spawn")).toBe(true);
     const seen: ChatEventRecord[] = [];
     const stop = new AbortController();
-    const streaming = streamUntilEnd(b, sent.sessionId, stop.signal, seen, 1);
+    const streaming = streamUntilEnd(b, sent.sessionId, stop.signal, seen, ends);
+    return { sent, seen, stop, streaming };
+  }
+
+  it("runs a turn sent through B on A, and B streams the session with every seq once, in order", async () => {
+    const caller = await callerFor(b, owner);
+    const { sent, seen, stop, streaming } = await heldTurnThroughB("Hello across instances", 1);
+    // The turn runs on A: A's daemon was asked to start Claude Code.
+    expect(daemon.requests.some((r) => r.method === "proc.spawn")).toBe(true);
     // B follows live: it already has what was stored before the answer starts.
     await expect.poll(() => seen.some((e) => e.type === "run_started"), { timeout: 10_000 }).toBe(true);
     // Claude Code asks for a tool on A; the approval is decided on B and reaches A's waiting turn.
@@ -159,13 +165,7 @@ describe("several Armory instances on one PostgreSQL", () => {
   });
 
   it("streams a burst too big to travel inline (ranges read in one query on B) with every seq once, in order", async () => {
-    const caller = await callerFor(b, owner);
-    daemon.answerAtOnce = false;
-    const sent = await caller.chat.send({ projectId, agentId, message: "A long answer, please" });
-    await daemon.until(() => daemon.turnWaiting);
-    const seen: ChatEventRecord[] = [];
-    const stop = new AbortController();
-    const streaming = streamUntilEnd(b, sent.sessionId, stop.signal, seen, 1);
+    const { sent, seen, stop, streaming } = await heldTurnThroughB("A long answer, please", 1);
     await expect.poll(() => seen.some((e) => e.type === "run_started"), { timeout: 10_000 }).toBe(true);
     // 300 deltas of ~200 bytes in one go: far more than one notice's 7,000 bytes of events.
     const words = Array.from({ length: 300 }, (_, i) => `w${i}-${"x".repeat(200)}`);
@@ -238,12 +238,7 @@ describe("several Armory instances on one PostgreSQL", () => {
 
   it("ends a turn cleanly when A dies mid-turn; B leads within seconds and the session goes on there", async () => {
     const caller = await callerFor(b, owner);
-    daemon.answerAtOnce = false;
-    const sent = await caller.chat.send({ projectId, agentId, message: "A long turn" });
-    await daemon.until(() => daemon.turnWaiting);
-    const seen: ChatEventRecord[] = [];
-    const stop = new AbortController();
-    const streaming = streamUntilEnd(b, sent.sessionId, stop.signal, seen, 2);
+    const { sent, seen, stop, streaming } = await heldTurnThroughB("A long turn", 2);
 
     // A terminal served by B on the shell A holds: it ends with a sentence when A dies.
     const term = (await (await callerFor(b, owner)).terminal.open({ projectId, agentId, cols: 80, rows: 24 }))[Symbol.asyncIterator]();
