@@ -71,11 +71,14 @@ async function run(): Promise<BenchSectionResult> {
     process.stdout.write("bench: server: building the web app (next build)...\n");
     await buildApp(root);
   }
-  const embedded = await measure({
+  // BENCH_SERVER_FORMS=embedded|deployed measures one form only (both by default).
+  const forms = (process.env.BENCH_SERVER_FORMS ?? "embedded,deployed").split(",");
+  const embedded: BenchSectionResult = !forms.includes("embedded") ? { report: null, rows: [], goals: [] } : await measure({
     prefix: "server",
     describe: "Armory's production server as `npm start` runs it (startArmory through tsx, the current next build, PGlite in its data directory), its own process",
     env: {},
   });
+  if (!forms.includes("deployed")) return embedded;
   // The deployed form: the container image's /app (Next's standalone output + server.ts compiled
   // by esbuild, no tsx) on PostgreSQL, as the Compose deployment runs it.
   process.stdout.write("bench: server: assembling the deployed server (scripts/bundle-server.ts)...\n");
