@@ -9,6 +9,7 @@ import { buildApp, buildIsCurrent } from "./build";
 import { describeDatabase, type Config } from "./config";
 import type { Database } from "./db";
 import { httpServerOptions } from "./http-boundary";
+import { serveSubscription } from "./api/sse";
 import { createLogger, setLogger, type Logger } from "./logger";
 import { metricsResponse, observeHttpRequest } from "./metrics";
 import { createLiveConnections, upgradeListener } from "./api/ws";
@@ -116,6 +117,8 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
       void services.gateway.handle(req, res);
       return;
     }
+    // tRPC subscriptions over SSE are written straight to the response (src/server/api/sse.ts).
+    if (serveSubscription(req, res, services)) return;
     handle(req, res).catch((err: unknown) => {
       log.error({ requestId, err }, "unhandled request error");
       if (!res.headersSent) {

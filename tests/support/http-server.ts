@@ -6,6 +6,7 @@ import { EventSource } from "eventsource";
 import superjson from "superjson";
 import type { AppRouter } from "../../src/server/api/root";
 import { handleTrpcRequest } from "../../src/server/api/http";
+import { serveSubscription } from "../../src/server/api/sse";
 import { createLiveConnections, upgradeListener, type LiveConnections } from "../../src/server/api/ws";
 import { CLIENT_IP_HEADER } from "../../src/server/auth";
 import { healthResponse } from "../../src/server/health";
@@ -30,6 +31,9 @@ export async function startHttp(
     res.on("finish", () =>
       observeHttpRequest(req.method ?? "GET", (req.url ?? "/").split("?")[0] ?? "/", res.statusCode, (performance.now() - started) / 1000),
     );
+    // Subscriptions over SSE as Armory's server serves them (src/server/api/sse.ts).
+    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "unknown";
+    if (serveSubscription(req, res, getServices())) return;
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
