@@ -3,7 +3,7 @@
 // sent at once, then delivered events/s, latency, and lost / duplicated / reordered events.
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { coreCount, cpuSeconds, machineBusyPercent, machineCpuSeconds } from "./proc";
+import { coreCount, cpuSeconds, cpuSecondsByName, machineBusyPercent, machineCpuSeconds } from "./proc";
 import { stats, type Stats } from "./stats";
 import type { StreamClientsRequest, StreamClientsResult } from "./stream-clients";
 
@@ -23,8 +23,22 @@ export interface FanOutResult {
    * figure (server, subscribers, the agent's CLIs and daemon, the engine) shares the same cores,
    * so `coreCount * 1e6 / machineMicrosPerEvent` is the most events/s this machine could show.
    */
-  cpu: { machineBusyPercent: number; machineMicrosPerEvent: number; subscribersMicrosPerEvent: number; ceilingEventsPerSec: number };
+  cpu: {
+    machineBusyPercent: number;
+    machineMicrosPerEvent: number;
+    subscribersMicrosPerEvent: number;
+    ceilingEventsPerSec: number;
+    /** µs per delivered event of the other processes on the path, by process name (AGENT_SIDE). */
+    byProcessMicrosPerEvent: Record<string, number>;
+  };
 }
+
+/**
+ * The processes on an event's way besides the server and the subscribers, by process name: the
+ * agent's daemon, the CLIs (the bench's stand-in is named `claude` too), the project relay
+ * every agent reaches Armory through, and PostgreSQL (none on PGlite).
+ */
+export const AGENT_SIDE = ["armoryd", "claude", "armory-relay", "postgres"] as const;
 
 /** Forks the subscribers; resolves once every stream is open. `done` resolves when every session saw its turn end. */
 export async function openStreamClients(request: StreamClientsRequest) {
@@ -66,10 +80,12 @@ export async function fanOut(opts: {
     const start = performance.now();
     const machineAtSend = machineCpuSeconds();
     const clientsAtSend = cpuSeconds(clients.pid);
+    const othersAtSend = cpuSecondsByName(AGENT_SIDE);
     await Promise.all(opts.request.sessions.map((s) => opts.send(s.id)));
     const result = await clients.done;
     const wallMs = performance.now() - start;
     const machineAtEnd = machineCpuSeconds();
+    const othersAtEnd = cpuSecondsByName(AGENT_SIDE);
     const clientsCpu = cpuSeconds(clients.pid) - clientsAtSend;
     let delivered = 0;
     let lost = 0;
@@ -102,6 +118,7 @@ export async function fanOut(opts: {
         machineMicrosPerEvent: Math.round(((machineAtEnd.busy - machineAtSend.busy) * 1e6) / Math.max(delivered, 1)),
         subscribersMicrosPerEvent: Math.round((clientsCpu * 1e6) / Math.max(delivered, 1)),
         ceilingEventsPerSec: Math.round((coreCount * delivered) / Math.max(machineAtEnd.busy - machineAtSend.busy, 1e-9)),
+        byProcessMicrosPerEvent: Object.fromEntries(AGENT_SIDE.map((n) => [n, Math.round(((othersAtEnd[n]! - othersAtSend[n]!) * 1e6) / Math.max(delivered, 1))])),
       },
       result,
     };

@@ -29,3 +29,26 @@ export function machineBusyPercent(from: { busy: number; total: number }, to: { 
 }
 
 export const coreCount = os.cpus().length;
+
+/**
+ * CPU seconds used so far by the processes whose name (comm) is one of `names`, per name: the
+ * agent's daemon, its CLIs, the project relay, PostgreSQL. Counts the processes alive now (one
+ * that ended meanwhile takes its time with it), so read it while they still run.
+ */
+export function cpuSecondsByName(names: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // ended meanwhile
+    }
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    if (!(comm in out)) continue;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out[comm]! += (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+  return out;
+}
