@@ -175,4 +175,33 @@ describe("chat bus: live before stored", () => {
     }
     await Promise.all(streams.map((s) => s.close()));
   });
+
+  it("stores delivered events together: they wait for the write delay, an event a subscriber waits for writes them all at once, flush() stores the rest", async () => {
+    // A delay no test waits out: only an undelivered event or flush() can start these writes.
+    const slow = new ChatEventBus(store, createLogger({ level: "silent", format: "json" }), 3_600_000);
+    const { sessionId, runId } = await newSession();
+    const live = follow(slow, sessionId, 0);
+    slow.claim(sessionId);
+    await slow.emit(sessionId, { runId, type: "user_message", data: { n: 1 } });
+    const writes = store.writes;
+    const delivered = Array.from({ length: 100 }, (_, i) => slow.emit(sessionId, { runId, type: "text", data: { n: i + 2 } }));
+    await live.until(101);
+    expect(store.writes).toBe(writes);
+    expect(await storedSeqs(sessionId)).toEqual([1]);
+    // Another session's event is numbered by the database: its subscriber waits, so the write starts, with everything queued.
+    const other = await newSession();
+    const urgent = await slow.emit(other.sessionId, { runId: other.runId, type: "user_message", data: { n: 1 } });
+    expect(urgent.seq).toBe(1);
+    expect(store.writes).toBe(writes + 1);
+    expect((await Promise.all(delivered)).map((r) => r.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
+    expect(await storedSeqs(sessionId)).toEqual(Array.from({ length: 101 }, (_, i) => i + 1));
+    // Delivered events left waiting are stored by flush() (the chat service calls it when Armory stops).
+    const tail = [102, 103].map((n) => slow.emit(sessionId, { runId, type: "text", data: { n } }));
+    await live.until(103);
+    await slow.flush();
+    expect((await Promise.all(tail)).map((r) => r.seq)).toEqual([102, 103]);
+    expect(await storedSeqs(sessionId)).toEqual(Array.from({ length: 103 }, (_, i) => i + 1));
+    slow.release(sessionId);
+    await live.close();
+  });
 });

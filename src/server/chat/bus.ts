@@ -7,7 +7,10 @@
 // from the database after its `afterSeq`, then what is delivered but not yet stored, then follows
 // live; seqs it already has are skipped and a gap is filled from the database, so a stream never
 // shows an event twice or misses one, across reconnects and restarts. Taps (the cluster bridge,
-// log lines) hear an event only once it is stored.
+// log lines) hear an event only once it is stored. Events already delivered wait up to
+// `writeDelayMs` for their write, so a busy turn's events go in a few statements a second instead
+// of one per event (each statement costs PostgreSQL and the server far more than a row); an event
+// a subscriber still waits for (numbered by the database) starts the write at once.
 import type { Logger } from "../logger";
 import type { ChatEventRecord, ChatStore, NewChatEvent } from "./store";
 
@@ -25,6 +28,11 @@ function toRow(p: Pending & { sessionId: string }) {
   return p.record ? { ...p.event, sessionId: p.sessionId, seq: p.record.seq, at: p.record.at } : { ...p.event, sessionId: p.sessionId };
 }
 
+/** How long delivered events may wait for their write, to be stored with the ones that follow. */
+export const WRITE_DELAY_MS = 15;
+/** The most events one statement stores. */
+const WRITE_BATCH = 2000;
+
 export class ChatEventBus {
   private listeners = new Map<string, Set<Listener>>();
   private readonly taps = new Set<(sessionId: string, e: ChatEventRecord) => void>();
@@ -38,9 +46,14 @@ export class ChatEventBus {
   /** Per session: events delivered but not stored yet, in seq order. */
   private readonly unstored = new Map<string, ChatEventRecord[]>();
 
+  /** Queued events no subscriber has seen yet (numbered by the database): they are written at once. */
+  private waitingForWrite = 0;
+  private writeTimer: NodeJS.Timeout | null = null;
+
   constructor(
     private readonly store: ChatStore,
     private readonly log: Logger,
+    private readonly writeDelayMs = WRITE_DELAY_MS,
   ) {}
 
   /**
@@ -52,6 +65,7 @@ export class ChatEventBus {
       const last = this.next.get(sessionId);
       if (last === undefined) {
         this.queue.push({ sessionId, event, resolve, reject });
+        this.waitingForWrite++;
       } else {
         const record: ChatEventRecord = { seq: last + 1, runId: event.runId, type: event.type, data: event.data ?? null, at: new Date() };
         this.next.set(sessionId, record.seq);
@@ -61,8 +75,33 @@ export class ChatEventBus {
         this.queue.push({ sessionId, event, record, resolve, reject });
         this.deliver(sessionId, record);
       }
-      if (!this.writing) void this.drain();
+      this.scheduleWrite();
     });
+  }
+
+  /** Writes now when a subscriber waits for a queued event or the batch is full, else within writeDelayMs. */
+  private scheduleWrite(): void {
+    if (this.writing || !this.queue.length) return;
+    if (this.waitingForWrite > 0 || this.queue.length >= WRITE_BATCH || this.writeDelayMs <= 0) {
+      if (this.writeTimer) clearTimeout(this.writeTimer);
+      this.writeTimer = null;
+      void this.drain();
+      return;
+    }
+    this.writeTimer ??= setTimeout(() => {
+      this.writeTimer = null;
+      void this.drain();
+    }, this.writeDelayMs);
+  }
+
+  /** Writes whatever is queued now and resolves once it is stored (shutting down). */
+  async flush(): Promise<void> {
+    if (this.writeTimer) clearTimeout(this.writeTimer);
+    this.writeTimer = null;
+    while (this.draining || this.queue.length) {
+      if (this.draining) await this.draining;
+      else await this.drain(true);
+    }
   }
 
   /**
@@ -80,11 +119,20 @@ export class ChatEventBus {
     this.next.delete(sessionId);
   }
 
-  private async drain(): Promise<void> {
+  private draining: Promise<void> | null = null;
+
+  private drain(all = false): Promise<void> {
+    this.draining = this.write(all).finally(() => (this.draining = null));
+    return this.draining;
+  }
+
+  /** Stores the queue in batches; stops early (all: never) when what is left was delivered already. */
+  private async write(all: boolean): Promise<void> {
     this.writing = true;
     try {
       while (this.queue.length) {
-        const batch = this.queue.splice(0, 2000);
+        const batch = this.queue.splice(0, WRITE_BATCH);
+        for (const p of batch) if (!p.record) this.waitingForWrite--;
         try {
           const records = await this.store.appendMany(batch.map(toRow));
           records.forEach((r, i) => this.stored(batch[i]!, r));
@@ -104,9 +152,12 @@ export class ChatEventBus {
           }
         }
         this.startNumbering();
+        // What queued meanwhile was delivered already: it may wait for more.
+        if (!all && !this.waitingForWrite && this.queue.length < WRITE_BATCH && this.writeDelayMs > 0) break;
       }
     } finally {
       this.writing = false;
+      this.scheduleWrite();
     }
   }
 

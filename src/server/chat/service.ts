@@ -709,5 +709,6 @@ export class ChatService {
     await Promise.allSettled(turns.map((t) => t.done));
     await Promise.allSettled([...this.warm.keys()].map((id) => this.dropWarm(id)));
     await this.prewarm.close();
+    await this.bus.flush();
   }
 }
