@@ -52,6 +52,39 @@ async function heapOf(url: string): Promise<Heap | null> {
   return Number.isFinite(heap.heapUsed) ? heap : null;
 }
 
+/** The server's event loop and garbage collector as /metrics reports them (prom-client's defaults). */
+interface LoopReading {
+  /** The event loop's delay since the previous reading (prom-client resets it on every scrape), ms. */
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
+  /** Garbage collections by kind so far: count and total pause, ms. */
+  gc: Record<string, { count: number; ms: number }>;
+}
+
+async function loopOf(url: string): Promise<LoopReading | null> {
+  const text = await fetch(`${url}/metrics`).then((r) => (r.ok ? r.text() : ""), () => "");
+  const ms = (name: string) => Math.round(Number(new RegExp(`^armory_process_${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) * 1e4) / 10;
+  const gc: LoopReading["gc"] = {};
+  for (const m of text.matchAll(/^armory_process_nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm)) {
+    const entry = (gc[m[2]!] ??= { count: 0, ms: 0 });
+    if (m[1] === "count") entry.count = Number(m[3]);
+    else entry.ms = Math.round(Number(m[3]) * 1e4) / 10;
+  }
+  const reading = { loopDelayMaxMs: ms("nodejs_eventloop_lag_max_seconds"), loopDelayP99Ms: ms("nodejs_eventloop_lag_p99_seconds"), gc };
+  return Number.isFinite(reading.loopDelayMaxMs) ? reading : null;
+}
+
+/** What happened in the server between two loopOf() readings: its worst event-loop delay and its collections. */
+function loopBetween(before: LoopReading | null, after: LoopReading | null) {
+  if (!before || !after) return null;
+  const gc: Record<string, { count: number; ms: number }> = {};
+  for (const [kind, v] of Object.entries(after.gc)) {
+    const b = before.gc[kind] ?? { count: 0, ms: 0 };
+    if (v.count > b.count) gc[kind] = { count: v.count - b.count, ms: Math.round((v.ms - b.ms) * 10) / 10 };
+  }
+  return { loopDelayMaxMs: after.loopDelayMaxMs, loopDelayP99Ms: after.loopDelayP99Ms, gc };
+}
+
 async function freePort(): Promise<number> {
   const srv = net.createServer();
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
@@ -114,7 +147,11 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
     port: await freePort(),
     bundleDir: form.bundleDir,
     // BENCH_SERVER_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops.
-    nodeArgs: process.env.BENCH_SERVER_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_SERVER_CPU_PROF)}`] : [],
+    // BENCH_SERVER_NODE_ARGS="--flag ...": more options for the server's node (V8 heap flags).
+    nodeArgs: [
+      ...(process.env.BENCH_SERVER_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_SERVER_CPU_PROF)}`] : []),
+      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+    ],
     env: {
       ...form.env,
       ARMORY_SIGN_UP: "open",
@@ -194,6 +231,9 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
     // that is before its write, src/server/chat/bus.ts), bus -> the subscriber.
     const toBus: number[] = [];
     const busToSubscriber: number[] = [];
+    // The server's event loop and collections while the lines stream (what a slow line waited for).
+    let loopBefore: LoopReading | null = null;
+    let loopAfter: LoopReading | null = null;
     {
       const s = await warmSession();
       const f = follow(s.id, s.afterSeq, (e, at) => {
@@ -205,8 +245,10 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
         }
       });
       await f.ready;
+      loopBefore = await loopOf(armory.url);
       await trpc.chat.send.mutate({ projectId: pid, agentId, sessionId: s.id, message: `events=${LINES} sleep=0.002` });
       await f.ended;
+      loopAfter = await loopOf(armory.url);
       f.stop();
     }
     const rawLatStats = stats(rawLat);
@@ -235,6 +277,7 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
       lastSeq,
     });
     const cpuUsed = cpuSeconds(armory.pid) - cpuAtSend;
+    const serverCpuPercent = Math.round((cpuUsed / ((performance.now() - sentAt) / 1000)) * 100);
     // The same sessions again at half that pace, 50 lines/s each (5,000/s offered, the throughput
     // goal): the latency a subscriber sees when the machine is not simply behind. At 10,000/s
     // offered the latency above is the backlog of whatever the machine cannot keep up with.
@@ -244,7 +287,6 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
       send: (sid) => trpc.chat.send.mutate({ projectId: pid, agentId, sessionId: sid, message: `events=${PER} sleep=${PACED_SLEEP_S}` }),
       lastSeq,
     });
-    const serverCpuPercent = Math.round((cpuUsed / ((performance.now() - sentAt) / 1000)) * 100);
     // CPU time per delivered event: what the figure costs regardless of how loaded the machine is.
     const cpuMicrosPerEvent = Math.round((cpuUsed * 1e6) / fan.delivered);
     const rssAfter = rssMB(armory.pid);
@@ -260,7 +302,7 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
         rawExecLineToReaderMs: rawLatStats,
         armoryLineToSseSubscriberMs: armoryLatStats,
         overheadMs: { p50: r2(overhead.p50), p99: r2(overhead.p99) },
-        profile: { lineToBusMs: stats(toBus), busToSubscriberMs: stats(busToSubscriber) },
+        profile: { lineToBusMs: stats(toBus), busToSubscriberMs: stats(busToSubscriber), server: loopBetween(loopBefore, loopAfter) },
       },
       fanOut: { ...fanReport, offeredPerSecond: STREAMS * 100, serverCpuPercent, cpuMicrosPerEvent },
       fanOutPaced: { ...pacedReport, offeredPerSecond: STREAMS / PACED_SLEEP_S },
@@ -288,7 +330,16 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
       { name: `${form.prefix}: RSS with ${STREAMS} streams open`, value: rssOpen, unit: "MB", goal: "< 300 MB", met: rssOpen < 300 },
     ];
     const rows = [
-      { measure: "  where: line -> chat bus / bus -> SSE subscriber", "p50 / p99": fmt(report.streamOverhead.profile.lineToBusMs), baseline: fmt(report.streamOverhead.profile.busToSubscriberMs), "ratio/goal": "" },
+      {
+        measure: "  where: line -> chat bus / bus -> SSE subscriber",
+        "p50 / p99": fmt(report.streamOverhead.profile.lineToBusMs),
+        baseline: fmt(report.streamOverhead.profile.busToSubscriberMs),
+        "ratio/goal": report.streamOverhead.profile.server
+          ? `server meanwhile: event loop delay max ${report.streamOverhead.profile.server.loopDelayMaxMs} ms; GC ${Object.entries(report.streamOverhead.profile.server.gc)
+              .map(([kind, g]) => `${kind} ${g.count}× ${g.ms} ms`)
+              .join(", ") || "none"}`
+          : "",
+      },
       { measure: `${form.prefix}: stream overhead, line in container -> SSE subscriber (${LINES} lines)`, "p50 / p99": fmt(armoryLatStats), baseline: `raw exec read ${fmt(rawLatStats)}`, "ratio/goal": `+${overhead.p50.toFixed(2)} / +${overhead.p99.toFixed(2)} ms (goal < 3 / < 15)` },
       {
         measure: `${form.prefix}: fan-out ${STREAMS} × ${PER} events at ${STREAMS / PACED_SLEEP_S}/s offered, latency`,
@@ -305,7 +356,7 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
         baseline: `machine ${fan.cpu.machineMicrosPerEvent} µs/event`,
         "ratio/goal": `this machine's ceiling at that cost: ${fan.cpu.ceilingEventsPerSec}/s`,
       },
-      { measure: `${form.prefix}: RSS with ${STREAMS} streams open`, "p50 / p99": `${rssOpen} MB${heapAtOpen ? ` (JS heap ${heapAtOpen.heapUsed} of ${heapAtOpen.heapTotal} MB, external ${heapAtOpen.external} MB)` : ""}`, baseline: `${rssIdle} MB idle, ${rssBefore} MB before (${STREAMS} sessions had a turn), ${rssAfter} MB after the fan-out`, "ratio/goal": "goal < 300 MB" },
+      { measure: `${form.prefix}: RSS with ${STREAMS} streams open`, "p50 / p99": `${rssOpen} MB${heapAtOpen ? ` (JS heap ${heapAtOpen.heapUsed} of ${heapAtOpen.heapTotal} MB, external ${heapAtOpen.external} MB)` : ""}`, baseline: `${rssIdle} MB idle, ${rssBefore} MB before (${STREAMS} sessions had a turn), ${rssAfter} MB after both fan-outs`, "ratio/goal": "goal < 300 MB" },
     ];
     return { report, rows, goals };
   } finally {
