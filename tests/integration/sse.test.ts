@@ -112,6 +112,12 @@ describe("subscriptions over SSE, written by Armory's server (pglite)", () => {
     expect(invalid.ours[1]).toMatch(/"code":"BAD_REQUEST"/);
   });
 
+  it("answers an input that is not JSON as tRPC does (its stream carries the 400)", async () => {
+    const { ours, theirs } = await both(`${http.url}/api/trpc/chat.stream?input=%7Bnot-json`, { cookie: owner.cookie }, 2);
+    expect(ours).toEqual(theirs);
+    expect(ours[1]).toMatch(/^event: serialized-error\ndata: .*"code":"BAD_REQUEST"/);
+  });
+
   it("delivers a live burst in order through the typed client, and a client that leaves ends the stream on the server", async () => {
     const { store } = armory.services.chat;
     const { bus } = armory.services.chat;

@@ -23,7 +23,7 @@ import {
 import type { AnyTRPCProcedure } from "@trpc/server";
 import type { Services } from "../services";
 import { appRouter } from "./root";
-import { TRPC_ENDPOINT } from "./http";
+import { handleTrpcRequest, TRPC_ENDPOINT } from "./http";
 import { createContext, type Context } from "./trpc";
 
 const HEADERS = {
@@ -57,6 +57,14 @@ function headersOf(req: http.IncomingMessage): Headers {
     else if (Array.isArray(v)) for (const item of v) headers.append(k, item);
   }
   return headers;
+}
+
+/** A (small, complete) fetch Response onto Node's response. */
+async function send(response: Response, res: http.ServerResponse): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => (headers[key] = value));
+  res.writeHead(response.status, headers);
+  res.end(Buffer.from(await response.arrayBuffer()));
 }
 
 /** One SSE message as tRPC's producer writes it (its fields in its order, then a blank line). */
@@ -100,7 +108,15 @@ async function stream(
   res.once("close", onClose);
 
   const request = new Request(new URL(req.url!, "http://armory.invalid"), { method: "GET", headers });
-  const info = await getRequestInfo({ req: request, path: target.path, router: appRouter, searchParams: target.url.searchParams, headers, url: target.url });
+  let info: Awaited<ReturnType<typeof getRequestInfo>>;
+  try {
+    info = await getRequestInfo({ req: request, path: target.path, router: appRouter, searchParams: target.url.searchParams, headers, url: target.url });
+  } catch {
+    // An input that is not even JSON: tRPC answers that with a plain error response (400), not a stream.
+    res.off("close", onClose);
+    await send(await handleTrpcRequest(request, services), res);
+    return;
+  }
   const call = info.calls[0]!;
   let ctx: Context | undefined;
   let data: AsyncIterable<unknown> | null = null;
