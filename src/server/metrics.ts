@@ -4,6 +4,7 @@
 // the registry, behind ARMORY_METRICS_TOKEN (Bearer) when one is configured.
 import { timingSafeEqual } from "node:crypto";
 import client from "prom-client";
+import { releasing } from "./streams/releasing";
 
 function create() {
   const registry = new client.Registry();
@@ -119,15 +120,15 @@ export function observeHttpRequest(method: string, path: string, status: number,
   metrics().httpDuration.observe({ method, route: routeOf(path), status: String(status) }, seconds);
 }
 
-/** Counts one open subscription for as long as the stream is consumed. */
-export async function* countedSubscription<T>(procedure: string, source: AsyncIterable<T>): AsyncGenerator<T> {
-  const gauge = metrics().openSubscriptions;
-  gauge.inc({ procedure });
-  try {
-    yield* source;
-  } finally {
-    gauge.dec({ procedure });
-  }
+/** Counts one open subscription from the moment it is iterated until it ends (however it ends). */
+export function countedSubscription<T>(procedure: string, source: AsyncIterable<T>): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const gauge = metrics().openSubscriptions;
+      gauge.inc({ procedure });
+      return releasing(source, () => gauge.dec({ procedure }))[Symbol.asyncIterator]();
+    },
+  };
 }
 
 function tokenMatches(given: string, expected: string): boolean {

@@ -18,16 +18,22 @@ function mapped<T>(source: AsyncIterable<unknown>, parse: (value: unknown) => T)
   return {
     [Symbol.asyncIterator]() {
       const it = source[Symbol.asyncIterator]();
+      // One `then` per value (every event of every subscription passes here).
+      const invalid = async (cause: unknown): Promise<never> => {
+        await it.return?.();
+        throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Output validation failed", cause });
+      };
+      const step = (r: IteratorResult<unknown>): IteratorResult<T> | Promise<never> => {
+        if (r.done) return { done: true, value: undefined };
+        try {
+          return { done: false, value: parse(r.value) };
+        } catch (cause) {
+          return invalid(cause);
+        }
+      };
       return {
-        async next(): Promise<IteratorResult<T>> {
-          const r = await it.next();
-          if (r.done) return { done: true, value: undefined };
-          try {
-            return { done: false, value: parse(r.value) };
-          } catch (cause) {
-            await it.return?.();
-            throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Output validation failed", cause });
-          }
+        next(): Promise<IteratorResult<T>> {
+          return it.next().then(step);
         },
         // Forwarded at once (not queued behind a pending next()), so a stream blocked on its
         // source still ends when the client leaves.

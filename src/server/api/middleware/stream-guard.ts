@@ -89,7 +89,12 @@ export class StreamGuard {
     return this.guarded(data) as T;
   }
 
-  private async *guarded<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  /**
+   * The source, ending with the re-check's error once a check fails. An iterator written by hand
+   * (not an async generator): every event of every stream passes here, and a generator's step
+   * costs several promises more (src/server/streams/releasing.ts says the same).
+   */
+  private guarded<T>(source: AsyncIterable<T>): AsyncIterable<T> {
     const inner = source[Symbol.asyncIterator]();
     // The error that ends the stream, and the waiting step to reject with it (one promise per
     // step: racing every step against one long-lived promise would pile up reactions on it).
@@ -99,6 +104,7 @@ export class StreamGuard {
       revokedWith ??= err;
       rejectStep?.(revokedWith);
     };
+    let started = false;
     let ended = false;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let running: Promise<void> | null = null;
@@ -140,28 +146,63 @@ export class StreamGuard {
       return running;
     };
 
-    this.onChange = () => void recheck();
-    arm(earliest(this.checks.map((c) => c.expiresAt)));
-    if (this.pending) void recheck();
-    try {
-      while (true) {
-        if (revokedWith) throw revokedWith;
-        const r = await new Promise<IteratorResult<T>>((resolve, reject) => {
-          rejectStep = reject;
-          inner.next().then(resolve, reject);
-        });
-        rejectStep = null;
-        if (r.done) return;
-        yield r.value;
-      }
-    } finally {
+    const start = () => {
+      started = true;
+      this.onChange = () => void recheck();
+      arm(earliest(this.checks.map((c) => c.expiresAt)));
+      if (this.pending) void recheck();
+    };
+    /** The stream is over (done, failed, revoked or returned): stop listening and release the procedure's generator. */
+    const finish = () => {
+      if (ended) return;
       ended = true;
+      rejectStep = null;
       if (timer) clearTimeout(timer);
       this.dispose();
-      // Releases the procedure's generator: at once when it waits at a yield; otherwise as soon as
-      // its pending step ends (the request's abort signal ends every Armory stream).
+      // At once when it waits at a yield; otherwise as soon as its pending step ends (the
+      // request's abort signal ends every Armory stream).
       void Promise.resolve(inner.return?.()).catch(() => {});
-    }
+    };
+    const done = (): IteratorResult<T> => ({ done: true, value: undefined });
+
+    const iterator: AsyncIterator<T> = {
+      next: () => {
+        if (ended) return Promise.resolve(done());
+        if (!started) start();
+        if (revokedWith) {
+          finish();
+          return Promise.reject(revokedWith);
+        }
+        return new Promise<IteratorResult<T>>((resolve, reject) => {
+          rejectStep = (err) => {
+            finish();
+            reject(err);
+          };
+          inner.next().then(
+            (r) => {
+              if (ended) return; // revoked meanwhile: the step was rejected already
+              rejectStep = null;
+              if (r.done) finish();
+              resolve(r);
+            },
+            (err: unknown) => {
+              if (ended) return;
+              finish();
+              reject(err);
+            },
+          );
+        });
+      },
+      return: () => {
+        finish();
+        return Promise.resolve(done());
+      },
+      throw: (err?: unknown) => {
+        finish();
+        return Promise.reject(err);
+      },
+    };
+    return { [Symbol.asyncIterator]: () => iterator };
   }
 }
 

@@ -17,6 +17,7 @@ import {
   chatStreamInput,
 } from "./schemas";
 import { trackedStreamOf } from "../../stream-output";
+import { mapAsync } from "../../../streams/map";
 
 // Reading a conversation needs "inspect"; sending and stopping turns, renaming and deleting
 // conversations need "chat".
@@ -86,9 +87,7 @@ export const chatRouter = router({
       const after = input.lastEventId ? Math.max(input.afterSeq, Number(input.lastEventId)) : input.afterSeq;
       // Awaited before the stream starts, so an unknown session is a 404 for the call itself.
       const events = await ctx.services.chat.stream(input.projectId, input.agentId, input.sessionId, after, signal);
-      return (async function* () {
-        for await (const e of events) yield tracked(String(e.seq), e);
-      })();
+      return mapAsync(events, (e) => tracked(String(e.seq), e));
     }),
 
   interrupt: agentProcedure("chat")
