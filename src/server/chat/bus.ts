@@ -28,6 +28,34 @@ function toRow(p: Pending & { sessionId: string }) {
   return p.record ? { ...p.event, sessionId: p.sessionId, seq: p.record.seq, at: p.record.at } : { ...p.event, sessionId: p.sessionId };
 }
 
+/**
+ * A turn's writes: how many of its events (and other writes) are not stored yet, and a promise for
+ * when none is. A turn emits hundreds of events a second; counting them costs no promise per event.
+ */
+export class PendingWrites {
+  private pending = 0;
+  private waiters: (() => void)[] = [];
+  /** One more write; call the returned function once it is stored (or failed). */
+  add(): () => void {
+    this.pending++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.pending === 0) for (const w of this.waiters.splice(0)) w();
+    };
+  }
+  /** Counts a write that is a promise. */
+  track(p: Promise<unknown>): void {
+    const done = this.add();
+    p.then(done, done);
+  }
+  /** Resolves once every write added so far has ended. */
+  settled(): Promise<void> {
+    return this.pending === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
+  }
+}
+
 /** How long delivered events may wait for their write, to be stored with the ones that follow. */
 export const WRITE_DELAY_MS = 15;
 /** The most events one statement stores. */
@@ -61,22 +89,30 @@ export class ChatEventBus {
    * session it is numbered and delivered at once, before the write.
    */
   emit(sessionId: string, event: NewChatEvent): Promise<ChatEventRecord> {
-    return new Promise((resolve, reject) => {
-      const last = this.next.get(sessionId);
-      if (last === undefined) {
-        this.queue.push({ sessionId, event, resolve, reject });
-        this.waitingForWrite++;
-      } else {
-        const record: ChatEventRecord = { seq: last + 1, runId: event.runId, type: event.type, data: event.data ?? null, at: new Date() };
-        this.next.set(sessionId, record.seq);
-        let pending = this.unstored.get(sessionId);
-        if (!pending) this.unstored.set(sessionId, (pending = []));
-        pending.push(record);
-        this.queue.push({ sessionId, event, record, resolve, reject });
-        this.deliver(sessionId, record);
-      }
-      this.scheduleWrite();
-    });
+    return new Promise((resolve, reject) => this.enqueue(sessionId, event, resolve, reject));
+  }
+
+  /** emit() for a turn's events: counted in `writes` (stored or failed) instead of a promise each. */
+  emitCounted(sessionId: string, event: NewChatEvent, writes: PendingWrites): void {
+    const done = writes.add();
+    this.enqueue(sessionId, event, done, done);
+  }
+
+  private enqueue(sessionId: string, event: NewChatEvent, resolve: (r: ChatEventRecord) => void, reject: (err: unknown) => void): void {
+    const last = this.next.get(sessionId);
+    if (last === undefined) {
+      this.queue.push({ sessionId, event, resolve, reject });
+      this.waitingForWrite++;
+    } else {
+      const record: ChatEventRecord = { seq: last + 1, runId: event.runId, type: event.type, data: event.data ?? null, at: new Date() };
+      this.next.set(sessionId, record.seq);
+      let pending = this.unstored.get(sessionId);
+      if (!pending) this.unstored.set(sessionId, (pending = []));
+      pending.push(record);
+      this.queue.push({ sessionId, event, record, resolve, reject });
+      this.deliver(sessionId, record);
+    }
+    this.scheduleWrite();
   }
 
   /** Writes now when a subscriber waits for a queued event or the batch is full, else within writeDelayMs. */

@@ -13,7 +13,7 @@ import type { ModelGateway } from "../gateway/gateway";
 import type { Logger } from "../logger";
 import { metrics } from "../metrics";
 import { summarizeResult, textDelta, type ResultSummary } from "../streams/stream-json";
-import { ChatEventBus } from "./bus";
+import { ChatEventBus, PendingWrites } from "./bus";
 import { composeSystemPrompt, loadSoul } from "./prompt";
 import { ClaudeProcess, type ClaudeProcessOptions, type ProcessLine } from "./runner";
 import { PrewarmPool, prewarmFits, prewarmKey, type PrewarmPlan } from "./warm-pool";
@@ -350,10 +350,9 @@ export class ChatService {
     let result: ResultSummary | null = null;
     let firstTokenMs: number | null = null;
     const stderr: string[] = [];
-    const writes: Promise<unknown>[] = [started];
-    const emit = (type: string, data: unknown) => {
-      writes.push(this.bus.emit(turn.sessionId, { runId: turn.runId, type, data }).catch(() => {}));
-    };
+    const writes = new PendingWrites();
+    writes.track(started);
+    const emit = (type: string, data: unknown) => this.bus.emitCounted(turn.sessionId, { runId: turn.runId, type, data }, writes);
     let resolveResult!: () => void;
     const gotResult = new Promise<void>((r) => (resolveResult = r));
     const approvals = this.opts.approvals;
@@ -396,7 +395,7 @@ export class ChatService {
           if (e.kind === "stream_event" && firstTokenMs === null && textDelta(e.event) !== null) firstTokenMs = elapsed();
           if (e.kind === "system" && e.event.subtype === "init" && typeof e.event.session_id === "string" && e.event.session_id !== session.claudeSessionId) {
             session.claudeSessionId = e.event.session_id;
-            writes.push(this.store.setClaudeSessionId(turn.sessionId, e.event.session_id).catch(() => {}));
+            writes.track(this.store.setClaudeSessionId(turn.sessionId, e.event.session_id));
           }
           if (e.kind === "result") {
             result = summarizeResult(e.event);
@@ -450,7 +449,7 @@ export class ChatService {
       const why = turn.stopReason ? (turn.stopReason.kind === "interrupt" ? `The turn was stopped by ${turn.stopReason.by}.` : turn.stopReason.kind === "timeout" ? "The turn timed out." : "Armory was stopped.") : "The turn ended.";
       await approvals.cancelRun(turn.runId, why).catch((err: unknown) => this.log.warn({ err, runId: turn.runId }, "could not cancel the turn's approvals"));
     }
-    await Promise.all(writes);
+    await writes.settled();
 
     const stop = turn.stopReason as ActiveTurn["stopReason"];
     if (stop) {
