@@ -528,7 +528,7 @@ describe("armoryd in a real agent container", () => {
   it("sends a burst of output in a few `events` frames, every line in order", async () => {
     const from = armory.events.length;
     const frames = { ...armory.eventFrames };
-    await armory.ok("proc.spawn", { procId: "burst", argv: ["seq", "1", "5000"], env: {}, cwd: "/", systemPrompt: "", memoryFile: null, oneShot: true });
+    await armory.ok("proc.spawn", { procId: "burst", argv: ["bash", "-c", "seq 1 5000"], env: {}, cwd: "/", systemPrompt: "", memoryFile: null, oneShot: true });
     await until("the burst to end", () => armory.eventsOf("proc.exit", from).find((e) => e.procId === "burst"));
     const lines = armory.eventsOf("proc.line", from).filter((e) => e.procId === "burst").map((e) => e.line);
     expect(lines).toEqual(Array.from({ length: 5000 }, (_, i) => String(i + 1)));
