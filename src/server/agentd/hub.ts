@@ -116,8 +116,6 @@ interface Pending {
 
 class Connection {
   info: DaemonInfo | null = null;
-  /** The protocol version agreed in the welcome. */
-  protocol = PROTOCOL_VERSION;
   readonly pending = new Map<number, Pending>();
   lastHeard = Date.now();
   unacked = 0;
@@ -437,7 +435,8 @@ export class DaemonHub {
       this.log.warn({ agentId: conn.agentId, protocol: hello.protocol }, "armoryd speaks another protocol version; refused (re-create the agent with the current image)");
       return conn.ws.close(CLOSE_PROTOCOL, `protocol ${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION} required`);
     }
-    conn.protocol = hello.protocol;
+    // The daemon's version (Armory speaks every one from MIN_PROTOCOL_VERSION up): it batches from 2 on.
+    const protocol = hello.protocol;
     const previous = this.conns.get(conn.agentId);
     if (previous?.info && previous !== conn && previous.info.hello.startedAt > hello.startedAt && Date.now() - previous.lastHeard < (this.opts.deadAfterMs ?? DEAD_AFTER_MS)) {
       // A live daemon that started later holds the agent (a safe re-create's new container while
@@ -469,8 +468,8 @@ export class DaemonHub {
     // A daemon this Armory has not seen is told to replay nothing (resumeAfter null); its next
     // event follows the last one it made (those before belong to an earlier Armory).
     this.last.set(conn.agentId, { daemonId: hello.daemonId, seq: sameDaemon ? known!.seq : hello.lastSeq, info });
-    conn.send({ type: "welcome", protocol: conn.protocol, resumeAfter: sameDaemon ? known!.seq : null });
-    this.log.info({ agentId: conn.agentId, daemonId: hello.daemonId, resumed: sameDaemon, protocol: conn.protocol, agentVersion: hello.capabilities.agentVersion }, "armoryd connected");
+    conn.send({ type: "welcome", protocol, resumeAfter: sameDaemon ? known!.seq : null });
+    this.log.info({ agentId: conn.agentId, daemonId: hello.daemonId, resumed: sameDaemon, protocol, agentVersion: hello.capabilities.agentVersion }, "armoryd connected");
     if (!sameDaemon) for (const l of this.daemonListeners) this.safe(() => l(info, known?.daemonId ?? null));
     for (const l of this.stateListeners) this.safe(() => l(info));
   }
