@@ -1,15 +1,18 @@
 // The daemon's pure parts: line splitting (stdout/stderr of chat processes), the outbox
-// (sequencing, replay after a reconnect, trimming on ack, the size cap), the reconnect back-off;
+// (sequencing, replay after a reconnect, trimming on ack, the size cap), its frames (one event, a
+// batch, a replay cut at the byte cap), the batcher (one frame per event-loop turn), the reconnect
+// back-off;
 // and `armoryd connect` (ssh's ProxyCommand) against a real CONNECT proxy and echo server.
 import http from "node:http";
 import net from "node:net";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, type DaemonEvent } from "../contracts/armoryd";
+import { daemonMessage, parseFrame, RECONNECT_MAX_MS, RECONNECT_MIN_MS, type DaemonEvent } from "../contracts/armoryd";
+import { EventBatcher } from "./batcher";
 import { connectMain, proxyFor } from "./connect";
 import { backoffMs } from "./connection";
 import { LineSplitter, type SplitLine } from "./lines";
-import { Outbox } from "./outbox";
+import { eventsFrame, framesOf, Outbox, singleFrame, type OutboxEntry } from "./outbox";
 
 const texts = (lines: SplitLine[]) => lines.map((l) => (l.kind === "line" ? l.text : `<overflow ${l.length}>`));
 
@@ -51,7 +54,7 @@ describe("Outbox", () => {
     for (let i = 1; i <= 5; i++) expect(o.push(line(i)).seq).toBe(i);
     expect(o.lastSeq).toBe(5);
     expect(o.after(2).map((e) => e.seq)).toEqual([3, 4, 5]);
-    expect(JSON.parse(o.after(4)[0]!.frame)).toMatchObject({ type: "event", seq: 5, event: { line: "line 5" } });
+    expect(JSON.parse(o.after(4)[0]!.json)).toMatchObject({ seq: 5, event: { line: "line 5" } });
   });
 
   it("forgets acknowledged events and keeps the rest", () => {
@@ -70,7 +73,7 @@ describe("Outbox", () => {
 
   it("drops the oldest events past its size cap, and says so", () => {
     const drops: [number, number, number][] = [];
-    const frameBytes = new Outbox(1e9).push(line(1)).frame.length;
+    const frameBytes = new Outbox(1e9).push(line(1)).json.length;
     const o = new Outbox(frameBytes * 3, (n, from, to) => drops.push([n, from, to]));
     for (let i = 1; i <= 5; i++) o.push(line(i));
     expect(o.after(0).map((e) => e.seq)).toEqual([3, 4, 5]);
@@ -79,6 +82,130 @@ describe("Outbox", () => {
       [1, 2, 2],
     ]);
     expect(o.heldBytes).toBeLessThanOrEqual(frameBytes * 3);
+  });
+});
+
+/** The frames' events as [seq, line] pairs, each frame parsed by the protocol's own schema. */
+function framed(frames: string[]): { type: string; seqs: number[] }[] {
+  return frames.map((f) => {
+    const m = parseFrame(daemonMessage, f);
+    if (m?.type === "events") return { type: m.type, seqs: m.events.map((e) => e.seq) };
+    if (m?.type === "event") return { type: m.type, seqs: [m.seq] };
+    throw new Error(`not an event frame: ${f}`);
+  });
+}
+
+describe("event frames", () => {
+  const entries = (n: number): OutboxEntry[] => {
+    const o = new Outbox(1e9);
+    for (let i = 1; i <= n; i++) o.push(line(i), 1000 + i);
+    return o.after(0);
+  };
+
+  it("writes a protocol-1 frame and a batch the protocol's schema accepts, with every field", () => {
+    const [a, b] = entries(2);
+    expect(parseFrame(daemonMessage, singleFrame(a!))).toEqual({ type: "event", seq: 1, at: 1001, event: line(1) });
+    expect(parseFrame(daemonMessage, eventsFrame([a!, b!]))).toEqual({
+      type: "events",
+      events: [
+        { seq: 1, at: 1001, event: line(1) },
+        { seq: 2, at: 1002, event: line(2) },
+      ],
+    });
+  });
+
+  it("cuts a replay into frames at the byte cap; one event over it goes alone", () => {
+    const all = entries(10);
+    const one = all[0]!.json.length;
+    expect(framed(framesOf(all, one * 4))).toEqual([
+      { type: "events", seqs: [1, 2, 3, 4] },
+      { type: "events", seqs: [5, 6, 7, 8] },
+      { type: "events", seqs: [9, 10] },
+    ]);
+    expect(framed(framesOf(all, 1e9))).toEqual([{ type: "events", seqs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }]);
+    expect(framed(framesOf(all.slice(0, 3), 1))).toEqual([
+      { type: "events", seqs: [1] },
+      { type: "events", seqs: [2] },
+      { type: "events", seqs: [3] },
+    ]);
+    expect(framesOf([], 100)).toEqual([]);
+  });
+});
+
+describe("EventBatcher", () => {
+  /** A batcher whose turn ends when the test says (`endTurn`), recording the frames it sends. */
+  const make = (maxBytes = 1e9) => {
+    const sent: string[] = [];
+    const turns: (() => void)[] = [];
+    const b = new EventBatcher((f) => sent.push(f), maxBytes, (fn) => turns.push(fn));
+    const endTurn = () => {
+      for (const fn of turns.splice(0)) fn();
+    };
+    return { b, sent, turns, endTurn };
+  };
+  const o = new Outbox(1e9);
+  const next = () => o.push(line(o.lastSeq + 1));
+
+  it("sends the events of one turn as one frame when the turn ends, with one scheduled flush", () => {
+    const { b, sent, turns, endTurn } = make();
+    const e1 = next();
+    const first = e1.seq;
+    b.add(e1);
+    b.add(next());
+    b.add(next());
+    expect(sent).toEqual([]);
+    expect(turns).toHaveLength(1);
+    endTurn();
+    expect(framed(sent)).toEqual([{ type: "events", seqs: [first, first + 1, first + 2] }]);
+    // A lone event in the next turn: its own frame at that turn's end.
+    b.add(next());
+    expect(b.size).toBe(1);
+    endTurn();
+    expect(framed(sent)[1]).toEqual({ type: "events", seqs: [first + 3] });
+    // Nothing waiting: the end of a turn sends nothing.
+    endTurn();
+    expect(sent).toHaveLength(2);
+  });
+
+  it("sends at once when the events reach the byte cap, and before anything flushed ahead of its turn", () => {
+    const one = next();
+    const { b, sent, endTurn } = make(one.json.length * 3);
+    b.add(one);
+    b.add(next());
+    expect(sent).toHaveLength(0);
+    b.add(next()); // reaches the cap
+    expect(framed(sent)).toEqual([{ type: "events", seqs: [one.seq, one.seq + 1, one.seq + 2] }]);
+    b.add(next());
+    b.flush(); // e.g. a response is about to go out
+    b.add(next());
+    endTurn();
+    expect(framed(sent).slice(1)).toEqual([
+      { type: "events", seqs: [one.seq + 3] },
+      { type: "events", seqs: [one.seq + 4] },
+    ]);
+  });
+
+  it("sends an event bigger than the cap alone, after those waiting", () => {
+    const small = next();
+    const { b, sent, endTurn } = make(small.json.length * 2);
+    b.add(small);
+    const big = o.push({ type: "proc.line", procId: "p", line: "x".repeat(small.json.length * 3) });
+    b.add(big);
+    b.add(next());
+    endTurn();
+    expect(framed(sent)).toEqual([
+      { type: "events", seqs: [small.seq] },
+      { type: "events", seqs: [big.seq] },
+      { type: "events", seqs: [big.seq + 1] },
+    ]);
+  });
+
+  it("forgets what waits when the connection is gone (the outbox replays it)", () => {
+    const { b, sent, endTurn } = make();
+    b.add(next());
+    b.clear();
+    endTurn();
+    expect(sent).toEqual([]);
   });
 });
 

@@ -1,13 +1,18 @@
 // The one connection home: a WebSocket dialled to Armory's agent endpoint with the agent's token
 // (`Authorization: Bearer`), re-dialled with back-off and jitter (RECONNECT_MIN_MS to
 // RECONNECT_MAX_MS) whenever it ends. Speaks the protocol of src/contracts/armoryd.ts: hello,
-// welcome, sequenced events from the outbox (replayed after `resumeAfter`, trimmed on `ack`),
-// requests and responses, and heartbeats carrying the self-report; a connection that hears
-// nothing for DEAD_AFTER_MS is dropped and dialled again.
+// welcome, sequenced events from the outbox (replayed after `resumeAfter`, trimmed on `ack`; one
+// `events` frame per event-loop turn when Armory speaks protocol 2, one `event` frame each with an
+// Armory that speaks 1), requests and responses, and heartbeats carrying the self-report; a
+// connection that hears nothing for DEAD_AFTER_MS is dropped and dialled again. An Armory that
+// refuses this protocol version (CLOSE_PROTOCOL) is greeted with the older one at the next dial.
 import {
+  BATCH_PROTOCOL_VERSION,
   DEAD_AFTER_MS,
+  EVENTS_FRAME_BYTES,
   HEARTBEAT_MS,
   MAX_FRAME_BYTES,
+  MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   CLOSE_PROTOCOL,
   CLOSE_REPLACED,
@@ -24,8 +29,9 @@ import {
   type RequestMethod,
   type SelfReport,
 } from "../contracts/armoryd";
+import { EventBatcher } from "./batcher";
 import { errorText, log } from "./log";
-import { Outbox } from "./outbox";
+import { framesOf, Outbox, singleFrame } from "./outbox";
 
 /** Past this many bytes of unacknowledged events the oldest are dropped. */
 export const OUTBOX_MAX_BYTES = 64 * 1024 * 1024;
@@ -76,6 +82,11 @@ export class Connection {
   private ws: WebSocket | null = null;
   /** Welcome received on the current socket: events may flow. */
   private ready = false;
+  /** The version said in the next hello: PROTOCOL_VERSION, lower after an Armory refused it. */
+  private helloProtocol = PROTOCOL_VERSION;
+  /** The welcome's protocol sends `events` frames (else one `event` frame per event). */
+  private batches = false;
+  private readonly batcher = new EventBatcher((frame) => this.send(frame), EVENTS_FRAME_BYTES);
   private attempt = 0;
   private lastHeard = 0;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -90,10 +101,12 @@ export class Connection {
     this.dial();
   }
 
-  /** Numbers and keeps an event; sends it at once when connected. */
+  /** Numbers and keeps an event; sends it when connected (at the end of this event-loop turn with protocol 2). */
   emit(event: DaemonEvent): void {
     const entry = this.outbox.push(event);
-    if (this.ready) this.send(entry.frame);
+    if (!this.ready) return;
+    if (this.batches) this.batcher.add(entry);
+    else this.send(singleFrame(entry));
   }
 
   /** Closes the socket for good (code 1001: going away). */
@@ -104,6 +117,7 @@ export class Connection {
     const ws = this.ws;
     this.ws = null;
     this.ready = false;
+    this.batcher.clear();
     try {
       ws?.close(1001, "armoryd stopping");
     } catch {
@@ -131,7 +145,7 @@ export class Connection {
       this.connectedAt = Date.now();
       this.lastHeard = Date.now();
       log(`connected to ${shownUrl(this.opts.url)}`);
-      this.sendMessage({ type: "hello", protocol: PROTOCOL_VERSION, ...this.opts.hello(), lastSeq: this.outbox.lastSeq });
+      this.sendMessage({ type: "hello", protocol: this.helloProtocol, ...this.opts.hello(), lastSeq: this.outbox.lastSeq });
       this.startHeartbeat(ws);
     };
     ws.onmessage = (ev: MessageEvent) => {
@@ -159,8 +173,18 @@ export class Connection {
     log(`disconnected from ${shownUrl(this.opts.url)} ${was} (code ${code}${reason ? `: ${reason}` : ""})`);
     this.ws = null;
     this.ready = false;
+    this.batcher.clear();
     this.connectedAt = 0;
     this.stopHeartbeat();
+    if (code === CLOSE_PROTOCOL && this.helloProtocol > MIN_PROTOCOL_VERSION) {
+      // An Armory from before this protocol version: greet it with the older one (no batches).
+      this.helloProtocol--;
+      log(`Armory refused protocol ${this.helloProtocol + 1}: trying ${this.helloProtocol}`);
+      this.scheduleRedial();
+      return;
+    }
+    // The next connection may be to an upgraded Armory: offer the newest version again.
+    this.helloProtocol = PROTOCOL_VERSION;
     // Another daemon of this agent holds the connection (a safe re-create's new container), or
     // Armory refused this protocol: try again slowly, not at once.
     this.scheduleRedial(code === CLOSE_REPLACED || code === CLOSE_SUPERSEDED || code === CLOSE_PROTOCOL ? RECONNECT_MAX_MS : 0);
@@ -205,6 +229,8 @@ export class Connection {
   }
 
   private sendMessage(m: DaemonMessage): void {
+    // Events produced before this message go first (e.g. an exec's progress before its response).
+    this.batcher.flush();
     this.send(JSON.stringify(m));
   }
 
@@ -217,13 +243,15 @@ export class Connection {
     switch (m.type) {
       case "welcome": {
         if (m.protocol !== PROTOCOL_VERSION) log(`Armory speaks protocol ${m.protocol}, this daemon ${PROTOCOL_VERSION}`);
+        this.batches = m.protocol >= BATCH_PROTOCOL_VERSION;
         // null: Armory has not seen this daemon, so nothing is replayed.
         const after = m.resumeAfter ?? this.outbox.lastSeq;
         this.outbox.ack(after);
         const replay = this.outbox.after(after);
         this.ready = true;
         this.attempt = 0;
-        for (const e of replay) this.send(e.frame);
+        if (this.batches) for (const frame of framesOf(replay, EVENTS_FRAME_BYTES)) this.send(frame);
+        else for (const e of replay) this.send(singleFrame(e));
         // The self-report at once (Armory's health check reads it), then every HEARTBEAT_MS.
         this.sendMessage({ type: "ping", at: Date.now(), report: this.opts.report() });
         if (replay.length) log(`replayed ${replay.length} events after seq ${after}`);

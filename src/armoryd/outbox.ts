@@ -7,8 +7,41 @@ export interface OutboxEntry {
   seq: number;
   at: number;
   event: DaemonEvent;
-  /** The frame as sent (JSON text). */
-  frame: string;
+  /** `{ seq, at, event }` as JSON text: an item of an `events` frame (see framesOf). */
+  json: string;
+}
+
+/** The protocol-1 frame of one entry (`{ type: "event", seq, at, event }`), from its JSON. */
+export function singleFrame(entry: OutboxEntry): string {
+  return `{"type":"event",${entry.json.slice(1)}`;
+}
+
+/** An `events` frame of entries with contiguous seqs. */
+export function eventsFrame(entries: readonly OutboxEntry[]): string {
+  let text = '{"type":"events","events":[';
+  for (let i = 0; i < entries.length; i++) text += i ? `,${entries[i]!.json}` : entries[i]!.json;
+  return `${text}]}`;
+}
+
+/**
+ * The `events` frames of entries (oldest first): cut before the entry that would take a frame's
+ * events past `maxBytes` (an entry bigger than that goes alone).
+ */
+export function framesOf(entries: readonly OutboxEntry[], maxBytes: number): string[] {
+  const frames: string[] = [];
+  let from = 0;
+  let bytes = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const n = entries[i]!.json.length;
+    if (i > from && bytes + n > maxBytes) {
+      frames.push(eventsFrame(entries.slice(from, i)));
+      from = i;
+      bytes = 0;
+    }
+    bytes += n;
+  }
+  if (from < entries.length) frames.push(eventsFrame(from ? entries.slice(from) : entries));
+  return frames;
 }
 
 export class Outbox {
@@ -37,19 +70,19 @@ export class Outbox {
     return this.bytes;
   }
 
-  /** Numbers and keeps an event; returns its entry (the caller sends `frame` when connected). */
+  /** Numbers and keeps an event; returns its entry (the caller sends it when connected). */
   push(event: DaemonEvent, at = Date.now()): OutboxEntry {
     const seq = ++this.seq;
-    const frame = JSON.stringify({ type: "event", seq, at, event });
-    const entry = { seq, at, event, frame };
+    const json = JSON.stringify({ seq, at, event });
+    const entry = { seq, at, event, json };
     this.entries.push(entry);
-    this.bytes += frame.length;
+    this.bytes += json.length;
     if (this.bytes > this.maxBytes) {
       const from = this.entries[this.head]!.seq;
       let dropped = 0;
       // Keep the newest event even if it alone is over the cap.
       while (this.bytes > this.maxBytes && this.size > 1) {
-        this.bytes -= this.entries[this.head]!.frame.length;
+        this.bytes -= this.entries[this.head]!.json.length;
         this.head++;
         dropped++;
       }
@@ -62,7 +95,7 @@ export class Outbox {
   /** Armory holds every event up to `seq`: forget them. */
   ack(seq: number): void {
     while (this.head < this.entries.length && this.entries[this.head]!.seq <= seq) {
-      this.bytes -= this.entries[this.head]!.frame.length;
+      this.bytes -= this.entries[this.head]!.json.length;
       this.head++;
     }
     this.compact();

@@ -7,13 +7,21 @@
 // daemon). Nothing listens inside the container.
 //
 // Conversation:
-//   1. daemon -> hello         who it is (daemonId is new at every daemon start), what it can do,
-//                              which processes and terminals it still runs.
-//   2. Armory -> welcome       `resumeAfter`: the last event seq Armory holds from this daemonId
-//                              (null: a daemon Armory has not seen, so nothing is replayed).
-//   3. daemon -> event*        sequenced events (seq 1, 2, ... per daemonId). The daemon keeps
-//                              every event until Armory acks it and, after a reconnect, replays
-//                              those after `resumeAfter`, so none is lost or delivered twice.
+//   1. daemon -> hello         who it is (daemonId is new at every daemon start), the protocol
+//                              version it speaks, what it can do, which processes and terminals it
+//                              still runs.
+//   2. Armory -> welcome       `protocol`: the version both speak (the lower of the two; Armory
+//                              accepts MIN_PROTOCOL_VERSION to PROTOCOL_VERSION and closes others
+//                              with CLOSE_PROTOCOL). `resumeAfter`: the last event seq Armory holds
+//                              from this daemonId (null: a daemon Armory has not seen, so nothing
+//                              is replayed).
+//   3. daemon -> events*       sequenced events (seq 1, 2, ... per daemonId), several to a frame:
+//                              the events of one event-loop turn (and a replay) go out together,
+//                              with contiguous seqs, in frames of at most EVENTS_FRAME_BYTES (one
+//                              bigger event goes alone). Protocol 1 sends one `event` frame per
+//                              event instead (Armory accepts both). The daemon keeps every event
+//                              until Armory acks it and, after a reconnect, replays those after
+//                              `resumeAfter`, so none is lost or delivered twice.
 //      Armory -> ack           the highest seq received (at least every ACK_EVERY events or
 //                              ACK_INTERVAL_MS).
 //   4. Armory -> request       { id, method, params }: one of `requestMethods` below.
@@ -24,7 +32,17 @@
 //                              self-report (memory, processes, load): Armory's health check.
 import { z } from "zod";
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * The version this side speaks. 2: `events` frames (batches). A daemon refused with CLOSE_PROTOCOL
+ * by an Armory that only speaks 1 says hello again with 1.
+ */
+export const PROTOCOL_VERSION = 2;
+/** The oldest daemon protocol Armory accepts (agents on older images keep running until updated). */
+export const MIN_PROTOCOL_VERSION = 1;
+/** The first version whose daemons send `events` frames. */
+export const BATCH_PROTOCOL_VERSION = 2;
+/** The size an `events` frame is cut at (its events' JSON; one bigger event is sent alone). */
+export const EVENTS_FRAME_BYTES = 256 * 1024;
 /** The WebSocket path on the gateway listener. */
 export const AGENTD_PATH = "/api/agentd";
 export const HEARTBEAT_MS = 5_000;
@@ -380,9 +398,16 @@ export const helloMessage = z.object({
 });
 export type HelloMessage = z.infer<typeof helloMessage>;
 
+/** One sequenced event: its seq, when the daemon produced it (ms since the epoch), the event. */
+export const sequencedEvent = z.object({ seq: z.number().int().positive(), at: z.number(), event: daemonEvent });
+export type SequencedEvent = z.infer<typeof sequencedEvent>;
+
 export const daemonMessage = z.discriminatedUnion("type", [
   helloMessage,
+  /** Protocol 1: one event a frame. */
   z.object({ type: z.literal("event"), seq: z.number().int().positive(), at: z.number(), event: daemonEvent }),
+  /** Protocol 2: events in order, their seqs contiguous (Armory refuses a frame whose are not). */
+  z.object({ type: z.literal("events"), events: z.array(sequencedEvent).min(1) }),
   /** ok: `result` holds the method's result; else `error` says why. */
   z.object({ type: z.literal("response"), id: z.number().int(), ok: z.boolean(), result: z.unknown().optional(), error: daemonError.optional() }),
   z.object({ type: z.literal("ping"), at: z.number(), report: selfReport }),

@@ -2,7 +2,8 @@
 // WebSocketServer on the gateway address of a user-defined network the container joins. Proves
 // the daemon dials home with the token, says hello with its capabilities and container id, does
 // files, processes, the config watcher and terminals on request, keeps heartbeats with its
-// self-report, replays events after a cut connection (none lost, none twice), and stops fast.
+// self-report, sends the events of a burst in a few `events` frames (protocol 2), replays events
+// after a cut connection (none lost, none twice), and stops fast.
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import Docker from "dockerode";
@@ -23,6 +24,7 @@ import {
   type RequestParams,
   type RequestResult,
   type SelfReport,
+  type SequencedEvent,
 } from "@/contracts/armoryd";
 import { AGENT_IMAGE_VERSION, agentImageTag, ensureAgentImage } from "@/server/runtime/docker/agent-image";
 
@@ -31,7 +33,6 @@ const suffix = randomBytes(4).toString("hex");
 const TOKEN = `agt_${randomBytes(16).toString("hex")}`;
 
 type Response = Extract<DaemonMessage, { type: "response" }>;
-type EventFrame = Extract<DaemonMessage, { type: "event" }>;
 
 /** Polls `check` until it returns a value (not undefined); `limitMs` only guards against a hang. */
 async function until<T>(what: string, check: () => T | undefined, limitMs = 15_000): Promise<T> {
@@ -51,8 +52,10 @@ class FakeArmory {
   /** Every upgrade request's headers, in order. */
   readonly upgrades: IncomingMessage["headers"][] = [];
   readonly hellos: HelloMessage[] = [];
-  /** Every event frame received, in arrival order (duplicates would show here). */
-  readonly events: EventFrame[] = [];
+  /** Every event received, in arrival order (duplicates would show here). */
+  readonly events: SequencedEvent[] = [];
+  /** Frames that carried them: `event` (protocol 1, one each) and `events` (batches). */
+  readonly eventFrames = { event: 0, events: 0 };
   readonly pings: { at: number; report: SelfReport }[] = [];
   pongs = 0;
   readonly closes: number[] = [];
@@ -105,7 +108,12 @@ class FakeArmory {
         return;
       }
       case "event":
+        this.eventFrames.event++;
         this.events.push(m);
+        return;
+      case "events":
+        this.eventFrames.events++;
+        this.events.push(...m.events);
         return;
       case "response":
         this.pending.get(m.id)?.(m);
@@ -515,6 +523,20 @@ describe("armoryd in a real agent container", () => {
     await armory.ok("term.close", { termId: "t1" });
     await until("term.exit", () => armory.eventsOf("term.exit", from).find((e) => e.termId === "t1"));
     expect((await armory.fails("term.input", { termId: "t1", data: "x" })).code).toBe("not_found");
+  });
+
+  it("sends a burst of output in a few `events` frames, every line in order", async () => {
+    const from = armory.events.length;
+    const frames = { ...armory.eventFrames };
+    await armory.ok("proc.spawn", { procId: "burst", argv: ["bash", "-c", "seq 1 5000"], env: {}, cwd: "/", systemPrompt: "", memoryFile: null, oneShot: true });
+    await until("the burst to end", () => armory.eventsOf("proc.exit", from).find((e) => e.procId === "burst"));
+    const lines = armory.eventsOf("proc.line", from).filter((e) => e.procId === "burst").map((e) => e.line);
+    expect(lines).toEqual(Array.from({ length: 5000 }, (_, i) => String(i + 1)));
+    const batches = armory.eventFrames.events - frames.events;
+    console.log(`5,000 lines + exit arrived in ${batches} events frames`);
+    expect(armory.eventFrames.event).toBe(frames.event);
+    expect(batches).toBeGreaterThan(0);
+    expect(batches).toBeLessThan(100);
   });
 
   it("replays the events after a cut connection: none lost, none twice", async () => {

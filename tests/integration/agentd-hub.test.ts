@@ -3,12 +3,16 @@
 // (src/contracts/armoryd.ts) the way the real daemon does (the real daemon against a real
 // container is tests/docker/armoryd*.test.ts). Proves: only an agent's own token connects; events
 // are delivered once, in order, and a reconnect resumes after the last one received (a replay is
-// never delivered twice); requests are answered or fail at once when the connection is lost; a
-// newer daemon replaces an older one and an older one cannot take the agent back; invalid frames
-// and other protocol versions are refused; a silent daemon is cut off.
+// never delivered twice); batches of events (protocol 2) are delivered in order with the same
+// dedupe and gap rules and one ack per frame, and a protocol-1 daemon's single events still work;
+// a process's events reach only that process's listeners; requests are answered or fail at once
+// when the connection is lost; a newer daemon replaces an older one and an older one cannot take
+// the agent back; invalid frames and other protocol versions are refused; a silent daemon is cut off.
+import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import {
+  ACK_EVERY,
   AGENTD_PATH,
   CLOSE_PROTOCOL,
   CLOSE_REPLACED,
@@ -78,6 +82,36 @@ class Peer {
   event(seq: number, event: DaemonEvent): void {
     this.send({ type: "event", seq, at: Date.now(), event });
   }
+  /** One `events` frame of seqs from..to (each event made by `make`). */
+  events(from: number, to: number, make: (seq: number) => DaemonEvent = line): void {
+    const events = [];
+    for (let seq = from; seq <= to; seq++) events.push({ seq, at: Date.now(), event: make(seq) });
+    this.send({ type: "events", events });
+  }
+}
+
+/** A hub of its own on the test Armory's token check, logging into `logs` (JSON lines). */
+async function ownHub(armory: TestArmory, logs: string[], opts: { heartbeatMs?: number; deadAfterMs?: number } = {}) {
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(chunk.toString());
+      done();
+    },
+  });
+  const hub = new DaemonHub({ log: createLogger({ level: "info", format: "json", destination }), verifyToken: (t) => armory.services.gateway.verifyToken(t), ...opts });
+  const http = await import("node:http");
+  const srv = http.createServer();
+  srv.on("upgrade", (req, socket, head) => hub.handleUpgrade(req, socket, head));
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as { port: number }).port;
+  return {
+    hub,
+    url: `ws://127.0.0.1:${port}${AGENTD_PATH}`,
+    async close() {
+      await hub.close();
+      await new Promise<void>((r) => srv.close(() => r()));
+    },
+  };
 }
 
 const line = (n: number): DaemonEvent => ({ type: "proc.line", procId: "p1", line: `{"n":${n}}` });
@@ -173,6 +207,118 @@ describe("the agent daemons' endpoint (DaemonHub)", () => {
     await peer.closed;
   });
 
+  it("takes batches of events: in order, a replayed batch's repeats dropped, a gap reported, one ack per frame", async () => {
+    const logs: string[] = [];
+    const own = await ownHub(armory, logs);
+    const hub = own.hub;
+    const got: number[] = [];
+    const lines: number[] = [];
+    hub.onEvent(agentId, (e, meta) => {
+      got.push(meta.seq);
+      if (e.type === "proc.line") lines.push(JSON.parse(e.line).n as number);
+    });
+    const peer = await Peer.open(own.url, token);
+    peer.send(hello("daemon-batch-0"));
+    expect(await peer.next("welcome")).toEqual({ type: "welcome", protocol: PROTOCOL_VERSION, resumeAfter: null });
+    peer.events(1, 5);
+    peer.events(3, 8); // a replay overlapping what came: 3..5 are dropped
+    peer.events(11, 12); // 9 and 10 never came (the daemon's outbox overflowed)
+    expect((await peer.next("ack", (a) => a.seq === 12)).seq).toBe(12);
+    expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 11, 12]);
+    expect(lines).toEqual(got);
+    const gap = logs.map((l) => JSON.parse(l) as { msg: string; from?: number; to?: number }).filter((l) => l.msg.includes("events lost"));
+    expect(gap).toMatchObject([{ from: 9, to: 10 }]);
+
+    // A frame of more than ACK_EVERY events is acked once, at its last seq (not at its 256th event).
+    const acksBefore = peer.received.filter((m) => m.type === "ack").length;
+    peer.events(13, 12 + ACK_EVERY + 44);
+    const big = await peer.next("ack", (a) => a.seq > 12);
+    expect(big.seq).toBe(12 + ACK_EVERY + 44);
+    expect(peer.received.filter((m) => m.type === "ack").length).toBe(acksBefore + 1);
+    expect(got.length).toBe(10 + ACK_EVERY + 44);
+
+    // Seqs that are not contiguous make the frame invalid: refused, nothing of it delivered.
+    const before = got.length;
+    peer.send({
+      type: "events",
+      events: [
+        { seq: 400, at: 1, event: line(400) },
+        { seq: 402, at: 1, event: line(402) },
+      ],
+    });
+    expect((await peer.closed).code).toBe(1002);
+    expect(got.length).toBe(before);
+    // So is an empty batch.
+    const again = await Peer.open(own.url, token);
+    again.send(hello("daemon-batch-1"));
+    await again.next("welcome");
+    again.send({ type: "events", events: [] });
+    expect((await again.closed).code).toBe(1002);
+    await own.close();
+  });
+
+  it("still takes a protocol-1 daemon's single event frames (agents on older images)", async () => {
+    const own = await ownHub(armory, []);
+    const got: number[] = [];
+    own.hub.onEvent(agentId, (_e, meta) => got.push(meta.seq));
+    const peer = await Peer.open(own.url, token);
+    peer.send(hello("daemon-v1-000", Date.now(), 1));
+    expect(await peer.next("welcome")).toEqual({ type: "welcome", protocol: 1, resumeAfter: null });
+    for (let n = 1; n <= 3; n++) peer.event(n, line(n));
+    peer.event(2, line(2));
+    peer.event(4, line(4));
+    expect((await peer.next("ack", (a) => a.seq === 4)).seq).toBe(4);
+    expect(got).toEqual([1, 2, 3, 4]);
+    expect(own.hub.state(agentId)).toBe("connected");
+    // Below the oldest version Armory speaks: refused.
+    peer.ws.close();
+    await peer.closed;
+    const old = await Peer.open(own.url, token);
+    old.send(hello("daemon-v0-000", Date.now(), 0));
+    expect((await old.closed).code).toBe(CLOSE_PROTOCOL);
+    await own.close();
+  });
+
+  it("hands a process's events only to that process's listeners (and to the agent's), even when one unsubscribes or throws mid-batch", async () => {
+    const own = await ownHub(armory, []);
+    const hub = own.hub;
+    const p1: string[] = [];
+    const p2: string[] = [];
+    const all: string[] = [];
+    const offP1 = hub.onProcEvent(agentId, "p1", (e) => {
+      p1.push(e.type === "proc.line" ? e.line : e.type);
+      if (p1.length === 2) offP1(); // unsubscribes during the batch: it gets nothing more
+    });
+    hub.onProcEvent(agentId, "p2", (e) => {
+      p2.push(e.type === "proc.line" ? e.line : e.type);
+      if (e.type === "proc.stderr") throw new Error("a failing listener");
+    });
+    const offOther = hub.onProcEvent(agentId, "p3", () => all.push("p3 listener called"));
+    offOther();
+    hub.onEvent(agentId, (e) => all.push("procId" in e ? `${e.procId}:${e.type}` : e.type));
+    const peer = await Peer.open(own.url, token);
+    peer.send(hello("daemon-procs-0"));
+    await peer.next("welcome");
+    const events: DaemonEvent[] = [
+      { type: "proc.line", procId: "p1", line: "a" },
+      { type: "proc.line", procId: "p2", line: "b" },
+      { type: "proc.stderr", procId: "p2", text: "oops" },
+      { type: "proc.line", procId: "p1", line: "c" },
+      { type: "proc.line", procId: "p1", line: "d" },
+      { type: "proc.line", procId: "p3", line: "e" },
+      { type: "term.exit", termId: "p1", exitCode: 0 },
+      { type: "proc.exit", procId: "p2", exitCode: 0, signal: null, oomKilled: false },
+    ];
+    peer.events(1, events.length, (seq) => events[seq - 1]!);
+    await peer.next("ack", (a) => a.seq === events.length);
+    expect(p1).toEqual(["a", "c"]);
+    expect(p2).toEqual(["b", "proc.stderr", "proc.exit"]);
+    expect(all).toEqual(["p1:proc.line", "p2:proc.line", "p2:proc.stderr", "p1:proc.line", "p1:proc.line", "p3:proc.line", "term.exit", "p2:proc.exit"]);
+    peer.ws.close();
+    await peer.closed;
+    await own.close();
+  });
+
   it("answers requests through the daemon, and fails them at once when it is not there or goes away", async () => {
     const hub = armory.services.hub;
     await expect(hub.request(agentId, "fs.list", { path: "/workspace", limit: 10, shownPath: "/workspace" })).rejects.toBeInstanceOf(DaemonUnavailableError);
@@ -231,7 +377,7 @@ describe("the agent daemons' endpoint (DaemonHub)", () => {
     b.send({ type: "hello", protocol: PROTOCOL_VERSION }); // incomplete
     expect((await b.closed).code).toBe(1002);
     const c = await Peer.open(url, token);
-    c.send(hello("daemon-v99-0", Date.now(), 99));
+    c.send(hello("daemon-v99-0", Date.now(), PROTOCOL_VERSION + 1));
     expect((await c.closed).code).toBe(CLOSE_PROTOCOL);
     expect(armory.services.hub.state(agentId)).toBe("disconnected");
   });

@@ -2,8 +2,12 @@
 // listener at AGENTD_PATH (src/contracts/armoryd.ts is the protocol). One connection per agent:
 // authenticated by the agent's gateway token, a newer connection replaces an older one. The hub
 // numbers nothing itself: it drops events it already has (seq at or below the last one from that
-// daemon), acks what it received, and hands each event once, in order, to its listeners. Requests
-// are answered by the daemon; a request whose connection is lost fails at once.
+// daemon), acks what it received (one decision per frame: a protocol-2 daemon sends the events of
+// a turn as one `events` frame), and hands each event once, in order, to its listeners. Events of
+// a process (those with a procId) go straight to that process's listeners (onProcEvent) besides
+// the agent's (onEvent) and everyone's (onAnyEvent): a hundred chat processes of one agent do not
+// each look at every line. Requests are answered by the daemon; a request whose connection is lost
+// fails at once.
 //
 // State per agent: connected (a daemon said hello) or disconnected. `onState` tells listeners
 // (the agent status stream, health) and `onDaemon` tells them when a *different* daemon (a restart)
@@ -22,6 +26,7 @@ import {
   DEAD_AFTER_MS,
   HEARTBEAT_MS,
   MAX_FRAME_BYTES,
+  MIN_PROTOCOL_VERSION,
   parseFrame,
   PROTOCOL_VERSION,
   requestMethods,
@@ -62,6 +67,10 @@ export interface EventMeta {
   daemonId: string;
 }
 export type DaemonEventListener = (event: DaemonEvent, meta: EventMeta) => void;
+/** An event of one process (proc.line, proc.stderr, proc.overflow, proc.exit). */
+export type ProcEvent = Extract<DaemonEvent, { procId: string }>;
+export type ProcEventListener = (event: ProcEvent, meta: EventMeta) => void;
+type AnyEventListener = (agentId: string, event: DaemonEvent, meta: EventMeta) => void;
 export type DaemonStateListener = (info: DaemonInfo) => void;
 
 /** The daemon answered a request with an error. */
@@ -141,9 +150,13 @@ export class DaemonHub {
   private readonly conns = new Map<string, Connection>(); // agentId -> current connection
   /** Per agent: the last daemon seen and the last event seq received from it (replay point). */
   private readonly last = new Map<string, { daemonId: string; seq: number; info: DaemonInfo }>();
-  private readonly eventListeners = new Map<string, Set<DaemonEventListener>>();
+  // Event listeners are kept in arrays replaced (not changed) on subscribe and unsubscribe, so a
+  // dispatch walks the array it started with without copying it per event.
+  private readonly eventListeners = new Map<string, DaemonEventListener[]>();
+  /** agentId -> procId -> listeners. */
+  private readonly procListeners = new Map<string, Map<string, ProcEventListener[]>>();
+  private anyListeners: AnyEventListener[] = [];
   private readonly stateListeners = new Set<DaemonStateListener>();
-  private readonly anyListeners = new Set<(agentId: string, event: DaemonEvent, meta: EventMeta) => void>();
   private readonly daemonListeners = new Set<(info: DaemonInfo, previousDaemonId: string | null) => void>();
   private nextId = 1;
   private closing = false;
@@ -216,19 +229,47 @@ export class DaemonHub {
 
   /** Every event of the agent's daemon, once each, in order. Returns the unsubscribe function. */
   onEvent(agentId: string, listener: DaemonEventListener): () => void {
-    let set = this.eventListeners.get(agentId);
-    if (!set) this.eventListeners.set(agentId, (set = new Set()));
-    set.add(listener);
+    this.eventListeners.set(agentId, [...(this.eventListeners.get(agentId) ?? []), listener]);
+    let on = true;
     return () => {
-      set.delete(listener);
-      if (!set.size && this.eventListeners.get(agentId) === set) this.eventListeners.delete(agentId);
+      if (!on) return;
+      on = false;
+      const rest = without(this.eventListeners.get(agentId), listener);
+      if (rest.length) this.eventListeners.set(agentId, rest);
+      else this.eventListeners.delete(agentId);
+    };
+  }
+
+  /**
+   * The events of one process of the agent's daemon (proc.line, proc.stderr, proc.overflow,
+   * proc.exit), once each, in order: what onEvent gives filtered by procId, without the hub calling
+   * every other process's listener. Returns the unsubscribe function.
+   */
+  onProcEvent(agentId: string, procId: string, listener: ProcEventListener): () => void {
+    let procs = this.procListeners.get(agentId);
+    if (!procs) this.procListeners.set(agentId, (procs = new Map()));
+    procs.set(procId, [...(procs.get(procId) ?? []), listener]);
+    let on = true;
+    return () => {
+      if (!on) return;
+      on = false;
+      const now = this.procListeners.get(agentId);
+      if (!now) return;
+      const rest = without(now.get(procId), listener);
+      if (rest.length) now.set(procId, rest);
+      else if (now.delete(procId) && !now.size) this.procListeners.delete(agentId);
     };
   }
 
   /** Every event of every agent's daemon. */
-  onAnyEvent(listener: (agentId: string, event: DaemonEvent, meta: EventMeta) => void): () => void {
-    this.anyListeners.add(listener);
-    return () => void this.anyListeners.delete(listener);
+  onAnyEvent(listener: AnyEventListener): () => void {
+    this.anyListeners = [...this.anyListeners, listener];
+    let on = true;
+    return () => {
+      if (!on) return;
+      on = false;
+      this.anyListeners = without(this.anyListeners, listener);
+    };
   }
 
   /** Connected / disconnected changes of every agent's daemon. */
@@ -331,14 +372,24 @@ export class DaemonHub {
       case "hello":
         return this.onHello(conn, msg);
       case "event": {
-        if (!conn.info) return;
-        const last = this.last.get(conn.agentId);
-        if (!last || last.daemonId !== conn.info.daemonId) return;
-        if (msg.seq <= last.seq) return; // a replay of something already delivered
-        if (msg.seq > last.seq + 1) this.log.warn({ agentId: conn.agentId, from: last.seq + 1, to: msg.seq - 1 }, "armoryd events lost (its outbox overflowed)");
-        last.seq = msg.seq;
-        this.ack(conn, msg.seq);
-        this.dispatch(conn.agentId, msg.event, { seq: msg.seq, at: msg.at, daemonId: last.daemonId });
+        const last = this.receiving(conn);
+        if (last && this.receive(conn, last, msg)) this.ack(conn, 1);
+        return;
+      }
+      case "events": {
+        const { events } = msg;
+        const first = events[0]!.seq;
+        for (let i = 1; i < events.length; i++) {
+          if (events[i]!.seq !== first + i) {
+            this.log.warn({ agentId: conn.agentId }, "armoryd sent a batch of events whose seqs are not contiguous; closing");
+            return conn.ws.close(1002, "invalid frame");
+          }
+        }
+        const last = this.receiving(conn);
+        if (!last) return;
+        let received = 0;
+        for (let i = 0; i < events.length; i++) if (this.receive(conn, last, events[i]!)) received++;
+        if (received) this.ack(conn, received);
         return;
       }
       case "response": {
@@ -362,12 +413,30 @@ export class DaemonHub {
     }
   }
 
+  /** Where events of this connection are recorded (null: not from the agent's current daemon, dropped). */
+  private receiving(conn: Connection): { daemonId: string; seq: number } | null {
+    if (!conn.info) return null;
+    const last = this.last.get(conn.agentId);
+    return last && last.daemonId === conn.info.daemonId ? last : null;
+  }
+
+  /** Hands one event on unless it was delivered before; true when it was new. */
+  private receive(conn: Connection, last: { daemonId: string; seq: number }, e: { seq: number; at: number; event: DaemonEvent }): boolean {
+    if (e.seq <= last.seq) return false; // a replay of something already delivered
+    if (e.seq > last.seq + 1) this.log.warn({ agentId: conn.agentId, from: last.seq + 1, to: e.seq - 1 }, "armoryd events lost (its outbox overflowed)");
+    last.seq = e.seq;
+    this.dispatch(conn.agentId, e.event, { seq: e.seq, at: e.at, daemonId: last.daemonId });
+    return true;
+  }
+
   private onHello(conn: Connection, hello: HelloMessage): void {
     if (conn.info) return conn.ws.close(1002, "hello twice");
-    if (hello.protocol !== PROTOCOL_VERSION) {
+    if (hello.protocol < MIN_PROTOCOL_VERSION || hello.protocol > PROTOCOL_VERSION) {
       this.log.warn({ agentId: conn.agentId, protocol: hello.protocol }, "armoryd speaks another protocol version; refused (re-create the agent with the current image)");
-      return conn.ws.close(CLOSE_PROTOCOL, `protocol ${PROTOCOL_VERSION} required`);
+      return conn.ws.close(CLOSE_PROTOCOL, `protocol ${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION} required`);
     }
+    // The daemon's version (Armory speaks every one from MIN_PROTOCOL_VERSION up): it batches from 2 on.
+    const protocol = hello.protocol;
     const previous = this.conns.get(conn.agentId);
     if (previous?.info && previous !== conn && previous.info.hello.startedAt > hello.startedAt && Date.now() - previous.lastHeard < (this.opts.deadAfterMs ?? DEAD_AFTER_MS)) {
       // A live daemon that started later holds the agent (a safe re-create's new container while
@@ -399,8 +468,8 @@ export class DaemonHub {
     // A daemon this Armory has not seen is told to replay nothing (resumeAfter null); its next
     // event follows the last one it made (those before belong to an earlier Armory).
     this.last.set(conn.agentId, { daemonId: hello.daemonId, seq: sameDaemon ? known!.seq : hello.lastSeq, info });
-    conn.send({ type: "welcome", protocol: PROTOCOL_VERSION, resumeAfter: sameDaemon ? known!.seq : null });
-    this.log.info({ agentId: conn.agentId, daemonId: hello.daemonId, resumed: sameDaemon, agentVersion: hello.capabilities.agentVersion }, "armoryd connected");
+    conn.send({ type: "welcome", protocol, resumeAfter: sameDaemon ? known!.seq : null });
+    this.log.info({ agentId: conn.agentId, daemonId: hello.daemonId, resumed: sameDaemon, protocol, agentVersion: hello.capabilities.agentVersion }, "armoryd connected");
     if (!sameDaemon) for (const l of this.daemonListeners) this.safe(() => l(info, known?.daemonId ?? null));
     for (const l of this.stateListeners) this.safe(() => l(info));
   }
@@ -433,13 +502,15 @@ export class DaemonHub {
     }
   }
 
-  private ack(conn: Connection, seq: number): void {
-    conn.unacked++;
+  /** `received` new events came in one frame: acks at once past ACK_EVERY unacked, else within ACK_INTERVAL_MS. */
+  private ack(conn: Connection, received: number): void {
+    conn.unacked += received;
     if (conn.unacked >= ACK_EVERY) {
       conn.unacked = 0;
       if (conn.ackTimer) clearTimeout(conn.ackTimer);
       conn.ackTimer = null;
-      conn.send({ type: "ack", seq });
+      const last = this.last.get(conn.agentId);
+      if (last) conn.send({ type: "ack", seq: last.seq });
       return;
     }
     conn.ackTimer ??= setTimeout(() => {
@@ -450,17 +521,50 @@ export class DaemonHub {
     }, ACK_INTERVAL_MS);
   }
 
+  // The hot path: every event of every daemon. The arrays are never changed in place (see above),
+  // so a listener that unsubscribes during the loop does not disturb it.
   private dispatch(agentId: string, event: DaemonEvent, meta: EventMeta): void {
-    const set = this.eventListeners.get(agentId);
-    if (set) for (const l of [...set]) this.safe(() => l(event, meta));
-    for (const l of [...this.anyListeners]) this.safe(() => l(agentId, event, meta));
+    if ("procId" in event) {
+      const procs = this.procListeners.get(agentId)?.get(event.procId);
+      if (procs) {
+        for (let i = 0; i < procs.length; i++) {
+          try {
+            procs[i]!(event, meta);
+          } catch (err) {
+            this.listenerFailed(err);
+          }
+        }
+      }
+    }
+    const ls = this.eventListeners.get(agentId);
+    if (ls) {
+      for (let i = 0; i < ls.length; i++) {
+        try {
+          ls[i]!(event, meta);
+        } catch (err) {
+          this.listenerFailed(err);
+        }
+      }
+    }
+    const any = this.anyListeners;
+    for (let i = 0; i < any.length; i++) {
+      try {
+        any[i]!(agentId, event, meta);
+      } catch (err) {
+        this.listenerFailed(err);
+      }
+    }
+  }
+
+  private listenerFailed(err: unknown): void {
+    this.log.error({ err }, "armoryd listener failed");
   }
 
   private safe(fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      this.log.error({ err }, "armoryd listener failed");
+      this.listenerFailed(err);
     }
   }
 
@@ -494,4 +598,11 @@ export class DaemonHub {
     for (const ws of open()) ws.terminate();
     this.wss.close();
   }
+}
+
+/** A copy of `list` without the first `item` (empty when there was no list). */
+function without<T>(list: readonly T[] | undefined, item: T): T[] {
+  if (!list) return [];
+  const i = list.indexOf(item);
+  return i < 0 ? [...list] : [...list.slice(0, i), ...list.slice(i + 1)];
 }

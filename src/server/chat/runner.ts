@@ -8,9 +8,9 @@
 // tool commands included), appends the memory notes to the system prompt, and relays its stdout
 // lines as sequenced events (src/contracts/armoryd.ts): no engine call on a turn's path.
 import { randomUUID } from "node:crypto";
-import { MEMORY_FILE, WORKSPACE_DIR, type DaemonEvent } from "../../contracts/armoryd";
+import { MEMORY_FILE, WORKSPACE_DIR } from "../../contracts/armoryd";
 import type { ToolPolicy } from "../../contracts/approvals";
-import type { DaemonHub } from "../agentd/hub";
+import type { DaemonHub, ProcEvent } from "../agentd/hub";
 import { parseControlLine, type ControlLine } from "../approvals/control";
 import { parseStreamJsonEvent, type StreamJsonEvent } from "../streams/stream-json";
 
@@ -125,8 +125,7 @@ export class ClaudeProcess {
     this.resolveExit(e);
   }
 
-  private onEvent(e: DaemonEvent): void {
-    if (!("procId" in e) || e.procId !== this.procId) return;
+  private onEvent(e: ProcEvent): void {
     switch (e.type) {
       case "proc.line": {
         let value: unknown;
@@ -156,7 +155,7 @@ export class ClaudeProcess {
   async start(): Promise<void> {
     const o = this.opts;
     const daemon = this.hub.info(o.agentId);
-    this.offEvents = this.hub.onEvent(o.agentId, (e) => this.onEvent(e));
+    this.offEvents = this.hub.onProcEvent(o.agentId, this.procId, (e) => this.onEvent(e));
     // A different daemon connecting means the one running this process restarted: it is gone.
     this.offDaemon = this.hub.onDaemon((info) => {
       if (info.agentId === o.agentId && info.daemonId !== daemon?.daemonId) this.exit({ exitCode: null, oomKilled: false, daemonLost: true });

@@ -27,7 +27,7 @@ export const AGENT_IMAGE_REPO = "armory-agent";
 /** The Claude Code release baked into the image (npm @anthropic-ai/claude-code), pinned exactly. */
 export const CLAUDE_CODE_VERSION = "2.1.330";
 /** Bump whenever the image contents change (Dockerfile, armoryd, packages). */
-export const AGENT_IMAGE_REVISION = 7;
+export const AGENT_IMAGE_REVISION = 8;
 /** The Bun release that compiles armoryd (npm @oven/bun-linux-<arch>), pinned exactly. */
 export const BUN_VERSION = "1.4.5";
 /** The agent image version: Claude Code version plus revision, e.g. "2.1.330-r1". */
