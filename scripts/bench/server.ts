@@ -121,7 +121,7 @@ async function heapSnapshot(pid: number, url: string, form: string, label: strin
   if (!snapshotDir) return;
   fs.mkdirSync(snapshotDir, { recursive: true });
   const name = `${form.includes("deployed") ? "deployed" : "embedded"}-${label}`;
-  fs.copyFileSync(`/proc/${pid}/smaps`, path.join(snapshotDir, `${name}.smaps`));
+  fs.writeFileSync(path.join(snapshotDir, `${name}.smaps`), fs.readFileSync(`/proc/${pid}/smaps`)); // (copyFile copies nothing: /proc files have size 0)
   const at = process.env.BENCH_SERVER_HEAP_SNAPSHOT_AT?.split(",");
   if (at && !at.includes(label)) return;
   const own = (f: string) => f.startsWith("Heap.") && f.includes(`.${pid}.`) && f.endsWith(".heapsnapshot");
