@@ -145,9 +145,8 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
     port: await freePort(),
     bundleDir: form.bundleDir,
     // BENCH_SERVER_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops.
-    // BENCH_SERVER_HEAP_SNAPSHOT=<dir>: it writes a heap snapshot there at each memory reading
-    // (heapSnapshot() below; a snapshot stalls the server and grows its RSS: the run's figures
-    // are then for reading the snapshots, not for comparing).
+    // BENCH_SERVER_HEAP_SNAPSHOT=<dir>: its smaps and heap snapshots at the memory readings
+    // (heapSnapshot() above; a run with snapshots is for reading them, not for its figures).
     nodeArgs: [
       ...(process.env.BENCH_SERVER_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_SERVER_CPU_PROF)}`] : []),
       ...(snapshotDir ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshotDir}`] : []),
