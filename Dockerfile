@@ -71,4 +71,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # server.ts compiled (scripts/bundle-server.ts); node directly, so signals reach the server.
-CMD ["node", "dist/server.mjs"]
+# --max-semi-space-size=4: V8's young generation at most 2 x 4 MB instead of 2 x 16 MB (the same
+# flags as `npm start` in package.json; why: scripts/bench/README.md, "server RSS").
+CMD ["node", "--max-semi-space-size=4", "dist/server.mjs"]

@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serverNodeFlags } from "./support/own-armory";
 
 const root = path.resolve(import.meta.dirname, "..");
 const composeFile = path.join(root, "docker-compose.yml");
@@ -204,7 +205,9 @@ describe("Dockerfile", () => {
 
     // server.ts compiled by scripts/bundle-server.ts: node runs it, no tsx at run time.
     const cmd = runtime.filter((i) => i.op === "CMD").at(-1);
-    expect(JSON.parse(cmd?.args ?? "null")).toEqual(["node", "dist/server.mjs"]);
+    expect(JSON.parse(cmd?.args ?? "null")).toEqual(["node", "--max-semi-space-size=4", "dist/server.mjs"]);
+    // The image's node flags are `npm start`'s (tests/support/own-armory.ts reads them from there).
+    expect(serverNodeFlags()).toEqual(["--max-semi-space-size=4"]);
     const build = all.slice(0, lastFrom).map((i) => `${i.op} ${i.args}`).join("\n");
     expect(build).toContain("scripts/bundle-server.ts");
     // Only the assembled runtime tree comes over from the build stage (no node_modules of the build).

@@ -15,6 +15,7 @@
 // The fake CLI (chat.ts) stands in for Claude Code: written as /tmp/bench-bin/claude in the
 // agent's container by a docker exec (a bench fixture), first on the agent's PATH (its env).
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import type { ChatStreamEvent } from "../../src/server/api/routers/chat/schemas";
@@ -140,6 +141,40 @@ async function run(): Promise<BenchSectionResult> {
   }
 }
 
+const snapshotDir = process.env.BENCH_SERVER_HEAP_SNAPSHOT ? path.resolve(process.env.BENCH_SERVER_HEAP_SNAPSHOT) : undefined;
+
+/**
+ * With BENCH_SERVER_HEAP_SNAPSHOT: copies the server's /proc/<pid>/smaps (its memory by mapping)
+ * to `<form>-<label>.smaps`, then has it write a heap snapshot (SIGUSR2), named
+ * `<form>-<label>.heapsnapshot`, at the readings BENCH_SERVER_HEAP_SNAPSHOT_AT names (labels,
+ * comma-separated; all by default; "none" for the smaps only, which a snapshot leaves inflated).
+ * A snapshot stalls the server for seconds to a minute: one at streams-open has left the fan-out
+ * waiting for turns that never came (the agent's daemon link cut meanwhile); prefer
+ * idle,after-turns,after-fanout and compare streams-open by its smaps.
+ * The server writes the snapshot on its main thread: once the file exists, the next answer from
+ * /api/health comes after the snapshot is complete.
+ */
+async function heapSnapshot(pid: number, url: string, form: string, label: string): Promise<void> {
+  if (!snapshotDir) return;
+  fs.mkdirSync(snapshotDir, { recursive: true });
+  const name = `${form.includes("deployed") ? "deployed" : "embedded"}-${label}`;
+  fs.writeFileSync(path.join(snapshotDir, `${name}.smaps`), fs.readFileSync(`/proc/${pid}/smaps`)); // (copyFile copies nothing: /proc files have size 0)
+  const at = process.env.BENCH_SERVER_HEAP_SNAPSHOT_AT?.split(",");
+  if (at && !at.includes(label)) return;
+  const own = (f: string) => f.startsWith("Heap.") && f.includes(`.${pid}.`) && f.endsWith(".heapsnapshot");
+  const before = new Set(fs.readdirSync(snapshotDir).filter(own));
+  process.kill(pid, "SIGUSR2");
+  let file: string | undefined;
+  while (!(file = fs.readdirSync(snapshotDir).find((f) => own(f) && !before.has(f)))) await new Promise((r) => setTimeout(r, 50)); // polling a file another process writes
+  // Any answer will do (its health checks may have timed out during the snapshot); a request
+  // the stalled server cut (its header timeout) is sent again.
+  for (let tries = 0; !(await fetch(`${url}/api/health`).then((r) => r.arrayBuffer().then(() => true), () => false)); tries++) {
+    if (tries === 20) throw new Error("the server did not answer after its heap snapshot");
+  }
+  fs.renameSync(path.join(snapshotDir, file), path.join(snapshotDir, `${name}.heapsnapshot`));
+  process.stdout.write(`bench: server: heap snapshot ${path.join(snapshotDir, `${name}.heapsnapshot`)}\n`);
+}
+
 async function measure(form: ServerForm): Promise<BenchSectionResult> {
   const model = await startDemoModelServer();
   const armory = await startOwnArmory({
@@ -147,10 +182,13 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
     port: await freePort(),
     bundleDir: form.bundleDir,
     // BENCH_SERVER_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops.
-    // BENCH_SERVER_NODE_ARGS="--flag ...": more options for the server's node (V8 heap flags).
+    // BENCH_SERVER_HEAP_SNAPSHOT=<dir>: its smaps and heap snapshots at the memory readings
+    // (heapSnapshot() above; a run with snapshots is for reading them, not for its figures).
     nodeArgs: [
       ...(process.env.BENCH_SERVER_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_SERVER_CPU_PROF)}`] : []),
-      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+      ...(snapshotDir ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshotDir}`] : []),
+      // BENCH_SERVER_NODE_ARGS="--flag ...": node/V8 options for the server only (measuring a flag).
+      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
     ],
     env: {
       ...form.env,
@@ -168,6 +206,7 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
   let projectId: string | undefined;
   try {
     const rssIdle = rssMB(armory.pid);
+    await heapSnapshot(armory.pid, armory.url, form.prefix, "idle");
     const { cookie, trpc } = await signedUpClient(armory.url, `server-${Date.now()}@example.test`);
     projectId = (await trpc.project.create.mutate({ name: "Server bench" })).id;
     const pid = projectId;
@@ -260,6 +299,7 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
     const PER = Number(process.env.BENCH_FANOUT_EVENTS ?? 1000);
     const sessions = await Promise.all(Array.from({ length: STREAMS }, () => warmSession()));
     const rssBefore = rssMB(armory.pid);
+    await heapSnapshot(armory.pid, armory.url, form.prefix, "after-turns");
     let rssOpen = 0;
     let heapOpen: Heap | null = null;
     let cpuAtSend = 0;
@@ -270,6 +310,7 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
       onOpen: async () => {
         rssOpen = rssMB(armory.pid);
         heapOpen = await heapOf(armory.url);
+        await heapSnapshot(armory.pid, armory.url, form.prefix, "streams-open");
         cpuAtSend = cpuSeconds(armory.pid);
         sentAt = performance.now();
       },
@@ -290,6 +331,7 @@ async function measure(form: ServerForm): Promise<BenchSectionResult> {
     // CPU time per delivered event: what the figure costs regardless of how loaded the machine is.
     const cpuMicrosPerEvent = Math.round((cpuUsed * 1e6) / fan.delivered);
     const rssAfter = rssMB(armory.pid);
+    await heapSnapshot(armory.pid, armory.url, form.prefix, "after-fanout");
     const heapAtOpen = heapOpen as Heap | null; // set in onOpen
 
     const r2 = (v: number) => Math.round(v * 100) / 100;

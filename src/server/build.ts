@@ -7,6 +7,8 @@ import path from "node:path";
 
 const INPUTS = ["src", "public", "package-lock.json", "next.config.ts", "tsconfig.json", "tsconfig.build.json", "postcss.config.mjs", "components.json"];
 const FINGERPRINT_FILE = path.join(".next", "armory-build-fingerprint");
+/** Where Next's production server takes a config already resolved instead of loading next.config.ts. */
+export const BUILT_CONFIG_ENV = "__NEXT_PRIVATE_STANDALONE_CONFIG";
 
 function walk(p: string, out: string[]): void {
   let st: fs.Stats;
@@ -46,10 +48,30 @@ export async function buildApp(root: string): Promise<void> {
     const child = spawn(process.execPath, [nextBin, "build"], {
       cwd: root,
       stdio: "inherit",
-      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+      // Without the built config (applyBuiltNextConfig): the build must read next.config.ts itself.
+      env: { ...withoutBuiltConfig(process.env), NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
     });
     child.on("error", reject);
     child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`next build failed with exit code ${code}`))));
   });
   fs.writeFileSync(path.join(root, FINGERPRINT_FILE), fingerprint);
+}
+
+function withoutBuiltConfig(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { [BUILT_CONFIG_ENV]: _built, ...rest } = env;
+  return rest;
+}
+
+/**
+ * Has Next's production server take its config from the build (.next/required-server-files.json,
+ * as Next's standalone server.js and the image's bundle do) instead of loading next.config.ts:
+ * loading the TypeScript config makes Next transpile it with its native SWC binary, which then
+ * stays mapped in the server (40-55 MB resident; scripts/bench/README.md, round 5). Nothing
+ * without a build.
+ */
+export function applyBuiltNextConfig(root: string): void {
+  const file = path.join(root, ".next", "required-server-files.json");
+  if (!fs.existsSync(file)) return;
+  const { config } = JSON.parse(fs.readFileSync(file, "utf8")) as { config: unknown };
+  process.env[BUILT_CONFIG_ENV] = JSON.stringify(config);
 }

@@ -5,7 +5,7 @@ import http from "node:http";
 import { randomUUID } from "node:crypto";
 import next from "next";
 import { CLIENT_IP_HEADER } from "./auth";
-import { buildApp, buildIsCurrent } from "./build";
+import { buildApp, buildIsCurrent, applyBuiltNextConfig } from "./build";
 import { describeDatabase, type Config } from "./config";
 import type { Database } from "./db";
 import { httpServerOptions } from "./http-boundary";
@@ -82,6 +82,8 @@ export async function startArmory(opts: StartOptions): Promise<RunningArmory> {
 
   services.startBackground();
 
+  // Next's config as the build resolved it: next.config.ts is not transpiled (SWC) in this process.
+  if (!dev) applyBuiltNextConfig(dir);
   const app = next({ dev, dir, hostname: config.bindAddress, port: config.port });
   const handle = app.getRequestHandler();
   await app.prepare();

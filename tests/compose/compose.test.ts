@@ -323,7 +323,7 @@ describe("docker-compose.yml, end to end", () => {
     const image = await docker.getImage(APP_IMAGE).inspect();
     console.log(`${APP_IMAGE}: ${(image.Size / 1e6).toFixed(0)} MB`);
     expect(image.Size).toBeLessThan(IMAGE_SIZE_LIMIT);
-    expect(image.Config.Cmd).toEqual(["node", "dist/server.mjs"]);
+    expect(image.Config.Cmd).toEqual(["node", "--max-semi-space-size=4", "dist/server.mjs"]);
   });
 
   it("creates an agent on the host's engine and gets a chat reply through the composed deployment", async () => {

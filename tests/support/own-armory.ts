@@ -4,7 +4,18 @@
 // test.beforeAll / test.afterAll.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import fs from "node:fs";
 import path from "node:path";
+
+/**
+ * The node flags Armory's server runs with in production: those of `npm start` (package.json),
+ * which the container image's CMD repeats (tests/deploy.test.ts checks both).
+ */
+export function serverNodeFlags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, "../../package.json"), "utf8")) as { scripts: { start: string } };
+  const argv = pkg.scripts.start.split(/\s+/);
+  return argv.slice(1, argv.indexOf("--import")).filter((a) => a.startsWith("--"));
+}
 
 export interface OwnArmory {
   url: string;
@@ -29,7 +40,7 @@ export async function startOwnArmory(opts: {
   let stderr = "";
   // The instance's sign-up mode is the spec's to choose (unset: the default, invite).
   const { ARMORY_SIGN_UP: _inherited, ...inherited } = process.env;
-  const args = [...(opts.nodeArgs ?? []), ...(opts.bundleDir ? ["dist/server.mjs"] : ["--import", "tsx", "tests/support/armory-prebuilt.ts"])];
+  const args = [...serverNodeFlags(), ...(opts.nodeArgs ?? []), ...(opts.bundleDir ? ["dist/server.mjs"] : ["--import", "tsx", "tests/support/armory-prebuilt.ts"])];
   const server: ChildProcess = spawn(process.execPath, args, {
     cwd: opts.bundleDir,
     env: {

@@ -172,7 +172,7 @@ async function openPglite(dir: string): Promise<Database> {
   try {
     // A new directory is made by a child process (initdb's memory would stay in this one): ./pglite-memory.ts.
     if (!inMemory && !pgliteDirExists(dir)) await createPgliteDirApart(dir);
-    db = await PGlite.create(inMemory ? undefined : dir, { startParams: pgliteStartParams() });
+    db = await PGlite.create(inMemory ? undefined : dir, { startParams: pgliteStartParams(PGlite.defaultStartParams) });
   } catch (err) {
     release();
     throw new DatabaseUnavailableError(

@@ -8,13 +8,16 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
 
 export const PGLITE_SHARED_BUFFERS = "32MB";
 
-/** PGlite's own start parameters with Armory's memory settings. */
-export function pgliteStartParams(): string[] {
-  return [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+/**
+ * PGlite's own start parameters (`PGlite.defaultStartParams`) with Armory's memory settings. PGlite
+ * is the caller's to import (dynamically): a static import here would load it in every server, the
+ * bundled one on PostgreSQL included (scripts/bundle-server.ts inlines this file).
+ */
+export function pgliteStartParams(defaults: readonly string[]): string[] {
+  return [...defaults, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
 }
 
 /** Whether `dir` holds a PostgreSQL data directory already. */
