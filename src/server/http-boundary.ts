@@ -141,3 +141,13 @@ export function findUnstorableString(value: unknown): { path: string; what: stri
   }
   return null;
 }
+
+/** A Node request's headers as fetch Headers (repeated headers appended). */
+export function headersOf(req: http.IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (typeof v === "string") headers.set(k, v);
+    else if (Array.isArray(v)) for (const item of v) headers.append(k, item);
+  }
+  return headers;
+}

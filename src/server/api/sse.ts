@@ -21,6 +21,7 @@ import {
   isTrackedEnvelope,
 } from "@trpc/server/unstable-core-do-not-import";
 import type { AnyTRPCProcedure } from "@trpc/server";
+import { headersOf } from "../http-boundary";
 import type { Services } from "../services";
 import { appRouter } from "./root";
 import { handleTrpcRequest, TRPC_ENDPOINT } from "./http";
@@ -50,14 +51,6 @@ function subscriptionOf(req: http.IncomingMessage): { path: string; proc: AnyTRP
   return proc?._def.type === "subscription" ? { path, proc, url } : null;
 }
 
-function headersOf(req: http.IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (typeof v === "string") headers.set(k, v);
-    else if (Array.isArray(v)) for (const item of v) headers.append(k, item);
-  }
-  return headers;
-}
 
 /** A (small, complete) fetch Response onto Node's response. */
 async function send(response: Response, res: http.ServerResponse): Promise<void> {

@@ -22,7 +22,7 @@ import { TRPCError, type AnyTRPCProcedure } from "@trpc/server";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import { CLIENT_IP_HEADER } from "../auth";
-import { isForeignOrigin } from "../http-boundary";
+import { headersOf, isForeignOrigin } from "../http-boundary";
 import type { Services } from "../services";
 import { appRouter } from "./root";
 import { createContext, type Context } from "./trpc";
@@ -66,14 +66,6 @@ export function refuseUpgrade(socket: Duplex, status: number, reason: string, me
   socket.once("finish", () => socket.destroy());
 }
 
-function headersOf(req: http.IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (typeof v === "string") headers.set(k, v);
-    else if (Array.isArray(v)) for (const item of v) headers.append(k, item);
-  }
-  return headers;
-}
 
 /**
  * The app router with a signal of its own for every subscription served on a socket: aborted
