@@ -105,7 +105,8 @@ async function stream(
   try {
     info = await getRequestInfo({ req: request, path: target.path, router: appRouter, searchParams: target.url.searchParams, headers, url: target.url });
   } catch {
-    // An input that is not even JSON: tRPC answers that with a plain error response (400), not a stream.
+    // A request tRPC cannot even read (it parses the input lazily, so a bad input is the stream's
+    // serialized error below, not this): its own handler answers, with a plain error response.
     res.off("close", onClose);
     await send(await handleTrpcRequest(request, services), res);
     return;
