@@ -526,30 +526,18 @@ export class DaemonHub {
   private dispatch(agentId: string, event: DaemonEvent, meta: EventMeta): void {
     if ("procId" in event) {
       const procs = this.procListeners.get(agentId)?.get(event.procId);
-      if (procs) {
-        for (let i = 0; i < procs.length; i++) {
-          try {
-            procs[i]!(event, meta);
-          } catch (err) {
-            this.listenerFailed(err);
-          }
-        }
-      }
+      if (procs) this.callEach(procs, event, meta, undefined);
     }
     const ls = this.eventListeners.get(agentId);
-    if (ls) {
-      for (let i = 0; i < ls.length; i++) {
-        try {
-          ls[i]!(event, meta);
-        } catch (err) {
-          this.listenerFailed(err);
-        }
-      }
-    }
-    const any = this.anyListeners;
-    for (let i = 0; i < any.length; i++) {
+    if (ls) this.callEach(ls, event, meta, undefined);
+    this.callEach(this.anyListeners, agentId, event, meta);
+  }
+
+  /** Calls each listener with the arguments (no closure per call); one that throws is logged and the rest still run. */
+  private callEach<A, B, C>(listeners: readonly ((a: A, b: B, c: C) => void)[], a: A, b: B, c: C): void {
+    for (let i = 0; i < listeners.length; i++) {
       try {
-        any[i]!(agentId, event, meta);
+        listeners[i]!(a, b, c);
       } catch (err) {
         this.listenerFailed(err);
       }
