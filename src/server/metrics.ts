@@ -120,13 +120,19 @@ export function observeHttpRequest(method: string, path: string, status: number,
   metrics().httpDuration.observe({ method, route: routeOf(path), status: String(status) }, seconds);
 }
 
-/** Counts one open subscription from the moment it is iterated until it ends (however it ends). */
-export function countedSubscription<T>(procedure: string, source: AsyncIterable<T>): AsyncIterable<T> {
+/**
+ * Counts one open subscription from the moment it is iterated until it ends (however it ends),
+ * then calls `onEnd` (what else the stream held: its cap's slot). One wrapper for both.
+ */
+export function countedSubscription<T>(procedure: string, source: AsyncIterable<T>, onEnd: () => void = () => {}): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator]() {
       const gauge = metrics().openSubscriptions;
       gauge.inc({ procedure });
-      return releasing(source, () => gauge.dec({ procedure }))[Symbol.asyncIterator]();
+      return releasing(source, () => {
+        gauge.dec({ procedure });
+        onEnd();
+      })[Symbol.asyncIterator]();
     },
   };
 }

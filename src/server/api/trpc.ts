@@ -15,7 +15,6 @@ import type { Logger } from "../logger";
 import { countedSubscription } from "../metrics";
 import { identityCheck, streamGuardFor, type StreamGuard } from "./middleware/stream-guard";
 import { OpenCounts } from "./open-counts";
-import { releasing } from "../streams/releasing";
 import type { Services } from "../services";
 
 export interface Context {
@@ -206,7 +205,7 @@ const subscriptionGauge = t.middleware(async ({ ctx, next, path, type }) => {
     release();
     return result;
   }
-  return { ...result, data: releasing(countedSubscription(path, data), release) };
+  return { ...result, data: countedSubscription(path, data, release) };
 });
 
 
