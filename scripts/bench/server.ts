@@ -45,10 +45,15 @@ interface Heap {
   external: number;
 }
 
+/** The server's Prometheus text ("" when it does not answer). */
+const metricsOf = (url: string): Promise<string> => fetch(`${url}/metrics`).then((r) => (r.ok ? r.text() : ""), () => "");
+/** One unlabelled value of prom-client's process metrics (NaN when absent). */
+const metricValue = (text: string, name: string): number => Number(new RegExp(`^armory_process_${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+
 /** V8's heap and external memory of the server, from its Prometheus metrics (prom-client's process metrics), in MB. */
 async function heapOf(url: string): Promise<Heap | null> {
-  const text = await fetch(`${url}/metrics`).then((r) => (r.ok ? r.text() : ""), () => "");
-  const read = (name: string) => Math.round(Number(new RegExp(`^armory_process_${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20);
+  const text = await metricsOf(url);
+  const read = (name: string) => Math.round(metricValue(text, name) / 2 ** 20);
   const heap = { heapUsed: read("nodejs_heap_size_used_bytes"), heapTotal: read("nodejs_heap_size_total_bytes"), external: read("nodejs_external_memory_bytes") };
   return Number.isFinite(heap.heapUsed) ? heap : null;
 }
@@ -63,8 +68,8 @@ interface LoopReading {
 }
 
 async function loopOf(url: string): Promise<LoopReading | null> {
-  const text = await fetch(`${url}/metrics`).then((r) => (r.ok ? r.text() : ""), () => "");
-  const ms = (name: string) => Math.round(Number(new RegExp(`^armory_process_${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) * 1e4) / 10;
+  const text = await metricsOf(url);
+  const ms = (name: string) => Math.round(metricValue(text, name) * 1e4) / 10;
   const gc: LoopReading["gc"] = {};
   for (const m of text.matchAll(/^armory_process_nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm)) {
     const entry = (gc[m[2]!] ??= { count: 0, ms: 0 });
